@@ -1,0 +1,108 @@
+/**
+ * The defaults the Kubernetes API server writes into a Pod when it is created, so that the spec tspod
+ * runs (and `tspod inspect` shows) is the one a cluster would run.
+ *
+ * From the API server's defaulting: `restartPolicy: Always`, `terminationGracePeriodSeconds: 30`,
+ * `dnsPolicy: ClusterFirst`, `enableServiceLinks: true`, an empty pod `securityContext`; per
+ * container `terminationMessagePath: /dev/termination-log`, `terminationMessagePolicy: File`, the
+ * pull policy from the image reference (`Always` for `:latest` or no tag, else `IfNotPresent`),
+ * each port's `protocol: TCP` (and `hostPort` = `containerPort` on the host network), a `fieldRef`'s
+ * `apiVersion: v1`, a request equal to the limit for a resource with a limit and no request, a
+ * hostPath's `type: ""`. From admission: `serviceAccountName: default` and `namespace: default`.
+ * tspod adds only explicit `false` for the namespace booleans and `[]` for absent lists.
+ *
+ * Input is the cleaned tree from the walk: every field present has the right type, but required
+ * fields may be missing when there were issues, so nothing here assumes they are there.
+ */
+import type {
+  Container, ContainerPort, EnvVar, ObjectMeta, Pod, PodSpec, PullPolicy, ResourceRequirements, Volume,
+} from './types.js';
+
+// The walk guarantees types, not presence: defaults read the cleaned tree through this loose view.
+type Loose = Record<string, any>;
+
+export function applyDefaults(raw: Loose): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: defaultMetadata(raw.metadata ?? {}),
+    spec: defaultSpec(raw.spec ?? {}),
+  };
+}
+
+function defaultMetadata(m: Loose): ObjectMeta {
+  return { ...m, name: m.name, namespace: m.namespace || 'default' } as ObjectMeta;
+}
+
+function defaultSpec(s: Loose): PodSpec {
+  const hostNetwork: boolean = s.hostNetwork ?? false;
+  const serviceAccount: string = s.serviceAccountName || s.serviceAccount || 'default';
+  return {
+    ...s,
+    containers: (s.containers ?? []).map((c: Loose) => defaultContainer(c, hostNetwork)),
+    initContainers: (s.initContainers ?? []).map((c: Loose) => defaultContainer(c, hostNetwork)),
+    volumes: (s.volumes ?? []).map(defaultVolume),
+    restartPolicy: s.restartPolicy ?? 'Always',
+    terminationGracePeriodSeconds: s.terminationGracePeriodSeconds ?? 30,
+    hostNetwork,
+    hostPID: s.hostPID ?? false,
+    hostIPC: s.hostIPC ?? false,
+    shareProcessNamespace: s.shareProcessNamespace ?? false,
+    hostAliases: s.hostAliases ?? [],
+    dnsPolicy: s.dnsPolicy ?? 'ClusterFirst',
+    serviceAccountName: serviceAccount,
+    serviceAccount,
+    enableServiceLinks: s.enableServiceLinks ?? true,
+    securityContext: s.securityContext ?? {},
+  };
+}
+
+function defaultContainer(c: Loose, hostNetwork: boolean): Container {
+  return {
+    ...c,
+    name: c.name,
+    image: c.image,
+    imagePullPolicy: c.imagePullPolicy ?? defaultPullPolicy(c.image ?? ''),
+    env: (c.env ?? []).map(defaultEnvVar),
+    ports: (c.ports ?? []).map((p: Loose) => defaultPort(p, hostNetwork)),
+    volumeMounts: c.volumeMounts ?? [],
+    resources: defaultResources(c.resources ?? {}),
+    terminationMessagePath: c.terminationMessagePath || '/dev/termination-log',
+    terminationMessagePolicy: c.terminationMessagePolicy ?? 'File',
+  };
+}
+
+/**
+ * `Always` when the image names no tag or the tag `latest` (and no digest), else `IfNotPresent`.
+ * A tag follows the last `:` after the last `/` (a `:` before a `/` is a registry's port).
+ */
+export function defaultPullPolicy(image: string): PullPolicy {
+  if (image.includes('@')) return 'IfNotPresent';
+  const lastPart = image.slice(image.lastIndexOf('/') + 1);
+  const colon = lastPart.lastIndexOf(':');
+  const tag = colon >= 0 ? lastPart.slice(colon + 1) : '';
+  return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+function defaultEnvVar(e: Loose): EnvVar {
+  const fieldRef = e.valueFrom?.fieldRef;
+  if (!fieldRef) return e as EnvVar;
+  return { ...e, valueFrom: { ...e.valueFrom, fieldRef: { ...fieldRef, apiVersion: fieldRef.apiVersion ?? 'v1' } } } as EnvVar;
+}
+
+function defaultPort(p: Loose, hostNetwork: boolean): ContainerPort {
+  const hostPort = hostNetwork && !p.hostPort ? p.containerPort : p.hostPort;
+  const port = { ...p, protocol: p.protocol ?? 'TCP' } as ContainerPort;
+  if (hostPort !== undefined) port.hostPort = hostPort;
+  return port;
+}
+
+function defaultResources(r: Loose): ResourceRequirements {
+  if (!r.limits || Object.keys(r.limits).length === 0) return { ...r };
+  return { ...r, requests: { ...r.limits, ...(r.requests ?? {}) } };
+}
+
+function defaultVolume(v: Loose): Volume {
+  if (!v.hostPath) return v as Volume;
+  return { ...v, hostPath: { ...v.hostPath, type: v.hostPath.type ?? '' } } as Volume;
+}

@@ -1,0 +1,97 @@
+/**
+ * Reading a manifest: a file or standard input, JSON or YAML, exactly one document.
+ *
+ * JSON is read as YAML (every JSON text is a YAML document), so both get the same error positions.
+ * The YAML is read the way Kubernetes tools read it, as YAML 1.1 (`yes`, `on`, `off` are booleans,
+ * `0755` is octal), because the same file must mean the same thing to `kubectl` and to tspod; but
+ * without the 1.1 types that JSON cannot carry (timestamps, binary, sets, sexagesimal `1:30`),
+ * which stay strings. Duplicate keys are an error, as in the API server's strict decoding.
+ *
+ * A syntax error is a `ManifestError` whose single issue is `<source>:<line>:<column>`.
+ */
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseAllDocuments, type Document, type Tags } from 'yaml';
+import { ManifestError } from './errors.js';
+import type { Pod } from './types.js';
+import { validatePod } from './validate.js';
+
+const DROPPED_TAGS = /:(timestamp|binary|omap|pairs|set)$/;
+
+function yamlTags(tags: Tags): Tags {
+  return tags.filter((t) => {
+    const tag = t as { tag?: string; format?: string };
+    return tag.format !== 'TIME' && !DROPPED_TAGS.test(tag.tag ?? '');
+  });
+}
+
+function syntaxError(source: string, line: number, col: number, what: string, cause?: unknown): ManifestError {
+  const message = what.charAt(0).toLowerCase() + what.slice(1);
+  return new ManifestError([{ path: `${source}:${line}:${col}`, message }], { cause, source });
+}
+
+/** Parses one JSON or YAML document; `source` names it in error messages. */
+export function parseManifest(text: string, source: string): unknown {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, {
+    version: '1.1',
+    customTags: yamlTags,
+    prettyErrors: false,
+    uniqueKeys: true,
+    lineCounter: lines,
+  });
+  const all: Document.Parsed[] = Array.isArray(docs) ? docs : [];
+  for (const doc of all) {
+    const [first] = doc.errors;
+    if (first) {
+      const { line, col } = lines.linePos(first.pos[0]);
+      throw syntaxError(source, line, col, first.message, first);
+    }
+  }
+  const real = all.filter((d) => d.contents !== null);
+  if (real.length === 0) throw syntaxError(source, 1, 1, 'the manifest is empty');
+  if (real.length > 1) {
+    const { line, col } = lines.linePos(real[1]!.range[0]);
+    throw syntaxError(source, line, col, `expected one document (one Pod), found ${real.length}`);
+  }
+  return toJS(real[0]!, source, lines);
+}
+
+function toJS(doc: Document.Parsed, source: string, lines: LineCounter): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    const { line, col } = lines.linePos(doc.range[0]);
+    throw syntaxError(source, line, col, err instanceof Error ? err.message : String(err), err);
+  }
+}
+
+export interface LoadOptions {
+  ignoreUnsupported?: boolean;
+  /** How to read standard input for the source `-` (tests pass their own). */
+  readStdin?: () => Promise<string>;
+}
+
+/** Reads, parses, validates and defaults the manifest at `source` (a path, or `-` for stdin). */
+export async function loadManifest(source: string, opts: LoadOptions = {}): Promise<{ pod: Pod; warnings: string[] }> {
+  const name = source === '-' ? '<stdin>' : source;
+  let text: string;
+  try {
+    text = source === '-' ? await (opts.readStdin ?? readStdin)() : await readFile(source, 'utf8');
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new ManifestError([{ path: name, message: `cannot read the manifest: ${why}` }], { cause: err, source: name });
+  }
+  const obj = parseManifest(text, name);
+  try {
+    return validatePod(obj, { ignoreUnsupported: opts.ignoreUnsupported });
+  } catch (err) {
+    if (err instanceof ManifestError) err.source = name;
+    throw err;
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}

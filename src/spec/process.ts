@@ -1,0 +1,87 @@
+/**
+ * What a container runs: its argument vector, environment and working directory, from the manifest
+ * and the image's configuration, as the kubelet and containerd compute them.
+ *
+ * Command and arguments (the four cases of the Kubernetes documentation):
+ *
+ * | manifest              | runs                               |
+ * | --------------------- | ---------------------------------- |
+ * | neither               | image ENTRYPOINT + image CMD       |
+ * | `command` only        | `command` (the image CMD is dropped) |
+ * | `args` only           | image ENTRYPOINT + `args`          |
+ * | `command` and `args`  | `command` + `args`                 |
+ *
+ * Environment: the manifest's `env` is resolved in order, each `value` expanded with `$(NAME)`
+ * from the entries *before* it (never from the image's Env), each `fieldRef` read from the pod's
+ * facts. `command` and `args` are then expanded with the resolved list. The process gets, in this
+ * order and deduplicated by name with the later value kept in the earlier place (containerd's
+ * rule): a default `PATH`, the image's `Env`, the manifest's `env`. `HOSTNAME` is not added here.
+ *
+ * Working directory: `workingDir`, else the image's WorkingDir, else `/`.
+ */
+import { expandVars } from './expand.js';
+import type { Container, DownwardFacts, DownwardFieldPath, ImageConfig, ProcessSpec } from './types.js';
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export function resolveProcess(container: Container, image: ImageConfig, facts: DownwardFacts): ProcessSpec {
+  const own = containerEnv(container, facts);
+  const argv = resolveArgv(container, image, (name) => own.get(name));
+  if (argv.length === 0) {
+    throw new Error(
+      `container "${container.name}" has no command: the manifest sets neither command nor args, and the image has no Entrypoint or Cmd`,
+    );
+  }
+  const env = mergeEnv([`PATH=${DEFAULT_PATH}`, ...(image.Env ?? []), ...[...own].map(([k, v]) => `${k}=${v}`)]);
+  return { argv, env, workingDir: container.workingDir || image.WorkingDir || '/' };
+}
+
+/** The four command/args cases; only what comes from the manifest is expanded. */
+function resolveArgv(container: Container, image: ImageConfig, lookup: (name: string) => string | undefined): string[] {
+  const expand = (list: string[]) => list.map((s) => expandVars(s, lookup));
+  const command = container.command ?? [];
+  const args = container.args ?? [];
+  if (command.length > 0) return [...expand(command), ...expand(args)];
+  return [...(image.Entrypoint ?? []), ...(args.length > 0 ? expand(args) : (image.Cmd ?? []))];
+}
+
+/** The manifest's env in order, later entries replacing earlier ones of the same name. */
+function containerEnv(container: Container, facts: DownwardFacts): Map<string, string> {
+  const env = new Map<string, string>();
+  for (const v of container.env) {
+    const fieldRef = v.valueFrom?.fieldRef;
+    const value = fieldRef ? downward(fieldRef.fieldPath, facts) : expandVars(v.value ?? '', (name) => env.get(name));
+    env.set(v.name, value);
+  }
+  return env;
+}
+
+function downward(fieldPath: DownwardFieldPath, facts: DownwardFacts): string {
+  switch (fieldPath) {
+    case 'metadata.name':
+      return facts.podName;
+    case 'metadata.namespace':
+      return facts.namespace;
+    case 'metadata.uid':
+      return facts.uid;
+    case 'status.podIP':
+      return facts.podIP ?? '';
+    case 'status.hostIP':
+      return facts.hostIP ?? '';
+    case 'spec.nodeName':
+      return facts.nodeName;
+    case 'spec.serviceAccountName':
+      return facts.serviceAccountName;
+  }
+}
+
+/** `KEY=value` entries deduplicated by key: first position, last value (containerd's rule). */
+export function mergeEnv(entries: string[]): string[] {
+  const merged = new Map<string, string>();
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) continue;
+    merged.set(entry.slice(0, eq), entry);
+  }
+  return [...merged.values()];
+}

@@ -1,0 +1,239 @@
+/**
+ * THE table: every field of the Kubernetes v1 Pod that tspod reads, and what it accepts there.
+ *
+ * Each object lists all the fields Kubernetes defines at that place (as of v1.34), in three kinds:
+ * implemented (with its type, format and range), `unsupported(...)` (refused by name, never
+ * ignored: anything that could change what the pod is allowed to do, every field of a security
+ * context, every volume type but two) and `ignorable(...)` (refused by name unless
+ * `--ignore-unsupported`: scheduling, probes, terminal settings). Anything else is a typo.
+ *
+ * To implement a field: replace its `unsupported()` with its type here, add it to `types.ts`, give
+ * it a default in `defaults.ts` if Kubernetes has one, and teach the runtime.
+ */
+import {
+  absolutePath, downwardField, image, medium, mountPath, mountPropagation, subPath,
+} from './checks.js';
+import {
+  dnsLabel, dnsSubdomain, envVarName, ipAddress, labelValue, portName, qualifiedName, searchDomain,
+} from './names.js';
+import { escalationRules, exactlyOne, requestsWithinLimits, valueOrValueFrom } from './object-rules.js';
+import {
+  INT32_MAX, bool, ignorable, int, list, map, obj, quantity, resourceList, serverSet, str, unsupported,
+} from './schema.js';
+import { capabilityName, safeSysctl } from './security.js';
+
+const id = () => int({ min: 0, max: INT32_MAX });
+const port = (min: number, required = false) => int({ min, max: 65535, required });
+
+const envVarSource = obj(
+  {
+    fieldRef: obj({ fieldPath: str({ required: true, check: downwardField }), apiVersion: str({ values: ['v1'] }) }),
+    resourceFieldRef: unsupported(),
+    configMapKeyRef: unsupported(),
+    secretKeyRef: unsupported(),
+    fileKeyRef: unsupported(),
+  },
+  { rules: exactlyOne(['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef', 'fileKeyRef'], 'a source') },
+);
+
+const envVar = obj(
+  { name: str({ required: true, check: envVarName }), value: str(), valueFrom: envVarSource },
+  { rules: valueOrValueFrom },
+);
+
+const containerPort = obj({
+  name: str({ check: portName }),
+  containerPort: port(1, true),
+  hostPort: port(0),
+  hostIP: str({ check: ipAddress }),
+  protocol: str({ values: ['TCP', 'UDP', 'SCTP'] }),
+});
+
+const volumeMount = obj({
+  name: str({ required: true }),
+  mountPath: str({ required: true, check: mountPath }),
+  readOnly: bool(),
+  subPath: str({ check: subPath }),
+  mountPropagation: str({ check: mountPropagation }),
+  recursiveReadOnly: unsupported('Disabled'),
+  subPathExpr: unsupported(''),
+});
+
+const resources = obj(
+  { limits: resourceList(), requests: resourceList(), claims: unsupported([]) },
+  { rules: requestsWithinLimits },
+);
+
+const containerSecurityContext = obj(
+  {
+    privileged: bool(),
+    capabilities: obj({ add: list(str({ check: capabilityName })), drop: list(str({ check: capabilityName })) }),
+    runAsUser: id(),
+    runAsGroup: id(),
+    runAsNonRoot: bool(),
+    allowPrivilegeEscalation: bool(),
+    readOnlyRootFilesystem: bool(),
+    procMount: unsupported('Default'),
+    seccompProfile: unsupported(),
+    seLinuxOptions: unsupported(),
+    appArmorProfile: unsupported(),
+    windowsOptions: unsupported(),
+  },
+  { rules: escalationRules },
+);
+
+const lifecycleHandler = obj(
+  {
+    exec: obj({ command: list(str(), { required: true }) }),
+    httpGet: unsupported(),
+    tcpSocket: unsupported(),
+    sleep: unsupported(),
+  },
+  { rules: exactlyOne(['exec', 'httpGet', 'tcpSocket', 'sleep'], 'a handler') },
+);
+
+const container = obj({
+  name: str({ required: true, check: dnsLabel }),
+  image: str({ required: true, check: image }),
+  imagePullPolicy: str({ values: ['Always', 'IfNotPresent', 'Never'] }),
+  command: list(str()),
+  args: list(str()),
+  workingDir: str({ check: absolutePath }),
+  env: list(envVar),
+  ports: list(containerPort),
+  volumeMounts: list(volumeMount),
+  resources,
+  securityContext: containerSecurityContext,
+  terminationMessagePath: str({ check: absolutePath }),
+  terminationMessagePolicy: str({ values: ['File', 'FallbackToLogsOnError'] }),
+  lifecycle: obj({ preStop: lifecycleHandler, postStart: unsupported(), stopSignal: unsupported() }),
+  livenessProbe: ignorable(),
+  readinessProbe: ignorable(),
+  startupProbe: ignorable(),
+  stdin: ignorable(false),
+  stdinOnce: ignorable(false),
+  tty: ignorable(false),
+  resizePolicy: ignorable([]),
+  envFrom: unsupported([]),
+  volumeDevices: unsupported([]),
+  restartPolicy: unsupported(),
+  restartPolicyRules: unsupported([]),
+});
+
+/** The volume types of Kubernetes that tspod does not implement. */
+export const UNSUPPORTED_VOLUME_TYPES = [
+  'awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'cinder', 'configMap', 'csi',
+  'downwardAPI', 'ephemeral', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk', 'gitRepo',
+  'glusterfs', 'image', 'iscsi', 'nfs', 'persistentVolumeClaim', 'photonPersistentDisk',
+  'portworxVolume', 'projected', 'quobyte', 'rbd', 'scaleIO', 'secret', 'storageos', 'vsphereVolume',
+] as const;
+
+const volume = obj(
+  {
+    name: str({ required: true, check: dnsLabel }),
+    emptyDir: obj({ medium: str({ check: medium }), sizeLimit: quantity({ positive: true }) }),
+    hostPath: obj({
+      path: str({ required: true, check: absolutePath }),
+      type: str({ values: ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'] }),
+    }),
+    ...Object.fromEntries(UNSUPPORTED_VOLUME_TYPES.map((t) => [t, unsupported()])),
+  },
+  { rules: exactlyOne(['emptyDir', 'hostPath', ...UNSUPPORTED_VOLUME_TYPES], 'a volume type (emptyDir or hostPath)') },
+);
+
+const podSecurityContext = obj({
+  runAsUser: id(),
+  runAsGroup: id(),
+  runAsNonRoot: bool(),
+  supplementalGroups: list(id()),
+  sysctls: list(obj({ name: str({ required: true, check: safeSysctl }), value: str() })),
+  fsGroup: unsupported(),
+  fsGroupChangePolicy: unsupported(),
+  supplementalGroupsPolicy: unsupported(),
+  seccompProfile: unsupported(),
+  seLinuxOptions: unsupported(),
+  seLinuxChangePolicy: unsupported(),
+  appArmorProfile: unsupported(),
+  windowsOptions: unsupported(),
+});
+
+const dnsConfig = obj({
+  nameservers: list(str({ check: ipAddress }), { maxItems: 3 }),
+  searches: list(str({ check: searchDomain }), { maxItems: 32 }),
+  options: list(obj({ name: str({ required: true }), value: str() })),
+});
+
+const podSpec = obj({
+  containers: list(container, { required: true }),
+  initContainers: list(container),
+  volumes: list(volume),
+  restartPolicy: str({ values: ['Always', 'OnFailure', 'Never'] }),
+  terminationGracePeriodSeconds: int({ min: 0 }),
+  activeDeadlineSeconds: int({ min: 1 }),
+  hostNetwork: bool(),
+  hostPID: bool(),
+  hostIPC: bool(),
+  shareProcessNamespace: bool(),
+  hostname: str({ check: dnsLabel }),
+  subdomain: str({ check: dnsLabel }),
+  hostAliases: list(obj({ ip: str({ required: true, check: ipAddress }), hostnames: list(str({ check: dnsSubdomain })) })),
+  dnsPolicy: str({ values: ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'] }),
+  dnsConfig,
+  nodeName: str({ check: dnsSubdomain }),
+  serviceAccountName: str({ check: dnsSubdomain }),
+  serviceAccount: str({ check: dnsSubdomain }),
+  enableServiceLinks: bool(),
+  automountServiceAccountToken: bool(),
+  securityContext: podSecurityContext,
+  // Scheduling and cluster bookkeeping: meaningless on one host, harmless to leave out.
+  affinity: ignorable({}),
+  nodeSelector: ignorable({}),
+  tolerations: ignorable([]),
+  topologySpreadConstraints: ignorable([]),
+  schedulerName: ignorable('default-scheduler'),
+  schedulingGates: ignorable([]),
+  schedulingGroup: ignorable(),
+  workloadRef: ignorable(),
+  priorityClassName: ignorable(''),
+  priority: ignorable(0),
+  preemptionPolicy: ignorable('PreemptLowerPriority'),
+  readinessGates: ignorable([]),
+  overhead: ignorable({}),
+  imagePullSecrets: ignorable([]),
+  // These change how the pod is isolated or what it runs: never left out.
+  ephemeralContainers: unsupported([]),
+  runtimeClassName: unsupported(),
+  hostUsers: unsupported(true),
+  os: unsupported(),
+  setHostnameAsFQDN: unsupported(false),
+  hostnameOverride: unsupported(),
+  resourceClaims: unsupported([]),
+  resources: unsupported(),
+});
+
+const metadata = obj({
+  name: str({ required: true, check: dnsSubdomain }),
+  namespace: str({ check: dnsLabel }),
+  uid: str(),
+  labels: map(qualifiedName, { value: labelValue }),
+  annotations: map(qualifiedName, { maxBytes: 256 * 1024 }),
+  generateName: unsupported(),
+  ownerReferences: ignorable([]),
+  finalizers: ignorable([]),
+  selfLink: serverSet,
+  resourceVersion: serverSet,
+  generation: serverSet,
+  creationTimestamp: serverSet,
+  deletionTimestamp: serverSet,
+  deletionGracePeriodSeconds: serverSet,
+  managedFields: serverSet,
+});
+
+/** The root of the table: a whole `v1` `Pod` manifest. */
+export const POD = obj({
+  apiVersion: str({ required: true, values: ['v1'] }),
+  kind: str({ required: true, values: ['Pod'] }),
+  metadata: { ...metadata, required: true },
+  spec: { ...podSpec, required: true },
+  status: serverSet,
+});

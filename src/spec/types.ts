@@ -1,0 +1,255 @@
+/**
+ * The Kubernetes `v1` Pod, as tspod runs it: TypeScript shapes with the Kubernetes field names.
+ *
+ * A `Pod` here is the manifest *after* validation and defaulting (`validatePod`), the same object
+ * that `tspod inspect` prints as the spec. Fields that the API server defaults are therefore not
+ * optional: the restart policy, the grace period, the DNS policy, each container's pull policy and
+ * termination message settings, each port's protocol, each hostPath `type`. Lists that Kubernetes
+ * omits when empty (`initContainers`, `volumes`, `hostAliases`, and per container `env`, `ports`,
+ * `volumeMounts`) are always present, possibly empty, so consumers never test for `undefined`.
+ * Fields that keep their meaning only when set (`command`, `args`, `workingDir`, a security
+ * context, `activeDeadlineSeconds`...) stay optional: absent and empty are different there.
+ *
+ * Only the fields tspod implements appear; the table in `supported.ts` is the authority on which
+ * those are. Quantities are kept as strings as written (`"64Mi"`, `"500m"`); `parseQuantity` and
+ * `parseCpuMillis` turn them into numbers.
+ */
+
+/** A Kubernetes quantity as written in the manifest: `"64Mi"`, `"1G"`, `"500m"`, `"1e3"`. */
+export type Quantity = string;
+
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+export type DNSPolicy = 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+export type TerminationMessagePolicy = 'File' | 'FallbackToLogsOnError';
+export type StorageMedium = '' | 'Memory';
+export type HostPathType =
+  | ''
+  | 'DirectoryOrCreate'
+  | 'Directory'
+  | 'FileOrCreate'
+  | 'File'
+  | 'Socket'
+  | 'CharDevice'
+  | 'BlockDevice';
+/** The downward API fields tspod can put into an environment variable. */
+export type DownwardFieldPath =
+  | 'metadata.name'
+  | 'metadata.namespace'
+  | 'metadata.uid'
+  | 'status.podIP'
+  | 'status.hostIP'
+  | 'spec.nodeName'
+  | 'spec.serviceAccountName';
+
+export interface Pod {
+  apiVersion: 'v1';
+  kind: 'Pod';
+  metadata: ObjectMeta;
+  spec: PodSpec;
+}
+
+export interface ObjectMeta {
+  name: string;
+  /** Defaults to `default`. */
+  namespace: string;
+  /** Assigned by the runtime when the manifest has none (the API server would). */
+  uid?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface PodSpec {
+  containers: Container[];
+  initContainers: Container[];
+  volumes: Volume[];
+  restartPolicy: RestartPolicy;
+  terminationGracePeriodSeconds: number;
+  activeDeadlineSeconds?: number;
+  hostNetwork: boolean;
+  hostPID: boolean;
+  hostIPC: boolean;
+  shareProcessNamespace: boolean;
+  hostname?: string;
+  subdomain?: string;
+  hostAliases: HostAlias[];
+  dnsPolicy: DNSPolicy;
+  dnsConfig?: PodDNSConfig;
+  nodeName?: string;
+  /** Defaults to `default`, as the ServiceAccount admission plugin sets it. */
+  serviceAccountName: string;
+  /** Deprecated alias of `serviceAccountName`; always equal to it after defaulting. */
+  serviceAccount: string;
+  enableServiceLinks: boolean;
+  automountServiceAccountToken?: boolean;
+  securityContext: PodSecurityContext;
+}
+
+export interface Container {
+  name: string;
+  image: string;
+  imagePullPolicy: PullPolicy;
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
+  env: EnvVar[];
+  ports: ContainerPort[];
+  volumeMounts: VolumeMount[];
+  resources: ResourceRequirements;
+  securityContext?: SecurityContext;
+  terminationMessagePath: string;
+  terminationMessagePolicy: TerminationMessagePolicy;
+  lifecycle?: Lifecycle;
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: EnvVarSource;
+}
+
+export interface EnvVarSource {
+  fieldRef: ObjectFieldSelector;
+}
+
+export interface ObjectFieldSelector {
+  fieldPath: DownwardFieldPath;
+  /** Defaults to `v1`. */
+  apiVersion: 'v1';
+}
+
+export interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  /** With `hostNetwork`, defaults to `containerPort` (and must equal it). */
+  hostPort?: number;
+  hostIP?: string;
+  protocol: Protocol;
+}
+
+export interface VolumeMount {
+  name: string;
+  mountPath: string;
+  readOnly?: boolean;
+  subPath?: string;
+  /** Only `None` (the default) is implemented. */
+  mountPropagation?: 'None';
+}
+
+export interface ResourceList {
+  cpu?: Quantity;
+  memory?: Quantity;
+}
+
+export interface ResourceRequirements {
+  limits?: ResourceList;
+  /** A resource with a limit and no request gets the limit as its request. */
+  requests?: ResourceList;
+}
+
+export interface Capabilities {
+  /** As written: `NET_ADMIN`, `CAP_NET_ADMIN` or `ALL`; `normalizeCapability` gives `CAP_NET_ADMIN`. */
+  add?: string[];
+  drop?: string[];
+}
+
+export interface SecurityContext {
+  privileged?: boolean;
+  capabilities?: Capabilities;
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  readOnlyRootFilesystem?: boolean;
+}
+
+export interface Sysctl {
+  name: string;
+  value: string;
+}
+
+export interface PodSecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  supplementalGroups?: number[];
+  sysctls?: Sysctl[];
+}
+
+export interface ExecAction {
+  command: string[];
+}
+
+export interface LifecycleHandler {
+  exec: ExecAction;
+}
+
+export interface Lifecycle {
+  preStop?: LifecycleHandler;
+}
+
+export interface EmptyDirVolumeSource {
+  medium?: StorageMedium;
+  sizeLimit?: Quantity;
+}
+
+export interface HostPathVolumeSource {
+  path: string;
+  /** Defaults to `""`: no check before mounting. */
+  type: HostPathType;
+}
+
+/** Exactly one of `emptyDir` and `hostPath` is set. */
+export interface Volume {
+  name: string;
+  emptyDir?: EmptyDirVolumeSource;
+  hostPath?: HostPathVolumeSource;
+}
+
+export interface HostAlias {
+  ip: string;
+  hostnames?: string[];
+}
+
+export interface PodDNSConfigOption {
+  name: string;
+  value?: string;
+}
+
+export interface PodDNSConfig {
+  nameservers?: string[];
+  searches?: string[];
+  options?: PodDNSConfigOption[];
+}
+
+/** The `config` section of an OCI image configuration, with its own field names. */
+export interface ImageConfig {
+  Entrypoint?: string[];
+  Cmd?: string[];
+  /** `KEY=value` strings. */
+  Env?: string[];
+  WorkingDir?: string;
+  User?: string;
+  StopSignal?: string;
+  ExposedPorts?: Record<string, object>;
+}
+
+/** What the downward API (`valueFrom.fieldRef`) can read, known only once the pod runs. */
+export interface DownwardFacts {
+  podName: string;
+  namespace: string;
+  uid: string;
+  podIP?: string;
+  hostIP?: string;
+  nodeName: string;
+  serviceAccountName: string;
+}
+
+/** What `resolveProcess` computes for one container: what the plan's `exec` op runs. */
+export interface ProcessSpec {
+  argv: string[];
+  /** `KEY=value` strings, one per name. */
+  env: string[];
+  workingDir: string;
+}
