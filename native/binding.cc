@@ -1,0 +1,200 @@
+// tspod's native addon: the kernel mechanism the TypeScript policy layer needs, and nothing else.
+//
+// - spawn(plan)            clone into new namespaces and run a plan there (spawn.cc, child.c)
+// - watchExit(pidfd, cb)   learn how a child ended, through its pidfd (never waitpid(-1))
+// - host-side calls that are safe in a multithreaded process: mount, umount2, pipe, flock, mknod,
+//   pidfdOpen, pidfdSendSignal, openpty. Node itself never calls setns or unshare: those change
+//   only the calling thread (or fail outright) in a process that has threads.
+// Failures are thrown as Node-style system errors (code, errno, syscall, path).
+#include <napi.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+#include <fcntl.h>
+#include <linux/mount.h>
+#ifndef MNT_DETACH /* <sys/mount.h> has these, but clashes with <linux/mount.h> */
+#define MNT_DETACH 2
+#define UMOUNT_NOFOLLOW 8
+#endif
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "util.h"
+
+Napi::Value Spawn(const Napi::CallbackInfo &info);
+
+namespace {
+
+std::string str_arg(const Napi::CallbackInfo &info, size_t i) {
+  if (info.Length() <= i || !info[i].IsString()) return std::string();
+  return info[i].As<Napi::String>().Utf8Value();
+}
+int int_arg(const Napi::CallbackInfo &info, size_t i) {
+  if (info.Length() <= i || !info[i].IsNumber())
+    throw Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + " must be a number");
+  return info[i].As<Napi::Number>().Int32Value();
+}
+
+// mount(source, target, fstype, flags[], data): the classic mount(2), on the host.
+Napi::Value Mount(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string source = str_arg(info, 0), target = str_arg(info, 1), fstype = str_arg(info, 2), data = str_arg(info, 4);
+  Napi::Object opts = Napi::Object::New(env);
+  if (info.Length() > 3) opts.Set("flags", info[3]);
+  unsigned long flags = tp_mount_flags(env, opts, "flags");
+  if (syscall(SYS_mount, source.empty() ? nullptr : source.c_str(), target.c_str(),
+              fstype.empty() ? nullptr : fstype.c_str(), flags, data.empty() ? nullptr : data.c_str()) < 0)
+    tp_throw_errno(env, "mount", target.c_str());
+  return env.Undefined();
+}
+
+// umount2(target, detach): detach lazily when asked (a busy mount then goes when its last user does).
+Napi::Value Umount2(const Napi::CallbackInfo &info) {
+  std::string target = str_arg(info, 0);
+  int flags = (info.Length() > 1 && info[1].ToBoolean().Value()) ? MNT_DETACH : 0;
+  if (syscall(SYS_umount2, target.c_str(), flags | UMOUNT_NOFOLLOW) < 0) tp_throw_errno(info.Env(), "umount2", target.c_str());
+  return info.Env().Undefined();
+}
+
+// pipe(): [readFd, writeFd], both close-on-exec.
+Napi::Value Pipe(const Napi::CallbackInfo &info) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) tp_throw_errno(info.Env(), "pipe2");
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, fds[0]);
+  out.Set(1u, fds[1]);
+  return out;
+}
+
+Napi::Value Close(const Napi::CallbackInfo &info) {
+  if (close(int_arg(info, 0)) < 0 && errno != EINTR) tp_throw_errno(info.Env(), "close");
+  return info.Env().Undefined();
+}
+
+// flock(fd, "ex" | "sh" | "un", wait): returns false when wait is false and the lock is taken.
+Napi::Value Flock(const Napi::CallbackInfo &info) {
+  std::string how = str_arg(info, 1);
+  int op = how == "sh" ? LOCK_SH : how == "un" ? LOCK_UN : LOCK_EX;
+  bool wait = info.Length() > 2 && info[2].ToBoolean().Value();
+  if (!wait) op |= LOCK_NB;
+  int rc;
+  while ((rc = flock(int_arg(info, 0), op)) < 0 && errno == EINTR) {}
+  if (rc < 0 && errno == EWOULDBLOCK) return Napi::Boolean::New(info.Env(), false);
+  if (rc < 0) tp_throw_errno(info.Env(), "flock");
+  return Napi::Boolean::New(info.Env(), true);
+}
+
+// mknod(path, mode, major, minor): mode includes the file type (S_IFCHR, S_IFBLK, S_IFIFO).
+Napi::Value Mknod(const Napi::CallbackInfo &info) {
+  std::string path = str_arg(info, 0);
+  if (mknod(path.c_str(), static_cast<mode_t>(int_arg(info, 1)), makedev(int_arg(info, 2), int_arg(info, 3))) < 0)
+    tp_throw_errno(info.Env(), "mknod", path.c_str());
+  return info.Env().Undefined();
+}
+
+Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, int_arg(info, 0), 0));
+  if (fd < 0) tp_throw_errno(info.Env(), "pidfd_open");
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// pidfdSendSignal(pidfd, sig): false when the process has already exited (ESRCH).
+Napi::Value PidfdSendSignal(const Napi::CallbackInfo &info) {
+  if (syscall(SYS_pidfd_send_signal, int_arg(info, 0), int_arg(info, 1), nullptr, 0) < 0) {
+    if (errno == ESRCH) return Napi::Boolean::New(info.Env(), false);
+    tp_throw_errno(info.Env(), "pidfd_send_signal");
+  }
+  return Napi::Boolean::New(info.Env(), true);
+}
+
+// openpty(): {master, slave, name} on the host's devpts, both close-on-exec.
+Napi::Value OpenPty(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) tp_throw_errno(env, "posix_openpt");
+  char name[64];
+  if (grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof name) != 0) {
+    int e = errno;
+    close(master);
+    errno = e;
+    tp_throw_errno(env, "ptsname");
+  }
+  int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) { int e = errno; close(master); errno = e; tp_throw_errno(env, "open", name); }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("master", master);
+  out.Set("slave", slave);
+  out.Set("name", name);
+  return out;
+}
+
+// setWinsize(fd, rows, cols): the terminal size a program in the pty sees.
+Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
+  struct winsize ws = {};
+  ws.ws_row = static_cast<unsigned short>(int_arg(info, 1));
+  ws.ws_col = static_cast<unsigned short>(int_arg(info, 2));
+  if (ioctl(int_arg(info, 0), TIOCSWINSZ, &ws) < 0) tp_throw_errno(info.Env(), "ioctl");
+  return info.Env().Undefined();
+}
+
+struct ExitStatus { int code; int signal; int err; };
+
+// watchExit(pidfd, cb): cb({code, signal}) once the child ends. A detached thread blocks in
+// waitid(P_PIDFD) (a few per pod; the libuv pool, shared with fs, is kept free), then hands the
+// status to the main thread through a thread-safe function, which also keeps Node alive meanwhile.
+Napi::Value WatchExit(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int pidfd = int_arg(info, 0);
+  auto tsfn = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "tspod.watchExit", 0, 1);
+  std::thread([pidfd, tsfn]() mutable {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, nullptr);  // Node's signal handling stays on its own threads
+    siginfo_t si = {};
+    int rc;
+    while ((rc = waitid(static_cast<idtype_t>(P_PIDFD), pidfd, &si, WEXITED)) < 0 && errno == EINTR) {}
+    auto *st = new ExitStatus{-1, 0, rc < 0 ? errno : 0};
+    if (rc == 0 && si.si_code == CLD_EXITED) st->code = si.si_status;
+    else if (rc == 0) st->signal = si.si_status;
+    tsfn.BlockingCall(st, [](Napi::Env env, Napi::Function cb, ExitStatus *s) {
+      Napi::Object out = Napi::Object::New(env);
+      out.Set("code", s->code >= 0 ? Napi::Value(Napi::Number::New(env, s->code)) : env.Null());
+      out.Set("signal", s->signal ? Napi::Value(Napi::Number::New(env, s->signal)) : env.Null());
+      if (s->err) out.Set("error", tp_system_error(env, s->err, "waitid", nullptr).Value());
+      delete s;
+      cb.Call({out});
+    });
+    tsfn.Release();
+  }).detach();
+  return env.Undefined();
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
+  exports.Set("watchExit", Napi::Function::New(env, WatchExit, "watchExit"));
+  exports.Set("mount", Napi::Function::New(env, Mount, "mount"));
+  exports.Set("umount2", Napi::Function::New(env, Umount2, "umount2"));
+  exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
+  exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
+  exports.Set("mknod", Napi::Function::New(env, Mknod, "mknod"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));
+  exports.Set("openpty", Napi::Function::New(env, OpenPty, "openpty"));
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize, "setWinsize"));
+  return exports;
+}
+
+NODE_API_MODULE(tspod, Init)

@@ -1,0 +1,252 @@
+// spawn(plan): clone a child into new namespaces and run a plan in it.
+//
+// Everything the child needs is converted from JavaScript into plain C memory here, *before*
+// clone(): strings, arrays, flags, fds (see plan.h). clone3(CLONE_PIDFD) then gives us the child
+// and a pidfd for it in one step, so there is no window in which the pid could be reused. The child
+// reports a failed step over a close-on-exec pipe; we read that pipe until EOF, which comes when
+// the child's execve succeeds (the pipe closes) or after it reported an error and exited.
+#include <napi.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/sched.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "plan.h"
+#include "tspod_abi.h"
+#include "util.h"
+
+namespace {
+
+// Owns every byte the child will read; addresses stay valid while it lives (deque never moves).
+struct PlanMemory {
+  std::deque<std::string> strings;
+  std::deque<std::vector<const char *>> lists;
+  std::deque<std::vector<gid_t>> gids;
+  std::vector<tp_op> ops;
+  std::vector<std::string> op_names;
+  tp_plan plan{};
+
+  const char *str(const Napi::Object &o, const char *key) {
+    if (!o.Has(key) || o.Get(key).IsUndefined() || o.Get(key).IsNull()) return nullptr;
+    strings.push_back(o.Get(key).As<Napi::String>().Utf8Value());
+    return strings.back().c_str();
+  }
+  // A NULL-terminated char* array from a JS string array (or [k, v] pairs, flattened).
+  const char *const *list(const Napi::Object &o, const char *key, bool pairs = false) {
+    if (!o.Has(key) || !o.Get(key).IsArray()) return nullptr;
+    auto arr = o.Get(key).As<Napi::Array>();
+    std::vector<const char *> v;
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      if (pairs) {
+        auto kv = arr.Get(i).As<Napi::Array>();
+        for (uint32_t j = 0; j < 2; j++) {
+          strings.push_back(kv.Get(j).IsString() ? kv.Get(j).As<Napi::String>().Utf8Value() : "");
+          v.push_back(strings.back().c_str());
+        }
+      } else {
+        strings.push_back(arr.Get(i).As<Napi::String>().Utf8Value());
+        v.push_back(strings.back().c_str());
+      }
+    }
+    v.push_back(nullptr);
+    lists.push_back(std::move(v));
+    return lists.back().data();
+  }
+};
+
+int64_t num(const Napi::Object &o, const char *key, int64_t dflt) {
+  if (!o.Has(key) || !o.Get(key).IsNumber()) return dflt;
+  return o.Get(key).As<Napi::Number>().Int64Value();
+}
+bool flag(const Napi::Object &o, const char *key) {
+  return o.Has(key) && o.Get(key).ToBoolean().Value();
+}
+
+uint64_t cap_mask(Napi::Env env, const Napi::Object &o, const char *key) {
+  uint64_t mask = 0;
+  if (!o.Has(key) || !o.Get(key).IsArray()) return 0;
+  auto arr = o.Get(key).As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    int64_t cap = arr.Get(i).As<Napi::Number>().Int64Value();
+    if (cap < 0 || cap > 63) throw Napi::TypeError::New(env, std::string(key) + ": capability out of range");
+    mask |= 1ULL << cap;
+  }
+  return mask;
+}
+
+void convert_credentials(Napi::Env env, PlanMemory &m, const Napi::Object &o, tp_op &op) {
+  op.set_user = o.Has("uid") && o.Get("uid").IsNumber();
+  op.uid = static_cast<uid_t>(num(o, "uid", 0));
+  op.gid = static_cast<gid_t>(num(o, "gid", 0));
+  std::vector<gid_t> groups;
+  if (o.Has("groups") && o.Get("groups").IsArray()) {
+    auto arr = o.Get("groups").As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); i++) groups.push_back(arr.Get(i).As<Napi::Number>().Uint32Value());
+  }
+  m.gids.push_back(std::move(groups));
+  op.groups = m.gids.back().data();
+  op.ngroups = m.gids.back().size();
+  op.cap_bounding = cap_mask(env, o, "bounding");
+  op.cap_effective = cap_mask(env, o, "effective");
+  op.cap_permitted = cap_mask(env, o, "permitted");
+  op.cap_inheritable = cap_mask(env, o, "inheritable");
+}
+
+tp_op convert_op(Napi::Env env, PlanMemory &m, const Napi::Object &o) {
+  tp_op op{};
+  std::string name = o.Get("op").As<Napi::String>().Utf8Value();
+  op.kind = tp_op_kind_from_name(name.c_str());
+  if (op.kind < 0) throw Napi::TypeError::New(env, "unknown plan operation \"" + name + "\"");
+  m.op_names.push_back(name);
+  op.source = m.str(o, "source");
+  op.sub_path = m.str(o, "subPath");
+  op.target = m.str(o, "target");
+  op.fstype = m.str(o, "fstype");
+  op.data = m.str(o, "data");
+  op.options = m.list(o, "options", true);
+  op.argv = const_cast<char *const *>(m.list(o, "argv"));
+  op.envp = const_cast<char *const *>(m.list(o, "env"));
+  op.search_path = m.str(o, "searchPath");
+  op.mount_flags = tp_mount_flags(env, o, "flags");
+  op.attrs = tp_mount_attrs(env, o, "attrs");
+  op.fd = static_cast<int>(num(o, "fd", -1));
+  op.ns_flags = tp_ns_flags(env, o, "ns");
+  std::string create = o.Has("create") && o.Get("create").IsString() ? o.Get("create").As<Napi::String>().Utf8Value() : "";
+  op.create = create == "dir" ? TP_CREATE_DIR : create == "file" ? TP_CREATE_FILE : TP_CREATE_NONE;
+  op.optional = flag(o, "optional");
+  op.read_only = flag(o, "readOnly");
+  op.mode = static_cast<mode_t>(num(o, "mode", 0));
+  op.major = static_cast<unsigned>(num(o, "major", 0));
+  op.minor = static_cast<unsigned>(num(o, "minor", 0));
+  if (op.kind == TP_OP_CREDENTIALS) convert_credentials(env, m, o, op);
+  if (op.kind == TP_OP_EXEC && (!op.argv || !op.argv[0] || !op.target))
+    throw Napi::TypeError::New(env, "exec: argv and target are required");
+  return op;
+}
+
+// The field a failure is about, by tp_msg.which (see child.h).
+const char *failed_path(const tp_op &op, int which) {
+  switch (which) {
+  case 1: return op.source;
+  case 2: return op.target;
+  case 3: return op.sub_path;
+  case 4: return op.target;
+  default: return nullptr;
+  }
+}
+
+struct SpawnResult {
+  long pid = -1;
+  int pidfd = -1;
+  long grandchild = -1;
+  bool failed = false;
+  tp_msg error{};
+};
+
+// Read the child's reports until EOF (exec succeeded, or the child exited after reporting).
+void read_reports(int fd, SpawnResult &r) {
+  tp_msg msg;
+  for (;;) {
+    ssize_t n = read(fd, &msg, sizeof msg);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != static_cast<ssize_t>(sizeof msg)) break;
+    if (msg.kind == TP_MSG_PID) r.grandchild = msg.pid;
+    if (msg.kind == TP_MSG_ERROR) { r.failed = true; r.error = msg; }
+  }
+}
+
+// Reap a child that we know is exiting (it reported an error, or it was the fork op's middle process).
+void reap_pidfd(int pidfd) {
+  siginfo_t si;
+  while (waitid(static_cast<idtype_t>(P_PIDFD), pidfd, &si, WEXITED) < 0 && errno == EINTR) {}
+}
+
+SpawnResult clone_and_run(const tp_plan &plan, int clone_flags) {
+  SpawnResult r;
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0) { r.failed = true; r.error = {TP_MSG_ERROR, -1, errno, TP_SYS_OPEN, 0, 0}; return r; }
+
+  // Block every signal around clone(): a Node signal handler must never run in the child.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  clone_args args{};
+  args.flags = static_cast<uint64_t>(clone_flags) | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(&r.pidfd);
+  args.exit_signal = SIGCHLD;
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid == 0) {
+    close(pipefd[0]);
+    tp_child_run(&plan, pipefd[1]);
+  }
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  close(pipefd[1]);
+  if (pid < 0) {
+    close(pipefd[0]);
+    r.failed = true;
+    r.error = {TP_MSG_ERROR, -1, clone_errno, TP_SYS_CLONE3, 0, 0};
+    return r;
+  }
+  r.pid = pid;
+  read_reports(pipefd[0], r);
+  close(pipefd[0]);
+  return r;
+}
+
+// After a fork op, the process that matters is the grandchild: a child of ours too (CLONE_PARENT).
+void settle_grandchild(SpawnResult &r) {
+  if (r.grandchild < 0) return;
+  reap_pidfd(r.pidfd);  // the middle process exits right after reporting
+  close(r.pidfd);
+  r.pid = r.grandchild;
+  r.pidfd = static_cast<int>(syscall(SYS_pidfd_open, r.grandchild, 0));
+}
+
+}  // namespace
+
+Napi::Value Spawn(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "spawn(plan): plan must be an object");
+  Napi::Object js = info[0].As<Napi::Object>();
+  PlanMemory m;
+  auto jsops = js.Get("ops").As<Napi::Array>();
+  for (uint32_t i = 0; i < jsops.Length(); i++) m.ops.push_back(convert_op(env, m, jsops.Get(i).As<Napi::Object>()));
+  m.plan.ops = m.ops.data();
+  m.plan.nops = m.ops.size();
+  auto stdio = js.Get("stdio").As<Napi::Array>();
+  for (int i = 0; i < 3; i++) m.plan.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
+
+  SpawnResult r = clone_and_run(m.plan, tp_ns_flags(env, js, "clone"));
+  if (r.failed && r.pid > 0) {
+    reap_pidfd(r.pidfd);
+    close(r.pidfd);
+    if (r.grandchild > 0) {  // the failure happened after a fork op: reap that process too
+      int gfd = static_cast<int>(syscall(SYS_pidfd_open, r.grandchild, 0));
+      if (gfd >= 0) { reap_pidfd(gfd); close(gfd); }
+    }
+  }
+  if (r.failed) {
+    const tp_op *op = (r.error.op_index >= 0 && static_cast<size_t>(r.error.op_index) < m.ops.size()) ? &m.ops[r.error.op_index] : nullptr;
+    const char *path = op ? failed_path(*op, r.error.which) : nullptr;
+    Napi::Error err = tp_system_error(env, r.error.err, tp_syscall_name(r.error.syscall), path);
+    err.Value().Set("opIndex", Napi::Number::New(env, r.error.op_index));
+    if (op) err.Value().Set("op", Napi::String::New(env, m.op_names[r.error.op_index]));
+    throw err;
+  }
+  settle_grandchild(r);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", Napi::Number::New(env, static_cast<double>(r.pid)));
+  out.Set("pidfd", Napi::Number::New(env, r.pidfd));
+  return out;
+}

@@ -1,0 +1,109 @@
+/**
+ * The typed face of the native addon (native/binding.cc).
+ *
+ * The addon is mechanism only: it clones children into namespaces and runs plans (lists of
+ * operations) in them, watches them exit through pidfds, and offers the few host-side syscalls that
+ * are safe in Node's multithreaded process. All policy (which namespaces, which mounts, in which
+ * order) is decided in TypeScript and arrives here as a plan.
+ *
+ * Errors thrown by the addon are reshaped into Node's own system-error form (`code`, negative
+ * `errno`, `syscall`, `path`, message `ENOENT: no such file or directory, open '/x'`), so
+ * `util.getSystemErrorName` and the usual habits work on them.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import util from 'node:util';
+import { PACKAGE_DIR } from './paths.js';
+import type { NativeOp } from './plan/types.js';
+
+export interface NativePlan {
+  /** namespace kinds created by clone(): "mnt", "pid", "net", ... */
+  clone: string[];
+  /** fds placed on the child's 0, 1, 2 */
+  stdio: [number, number, number];
+  ops: NativeOp[];
+}
+
+export interface ExitStatus {
+  /** exit code, when the process exited */
+  code: number | null;
+  /** signal number, when a signal ended it */
+  signal: number | null;
+  error?: Error;
+}
+
+interface Binding {
+  spawn(plan: NativePlan): { pid: number; pidfd: number };
+  watchExit(pidfd: number, cb: (status: ExitStatus) => void): void;
+  mount(source: string, target: string, fstype: string, flags: string[], data: string): void;
+  umount2(target: string, detach: boolean): void;
+  pipe(): [number, number];
+  close(fd: number): void;
+  flock(fd: number, how: 'ex' | 'sh' | 'un', wait: boolean): boolean;
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, signal: number): boolean;
+  openpty(): { master: number; slave: number; name: string };
+  setWinsize(fd: number, rows: number, cols: number): void;
+}
+
+/** A Node-style system error, with the failing plan step when it came from a child. */
+export interface SystemError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  path?: string;
+  /** index of the plan operation that failed (spawn only; -1: before the first) */
+  opIndex?: number;
+  op?: string;
+}
+
+export const ADDON_PATH = process.env.TSPOD_ADDON ?? path.join(PACKAGE_DIR, 'native', 'build', 'tspod.node');
+
+let binding: Binding | undefined;
+
+function load(): Binding {
+  if (!binding) {
+    try {
+      binding = createRequire(import.meta.url)(ADDON_PATH) as Binding;
+    } catch (err) {
+      throw new Error(`cannot load the native addon ${ADDON_PATH} (run "make build")`, { cause: err });
+    }
+  }
+  return binding;
+}
+
+/** Rewrite the addon's message in libuv's words, as Node's own fs errors read. */
+export function asSystemError(err: unknown): unknown {
+  const e = err as Partial<SystemError>;
+  if (!(err instanceof Error) || typeof e.errno !== 'number' || typeof e.syscall !== 'string') return err;
+  const text = util.getSystemErrorMap().get(e.errno)?.[1] ?? 'unknown error';
+  err.message = `${e.code}: ${text}, ${e.syscall}` + (e.path !== undefined ? ` '${e.path}'` : '');
+  return err;
+}
+
+function call<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw asSystemError(err);
+  }
+}
+
+export const native = {
+  spawn: (plan: NativePlan) => call(() => load().spawn(plan)),
+  watchExit: (pidfd: number, cb: (s: ExitStatus) => void) => call(() => load().watchExit(pidfd, cb)),
+  /** Resolves with how the process behind `pidfd` ended (it is reaped). */
+  waitExit: (pidfd: number) => new Promise<ExitStatus>((resolve) => native.watchExit(pidfd, resolve)),
+  mount: (source: string, target: string, fstype: string, flags: string[], data = '') =>
+    call(() => load().mount(source, target, fstype, flags, data)),
+  umount2: (target: string, detach = true) => call(() => load().umount2(target, detach)),
+  pipe: () => call(() => load().pipe()),
+  close: (fd: number) => call(() => load().close(fd)),
+  flock: (fd: number, how: 'ex' | 'sh' | 'un', wait = true) => call(() => load().flock(fd, how, wait)),
+  mknod: (p: string, mode: number, major: number, minor: number) => call(() => load().mknod(p, mode, major, minor)),
+  pidfdOpen: (pid: number) => call(() => load().pidfdOpen(pid)),
+  pidfdSendSignal: (pidfd: number, signal: number) => call(() => load().pidfdSendSignal(pidfd, signal)),
+  openpty: () => call(() => load().openpty()),
+  setWinsize: (fd: number, rows: number, cols: number) => call(() => load().setWinsize(fd, rows, cols)),
+};
