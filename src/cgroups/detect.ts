@@ -1,0 +1,54 @@
+/**
+ * Which cgroup hierarchies this host has, per controller.
+ *
+ * cgroups group processes so the kernel can account for them and limit them. There are two
+ * versions: v1 has one hierarchy per controller (memory, cpu, pids...), each mounted on its own;
+ * v2 has a single hierarchy where controllers are enabled per subtree. Hosts can mix them ("hybrid":
+ * v1 controllers plus a cgroup2 mount, sometimes with a controller or two moved onto it), so tspod
+ * decides per controller: v2 when the cgroup2 root offers it, else its v1 hierarchy. The cgroup2
+ * mount is used even without controllers, to track a pod's processes (and kill them all at once
+ * with cgroup.kill). Parsing is pure; the caller reads /proc/self/mountinfo.
+ */
+export type Controller = 'memory' | 'cpu' | 'cpuacct' | 'pids';
+export const CONTROLLERS: Controller[] = ['memory', 'cpu', 'cpuacct', 'pids'];
+
+export interface CgroupLayout {
+  /** the cgroup2 mount point, if any */
+  unified?: string;
+  /** controllers available on the cgroup2 root (cgroup.controllers) */
+  unifiedControllers: string[];
+  /** v1 mount point of each controller tspod uses from v1 */
+  v1: Partial<Record<Controller, string>>;
+}
+
+interface MountLine {
+  mountPoint: string;
+  fstype: string;
+  superOptions: string[];
+}
+
+export function parseMountinfo(text: string): MountLine[] {
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [left, right] = line.split(' - ');
+      const fields = left.split(' ');
+      const [fstype, , superOpts] = right.split(' ');
+      return { mountPoint: fields[4].replace(/\\040/g, ' '), fstype, superOptions: (superOpts ?? '').split(',') };
+    });
+}
+
+export function detectLayout(mountinfo: string, unifiedControllers: (mountPoint: string) => string[]): CgroupLayout {
+  const mounts = parseMountinfo(mountinfo);
+  const unified = mounts.find((m) => m.fstype === 'cgroup2')?.mountPoint;
+  const available = unified ? unifiedControllers(unified) : [];
+  const layout: CgroupLayout = { unified, unifiedControllers: available, v1: {} };
+  for (const c of CONTROLLERS) {
+    const onV2 = c === 'cpuacct' ? available.includes('cpu') : available.includes(c);
+    if (onV2) continue;
+    const m = mounts.find((x) => x.fstype === 'cgroup' && x.superOptions.includes(c));
+    if (m) layout.v1[c] = m.mountPoint;
+  }
+  return layout;
+}

@@ -1,0 +1,47 @@
+/**
+ * Kubernetes resources as cgroup files (pure): `limits.memory` → a memory limit, `limits.cpu` → a
+ * CFS quota per 100 ms period, `requests.cpu` → a relative weight (v1 shares, v2 weight).
+ */
+export interface Limits {
+  memoryBytes?: number;
+  cpuMillis?: number;
+  cpuRequestMillis?: number;
+}
+
+export const CFS_PERIOD_US = 100_000;
+
+/** The kubelet's millicores → cpu.shares (minimum 2). */
+export function cpuShares(millis: number): number {
+  return Math.max(2, Math.floor((millis * 1024) / 1000));
+}
+
+/** The runc/systemd mapping of cpu.shares [2, 262144] onto cpu.weight [1, 10000]. */
+export function cpuWeight(shares: number): number {
+  return 1 + Math.floor(((shares - 2) * 9999) / 262142);
+}
+
+function quotaUs(millis: number): number {
+  return Math.max(1000, Math.floor((millis * CFS_PERIOD_US) / 1000));
+}
+
+/** [file, value] pairs for a v1 controller hierarchy. */
+export function v1Files(controller: string, l: Limits): [string, string][] {
+  const out: [string, string][] = [];
+  if (controller === 'memory' && l.memoryBytes !== undefined) out.push(['memory.limit_in_bytes', String(l.memoryBytes)]);
+  if (controller === 'cpu' && l.cpuMillis !== undefined) {
+    out.push(['cpu.cfs_period_us', String(CFS_PERIOD_US)], ['cpu.cfs_quota_us', String(quotaUs(l.cpuMillis))]);
+  }
+  if (controller === 'cpu' && l.cpuRequestMillis !== undefined) out.push(['cpu.shares', String(cpuShares(l.cpuRequestMillis))]);
+  return out;
+}
+
+/** [file, value] pairs for the v2 hierarchy, given the controllers enabled there. */
+export function v2Files(controllers: string[], l: Limits): [string, string][] {
+  const out: [string, string][] = [];
+  if (controllers.includes('memory') && l.memoryBytes !== undefined) {
+    out.push(['memory.max', String(l.memoryBytes)], ['memory.swap.max', '0']);
+  }
+  if (controllers.includes('cpu') && l.cpuMillis !== undefined) out.push(['cpu.max', `${quotaUs(l.cpuMillis)} ${CFS_PERIOD_US}`]);
+  if (controllers.includes('cpu') && l.cpuRequestMillis !== undefined) out.push(['cpu.weight', String(cpuWeight(cpuShares(l.cpuRequestMillis)))]);
+  return out;
+}

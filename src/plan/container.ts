@@ -1,0 +1,115 @@
+/**
+ * A container process, step by step (ARCHITECTURE.md section 6).
+ *
+ * clone() gives the container a mount namespace and (unless the pod shares one) a PID namespace of
+ * its own; it then joins the infra's network, IPC and UTS namespaces, builds its root file system
+ * inside its private mount namespace, pivots into it, locks down /proc and /sys, drops privileges
+ * and execs the command. The order of the steps is the point of this file; each constraint says why.
+ */
+import { devOps } from './dev.js';
+import type { BindMount, ContainerInput } from './inputs.js';
+import { MASKED_PATHS, READ_ONLY_PATHS } from './paths.js';
+import type { NativeOp, NsName, Plan } from './types.js';
+
+export function containerPlan(c: ContainerInput): Plan {
+  const ops: NativeOp[] = [
+    ...cgroupOps(c),
+    ...joinOps(c),
+    ...rootfsOps(c),
+    ...devOps(c.shm),
+    { op: 'mountFs', source: 'sysfs', target: '/sys', attrs: c.privileged ? ['NOSUID', 'NODEV', 'NOEXEC'] : ['RDONLY', 'NOSUID', 'NODEV', 'NOEXEC'], why: 'sysfs shows the network devices of the namespace that mounts it: ours' },
+    ...sortByDepth([...c.podFiles, ...c.volumes]).map(bindOp),
+    { op: 'pivotRoot', why: 'make the overlay "/" and detach the host tree (chroot alone can be escaped)' },
+    ...(c.privileged ? [] : hardenOps()),
+    ...(c.rootfs.readOnly ? [readOnlyRoot()] : []),
+    ...processOps(c),
+  ];
+  const clone: NsName[] = ['mnt'];
+  if (!c.sharePid && !c.hostPid) clone.push('pid');
+  return { name: c.name, clone, ops };
+}
+
+/* Join the cgroup first, then unshare the cgroup namespace: its root is the cgroup the process is in
+ * at that moment, so the container sees its own cgroup as "/". */
+function cgroupOps(c: ContainerInput): NativeOp[] {
+  if (c.cgroupProcs.length === 0) return [];
+  return [
+    ...c.cgroupProcs.map((procs): NativeOp => ({ op: 'writeFile', target: procs, data: '0', why: 'enter the container cgroup before anything is charged to it' })),
+    { op: 'unshare', ns: ['cgroup'], why: 'a cgroup namespace rooted at the container cgroup (must follow the move)' },
+  ];
+}
+
+/* Join before mounting: /sys shows the mounter's network namespace, /dev/mqueue the mounter's IPC
+ * namespace, /proc the mounter's PID namespace. A PID namespace joined by setns applies only to
+ * children, hence the fork. */
+function joinOps(c: ContainerInput): NativeOp[] {
+  const ops: NativeOp[] = [];
+  if (c.joinInfra.length > 0) {
+    ops.push({ op: 'setns', target: 'infra', ns: c.joinInfra, why: 'one IP, one hostname, one IPC space for the pod' });
+  }
+  if (c.sharePid) {
+    ops.push(
+      { op: 'setns', target: 'infra', ns: ['pid'], why: 'shareProcessNamespace: pause is PID 1 for every container' },
+      { op: 'fork', why: 'a joined PID namespace applies to children only' },
+    );
+  }
+  return ops;
+}
+
+function rootfsOps(c: ContainerInput): NativeOp[] {
+  const { lower, upper, work, mountPoint } = c.rootfs;
+  return [
+    { op: 'mount', source: '', target: '/', flags: ['REC', 'PRIVATE'], why: 'no mount made from here on may propagate to the host' },
+    {
+      op: 'mount', source: 'overlay', target: mountPoint, fstype: 'overlay',
+      data: `lowerdir=${lower},upperdir=${upper},workdir=${work}`,
+      why: 'the image stays read-only below; this instance writes to its own fresh upper layer',
+    },
+    { op: 'openRoot', target: mountPoint, why: 'every target from here on is resolved inside this root' },
+    { op: 'mountFs', source: 'proc', target: '/proc', attrs: ['NOSUID', 'NODEV', 'NOEXEC'], why: 'a proc of the container PID namespace (needs the new PID namespace first)' },
+  ];
+}
+
+function bindOp(m: BindMount): NativeOp {
+  const op: NativeOp = { op: 'bind', source: m.source, target: m.target, readOnly: m.readOnly, why: m.what };
+  if (m.subPath) op.subPath = m.subPath;
+  return op;
+}
+
+/* A mount hides what lies under it: /data must be mounted before /data/logs (as containerd sorts). */
+export function sortByDepth(mounts: BindMount[]): BindMount[] {
+  const depth = (p: string) => p.split('/').filter(Boolean).length;
+  return mounts.map((m, i) => ({ m, i })).sort((a, b) => depth(a.m.target) - depth(b.m.target) || a.i - b.i).map((x) => x.m);
+}
+
+/* After pivot_root, so that the paths are the container's own /proc and /sys. */
+function hardenOps(): NativeOp[] {
+  return [
+    ...MASKED_PATHS.map((p): NativeOp => ({ op: 'maskPath', target: p, optional: true, why: 'hide host information' })),
+    ...READ_ONLY_PATHS.map((p): NativeOp => ({ op: 'readOnlyPath', target: p, optional: true, why: 'host-wide knobs stay read-only' })),
+  ];
+}
+
+function readOnlyRoot(): NativeOp {
+  return { op: 'mount', source: '', target: '/', flags: ['REMOUNT', 'BIND', 'RDONLY'], why: 'readOnlyRootFilesystem (the root mount only, not the volumes)' };
+}
+
+/* Credentials come last but one: joining namespaces and mounting needed full root. */
+function processOps(c: ContainerInput): NativeOp[] {
+  const { argv, env, workingDir } = c.process;
+  const caps = c.user && c.user.uid !== 0 ? [] : c.capabilities;
+  const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5);
+  const ops: NativeOp[] = [
+    { op: 'chdir', target: workingDir, create: 'dir', why: 'the working directory, created if missing, inside the root' },
+    { op: 'closeFds', why: 'only stdin, stdout and stderr cross into the container' },
+    {
+      op: 'credentials',
+      ...(c.user ? { uid: c.user.uid, gid: c.user.gid, groups: c.user.groups } : {}),
+      bounding: c.capabilities, effective: caps, permitted: caps, inheritable: [],
+      why: 'the default capability set; inheritable and ambient empty',
+    },
+  ];
+  if (c.noNewPrivs) ops.push({ op: 'noNewPrivs', why: 'allowPrivilegeEscalation: false' });
+  ops.push({ op: 'exec', target: argv[0], argv, env, ...(pathVar !== undefined ? { searchPath: pathVar } : {}) });
+  return ops;
+}

@@ -1,0 +1,56 @@
+/**
+ * What the planners need to know, already resolved from the manifest, the image and the host.
+ *
+ * Keeping these separate from the manifest types keeps planning a small pure step: "given these
+ * facts, these are the syscalls, in this order". pod-inputs.ts derives them from a Pod.
+ */
+import type { CapName } from './capabilities.js';
+import type { NsName } from './types.js';
+
+export interface InfraInput {
+  /** namespaces the pod gets of its own (the rest stay the host's: hostNetwork, hostIPC, hostPID) */
+  namespaces: NsName[];
+  hostname: string;
+  /** namespaced sysctls from spec.securityContext.sysctls, written inside the pod's namespaces */
+  sysctls: { name: string; value: string }[];
+  /** empty host directory that becomes the infra's tiny root (a tmpfs holding only the pause program) */
+  infraRoot: string;
+  pauseBinary: string;
+  /** cgroup.procs files of the pod's cgroup (one per v1 hierarchy, or one on v2) */
+  cgroupProcs: string[];
+}
+
+export interface BindMount {
+  /** host path (a volume's directory, a pod file) */
+  source: string;
+  /** path inside `source`, resolved without leaving it (volumeMounts[].subPath) */
+  subPath?: string;
+  /** path inside the container */
+  target: string;
+  readOnly: boolean;
+  /** what this mount is, for --explain ("volume shared-data") */
+  what: string;
+}
+
+export interface ContainerInput {
+  name: string;
+  /** namespaces of the infra to join (net, ipc, uts: whichever the pod has of its own) */
+  joinInfra: NsName[];
+  /** shareProcessNamespace: join the infra's PID namespace instead of creating one */
+  sharePid: boolean;
+  /** hostPID: stay in the host's PID namespace */
+  hostPid: boolean;
+  rootfs: { lower: string; upper: string; work: string; mountPoint: string; readOnly: boolean };
+  /** /etc/hosts, /etc/hostname, /etc/resolv.conf, /dev/termination-log... (host files) */
+  podFiles: BindMount[];
+  /** the pod's shared /dev/shm (a tmpfs on the host) */
+  shm: string;
+  volumes: BindMount[];
+  privileged: boolean;
+  process: { argv: string[]; env: string[]; workingDir: string };
+  /** uid/gid/supplementary groups; absent: the image's default, root */
+  user?: { uid: number; gid: number; groups: number[] };
+  capabilities: CapName[];
+  noNewPrivs: boolean;
+  cgroupProcs: string[];
+}

@@ -1,0 +1,100 @@
+/**
+ * From a Pod to the planners' inputs: which namespaces the pod owns, which host paths each mount
+ * comes from, which capabilities and user a container gets. Pure: the facts that need the host
+ * (the image, the user database of the image, cgroup paths) are passed in.
+ */
+import { podHostname } from '../spec/index.js';
+import type { Container, ImageConfig, Pod, ProcessSpec } from '../spec/types.js';
+import type { InstanceDirs, PodLayout } from '../runtime/layout.js';
+import { containerCapabilities } from './capabilities.js';
+import type { BindMount, ContainerInput, InfraInput } from './inputs.js';
+import type { NsName } from './types.js';
+
+/**
+ * The namespaces the infra creates. hostNetwork also keeps the host's UTS namespace (the pod is
+ * named as the node, as the kubelet does); hostIPC and hostPID keep theirs.
+ */
+export function podNamespaces(pod: Pod): NsName[] {
+  const s = pod.spec;
+  const own: NsName[] = [];
+  if (!s.hostNetwork) own.push('uts', 'net');
+  if (!s.hostIPC) own.push('ipc');
+  if (!s.hostPID) own.push('pid');
+  return own;
+}
+
+export function infraInput(pod: Pod, layout: PodLayout, facts: { pauseBinary: string; cgroupProcs: string[] }): InfraInput {
+  return {
+    namespaces: podNamespaces(pod),
+    hostname: podHostname(pod),
+    sysctls: pod.spec.securityContext.sysctls ?? [],
+    infraRoot: layout.infraRoot,
+    pauseBinary: facts.pauseBinary,
+    cgroupProcs: facts.cgroupProcs,
+  };
+}
+
+/** The host directory behind a volume. */
+export function volumeSource(pod: Pod, layout: PodLayout, name: string): string {
+  const v = pod.spec.volumes.find((x) => x.name === name);
+  if (!v) throw new Error(`volume "${name}" is not defined in spec.volumes`);
+  return v.hostPath ? v.hostPath.path : layout.volume(name);
+}
+
+function volumeMounts(pod: Pod, layout: PodLayout, c: Container): BindMount[] {
+  return c.volumeMounts.map((m) => ({
+    source: volumeSource(pod, layout, m.name),
+    ...(m.subPath ? { subPath: m.subPath } : {}),
+    target: m.mountPath,
+    readOnly: m.readOnly ?? false,
+    what: `volume "${m.name}"${m.readOnly ? ' (read-only)' : ''}`,
+  }));
+}
+
+/** The files the kubelet manages, one copy per pod, bind-mounted into every container. */
+function podFiles(layout: PodLayout, c: Container, terminationLog: string): BindMount[] {
+  const file = (source: string, target: string, what: string): BindMount => ({ source, target, readOnly: false, what });
+  return [
+    file(layout.hosts, '/etc/hosts', 'the pod\'s /etc/hosts (one file for every container)'),
+    file(layout.hostname, '/etc/hostname', 'the pod\'s hostname file'),
+    file(layout.resolvConf, '/etc/resolv.conf', 'the pod\'s resolver configuration'),
+    file(terminationLog, c.terminationMessagePath, 'where the container may leave its termination message'),
+  ];
+}
+
+export interface ContainerFacts {
+  image: { rootfs: string; config: ImageConfig };
+  process: ProcessSpec;
+  instance: InstanceDirs;
+  terminationLog: string;
+  /** uid/gid resolved from securityContext or the image's User; absent: root */
+  user?: { uid: number; gid: number; groups: number[] };
+  cgroupProcs: string[];
+}
+
+export function containerInput(pod: Pod, layout: PodLayout, c: Container, f: ContainerFacts): ContainerInput {
+  const sc = c.securityContext ?? {};
+  const own = podNamespaces(pod);
+  return {
+    name: c.name,
+    joinInfra: own.filter((n) => n !== 'pid'),
+    sharePid: pod.spec.shareProcessNamespace && !pod.spec.hostPID,
+    hostPid: pod.spec.hostPID,
+    rootfs: {
+      lower: f.image.rootfs,
+      upper: f.instance.upper,
+      work: f.instance.work,
+      mountPoint: f.instance.rootfs,
+      readOnly: sc.readOnlyRootFilesystem ?? false,
+    },
+    podFiles: podFiles(layout, c, f.terminationLog),
+    shm: layout.shm,
+    volumes: volumeMounts(pod, layout, c),
+    privileged: sc.privileged ?? false,
+    process: f.process,
+    ...(f.user ? { user: f.user } : {}),
+    capabilities: containerCapabilities({ privileged: sc.privileged, add: sc.capabilities?.add, drop: sc.capabilities?.drop }),
+    noNewPrivs: sc.allowPrivilegeEscalation === false,
+    cgroupProcs: f.cgroupProcs,
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * A plan: everything one new process will do between clone() and execve(), as plain data.
+ *
+ * Plans are built by pure functions (plan/*.ts) from the manifest and facts about the host, printed
+ * by `tspod run --dry-run`, narrated by `--explain`, and executed by the addon, which runs the ops
+ * in order in the cloned child. The op names and their fields are the addon's (native/abi.json,
+ * native/plan.h); `why` is for people and is never sent to the addon.
+ */
+
+/** Namespace kinds, with the kernel's names (`/proc/<pid>/ns/<name>`). */
+export type NsName = 'mnt' | 'uts' | 'ipc' | 'net' | 'pid' | 'cgroup' | 'user' | 'time';
+
+export type MountAttr = 'RDONLY' | 'NOSUID' | 'NODEV' | 'NOEXEC' | 'NOATIME' | 'STRICTATIME' | 'NODIRATIME';
+export type MountFlag = 'RDONLY' | 'NOSUID' | 'NODEV' | 'NOEXEC' | 'BIND' | 'REC' | 'PRIVATE' | 'SLAVE' | 'REMOUNT';
+
+interface Why {
+  /** one line for `--explain`: why this step, and why here */
+  why?: string;
+}
+
+export type NativeOp = Why &
+  (
+    | { op: 'setns'; target: string; ns: NsName[]; fd?: number }
+    | { op: 'unshare'; ns: NsName[] }
+    | { op: 'fork' }
+    | { op: 'writeFile'; target: string; data: string; optional?: boolean }
+    | { op: 'mount'; source: string; target: string; fstype?: string; flags?: MountFlag[]; data?: string }
+    | { op: 'openRoot'; target: string }
+    | { op: 'mountFs'; source: string; target: string; options?: [string, string][]; attrs?: MountAttr[] }
+    | { op: 'bind'; source: string; subPath?: string; target: string; readOnly?: boolean; attrs?: MountAttr[] }
+    | { op: 'mknod'; target: string; mode: number; major: number; minor: number }
+    | { op: 'symlink'; target: string; data: string }
+    | { op: 'pivotRoot' }
+    | { op: 'maskPath'; target: string; optional?: boolean }
+    | { op: 'readOnlyPath'; target: string; optional?: boolean }
+    | { op: 'sethostname'; data: string }
+    | { op: 'loopbackUp' }
+    | { op: 'chdir'; target: string; create?: 'dir' }
+    | {
+        op: 'credentials';
+        uid?: number;
+        gid?: number;
+        groups?: number[];
+        /** capability names (CAP_CHOWN, ...) as the plan shows them; numbers when sent to the addon */
+        bounding: (string | number)[];
+        effective: (string | number)[];
+        permitted: (string | number)[];
+        inheritable: (string | number)[];
+      }
+    | { op: 'noNewPrivs' }
+    | { op: 'closeFds' }
+    | { op: 'setsid'; fd?: number }
+    | { op: 'exec'; target: string; argv: string[]; env: string[]; searchPath?: string }
+  );
+
+export type OpName = NativeOp['op'];
+
+/** The plan of one process: the infra, or one container instance. */
+export interface Plan {
+  /** "infra", or the container's name */
+  name: string;
+  /** namespaces created by clone(); the others are inherited, or joined by setns ops */
+  clone: NsName[];
+  ops: NativeOp[];
+}

@@ -1,0 +1,100 @@
+/**
+ * Pod state on disk: `<run-root>/pods/<name>/state.json`, written atomically (a temporary file in
+ * the same directory, then rename(2), which replaces the old file in one step: a reader sees the
+ * old state or the new, never half of one).
+ *
+ * The supervisor holds an exclusive flock(2) on the pod's lock file for as long as it runs. The
+ * kernel drops that lock when the process dies, however it dies, so "can I take the lock?" tells
+ * reliably whether a pod is still supervised or was orphaned (its supervisor killed).
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { native } from '../native.js';
+import type { Roots } from '../paths.js';
+import { podLayout } from '../runtime/layout.js';
+import type { PodState, ProcessRef } from './types.js';
+
+export async function writeJsonAtomic(file: string, value: unknown, mode = 0o600): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await fsp.writeFile(tmp, JSON.stringify(value, null, 2) + '\n', { mode });
+  await fsp.rename(tmp, file);
+}
+
+export async function writeState(roots: Roots, state: PodState): Promise<void> {
+  await writeJsonAtomic(podLayout(roots, state.name).stateFile, state);
+}
+
+export async function readState(roots: Roots, name: string): Promise<PodState | undefined> {
+  try {
+    return JSON.parse(await fsp.readFile(podLayout(roots, name).stateFile, 'utf8')) as PodState;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`reading the state of pod "${name}"`, { cause: err });
+  }
+}
+
+/** Names of every pod that has a directory under the run root. */
+export async function listPodNames(roots: Roots): Promise<string[]> {
+  try {
+    return (await fsp.readdir(path.join(roots.runRoot, 'pods'))).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** An open lock file; `release` closes it (which drops the lock). */
+export interface PodLock {
+  fd: number;
+  release(): void;
+}
+
+/** Take the pod's lock; undefined when another process holds it (and `wait` is false). */
+// (libuv opens every file with O_CLOEXEC, so children never inherit the lock.)
+export function lockPod(roots: Roots, name: string, wait = false): PodLock | undefined {
+  const fd = fs.openSync(podLayout(roots, name).lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+  if (!native.flock(fd, 'ex', wait)) {
+    fs.closeSync(fd);
+    return undefined;
+  }
+  return { fd, release: () => fs.closeSync(fd) };
+}
+
+/** Is the pod's supervisor alive? (It holds the lock while it runs.) */
+export function isSupervised(roots: Roots, name: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(podLayout(roots, name).lockFile, fs.constants.O_RDWR);
+  } catch {
+    return false;
+  }
+  try {
+    const free = native.flock(fd, 'sh', false);
+    return !free;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The start time of a process (field 22 of /proc/<pid>/stat), undefined when it is gone. */
+export function processStartTime(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+export function processRef(pid: number): ProcessRef {
+  return { pid, startTime: processStartTime(pid) ?? 0 };
+}
+
+/** Is this exact process (not a later one with a recycled pid) still alive? */
+export function isAlive(ref: ProcessRef | undefined): boolean {
+  return !!ref && processStartTime(ref.pid) === ref.startTime;
+}

@@ -1,0 +1,91 @@
+/**
+ * What tspod records about a pod: the Kubernetes view (the spec as run and a PodStatus) and the
+ * host view (processes, mounts, cgroups, the network attachment) that teardown and `gc` undo.
+ */
+import type { Pod } from '../spec/types.js';
+
+/** A process, identified beyond its pid: the start time tells a recycled pid apart. */
+export interface ProcessRef {
+  pid: number;
+  /** field 22 of /proc/<pid>/stat (clock ticks after boot) */
+  startTime: number;
+}
+
+export type ContainerState =
+  | { waiting: { reason: string; message?: string } }
+  | { running: { startedAt: string } }
+  | {
+      terminated: {
+        exitCode: number;
+        signal?: number;
+        reason: string;
+        message?: string;
+        startedAt?: string;
+        finishedAt: string;
+        containerID?: string;
+      };
+    };
+
+export interface ContainerStatus {
+  name: string;
+  state: ContainerState;
+  lastState: ContainerState | Record<string, never>;
+  ready: boolean;
+  started: boolean;
+  restartCount: number;
+  image: string;
+  imageID: string;
+  containerID?: string;
+}
+
+export interface PodCondition {
+  type: 'PodScheduled' | 'Initialized' | 'ContainersReady' | 'Ready';
+  status: 'True' | 'False';
+  lastTransitionTime: string;
+  reason?: string;
+}
+
+export interface PodStatus {
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+  reason?: string;
+  message?: string;
+  hostIP?: string;
+  podIP?: string;
+  podIPs?: { ip: string }[];
+  startTime?: string;
+  conditions: PodCondition[];
+  initContainerStatuses: ContainerStatus[];
+  containerStatuses: ContainerStatus[];
+}
+
+export interface ContainerRecord {
+  /** the running instance, while it runs */
+  process?: ProcessRef;
+  /** instance number: 0 for the first run, +1 per restart (names the layer and log directories) */
+  instance: number;
+}
+
+export interface PodState {
+  version: 1;
+  name: string;
+  uid: string;
+  createdAt: string;
+  pod: Pod;
+  status: PodStatus;
+  /** the process that runs and supervises the pod */
+  supervisor: ProcessRef;
+  /** detached (run -d) or kept (--keep): stays listed after it terminates, until `tspod rm` */
+  keep: boolean;
+  infra?: ProcessRef;
+  containers: Record<string, ContainerRecord>;
+  /** host mount points made for this pod (recorded before mounting), detached at teardown */
+  mounts: string[];
+  /** cgroup directories made for this pod, removed at teardown (children first) */
+  cgroups: string[];
+  /** the CNI attachment (recorded before the netns is pinned), undone at teardown */
+  network?: unknown;
+  /** ids of the images the pod's containers use (the image store refuses to remove them) */
+  images: string[];
+  /** true once teardown finished: nothing of the pod is left on the host but its logs and state */
+  tornDown?: boolean;
+}
