@@ -42,6 +42,12 @@ export function keyPath(parent: string, key: string): string {
   return `${parent}[${key}]`;
 }
 
+/** A path given relative to `parent`: '' is `parent` itself, `[k]` or `x.y` go below it. */
+export function relativePath(parent: string, relative: string): string {
+  if (relative === '') return parent;
+  return relative.startsWith('[') ? parent + relative : fieldPath(parent, relative);
+}
+
 export function issue(path: string, message: string): Issue {
   return { path: path || ROOT_PATH, message };
 }

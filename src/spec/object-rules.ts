@@ -16,12 +16,12 @@ function present(raw: Record<string, unknown>, names: readonly string[]): string
   return names.filter((n) => raw[n] !== undefined && raw[n] !== null);
 }
 
-/** Exactly one of `names` must be set; `what` names the choice in messages. */
+/** Exactly one of `names` must be set; `what` (a singular noun) names the choice in messages. */
 export function exactlyOne(names: readonly string[], what: string): Rules {
   return (_cleaned, raw) => {
     const set = present(raw, names);
     if (set.length === 1) return [];
-    if (set.length === 0) return [{ path: '', message: `must specify ${what}` }];
+    if (set.length === 0) return [{ path: '', message: `must specify a ${what}` }];
     return [{ path: set[1]!, message: `may not be set together with ${set[0]}: specify only one ${what}` }];
   };
 }

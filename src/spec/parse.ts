@@ -10,7 +10,7 @@
  * A syntax error is a `ManifestError` whose single issue is `<source>:<line>:<column>`.
  */
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseAllDocuments, type Document, type Tags } from 'yaml';
+import { isScalar, LineCounter, parseAllDocuments, type Document, type Tags } from 'yaml';
 import { ManifestError } from './errors.js';
 import type { Pod } from './types.js';
 import { validatePod } from './validate.js';
@@ -47,7 +47,8 @@ export function parseManifest(text: string, source: string): unknown {
       throw syntaxError(source, line, col, first.message, first);
     }
   }
-  const real = all.filter((d) => d.contents !== null);
+  // Empty documents (a trailing `---`) are skipped, as kubectl skips them.
+  const real = all.filter((d) => !(d.contents === null || (isScalar(d.contents) && d.contents.value === null)));
   if (real.length === 0) throw syntaxError(source, 1, 1, 'the manifest is empty');
   if (real.length > 1) {
     const { line, col } = lines.linePos(real[1]!.range[0]);

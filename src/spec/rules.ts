@@ -25,7 +25,8 @@ interface Located {
 export function checkPod(pod: Pod): Issue[] {
   const init = located(pod.spec.initContainers, 'spec.initContainers');
   const app = located(pod.spec.containers, 'spec.containers');
-  const volumes = new Set(pod.spec.volumes.map((v) => v.name));
+  // A volume whose name was invalid has none here; references to it cannot be judged then.
+  const volumes = pod.spec.volumes.every((v) => v.name !== undefined) ? new Set(pod.spec.volumes.map((v) => v.name)) : undefined;
   return [
     ...duplicates([...init, ...app].map((l) => ({ name: l.container.name, path: l.path })), 'container'),
     ...duplicates(pod.spec.volumes.map((v, i) => ({ name: v.name, path: indexPath('spec.volumes', i) })), 'volume'),
@@ -54,12 +55,12 @@ function duplicates(items: { name?: string; path: string }[], what: string): Iss
   return issues;
 }
 
-function mountRules({ container, path }: Located, volumes: Set<string>): Issue[] {
+function mountRules({ container, path }: Located, volumes: Set<string> | undefined): Issue[] {
   const issues: Issue[] = [];
   const paths = new Map<string, number>();
   container.volumeMounts.forEach((m, i) => {
     const at = indexPath(`${path}.volumeMounts`, i);
-    if (m.name !== undefined && !volumes.has(m.name)) {
+    if (volumes && m.name !== undefined && !volumes.has(m.name)) {
       issues.push({ path: `${at}.name`, message: `volume "${m.name}" is not defined in spec.volumes` });
     }
     if (m.mountPath === undefined) return;

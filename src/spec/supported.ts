@@ -33,7 +33,7 @@ const envVarSource = obj(
     secretKeyRef: unsupported(),
     fileKeyRef: unsupported(),
   },
-  { rules: exactlyOne(['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef', 'fileKeyRef'], 'a source') },
+  { rules: exactlyOne(['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef', 'fileKeyRef'], 'source') },
 );
 
 const envVar = obj(
@@ -89,7 +89,7 @@ const lifecycleHandler = obj(
     tcpSocket: unsupported(),
     sleep: unsupported(),
   },
-  { rules: exactlyOne(['exec', 'httpGet', 'tcpSocket', 'sleep'], 'a handler') },
+  { rules: exactlyOne(['exec', 'httpGet', 'tcpSocket', 'sleep'], 'handler') },
 );
 
 const container = obj({
@@ -138,7 +138,7 @@ const volume = obj(
     }),
     ...Object.fromEntries(UNSUPPORTED_VOLUME_TYPES.map((t) => [t, unsupported()])),
   },
-  { rules: exactlyOne(['emptyDir', 'hostPath', ...UNSUPPORTED_VOLUME_TYPES], 'a volume type (emptyDir or hostPath)') },
+  { rules: exactlyOne(['emptyDir', 'hostPath', ...UNSUPPORTED_VOLUME_TYPES], 'volume type (emptyDir or hostPath)') },
 );
 
 const podSecurityContext = obj({

@@ -9,7 +9,7 @@
  *
  * `null` is the absence of a field, as in the Kubernetes API (`command: null` is no command).
  */
-import { fieldPath, indexPath, issue, keyPath, type Issue } from './errors.js';
+import { fieldPath, indexPath, issue, keyPath, relativePath, type Issue } from './errors.js';
 import { isQuantity, parseQuantity } from './quantity.js';
 import type { ListNode, MapNode, Node, ObjectNode, QuantityNode, StringNode, UnsupportedNode } from './schema.js';
 import { closest } from './suggest.js';
@@ -153,8 +153,7 @@ function walkObject(node: ObjectNode, value: unknown, path: string, ctx: WalkCon
     if (isRequired(child) && isEmpty(value[name])) ctx.issues.push(issue(fieldPath(path, name), 'required'));
   }
   for (const found of node.rules?.(out, value) ?? []) {
-    const p = found.path.startsWith('[') ? path + found.path : fieldPath(path, found.path);
-    ctx.issues.push(issue(p, found.message));
+    ctx.issues.push(issue(relativePath(path, found.path), found.message));
   }
   return out;
 }
