@@ -90,10 +90,12 @@ function defaultEnvVar(e: Loose): EnvVar {
   return { ...e, valueFrom: { ...e.valueFrom, fieldRef: { ...fieldRef, apiVersion: fieldRef.apiVersion ?? 'v1' } } } as EnvVar;
 }
 
+/** `hostPort: 0` means no host port, and is dropped (the API server omits a zero). */
 function defaultPort(p: Loose, hostNetwork: boolean): ContainerPort {
-  const hostPort = hostNetwork && !p.hostPort ? p.containerPort : p.hostPort;
-  const port = { ...p, protocol: p.protocol ?? 'TCP' } as ContainerPort;
-  if (hostPort !== undefined) port.hostPort = hostPort;
+  const { hostPort, ...rest } = p;
+  const port = { ...rest, protocol: p.protocol ?? 'TCP' } as ContainerPort;
+  const effective = hostNetwork && !hostPort ? p.containerPort : hostPort;
+  if (effective) port.hostPort = effective;
   return port;
 }
 

@@ -4,12 +4,14 @@
  *
  * Command and arguments (the four cases of the Kubernetes documentation):
  *
- * | manifest              | runs                               |
- * | --------------------- | ---------------------------------- |
- * | neither               | image ENTRYPOINT + image CMD       |
- * | `command` only        | `command` (the image CMD is dropped) |
- * | `args` only           | image ENTRYPOINT + `args`          |
- * | `command` and `args`  | `command` + `args`                 |
+ * | manifest             | runs                                 |
+ * | -------------------- | ------------------------------------ |
+ * | neither              | image ENTRYPOINT + image CMD         |
+ * | `command` only       | `command` (the image CMD is dropped) |
+ * | `args` only          | image ENTRYPOINT + `args`            |
+ * | `command` and `args` | `command` + `args`                   |
+ *
+ * An empty list counts as absent, as in Kubernetes.
  *
  * Environment: the manifest's `env` is resolved in order, each `value` expanded with `$(NAME)`
  * from the entries *before* it (never from the image's Env), each `fieldRef` read from the pod's
@@ -17,7 +19,8 @@
  * order and deduplicated by name with the later value kept in the earlier place (containerd's
  * rule): a default `PATH`, the image's `Env`, the manifest's `env`. `HOSTNAME` is not added here.
  *
- * Working directory: `workingDir`, else the image's WorkingDir, else `/`.
+ * Working directory: `workingDir`, else the image's WorkingDir, else `/`. Creating it when it is
+ * missing is the runtime's part, inside the container's root.
  */
 import { expandVars } from './expand.js';
 import type { Container, DownwardFacts, DownwardFieldPath, ImageConfig, ProcessSpec } from './types.js';

@@ -79,6 +79,10 @@ describe('container defaults', () => {
     ]);
   });
 
+  test('hostPort 0 is no host port', () => {
+    expect(defaulted((p) => (p.spec.containers[0].ports[0].hostPort = 0)).spec.containers[0]!.ports[0]).not.toHaveProperty('hostPort');
+  });
+
   test('a request defaults to the limit, per resource', () => {
     const c = defaulted((p) => (p.spec.containers[0].resources = { limits: { cpu: 1, memory: '64Mi' }, requests: { cpu: '250m' } })).spec.containers[0]!;
     expect(c.resources).toEqual({ limits: { cpu: '1', memory: '64Mi' }, requests: { cpu: '250m', memory: '64Mi' } });

@@ -4,7 +4,7 @@
  */
 import { ManifestError, validatePod, type Issue } from '../../../src/spec/index.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** Manifests under test are plain JSON of any shape. */
 export type Json = any;
 
 /** A valid two-container pod with a volume, fresh for every call. */
