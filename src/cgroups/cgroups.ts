@@ -40,7 +40,7 @@ async function enableV2Controllers(layout: CgroupLayout, rel: string): Promise<v
   if (!layout.unified || layout.unifiedControllers.length === 0) return;
   // Each ancestor must pass the controllers down (cgroup.subtree_control) for `rel` to have them.
   const parts = rel.split('/');
-  for (let i = 0; i < parts.length; i++) {
+  for (let i = 0; i < parts.length - 1; i++) {
     const dir = path.join(layout.unified, ...parts.slice(0, i));
     const offered = (await fsp.readFile(path.join(dir, 'cgroup.controllers'), 'utf8')).split(/\s+/);
     const want = ['memory', 'cpu', 'pids'].filter((c) => offered.includes(c));
@@ -72,12 +72,15 @@ export function plannedCgroup(rel: string): CgroupSet {
  */
 export async function createCgroup(rel: string, limits: Limits, record: (dir: string) => Promise<void>): Promise<CgroupSet> {
   const layout = cgroupLayout();
-  await enableV2Controllers(layout, path.dirname(rel));
   const planned = plannedCgroup(rel);
+  // Every level below the shared "tspod" directory belongs to the pod: record them all.
+  const levels = rel.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/')).slice(1);
   for (const dir of planned.dirs) {
-    await record(dir);
+    const hierarchy = dir.slice(0, dir.length - rel.length - 1);
+    for (const level of levels) await record(path.join(hierarchy, level));
     await fsp.mkdir(dir, { recursive: true });
-    await writeLimits(layout, dir.slice(0, dir.length - rel.length - 1), dir, limits);
+    if (dir.startsWith(`${layout.unified}/`)) await enableV2Controllers(layout, rel);
+    await writeLimits(layout, hierarchy, dir, limits);
   }
   return planned;
 }

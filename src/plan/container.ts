@@ -34,7 +34,7 @@ export function containerPlan(c: ContainerInput): Plan {
 function cgroupOps(c: ContainerInput): NativeOp[] {
   if (c.cgroupProcs.length === 0) return [];
   return [
-    ...c.cgroupProcs.map((procs): NativeOp => ({ op: 'writeFile', target: procs, data: '0', why: 'enter the container cgroup before anything is charged to it' })),
+    ...c.cgroupProcs.map((procs, i): NativeOp => ({ op: 'writeFile', target: procs, data: '0', ...(i === 0 ? { why: 'enter the container cgroup (every hierarchy) before anything is charged to it' } : {}) })),
     { op: 'unshare', ns: ['cgroup'], why: 'a cgroup namespace rooted at the container cgroup (must follow the move)' },
   ];
 }

@@ -14,9 +14,9 @@ import type { NativeOp, NsName, Plan } from './types.js';
 export function infraPlan(input: InfraInput): Plan {
   const own = new Set(input.namespaces);
   const ops: NativeOp[] = [];
-  for (const procs of input.cgroupProcs) {
-    ops.push({ op: 'writeFile', target: procs, data: '0', why: 'enter the pod cgroup (its limits and accounting)' });
-  }
+  input.cgroupProcs.forEach((procs, i) => {
+    ops.push({ op: 'writeFile', target: procs, data: '0', ...(i === 0 ? { why: 'enter the pod cgroup, in every hierarchy' } : {}) });
+  });
   if (own.has('uts')) {
     ops.push({ op: 'sethostname', data: input.hostname, why: 'a new UTS namespace starts with the host name' });
   }

@@ -1,0 +1,121 @@
+/**
+ * `tspod run SPEC`: run a pod from a Kubernetes Pod manifest (CLI.md).
+ *
+ * Foreground by default: each container's output is printed with its name in front, SIGINT/SIGTERM
+ * stop the pod gracefully, and the exit status tells how the pod ended. `--dry-run` prints the
+ * plans and touches nothing; `--explain` narrates each step as it happens; 
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { ImageStore, type ImageRecord } from '../image/store.js';
+import { chooseNetwork } from '../network/index.js';
+import { formatPlan } from '../plan/format.js';
+import { planPod } from '../runtime/dry-run.js';
+import { loadManifest, ManifestError } from '../spec/index.js';
+import type { Pod } from '../spec/types.js';
+import { runPod, PodExistsError } from '../supervisor/run-pod.js';
+import type { Stream } from '../supervisor/cri-log.js';
+import { ExitError, rootsOf, type GlobalArgs } from './common.js';
+import type { Roots } from '../paths.js';
+
+export interface RunArgs extends GlobalArgs {
+  spec: string;
+  dryRun: boolean;
+  json: boolean;
+  explain: boolean;
+  network?: string;
+  keep: boolean;
+  ignoreUnsupported: boolean;
+}
+
+export function runOptions<T>(y: Argv<T>) {
+  return y
+    .positional('spec', { type: 'string', demandOption: true, describe: 'Pod manifest (JSON or YAML), or - for standard input' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'print the plans (namespaces, mounts, syscalls) and exit' })
+    .option('json', { type: 'boolean', default: false, describe: 'with --dry-run: print the plans as JSON' })
+    .option('explain', { type: 'boolean', default: false, describe: 'narrate each step as it happens' })
+    .option('network', { type: 'string', describe: 'CNI network to attach the pod to, or "none"', defaultDescription: 'tspod' })
+    .option('keep', { type: 'boolean', default: false, describe: 'keep the pod (state, logs) after it ends, until "tspod rm"' })
+    .option('ignore-unsupported', { type: 'boolean', default: false, describe: 'warn about unsupported fields that cannot weaken isolation instead of refusing' });
+}
+
+/** The manifest, validated and defaulted; a bad manifest ends the command with status 125. */
+export async function loadPod(spec: string, ignoreUnsupported: boolean): Promise<Pod> {
+  try {
+    const { pod, warnings } = await loadManifest(spec, { ignoreUnsupported });
+    for (const w of warnings) process.stderr.write(`tspod: warning: ${w}\n`);
+    return pod;
+  } catch (err) {
+    if (err instanceof ManifestError) throw new ExitError(`invalid manifest ${spec === '-' ? '(stdin)' : spec}:\n${err.message}`, 125);
+    throw err;
+  }
+}
+
+/** Every container's image, from the store (a missing one names itself and how to get it). */
+export async function resolveImages(roots: Roots, pod: Pod): Promise<Record<string, ImageRecord>> {
+  const store = new ImageStore(roots);
+  const images: Record<string, ImageRecord> = {};
+  for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
+    try {
+      images[c.name] = await store.resolve(c.image);
+    } catch (err) {
+      throw new ExitError(`container "${c.name}": ${(err as Error).message}`, 125);
+    }
+  }
+  return images;
+}
+
+function printPlans(roots: Roots, pod: Pod, images: Record<string, ImageRecord>, json: boolean): void {
+  const plans = planPod(roots, pod, images);
+  if (json) {
+    process.stdout.write(JSON.stringify(plans, null, 2) + '\n');
+    return;
+  }
+  process.stdout.write(plans.map((p) => formatPlan(p).join('\n')).join('\n\n') + '\n');
+}
+
+/** Foreground output: `name | line`, stderr lines on stderr. */
+function printLine(container: string, stream: Stream, text: string, partial: boolean): void {
+  (stream === 'stdout' ? process.stdout : process.stderr).write(`${container} | ${text}${partial ? '' : '\n'}`);
+}
+
+async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Record<string, ImageRecord>, network: string): Promise<void> {
+  let stopSignal: number | undefined;
+  let stop: ((grace?: number, sig?: number) => void) | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    const n = sig === 'SIGINT' ? 2 : 15;
+    // A second signal does not wait for the grace period.
+    const grace = stopSignal !== undefined ? 0 : undefined;
+    stopSignal ??= n;
+    stop?.(grace, stopSignal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const explain = argv.explain ? (line: string) => process.stderr.write(`[tspod] ${line}\n`) : () => undefined;
+  const warn = (line: string) => process.stderr.write(`tspod: warning: ${line}\n`);
+  try {
+    const running = await runPod({ roots, pod, images, network, keep: argv.keep, sink: printLine, explain, warn });
+    stop = running.stop;
+    if (stopSignal !== undefined) running.stop(undefined, stopSignal);
+    process.exitCode = await running.done;
+  } catch (err) {
+    if (err instanceof PodExistsError) throw new ExitError(err.message, 125);
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
+  command: 'run <spec>',
+  describe: 'Run a pod from a Kubernetes Pod manifest',
+  builder: (y) => runOptions(y) as unknown as Argv<RunArgs>,
+  handler: async (argv: ArgumentsCamelCase<RunArgs>) => {
+    const roots = rootsOf(argv);
+    const pod = await loadPod(argv.spec, argv.ignoreUnsupported);
+    const images = await resolveImages(roots, pod);
+    const network = chooseNetwork(argv.network, pod.metadata.annotations);
+    if (argv.dryRun) return printPlans(roots, pod, images, argv.json);
+    await runForeground(argv, roots, pod, images, network);
+  },
+};

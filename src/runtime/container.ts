@@ -1,0 +1,134 @@
+/**
+ * Starting one container instance in a running sandbox.
+ *
+ * An instance is one run of a container: a restart is a new instance, with a fresh overlay upper
+ * layer (Kubernetes semantics: a restarted container starts from the image again; volumes keep
+ * their data), a new cgroup and a new log file. The process itself is made by the addon from the
+ * container's plan (plan/container.ts); here we prepare what the plan refers to, connect its
+ * stdout/stderr to pipes, and hand back its pid and pidfd.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { createCgroup, removeCgroups } from '../cgroups/cgroups.js';
+import { parseCpuMillis, parseQuantity, resolveProcess, mergeEnv, podHostname } from '../spec/index.js';
+import type { Container } from '../spec/types.js';
+import type { ImageRecord } from '../image/store.js';
+import { containerPlan } from '../plan/container.js';
+import { formatPlan } from '../plan/format.js';
+import { containerInput } from '../plan/pod-inputs.js';
+import type { Plan } from '../plan/types.js';
+import { toNativePlan } from './execute.js';
+import type { InstanceDirs } from './layout.js';
+import { stepError, type Sandbox } from './sandbox.js';
+import { resolveUser } from './user.js';
+
+export interface ContainerProcess {
+  name: string;
+  instance: number;
+  pid: number;
+  pidfd: number;
+  /** read ends of the container's stdout and stderr pipes */
+  stdout: number;
+  stderr: number;
+  cgroupDirs: string[];
+  dirs: InstanceDirs;
+  terminationLog: string;
+  startedAt: string;
+}
+
+/** A start failure of the container's own making (its command): exit status 126/127, not 125. */
+export class CannotRunError extends Error {
+  constructor(message: string, readonly exitCode: number, options: { cause: unknown }) {
+    super(message, options);
+  }
+}
+
+function limitsOf(c: Container) {
+  const l = c.resources.limits ?? {};
+  const r = c.resources.requests ?? {};
+  return {
+    ...(l.memory ? { memoryBytes: parseQuantity(l.memory) } : {}),
+    ...(l.cpu ? { cpuMillis: parseCpuMillis(l.cpu) } : {}),
+    ...((r.cpu ?? l.cpu) ? { cpuRequestMillis: parseCpuMillis((r.cpu ?? l.cpu)!) } : {}),
+  };
+}
+
+/** Build the container's plan: pure, given the sandbox's paths and the image (also used by --dry-run). */
+export function planContainer(sb: Sandbox, c: Container, image: ImageRecord, instance: number, cgroupProcs: string[]): Plan {
+  const pod = sb.pod;
+  const state = sb.opts.state;
+  const process = resolveProcess(c, image.config, {
+    podName: pod.metadata.name, namespace: pod.metadata.namespace, uid: state.uid,
+    podIP: sb.podIP, hostIP: state.status.hostIP, nodeName: pod.spec.nodeName ?? os.hostname(),
+    serviceAccountName: pod.spec.serviceAccountName,
+  });
+  process.env = mergeEnv([`HOSTNAME=${podHostname(pod)}`, ...process.env]);
+  const user = resolveUser(pod, c, image);
+  if ((c.securityContext?.runAsNonRoot ?? pod.spec.securityContext.runAsNonRoot) && (user?.uid ?? 0) === 0) {
+    throw new Error(`container "${c.name}": runAsNonRoot is set but the container would run as root (uid 0)`);
+  }
+  return containerPlan(
+    containerInput(pod, sb.layout, c, {
+      image, process, instance: sb.layout.instance(c.name, instance),
+      terminationLog: sb.layout.terminationLog(c.name, instance), ...(user ? { user } : {}), cgroupProcs,
+    }),
+  );
+}
+
+async function prepareInstance(sb: Sandbox, c: Container, instance: number): Promise<{ dirs: InstanceDirs; cgroup: { dirs: string[]; procs: string[] } }> {
+  const { host } = sb.opts;
+  const dirs = sb.layout.instance(c.name, instance);
+  // The overlay's upper and work directories must be on the same file system, and fresh.
+  await host.remove(dirs.dir);
+  for (const d of [dirs.upper, dirs.work, dirs.rootfs]) await host.mkdir(d);
+  await host.writeFile(sb.layout.terminationLog(c.name, instance), '', 0o666);
+  const cgroup = await createCgroup(`${sb.cgroup}/${c.name}-${instance}`, limitsOf(c), (d) => sb.recordCgroup(d));
+  return { dirs, cgroup };
+}
+
+/** Remove what an ended instance leaves: its cgroup (killing stragglers) and its layers. */
+export async function cleanupInstance(sb: Sandbox, p: ContainerProcess): Promise<void> {
+  await removeCgroups(p.cgroupDirs);
+  sb.opts.state.cgroups = sb.opts.state.cgroups.filter((d) => !p.cgroupDirs.includes(d));
+  await sb.opts.host.remove(p.dirs.upper);
+  await sb.opts.host.remove(p.dirs.work);
+}
+
+function spawnPlan(sb: Sandbox, c: Container, plan: Plan): { pid: number; pidfd: number; stdout: number; stderr: number } {
+  const { host } = sb.opts;
+  const out = host.pipe();
+  const err = host.pipe();
+  const devnull = fs.openSync('/dev/null', 'r');
+  try {
+    const p = host.spawn(toNativePlan(plan, { infraPidfd: sb.infra?.pidfd, stdio: [devnull, out[1], err[1]] }));
+    return { ...p, stdout: out[0], stderr: err[0] };
+  } catch (e) {
+    host.closeFd(out[0]);
+    host.closeFd(err[0]);
+    const code = (e as { code?: string; op?: string }).op === 'exec' ? (e as { code?: string }).code : undefined;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CannotRunError(`container "${c.name}": command not found`, 127, { cause: e });
+    if (code === 'EACCES' || code === 'ENOEXEC' || code === 'EPERM') throw new CannotRunError(`container "${c.name}": command cannot be executed`, 126, { cause: e });
+    throw stepError(`container "${c.name}"`, plan, e);
+  } finally {
+    host.closeFd(out[1]);
+    host.closeFd(err[1]);
+    fs.closeSync(devnull);
+  }
+}
+
+export async function startContainer(sb: Sandbox, c: Container, image: ImageRecord, instance: number): Promise<ContainerProcess> {
+  const { dirs, cgroup } = await prepareInstance(sb, c, instance);
+  try {
+    const plan = planContainer(sb, c, image, instance, cgroup.procs);
+    for (const line of formatPlan(plan)) sb.opts.explain(line);
+    const p = spawnPlan(sb, c, plan);
+    sb.opts.explain(`${c.name}: running as pid ${p.pid}`);
+    return { name: c.name, instance, ...p, cgroupDirs: cgroup.dirs, dirs, terminationLog: sb.layout.terminationLog(c.name, instance), startedAt: new Date().toISOString() };
+  } catch (err) {
+    await removeCgroups(cgroup.dirs).catch(() => undefined);
+    sb.opts.state.cgroups = sb.opts.state.cgroups.filter((d) => !cgroup.dirs.includes(d));
+    await sb.opts.host.remove(dirs.upper);
+    await sb.opts.host.remove(dirs.work);
+    throw err;
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * From a plan (data, as printed) to the addon's input: the infra's pidfd goes where a step joins
+ * the infra, capability names become numbers, and the people-only `why` is dropped.
+ */
+import type { NativePlan } from '../native.js';
+import { capNumber } from '../plan/capabilities.js';
+import type { NativeOp, Plan } from '../plan/types.js';
+
+export interface ExecuteFacts {
+  /** pidfd of the infra process, for `setns` steps that target "infra" */
+  infraPidfd?: number;
+  /** pidfds of other processes by name (`tspod exec` joins a container's namespaces) */
+  pidfds?: Record<string, number>;
+  stdio: [number, number, number];
+}
+
+function nativeOp(op: NativeOp, facts: ExecuteFacts): NativeOp {
+  const { why: _why, ...rest } = op;
+  if (rest.op === 'setns') {
+    const fd = rest.target === 'infra' ? facts.infraPidfd : facts.pidfds?.[rest.target];
+    if (fd === undefined) throw new Error(`plan step setns: no pidfd for "${rest.target}"`);
+    return { ...rest, fd };
+  }
+  if (rest.op === 'credentials') {
+    return {
+      ...rest,
+      bounding: rest.bounding.map(capNumber),
+      effective: rest.effective.map(capNumber),
+      permitted: rest.permitted.map(capNumber),
+      inheritable: rest.inheritable.map(capNumber),
+    };
+  }
+  return rest;
+}
+
+export function toNativePlan(plan: Plan, facts: ExecuteFacts): NativePlan {
+  return { clone: plan.clone, stdio: facts.stdio, ops: plan.ops.map((op) => nativeOp(op, facts)) };
+}

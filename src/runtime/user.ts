@@ -1,0 +1,71 @@
+/**
+ * Which user a container runs as: `securityContext.runAsUser`/`runAsGroup` (container, then pod),
+ * else the image's `User` (`name`, `uid`, `name:group`, `uid:gid`), looked up in the image's own
+ * /etc/passwd and /etc/group, as container runtimes do. Supplementary groups: the pod's
+ * `supplementalGroups` plus the groups the image's /etc/group lists the user in.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Container, ImageConfig, Pod } from '../spec/types.js';
+
+export interface User {
+  uid: number;
+  gid: number;
+  groups: number[];
+}
+
+interface Entry {
+  name: string;
+  id: number;
+  gid?: number;
+  members?: string[];
+}
+
+/** Read a passwd/group file of the image; never through a symlink (it could point at the host's). */
+function readImageFile(rootfs: string, file: string): string {
+  const p = path.join(rootfs, file);
+  try {
+    if (!fs.lstatSync(path.join(rootfs, 'etc')).isDirectory() || !fs.lstatSync(p).isFile()) return '';
+    return fs.readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export function parseDb(text: string, kind: 'passwd' | 'group'): Entry[] {
+  return text
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(':'))
+    .filter((f) => f.length >= 3 && /^\d+$/.test(f[2]))
+    .map((f) =>
+      kind === 'passwd'
+        ? { name: f[0], id: Number(f[2]), gid: /^\d+$/.test(f[3] ?? '') ? Number(f[3]) : 0 }
+        : { name: f[0], id: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) },
+    );
+}
+
+function lookup(db: Entry[], spec: string, what: string, image: string): Entry {
+  const e = /^\d+$/.test(spec) ? db.find((x) => x.id === Number(spec)) ?? { name: spec, id: Number(spec) } : db.find((x) => x.name === spec);
+  if (!e) throw new Error(`image "${image}": ${what} "${spec}" is not in the image's /etc/${what === 'user' ? 'passwd' : 'group'}`);
+  return e;
+}
+
+/** The user and groups a container's process gets, or undefined for plain root (uid 0, gid 0). */
+export function resolveUser(pod: Pod, c: Container, image: { ref: string; rootfs: string; config: ImageConfig }): User | undefined {
+  const sc = c.securityContext ?? {};
+  const psc = pod.spec.securityContext;
+  const runAsUser = sc.runAsUser ?? psc.runAsUser;
+  const runAsGroup = sc.runAsGroup ?? psc.runAsGroup;
+  const extra = psc.supplementalGroups ?? [];
+  const imageUser = image.config.User ?? '';
+  if (runAsUser === undefined && runAsGroup === undefined && !imageUser && extra.length === 0) return undefined;
+
+  const passwd = parseDb(readImageFile(image.rootfs, 'etc/passwd'), 'passwd');
+  const group = parseDb(readImageFile(image.rootfs, 'etc/group'), 'group');
+  const [userPart, groupPart] = imageUser.split(':');
+  const user = runAsUser !== undefined ? passwd.find((e) => e.id === runAsUser) ?? { name: '', id: runAsUser, gid: 0 } : userPart ? lookup(passwd, userPart, 'user', image.ref) : { name: 'root', id: 0, gid: 0 };
+  const gid = runAsGroup ?? (groupPart ? lookup(group, groupPart, 'group', image.ref).id : user.gid ?? 0);
+  const member = group.filter((g) => user.name && g.members?.includes(user.name)).map((g) => g.id);
+  return { uid: user.id, gid, groups: [...new Set([gid, ...member, ...extra])] };
+}

@@ -1,0 +1,89 @@
+/**
+ * Pod volumes on the host (ARCHITECTURE.md section 7).
+ *
+ * A volume belongs to the pod, not to a container: it is made once, before any container starts,
+ * and each container that lists it in `volumeMounts` gets a bind mount of the same directory, so
+ * what one container writes the others read. `emptyDir` is a fresh directory under the pod's data
+ * directory (or, with `medium: Memory`, a tmpfs there, capped at `sizeLimit`); `hostPath` is a path
+ * of the host, checked against its `type` the way the kubelet checks it.
+ */
+import fs from 'node:fs/promises';
+import type { HostPathVolumeSource, Pod, Volume } from '../spec/types.js';
+import { parseQuantity } from '../spec/index.js';
+import type { Host } from './host.js';
+import type { PodLayout } from './layout.js';
+import type { Undo } from './undo.js';
+
+export interface VolumeContext {
+  host: Host;
+  layout: PodLayout;
+  undo: Undo;
+  /** persist a host mount point in the pod's state before mounting it */
+  recordMount: (target: string) => Promise<void>;
+  explain: (line: string) => void;
+}
+
+const TYPE_CHECK: Record<string, { test: (st: import('node:fs').Stats) => boolean; what: string }> = {
+  Directory: { test: (st) => st.isDirectory(), what: 'a directory' },
+  DirectoryOrCreate: { test: (st) => st.isDirectory(), what: 'a directory' },
+  File: { test: (st) => st.isFile(), what: 'a file' },
+  FileOrCreate: { test: (st) => st.isFile(), what: 'a file' },
+  Socket: { test: (st) => st.isSocket(), what: 'a socket' },
+  CharDevice: { test: (st) => st.isCharacterDevice(), what: 'a character device' },
+  BlockDevice: { test: (st) => st.isBlockDevice(), what: 'a block device' },
+};
+
+async function createHostPath(src: HostPathVolumeSource): Promise<void> {
+  if (src.type === 'DirectoryOrCreate') {
+    await fs.mkdir(src.path, { recursive: true, mode: 0o755 });
+  } else if (src.type === 'FileOrCreate') {
+    const fh = await fs.open(src.path, 'a', 0o644);
+    await fh.close();
+  }
+}
+
+/** The kubelet's hostPath type checks; *OrCreate make what is missing (and nothing else). */
+export async function checkHostPath(name: string, src: HostPathVolumeSource): Promise<void> {
+  const where = `hostPath volume "${name}" (${src.path})`;
+  if (!src.type) return;
+  const check = TYPE_CHECK[src.type];
+  let st = await fs.stat(src.path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw new Error(`${where}: cannot check its type`, { cause: err });
+    return undefined;
+  });
+  if (!st && src.type.endsWith('OrCreate')) {
+    await createHostPath(src).catch((err) => {
+      throw new Error(`${where}: cannot create it`, { cause: err });
+    });
+    st = await fs.stat(src.path);
+  }
+  if (!st) throw new Error(`${where}: does not exist (type ${src.type})`);
+  if (!check.test(st)) throw new Error(`${where}: is not ${check.what} (type ${src.type})`);
+}
+
+async function makeEmptyDir(ctx: VolumeContext, v: Volume): Promise<void> {
+  const dir = ctx.layout.volume(v.name);
+  // 0777 like the kubelet's emptyDir: containers running as any user can write to it.
+  await ctx.host.mkdir(dir, 0o777);
+  if (v.emptyDir?.medium !== 'Memory') {
+    ctx.explain(`volume "${v.name}": emptyDir at ${dir}`);
+    return;
+  }
+  const size = v.emptyDir.sizeLimit ? `,size=${parseQuantity(v.emptyDir.sizeLimit)}` : '';
+  ctx.explain(`volume "${v.name}": tmpfs at ${dir}${size ? ` (${v.emptyDir.sizeLimit})` : ''}, memory-backed emptyDir`);
+  await ctx.recordMount(dir);
+  ctx.host.mount('tmpfs', dir, 'tmpfs', ['NOSUID', 'NODEV'], `mode=0777${size}`);
+  ctx.undo.push(`unmount memory volume "${v.name}"`, () => ctx.host.umount(dir));
+}
+
+/** Make every volume of the pod; each step registers its undo. */
+export async function prepareVolumes(ctx: VolumeContext, pod: Pod): Promise<void> {
+  for (const v of pod.spec.volumes) {
+    if (v.hostPath) {
+      ctx.explain(`volume "${v.name}": hostPath ${v.hostPath.path}${v.hostPath.type ? ` (type ${v.hostPath.type})` : ''}`);
+      await checkHostPath(v.name, v.hostPath);
+    } else {
+      await makeEmptyDir(ctx, v);
+    }
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Running a pod from start to finish, in this process: claim the name, record the state, build the
+ * sandbox, supervise the containers, tear everything down. `tspod run` calls it in the foreground;
+ * a detached `tspod run -d` calls it in a supervisor process of its own.
+ *
+ * The pod's name is claimed by creating its run directory (mkdir fails if it exists, so two runs
+ * of one name cannot both win) and locking it for the life of the supervisor.
+ */
+import { randomUUID } from 'node:crypto';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { ImageRecord } from '../image/store.js';
+import type { Roots } from '../paths.js';
+import { realHost, type Host } from '../runtime/host.js';
+import { podLayout } from '../runtime/layout.js';
+import { Sandbox } from '../runtime/sandbox.js';
+import type { Pod } from '../spec/types.js';
+import { lockPod, processRef, writeState, type PodLock } from '../state/store.js';
+import type { PodState } from '../state/types.js';
+import type { LogSink } from './logs.js';
+import { initialStatus } from './status.js';
+import { Supervisor } from './supervisor.js';
+
+export class PodExistsError extends Error {}
+
+export interface RunPodOptions {
+  roots: Roots;
+  pod: Pod;
+  images: Record<string, ImageRecord>;
+  network: string;
+  /** keep the pod listed (state and logs) after it ends, until `tspod rm` */
+  keep: boolean;
+  sink: LogSink;
+  explain: (line: string) => void;
+  warn: (line: string) => void;
+  host?: Host;
+  /** called once the app containers have started (or the pod failed to start) */
+  onStarted?: (state: PodState) => void;
+}
+
+export interface RunningPod {
+  /** resolves with the exit status of CLI.md once the pod has finished and is torn down */
+  done: Promise<number>;
+  /** stop gracefully (graceSeconds defaults to the manifest's); `bySignal` decides the exit status */
+  stop(graceSeconds?: number, bySignal?: number): void;
+}
+
+async function claim(roots: Roots, name: string): Promise<PodLock> {
+  const layout = podLayout(roots, name);
+  await fsp.mkdir(path.dirname(layout.runDir), { recursive: true, mode: 0o700 });
+  try {
+    await fsp.mkdir(layout.runDir, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    throw new PodExistsError(`pod "${name}" already exists (see "tspod ps -a"; remove it with "tspod rm ${name}")`);
+  }
+  // A data directory without a run directory is what a crashed, half-collected pod left: stale.
+  await fsp.rm(layout.dataDir, { recursive: true, force: true });
+  return lockPod(roots, name)!;
+}
+
+/** The state of a pod about to start (also what --dry-run plans with). */
+export function newState(o: Pick<RunPodOptions, 'pod' | 'images' | 'keep'>): PodState {
+  const uid = o.pod.metadata.uid ?? randomUUID();
+  const imageIds = Object.fromEntries(Object.entries(o.images).map(([c, img]) => [c, img.id]));
+  const pod: Pod = { ...o.pod, metadata: { ...o.pod.metadata, uid } };
+  return {
+    version: 1, name: pod.metadata.name, uid, createdAt: new Date().toISOString(), pod,
+    status: initialStatus(pod, imageIds, hostIP()),
+    supervisor: processRef(process.pid), keep: o.keep, containers: {}, mounts: [], cgroups: [],
+    images: [...new Set(Object.values(imageIds))],
+  };
+}
+
+/** The node's address as Kubernetes reports hostIP: the first non-internal IPv4 address. */
+function hostIP(): string {
+  const addrs = Object.values(os.networkInterfaces()).flat();
+  return addrs.find((a) => a && a.family === 'IPv4' && !a.internal)?.address ?? '127.0.0.1';
+}
+
+export async function runPod(o: RunPodOptions): Promise<RunningPod> {
+  const lock = await claim(o.roots, o.pod.metadata.name);
+  const state = newState(o);
+  const save = () => writeState(o.roots, state);
+  const sandbox = new Sandbox({ host: o.host ?? realHost, roots: o.roots, state, save, network: o.network, explain: o.explain, warn: o.warn });
+  const finish = async () => {
+    state.tornDown = true;
+    if (o.keep) await save();
+    else await removePodFiles(o.roots, state.name);
+    lock.release();
+  };
+  try {
+    await save();
+    await sandbox.start();
+  } catch (err) {
+    await finish();
+    throw err;
+  }
+  const supervisor = new Supervisor({ sandbox, images: o.images, sink: o.sink, onStarted: () => o.onStarted?.(state) });
+  const done = (async () => {
+    try {
+      return await supervisor.run();
+    } finally {
+      const errors = await sandbox.teardown();
+      for (const e of errors) o.warn(String(e));
+      await save().catch(() => undefined);
+      await finish();
+    }
+  })();
+  return {
+    done,
+    stop: (grace, bySignal) => void supervisor.stop(grace, bySignal),
+  };
+}
+
+/** Remove everything the pod keeps on disk: state, lock, logs, and what teardown left. */
+export async function removePodFiles(roots: Roots, name: string): Promise<void> {
+  const layout = podLayout(roots, name);
+  await fsp.rm(layout.dataDir, { recursive: true, force: true });
+  await fsp.rm(layout.runDir, { recursive: true, force: true });
+}

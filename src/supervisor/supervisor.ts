@@ -1,0 +1,251 @@
+/**
+ * The supervisor: the process that runs a pod and watches over it, as the kubelet does for a node.
+ *
+ * It builds the sandbox, runs the init containers one at a time (each must exit 0 before the next),
+ * starts the app containers in manifest order, and then reacts: a container exit (seen through its
+ * pidfd) is recorded in the pod's status and, per `restartPolicy`, answered with a new instance after
+ * the back-off; a stop request (SIGINT/SIGTERM, `tspod stop`, `activeDeadlineSeconds`) sends each
+ * container its stop signal, waits out the grace period, then SIGKILLs. When nothing runs and nothing
+ * will restart, the pod has finished: the sandbox is torn down in reverse order of its making.
+ */
+import { constants } from 'node:os';
+import type { ImageRecord } from '../image/store.js';
+import type { Container } from '../spec/types.js';
+import { cleanupInstance, startContainer, CannotRunError, type ContainerProcess } from '../runtime/container.js';
+import type { Sandbox } from '../runtime/sandbox.js';
+import { oomKilled } from '../cgroups/cgroups.js';
+import { processRef } from '../state/store.js';
+import { backoffPolicy, nextDelay, shouldRestart } from './backoff.js';
+import { ContainerLog, type LogSink } from './logs.js';
+import { findStatus, runExitStatus, terminatedState, updatePhase, type Exit } from './status.js';
+import { readTerminationMessage } from './termination.js';
+
+interface Running {
+  proc: ContainerProcess;
+  log: ContainerLog;
+  exited: Promise<Exit>;
+  /** settles once the exit has been recorded and the instance cleaned up */
+  ended: Promise<void>;
+}
+
+export interface SupervisorOptions {
+  sandbox: Sandbox;
+  images: Record<string, ImageRecord>;
+  sink: LogSink;
+  /** called once the app containers have started (or could not) */
+  onStarted?: () => void;
+}
+
+export class Supervisor {
+  private readonly running = new Map<string, Running>();
+  /** containers waiting out their back-off, with how to cancel the wait */
+  private readonly pending = new Map<string, () => void>();
+  private readonly backoffs = new Map<string, number>();
+  private readonly policy = backoffPolicy();
+  private stopping?: Promise<void>;
+  private stoppedBySignal?: number;
+  private wake: () => void = () => undefined;
+  private initDone = false;
+
+  constructor(private readonly o: SupervisorOptions) {}
+
+  private get sb(): Sandbox {
+    return this.o.sandbox;
+  }
+  private get status() {
+    return this.sb.opts.state.status;
+  }
+
+  /** Run the pod to its end; resolves with the exit status of CLI.md. The sandbox must be started. */
+  async run(): Promise<number> {
+    const deadline = this.armDeadline();
+    try {
+      this.initDone = await this.runInitContainers();
+      if (this.initDone && !this.stopping) {
+        for (const c of this.sb.pod.spec.containers) await this.startInstance(c, 'app');
+      }
+      this.refresh();
+      await this.save();
+      this.o.onStarted?.();
+      while (!this.finished()) await new Promise<void>((resolve) => (this.wake = resolve));
+      await this.stopping;
+    } finally {
+      if (deadline) clearTimeout(deadline);
+    }
+    return runExitStatus(this.status, this.stoppedBySignal);
+  }
+
+  /** Stop the pod: stop signal to every container, SIGKILL after `graceSeconds`. Idempotent. */
+  stop(graceSeconds = this.sb.pod.spec.terminationGracePeriodSeconds, bySignal?: number): Promise<void> {
+    if (bySignal && this.stoppedBySignal === undefined) this.stoppedBySignal = bySignal;
+    this.stopping ??= this.stopAll(graceSeconds).finally(() => this.wake());
+    this.wake();
+    return this.stopping;
+  }
+
+  private finished(): boolean {
+    return this.running.size === 0 && this.pending.size === 0;
+  }
+
+  private armDeadline(): NodeJS.Timeout | undefined {
+    const secs = this.sb.pod.spec.activeDeadlineSeconds;
+    if (secs === undefined) return undefined;
+    return setTimeout(() => {
+      this.sb.opts.explain(`activeDeadlineSeconds (${secs}) reached: stopping the pod`);
+      Object.assign(this.status, { phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' });
+      void this.stop();
+    }, secs * 1000);
+  }
+
+  /** Init containers, one at a time; false when one failed for good (or the pod is stopping). */
+  private async runInitContainers(): Promise<boolean> {
+    for (const c of this.sb.pod.spec.initContainers) {
+      for (;;) {
+        if (this.stopping) return false;
+        const r = await this.startInstance(c, 'init');
+        await r?.ended;
+        if (this.lastExitCode(c) === 0) break;
+        if (this.sb.pod.spec.restartPolicy === 'Never' || this.stopping) return false;
+        if (!(await this.backoff(c))) return false;
+      }
+    }
+    return true;
+  }
+
+  private lastExitCode(c: Container): number | undefined {
+    const s = findStatus(this.status, c.name).state;
+    return 'terminated' in s ? s.terminated.exitCode : undefined;
+  }
+
+  /** Wait out the back-off before the next start of `c`; false when the pod stops meanwhile. */
+  private backoff(c: Container): Promise<boolean> {
+    const s = findStatus(this.status, c.name);
+    const ended = 'terminated' in s.state ? s.state.terminated : undefined;
+    const ran = ended?.startedAt ? Date.parse(ended.finishedAt) - Date.parse(ended.startedAt) : 0;
+    const { delayMs, backoffs } = nextDelay(this.policy, this.backoffs.get(c.name) ?? 0, ran);
+    this.backoffs.set(c.name, backoffs);
+    s.lastState = s.state;
+    s.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delayMs / 1000}s restarting failed container=${c.name}` } };
+    this.sb.opts.explain(`${c.name}: restarting in ${delayMs} ms (back-off)`);
+    return new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => {
+        this.pending.delete(c.name);
+        resolve(true);
+      }, delayMs);
+      this.pending.set(c.name, () => {
+        clearTimeout(t);
+        this.pending.delete(c.name);
+        resolve(false);
+      });
+      void this.save();
+    });
+  }
+
+  /** Start an instance of `c`; undefined when its command could not run (recorded as terminated). */
+  private async startInstance(c: Container, kind: 'init' | 'app'): Promise<Running | undefined> {
+    const s = findStatus(this.status, c.name);
+    const record = this.sb.opts.state.containers[c.name];
+    const instance = record ? record.instance + 1 : 0;
+    this.sb.opts.state.containers[c.name] = { instance };
+    if (instance > 0) s.restartCount += 1;
+    let proc: ContainerProcess;
+    try {
+      proc = await startContainer(this.sb, c, this.o.images[c.name], instance);
+    } catch (err) {
+      if (!(err instanceof CannotRunError)) throw err;
+      const why = (err.cause as Error).message;
+      this.o.sink(c.name, 'stderr', `tspod: ${err.message}: ${why}`, false);
+      if (!('waiting' in s.state)) s.lastState = s.state;
+      s.state = terminatedState({ code: err.exitCode, signal: null }, { cannotRun: why });
+      await this.afterExit(c, kind);
+      return undefined;
+    }
+    return this.track(c, kind, proc);
+  }
+
+  private track(c: Container, kind: 'init' | 'app', proc: ContainerProcess): Running {
+    const s = findStatus(this.status, c.name);
+    if (!('waiting' in s.state)) s.lastState = s.state;
+    s.state = { running: { startedAt: proc.startedAt } };
+    s.started = true;
+    s.containerID = `tspod://${this.sb.opts.state.uid}/${c.name}/${proc.instance}`;
+    this.sb.opts.state.containers[c.name] = { instance: proc.instance, process: processRef(proc.pid) };
+    const log = new ContainerLog(c.name, this.sb.layout.log(c.name, proc.instance), proc, this.o.sink);
+    const exited = this.sb.opts.host.waitExit(proc.pidfd);
+    const r = { proc, log, exited } as Running;
+    r.ended = exited.then((exit) => this.onExit(c, kind, r, exit));
+    this.running.set(c.name, r);
+    this.refresh();
+    void this.save();
+    return r;
+  }
+
+  /** Record how an instance ended (exit, OOM, termination message) and clean up after it. */
+  private async onExit(c: Container, kind: 'init' | 'app', r: Running, exit: Exit): Promise<void> {
+    this.sb.opts.host.closeFd(r.proc.pidfd);
+    await r.log.drain();
+    const s = findStatus(this.status, c.name);
+    const oom = oomKilled(r.proc.cgroupDirs);
+    const message = await readTerminationMessage(c, r.proc, exit, this.sb.layout.log(c.name, r.proc.instance));
+    s.state = terminatedState(exit, { startedAt: r.proc.startedAt, oom, message, containerID: s.containerID });
+    delete this.sb.opts.state.containers[c.name].process;
+    await cleanupInstance(this.sb, r.proc).catch((err) => this.sb.opts.warn(`cleaning up container "${c.name}": ${err}`));
+    this.running.delete(c.name);
+    this.sb.opts.explain(`${c.name}: exited with ${exit.code !== null ? `code ${exit.code}` : `signal ${exit.signal}`}`);
+    await this.afterExit(c, kind);
+  }
+
+  /** After an app container ended: restart it per policy (after the back-off), or let the pod end. */
+  private async afterExit(c: Container, kind: 'init' | 'app'): Promise<void> {
+    if (kind === 'app' && !this.stopping && shouldRestart(this.sb.pod.spec.restartPolicy, this.lastExitCode(c) ?? 1)) {
+      void this.backoff(c).then(async (go) => {
+        if (go && !this.stopping) await this.startInstance(c, 'app').catch((err) => this.fail(err));
+        this.wake();
+      });
+    }
+    this.refresh();
+    await this.save();
+    this.wake();
+  }
+
+  private refresh(): void {
+    updatePhase(this.status, new Set(this.pending.keys()), this.initDone);
+  }
+
+  private fail(err: unknown): void {
+    this.sb.opts.warn(err instanceof Error ? err.message : String(err));
+    Object.assign(this.status, { phase: 'Failed', reason: 'StartError' });
+    void this.stop(0);
+  }
+
+  private async stopAll(graceSeconds: number): Promise<void> {
+    for (const cancel of [...this.pending.values()]) cancel();
+    const host = this.sb.opts.host;
+    const all = [...this.running.entries()];
+    for (const [name, r] of all) {
+      const sig = stopSignal(this.o.images[name]?.config.StopSignal);
+      this.sb.opts.explain(`${name}: sending signal ${sig}, SIGKILL after ${graceSeconds}s`);
+      host.signal(r.proc.pidfd, sig);
+    }
+    const killer = setTimeout(() => {
+      for (const [name, r] of this.running) {
+        this.sb.opts.explain(`${name}: grace period over, SIGKILL`);
+        host.signal(r.proc.pidfd, 9);
+      }
+    }, graceSeconds * 1000);
+    await Promise.all(all.map(([, r]) => r.ended));
+    clearTimeout(killer);
+  }
+
+  private async save(): Promise<void> {
+    await this.sb.opts.save();
+  }
+}
+
+/** An image's StopSignal ("SIGQUIT", "QUIT" or "3") as a number; SIGTERM by default. */
+export function stopSignal(name: string | undefined): number {
+  if (!name) return 15;
+  if (/^\d+$/.test(name)) return Number(name);
+  const key = (name.toUpperCase().startsWith('SIG') ? name.toUpperCase() : `SIG${name.toUpperCase()}`) as keyof typeof constants.signals;
+  return constants.signals[key] ?? 15;
+}

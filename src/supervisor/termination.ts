@@ -1,0 +1,26 @@
+/**
+ * The termination message: what a container leaves in `terminationMessagePath` (a host file
+ * bind-mounted into it) is reported in its terminated state, at most 4096 bytes. With
+ * `FallbackToLogsOnError`, an empty file and a non-zero exit take the end of its log instead
+ * (the last 80 lines, at most 2048 bytes), as the kubelet does.
+ */
+import fs from 'node:fs/promises';
+import type { Container } from '../spec/types.js';
+import { parseLine } from './cri-log.js';
+import type { Exit } from './status.js';
+
+const MAX_FILE = 4096;
+const MAX_LOG_BYTES = 2048;
+const MAX_LOG_LINES = 80;
+
+export async function readTerminationMessage(c: Container, proc: { terminationLog: string }, exit: Exit, logFile: string): Promise<string | undefined> {
+  const fromFile = await fs.readFile(proc.terminationLog).catch(() => Buffer.alloc(0));
+  if (fromFile.length > 0) return fromFile.subarray(0, MAX_FILE).toString('utf8');
+  const failed = exit.code !== 0;
+  if (c.terminationMessagePolicy !== 'FallbackToLogsOnError' || !failed) return undefined;
+  const log = await fs.readFile(logFile, 'utf8').catch(() => '');
+  const lines = log.split('\n').map(parseLine).filter((l) => l !== undefined).map((l) => l!.text);
+  const tail = lines.slice(-MAX_LOG_LINES).join('\n');
+  const bytes = Buffer.from(tail);
+  return bytes.length > MAX_LOG_BYTES ? bytes.subarray(bytes.length - MAX_LOG_BYTES).toString('utf8') : tail || undefined;
+}

@@ -1,0 +1,15 @@
+import { validatePod } from '../../../src/spec/index.js';
+import type { Pod } from '../../../src/spec/types.js';
+import { podLayout } from '../../../src/runtime/layout.js';
+
+export const roots = { root: '/var/lib/tspod', runRoot: '/run/tspod' };
+
+export function pod(spec: Record<string, unknown>, name = 'web'): Pod {
+  return validatePod({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec }).pod;
+}
+
+export const layout = (name = 'web') => podLayout(roots, name);
+
+export const image = { rootfs: '/var/lib/tspod/images/busybox/rootfs', config: { Cmd: ['sh'], Env: ['PATH=/bin'] } };
+
+export const proc = { argv: ['sh', '-c', 'true'], env: ['PATH=/usr/bin:/bin'], workingDir: '/' };
