@@ -146,7 +146,7 @@ const podSecurityContext = obj({
   runAsGroup: id(),
   runAsNonRoot: bool(),
   supplementalGroups: list(id()),
-  sysctls: list(obj({ name: str({ required: true, check: safeSysctl }), value: str() })),
+  sysctls: list(obj({ name: str({ required: true, check: safeSysctl }), value: str({ required: true }) })),
   fsGroup: unsupported(),
   fsGroupChangePolicy: unsupported(),
   supplementalGroupsPolicy: unsupported(),

@@ -39,6 +39,13 @@ describe.each(files)('%s', (file) => {
     expect(pod.spec.volumes.every((v) => v.hostPath === undefined)).toBe(true);
   });
 
+  test('shell $(...) in commands passes through Kubernetes expansion unchanged', async () => {
+    const { pod } = await loadManifest(path.join(dir, file));
+    for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
+      if (c.command) expect(resolveProcess(c, {}, facts).argv).toEqual([...c.command, ...(c.args ?? [])]);
+    }
+  });
+
   test('says what it shows in a comment', () => {
     expect(readFileSync(path.join(dir, file), 'utf8')).toMatch(/^# \S/);
   });

@@ -161,3 +161,11 @@ describe('pod-level rules', () => {
     ]);
   });
 });
+
+describe('sysctl values', () => {
+  test('are required', () => {
+    expect(linesAfter((p) => (p.spec.securityContext = { sysctls: [{ name: 'kernel.shm_rmid_forced' }] }))).toEqual([
+      'spec.securityContext.sysctls[0].value: required',
+    ]);
+  });
+});
