@@ -19,6 +19,7 @@ import { containerInput } from '../plan/pod-inputs.js';
 import type { Plan } from '../plan/types.js';
 import { toNativePlan } from './execute.js';
 import type { InstanceDirs } from './layout.js';
+import type { ExecContext } from '../state/types.js';
 import { stepError, type Sandbox } from './sandbox.js';
 import { resolveUser } from './user.js';
 
@@ -34,6 +35,7 @@ export interface ContainerProcess {
   dirs: InstanceDirs;
   terminationLog: string;
   startedAt: string;
+  exec: ExecContext;
 }
 
 /** A start failure of the container's own making (its command): exit status 126/127, not 125. */
@@ -73,6 +75,19 @@ export function planContainer(sb: Sandbox, c: Container, image: ImageRecord, ins
       terminationLog: sb.layout.terminationLog(c.name, instance), ...(user ? { user } : {}), cgroupProcs,
     }),
   );
+}
+
+/** The parts of a container's plan that a process joining it later must repeat. */
+function execContext(plan: Plan, cgroupProcs: string[]): ExecContext {
+  const exec = plan.ops.find((o) => o.op === 'exec');
+  const chdir = plan.ops.find((o) => o.op === 'chdir');
+  const cred = plan.ops.find((o) => o.op === 'credentials');
+  if (exec?.op !== 'exec' || chdir?.op !== 'chdir' || cred?.op !== 'credentials') throw new Error(`plan of "${plan.name}" is incomplete`);
+  return {
+    env: exec.env, workingDir: chdir.target, capabilities: cred.bounding.map(String),
+    ...(cred.uid !== undefined ? { user: { uid: cred.uid, gid: cred.gid ?? 0, groups: cred.groups ?? [] } } : {}),
+    noNewPrivs: plan.ops.some((o) => o.op === 'noNewPrivs'), cgroupProcs,
+  };
 }
 
 async function prepareInstance(sb: Sandbox, c: Container, instance: number): Promise<{ dirs: InstanceDirs; cgroup: { dirs: string[]; procs: string[] } }> {
@@ -123,7 +138,10 @@ export async function startContainer(sb: Sandbox, c: Container, image: ImageReco
     for (const line of formatPlan(plan)) sb.opts.explain(line);
     const p = spawnPlan(sb, c, plan);
     sb.opts.explain(`${c.name}: running as pid ${p.pid}`);
-    return { name: c.name, instance, ...p, cgroupDirs: cgroup.dirs, dirs, terminationLog: sb.layout.terminationLog(c.name, instance), startedAt: new Date().toISOString() };
+    return {
+      name: c.name, instance, ...p, cgroupDirs: cgroup.dirs, dirs, terminationLog: sb.layout.terminationLog(c.name, instance),
+      startedAt: new Date().toISOString(), exec: execContext(plan, cgroup.procs),
+    };
   } catch (err) {
     await removeCgroups(cgroup.dirs).catch(() => undefined);
     sb.opts.state.cgroups = sb.opts.state.cgroups.filter((d) => !cgroup.dirs.includes(d));

@@ -58,9 +58,22 @@ export interface PodStatus {
   containerStatuses: ContainerStatus[];
 }
 
+/** What `tspod exec` needs to start a process exactly like the container's own. */
+export interface ExecContext {
+  env: string[];
+  workingDir: string;
+  user?: { uid: number; gid: number; groups: number[] };
+  capabilities: string[];
+  noNewPrivs: boolean;
+  /** cgroup.procs files of the running instance's cgroup */
+  cgroupProcs: string[];
+}
+
 export interface ContainerRecord {
   /** the running instance, while it runs */
   process?: ProcessRef;
+  /** how to join the running instance (tspod exec) */
+  exec?: ExecContext;
   /** instance number: 0 for the first run, +1 per restart (names the layer and log directories) */
   instance: number;
 }

@@ -169,7 +169,7 @@ export class Supervisor {
     s.state = { running: { startedAt: proc.startedAt } };
     s.started = true;
     s.containerID = `tspod://${this.sb.opts.state.uid}/${c.name}/${proc.instance}`;
-    this.sb.opts.state.containers[c.name] = { instance: proc.instance, process: processRef(proc.pid) };
+    this.sb.opts.state.containers[c.name] = { instance: proc.instance, process: processRef(proc.pid), exec: proc.exec };
     const log = new ContainerLog(c.name, this.sb.layout.log(c.name, proc.instance), proc, this.o.sink);
     const exited = this.sb.opts.host.waitExit(proc.pidfd);
     const r = { proc, log, exited } as Running;
@@ -189,6 +189,7 @@ export class Supervisor {
     const message = await readTerminationMessage(c, r.proc, exit, this.sb.layout.log(c.name, r.proc.instance));
     s.state = terminatedState(exit, { startedAt: r.proc.startedAt, oom, message, containerID: s.containerID });
     delete this.sb.opts.state.containers[c.name].process;
+    delete this.sb.opts.state.containers[c.name].exec;
     await cleanupInstance(this.sb, r.proc).catch((err) => this.sb.opts.warn(`cleaning up container "${c.name}": ${err}`));
     this.running.delete(c.name);
     this.sb.opts.explain(`${c.name}: exited with ${exit.code !== null ? `code ${exit.code}` : `signal ${exit.signal}`}`);

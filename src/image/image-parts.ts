@@ -1,0 +1,26 @@
+/**
+ * The parts of an image that an archive reader finds: its config and its layers, bottom first,
+ * with the digests each must match. The OCI and `docker save` readers produce them; the importer
+ * applies them.
+ */
+import type { ParsedImageConfig } from './config.js';
+import type { Digest } from './digest.js';
+
+export interface LayerRef {
+  /** the layer's path in the archive */
+  path: string;
+  /** names the layer in errors */
+  what: string;
+  /** digest and size of the stored (possibly compressed) blob, when the format records them */
+  digest?: Digest;
+  size?: number;
+  /** sha256 of the uncompressed tar, from the config's `rootfs.diff_ids` */
+  diffId?: Digest;
+}
+
+export interface ImageParts {
+  /** the config's exact bytes: the image ID is their sha256 */
+  configBytes: Buffer;
+  config: ParsedImageConfig;
+  layers: LayerRef[];
+}

@@ -1,0 +1,144 @@
+/**
+ * The image store's files on disk, and the locks that make concurrent use safe.
+ *
+ * ```
+ * <root>/images/
+ *   lock                   flock(2): shared to read or to start an import, exclusive to change
+ *   refs.json              {"refs": {"busybox:latest": "sha256:<id>", ...}}
+ *   sha256/<id>/rootfs/    the read-only root filesystem (overlayfs lower layer)
+ *   sha256/<id>/config.json   the OCI image config, byte for byte (its sha256 is <id>)
+ *   sha256/<id>/image.json    what tspod knows besides: when and from what it was imported, size
+ *   tmp/                   imports in progress, each a directory locked by its importer
+ * ```
+ *
+ * Atomicity comes from rename(2): an image appears in `sha256/` in one step once it is complete,
+ * and `refs.json` is replaced by writing a temporary file and renaming it. An import that dies
+ * leaves only its directory in `tmp/`; flock locks die with their process, so the next store
+ * operation finds that directory unlocked and removes it. Locks are taken with a blocking
+ * `flock` and held only around synchronous steps, so two operations in one process can never wait
+ * on each other.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { native } from '../native.js';
+import { imagesDir, type Roots } from '../paths.js';
+
+export interface StorePaths {
+  dir: string;
+  lock: string;
+  refs: string;
+  images: string;
+  tmp: string;
+}
+
+export function storePaths(roots: Roots): StorePaths {
+  const dir = imagesDir(roots);
+  return { dir, lock: path.join(dir, 'lock'), refs: path.join(dir, 'refs.json'), images: path.join(dir, 'sha256'), tmp: path.join(dir, 'tmp') };
+}
+
+export function ensureStore(p: StorePaths): void {
+  for (const d of [p.dir, p.images, p.tmp]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+}
+
+/** Runs `fn` holding the store lock (`sh` to read, `ex` to change). */
+export function withLock<T>(p: StorePaths, how: 'sh' | 'ex', fn: () => T): T {
+  const fd = fs.openSync(p.lock, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+  try {
+    native.flock(fd, how, true);
+    return fn();
+  } finally {
+    fs.closeSync(fd); // closing the last descriptor releases the flock
+  }
+}
+
+export type Refs = Record<string, string>;
+
+export function readRefs(p: StorePaths): Refs {
+  let text: string;
+  try {
+    text = fs.readFileSync(p.refs, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new Error(`reading the image index ${p.refs}`, { cause: err });
+  }
+  try {
+    return (JSON.parse(text) as { refs: Refs }).refs ?? {};
+  } catch (cause) {
+    throw new Error(`the image index ${p.refs} is not valid JSON`, { cause });
+  }
+}
+
+/** Replaces `refs.json` atomically (caller holds the exclusive lock). */
+export function writeRefs(p: StorePaths, refs: Refs): void {
+  const sorted = Object.fromEntries(Object.entries(refs).sort(([a], [b]) => a.localeCompare(b)));
+  writeFileAtomic(p, p.refs, JSON.stringify({ refs: sorted }, null, 2) + '\n');
+}
+
+/** Write to a temporary file in `tmp/`, flush it, rename it over `file`. */
+export function writeFileAtomic(p: StorePaths, file: string, data: string | Buffer): void {
+  const temp = path.join(p.tmp, `.${path.basename(file)}.${process.pid}.${Date.now()}`);
+  const fd = fs.openSync(temp, 'wx', 0o600);
+  try {
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(temp, file);
+}
+
+/** A scratch directory in `tmp/` that stays locked (so it is not swept) until `discard()`. */
+export class Staging {
+  private constructor(readonly dir: string, private fd: number) {}
+
+  /** Call with the store lock held (shared is enough): sweeping needs it exclusive. */
+  static create(p: StorePaths, purpose: string): Staging {
+    const dir = fs.mkdtempSync(path.join(p.tmp, `${purpose}-`));
+    const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    native.flock(fd, 'ex', false);
+    return new Staging(dir, fd);
+  }
+
+  discard(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+/** Removes what dead imports left in `tmp/` (caller holds the exclusive lock). */
+export function sweepTmp(p: StorePaths): void {
+  for (const name of fs.readdirSync(p.tmp)) {
+    const entry = path.join(p.tmp, name);
+    if (!fs.lstatSync(entry).isDirectory()) {
+      fs.rmSync(entry, { force: true });
+      continue;
+    }
+    const fd = fs.openSync(entry, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    try {
+      if (native.flock(fd, 'ex', false)) fs.rmSync(entry, { recursive: true, force: true });
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
+/** Apparent size of the regular files under `dir`, each hard-linked file counted once. */
+export function diskUsage(dir: string): number {
+  const seen = new Set<number>();
+  let total = 0;
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        const st = fs.lstatSync(p);
+        if (st.nlink > 1 && seen.has(st.ino)) continue;
+        seen.add(st.ino);
+        total += st.size;
+      }
+    }
+  };
+  walk(dir);
+  return total;
+}
