@@ -49,7 +49,7 @@ function limitsOf(c: Container) {
   const l = c.resources.limits ?? {};
   const r = c.resources.requests ?? {};
   return {
-    ...(l.memory ? { memoryBytes: parseQuantity(l.memory) } : {}),
+    ...(l.memory ? { memoryBytes: Math.ceil(parseQuantity(l.memory)) } : {}),
     ...(l.cpu ? { cpuMillis: parseCpuMillis(l.cpu) } : {}),
     ...((r.cpu ?? l.cpu) ? { cpuRequestMillis: parseCpuMillis((r.cpu ?? l.cpu)!) } : {}),
   };

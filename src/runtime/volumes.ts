@@ -69,7 +69,7 @@ async function makeEmptyDir(ctx: VolumeContext, v: Volume): Promise<void> {
     ctx.explain(`volume "${v.name}": emptyDir at ${dir}`);
     return;
   }
-  const size = v.emptyDir.sizeLimit ? `,size=${parseQuantity(v.emptyDir.sizeLimit)}` : '';
+  const size = v.emptyDir.sizeLimit ? `,size=${Math.ceil(parseQuantity(v.emptyDir.sizeLimit))}` : '';
   ctx.explain(`volume "${v.name}": tmpfs at ${dir}${size ? ` (${v.emptyDir.sizeLimit})` : ''}, memory-backed emptyDir`);
   await ctx.recordMount(dir);
   ctx.host.mount('tmpfs', dir, 'tmpfs', ['NOSUID', 'NODEV'], `mode=0777${size}`);
