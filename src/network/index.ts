@@ -65,6 +65,8 @@ export interface AttachOptions {
 export interface DetachOptions {
   settings?: Partial<CniSettings>;
   mountOps?: MountOps;
+  /** unpin even when DEL failed (the error is still thrown): for a DEL that can never succeed */
+  force?: boolean;
 }
 
 let warnedNoPlugins = false;
@@ -145,7 +147,8 @@ async function undoFailedAttach(a: NetworkAttachment, o: AttachOptions, err: unk
   try {
     await detachPod(a, o);
   } catch (undoErr) {
-    o.warn(`undoing the failed network attach of pod "${o.podName}": ${(undoErr as Error).message}`);
+    const why = (undoErr as Error).cause instanceof Error ? ((undoErr as Error).cause as Error).message : '';
+    o.warn(`undoing the failed network attach of pod "${o.podName}": ${(undoErr as Error).message}: ${why} (the netns pin is kept for a retry)`);
   }
   throw failure;
 }
@@ -153,8 +156,9 @@ async function undoFailedAttach(a: NetworkAttachment, o: AttachOptions, err: unk
 /**
  * Disconnects a pod: DEL through the network's plugins (in reverse, with the stored result), then
  * removes the netns pin. Idempotent, and works whether or not the infra is still alive. When DEL
- * fails, the pin is kept (the bridge plugin needs the namespace to find what to remove) and the
- * error is thrown, so a later `tspod gc` can retry with the same attachment.
+ * fails, the pin is kept (the bridge plugin needs the namespace to find the rules to remove) and
+ * the error is thrown, so a later `tspod gc` can retry with the same attachment; `force` unpins
+ * anyway, for a DEL that cannot succeed (a plugin uninstalled, a configuration it rejects).
  */
 export async function detachPod(a: NetworkAttachment, o: DetachOptions = {}): Promise<void> {
   const settings = cniSettings(process.env, o.settings);
@@ -167,6 +171,7 @@ export async function detachPod(a: NetworkAttachment, o: DetachOptions = {}): Pr
   try {
     await delNetworkList(a.config, listCall(a, settings, netns), capabilityArgs(a), a.result);
   } catch (err) {
+    if (o.force) await unpinNetns(a.netnsPin, o.mountOps);
     throw new Error(`detaching pod "${podNameOf(a)}" from network "${a.network}"`, { cause: err });
   }
   await unpinNetns(a.netnsPin, o.mountOps);
