@@ -7,6 +7,9 @@
 import type { Argv } from 'yargs';
 import { resolveRoots, type Roots } from '../paths.js';
 
+/** The argument that means "standard input": main() turns a bare "-" into it (yargs would make it ""). */
+export const STDIN_ARG = '/dev/stdin';
+
 export interface GlobalArgs {
   root?: string;
   runRoot?: string;

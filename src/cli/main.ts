@@ -3,11 +3,17 @@
  * it parses, calls the library and prints. Errors end as one `tspod: ...` line on stderr.
  */
 import yargs from 'yargs';
-import { ExitError, describeError, globalOptions } from './common.js';
+import { ExitError, STDIN_ARG, describeError, globalOptions } from './common.js';
 import { commands } from './commands.js';
 
+/** A bare "-" before "--" becomes STDIN_ARG; arguments after "--" belong to a command and stay. */
+function protectDash(args: string[]): string[] {
+  const end = args.indexOf('--');
+  return args.map((a, i) => (a === '-' && (end < 0 || i < end) ? STDIN_ARG : a));
+}
+
 export async function main(args: string[]): Promise<void> {
-  let cli = globalOptions(yargs(args))
+  let cli = globalOptions(yargs(protectDash(args)))
     .scriptName('tspod')
     .usage('$0 <command>\n\nRuns Kubernetes Pod manifests on this host with Linux namespaces.')
     .strict()

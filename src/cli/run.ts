@@ -14,7 +14,7 @@ import { loadManifest, ManifestError } from '../spec/index.js';
 import type { Pod } from '../spec/types.js';
 import { runPod, PodExistsError } from '../supervisor/run-pod.js';
 import type { Stream } from '../supervisor/cri-log.js';
-import { ExitError, rootsOf, type GlobalArgs } from './common.js';
+import { ExitError, STDIN_ARG, rootsOf, type GlobalArgs } from './common.js';
 import type { Roots } from '../paths.js';
 
 export interface RunArgs extends GlobalArgs {
@@ -40,12 +40,13 @@ export function runOptions<T>(y: Argv<T>) {
 
 /** The manifest, validated and defaulted; a bad manifest ends the command with status 125. */
 export async function loadPod(spec: string, ignoreUnsupported: boolean): Promise<Pod> {
+  if (spec === STDIN_ARG) spec = '-';
   try {
     const { pod, warnings } = await loadManifest(spec, { ignoreUnsupported });
     for (const w of warnings) process.stderr.write(`tspod: warning: ${w}\n`);
     return pod;
   } catch (err) {
-    if (err instanceof ManifestError) throw new ExitError(`invalid manifest ${spec === '-' ? '(stdin)' : spec}:\n${err.message}`, 125);
+    if (err instanceof ManifestError) throw new ExitError(`invalid manifest ${spec === '-' ? '<stdin>' : spec}:\n${err.message}`, 125);
     throw err;
   }
 }

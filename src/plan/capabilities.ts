@@ -40,11 +40,23 @@ export function capNumber(name: string | number): number {
   return n;
 }
 
+/** Capabilities in a mask as /proc/<pid>/status shows them (CapBnd:	000001fffeffffff). */
+export function capsFromMask(hex: string): CapName[] {
+  const mask = BigInt(`0x${hex}`);
+  return CAPABILITIES.filter((_, i) => (mask >> BigInt(i)) & 1n);
+}
+
 /**
  * The capability set of a container: the default set, minus `drop`, plus `add` (Kubernetes applies
- * drop "ALL" first, then add); everything for a privileged container.
+ * drop "ALL" first, then add); everything for a privileged container; never more than `available`.
  */
-export function containerCapabilities(opts: { privileged?: boolean; add?: string[]; drop?: string[] }): CapName[] {
+export function containerCapabilities(opts: { privileged?: boolean; add?: string[]; drop?: string[]; available?: CapName[] }): CapName[] {
+  // A capability the runtime does not hold itself (not in its bounding set) cannot be granted.
+  const available = opts.available ?? [...CAPABILITIES];
+  return wanted(opts).filter((c) => available.includes(c));
+}
+
+function wanted(opts: { privileged?: boolean; add?: string[]; drop?: string[] }): CapName[] {
   if (opts.privileged) return [...CAPABILITIES];
   const drop = (opts.drop ?? []).map((d) => d.toUpperCase());
   let set: CapName[] = drop.includes('ALL') ? [] : DEFAULT_CAPABILITIES.filter((c) => !drop.map(capName).includes(c));

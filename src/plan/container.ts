@@ -16,7 +16,7 @@ export function containerPlan(c: ContainerInput): Plan {
     ...cgroupOps(c),
     ...joinOps(c),
     ...rootfsOps(c),
-    ...devOps(c.shm),
+    ...devOps(c.shm, c.privileged),
     { op: 'mountFs', source: 'sysfs', target: '/sys', attrs: c.privileged ? ['NOSUID', 'NODEV', 'NOEXEC'] : ['RDONLY', 'NOSUID', 'NODEV', 'NOEXEC'], why: 'sysfs shows the network devices of the namespace that mounts it: ours' },
     ...sortByDepth([...c.podFiles, ...c.volumes]).map(bindOp),
     { op: 'pivotRoot', why: 'make the overlay "/" and detach the host tree (chroot alone can be escaped)' },

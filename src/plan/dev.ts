@@ -17,11 +17,19 @@ const LINKS: [name: string, to: string][] = [
   ['/dev/stderr', '/proc/self/fd/2'], ['/dev/ptmx', 'pts/ptmx'],
 ];
 
-export function devOps(podShm: string): NativeOp[] {
+/** A privileged container gets the host's devices (as in Kubernetes), still with its own devpts. */
+function baseDev(privileged: boolean): NativeOp[] {
+  if (privileged) return [{ op: 'bind', source: '/dev', target: '/dev', why: 'privileged: the host\'s devices' }];
   return [
     { op: 'mountFs', source: 'tmpfs', target: '/dev', options: [['mode', '755'], ['size', '65536k']], attrs: ['NOSUID', 'STRICTATIME'], why: 'a fresh /dev: the host\'s devices stay out of reach' },
     ...DEVICES.map(([name, major, minor]): NativeOp => ({ op: 'mknod', target: `/dev/${name}`, mode: 0o666, major, minor })),
     ...LINKS.map(([target, data]): NativeOp => ({ op: 'symlink', target, data })),
+  ];
+}
+
+export function devOps(podShm: string, privileged = false): NativeOp[] {
+  return [
+    ...baseDev(privileged),
     {
       op: 'mountFs', source: 'devpts', target: '/dev/pts',
       options: [['newinstance', ''], ['ptmxmode', '0666'], ['mode', '0620'], ['gid', '5']], attrs: ['NOSUID', 'NOEXEC'],

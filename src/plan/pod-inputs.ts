@@ -6,7 +6,7 @@
 import { podHostname } from '../spec/index.js';
 import type { Container, ImageConfig, Pod, ProcessSpec } from '../spec/types.js';
 import type { InstanceDirs, PodLayout } from '../runtime/layout.js';
-import { containerCapabilities } from './capabilities.js';
+import { containerCapabilities, type CapName } from './capabilities.js';
 import type { BindMount, ContainerInput, InfraInput } from './inputs.js';
 import type { NsName } from './types.js';
 
@@ -70,6 +70,8 @@ export interface ContainerFacts {
   /** uid/gid resolved from securityContext or the image's User; absent: root */
   user?: { uid: number; gid: number; groups: number[] };
   cgroupProcs: string[];
+  /** capabilities the runtime itself holds (its bounding set); absent: all */
+  available?: CapName[];
 }
 
 export function containerInput(pod: Pod, layout: PodLayout, c: Container, f: ContainerFacts): ContainerInput {
@@ -93,7 +95,7 @@ export function containerInput(pod: Pod, layout: PodLayout, c: Container, f: Con
     privileged: sc.privileged ?? false,
     process: f.process,
     ...(f.user ? { user: f.user } : {}),
-    capabilities: containerCapabilities({ privileged: sc.privileged, add: sc.capabilities?.add, drop: sc.capabilities?.drop }),
+    capabilities: containerCapabilities({ privileged: sc.privileged, add: sc.capabilities?.add, drop: sc.capabilities?.drop, available: f.available }),
     noNewPrivs: sc.allowPrivilegeEscalation === false,
     cgroupProcs: f.cgroupProcs,
   };

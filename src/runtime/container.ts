@@ -13,6 +13,7 @@ import { createCgroup, removeCgroups } from '../cgroups/cgroups.js';
 import { parseCpuMillis, parseQuantity, resolveProcess, mergeEnv, podHostname } from '../spec/index.js';
 import type { Container } from '../spec/types.js';
 import type { ImageRecord } from '../image/store.js';
+import { capsFromMask, type CapName } from '../plan/capabilities.js';
 import { containerPlan } from '../plan/container.js';
 import { formatPlan } from '../plan/format.js';
 import { containerInput } from '../plan/pod-inputs.js';
@@ -45,6 +46,12 @@ export class CannotRunError extends Error {
   }
 }
 
+/** The capabilities tspod itself holds (its bounding set): a container cannot get more. */
+function hostCapabilities(): CapName[] {
+  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  return m ? capsFromMask(m[1]) : [];
+}
+
 function limitsOf(c: Container) {
   const l = c.resources.limits ?? {};
   const r = c.resources.requests ?? {};
@@ -73,6 +80,7 @@ export function planContainer(sb: Sandbox, c: Container, image: ImageRecord, ins
     containerInput(pod, sb.layout, c, {
       image, process, instance: sb.layout.instance(c.name, instance),
       terminationLog: sb.layout.terminationLog(c.name, instance), ...(user ? { user } : {}), cgroupProcs,
+      available: hostCapabilities(),
     }),
   );
 }

@@ -1,0 +1,34 @@
+/**
+ * Once per integration run: check what the tests need, and build the busybox image once into a
+ * base store that each test file copies into its own root (copying a 2 MB store is much faster
+ * than building the image per file). Anything missing is an error: integration tests fail, they
+ * never skip.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+
+const repo = path.resolve(import.meta.dirname, '../..');
+
+function need(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`integration tests need ${what}`);
+}
+
+export default async function setup(project: TestProject): Promise<() => void> {
+  need(process.getuid?.() === 0, 'root (run them with sudo)');
+  need(fs.existsSync(path.join(repo, 'native/build/tspod.node')), 'the native addon: run "make build"');
+  need(fs.existsSync(path.join(repo, 'native/build/tspod-pause')), 'the pause program: run "make build"');
+  need(fs.existsSync(path.join(repo, 'dist/cli/main.js')), 'the compiled CLI: run "make build"');
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-it-base-'));
+  execFileSync(path.join(repo, 'rootfs/busybox.sh'), [], { env: { ...process.env, TSPOD_ROOT: path.join(base, 'root') }, stdio: ['ignore', 'ignore', 'inherit'] });
+  project.provide('baseRoot', path.join(base, 'root'));
+  return () => fs.rmSync(base, { recursive: true, force: true });
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    baseRoot: string;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Helpers for integration tests: an isolated tspod root per test file (with the busybox image), the
+ * CLI run as a user runs it, and checks that a pod left nothing on the host.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect, inject } from 'vitest';
+
+export const REPO = path.resolve(import.meta.dirname, '../..');
+export const TSPOD = path.join(REPO, 'bin/tspod');
+
+export interface TestRoots {
+  dir: string;
+  root: string;
+  runRoot: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** A fresh root and run root under /tmp, with the busybox image already in its store. */
+export function newRoots(tag: string): TestRoots {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tspod-it-${tag}-`));
+  const root = path.join(dir, 'root');
+  const runRoot = path.join(dir, 'run');
+  fs.mkdirSync(root);
+  fs.cpSync(path.join(inject('baseRoot'), 'images'), path.join(root, 'images'), { recursive: true, verbatimSymlinks: true });
+  return { dir, root, runRoot, env: { ...process.env, TSPOD_ROOT: root, TSPOD_RUN_ROOT: runRoot, TSPOD_LOG_LEVEL: 'info' } };
+}
+
+export interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Start `tspod ARGS...`; `done` resolves with its output when it exits. */
+export function start(roots: TestRoots, args: string[], input?: string): { child: ChildProcess; done: Promise<Result>; output: () => string } {
+  const child = spawn(process.execPath, [TSPOD, ...args], { env: roots.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  child.stdin!.end(input ?? '');
+  const done = new Promise<Result>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done, output: () => stdout };
+}
+
+export function tspod(roots: TestRoots, args: string[], input?: string): Promise<Result> {
+  return start(roots, args, input).done;
+}
+
+/** Run a pod manifest (an object, sent as JSON on stdin) in the foreground. */
+export function runPod(roots: TestRoots, manifest: object, extra: string[] = []): Promise<Result> {
+  return tspod(roots, ['run', ...extra, '-'], JSON.stringify(manifest));
+}
+
+export function pod(name: string, spec: object, uid?: string): object {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, ...(uid ? { uid } : {}) }, spec };
+}
+
+/** Lines a container printed in a foreground run (`name | text`). */
+export function linesOf(out: string, container: string): string[] {
+  const prefix = `${container} | `;
+  return out.split('\n').filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length));
+}
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Mount points at or below `dir` in the host's mount table. */
+export function mountsUnder(dir: string): string[] {
+  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean)
+    .map((l) => l.split(' ')[4].replace(/\\040/g, ' '))
+    .filter((m) => m === dir || m.startsWith(`${dir}/`));
+}
+
+/** Cgroup directories of a pod (by uid) in any hierarchy. */
+export function cgroupsOf(uid: string): string[] {
+  return fs.readdirSync('/sys/fs/cgroup').map((h) => path.join('/sys/fs/cgroup', h, 'tspod', uid)).filter((d) => fs.existsSync(d));
+}
+
+/** Processes whose command line mentions `marker`. */
+export function processesWith(marker: string): number[] {
+  const pids: number[] = [];
+  for (const p of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker)) pids.push(Number(p));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+/** The host is as before the pod: no mounts, pod directories, cgroups or processes of it. */
+export function expectClean(roots: TestRoots, uids: string[] = [], markers: string[] = []): void {
+  expect(mountsUnder(roots.dir)).toEqual([]);
+  for (const base of [path.join(roots.root, 'pods'), path.join(roots.runRoot, 'pods')]) {
+    expect(fs.existsSync(base) ? fs.readdirSync(base) : []).toEqual([]);
+  }
+  for (const uid of uids) expect(cgroupsOf(uid)).toEqual([]);
+  for (const m of markers) expect(processesWith(m)).toEqual([]);
+}
+
+export function removeRoots(roots: TestRoots): void {
+  fs.rmSync(roots.dir, { recursive: true, force: true });
+}
