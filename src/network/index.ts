@@ -20,7 +20,7 @@ import type { LoadedNetwork, NetworkAttachment, PortMapping } from './types.js';
 export * from './types.js';
 export { CniError } from './exec.js';
 export { cniSettings, DEFAULT_NETWORK, DEFAULT_SUBNET, DEFAULT_BRIDGE, loadNetwork, type CniSettings } from './config.js';
-export { netnsPinPath, isPinned } from './netns.js';
+export { netnsPinPath, isPinned, listNetnsPins, unpinNetns } from './netns.js';
 export { hostsFile, hostNetworkHostsFile, podDomain, CLUSTER_DOMAIN, type HostAlias } from './hosts.js';
 export { resolvConf, readHostResolvConf, type DNSPolicy, type PodDNSConfig } from './resolv.js';
 export { hostIPs } from './host.js';

@@ -30,6 +30,17 @@ export function netnsPinPath(runRoot: string, podName: string): string {
   return path.join(runRoot, 'netns', podName);
 }
 
+/** Every pin file under the run root (mounted or not): for `tspod gc` to find pins without a pod. */
+export async function listNetnsPins(runRoot: string): Promise<string[]> {
+  const dir = path.join(runRoot, 'netns');
+  try {
+    return (await fs.readdir(dir)).sort().map((n) => path.join(dir, n));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new Error(`listing netns pins in "${dir}"`, { cause: err });
+  }
+}
+
 /** True when `pin` is a bind mount of a namespace file (and not just the empty file under it). */
 export async function isPinned(pin: string): Promise<boolean> {
   try {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { missingPlugins } from '../../src/network/cni.js';
 import { builtinNetwork, cniSettings, pluginTypes } from '../../src/network/config.js';
-import { detachPod, hostIPs, type NetworkAttachment } from '../../src/network/index.js';
+import { checkPod, detachPod, hostIPs, type NetworkAttachment } from '../../src/network/index.js';
 import { isPinned } from '../../src/network/netns.js';
 import { attach, CLEAN, cleanup, hostVethOf, hostVeths, httpGet, inNetns, leftovers, NetnsHolder, run, serveInNetns, testPod } from './network-helpers.js';
 
@@ -72,6 +72,7 @@ describe('the tspod network', () => {
     const addrs = JSON.parse(await inNetns(a.netnsPin, ['ip', '-j', '-4', 'addr', 'show', 'eth0'])) as { addr_info: { local: string }[] }[];
     expect(addrs[0].addr_info.map((x) => x.local)).toEqual(a.ips);
     expect(await inNetns(a.netnsPin, ['ip', 'route', 'show', 'default'])).toMatch(/^default via 10\.203\.0\.1 dev eth0/);
+    await checkPod(a);
   });
 
   it('lets two pods reach each other by pod IP', async () => {

@@ -10,10 +10,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
-import { attachPod, detachPod, type NetworkAttachment, type PortMapping } from '../../src/network/index.js';
+import { attachPod, cniSettings, detachPod, type NetworkAttachment, type PortMapping } from '../../src/network/index.js';
 
 export const run = promisify(execFile);
-export const IPAM_DIR = '/var/lib/cni/networks';
+/** host-local's store for the built-in network: its default unless TSPOD_IPAM_DIR moves it. */
+export const IPAM_DIR = cniSettings().ipamDir ?? '/var/lib/cni/networks';
 
 /** A process in a new network namespace, as a pod's infra would be. */
 export class NetnsHolder {
