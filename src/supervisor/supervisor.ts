@@ -69,6 +69,10 @@ export class Supervisor {
       this.o.onStarted?.();
       while (!this.finished()) await new Promise<void>((resolve) => (this.wake = resolve));
       await this.stopping;
+    } catch (err) {
+      // A container that could not be set up fails the pod: stop the ones already running.
+      await this.stop(0);
+      throw err;
     } finally {
       if (deadline) clearTimeout(deadline);
     }
