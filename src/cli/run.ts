@@ -14,6 +14,7 @@ import { loadManifest, ManifestError } from '../spec/index.js';
 import type { Pod } from '../spec/types.js';
 import { runPod, PodExistsError } from '../supervisor/run-pod.js';
 import type { Stream } from '../supervisor/cri-log.js';
+import type { PodState } from '../state/types.js';
 import { ExitError, STDIN_ARG, rootsOf, type GlobalArgs } from './common.js';
 import type { Roots } from '../paths.js';
 
@@ -94,7 +95,11 @@ async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Reco
   const explain = argv.explain ? (line: string) => process.stderr.write(`[tspod] ${line}\n`) : () => undefined;
   const warn = (line: string) => process.stderr.write(`tspod: warning: ${line}\n`);
   try {
-    const running = await runPod({ roots, pod, images, network, keep: argv.keep, sink: printLine, explain, warn });
+    const onStarted = (state: PodState) => {
+      const ip = state.status.podIP ? `, IP ${state.status.podIP}` : '';
+      process.stderr.write(`tspod: pod "${state.name}" started${ip} (Ctrl-C stops it)\n`);
+    };
+    const running = await runPod({ roots, pod, images, network, keep: argv.keep, sink: printLine, explain, warn, onStarted });
     stop = running.stop;
     if (stopSignal !== undefined) running.stop(undefined, stopSignal);
     process.exitCode = await running.done;

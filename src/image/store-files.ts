@@ -106,20 +106,30 @@ export class Staging {
   }
 }
 
-/** Removes what dead imports left in `tmp/` (caller holds the exclusive lock). */
+/**
+ * Removes what dead imports left in `tmp/` (caller holds the exclusive lock). A live import keeps
+ * its directory locked until it has removed it itself, so an entry may vanish while we look.
+ */
 export function sweepTmp(p: StorePaths): void {
   for (const name of fs.readdirSync(p.tmp)) {
-    const entry = path.join(p.tmp, name);
-    if (!fs.lstatSync(entry).isDirectory()) {
-      fs.rmSync(entry, { force: true });
-      continue;
-    }
-    const fd = fs.openSync(entry, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
     try {
-      if (native.flock(fd, 'ex', false)) fs.rmSync(entry, { recursive: true, force: true });
-    } finally {
-      fs.closeSync(fd);
+      sweepEntry(path.join(p.tmp, name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+  }
+}
+
+function sweepEntry(entry: string): void {
+  if (!fs.lstatSync(entry).isDirectory()) {
+    fs.rmSync(entry, { force: true });
+    return;
+  }
+  const fd = fs.openSync(entry, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  try {
+    if (native.flock(fd, 'ex', false)) fs.rmSync(entry, { recursive: true, force: true });
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -23,6 +23,11 @@ export function podNamespaces(pod: Pod): NsName[] {
   return own;
 }
 
+/** The name the pod's containers see: the node's for hostNetwork (the host's UTS namespace), else the pod's. */
+export function podHostnameOn(pod: Pod, nodeName: string): string {
+  return pod.spec.hostNetwork ? nodeName : podHostname(pod);
+}
+
 export function infraInput(pod: Pod, layout: PodLayout, facts: { pauseBinary: string; cgroupProcs: string[] }): InfraInput {
   return {
     namespaces: podNamespaces(pod),

@@ -10,7 +10,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { createCgroup, removeCgroups } from '../cgroups/cgroups.js';
-import { parseCpuMillis, parseQuantity, resolveProcess, mergeEnv, podHostname } from '../spec/index.js';
+import { parseCpuMillis, parseQuantity, resolveProcess, mergeEnv } from '../spec/index.js';
+import { podHostnameOn } from '../plan/pod-inputs.js';
 import type { Container } from '../spec/types.js';
 import type { ImageRecord } from '../image/store.js';
 import { capsFromMask, type CapName } from '../plan/capabilities.js';
@@ -71,7 +72,7 @@ export function planContainer(sb: Sandbox, c: Container, image: ImageRecord, ins
     podIP: sb.podIP, hostIP: state.status.hostIP, nodeName: pod.spec.nodeName ?? os.hostname(),
     serviceAccountName: pod.spec.serviceAccountName,
   });
-  process.env = mergeEnv([`HOSTNAME=${podHostname(pod)}`, ...process.env]);
+  process.env = mergeEnv([`HOSTNAME=${podHostnameOn(pod, os.hostname())}`, ...process.env]);
   const user = resolveUser(pod, c, image);
   if ((c.securityContext?.runAsNonRoot ?? pod.spec.securityContext.runAsNonRoot) && (user?.uid ?? 0) === 0) {
     throw new Error(`container "${c.name}": runAsNonRoot is set but the container would run as root (uid 0)`);

@@ -12,14 +12,14 @@
  * this process is killed halfway.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import { createCgroup, removeCgroups } from '../cgroups/cgroups.js';
-import { attachPod, detachPod, hostNetworkHostsFile, hostsFile, podDomain, portMappings, readHostResolvConf, resolvConf, type NetworkAttachment } from '../network/index.js';
+import { attachPod, detachPod, hostIPs, hostNetworkHostsFile, hostsFile, podDomain, portMappings, readHostResolvConf, resolvConf, type NetworkAttachment } from '../network/index.js';
 import { PAUSE_BINARY, type Roots } from '../paths.js';
 import { formatPlan } from '../plan/format.js';
 import { infraPlan } from '../plan/infra.js';
-import { infraInput, podNamespaces } from '../plan/pod-inputs.js';
+import { infraInput, podHostnameOn, podNamespaces } from '../plan/pod-inputs.js';
 import type { Plan } from '../plan/types.js';
-import { podHostname } from '../spec/index.js';
 import type { Pod } from '../spec/types.js';
 import type { PodState } from '../state/types.js';
 import { processRef } from '../state/store.js';
@@ -109,7 +109,7 @@ export class Sandbox {
     const l = this.layout;
     const pod = this.pod;
     this.opts.explain(`pod files: ${l.hosts}, ${l.hostname}, ${l.resolvConf} (bind-mounted into every container)`);
-    await this.opts.host.writeFile(l.hostname, `${podHostname(pod)}\n`);
+    await this.opts.host.writeFile(l.hostname, `${podHostnameOn(pod, os.hostname())}\n`);
     await this.writeHosts();
     const hostResolv = await readHostResolvConf().catch(() => ({ content: '' }));
     const resolv = resolvConf(
@@ -124,7 +124,7 @@ export class Sandbox {
     const content = pod.spec.hostNetwork
       ? hostNetworkHostsFile({ hostHosts: fs.readFileSync('/etc/hosts', 'utf8'), hostAliases: pod.spec.hostAliases })
       : hostsFile({
-          podIPs: this.opts.state.status.podIPs?.map((p) => p.ip) ?? [], hostname: podHostname(pod),
+          podIPs: this.opts.state.status.podIPs?.map((p) => p.ip) ?? [], hostname: podHostnameOn(pod, os.hostname()),
           domain: podDomain(pod.spec.subdomain, pod.metadata.namespace), hostAliases: pod.spec.hostAliases,
         });
     await this.opts.host.writeFile(this.layout.hosts, content);
@@ -176,8 +176,16 @@ export class Sandbox {
   }
 
   private async attachNetwork(): Promise<void> {
-    if (this.pod.spec.hostNetwork || this.opts.network === 'none' || !this.infra) {
-      this.opts.explain(this.pod.spec.hostNetwork ? 'network: the host\'s (hostNetwork)' : 'network: none (loopback only)');
+    if (this.pod.spec.hostNetwork) {
+      // The pod is the host, network-wise: its IP is the node's (as status.podIP reports it).
+      const ips = hostIPs();
+      this.opts.state.status.podIPs = ips.map((ip) => ({ ip }));
+      this.opts.state.status.podIP = this.podIP = ips[0];
+      this.opts.explain('network: the host\'s (hostNetwork)');
+      return;
+    }
+    if (this.opts.network === 'none' || !this.infra) {
+      this.opts.explain('network: none (loopback only)');
       return;
     }
     const state = this.opts.state;

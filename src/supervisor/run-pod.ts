@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { ControlServer } from '../control/server.js';
 import type { ImageRecord } from '../image/store.js';
 import type { Roots } from '../paths.js';
 import { realHost, type Host } from '../runtime/host.js';
@@ -81,6 +82,12 @@ function hostIP(): string {
 
 export async function runPod(o: RunPodOptions): Promise<RunningPod> {
   const lock = await claim(o.roots, o.pod.metadata.name);
+  // Listen from the start: a `tspod stop` that comes while the sandbox is built waits for it.
+  const control = await ControlServer.listen(podLayout(o.roots, o.pod.metadata.name).controlSocket, o.warn).catch(async (err) => {
+    await removePodFiles(o.roots, o.pod.metadata.name);
+    lock.release();
+    throw err;
+  });
   const state = newState(o);
   const save = () => writeState(o.roots, state);
   const sandbox = new Sandbox({ host: o.host ?? realHost, roots: o.roots, state, save, network: o.network, explain: o.explain, warn: o.warn });
@@ -95,6 +102,7 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
     await sandbox.start();
   } catch (err) {
     await finish();
+    await control.close();
     throw err;
   }
   const supervisor = new Supervisor({ sandbox, images: o.images, sink: o.sink, onStarted: () => o.onStarted?.(state) });
@@ -108,8 +116,10 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
       await finish();
     }
   })();
+  control.attach({ stop: (timeout) => void supervisor.stop(timeout), done });
   return {
-    done,
+    // The socket closes last: a `stop` request is answered once the pod is torn down (`done`).
+    done: done.finally(() => control.close()),
     stop: (grace, bySignal) => void supervisor.stop(grace, bySignal),
   };
 }

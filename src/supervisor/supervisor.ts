@@ -14,6 +14,7 @@ import type { Container } from '../spec/types.js';
 import { cleanupInstance, startContainer, CannotRunError, type ContainerProcess } from '../runtime/container.js';
 import type { Sandbox } from '../runtime/sandbox.js';
 import { oomKilled } from '../cgroups/cgroups.js';
+import { runPreStop } from '../lifecycle/prestop.js';
 import { processRef } from '../state/store.js';
 import { backoffPolicy, nextDelay, shouldRestart } from './backoff.js';
 import { ContainerLog, type LogSink } from './logs.js';
@@ -26,6 +27,8 @@ interface Running {
   exited: Promise<Exit>;
   /** settles once the exit has been recorded and the instance cleaned up */
   ended: Promise<void>;
+  /** set when the process has exited and its pidfd is closed: never signal it after that */
+  gone?: boolean;
 }
 
 export interface SupervisorOptions {
@@ -186,6 +189,7 @@ export class Supervisor {
 
   /** Record how an instance ended (exit, OOM, termination message) and clean up after it. */
   private async onExit(c: Container, kind: 'init' | 'app', r: Running, exit: Exit): Promise<void> {
+    r.gone = true;
     this.sb.opts.host.closeFd(r.proc.pidfd);
     await r.log.drain();
     const s = findStatus(this.status, c.name);
@@ -227,13 +231,21 @@ export class Supervisor {
     for (const cancel of [...this.pending.values()]) cancel();
     const host = this.sb.opts.host;
     const all = [...this.running.entries()];
+    const deadline = Date.now() + graceSeconds * 1000;
     for (const [name, r] of all) {
       const sig = stopSignal(this.o.images[name]?.config.StopSignal);
-      this.sb.opts.explain(`${name}: sending signal ${sig}, SIGKILL after ${graceSeconds}s`);
-      host.signal(r.proc.pidfd, sig);
+      const container = this.sb.pod.spec.containers.find((c) => c.name === name);
+      const hook = container && !r.gone ? { container, pidfd: r.proc.pidfd, exec: r.proc.exec } : undefined;
+      // The preStop hook first, then the stop signal (kubelet order); both within the grace period.
+      void (hook ? runPreStop(hook, { host, deadline, explain: this.sb.opts.explain, warn: this.sb.opts.warn }) : Promise.resolve()).then(() => {
+        if (r.gone) return;
+        this.sb.opts.explain(`${name}: sending signal ${sig}, SIGKILL after ${graceSeconds}s`);
+        host.signal(r.proc.pidfd, sig);
+      });
     }
     const killer = setTimeout(() => {
       for (const [name, r] of this.running) {
+        if (r.gone) continue;
         this.sb.opts.explain(`${name}: grace period over, SIGKILL`);
         host.signal(r.proc.pidfd, 9);
       }

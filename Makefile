@@ -1,0 +1,64 @@
+# tspod: build, set up a host, test, benchmark. Run as root for setup/test/bench (namespaces,
+# mounts and cgroups need it). See README.md.
+
+SHELL := /bin/bash
+APT_PACKAGES := busybox-static mmdebstrap containernetworking-plugins iptables iproute2 util-linux
+BENCH_PACKAGES := runc crun
+
+.PHONY: all deps build build-native build-ts system-deps setup install check test test-unit \
+        test-integration bench clean
+
+all: build
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch node_modules
+
+deps: node_modules
+
+build-native: node_modules
+	npm run --silent build:native
+
+build-ts: node_modules
+	npm run --silent build:ts
+
+build: build-native build-ts
+
+# Debian packages tspod uses at run time (busybox for the base image, mmdebstrap for the debian
+# and nginx images, the standard CNI plugins for pod networking).
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  apt-get update || echo "apt-get update failed for some sources; trying with what is there"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+include rootfs/Makefile.inc
+
+# `tspod` on the PATH, pointing at this checkout.
+install: build
+	ln -sfn $(CURDIR)/bin/tspod /usr/local/bin/tspod
+
+# Everything a fresh Debian host needs to run pods: packages, build, base images, the command.
+setup: system-deps build images install
+
+test-unit: build-ts
+	npx vitest run --project unit
+
+test-integration: build
+	npx vitest run --project integration
+
+test: build
+	npx vitest run
+
+# Set up, then run every test: the one command of the README.
+check: setup test
+
+bench: setup
+	@missing=$$(for p in $(BENCH_PACKAGES); do command -v $$p >/dev/null || echo $$p; done); \
+	if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing || echo "no $$missing: tspod is measured alone"; fi
+	node test/bench/startup.mjs
+
+clean:
+	rm -rf dist native/build rootfs/out

@@ -1,0 +1,90 @@
+/**
+ * The pods on this host, as the commands that look at them (`ps`, `inspect`, `ns`, `logs`, `exec`,
+ * `stop`, `rm`, `gc`) see them: each pod's recorded state, plus the one fact the state cannot hold
+ * about itself, whether its supervisor is still alive.
+ *
+ * The supervisor holds the flock of the pod's lock file for its whole life and the kernel drops it
+ * when the process dies, however it dies. So a pod whose lock is free and that was not torn down
+ * was *orphaned*: its supervisor was killed (SIGKILL, OOM, a crash) and its processes, mounts,
+ * cgroups and network may still be there, unsupervised, until `tspod gc` removes them.
+ */
+import fs from 'node:fs';
+import type { Roots } from '../paths.js';
+import { podLayout } from '../runtime/layout.js';
+import { isAlive, isSupervised, listPodNames, readState } from '../state/store.js';
+import type { PodState, ProcessRef } from '../state/types.js';
+
+/** running: supervised; terminated: ended and kept; orphaned: supervisor gone, not cleaned up; creating: no state yet. */
+export type PodCondition = 'running' | 'terminated' | 'orphaned' | 'creating';
+
+export interface PodEntry {
+  name: string;
+  /** absent while a `run` is creating the pod (or after it crashed before writing any) */
+  state?: PodState;
+  supervised: boolean;
+  condition: PodCondition;
+}
+
+export class NoSuchPodError extends Error {
+  constructor(name: string) {
+    super(`pod "${name}" not found (see "tspod ps -a")`);
+  }
+}
+
+export function conditionOf(state: PodState | undefined, supervised: boolean): PodCondition {
+  if (supervised) return 'running';
+  if (!state) return 'creating';
+  return state.tornDown ? 'terminated' : 'orphaned';
+}
+
+/** One pod, or undefined when it has no directory under the run root. */
+export async function readPod(roots: Roots, name: string): Promise<PodEntry | undefined> {
+  if (!fs.existsSync(podLayout(roots, name).runDir)) return undefined;
+  // The lock first: a supervisor that ends between the two reads then shows as running, never as
+  // orphaned with a stale state.
+  const supervised = isSupervised(roots, name);
+  const state = await readState(roots, name);
+  return { name, state, supervised, condition: conditionOf(state, supervised) };
+}
+
+export async function getPod(roots: Roots, name: string): Promise<PodEntry> {
+  const pod = await readPod(roots, name);
+  if (!pod) throw new NoSuchPodError(name);
+  return pod;
+}
+
+export async function listPods(roots: Roots): Promise<PodEntry[]> {
+  const pods: PodEntry[] = [];
+  for (const name of await listPodNames(roots)) {
+    const pod = await readPod(roots, name);
+    if (pod) pods.push(pod);
+  }
+  return pods;
+}
+
+/** A pod's state, or an error naming why there is none to show. */
+export function stateOf(pod: PodEntry): PodState {
+  if (!pod.state) throw new Error(`pod "${pod.name}" is being created (it has no state yet)`);
+  return pod.state;
+}
+
+/** The running main process of a container, verified by its start time (a pid may be reused). */
+export function runningProcess(state: PodState, container: string): ProcessRef | undefined {
+  const p = state.containers[container]?.process;
+  return p && isAlive(p) ? p : undefined;
+}
+
+/** Containers in manifest order: init containers, then app containers. */
+export function containerNames(state: PodState, which: 'all' | 'app' = 'all'): string[] {
+  const apps = state.pod.spec.containers.map((c) => c.name);
+  return which === 'app' ? apps : [...state.pod.spec.initContainers.map((c) => c.name), ...apps];
+}
+
+/** `-c NAME`, checked against the pod; without it, the first app container. */
+export function pickContainer(state: PodState, name: string | undefined): string {
+  if (name === undefined) return state.pod.spec.containers[0].name;
+  if (!containerNames(state).includes(name)) {
+    throw new Error(`container "${name}" is not in pod "${state.name}" (it has ${containerNames(state).join(', ')})`);
+  }
+  return name;
+}
