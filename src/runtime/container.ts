@@ -9,7 +9,6 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { createCgroup, removeCgroups } from '../cgroups/cgroups.js';
 import { parseCpuMillis, parseQuantity, resolveProcess, mergeEnv } from '../spec/index.js';
 import { podHostnameOn } from '../plan/pod-inputs.js';
 import type { Container } from '../spec/types.js';
@@ -106,13 +105,13 @@ async function prepareInstance(sb: Sandbox, c: Container, instance: number): Pro
   await host.remove(dirs.dir);
   for (const d of [dirs.upper, dirs.work, dirs.rootfs]) await host.mkdir(d);
   await host.writeFile(sb.layout.terminationLog(c.name, instance), '', 0o666);
-  const cgroup = await createCgroup(`${sb.cgroup}/${c.name}-${instance}`, limitsOf(c), (d) => sb.recordCgroup(d));
+  const cgroup = await host.createCgroup(`${sb.cgroup}/${c.name}-${instance}`, limitsOf(c), (d) => sb.recordCgroup(d));
   return { dirs, cgroup };
 }
 
 /** Remove what an ended instance leaves: its cgroup (killing stragglers) and its layers. */
 export async function cleanupInstance(sb: Sandbox, p: ContainerProcess): Promise<void> {
-  await removeCgroups(p.cgroupDirs);
+  await sb.opts.host.removeCgroups(p.cgroupDirs);
   sb.opts.state.cgroups = sb.opts.state.cgroups.filter((d) => !p.cgroupDirs.includes(d));
   await sb.opts.host.remove(p.dirs.upper);
   await sb.opts.host.remove(p.dirs.work);
@@ -152,7 +151,7 @@ export async function startContainer(sb: Sandbox, c: Container, image: ImageReco
       startedAt: new Date().toISOString(), exec: execContext(plan, cgroup.procs),
     };
   } catch (err) {
-    await removeCgroups(cgroup.dirs).catch(() => undefined);
+    await sb.opts.host.removeCgroups(cgroup.dirs).catch(() => undefined);
     sb.opts.state.cgroups = sb.opts.state.cgroups.filter((d) => !cgroup.dirs.includes(d));
     await sb.opts.host.remove(dirs.upper);
     await sb.opts.host.remove(dirs.work);

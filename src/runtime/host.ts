@@ -8,6 +8,8 @@
  * reverse, a failed start undoes what was done.
  */
 import fs from 'node:fs/promises';
+import { createCgroup, oomKilled, removeCgroups, type CgroupSet } from '../cgroups/cgroups.js';
+import type { Limits } from '../cgroups/limits.js';
 import { native, type ExitStatus, type NativePlan } from '../native.js';
 
 export interface Host {
@@ -23,6 +25,10 @@ export interface Host {
   writeFile(path: string, data: string, mode?: number): Promise<void>;
   /** rm -rf, for directories tspod created */
   remove(path: string): Promise<void>;
+  /** a cgroup in every hierarchy; `record` sees each directory before it is made */
+  createCgroup(rel: string, limits: Limits, record: (dir: string) => Promise<void>): Promise<CgroupSet>;
+  removeCgroups(dirs: string[]): Promise<void>;
+  oomKilled(dirs: string[]): boolean;
 }
 
 export const realHost: Host = {
@@ -39,4 +45,7 @@ export const realHost: Host = {
   },
   writeFile: (p, data, mode = 0o644) => fs.writeFile(p, data, { mode }),
   remove: (p) => fs.rm(p, { recursive: true, force: true, maxRetries: 3 }),
+  createCgroup,
+  removeCgroups,
+  oomKilled,
 };

@@ -13,7 +13,6 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { createCgroup, removeCgroups } from '../cgroups/cgroups.js';
 import { attachPod, detachPod, hostIPs, hostNetworkHostsFile, hostsFile, podDomain, portMappings, readHostResolvConf, resolvConf, type NetworkAttachment } from '../network/index.js';
 import { PAUSE_BINARY, type Roots } from '../paths.js';
 import { formatPlan } from '../plan/format.js';
@@ -144,8 +143,8 @@ export class Sandbox {
 
   private async startInfra(): Promise<void> {
     const { host } = this.opts;
-    const cg = await createCgroup(`${this.cgroup}/infra`, {}, (d) => this.recordCgroup(d));
-    this.undo.push('remove the pod\'s cgroups', () => removeCgroups(this.opts.state.cgroups));
+    const cg = await host.createCgroup(`${this.cgroup}/infra`, {}, (d) => this.recordCgroup(d));
+    this.undo.push('remove the pod\'s cgroups', () => host.removeCgroups(this.opts.state.cgroups));
     const plan = infraPlan(infraInput(this.pod, this.layout, { pauseBinary: PAUSE_BINARY, cgroupProcs: cg.procs }));
     const infra = this.spawn(plan, host);
     this.infra = infra;

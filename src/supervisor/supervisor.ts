@@ -13,7 +13,6 @@ import type { ImageRecord } from '../image/store.js';
 import type { Container } from '../spec/types.js';
 import { cleanupInstance, startContainer, CannotRunError, type ContainerProcess } from '../runtime/container.js';
 import type { Sandbox } from '../runtime/sandbox.js';
-import { oomKilled } from '../cgroups/cgroups.js';
 import { runPreStop } from '../lifecycle/prestop.js';
 import { processRef } from '../state/store.js';
 import { backoffPolicy, nextDelay, shouldRestart } from './backoff.js';
@@ -193,7 +192,7 @@ export class Supervisor {
     this.sb.opts.host.closeFd(r.proc.pidfd);
     await r.log.drain();
     const s = findStatus(this.status, c.name);
-    const oom = oomKilled(r.proc.cgroupDirs);
+    const oom = this.sb.opts.host.oomKilled(r.proc.cgroupDirs);
     const message = await readTerminationMessage(c, r.proc, exit, this.sb.layout.log(c.name, r.proc.instance));
     s.state = terminatedState(exit, { startedAt: r.proc.startedAt, oom, message, containerID: s.containerID });
     delete this.sb.opts.state.containers[c.name].process;
