@@ -10,7 +10,7 @@ import { imageLsCommand } from './image-ls.js';
 import { imageRmCommand } from './image-rm.js';
 
 export const imageCommand: CommandModule<GlobalArgs, GlobalArgs> = {
-  command: 'image <command>',
+  command: 'image',
   describe: 'list, import, inspect and remove images',
   builder: (y: Argv<GlobalArgs>) =>
     y
@@ -18,6 +18,6 @@ export const imageCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       .command(imageImportCommand)
       .command(imageInspectCommand)
       .command(imageRmCommand)
-      .demandCommand(1, 'tspod image: a subcommand is required (ls, import, inspect, rm)'),
+      .demandCommand(1, 'image: a subcommand is required: ls, import, inspect or rm'),
   handler: () => undefined,
 };
