@@ -81,8 +81,11 @@ export class Supervisor {
     return runExitStatus(this.status, this.stoppedBySignal);
   }
 
-  /** Stop the pod: stop signal to every container, SIGKILL after `graceSeconds`. Idempotent. */
-  stop(graceSeconds = this.sb.pod.spec.terminationGracePeriodSeconds, bySignal?: number): Promise<void> {
+  /**
+   * Stop the pod: stop signal to every container, SIGKILL after `graceSeconds` (by default the
+   * manifest's terminationGracePeriodSeconds, at least 2 s as the kubelet applies). Idempotent.
+   */
+  stop(graceSeconds = Math.max(2, this.sb.pod.spec.terminationGracePeriodSeconds), bySignal?: number): Promise<void> {
     if (bySignal && this.stoppedBySignal === undefined) this.stoppedBySignal = bySignal;
     this.stopping ??= this.stopAll(graceSeconds).finally(() => this.wake());
     this.wake();
