@@ -1,7 +1,19 @@
 /** Every command of the CLI, in the order `tspod --help` lists them. Add new command modules here. */
 import type { CommandModule } from 'yargs';
+import { execCommand } from './exec.js';
+import { gcCommand } from './gc.js';
 import { imageCommand } from './image.js';
+import { inspectCommand } from './inspect.js';
+import { logsCommand } from './logs.js';
+import { nsCommand } from './ns.js';
+import { psCommand } from './ps.js';
+import { rmCommand } from './rm.js';
 import { runCommand } from './run.js';
+import { stopCommand } from './stop.js';
+import { superviseCommand } from './supervise.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [runCommand, imageCommand];
+export const commands: CommandModule<any, any>[] = [
+  runCommand, psCommand, inspectCommand, nsCommand, logsCommand, execCommand, stopCommand, rmCommand, gcCommand, imageCommand,
+  superviseCommand,
+];

@@ -3,7 +3,8 @@
  *
  * Foreground by default: each container's output is printed with its name in front, SIGINT/SIGTERM
  * stop the pod gracefully, and the exit status tells how the pod ended. `--dry-run` prints the
- * plans and touches nothing; `--explain` narrates each step as it happens; 
+ * plans and touches nothing; `--explain` narrates each step as it happens; `-d` leaves the pod to a
+ * detached supervisor (lifecycle/detach.ts) and returns once its app containers have started.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { ImageStore, type ImageRecord } from '../image/store.js';
@@ -15,6 +16,7 @@ import type { Pod } from '../spec/types.js';
 import { runPod, PodExistsError } from '../supervisor/run-pod.js';
 import type { Stream } from '../supervisor/cri-log.js';
 import type { PodState } from '../state/types.js';
+import { DetachError, startDetached } from '../lifecycle/detach.js';
 import { ExitError, STDIN_ARG, rootsOf, type GlobalArgs } from './common.js';
 import type { Roots } from '../paths.js';
 
@@ -25,6 +27,7 @@ export interface RunArgs extends GlobalArgs {
   explain: boolean;
   network?: string;
   keep: boolean;
+  detach: boolean;
   ignoreUnsupported: boolean;
 }
 
@@ -35,6 +38,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', default: false, describe: 'with --dry-run: print the plans as JSON' })
     .option('explain', { type: 'boolean', default: false, describe: 'narrate each step as it happens' })
     .option('network', { type: 'string', describe: 'CNI network to attach the pod to, or "none"', defaultDescription: 'tspod' })
+    .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'run the pod under a detached supervisor; print its name once its containers have started' })
     .option('keep', { type: 'boolean', default: false, describe: 'keep the pod (state, logs) after it ends, until "tspod rm"' })
     .option('ignore-unsupported', { type: 'boolean', default: false, describe: 'warn about unsupported fields that cannot weaken isolation instead of refusing' });
 }
@@ -112,6 +116,16 @@ async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Reco
   }
 }
 
+async function runDetached(argv: RunArgs, roots: Roots, pod: Pod, images: Record<string, ImageRecord>, network: string): Promise<void> {
+  try {
+    await startDetached({ roots, pod, images, network, explain: argv.explain });
+  } catch (err) {
+    if (err instanceof DetachError) throw new ExitError(err.message, err.status);
+    throw err;
+  }
+  process.stdout.write(`${pod.metadata.name}\n`);
+}
+
 export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
   command: 'run <spec>',
   describe: 'Run a pod from a Kubernetes Pod manifest',
@@ -122,6 +136,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     const images = await resolveImages(roots, pod);
     const network = chooseNetwork(argv.network, pod.metadata.annotations);
     if (argv.dryRun) return printPlans(roots, pod, images, argv.json);
+    if (argv.detach) return runDetached(argv, roots, pod, images, network);
     await runForeground(argv, roots, pod, images, network);
   },
 };

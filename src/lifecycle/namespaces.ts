@@ -49,9 +49,8 @@ function readRef(ref: ProcessRef | undefined): ProcessNs | undefined {
 
 /** The infra and every running container's main process (containers that do not run are left out). */
 export function podNamespaces(state: PodState): PodNamespaces {
-  const out: PodNamespaces = { containers: {} };
   const infra = readRef(state.infra);
-  if (infra) out.infra = infra;
+  const out: PodNamespaces = { ...(infra ? { infra } : {}), containers: {} };
   for (const c of containerNames(state)) {
     const p = readRef(state.containers[c]?.process);
     if (p) out.containers[c] = p;
@@ -61,7 +60,8 @@ export function podNamespaces(state: PodState): PodNamespaces {
 
 /**
  * The table of `tspod ns`: a row per process, a column per kind. An inode shared by several of the
- * pod's processes is marked `*`; one that is the host's (PID 1's) is marked `^`.
+ * pod's processes is marked `*`; one that is the host's (that of tspod itself, which never leaves the
+ * host's namespaces) is marked `^`.
  */
 export function formatNsTable(pod: PodNamespaces, host: NsInodes): string {
   const rows: [string, ProcessNs][] = [...(pod.infra ? [['infra', pod.infra] as [string, ProcessNs]] : []), ...Object.entries(pod.containers)];
@@ -74,5 +74,5 @@ export function formatNsTable(pod: PodNamespaces, host: NsInodes): string {
   const cells = [['PROCESS', 'PID', ...kinds.map((k) => k.toUpperCase())], ...rows.map(([name, p]) => [name, String(p.pid), ...kinds.map((k) => cell(k, p.ns[k]))])];
   const widths = cells[0].map((_, c) => Math.max(...cells.map((r) => r[c].length)));
   const lines = cells.map((r) => r.map((x, c) => (c === r.length - 1 ? x : x.padEnd(widths[c] + 2))).join(''));
-  return [...lines, '', '* shared by several of the pod\'s processes   ^ the host\'s namespace (that of PID 1)'].join('\n') + '\n';
+  return [...lines, '', '* shared by several of the pod\'s processes   ^ the host\'s namespace'].join('\n') + '\n';
 }

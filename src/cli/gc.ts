@@ -1,0 +1,19 @@
+/**
+ * `tspod gc`: clean up after pods whose supervisor is gone (killed, crashed): their processes,
+ * mounts, netns pins, network leases, cgroups, state. Prints the name of each pod removed.
+ */
+import type { ArgumentsCamelCase, CommandModule } from 'yargs';
+import { gcPods } from '../lifecycle/gc.js';
+import { ExitError, describeError, rootsOf, type GlobalArgs } from './common.js';
+
+export const gcCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+  command: 'gc',
+  describe: 'Clean up after pods whose supervisor is gone',
+  handler: async (argv: ArgumentsCamelCase<GlobalArgs>) => {
+    const warn = (line: string) => process.stderr.write(`tspod: warning: ${line}\n`);
+    const result = await gcPods(rootsOf(argv), { warn });
+    for (const name of result.removed) process.stdout.write(`${name}\n`);
+    for (const f of result.failed) process.stderr.write(`tspod: ${describeError(f.error)}\n`);
+    if (result.failed.length > 0) throw new ExitError('', 125);
+  },
+};

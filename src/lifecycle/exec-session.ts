@@ -1,0 +1,73 @@
+/**
+ * `tspod exec`: run a command in a running container, from this process, and hand back its exit
+ * status (exec.ts starts it; plan/exec.ts says how it joins the container).
+ *
+ * Without `-t`, the process gets this process's own stdout and stderr and, with `-i`, its stdin
+ * (else /dev/null): the very same open files, not a relay. So nothing here may touch
+ * process.stdin/stdout/stderr meanwhile: Node would switch those files to non-blocking mode, and
+ * the process would share that mode and see EAGAIN. With `-t`, it gets a pseudo-terminal
+ * (terminal.ts).
+ *
+ * Signals: SIGTERM and SIGHUP sent to this process are passed on to the command. SIGINT and
+ * SIGQUIT are not: from a terminal they reach the whole foreground process group, the command
+ * included; with `-t`, the user's keys go through the pty instead.
+ */
+import fs from 'node:fs';
+import { native } from '../native.js';
+import type { Roots } from '../paths.js';
+import { isAlive } from '../state/store.js';
+import type { PodState } from '../state/types.js';
+import { execInContainer, shellStatus } from './exec.js';
+import { getPod, pickContainer, stateOf } from './pods.js';
+import { openPtySession } from './terminal.js';
+
+export interface ExecOptions {
+  container?: string;
+  argv: string[];
+  interactive: boolean;
+  tty: boolean;
+}
+
+/** The container's main process as a pidfd, checked to be the recorded process (not a reused pid). */
+function openContainer(name: string, state: PodState, container: string): number {
+  const rec = state.containers[container];
+  const notRunning = new Error(`container "${container}" of pod "${name}" is not running`);
+  if (!rec?.process || !rec.exec || !isAlive(rec.process)) throw notRunning;
+  let pidfd: number;
+  try {
+    pidfd = native.pidfdOpen(rec.process.pid);
+  } catch (err) {
+    throw new Error(notRunning.message, { cause: err });
+  }
+  if (!isAlive(rec.process)) {
+    native.close(pidfd);
+    throw notRunning;
+  }
+  return pidfd;
+}
+
+export async function execSession(roots: Roots, name: string, o: ExecOptions): Promise<number> {
+  const state = stateOf(await getPod(roots, name));
+  const container = pickContainer(state, o.container);
+  const containerPidfd = openContainer(name, state, container);
+  const context = state.containers[container].exec!;
+  const forward = (sig: NodeJS.Signals) => child && native.pidfdSendSignal(child.pidfd, sig === 'SIGTERM' ? 15 : 1);
+  const ignore = () => undefined;
+  let child: { pid: number; pidfd: number } | undefined;
+  process.on('SIGTERM', forward).on('SIGHUP', forward).on('SIGINT', ignore).on('SIGQUIT', ignore);
+  const pty = o.tty ? openPtySession() : undefined;
+  const devnull = fs.openSync('/dev/null', 'r');
+  try {
+    const stdio: [number, number, number] = pty ? [pty.slave, pty.slave, pty.slave] : [o.interactive ? 0 : devnull, 1, 2];
+    child = execInContainer({ container, pidfd: containerPidfd, context, argv: o.argv, stdio, tty: o.tty });
+    pty?.started();
+    const status = await native.waitExit(child.pidfd);
+    await pty?.finish();
+    return shellStatus(status);
+  } finally {
+    if (child) native.close(child.pidfd);
+    native.close(containerPidfd);
+    fs.closeSync(devnull);
+    process.off('SIGTERM', forward).off('SIGHUP', forward).off('SIGINT', ignore).off('SIGQUIT', ignore);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * `tspod rm` and `tspod gc`: deciding which pods may be removed, then removing them (cleanup.ts).
+ *
+ * A pod is only ever removed by a process holding its lock, the lock its supervisor holds for its
+ * whole life: so nothing is pulled from under a running supervisor, and two `gc` runs do not
+ * collide. A pod directory without a state file belongs to a `run` that has claimed the name and
+ * not yet written its state; it is left alone while it is younger than a minute (older, its
+ * creator died before it wrote anything, and it is removed).
+ */
+import fs from 'node:fs';
+import type { Roots } from '../paths.js';
+import { podLayout } from '../runtime/layout.js';
+import { listPodNames, lockPod, readState, type PodLock } from '../state/store.js';
+import { removePod, type CleanupOptions } from './cleanup.js';
+import { getPod, readPod, type PodEntry } from './pods.js';
+import { ORPHAN_HINT, stopPod } from './stop.js';
+
+const CREATING_GRACE_MS = 60_000;
+
+export interface GcResult {
+  removed: string[];
+  failed: { name: string; error: Error }[];
+}
+
+/** Is this pod one that `gc` collects: its supervisor gone, and not a kept, torn-down pod? */
+export function collectable(pod: PodEntry, now: number, dirMtimeMs: number): boolean {
+  if (pod.condition === 'orphaned') return true;
+  return pod.condition === 'creating' && now - dirMtimeMs > CREATING_GRACE_MS;
+}
+
+export async function gcPods(roots: Roots, o: CleanupOptions): Promise<GcResult> {
+  const result: GcResult = { removed: [], failed: [] };
+  for (const name of await listPodNames(roots)) {
+    const pod = await readPod(roots, name);
+    if (!pod || !collectable(pod, Date.now(), dirMtime(podLayout(roots, name).runDir))) continue;
+    try {
+      if (await removeLocked(roots, name, o)) result.removed.push(name);
+    } catch (err) {
+      result.failed.push({ name, error: err as Error });
+    }
+  }
+  return result;
+}
+
+function dirMtime(dir: string): number {
+  try {
+    return fs.statSync(dir).mtimeMs;
+  } catch {
+    return Date.now();
+  }
+}
+
+/** Remove the pod under its lock; false when its lock is taken (a supervisor runs it again). */
+async function removeLocked(roots: Roots, name: string, o: CleanupOptions, waitMs = 0): Promise<boolean> {
+  const lock = await takeLock(roots, name, waitMs);
+  if (lock === 'gone') return true;
+  if (!lock) return false;
+  try {
+    // Read again under the lock: this is the state nobody changes any more.
+    await removePod(roots, name, await readState(roots, name), o);
+    return true;
+  } finally {
+    lock.release();
+  }
+}
+
+/** The pod's lock; 'gone' when the pod's directory went away meanwhile (its supervisor removed it). */
+async function takeLock(roots: Roots, name: string, waitMs: number): Promise<PodLock | undefined | 'gone'> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    if (!fs.existsSync(podLayout(roots, name).runDir)) return 'gone';
+    let lock: PodLock | undefined;
+    try {
+      lock = lockPod(roots, name);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+      throw err;
+    }
+    if (lock || Date.now() >= until) return lock;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** `tspod rm [-f]`: a running or orphaned pod needs `force` (then it is stopped at once, grace 0). */
+export async function rmPod(roots: Roots, name: string, force: boolean, o: CleanupOptions): Promise<void> {
+  const pod = await getPod(roots, name);
+  if (!force && pod.condition === 'running') throw new Error(`pod "${name}" is running: stop it first ("tspod stop ${name}") or use "tspod rm -f ${name}"`);
+  if (!force && pod.condition === 'orphaned') throw new Error(ORPHAN_HINT(name));
+  if (!force && pod.condition === 'creating') throw new Error(`pod "${name}" is being created: use "tspod rm -f ${name}" to remove it anyway`);
+  if (pod.condition === 'running') await stopPod(roots, name, 0).catch((err) => o.warn(`${(err as Error).message}; removing it anyway`));
+  // The supervisor releases the lock as it exits, just after it answered the stop.
+  if (!(await removeLocked(roots, name, o, 10_000))) throw new Error(`pod "${name}" is still held by its supervisor`);
+}

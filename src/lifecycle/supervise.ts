@@ -1,0 +1,110 @@
+/**
+ * The detached supervisor's side of `tspod run -d` (detach.ts is the command's side): read the
+ * pod from stdin, run it with runPod (the same code as a foreground run), report readiness on fd 3,
+ * and live until the pod has ended and is torn down. Detached pods are kept (`keep`), so that
+ * `ps -a`, `inspect` and `logs` still show them once they ended, until `tspod rm`.
+ *
+ * Its own messages go to `<root>/pods/<name>/supervisor.log`, opened only once the pod's name is
+ * claimed (before that, the directory may belong to another pod of the same name); a failure
+ * before that point reaches the user through the readiness pipe.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describeError } from '../cli/common.js';
+import { runPod, PodExistsError, removePodFiles, type RunningPod } from '../supervisor/run-pod.js';
+import type { PodState } from '../state/types.js';
+import { READY_FD, supervisorLog, type ReadyMessage, type SuperviseInput } from './detach.js';
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (c: string) => (text += c));
+    process.stdin.on('end', () => resolve(text));
+    process.stdin.on('error', reject);
+  });
+}
+
+let readySent = false;
+
+/** The one readiness line; the command that waits for it exits when it has it. */
+function sendReady(msg: ReadyMessage): void {
+  if (readySent) return;
+  readySent = true;
+  try {
+    fs.writeSync(READY_FD, JSON.stringify(msg) + '\n');
+    fs.closeSync(READY_FD);
+  } catch {
+    // the command is gone (interrupted): the pod runs on regardless
+  }
+}
+
+/** Appends timestamped lines to the supervisor's log, creating it on first use. */
+function logger(file: string): (line: string) => void {
+  let fd: number | undefined;
+  return (line) => {
+    try {
+      if (fd === undefined) {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fd = fs.openSync(file, 'a', 0o640);
+      }
+      fs.writeSync(fd, `${new Date().toISOString()} ${line}\n`);
+    } catch {
+      // nowhere left to say it
+    }
+  };
+}
+
+/** Started; but an app container whose command cannot run fails the command with 126/127, as a foreground run would. */
+function readiness(state: PodState): ReadyMessage {
+  for (const s of state.status.containerStatuses) {
+    // (A container to be restarted already waits out its back-off: the failure is its lastState.)
+    const last = 'waiting' in s.state ? s.lastState : s.state;
+    const t = 'terminated' in last ? last.terminated : undefined;
+    if (t?.reason === 'ContainerCannotRun') {
+      return { ok: false, error: `container "${s.name}" of pod "${state.name}" cannot run: ${t.message ?? ''}`, status: t.exitCode };
+    }
+  }
+  return { ok: true, name: state.name };
+}
+
+export async function superviseDetached(): Promise<number> {
+  const input = JSON.parse(await readStdin()) as SuperviseInput;
+  const name = input.pod.metadata.name;
+  const log = logger(supervisorLog(input.roots, name));
+  let running: RunningPod | undefined;
+  let stopRequested = false;
+  const onSignal = () => {
+    stopRequested = true;
+    running?.stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGHUP', () => undefined);
+  try {
+    running = await runPod({
+      roots: input.roots, pod: input.pod, images: input.images, network: input.network, keep: true,
+      sink: () => undefined, // the containers' output goes to their log files only
+      explain: input.explain ? (l) => log(`[explain] ${l}`) : () => undefined,
+      warn: (l) => log(`warning: ${l}`),
+      onStarted: (state) => sendReady(readiness(state)),
+    });
+  } catch (err) {
+    // Not started: nothing of the pod is running; do not leave a pod to `rm` behind a failed `run`.
+    if (!(err instanceof PodExistsError)) await removePodFiles(input.roots, name).catch(() => undefined);
+    sendReady({ ok: false, error: describeError(err), status: 125 });
+    return 125;
+  }
+  if (stopRequested) running.stop();
+  log(`supervising pod "${name}" (pid ${process.pid})`);
+  try {
+    const status = await running.done;
+    log(`pod "${name}" ended (status ${status})`);
+    sendReady({ ok: false, error: `pod "${name}" ended before its app containers started (status ${status}); see "tspod logs ${name}"`, status: 125 });
+    return status;
+  } catch (err) {
+    log(`pod "${name}" failed: ${describeError(err)}`);
+    sendReady({ ok: false, error: describeError(err), status: 125 });
+    return 125;
+  }
+}
