@@ -178,7 +178,7 @@ export class ImageStore {
   }
 
   private exists(): boolean {
-    return fs.existsSync(this.paths.refs);
+    return fs.existsSync(this.paths.dir);
   }
 
   private notFound(ref: string): Error {
