@@ -10,7 +10,7 @@ import { ExitError, rootsOf, type GlobalArgs } from './common.js';
 
 interface ExecArgs extends GlobalArgs {
   pod: string;
-  command: string[];
+  command?: string[];
   '--'?: string[];
   container?: string;
   interactive: boolean;

@@ -48,6 +48,8 @@ export class Supervisor {
   private stoppedBySignal?: number;
   private wake: () => void = () => undefined;
   private initDone = false;
+  /** an init container failed for good: the pod is Failed, its app containers never start */
+  private initFailed = false;
 
   constructor(private readonly o: SupervisorOptions) {}
 
@@ -63,6 +65,7 @@ export class Supervisor {
     const deadline = this.armDeadline();
     try {
       this.initDone = await this.runInitContainers();
+      this.initFailed = !this.initDone && !this.stopping;
       if (this.initDone && !this.stopping) {
         for (const c of this.sb.pod.spec.containers) await this.startInstance(c, 'app');
       }
@@ -221,6 +224,7 @@ export class Supervisor {
 
   private refresh(): void {
     updatePhase(this.status, new Set(this.pending.keys()), this.initDone);
+    if (this.initFailed) this.status.phase = 'Failed';
   }
 
   private fail(err: unknown): void {
