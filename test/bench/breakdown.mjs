@@ -1,0 +1,66 @@
+/**
+ * Where tspod's time goes, in pieces that can each be timed alone:
+ *
+ * - Node's own start (`node -e 0`) and the CLI's modules on top of it (`tspod --version`);
+ * - a process from Node the usual way (`child_process.spawnSync('/bin/true')`) against the addon's
+ *   `spawn` of a one-op plan (clone + execve `/bin/true`, exit seen through the pidfd), without and
+ *   with the five namespaces a pod's infra creates: the kernel-side cost of a process and of its
+ *   namespaces, with no Node start in it;
+ * - one `tspod run --network none` split at its "started" line (see tspodRunSplit).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { run, series } from './measure.mjs';
+import { REPO, TSPOD, tspodRunSplit } from './tspod.mjs';
+
+const POD_NAMESPACES = ['mnt', 'pid', 'net', 'ipc', 'uts'];
+
+async function addonSpawn(native, clone, devNull) {
+  const { pidfd } = native.spawn({
+    clone,
+    stdio: [devNull, devNull, devNull],
+    ops: [{ op: 'exec', target: '/bin/true', argv: ['true'], env: [] }],
+  });
+  try {
+    const status = await native.waitExit(pidfd);
+    if (status.code !== 0) throw new Error(`addon spawn /bin/true: ${JSON.stringify(status)}`);
+  } finally {
+    native.close(pidfd);
+  }
+}
+
+/** The breakdown's rows, each {name, what, samples}. */
+export async function measureBreakdown(t, opts, progress) {
+  const { native } = await import(path.join(REPO, 'dist/native.js'));
+  const devNull = fs.openSync('/dev/null', 'r+');
+  const rows = [];
+  const add = async (name, what, fn) => {
+    progress(name);
+    rows.push({ name, what, samples: await series(fn, opts) });
+  };
+  try {
+    await add('node -e 0', "Node's own start and exit", () => run(process.execPath, ['-e', '0']));
+    await add('tspod --version', "Node + loading tspod's CLI modules", () => run(TSPOD, ['--version']));
+    await add('spawnSync /bin/true', 'child_process: fork + exec, from Node', () => {
+      const r = spawnSync('/bin/true', { stdio: 'ignore' });
+      if (r.status !== 0) throw new Error(`/bin/true: ${r.status ?? r.signal}`);
+    });
+    await add('addon spawn /bin/true', 'clone + exec, pidfd exit (in-process)', () => addonSpawn(native, [], devNull));
+    await add('addon spawn, 5 namespaces', `the same with new ${POD_NAMESPACES.join(' ')}`, () =>
+      addonSpawn(native, POD_NAMESPACES, devNull),
+    );
+
+    progress('tspod run --network none, split');
+    const splits = [];
+    await series(async () => splits.push(await tspodRunSplit(t, ['--network', 'none'])), opts);
+    const recorded = splits.slice(opts.warmup);
+    rows.push(
+      { name: '… until "started"', what: 'Node, manifest, sandbox, infra, container start', samples: recorded.map((s) => s.started) },
+      { name: '… "started" to exit', what: 'container run, teardown, Node exit', samples: recorded.map((s) => s.rest) },
+    );
+  } finally {
+    fs.closeSync(devNull);
+  }
+  return rows;
+}
