@@ -11,7 +11,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeError } from '../cli/common.js';
-import { runPod, PodExistsError, removePodFiles, type RunningPod } from '../supervisor/run-pod.js';
+import { readState } from '../state/store.js';
+import { runPod, PodExistsError, type RunningPod } from '../supervisor/run-pod.js';
+import { removePod } from './cleanup.js';
 import type { PodState } from '../state/types.js';
 import { READY_FD, supervisorLog, type ReadyMessage, type SuperviseInput } from './detach.js';
 
@@ -68,6 +70,28 @@ function readiness(state: PodState): ReadyMessage {
   return { ok: true, name: state.name };
 }
 
+/** Start the pod; on failure, report it on the readiness pipe and remove what the attempt left. */
+async function start(input: SuperviseInput, log: (line: string) => void): Promise<RunningPod | undefined> {
+  try {
+    return await runPod({
+      roots: input.roots, pod: input.pod, images: input.images, network: input.network, keep: true,
+      sink: () => undefined, // the containers' output goes to their log files only
+      explain: input.explain ? (l) => log(`[explain] ${l}`) : () => undefined,
+      warn: (l) => log(`warning: ${l}`),
+      onStarted: (state) => sendReady(readiness(state)),
+    });
+  } catch (err) {
+    // Nothing of the pod runs: do not leave a pod to `rm` behind a `run` that failed (but never
+    // touch the pod that already had the name).
+    const name = input.pod.metadata.name;
+    if (!(err instanceof PodExistsError)) {
+      await removePod(input.roots, name, await readState(input.roots, name).catch(() => undefined), { warn: log }).catch((e) => log(describeError(e)));
+    }
+    sendReady({ ok: false, error: describeError(err), status: 125 });
+    return undefined;
+  }
+}
+
 export async function superviseDetached(): Promise<number> {
   const input = JSON.parse(await readStdin()) as SuperviseInput;
   const name = input.pod.metadata.name;
@@ -78,23 +102,9 @@ export async function superviseDetached(): Promise<number> {
     stopRequested = true;
     running?.stop();
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  process.on('SIGHUP', () => undefined);
-  try {
-    running = await runPod({
-      roots: input.roots, pod: input.pod, images: input.images, network: input.network, keep: true,
-      sink: () => undefined, // the containers' output goes to their log files only
-      explain: input.explain ? (l) => log(`[explain] ${l}`) : () => undefined,
-      warn: (l) => log(`warning: ${l}`),
-      onStarted: (state) => sendReady(readiness(state)),
-    });
-  } catch (err) {
-    // Not started: nothing of the pod is running; do not leave a pod to `rm` behind a failed `run`.
-    if (!(err instanceof PodExistsError)) await removePodFiles(input.roots, name).catch(() => undefined);
-    sendReady({ ok: false, error: describeError(err), status: 125 });
-    return 125;
-  }
+  process.on('SIGTERM', onSignal).on('SIGINT', onSignal).on('SIGHUP', () => undefined);
+  running = await start(input, log);
+  if (!running) return 125;
   if (stopRequested) running.stop();
   log(`supervising pod "${name}" (pid ${process.pid})`);
   try {
