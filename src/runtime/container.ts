@@ -47,9 +47,13 @@ export class CannotRunError extends Error {
 }
 
 /** The capabilities tspod itself holds (its bounding set): a container cannot get more. */
+let ownCapabilities: CapName[] | undefined;
 function hostCapabilities(): CapName[] {
-  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-  return m ? capsFromMask(m[1]) : [];
+  if (!ownCapabilities) {
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    ownCapabilities = m ? capsFromMask(m[1]) : [];
+  }
+  return ownCapabilities;
 }
 
 function limitsOf(c: Container) {

@@ -7,6 +7,7 @@
  * of one name cannot both win) and locking it for the life of the supervisor.
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,6 +100,11 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
   };
   try {
     await save();
+    // The state names the images now, so `tspod image rm` refuses them from here on; one removed
+    // between the CLI's lookup and this point is caught here, before anything is built on it.
+    for (const img of Object.values(o.images)) {
+      if (!fs.existsSync(img.rootfs)) throw new Error(`image "${img.ref}" was removed while the pod was starting`);
+    }
     await sandbox.start();
   } catch (err) {
     await finish();
