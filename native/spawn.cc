@@ -245,6 +245,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
     throw err;
   }
   settle_grandchild(r);
+  if (r.pidfd < 0) tp_throw_errno(env, "pidfd_open");
   Napi::Object out = Napi::Object::New(env);
   out.Set("pid", Napi::Number::New(env, static_cast<double>(r.pid)));
   out.Set("pidfd", Napi::Number::New(env, r.pidfd));
