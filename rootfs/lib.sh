@@ -28,7 +28,7 @@ skip_if_present() {
 
 # The CLI is compiled TypeScript: build it when dist/ is missing.
 ensure_cli() {
-  [ -f "$REPO/dist/cli/main.js" ] || (cd "$REPO" && npm run --silent build:ts)
+  [ -f "$REPO/dist/tspod.mjs" ] || (cd "$REPO" && npm run --silent build:ts)
 }
 
 # Installs Debian package $2 when command $1 is missing (apt-get update first if apt has no lists).

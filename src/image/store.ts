@@ -16,7 +16,6 @@ import path from 'node:path';
 import type { Roots } from '../paths.js';
 import { parseImageConfig, type ImageConfig } from './config.js';
 import { sha256 } from './digest.js';
-import { importArchive } from './importer.js';
 import { podsUsing } from './in-use.js';
 import { formatRef, parseRef } from './ref.js';
 import type { SourceKind } from './source.js';
@@ -97,6 +96,8 @@ export class ImageStore {
       const image = path.join(staging.dir, 'image');
       const work = path.join(staging.dir, 'work');
       for (const d of [image, path.join(image, 'rootfs'), work]) fs.mkdirSync(d, { mode: 0o700 });
+      // Loaded here, not at start-up: the archive readers are only needed to import.
+      const { importArchive } = await import('./importer.js');
       const imported = await importArchive(file, wanted, path.join(image, 'rootfs'), work);
       const id = sha256(imported.configBytes);
       const meta: ImageMeta = { imported: new Date().toISOString(), source: imported.kind, size: diskUsage(path.join(image, 'rootfs')) };

@@ -20,7 +20,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
   need(process.getuid?.() === 0, 'root (run them with sudo)');
   need(fs.existsSync(path.join(repo, 'native/build/tspod.node')), 'the native addon: run "make build"');
   need(fs.existsSync(path.join(repo, 'native/build/tspod-pause')), 'the pause program: run "make build"');
-  need(fs.existsSync(path.join(repo, 'dist/cli/main.js')), 'the compiled CLI: run "make build"');
+  need(fs.existsSync(path.join(repo, 'dist/tspod.mjs')), 'the compiled CLI: run "make build"');
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-it-base-'));
   execFileSync(path.join(repo, 'rootfs/busybox.sh'), [], { env: { ...process.env, TSPOD_ROOT: path.join(base, 'root') }, stdio: ['ignore', 'ignore', 'inherit'] });
   project.provide('baseRoot', path.join(base, 'root'));
