@@ -1,7 +1,7 @@
 /**
  * `tspod logs POD [-c NAME] [-f] [--previous] [--timestamps]`: a container's output, from its CRI
- * log files, as `kubectl logs` prints it; all containers (each line prefixed `[NAME] `) when the pod
- * has several and no `-c` is given.
+ * log files, as `kubectl logs` prints it. Without `-c`: the app container, or all of them (each line
+ * prefixed `[NAME] `) when the pod has several; an init container's output needs `-c`.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { showLogs } from '../lifecycle/logs.js';
@@ -21,7 +21,7 @@ export const logsCommand: CommandModule<GlobalArgs, LogsArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('pod', { type: 'string', demandOption: true, describe: 'pod name' })
-      .option('container', { alias: 'c', type: 'string', describe: 'the container (default: all of them)' })
+      .option('container', { alias: 'c', type: 'string', describe: 'the container (default: every app container)' })
       .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new output until the container ends' })
       .option('previous', { alias: 'p', type: 'boolean', default: false, describe: 'the previous instance of a restarted container' })
       .option('timestamps', { type: 'boolean', default: false, describe: 'print each line\'s time (RFC 3339)' }),

@@ -7,6 +7,7 @@
  * container's pipes into the file, so nothing is missed), when a newer instance replaced it, or
  * when the supervisor is gone. As with `kubectl logs -f`, following ends with the container.
  */
+import fs from 'node:fs';
 import type { Roots } from '../paths.js';
 import { podLayout } from '../runtime/layout.js';
 import { isSupervised, readState } from '../state/store.js';
@@ -14,7 +15,6 @@ import type { PodState } from '../state/types.js';
 import type { LogLine } from '../supervisor/cri-log.js';
 import { LogPrinter, LogTail, loggedInstances, mergeByTime, parseLog, selectInstance } from './log-reader.js';
 import { containerNames, getPod, pickContainer, stateOf } from './pods.js';
-import fs from 'node:fs';
 
 export interface LogsOptions {
   container?: string;
@@ -36,8 +36,9 @@ interface Followed {
 export async function showLogs(roots: Roots, name: string, o: LogsOptions): Promise<void> {
   const state = stateOf(await getPod(roots, name));
   const layout = podLayout(roots, name);
-  const names = o.container !== undefined ? [pickContainer(state, o.container)] : containerNames(state);
-  const printer = new LogPrinter({ prefix: containerNames(state).length > 1 && o.container === undefined, timestamps: o.timestamps });
+  // Without -c: the app containers, as kubectl does (an init container's output needs -c).
+  const names = o.container !== undefined ? [pickContainer(state, o.container)] : containerNames(state, 'app');
+  const printer = new LogPrinter({ prefix: names.length > 1, timestamps: o.timestamps });
   const chosen = names.map((c): Followed => {
     const instance = selectInstance(loggedInstances(layout.logsDir, c), state.containers[c]?.instance, o.previous);
     return { container: c, instance, done: false, ...(instance !== undefined ? { tail: new LogTail(layout.log(c, instance)) } : {}) };
