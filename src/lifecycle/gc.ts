@@ -8,6 +8,8 @@
  * creator died before it wrote anything, and it is removed).
  */
 import fs from 'node:fs';
+import path from 'node:path';
+import { listNetnsPins, unpinNetns } from '../network/netns.js';
 import type { Roots } from '../paths.js';
 import { podLayout } from '../runtime/layout.js';
 import { listPodNames, lockPod, readState, type PodLock } from '../state/store.js';
@@ -20,6 +22,21 @@ const CREATING_GRACE_MS = 60_000;
 export interface GcResult {
   removed: string[];
   failed: { name: string; error: Error }[];
+}
+
+/**
+ * Netns pins (`<run-root>/netns/<pod>`) of pods that are gone altogether: only reachable by a bug
+ * or a hand-removed pod directory, since a pod's directory goes last. Without the pod's state there
+ * is no CNI configuration to run DEL with, so the namespace is only unpinned (which removes its
+ * veth); its address lease stays, and is reported.
+ */
+async function unpinStrays(roots: Roots, o: CleanupOptions): Promise<void> {
+  for (const pin of await listNetnsPins(roots.runRoot)) {
+    const name = path.basename(pin);
+    if (fs.existsSync(podLayout(roots, name).runDir)) continue;
+    o.warn(`netns pin ${pin} has no pod "${name}": unpinning it (its address lease, if any, is not released)`);
+    await unpinNetns(pin);
+  }
 }
 
 /** Is this pod one that `gc` collects: its supervisor gone, and not a kept, torn-down pod? */
@@ -39,6 +56,7 @@ export async function gcPods(roots: Roots, o: CleanupOptions): Promise<GcResult>
       result.failed.push({ name, error: err as Error });
     }
   }
+  await unpinStrays(roots, o).catch((err) => result.failed.push({ name: 'netns pins', error: err as Error }));
   return result;
 }
 
