@@ -3,7 +3,7 @@
 // - spawn(plan)            clone into new namespaces and run a plan there (spawn.cc, child.c)
 // - watchExit(pidfd, cb)   learn how a child ended, through its pidfd (never waitpid(-1))
 // - host-side calls that are safe in a multithreaded process: mount, umount2, pipe, flock, mknod,
-//   pidfdOpen, pidfdSendSignal, openpty. Node itself never calls setns or unshare: those change
+//   pidfdOpen, pidfdSendSignal, openptyIn. Node itself never calls setns or unshare: those change
 //   only the calling thread (or fail outright) in a process that has threads.
 // Failures are thrown as Node-style system errors (code, errno, syscall, path).
 #include <napi.h>
@@ -22,6 +22,9 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -117,24 +120,43 @@ Napi::Value PidfdSendSignal(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(info.Env(), true);
 }
 
-// openpty(): {master, slave, name} on the host's devpts, both close-on-exec.
-Napi::Value OpenPty(const Napi::CallbackInfo &info) {
+// openptyIn(root): {master, slave, name} from the devpts instance at <root>/dev/pts, e.g. a
+// container's own (root = /proc/<pid>/root), so the terminal has a name inside the container.
+// The path is resolved inside that root, never through a symlink, and must end on a devpts ptmx;
+// the slave is opened from the master (TIOCGPTPEER), without a second path lookup.
+Napi::Value OpenPtyIn(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0) tp_throw_errno(env, "posix_openpt");
-  char name[64];
-  if (grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof name) != 0) {
-    int e = errno;
+  std::string root = str_arg(info, 0);
+  int rootfd = open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) tp_throw_errno(env, "open", root.c_str());
+  struct open_how how = {};
+  how.flags = O_RDWR | O_NOCTTY | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  int master = static_cast<int>(syscall(SYS_openat2, rootfd, "dev/pts/ptmx", &how, sizeof how));
+  int e = errno;
+  close(rootfd);
+  std::string where = root + "/dev/pts/ptmx";
+  if (master < 0) { errno = e; tp_throw_errno(env, "openat2", where.c_str()); }
+  struct statfs fs = {};
+  int unlock = 0;
+  unsigned n = 0;
+  if (fstatfs(master, &fs) < 0 || fs.f_type != DEVPTS_SUPER_MAGIC) {
+    close(master);
+    errno = ENOTTY;
+    tp_throw_errno(env, "fstatfs", where.c_str());
+  }
+  int slave = -1;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0 ||
+      (slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+    e = errno;
     close(master);
     errno = e;
-    tp_throw_errno(env, "ptsname");
+    tp_throw_errno(env, "ioctl", where.c_str());
   }
-  int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (slave < 0) { int e = errno; close(master); errno = e; tp_throw_errno(env, "open", name); }
   Napi::Object out = Napi::Object::New(env);
   out.Set("master", master);
   out.Set("slave", slave);
-  out.Set("name", name);
+  out.Set("name", "/dev/pts/" + std::to_string(n));
   return out;
 }
 
@@ -192,7 +214,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mknod", Napi::Function::New(env, Mknod, "mknod"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));
-  exports.Set("openpty", Napi::Function::New(env, OpenPty, "openpty"));
+  exports.Set("openptyIn", Napi::Function::New(env, OpenPtyIn, "openptyIn"));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize, "setWinsize"));
   return exports;
 }

@@ -43,7 +43,7 @@ interface Binding {
   mknod(path: string, mode: number, major: number, minor: number): void;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): boolean;
-  openpty(): { master: number; slave: number; name: string };
+  openptyIn(root: string): { master: number; slave: number; name: string };
   setWinsize(fd: number, rows: number, cols: number): void;
 }
 
@@ -104,6 +104,7 @@ export const native = {
   mknod: (p: string, mode: number, major: number, minor: number) => call(() => load().mknod(p, mode, major, minor)),
   pidfdOpen: (pid: number) => call(() => load().pidfdOpen(pid)),
   pidfdSendSignal: (pidfd: number, signal: number) => call(() => load().pidfdSendSignal(pidfd, signal)),
-  openpty: () => call(() => load().openpty()),
+  /** a pty from the devpts instance under `root` (a container's: /proc/<pid>/root) */
+  openptyIn: (root: string) => call(() => load().openptyIn(root)),
   setWinsize: (fd: number, rows: number, cols: number) => call(() => load().setWinsize(fd, rows, cols)),
 };

@@ -55,7 +55,7 @@ export async function execSession(roots: Roots, name: string, o: ExecOptions): P
   const ignore = () => undefined;
   let child: { pid: number; pidfd: number } | undefined;
   process.on('SIGTERM', forward).on('SIGHUP', forward).on('SIGINT', ignore).on('SIGQUIT', ignore);
-  const pty = o.tty ? openPtySession() : undefined;
+  const pty = o.tty ? openPtySession(`/proc/${state.containers[container].process!.pid}/root`) : undefined;
   const devnull = fs.openSync('/dev/null', 'r');
   try {
     const stdio: [number, number, number] = pty ? [pty.slave, pty.slave, pty.slave] : [o.interactive ? 0 : devnull, 1, 2];

@@ -1,6 +1,6 @@
 /**
- * A terminal for `tspod exec -t`: a pseudo-terminal pair made on the host (openpty), whose slave
- * end becomes the process's stdin, stdout and stderr and its controlling terminal (the plan's
+ * A terminal for `tspod exec -t`: a pseudo-terminal pair made in the container's own devpts (so
+ * that `tty` names it there, /dev/pts/N), whose slave end becomes the process's stdin, stdout and stderr and its controlling terminal (the plan's
  * `setsid` step), while this process relays between the master end and the user's own terminal.
  *
  * The user's terminal is put in raw mode for the session: keys (^C, ^Z, arrows) then reach the
@@ -20,8 +20,9 @@ export interface PtySession {
   finish(): Promise<void>;
 }
 
-export function openPtySession(): PtySession {
-  const { master, slave } = native.openpty();
+/** `root`: the container's root (/proc/<pid>/root), whose own devpts makes the terminal. */
+export function openPtySession(root: string): PtySession {
+  const { master, slave } = native.openptyIn(root);
   const stdin = process.stdin;
   const out = process.stdout;
   const resize = () => {

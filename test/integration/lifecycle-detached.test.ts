@@ -104,14 +104,18 @@ describe('a detached pod', () => {
     expect((await exec(['web', '--', 'cat'], 'ignored\n')).stdout).toBe('');
   });
 
-  test('exec -t gives the command a terminal of its own', async () => {
+  test('exec -t gives the command a terminal of its own, in the container\'s devpts', async () => {
     await runDetached(web());
     // script(1) gives the tspod command a terminal, as a user's shell would.
-    const cmd = `${process.execPath} ${TSPOD} exec -t web -- sh -c '[ -t 0 ] && [ -t 1 ] && echo is-a-tty; stty size; exit 3'`;
+    const cmd = `${process.execPath} ${TSPOD} exec -t web -- sh -c '[ -t 0 ] && [ -t 1 ] && echo is-a-tty; stty size; echo "name $(tty)"; ls /dev/pts; exit 3'`;
     const res = await promisify(execFile)('script', ['-qec', `stty rows 30 cols 90; ${cmd}`, '/dev/null'], { env: roots.env }).catch((e) => e);
     expect(res.code).toBe(3);
     expect(res.stdout).toContain('is-a-tty');
     expect(res.stdout).toContain('30 90');
+    // The terminal has a name inside the container: it comes from the container's own devpts.
+    const name = /name (\/dev\/pts\/\d+)/.exec(res.stdout)?.[1];
+    expect(name).toBeDefined();
+    expect(res.stdout).toMatch(new RegExp(`^${name!.split('/').pop()}\\r?$`, 'm'));
   });
 
   test('logs prints what ran; logs -f follows until the container ends; stop, then rm leave nothing', async () => {
