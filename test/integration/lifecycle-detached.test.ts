@@ -107,7 +107,7 @@ describe('a detached pod', () => {
   test('exec -t gives the command a terminal of its own, in the container\'s devpts', async () => {
     await runDetached(web());
     // script(1) gives the tspod command a terminal, as a user's shell would.
-    const cmd = `${process.execPath} ${TSPOD} exec -t web -- sh -c '[ -t 0 ] && [ -t 1 ] && echo is-a-tty; stty size; echo "name $(tty)"; ls /dev/pts; exit 3'`;
+    const cmd = `${process.execPath} ${TSPOD} exec -t web -- sh -c '[ -t 0 ] && [ -t 1 ] && echo is-a-tty; stty size; echo "name $(tty)"; ls -1 /dev/pts; exit 3'`;
     const res = await promisify(execFile)('script', ['-qec', `stty rows 30 cols 90; ${cmd}`, '/dev/null'], { env: roots.env }).catch((e) => e);
     expect(res.code).toBe(3);
     expect(res.stdout).toContain('is-a-tty');
