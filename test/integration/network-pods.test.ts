@@ -111,6 +111,15 @@ describe('pod networking', () => {
     expectClean(roots);
   });
 
+  test('without CNI plugins a pod still runs, with loopback only, and tspod says what to install', async () => {
+    const env = { ...roots.env, TSPOD_CNI_PATH: path.join(roots.dir, 'no-plugins-here') };
+    const res = await runPod({ ...roots, env }, pod('noplugins', { restartPolicy: 'Never', containers: [busybox('c', 'ls /sys/class/net')] }));
+    expect(res.code, res.stderr).toBe(0);
+    expect(linesOf(res.stdout, 'c')).toEqual(['lo']);
+    expect(res.stderr.match(/apt-get install containernetworking-plugins/g)).toHaveLength(1);
+    expectClean(roots);
+  });
+
   test('pods started in parallel get distinct addresses', async () => {
     const n = 6;
     const results = await Promise.all(Array.from({ length: n }, (_, i) =>
