@@ -24,6 +24,7 @@ import { native } from '../native.js';
 import { detachPod, type NetworkAttachment } from '../network/index.js';
 import type { Roots } from '../paths.js';
 import { podLayout } from '../runtime/layout.js';
+import { isAlive } from '../state/store.js';
 import type { PodState, ProcessRef } from '../state/types.js';
 import { mountsUnder } from './mountinfo.js';
 
@@ -64,17 +65,6 @@ function describe(e: Error): string {
   return e.cause instanceof Error ? `${e.message}: ${describe(e.cause)}` : e.message;
 }
 
-/** What /proc/<pid>/stat says of a recorded process: running (or stopped), or gone (exited, a zombie, another process). */
-function alive(ref: ProcessRef): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${ref.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[19]) === ref.startTime && fields[0] !== 'Z' && fields[0] !== 'X';
-  } catch {
-    return false;
-  }
-}
-
 /** SIGKILL a recorded process through a pidfd, opened and then checked against the start time. */
 function kill(ref: ProcessRef): void {
   let pidfd: number;
@@ -85,7 +75,7 @@ function kill(ref: ProcessRef): void {
   }
   try {
     // Checked after opening: if the start time still matches, the pidfd is that very process.
-    if (alive(ref)) native.pidfdSendSignal(pidfd, 9);
+    if (isAlive(ref)) native.pidfdSendSignal(pidfd, 9);
   } finally {
     native.close(pidfd);
   }
@@ -98,8 +88,8 @@ async function killProcesses(state: PodState, waitMs: number): Promise<void> {
   if (state.infra) kill(state.infra);
   const all = [...containers, ...(state.infra ? [state.infra] : [])];
   const until = Date.now() + waitMs;
-  while (all.some(alive)) {
-    if (Date.now() > until) throw new Error(`processes ${all.filter(alive).map((p) => p.pid).join(', ')} did not die`);
+  while (all.some(isAlive)) {
+    if (Date.now() > until) throw new Error(`processes ${all.filter(isAlive).map((p) => p.pid).join(', ')} did not die`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -78,23 +78,29 @@ export function isSupervised(roots: Roots, name: string): boolean {
   }
 }
 
-/** The start time of a process (field 22 of /proc/<pid>/stat), undefined when it is gone. */
-export function processStartTime(pid: number): number | undefined {
+/** State (field 3) and start time (field 22) of /proc/<pid>/stat; undefined when there is no such pid. */
+function procStat(pid: number): { state: string; startTime: number } | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[19]);
+    return { state: fields[0], startTime: Number(fields[19]) };
   } catch {
     return undefined;
   }
+}
+
+/** The start time of a process (field 22 of /proc/<pid>/stat), undefined when it is gone. */
+export function processStartTime(pid: number): number | undefined {
+  return procStat(pid)?.startTime;
 }
 
 export function processRef(pid: number): ProcessRef {
   return { pid, startTime: processStartTime(pid) ?? 0 };
 }
 
-/** Is this exact process (not a later one with a recycled pid) still alive? */
+/** Is this exact process (not a later one with a recycled pid, not a zombie) still alive? */
 export function isAlive(ref: ProcessRef | undefined): boolean {
-  return !!ref && processStartTime(ref.pid) === ref.startTime;
+  const st = ref && procStat(ref.pid);
+  return !!st && st.startTime === ref!.startTime && st.state !== 'Z' && st.state !== 'X';
 }
