@@ -52,3 +52,34 @@ export function detectLayout(mountinfo: string, unifiedControllers: (mountPoint:
   }
   return layout;
 }
+
+/** A cgroup file system a container gets at /sys/fs/cgroup (its cgroup namespace makes it see its own cgroup as the root). */
+export interface CgroupMount {
+  fstype: 'tmpfs' | 'cgroup' | 'cgroup2';
+  target: string;
+  /** fsconfig options: a v1 hierarchy is named by its controllers */
+  options: [string, string][];
+}
+
+/**
+ * What a container sees under /sys/fs/cgroup, as runc gives it: on a cgroup2-only host the cgroup2
+ * file system itself; otherwise a tmpfs with one mount per v1 hierarchy the container is placed in
+ * (named as on the host) and the cgroup2 mount at `unified`. Only hierarchies tspod places the
+ * container in are shown: in the others its cgroup namespace would be rooted at tspod's own cgroup.
+ */
+export function containerCgroupMounts(layout: CgroupLayout): CgroupMount[] {
+  const byMount = new Map<string, string[]>();
+  for (const c of CONTROLLERS) {
+    const m = layout.v1[c];
+    if (m) byMount.set(m, [...(byMount.get(m) ?? []), c]);
+  }
+  if (byMount.size === 0) return layout.unified ? [{ fstype: 'cgroup2', target: '/sys/fs/cgroup', options: [] }] : [];
+  const base = '/sys/fs/cgroup';
+  return [
+    { fstype: 'tmpfs', target: base, options: [['mode', '755'], ['size', '64k']] },
+    ...[...byMount].map(([mount, controllers]): CgroupMount => ({
+      fstype: 'cgroup', target: `${base}/${mount.split('/').pop()}`, options: controllers.map((c): [string, string] => [c, '']),
+    })),
+    ...(layout.unified ? [{ fstype: 'cgroup2' as const, target: `${base}/${layout.unified.split('/').pop()}`, options: [] }] : []),
+  ];
+}

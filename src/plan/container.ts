@@ -18,6 +18,7 @@ export function containerPlan(c: ContainerInput): Plan {
     ...rootfsOps(c),
     ...devOps(c.shm, c.privileged),
     { op: 'mountFs', source: 'sysfs', target: '/sys', attrs: c.privileged ? ['NOSUID', 'NODEV', 'NOEXEC'] : ['RDONLY', 'NOSUID', 'NODEV', 'NOEXEC'], why: 'sysfs shows the network devices of the namespace that mounts it: ours' },
+    ...cgroupFsOps(c),
     ...sortByDepth([...c.podFiles, ...c.volumes]).map(bindOp),
     { op: 'pivotRoot', why: 'make the overlay "/" and detach the host tree (chroot alone can be escaped)' },
     ...(c.privileged ? [] : hardenOps()),
@@ -68,6 +69,18 @@ function rootfsOps(c: ContainerInput): NativeOp[] {
     { op: 'openRoot', target: mountPoint, why: 'every target from here on is resolved inside this root' },
     { op: 'mountFs', source: 'proc', target: '/proc', attrs: ['NOSUID', 'NODEV', 'NOEXEC'], why: 'a proc of the container PID namespace (needs the new PID namespace first)' },
   ];
+}
+
+/* After /sys, and in the cgroup namespace made first: each cgroup file system shows the container's
+ * own cgroup as its root. Read-only (all of it, at once) unless privileged. */
+function cgroupFsOps(c: ContainerInput): NativeOp[] {
+  if (c.cgroupMounts.length === 0) return [];
+  const ops: NativeOp[] = c.cgroupMounts.map((m, i) => ({
+    op: 'mountFs', source: m.fstype, target: m.target, options: m.options, attrs: ['NOSUID', 'NODEV', 'NOEXEC'],
+    ...(i === 0 ? { why: 'the container\'s cgroups at /sys/fs/cgroup, rooted at its own cgroup' } : {}),
+  }));
+  if (!c.privileged) ops.push({ op: 'readOnlyPath', target: '/sys/fs/cgroup', why: 'cgroup limits are not the container\'s to change' });
+  return ops;
 }
 
 function bindOp(m: BindMount): NativeOp {

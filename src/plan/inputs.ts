@@ -4,6 +4,7 @@
  * Keeping these separate from the manifest types keeps planning a small pure step: "given these
  * facts, these are the syscalls, in this order". pod-inputs.ts derives them from a Pod.
  */
+import type { CgroupMount } from '../cgroups/detect.js';
 import type { CapName } from './capabilities.js';
 import type { NsName } from './types.js';
 
@@ -53,4 +54,6 @@ export interface ContainerInput {
   capabilities: CapName[];
   noNewPrivs: boolean;
   cgroupProcs: string[];
+  /** the cgroup file systems shown at /sys/fs/cgroup */
+  cgroupMounts: CgroupMount[];
 }

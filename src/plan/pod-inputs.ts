@@ -6,6 +6,7 @@
 import { podHostname } from '../spec/index.js';
 import type { Container, ImageConfig, Pod, ProcessSpec } from '../spec/types.js';
 import type { InstanceDirs, PodLayout } from '../runtime/layout.js';
+import type { CgroupMount } from '../cgroups/detect.js';
 import { containerCapabilities, type CapName } from './capabilities.js';
 import type { BindMount, ContainerInput, InfraInput } from './inputs.js';
 import type { NsName } from './types.js';
@@ -77,6 +78,8 @@ export interface ContainerFacts {
   cgroupProcs: string[];
   /** capabilities the runtime itself holds (its bounding set); absent: all */
   available?: CapName[];
+  /** what the container sees at /sys/fs/cgroup; absent: nothing mounted there */
+  cgroupMounts?: CgroupMount[];
 }
 
 export function containerInput(pod: Pod, layout: PodLayout, c: Container, f: ContainerFacts): ContainerInput {
@@ -103,5 +106,6 @@ export function containerInput(pod: Pod, layout: PodLayout, c: Container, f: Con
     capabilities: containerCapabilities({ privileged: sc.privileged, add: sc.capabilities?.add, drop: sc.capabilities?.drop, available: f.available }),
     noNewPrivs: sc.allowPrivilegeEscalation === false,
     cgroupProcs: f.cgroupProcs,
+    cgroupMounts: f.cgroupMounts ?? [],
   };
 }

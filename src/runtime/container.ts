@@ -13,6 +13,8 @@ import { parseCpuMillis, parseQuantity, resolveProcess, mergeEnv } from '../spec
 import { podHostnameOn } from '../plan/pod-inputs.js';
 import type { Container } from '../spec/types.js';
 import type { ImageRecord } from '../image/store.js';
+import { cgroupLayout } from '../cgroups/cgroups.js';
+import { containerCgroupMounts } from '../cgroups/detect.js';
 import { capsFromMask, type CapName } from '../plan/capabilities.js';
 import { containerPlan } from '../plan/container.js';
 import { formatPlan } from '../plan/format.js';
@@ -84,7 +86,7 @@ export function planContainer(sb: Sandbox, c: Container, image: ImageRecord, ins
     containerInput(pod, sb.layout, c, {
       image, process, instance: sb.layout.instance(c.name, instance),
       terminationLog: sb.layout.terminationLog(c.name, instance), ...(user ? { user } : {}), cgroupProcs,
-      available: hostCapabilities(),
+      available: hostCapabilities(), cgroupMounts: containerCgroupMounts(cgroupLayout()),
     }),
   );
 }

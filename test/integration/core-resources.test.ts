@@ -38,7 +38,11 @@ describe('resources', () => {
   test('limits are set on the container cgroup, which the container sees as its root', async () => {
     const uid = '0b1a8f2e-0000-4000-8000-00000000c001';
     const run = start(roots, ['run', '--network', 'none', '-'], JSON.stringify(pod('limited', {
-      containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'cat /proc/self/cgroup; echo ready; exec sleep 60'], resources: { limits: { memory: '32Mi', cpu: '250m' } } }],
+      containers: [{
+        name: 'c', image: 'busybox', resources: { limits: { memory: '32Mi', cpu: '250m' } },
+        command: ['sh', '-c', 'cat /proc/self/cgroup; echo "inside $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null)"; ' +
+          'echo 1 > /sys/fs/cgroup/cgroup.procs 2>/dev/null || echo cgroupfs-readonly; echo ready; exec sleep 60'],
+      }],
       terminationGracePeriodSeconds: 2,
     }, uid)));
     await waitFor('the container', () => run.output().includes('ready'));
@@ -50,6 +54,9 @@ describe('resources', () => {
     const res = await run.done;
     expect(memory).toContain(String(32 * 1024 * 1024));
     expect(cpu).toContain('25000');
+    // From inside, /sys/fs/cgroup shows the container's own cgroup (its limit), read-only.
+    expect(linesOf(res.stdout, 'c')).toContain(`inside ${32 * 1024 * 1024}`);
+    expect(linesOf(res.stdout, 'c')).toContain('cgroupfs-readonly');
     // Inside, every hierarchy the container was placed in reads as "/".
     expect(linesOf(res.stdout, 'c').filter((l) => /^\d+:[^:]*:/.test(l)).every((l) => l.endsWith(':/'))).toBe(true);
     expectClean(roots, [uid]);

@@ -11,7 +11,8 @@ function plan(p: Pod, name = p.spec.containers[0].name, extra: Partial<Parameter
   const c = [...p.spec.initContainers, ...p.spec.containers].find((x) => x.name === name)!;
   return containerPlan(containerInput(p, l, c, {
     image, process: proc, instance: l.instance(name, 0), terminationLog: l.terminationLog(name, 0),
-    cgroupProcs: ['/sys/fs/cgroup/unified/tspod/u/c-0/cgroup.procs'], ...extra,
+    cgroupProcs: ['/sys/fs/cgroup/unified/tspod/u/c-0/cgroup.procs'],
+    cgroupMounts: [{ fstype: 'cgroup2', target: '/sys/fs/cgroup', options: [] }], ...extra,
   }));
 }
 
@@ -135,6 +136,17 @@ describe('container plan', () => {
     const p = plan(pod({ containers: [{ name: 'app', image: 'busybox', securityContext: { readOnlyRootFilesystem: true } }] }));
     const i = index(p, (o) => o.op === 'mount' && !!o.flags?.includes('REMOUNT'));
     expect(i).toBeGreaterThan(index(p, (o) => o.op === 'pivotRoot'));
+  });
+
+  test('cgroups at /sys/fs/cgroup after /sys, read-only unless privileged', () => {
+    const p = plan(simple);
+    const sys = index(p, target('/sys'));
+    const cg = index(p, (o) => o.op === 'mountFs' && o.source === 'cgroup2');
+    const ro = index(p, (o) => o.op === 'readOnlyPath' && o.target === '/sys/fs/cgroup');
+    expect(sys).toBeLessThan(cg);
+    expect(cg).toBeLessThan(ro);
+    const priv = plan(pod({ containers: [{ name: 'app', image: 'busybox', securityContext: { privileged: true } }] }));
+    expect(priv.ops.some((o) => o.op === 'readOnlyPath')).toBe(false);
   });
 
   test('exec searches the container PATH', () => {
