@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseLine, type LogLine } from '../supervisor/cri-log.js';
+import { parseLog, type LogLine } from '../supervisor/cri-log.js';
 
 /** Instance numbers with a log file for `container`, ascending. */
 export function loggedInstances(logsDir: string, container: string): number[] {
@@ -36,9 +36,6 @@ export function selectInstance(instances: number[], current: number | undefined,
 }
 
 /** Parse a log file's text; lines that are not CRI lines (a torn last write) are skipped. */
-export function parseLog(text: string): LogLine[] {
-  return text.split('\n').filter(Boolean).map(parseLine).filter((l): l is LogLine => l !== undefined);
-}
 
 /** Merge the lines of several containers in time order (RFC 3339 UTC with fixed digits sorts as text). */
 export function mergeByTime(logs: { container: string; lines: LogLine[] }[]): { container: string; line: LogLine }[] {

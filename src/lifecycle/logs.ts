@@ -13,7 +13,8 @@ import { podLayout } from '../runtime/layout.js';
 import { isSupervised, readState } from '../state/store.js';
 import type { PodState } from '../state/types.js';
 import type { LogLine } from '../supervisor/cri-log.js';
-import { LogPrinter, LogTail, loggedInstances, mergeByTime, parseLog, selectInstance } from './log-reader.js';
+import { parseLog } from '../supervisor/cri-log.js';
+import { LogPrinter, LogTail, loggedInstances, mergeByTime, selectInstance } from './log-reader.js';
 import { containerNames, getPod, pickContainer, stateOf } from './pods.js';
 
 export interface LogsOptions {

@@ -32,6 +32,11 @@ export function parseLine(line: string): LogLine | undefined {
   return { time: m[1], stream: m[2] as Stream, partial: m[3] === 'P', text: m[4] };
 }
 
+/** Every well-formed line of a CRI log file's text. */
+export function parseLog(text: string): LogLine[] {
+  return text.split('\n').filter(Boolean).map(parseLine).filter((l): l is LogLine => l !== undefined);
+}
+
 /** Splits a byte stream into lines; lines longer than `max` come out in `partial` pieces. */
 export class LineSplitter {
   private buf = '';

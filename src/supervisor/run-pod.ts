@@ -9,10 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { ControlServer } from '../control/server.js';
 import type { ImageRecord } from '../image/store.js';
+import { hostIPs } from '../network/index.js';
 import type { Roots } from '../paths.js';
 import { realHost, type Host } from '../runtime/host.js';
 import { podLayout } from '../runtime/layout.js';
@@ -69,16 +69,11 @@ export function newState(o: Pick<RunPodOptions, 'pod' | 'images' | 'keep'>): Pod
   const pod: Pod = { ...o.pod, metadata: { ...o.pod.metadata, uid } };
   return {
     version: 1, name: pod.metadata.name, uid, createdAt: new Date().toISOString(), pod,
-    status: initialStatus(pod, imageIds, hostIP()),
+    // The node's address, as status.hostIP reports it (and a hostNetwork pod's IP is).
+    status: initialStatus(pod, imageIds, hostIPs()[0] ?? '127.0.0.1'),
     supervisor: processRef(process.pid), keep: o.keep, containers: {}, mounts: [], cgroups: [],
     images: [...new Set(Object.values(imageIds))],
   };
-}
-
-/** The node's address as Kubernetes reports hostIP: the first non-internal IPv4 address. */
-function hostIP(): string {
-  const addrs = Object.values(os.networkInterfaces()).flat();
-  return addrs.find((a) => a && a.family === 'IPv4' && !a.internal)?.address ?? '127.0.0.1';
 }
 
 export async function runPod(o: RunPodOptions): Promise<RunningPod> {

@@ -17,7 +17,7 @@ import { runPreStop } from '../lifecycle/prestop.js';
 import { processRef } from '../state/store.js';
 import { backoffPolicy, nextDelay, shouldRestart } from './backoff.js';
 import { ContainerLog, type LogSink } from './logs.js';
-import { findStatus, runExitStatus, terminatedState, updatePhase, type Exit } from './status.js';
+import { exitCodeOf, findStatus, runExitStatus, terminatedState, updatePhase, type Exit } from './status.js';
 import { readTerminationMessage } from './termination.js';
 
 interface Running {
@@ -125,8 +125,7 @@ export class Supervisor {
   }
 
   private lastExitCode(c: Container): number | undefined {
-    const s = findStatus(this.status, c.name).state;
-    return 'terminated' in s ? s.terminated.exitCode : undefined;
+    return exitCodeOf(findStatus(this.status, c.name));
   }
 
   /** Wait out the back-off before the next start of `c`; false when the pod stops meanwhile. */

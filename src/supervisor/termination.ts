@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs/promises';
 import type { Container } from '../spec/types.js';
-import { parseLine } from './cri-log.js';
+import { parseLog } from './cri-log.js';
 import type { Exit } from './status.js';
 
 const MAX_FILE = 4096;
@@ -19,7 +19,7 @@ export async function readTerminationMessage(c: Container, proc: { terminationLo
   const failed = exit.code !== 0;
   if (c.terminationMessagePolicy !== 'FallbackToLogsOnError' || !failed) return undefined;
   const log = await fs.readFile(logFile, 'utf8').catch(() => '');
-  const lines = log.split('\n').map(parseLine).filter((l) => l !== undefined).map((l) => l!.text);
+  const lines = parseLog(log).map((l) => l.text);
   const tail = lines.slice(-MAX_LOG_LINES).join('\n');
   const bytes = Buffer.from(tail);
   return bytes.length > MAX_LOG_BYTES ? bytes.subarray(bytes.length - MAX_LOG_BYTES).toString('utf8') : tail || undefined;
