@@ -6,18 +6,13 @@
  * modules, mount, trace other processes or change the clock. The plan shows names; the addon gets
  * numbers.
  */
-export const CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
-  'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE',
-  'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER',
-  'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT',
-  'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME',
-  'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL',
-  'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM',
-  'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
-] as const;
+import { CAPABILITIES as CAPABILITY_NAMES, normalizeCapability } from '../spec/security.js';
 
-export type CapName = (typeof CAPABILITIES)[number];
+/** Every capability, as CAP_ names, in the kernel's numbering (the manifest vocabulary's list). */
+export const CAPABILITIES: readonly string[] = CAPABILITY_NAMES.map((c) => `CAP_${c}`);
+
+/** A capability's kernel name, CAP_CHOWN and so on. */
+export type CapName = string;
 
 /** containerd's default set for a non-privileged container. */
 export const DEFAULT_CAPABILITIES: CapName[] = [
@@ -26,16 +21,9 @@ export const DEFAULT_CAPABILITIES: CapName[] = [
   'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ];
 
-/** "NET_ADMIN", "CAP_NET_ADMIN", "net_admin" → "CAP_NET_ADMIN"; undefined when unknown. */
-export function capName(name: string): CapName | undefined {
-  const upper = name.toUpperCase();
-  const full = (upper.startsWith('CAP_') ? upper : `CAP_${upper}`) as CapName;
-  return CAPABILITIES.includes(full) ? full : undefined;
-}
-
 export function capNumber(name: string | number): number {
   if (typeof name === 'number') return name;
-  const n = CAPABILITIES.indexOf(name as CapName);
+  const n = CAPABILITIES.indexOf(name);
   if (n < 0) throw new Error(`unknown capability "${name}"`);
   return n;
 }
@@ -59,10 +47,10 @@ export function containerCapabilities(opts: { privileged?: boolean; add?: string
 function wanted(opts: { privileged?: boolean; add?: string[]; drop?: string[] }): CapName[] {
   if (opts.privileged) return [...CAPABILITIES];
   const drop = (opts.drop ?? []).map((d) => d.toUpperCase());
-  let set: CapName[] = drop.includes('ALL') ? [] : DEFAULT_CAPABILITIES.filter((c) => !drop.map(capName).includes(c));
+  let set: CapName[] = drop.includes('ALL') ? [] : DEFAULT_CAPABILITIES.filter((c) => !drop.map(normalizeCapability).includes(c));
   for (const a of opts.add ?? []) {
     if (a.toUpperCase() === 'ALL') set = [...CAPABILITIES];
-    const c = capName(a);
+    const c = normalizeCapability(a);
     if (c && !set.includes(c)) set.push(c);
   }
   return CAPABILITIES.filter((c) => set.includes(c));
