@@ -9,6 +9,8 @@
  * mount is used even without controllers, to track a pod's processes (and kill them all at once
  * with cgroup.kill). Parsing is pure; the caller reads /proc/self/mountinfo.
  */
+import { parseMountinfo } from '../mountinfo.js';
+
 export type Controller = 'memory' | 'cpu' | 'cpuacct' | 'pids';
 export const CONTROLLERS: Controller[] = ['memory', 'cpu', 'cpuacct', 'pids'];
 
@@ -19,24 +21,6 @@ export interface CgroupLayout {
   unifiedControllers: string[];
   /** v1 mount point of each controller tspod uses from v1 */
   v1: Partial<Record<Controller, string>>;
-}
-
-interface MountLine {
-  mountPoint: string;
-  fstype: string;
-  superOptions: string[];
-}
-
-export function parseMountinfo(text: string): MountLine[] {
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [left, right] = line.split(' - ');
-      const fields = left.split(' ');
-      const [fstype, , superOpts] = right.split(' ');
-      return { mountPoint: fields[4].replace(/\\040/g, ' '), fstype, superOptions: (superOpts ?? '').split(',') };
-    });
 }
 
 export function detectLayout(mountinfo: string, unifiedControllers: (mountPoint: string) => string[]): CgroupLayout {

@@ -26,7 +26,7 @@ import type { Roots } from '../paths.js';
 import { podLayout } from '../runtime/layout.js';
 import { isAlive } from '../state/store.js';
 import type { PodState, ProcessRef } from '../state/types.js';
-import { mountsUnder } from './mountinfo.js';
+import { mountsUnder } from '../mountinfo.js';
 
 export interface CleanupOptions {
   warn: (line: string) => void;

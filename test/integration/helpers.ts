@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, inject } from 'vitest';
+import { mountsUnder as mountsBelow } from '../../src/mountinfo.js';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 export const TSPOD = path.join(REPO, 'bin/tspod');
@@ -78,9 +79,7 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | Promise
 
 /** Mount points at or below `dir` in the host's mount table. */
 export function mountsUnder(dir: string): string[] {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean)
-    .map((l) => l.split(' ')[4].replace(/\\040/g, ' '))
-    .filter((m) => m === dir || m.startsWith(`${dir}/`));
+  return mountsBelow([dir]);
 }
 
 /** Cgroup directories of a pod (by uid) in any hierarchy. */

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { Lines, parseRequest } from '../../../src/control/protocol.js';
 import { collectable } from '../../../src/lifecycle/gc.js';
-import { mountsUnder, parseMountPoints } from '../../../src/lifecycle/mountinfo.js';
+import { mountsUnder, parseMountPoints } from '../../../src/mountinfo.js';
 import { sampleState } from './fixtures.js';
 
 describe('control protocol', () => {
