@@ -3,7 +3,7 @@
  * point and, after the " - " separator, the file system type, its source and its super-block
  * options. Space, tab, newline and backslash in paths are written as octal escapes (`\040`).
  * Used to find the cgroup hierarchies (cgroups/detect.ts) and whatever is still mounted under a
- * pod's directories (lifecycle/cleanup.ts).
+ * pod's directories (teardown/cleanup.ts).
  */
 import fs from 'node:fs';
 

@@ -4,8 +4,8 @@
  * is the command's own; 126 when it cannot be executed, 127 when it is not found.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { ExecCommandError } from '../lifecycle/exec.js';
-import { execSession } from '../lifecycle/exec-session.js';
+import { ExecCommandError } from '../exec/exec.js';
+import { execSession } from '../exec/session.js';
 import { ExitError, rootsOf, type GlobalArgs } from './common.js';
 
 interface ExecArgs extends GlobalArgs {

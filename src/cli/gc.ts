@@ -3,7 +3,7 @@
  * mounts, netns pins, network leases, cgroups, state. Prints the name of each pod removed.
  */
 import type { ArgumentsCamelCase, CommandModule } from 'yargs';
-import { gcPods } from '../lifecycle/gc.js';
+import { gcPods } from '../teardown/gc.js';
 import { ExitError, describeError, rootsOf, type GlobalArgs } from './common.js';
 
 export const gcCommand: CommandModule<GlobalArgs, GlobalArgs> = {

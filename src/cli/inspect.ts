@@ -3,8 +3,8 @@
  * creationTimestamp, the spec as run (defaults applied), and its PodStatus.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { getPod, stateOf } from '../lifecycle/pods.js';
-import { podObject } from '../lifecycle/view.js';
+import { getPod, stateOf } from '../pods/pods.js';
+import { podObject } from '../pods/view.js';
 import { rootsOf, type GlobalArgs } from './common.js';
 
 interface InspectArgs extends GlobalArgs {

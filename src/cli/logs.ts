@@ -4,7 +4,7 @@
  * prefixed `[NAME] `) when the pod has several; an init container's output needs `-c`.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { showLogs } from '../lifecycle/logs.js';
+import { showLogs } from '../logs/follow.js';
 import { rootsOf, type GlobalArgs } from './common.js';
 
 interface LogsArgs extends GlobalArgs {

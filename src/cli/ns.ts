@@ -3,8 +3,8 @@
  * container's main process), read from /proc/<pid>/ns/*, side by side.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { formatNsTable, podNamespaces, readNamespaces } from '../lifecycle/namespaces.js';
-import { getPod, stateOf } from '../lifecycle/pods.js';
+import { formatNsTable, podNamespaces, readNamespaces } from '../pods/namespaces.js';
+import { getPod, stateOf } from '../pods/pods.js';
 import { rootsOf, type GlobalArgs } from './common.js';
 
 interface NsArgs extends GlobalArgs {

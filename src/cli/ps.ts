@@ -4,8 +4,8 @@
  * ended and are kept. `--json` prints the same Pod objects as `inspect`.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { listPods } from '../lifecycle/pods.js';
-import { formatPsTable, podObject, psRow } from '../lifecycle/view.js';
+import { listPods } from '../pods/pods.js';
+import { formatPsTable, podObject, psRow } from '../pods/view.js';
 import type { PodState } from '../state/types.js';
 import { rootsOf, type GlobalArgs } from './common.js';
 

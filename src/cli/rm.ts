@@ -4,7 +4,7 @@
  * orphaned one.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { rmPod } from '../lifecycle/gc.js';
+import { rmPod } from '../teardown/gc.js';
 import { rootsOf, type GlobalArgs } from './common.js';
 
 interface RmArgs extends GlobalArgs {

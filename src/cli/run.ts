@@ -4,19 +4,19 @@
  * Foreground by default: each container's output is printed with its name in front, SIGINT/SIGTERM
  * stop the pod gracefully, and the exit status tells how the pod ended. `--dry-run` prints the
  * plans and touches nothing; `--explain` narrates each step as it happens; `-d` leaves the pod to a
- * detached supervisor (lifecycle/detach.ts) and returns once its app containers have started.
+ * detached supervisor (supervisor/detach.ts) and returns once its app containers have started.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { ImageStore, type ImageRecord } from '../image/store.js';
 import { chooseNetwork } from '../network/index.js';
 import { formatPlan } from '../plan/format.js';
 import { planPod } from '../runtime/dry-run.js';
-import { loadManifest, ManifestError } from '../spec/index.js';
-import type { Pod } from '../spec/types.js';
+import { loadManifest, ManifestError } from '../manifest/index.js';
+import type { Pod } from '../manifest/types.js';
 import { runPod, PodExistsError } from '../supervisor/run-pod.js';
-import type { Stream } from '../supervisor/cri-log.js';
+import type { Stream } from '../logs/cri-log.js';
 import type { PodState } from '../state/types.js';
-import { DetachError, startDetached } from '../lifecycle/detach.js';
+import { DetachError, startDetached } from '../supervisor/detach.js';
 import { ExitError, STDIN_ARG, rootsOf, type GlobalArgs } from './common.js';
 import type { Roots } from '../paths.js';
 

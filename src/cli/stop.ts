@@ -3,7 +3,7 @@
  * SIGKILL). Its supervisor does the work; this waits until the pod has stopped.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { stopPod } from '../lifecycle/stop.js';
+import { stopPod } from '../control/stop.js';
 import { rootsOf, type GlobalArgs } from './common.js';
 
 interface StopArgs extends GlobalArgs {

@@ -12,7 +12,7 @@
  * `Volumes`, `Healthcheck`, `Labels` and `OnBuild` are not used by tspod (a Kubernetes pod declares
  * its volumes and probes itself).
  */
-import type { ImageConfig } from '../spec/types.js';
+import type { ImageConfig } from '../manifest/types.js';
 
 export type { ImageConfig };
 

@@ -6,7 +6,7 @@
  * modules, mount, trace other processes or change the clock. The plan shows names; the addon gets
  * numbers.
  */
-import { CAPABILITIES as CAPABILITY_NAMES, normalizeCapability } from '../spec/security.js';
+import { CAPABILITIES as CAPABILITY_NAMES, normalizeCapability } from '../manifest/security.js';
 
 /** Every capability, as CAP_ names, in the kernel's numbering (the manifest vocabulary's list). */
 export const CAPABILITIES: readonly string[] = CAPABILITY_NAMES.map((c) => `CAP_${c}`);

@@ -3,8 +3,8 @@
  * comes from, which capabilities and user a container gets. Pure: the facts that need the host
  * (the image, the user database of the image, cgroup paths) are passed in.
  */
-import { podHostname } from '../spec/index.js';
-import type { Container, ImageConfig, Pod, ProcessSpec } from '../spec/types.js';
+import { podHostname } from '../manifest/index.js';
+import type { Container, ImageConfig, Pod, ProcessSpec } from '../manifest/types.js';
 import type { InstanceDirs, PodLayout } from '../runtime/layout.js';
 import type { CgroupMount } from '../cgroups/detect.js';
 import { containerCapabilities, type CapName } from './capabilities.js';

@@ -9,9 +9,9 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { parseCpuMillis, parseQuantity, resolveProcess, mergeEnv } from '../spec/index.js';
+import { parseCpuMillis, parseQuantity, resolveProcess, mergeEnv } from '../manifest/index.js';
 import { podHostnameOn } from '../plan/pod-inputs.js';
-import type { Container } from '../spec/types.js';
+import type { Container } from '../manifest/types.js';
 import type { ImageRecord } from '../image/store.js';
 import { cgroupLayout } from '../cgroups/cgroups.js';
 import { containerCgroupMounts } from '../cgroups/detect.js';

@@ -8,7 +8,7 @@ import type { ImageRecord } from '../image/store.js';
 import { infraPlan } from '../plan/infra.js';
 import { infraInput } from '../plan/pod-inputs.js';
 import type { Plan } from '../plan/types.js';
-import type { Pod } from '../spec/types.js';
+import type { Pod } from '../manifest/types.js';
 import { newState } from '../supervisor/run-pod.js';
 import { planContainer } from './container.js';
 import { realHost } from './host.js';

@@ -19,7 +19,7 @@ import { formatPlan } from '../plan/format.js';
 import { infraPlan } from '../plan/infra.js';
 import { infraInput, podHostnameOn, podNamespaces } from '../plan/pod-inputs.js';
 import type { Plan } from '../plan/types.js';
-import type { Pod } from '../spec/types.js';
+import type { Pod } from '../manifest/types.js';
 import type { PodState } from '../state/types.js';
 import { processRef } from '../state/store.js';
 import { toNativePlan } from './execute.js';

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Container, ImageConfig, Pod } from '../spec/types.js';
+import type { Container, ImageConfig, Pod } from '../manifest/types.js';
 
 export interface User {
   uid: number;

@@ -8,8 +8,8 @@
  * of the host, checked against its `type` the way the kubelet checks it.
  */
 import fs from 'node:fs/promises';
-import type { HostPathVolumeSource, Pod, Volume } from '../spec/types.js';
-import { parseQuantity } from '../spec/index.js';
+import type { HostPathVolumeSource, Pod, Volume } from '../manifest/types.js';
+import { parseQuantity } from '../manifest/index.js';
 import type { Host } from './host.js';
 import type { PodLayout } from './layout.js';
 import type { Undo } from './undo.js';

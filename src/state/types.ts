@@ -2,7 +2,7 @@
  * What tspod records about a pod: the Kubernetes view (the spec as run and a PodStatus) and the
  * host view (processes, mounts, cgroups, the network attachment) that teardown and `gc` undo.
  */
-import type { Pod } from '../spec/types.js';
+import type { Pod } from '../manifest/types.js';
 
 /** A process, identified beyond its pid: the start time tells a recycled pid apart. */
 export interface ProcessRef {

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { LineSplitter, formatLine, rfc3339Nano, type Stream } from './cri-log.js';
+import { LineSplitter, formatLine, rfc3339Nano, type Stream } from '../logs/cri-log.js';
 
 export type LogSink = (container: string, stream: Stream, text: string, partial: boolean) => void;
 

@@ -17,7 +17,7 @@ import type { Roots } from '../paths.js';
 import { realHost, type Host } from '../runtime/host.js';
 import { podLayout } from '../runtime/layout.js';
 import { Sandbox } from '../runtime/sandbox.js';
-import type { Pod } from '../spec/types.js';
+import type { Pod } from '../manifest/types.js';
 import { lockPod, processRef, writeState, type PodLock } from '../state/store.js';
 import type { PodState } from '../state/types.js';
 import type { LogSink } from './logs.js';

@@ -6,7 +6,7 @@
  * restarted; Succeeded when all ended with 0 and none will restart; Failed when all ended, at least
  * one failed, and none will restart.
  */
-import type { Container, Pod } from '../spec/types.js';
+import type { Container, Pod } from '../manifest/types.js';
 import type { ContainerState, ContainerStatus, PodCondition, PodStatus } from '../state/types.js';
 
 const now = () => new Date().toISOString();

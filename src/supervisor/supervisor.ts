@@ -10,10 +10,10 @@
  */
 import { constants } from 'node:os';
 import type { ImageRecord } from '../image/store.js';
-import type { Container } from '../spec/types.js';
+import type { Container } from '../manifest/types.js';
 import { cleanupInstance, startContainer, CannotRunError, type ContainerProcess } from '../runtime/container.js';
 import type { Sandbox } from '../runtime/sandbox.js';
-import { runPreStop } from '../lifecycle/prestop.js';
+import { runPreStop } from './prestop.js';
 import { processRef } from '../state/store.js';
 import { backoffPolicy, nextDelay, shouldRestart } from './backoff.js';
 import { ContainerLog, type LogSink } from './logs.js';

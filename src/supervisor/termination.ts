@@ -5,8 +5,8 @@
  * (the last 80 lines, at most 2048 bytes), as the kubelet does.
  */
 import fs from 'node:fs/promises';
-import type { Container } from '../spec/types.js';
-import { parseLog } from './cri-log.js';
+import type { Container } from '../manifest/types.js';
+import { parseLog } from '../logs/cri-log.js';
 import type { Exit } from './status.js';
 
 const MAX_FILE = 4096;

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { pod, removeRoots, runPod, tspod, type TestRoots } from './helpers.js';
 import { BACKOFF_MS, busybox, expectNothingLeft, inspect, lifecycleRoots, readState, removeAll, statusOf } from './lifecycle-helpers.js';
-import { parseLog } from '../../src/supervisor/cri-log.js';
+import { parseLog } from '../../src/logs/cri-log.js';
 import fs from 'node:fs';
 import path from 'node:path';
 

@@ -3,7 +3,7 @@
  * grace period (never before it), preStop hooks before the stop signal, activeDeadlineSeconds.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { parseLog } from '../../src/supervisor/cri-log.js';
+import { parseLog } from '../../src/logs/cri-log.js';
 import { pod, removeRoots, runPod, tspod, type TestRoots } from './helpers.js';
 import { busybox, expectNothingLeft, inspect, lifecycleRoots, readState, removeAll, statusOf } from './lifecycle-helpers.js';
 import fs from 'node:fs';

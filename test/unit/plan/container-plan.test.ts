@@ -3,7 +3,7 @@ import { containerPlan } from '../../../src/plan/container.js';
 import { containerInput } from '../../../src/plan/pod-inputs.js';
 import { DEFAULT_CAPABILITIES } from '../../../src/plan/capabilities.js';
 import type { NativeOp, Plan } from '../../../src/plan/types.js';
-import type { Pod } from '../../../src/spec/types.js';
+import type { Pod } from '../../../src/manifest/types.js';
 import { image, layout, pod, proc } from './fixtures.js';
 
 function plan(p: Pod, name = p.spec.containers[0].name, extra: Partial<Parameters<typeof containerInput>[3]> = {}): Plan {

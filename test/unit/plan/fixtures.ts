@@ -1,5 +1,5 @@
-import { validatePod } from '../../../src/spec/index.js';
-import type { Pod } from '../../../src/spec/types.js';
+import { validatePod } from '../../../src/manifest/index.js';
+import type { Pod } from '../../../src/manifest/types.js';
 import { podLayout } from '../../../src/runtime/layout.js';
 
 export const roots = { root: '/var/lib/tspod', runRoot: '/run/tspod' };

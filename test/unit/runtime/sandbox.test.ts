@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { Sandbox } from '../../../src/runtime/sandbox.js';
 import { startContainer, CannotRunError } from '../../../src/runtime/container.js';
-import { validatePod } from '../../../src/spec/index.js';
+import { validatePod } from '../../../src/manifest/index.js';
 import { newState } from '../../../src/supervisor/run-pod.js';
 import type { ImageRecord } from '../../../src/image/store.js';
 import { RecordingHost, type Call } from './recording-host.js';

@@ -8,9 +8,9 @@
  */
 import fs from 'node:fs';
 import type { Host } from '../runtime/host.js';
-import type { Container } from '../spec/types.js';
+import type { Container } from '../manifest/types.js';
 import type { ExecContext } from '../state/types.js';
-import { execInContainer, shellStatus } from './exec.js';
+import { execInContainer, shellStatus } from '../exec/exec.js';
 
 export interface PreStopTarget {
   container: Container;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { loadManifest, ManifestError, parseManifest } from '../../../src/spec/index.js';
+import { loadManifest, ManifestError, parseManifest } from '../../../src/manifest/index.js';
 import { basePod } from './helpers.js';
 
 function errorOf(fn: () => unknown): ManifestError {

@@ -3,7 +3,7 @@
  * checked for the exact `path: message` line it produces, and valid variants for producing none.
  */
 import { describe, expect, test } from 'vitest';
-import { ManifestError, validatePod } from '../../../src/spec/index.js';
+import { ManifestError, validatePod } from '../../../src/manifest/index.js';
 import { basePod, linesAfter, linesOf } from './helpers.js';
 
 describe('a valid manifest', () => {

@@ -2,7 +2,7 @@
  * Shared test material: a small valid manifest to mutate, and a way to get the issues (or
  * warnings) that validation produces for a manifest.
  */
-import { ManifestError, validatePod, type Issue } from '../../../src/spec/index.js';
+import { ManifestError, validatePod, type Issue } from '../../../src/manifest/index.js';
 
 /** Manifests under test are plain JSON of any shape. */
 export type Json = any;

@@ -18,7 +18,7 @@ import type { Roots } from '../paths.js';
 import { isAlive } from '../state/store.js';
 import type { PodState } from '../state/types.js';
 import { execInContainer, shellStatus } from './exec.js';
-import { getPod, pickContainer, stateOf } from './pods.js';
+import { getPod, pickContainer, stateOf } from '../pods/pods.js';
 import { openPtySession } from './terminal.js';
 
 export interface ExecOptions {

@@ -4,8 +4,8 @@
  * with a hint; server-set fields are dropped as the API server drops them.
  */
 import { describe, expect, test } from 'vitest';
-import { POD_SCHEMA, validatePod } from '../../../src/spec/index.js';
-import type { Node } from '../../../src/spec/schema.js';
+import { POD_SCHEMA, validatePod } from '../../../src/manifest/index.js';
+import type { Node } from '../../../src/manifest/schema.js';
 import { basePod, linesAfter, type Json } from './helpers.js';
 
 describe('unsupported fields', () => {

@@ -2,7 +2,7 @@
  * Kubernetes quantities: every suffix, exponents, numbers, and rounding of CPU up to millicores.
  */
 import { describe, expect, test } from 'vitest';
-import { isQuantity, parseCpuMillis, parseQuantity } from '../../../src/spec/index.js';
+import { isQuantity, parseCpuMillis, parseQuantity } from '../../../src/manifest/index.js';
 
 describe('parseQuantity', () => {
   test.each([

@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { expandVars, ManifestError, parseManifest, POD_SCHEMA, resolveProcess, validatePod } from '../../../src/spec/index.js';
-import type { Node } from '../../../src/spec/schema.js';
+import { expandVars, ManifestError, parseManifest, POD_SCHEMA, resolveProcess, validatePod } from '../../../src/manifest/index.js';
+import type { Node } from '../../../src/manifest/schema.js';
 import { basePod, type Json } from './helpers.js';
 
 /** A manifest that uses most of what tspod implements, so mutations reach deep. */

@@ -2,7 +2,7 @@
  * The API server's defaults, applied so the spec tspod runs is the spec a cluster would run.
  */
 import { describe, expect, test } from 'vitest';
-import { defaultPullPolicy, validatePod } from '../../../src/spec/index.js';
+import { defaultPullPolicy, validatePod } from '../../../src/manifest/index.js';
 import { basePod, type Json } from './helpers.js';
 
 function defaulted(edit: (p: Json) => void = () => {}) {

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { Lines, parseRequest } from '../../../src/control/protocol.js';
-import { collectable } from '../../../src/lifecycle/gc.js';
+import { collectable } from '../../../src/teardown/gc.js';
 import { mountsUnder, parseMountPoints } from '../../../src/mountinfo.js';
-import { sampleState } from './fixtures.js';
+import { sampleState } from '../pods/fixtures.js';
 
 describe('control protocol', () => {
   test('requests', () => {

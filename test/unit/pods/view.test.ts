@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { formatPsTable, humanAge, podObject, psRow } from '../../../src/lifecycle/view.js';
-import { conditionOf } from '../../../src/lifecycle/pods.js';
+import { formatPsTable, humanAge, podObject, psRow } from '../../../src/pods/view.js';
+import { conditionOf } from '../../../src/pods/pods.js';
 import type { PodState } from '../../../src/state/types.js';
 import { sampleState } from './fixtures.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { findStatus, initialStatus, runExitStatus, terminatedState, updatePhase } from '../../../src/supervisor/status.js';
-import type { Pod } from '../../../src/spec/types.js';
+import type { Pod } from '../../../src/manifest/types.js';
 import type { PodStatus } from '../../../src/state/types.js';
 
 const pod = (init: string[], apps: string[]) =>

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { loadManifest, parseManifest, resolveProcess, type DownwardFacts } from '../../../src/spec/index.js';
+import { loadManifest, parseManifest, resolveProcess, type DownwardFacts } from '../../../src/manifest/index.js';
 
 const dir = path.resolve(__dirname, '../../../examples');
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));

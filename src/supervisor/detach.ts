@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ImageRecord } from '../image/store.js';
 import { PACKAGE_DIR, podDataDir, type Roots } from '../paths.js';
-import type { Pod } from '../spec/types.js';
+import type { Pod } from '../manifest/types.js';
 
 /** What the detached supervisor is handed on its stdin. */
 export interface SuperviseInput {

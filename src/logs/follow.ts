@@ -12,10 +12,10 @@ import type { Roots } from '../paths.js';
 import { podLayout } from '../runtime/layout.js';
 import { isSupervised, readState } from '../state/store.js';
 import type { PodState } from '../state/types.js';
-import type { LogLine } from '../supervisor/cri-log.js';
-import { parseLog } from '../supervisor/cri-log.js';
-import { LogPrinter, LogTail, loggedInstances, mergeByTime, selectInstance } from './log-reader.js';
-import { containerNames, getPod, pickContainer, stateOf } from './pods.js';
+import type { LogLine } from './cri-log.js';
+import { parseLog } from './cri-log.js';
+import { LogPrinter, LogTail, loggedInstances, mergeByTime, selectInstance } from './reader.js';
+import { containerNames, getPod, pickContainer, stateOf } from '../pods/pods.js';
 
 export interface LogsOptions {
   container?: string;

@@ -3,7 +3,7 @@
  * downward API, the working directory.
  */
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_PATH, resolveProcess, validatePod, type Container, type DownwardFacts, type ImageConfig } from '../../../src/spec/index.js';
+import { DEFAULT_PATH, resolveProcess, validatePod, type Container, type DownwardFacts, type ImageConfig } from '../../../src/manifest/index.js';
 import type { Json } from './helpers.js';
 
 const facts: DownwardFacts = {

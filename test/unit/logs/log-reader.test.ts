@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { LogPrinter, LogTail, loggedInstances, mergeByTime, selectInstance } from '../../../src/lifecycle/log-reader.js';
-import { parseLog } from '../../../src/supervisor/cri-log.js';
-import { formatLine, type LogLine } from '../../../src/supervisor/cri-log.js';
+import { LogPrinter, LogTail, loggedInstances, mergeByTime, selectInstance } from '../../../src/logs/reader.js';
+import { parseLog } from '../../../src/logs/cri-log.js';
+import { formatLine, type LogLine } from '../../../src/logs/cri-log.js';
 
 const line = (time: string, text: string, o: Partial<LogLine> = {}): LogLine => ({ time: `2026-01-01T00:00:${time}Z`, stream: 'stdout', partial: false, text, ...o });
 

@@ -2,7 +2,7 @@
  * The pod's hostname, and capability names as containerd reads them.
  */
 import { describe, expect, test } from 'vitest';
-import { normalizeCapability, podHostname, validatePod } from '../../../src/spec/index.js';
+import { normalizeCapability, podHostname, validatePod } from '../../../src/manifest/index.js';
 
 function pod(name: string, hostname?: string) {
   const spec: Record<string, unknown> = { containers: [{ name: 'c', image: 'busybox' }] };

@@ -5,7 +5,7 @@
  *
  * one line per line of output: time (RFC 3339 with nanoseconds), stream, `F` for a full line or `P`
  * for a partial one (a line longer than the buffer, or the last bytes before the stream closed
- * without a newline), then the text. Pure formatting and parsing; logs.ts does the I/O.
+ * without a newline), then the text. Pure formatting and parsing; supervisor/logs.ts writes, reader.ts reads.
  */
 export type Stream = 'stdout' | 'stderr';
 

@@ -14,8 +14,8 @@ import type { Roots } from '../paths.js';
 import { podLayout } from '../runtime/layout.js';
 import { listPodNames, lockPod, readState, type PodLock } from '../state/store.js';
 import { removePod, type CleanupOptions } from './cleanup.js';
-import { getPod, readPod, type PodEntry } from './pods.js';
-import { ORPHAN_HINT, stopPod } from './stop.js';
+import { getPod, readPod, type PodEntry } from '../pods/pods.js';
+import { ORPHAN_HINT, stopPod } from '../control/stop.js';
 
 const CREATING_GRACE_MS = 60_000;
 

@@ -12,8 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describeError } from '../cli/common.js';
 import { readState } from '../state/store.js';
-import { runPod, PodExistsError, type RunningPod } from '../supervisor/run-pod.js';
-import { removePod } from './cleanup.js';
+import { runPod, PodExistsError, type RunningPod } from './run-pod.js';
+import { removePod } from '../teardown/cleanup.js';
 import type { PodState } from '../state/types.js';
 import { READY_FD, supervisorLog, type ReadyMessage, type SuperviseInput } from './detach.js';
 

@@ -1,7 +1,7 @@
 /**
  * Reading container logs back, as `kubectl logs` does: the supervisor writes one CRI log file per
  * container instance (`<root>/pods/<pod>/logs/<container>/<instance>.log`, see
- * supervisor/cri-log.ts), and a restart starts a new file. "The logs of a container" are those of
+ * logs/cri-log.ts), and a restart starts a new file. "The logs of a container" are those of
  * its current instance (the running one, or the one that ended last); `--previous` are those of the
  * instance before it.
  *
@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseLog, type LogLine } from '../supervisor/cri-log.js';
+import { parseLog, type LogLine } from './cri-log.js';
 
 /** Instance numbers with a log file for `container`, ascending. */
 export function loggedInstances(logsDir: string, container: string): number[] {

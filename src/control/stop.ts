@@ -4,11 +4,11 @@
  * down. The supervisor does the stopping itself (preStop hooks, stop signal, grace period,
  * SIGKILL) because it is the process that holds the containers' pidfds and waits for them.
  */
-import { controlRequest, NotListeningError } from '../control/client.js';
+import { controlRequest, NotListeningError } from './client.js';
 import type { Roots } from '../paths.js';
 import { podLayout } from '../runtime/layout.js';
 import { isSupervised } from '../state/store.js';
-import { getPod } from './pods.js';
+import { getPod } from '../pods/pods.js';
 
 export const ORPHAN_HINT = (name: string) => `pod "${name}" was orphaned (its supervisor is gone): "tspod gc" or "tspod rm -f ${name}" removes what it left`;
 

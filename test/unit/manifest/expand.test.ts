@@ -2,7 +2,7 @@
  * `$(VAR)` expansion with the kubelet's exact rules.
  */
 import { describe, expect, test } from 'vitest';
-import { expandVars } from '../../../src/spec/index.js';
+import { expandVars } from '../../../src/manifest/index.js';
 
 const vars: Record<string, string> = { A: 'alpha', B: 'beta', EMPTY: '', REF: '$(A)' };
 const lookup = (name: string) => (Object.hasOwn(vars, name) ? vars[name] : undefined);
