@@ -87,12 +87,12 @@ export function cgroupsOf(uid: string): string[] {
   return fs.readdirSync('/sys/fs/cgroup').map((h) => path.join('/sys/fs/cgroup', h, 'tspod', uid)).filter((d) => fs.existsSync(d));
 }
 
-/** Processes whose command line mentions `marker`. */
+/** Processes whose command line (its arguments joined by spaces) mentions `marker`. */
 export function processesWith(marker: string): number[] {
   const pids: number[] = [];
   for (const p of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
     try {
-      if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker)) pids.push(Number(p));
+      if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ').includes(marker)) pids.push(Number(p));
     } catch {
       // gone
     }
