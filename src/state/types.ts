@@ -78,6 +78,19 @@ export interface ContainerRecord {
   instance: number;
 }
 
+/** A Kubernetes core/v1 Event about the pod or one of its containers (src/events/events.ts). */
+export interface PodEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  /** the pod; `fieldPath` (`spec.containers{web}`) when the event is about one container */
+  involvedObject: { kind: 'Pod'; fieldPath?: string };
+  source: { component: string };
+  count: number;
+  firstTimestamp: string;
+  lastTimestamp: string;
+}
+
 export interface PodState {
   version: 1;
   name: string;
@@ -99,6 +112,8 @@ export interface PodState {
   network?: unknown;
   /** ids of the images the pod's containers use (the image store refuses to remove them) */
   images: string[];
+  /** what happened to the pod, oldest first (src/events/events.ts); absent in states of older tspods */
+  events?: PodEvent[];
   /** true once teardown finished: nothing of the pod is left on the host but its logs and state */
   tornDown?: boolean;
 }

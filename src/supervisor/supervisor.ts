@@ -13,6 +13,7 @@ import type { ImageRecord } from '../image/store.js';
 import type { Container } from '../manifest/types.js';
 import { cleanupInstance, startContainer, CannotRunError, type ContainerProcess } from '../runtime/container.js';
 import type { Sandbox } from '../runtime/sandbox.js';
+import { EventRecorder } from '../events/recorder.js';
 import { runPreStop } from './prestop.js';
 import { processRef } from '../state/store.js';
 import { backoffPolicy, nextDelay, shouldRestart } from './backoff.js';
@@ -51,7 +52,11 @@ export class Supervisor {
   /** an init container failed for good: the pod is Failed, its app containers never start */
   private initFailed = false;
 
-  constructor(private readonly o: SupervisorOptions) {}
+  readonly events: EventRecorder;
+
+  constructor(private readonly o: SupervisorOptions) {
+    this.events = new EventRecorder(o.sandbox.opts.state);
+  }
 
   private get sb(): Sandbox {
     return this.o.sandbox;
@@ -63,6 +68,7 @@ export class Supervisor {
   /** Run the pod to its end; resolves with the exit status of CLI.md. The sandbox must be started. */
   async run(): Promise<number> {
     const deadline = this.armDeadline();
+    this.events.scheduled();
     try {
       this.initDone = await this.runInitContainers();
       this.initFailed = !this.initDone && !this.stopping;
@@ -137,6 +143,7 @@ export class Supervisor {
     this.backoffs.set(c.name, backoffs);
     s.lastState = s.state;
     s.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delayMs / 1000}s restarting failed container=${c.name}` } };
+    this.events.backOff(this.subject(c));
     this.sb.opts.explain(`${c.name}: restarting in ${delayMs} ms (back-off)`);
     return new Promise<boolean>((resolve) => {
       const t = setTimeout(() => {
@@ -160,11 +167,13 @@ export class Supervisor {
     this.sb.opts.state.containers[c.name] = { instance };
     if (instance > 0) s.restartCount += 1;
     let proc: ContainerProcess;
+    this.events.pulled(this.subject(c), c.image);
     try {
       proc = await startContainer(this.sb, c, this.o.images[c.name], instance);
     } catch (err) {
       if (!(err instanceof CannotRunError)) throw err;
       const why = (err.cause as Error).message;
+      this.events.failedToStart(this.subject(c), why);
       this.o.sink(c.name, 'stderr', `tspod: ${err.message}: ${why}`, false);
       if (!('waiting' in s.state)) s.lastState = s.state;
       s.state = terminatedState({ code: err.exitCode, signal: null }, { cannotRun: why });
@@ -176,6 +185,8 @@ export class Supervisor {
 
   private track(c: Container, kind: 'init' | 'app', proc: ContainerProcess): Running {
     const s = findStatus(this.status, c.name);
+    this.events.created(this.subject(c));
+    this.events.started(this.subject(c));
     if (!('waiting' in s.state)) s.lastState = s.state;
     s.state = { running: { startedAt: proc.startedAt } };
     s.started = true;
@@ -221,6 +232,10 @@ export class Supervisor {
     this.wake();
   }
 
+  private subject(c: Container): { name: string; init: boolean } {
+    return { name: c.name, init: this.sb.pod.spec.initContainers.includes(c) };
+  }
+
   private refresh(): void {
     updatePhase(this.status, new Set(this.pending.keys()), this.initDone);
     if (this.initFailed) this.status.phase = 'Failed';
@@ -241,6 +256,7 @@ export class Supervisor {
       const sig = stopSignal(this.o.images[name]?.config.StopSignal);
       const container = this.sb.pod.spec.containers.find((c) => c.name === name);
       const hook = container && !r.gone ? { container, pidfd: r.proc.pidfd, exec: r.proc.exec } : undefined;
+      if (!r.gone) this.events.killing({ name, init: !container });
       // The preStop hook first, then the stop signal (kubelet order); both within the grace period.
       void (hook ? runPreStop(hook, { host, deadline, explain: this.sb.opts.explain, warn: this.sb.opts.warn }) : Promise.resolve()).then(() => {
         if (r.gone) return;
