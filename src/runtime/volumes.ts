@@ -5,7 +5,9 @@
  * and each container that lists it in `volumeMounts` gets a bind mount of the same directory, so
  * what one container writes the others read. `emptyDir` is a fresh directory under the pod's data
  * directory (or, with `medium: Memory`, a tmpfs there, capped at `sizeLimit`); `hostPath` is a path
- * of the host, checked against its `type` the way the kubelet checks it.
+ * of the host, checked against its `type` the way the kubelet checks it. An untyped hostPath that
+ * does not exist is created as a directory (0755): the kubelet checks nothing then, and containerd's
+ * and CRI-O's CRI make the missing directory before the bind, so `hostPath: {path: /data}` runs.
  */
 import fs from 'node:fs/promises';
 import type { HostPathVolumeSource, Pod, Volume } from '../manifest/types.js';
@@ -34,7 +36,7 @@ const TYPE_CHECK: Record<string, { test: (st: import('node:fs').Stats) => boolea
 };
 
 async function createHostPath(src: HostPathVolumeSource): Promise<void> {
-  if (src.type === 'DirectoryOrCreate') {
+  if (src.type === 'DirectoryOrCreate' || !src.type) {
     await fs.mkdir(src.path, { recursive: true, mode: 0o755 });
   } else if (src.type === 'FileOrCreate') {
     const fh = await fs.open(src.path, 'a', 0o644);
@@ -45,7 +47,14 @@ async function createHostPath(src: HostPathVolumeSource): Promise<void> {
 /** The kubelet's hostPath type checks; *OrCreate make what is missing (and nothing else). */
 export async function checkHostPath(name: string, src: HostPathVolumeSource): Promise<void> {
   const where = `hostPath volume "${name}" (${src.path})`;
-  if (!src.type) return;
+  if (!src.type) {
+    if (!(await fs.lstat(src.path).catch(() => undefined))) {
+      await createHostPath(src).catch((err) => {
+        throw new Error(`${where}: cannot create it`, { cause: err });
+      });
+    }
+    return;
+  }
   const check = TYPE_CHECK[src.type];
   let st = await fs.stat(src.path).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw new Error(`${where}: cannot check its type`, { cause: err });

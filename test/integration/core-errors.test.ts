@@ -58,15 +58,18 @@ describe('a pod that cannot start', () => {
   });
 
   test('a failing mount undoes the infra, volumes and the other containers', async () => {
+    const dir = fs.mkdtempSync(path.join(roots.dir, 'hp-'));
+    fs.writeFileSync(path.join(dir, 'a-file'), '');
     const res = await failing({
-      volumes: [{ name: 'm', emptyDir: { medium: 'Memory' } }, { name: 'gone', hostPath: { path: path.join(roots.dir, 'does-not-exist') } }],
+      volumes: [{ name: 'm', emptyDir: { medium: 'Memory' } }, { name: 'gone', hostPath: { path: dir, type: 'Directory' } }],
       containers: [
         { name: 'ok', image: 'busybox', command: ['sleep', '30'], volumeMounts: [{ name: 'm', mountPath: '/m' }] },
-        { name: 'broken', image: 'busybox', command: ['true'], volumeMounts: [{ name: 'gone', mountPath: '/gone' }] },
+        // the subPath goes through a regular file: the bind fails in the child, after "ok" started
+        { name: 'broken', image: 'busybox', command: ['true'], volumeMounts: [{ name: 'gone', mountPath: '/gone', subPath: 'a-file/x' }] },
       ],
     }, 6);
     expect(res.code).toBe(125);
-    expect(res.stderr).toMatch(/^tspod: container "broken": step \d+ \(bind \/gone\) failed: ENOENT: no such file or directory, open_tree '.*does-not-exist'$/m);
+    expect(res.stderr).toMatch(/^tspod: container "broken": step \d+ \(bind \/gone\) failed: ENOTDIR: not a directory, openat2 'a-file\/x'$/m);
     expect(cgroupsOf(uid(6))).toEqual([]);
   });
 

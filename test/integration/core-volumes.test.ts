@@ -68,6 +68,18 @@ describe('volumes and what a pod shares', () => {
     expect(fs.readFileSync(path.join(base, 'newfile'), 'utf8')).toBe('z\n');
   });
 
+  test('an untyped hostPath that is missing is created 0755, as containerd and CRI-O do', async () => {
+    const base = fs.mkdtempSync(path.join(roots.dir, 'hp-'));
+    const missing = path.join(base, 'a', 'data');
+    const res = await run({
+      volumes: [{ name: 'shared-data', hostPath: { path: missing } }],
+      containers: [box('c', 'stat -c %a /data; echo hello > /data/index.html', { volumeMounts: [{ name: 'shared-data', mountPath: '/data' }] })],
+    });
+    expect(linesOf(res.stdout, 'c')).toEqual(['755']);
+    expect(fs.readFileSync(path.join(missing, 'index.html'), 'utf8')).toBe('hello\n');
+    expect(fs.statSync(missing).mode & 0o777).toBe(0o755);
+  });
+
   test('containers share /dev/shm, the hosts file and localhost', async () => {
     const res = await run({
       containers: [

@@ -31,7 +31,7 @@ const example = (name: string) => path.join(REPO, 'examples', name);
 describe('examples/', () => {
   test('every example passes --dry-run', async () => {
     for (const f of fs.readdirSync(path.join(REPO, 'examples')).filter((x) => x.endsWith('.yaml'))) {
-      const res = await tspod(f === 'two-containers.yaml' ? full : roots, ['run', '--dry-run', example(f)]);
+      const res = await tspod(f.startsWith('two-containers') ? full : roots, ['run', '--dry-run', example(f)]);
       expect(res.code, `${f}: ${res.stderr}`).toBe(0);
     }
   });
@@ -49,12 +49,13 @@ describe('examples/', () => {
     expectClean(roots);
   });
 
-  test('two-containers: nginx serves what the debian container wrote, at the pod IP', async () => {
+  // The documentation's pod, run as a user runs it: the page the debian container wrote, from the pod IP.
+  async function servesThePage(args: string[], input?: string): Promise<void> {
     for (const image of ['nginx', 'debian']) {
       const has = await tspod(full, ['image', 'inspect', image]);
       expect(has.code, `the ${image} image is missing from ${DEFAULT_IMAGES}: run "make images"`).toBe(0);
     }
-    const run = start(full, ['run', example('two-containers.yaml')]);
+    const run = start(full, ['run', ...args], input);
     let stderr = '';
     run.child.stderr!.on('data', (d) => (stderr += d));
     const ip = await waitFor('the pod IP', () => /started, IP ([0-9.]+)/.exec(stderr)?.[1], 60_000);
@@ -72,5 +73,19 @@ describe('examples/', () => {
     expect(res.code).toBe(130);
     expect(linesOf(res.stdout, 'nginx-container').join('\n')).toMatch(/"GET \/ HTTP\/1.1" 200/);
     expectClean(full);
+  }
+
+  test('two-containers: nginx serves what the debian container wrote, at the pod IP', async () => {
+    await servesThePage([example('two-containers.yaml')]);
+  });
+
+  test('two-containers-hostpath: the documentation text verbatim, its missing hostPath created 0755', async () => {
+    // Only the path changes (never the host's /data in a test): a directory that does not exist yet.
+    const data = path.join(full.dir, 'no-such-dir', 'data');
+    const text = fs.readFileSync(example('two-containers-hostpath.yaml'), 'utf8');
+    expect(text).toContain('path: /data\n');
+    await servesThePage(['-'], text.replace('path: /data\n', `path: ${data}\n`));
+    expect(fs.statSync(data).mode & 0o7777).toBe(0o755);
+    expect(fs.readFileSync(path.join(data, 'index.html'), 'utf8')).toBe('Hello from the debian container\n');
   });
 });

@@ -14,7 +14,7 @@ const facts: DownwardFacts = { podName: 'p', namespace: 'default', uid: 'u', nod
 
 test('the expected examples are there', () => {
   expect(files.sort()).toEqual(
-    ['init-containers', 'restart-policy', 'shared-localhost', 'shared-pid', 'shared-volume', 'two-containers'].map((n) => `${n}.yaml`),
+    ['init-containers', 'restart-policy', 'shared-localhost', 'shared-pid', 'shared-volume', 'two-containers', 'two-containers-hostpath'].map((n) => `${n}.yaml`).sort(),
   );
 });
 
@@ -22,7 +22,7 @@ describe.each(files)('%s', (file) => {
   test('validates strictly, with no warnings', async () => {
     const { pod, warnings } = await loadManifest(path.join(dir, file));
     expect(warnings).toEqual([]);
-    expect(pod.metadata.name).toBe(file.replace(/\.yaml$/, ''));
+    expect(pod.metadata.name).toBe(file.replace(/(-hostpath)?\.yaml$/, ''));
   });
 
   test('uses only the local images and stays on the machine', async () => {
@@ -36,7 +36,7 @@ describe.each(files)('%s', (file) => {
       expect(addresses.every((a) => a.startsWith('127.'))).toBe(true);
     }
     expect(pod.spec.hostNetwork || pod.spec.hostPID || pod.spec.hostIPC).toBe(false);
-    expect(pod.spec.volumes.every((v) => v.hostPath === undefined)).toBe(true);
+    if (file !== 'two-containers-hostpath.yaml') expect(pod.spec.volumes.every((v) => v.hostPath === undefined)).toBe(true);
   });
 
   test('shell $(...) in commands passes through Kubernetes expansion unchanged', async () => {
@@ -51,7 +51,7 @@ describe.each(files)('%s', (file) => {
   });
 });
 
-test('two-containers is the documentation pod with an emptyDir for its hostPath', () => {
+test('two-containers-hostpath is the documentation pod verbatim, two-containers the same with an emptyDir', () => {
   const documented = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -71,6 +71,8 @@ test('two-containers is the documentation pod with an emptyDir for its hostPath'
       ],
     },
   };
+  const verbatim = readFileSync(path.join(dir, 'two-containers-hostpath.yaml'), 'utf8');
+  expect(parseManifest(verbatim, 'two-containers-hostpath.yaml')).toEqual(documented);
   documented.spec.volumes = [{ name: 'shared-data', emptyDir: {} } as never];
   const text = readFileSync(path.join(dir, 'two-containers.yaml'), 'utf8');
   expect(parseManifest(text, 'two-containers.yaml')).toEqual(documented);
