@@ -28,7 +28,7 @@ export const logsCommand: CommandModule<GlobalArgs, LogsArgs> = {
   handler: async (argv: ArgumentsCamelCase<LogsArgs>) => {
     await showLogs(rootsOf(argv), argv.pod, {
       container: argv.container, follow: argv.follow, previous: argv.previous, timestamps: argv.timestamps,
-      write: (text) => process.stdout.write(text),
+      write: (bytes) => process.stdout.write(bytes),
     });
   },
 };

@@ -14,7 +14,7 @@ import { planPod } from '../runtime/dry-run.js';
 import { loadManifest, ManifestError } from '../manifest/index.js';
 import type { Pod } from '../manifest/types.js';
 import { runPod, PodExistsError } from '../supervisor/run-pod.js';
-import type { Stream } from '../logs/cri-log.js';
+import { prefixedPrinter } from '../logs/reader.js';
 import type { PodState } from '../state/types.js';
 import { DetachError, startDetached } from '../supervisor/detach.js';
 import { ExitError, STDIN_ARG, rootsOf, type GlobalArgs } from './common.js';
@@ -79,10 +79,6 @@ function printPlans(roots: Roots, pod: Pod, images: Record<string, ImageRecord>,
   process.stdout.write(plans.map((p) => formatPlan(p).join('\n')).join('\n\n') + '\n');
 }
 
-/** Foreground output: `name | line`, stderr lines on stderr. */
-function printLine(container: string, stream: Stream, text: string, partial: boolean): void {
-  (stream === 'stdout' ? process.stdout : process.stderr).write(`${container} | ${text}${partial ? '' : '\n'}`);
-}
 
 async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Record<string, ImageRecord>, network: string): Promise<void> {
   let stopSignal: number | undefined;
@@ -103,7 +99,9 @@ async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Reco
       const ip = state.status.podIP ? `, IP ${state.status.podIP}` : '';
       process.stderr.write(`tspod: pod "${state.name}" started${ip} (Ctrl-C stops it)\n`);
     };
-    const running = await runPod({ roots, pod, images, network, keep: argv.keep, sink: printLine, explain, warn, onStarted });
+    // Each container's bytes as it wrote them, `name | ` in front, on the stream it used.
+    const sink = prefixedPrinter((stream, bytes) => (stream === 'stdout' ? process.stdout : process.stderr).write(bytes));
+    const running = await runPod({ roots, pod, images, network, keep: argv.keep, sink, explain, warn, onStarted });
     stop = running.stop;
     if (stopSignal !== undefined) running.stop(undefined, stopSignal);
     process.exitCode = await running.done;

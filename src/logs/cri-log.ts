@@ -3,9 +3,12 @@
  *
  *     2026-11-27T07:30:00.123456789Z stdout F hello
  *
- * one line per line of output: time (RFC 3339 with nanoseconds), stream, `F` for a full line or `P`
- * for a partial one (a line longer than the buffer, or the last bytes before the stream closed
- * without a newline), then the text. Pure formatting and parsing; supervisor/logs.ts writes, reader.ts reads.
+ * one record per piece of output: the time it was read (RFC 3339 with nanoseconds), the stream,
+ * `F` for a piece that ends a line or `P` for a partial one (a line longer than the split size, or
+ * the last bytes before the stream closed without a newline), a space, then the bytes exactly as the
+ * container wrote them (CR, NUL and bytes that are not UTF-8 included; only the line's own `\n` is
+ * taken out, as the record's end). Everything here works on Buffers: a log is bytes, not text.
+ * Pure formatting and parsing; supervisor/logs.ts writes, reader.ts reads.
  */
 export type Stream = 'stdout' | 'stderr';
 
@@ -13,65 +16,129 @@ export interface LogLine {
   time: string;
   stream: Stream;
   partial: boolean;
-  text: string;
+  /** the container's bytes, without the record's newline */
+  content: Buffer;
 }
 
-/** RFC 3339 with nanoseconds, from a millisecond clock plus a sub-millisecond counter. */
-export function rfc3339Nano(ms: number, extraNanos = 0): string {
-  const iso = new Date(ms).toISOString(); // 2026-11-27T07:30:00.123Z
-  return `${iso.slice(0, 23)}${String(extraNanos).padStart(6, '0')}Z`;
+/** A piece of a stream cut at a newline or at the split size. */
+export interface Piece {
+  content: Buffer;
+  partial: boolean;
 }
 
-export function formatLine(l: LogLine): string {
-  return `${l.time} ${l.stream} ${l.partial ? 'P' : 'F'} ${l.text}\n`;
+const NL = 0x0a;
+const SP = 0x20;
+
+/** `2026-11-27T07:30:00.123456789Z`: nanoseconds since the epoch, always nine digits (sorts as text). */
+export function rfc3339Nano(ns: bigint): string {
+  const secs = ns / 1_000_000_000n;
+  const iso = new Date(Number(secs) * 1000).toISOString(); // 2026-11-27T07:30:00.000Z
+  return `${iso.slice(0, 19)}.${String(ns % 1_000_000_000n).padStart(9, '0')}Z`;
 }
 
-export function parseLine(line: string): LogLine | undefined {
-  const m = /^(\S+) (stdout|stderr) ([FP]) (.*)$/.exec(line);
-  if (!m) return undefined;
-  return { time: m[1], stream: m[2] as Stream, partial: m[3] === 'P', text: m[4] };
+/**
+ * A nanosecond wall clock: the monotonic high-resolution clock (process.hrtime) anchored once to
+ * the wall clock. Date.now() alone has millisecond steps; hrtime alone has no epoch. Each call
+ * returns a time later than the one before (by 1 ns when the clock has not moved), so the records
+ * of one stream are strictly ordered even when several come from one read.
+ */
+export class LogClock {
+  private readonly anchorWall = BigInt(Date.now()) * 1_000_000n;
+  private readonly anchorMono = process.hrtime.bigint();
+  private last = 0n;
+
+  now(): bigint {
+    let t = this.anchorWall + (process.hrtime.bigint() - this.anchorMono);
+    if (t <= this.last) t = this.last + 1n;
+    this.last = t;
+    return t;
+  }
 }
 
-/** Every well-formed line of a CRI log file's text. */
-export function parseLog(text: string): LogLine[] {
-  return text.split('\n').filter(Boolean).map(parseLine).filter((l): l is LogLine => l !== undefined);
+/** One Buffer holding the records of `pieces`, each stamped with a time from `clock`. */
+export function formatRecords(stream: Stream, pieces: Piece[], clock: LogClock): Buffer {
+  const heads = pieces.map((p) => `${rfc3339Nano(clock.now())} ${stream} ${p.partial ? 'P' : 'F'} `);
+  let size = 0;
+  for (let i = 0; i < pieces.length; i++) size += heads[i].length + pieces[i].content.length + 1;
+  const out = Buffer.allocUnsafe(size);
+  let off = 0;
+  for (let i = 0; i < pieces.length; i++) {
+    off += out.write(heads[i], off, 'latin1');
+    off += pieces[i].content.copy(out, off);
+    out[off++] = NL;
+  }
+  return out;
 }
 
-/** Splits a byte stream into lines; lines longer than `max` come out in `partial` pieces. */
+/** One record, for tests and tools that write a single line. */
+export function formatLine(l: LogLine): Buffer {
+  const head = Buffer.from(`${l.time} ${l.stream} ${l.partial ? 'P' : 'F'} `, 'latin1');
+  return Buffer.concat([head, l.content, Buffer.from([NL])]);
+}
+
+/** One record without its newline; undefined when it is not a CRI record. */
+export function parseLine(rec: Buffer): LogLine | undefined {
+  const s1 = rec.indexOf(SP);
+  if (s1 <= 0) return undefined;
+  const s2 = rec.indexOf(SP, s1 + 1);
+  if (s2 < 0 || rec[s2 + 2] !== SP) return undefined;
+  const stream = rec.toString('latin1', s1 + 1, s2);
+  const tag = rec[s2 + 1];
+  if ((stream !== 'stdout' && stream !== 'stderr') || (tag !== 0x46 && tag !== 0x50)) return undefined;
+  return { time: rec.toString('latin1', 0, s1), stream, partial: tag === 0x50, content: rec.subarray(s2 + 3) };
+}
+
+/**
+ * Every record of a CRI log's bytes. Only records that end with a newline count: the writer
+ * appends whole records, so bytes after the last newline are a torn write (or one still under way).
+ */
+export function parseLog(data: Buffer): LogLine[] {
+  const out: LogLine[] = [];
+  let start = 0;
+  for (let nl = data.indexOf(NL); nl >= 0; nl = data.indexOf(NL, start)) {
+    const l = parseLine(data.subarray(start, nl));
+    if (l) out.push(l);
+    start = nl + 1;
+  }
+  return out;
+}
+
+/**
+ * Cuts a byte stream into pieces: at each newline (an `F` piece, without the newline), and every
+ * `max` bytes of a longer line (`P` pieces; 16 KiB, the size containerd's CRI logger splits at).
+ */
 export class LineSplitter {
-  private buf = '';
+  private rest: Buffer = Buffer.alloc(0);
 
   constructor(private readonly max = 16 * 1024) {}
 
-  push(chunk: string): { text: string; partial: boolean }[] {
-    this.buf += chunk;
-    const out: { text: string; partial: boolean }[] = [];
-    let nl: number;
-    while ((nl = this.buf.indexOf('\n')) >= 0) {
-      out.push(...this.pieces(this.buf.slice(0, nl)));
-      this.buf = this.buf.slice(nl + 1);
+  push(chunk: Buffer): Piece[] {
+    const data = this.rest.length > 0 ? Buffer.concat([this.rest, chunk]) : chunk;
+    const out: Piece[] = [];
+    let start = 0;
+    for (let nl = data.indexOf(NL); nl >= 0; nl = data.indexOf(NL, start)) {
+      out.push({ content: data.subarray(this.cut(data, start, nl, out), nl), partial: false });
+      start = nl + 1;
     }
-    while (this.buf.length > this.max) {
-      out.push({ text: this.buf.slice(0, this.max), partial: true });
-      this.buf = this.buf.slice(this.max);
-    }
+    start = this.cut(data, start, data.length, out);
+    // Copied: a small remainder must not keep the whole read buffer alive.
+    this.rest = Buffer.from(data.subarray(start));
     return out;
   }
 
-  /** The rest, when the stream ends: a partial line if it did not end with a newline. */
-  end(): { text: string; partial: boolean }[] {
-    const rest = this.buf;
-    this.buf = '';
-    return rest ? [{ text: rest, partial: true }] : [];
+  /** The rest, when the stream ends: a partial piece if it did not end with a newline. */
+  end(): Piece[] {
+    const rest = this.rest;
+    this.rest = Buffer.alloc(0);
+    return rest.length > 0 ? [{ content: rest, partial: true }] : [];
   }
 
-  private pieces(line: string): { text: string; partial: boolean }[] {
-    const out: { text: string; partial: boolean }[] = [];
-    while (line.length > this.max) {
-      out.push({ text: line.slice(0, this.max), partial: true });
-      line = line.slice(this.max);
+  /** Emit `P` pieces of data[start, end) while more than `max` bytes remain; where the rest starts. */
+  private cut(data: Buffer, start: number, end: number, out: Piece[]): number {
+    while (end - start > this.max) {
+      out.push({ content: data.subarray(start, start + this.max), partial: true });
+      start += this.max;
     }
-    out.push({ text: line, partial: false });
-    return out;
+    return start;
   }
 }

@@ -22,7 +22,7 @@ export interface LogsOptions {
   follow: boolean;
   previous: boolean;
   timestamps: boolean;
-  write: (text: string) => void;
+  write: (bytes: Buffer) => void;
   pollMs?: number;
 }
 
@@ -50,7 +50,8 @@ export async function showLogs(roots: Roots, name: string, o: LogsOptions): Prom
       : `container "${o.container}" in pod "${name}" has not started yet: it has no logs`);
   }
   const print = (batch: { container: string; lines: LogLine[] }[]) => {
-    for (const { container, line } of mergeByTime(batch)) o.write(printer.format(container, line));
+    const out = printer.formatAll(mergeByTime(batch));
+    if (out.length > 0) o.write(out);
   };
   if (!o.follow || o.previous) {
     print(chosen.filter((f) => f.tail).map((f) => ({ container: f.container, lines: parseLog(readAll(f.tail!.file)) })));
@@ -59,11 +60,11 @@ export async function showLogs(roots: Roots, name: string, o: LogsOptions): Prom
   await follow(roots, name, chosen, print, o.pollMs ?? 200);
 }
 
-function readAll(file: string): string {
+function readAll(file: string): Buffer {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(file);
   } catch {
-    return '';
+    return Buffer.alloc(0);
   }
 }
 

@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseLog, type LogLine } from './cri-log.js';
+import { parseLog, type LogLine, type Stream } from './cri-log.js';
 
 /** Instance numbers with a log file for `container`, ascending. */
 export function loggedInstances(logsDir: string, container: string): number[] {
@@ -35,8 +35,6 @@ export function selectInstance(instances: number[], current: number | undefined,
   return instances.filter((n) => n < latest).at(-1);
 }
 
-/** Parse a log file's text; lines that are not CRI lines (a torn last write) are skipped. */
-
 /** Merge the lines of several containers in time order (RFC 3339 UTC with fixed digits sorts as text). */
 export function mergeByTime(logs: { container: string; lines: LogLine[] }[]): { container: string; line: LogLine }[] {
   const all = logs.flatMap((l) => l.lines.map((line, i) => ({ container: l.container, line, i })));
@@ -44,28 +42,47 @@ export function mergeByTime(logs: { container: string; lines: LogLine[] }[]): { 
   return all.map(({ container, line }) => ({ container, line }));
 }
 
-/** Turns CRI lines into output text: `[NAME] ` prefixes, timestamps, `P` pieces joined. */
+/** Turns CRI records into output bytes: `[NAME] ` prefixes, timestamps, `P` pieces joined. */
 export class LogPrinter {
   /** containers whose last piece was partial (the next piece continues the same line) */
   private readonly midLine = new Set<string>();
 
   constructor(private readonly o: { prefix: boolean; timestamps: boolean }) {}
 
-  format(container: string, l: LogLine): string {
-    let out = '';
+  format(container: string, l: LogLine): Buffer {
+    let head = '';
     if (!this.midLine.has(container)) {
-      if (this.o.prefix) out += `[${container}] `;
-      if (this.o.timestamps) out += `${l.time} `;
+      if (this.o.prefix) head += `[${container}] `;
+      if (this.o.timestamps) head += `${l.time} `;
     }
-    out += l.text;
-    if (l.partial) {
-      this.midLine.add(container);
-    } else {
-      this.midLine.delete(container);
-      out += '\n';
-    }
-    return out;
+    if (l.partial) this.midLine.add(container);
+    else this.midLine.delete(container);
+    return Buffer.concat([Buffer.from(head), l.content, l.partial ? EMPTY : NEWLINE]);
   }
+
+  /** Several records as one Buffer (one write for a whole batch). */
+  formatAll(lines: { container: string; line: LogLine }[]): Buffer {
+    return Buffer.concat(lines.map(({ container, line }) => this.format(container, line)));
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+const NEWLINE = Buffer.from('\n');
+
+/**
+ * The foreground `tspod run` printer: `NAME | ` before each line of a container's output, on the
+ * stream the container wrote it to, the bytes unchanged. A piece that continues a line (after a
+ * `P` piece of the same container and stream) gets no second prefix.
+ */
+export function prefixedPrinter(write: (stream: Stream, bytes: Buffer) => void): (container: string, stream: Stream, content: Buffer, partial: boolean) => void {
+  const midLine = new Set<string>();
+  return (container, stream, content, partial) => {
+    const key = `${stream}/${container}`;
+    const head = midLine.has(key) ? EMPTY : Buffer.from(`${container} | `);
+    if (partial) midLine.add(key);
+    else midLine.delete(key);
+    write(stream, Buffer.concat([head, content, partial ? EMPTY : NEWLINE]));
+  };
 }
 
 /**
@@ -99,7 +116,7 @@ export class LogTail {
       const data = Buffer.concat(chunks);
       const cut = data.lastIndexOf(0x0a) + 1;
       this.rest = data.subarray(cut);
-      return parseLog(data.subarray(0, cut).toString('utf8'));
+      return parseLog(data.subarray(0, cut));
     } finally {
       fs.closeSync(fd);
     }

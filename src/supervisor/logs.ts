@@ -1,21 +1,53 @@
 /**
  * Collecting a container's output: its stdout and stderr are pipes whose read ends the supervisor
- * holds. Each line is appended to the instance's CRI log file and handed to a sink (the foreground
- * `tspod run` prints it with the container's name in front).
+ * holds. What each read returns is cut into lines (logs/cri-log.ts), stamped with the time of the
+ * read, appended to the instance's CRI log file as one write, and handed to a sink (the foreground
+ * `tspod run` prints it with the container's name in front). Bytes stay bytes all the way: the
+ * pipes are read without a decoder, so CR, NUL and invalid UTF-8 reach the file as written.
  */
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { LineSplitter, formatLine, rfc3339Nano, type Stream } from '../logs/cri-log.js';
+import { LineSplitter, LogClock, formatRecords, type Piece, type Stream } from '../logs/cri-log.js';
 
-export type LogSink = (container: string, stream: Stream, text: string, partial: boolean) => void;
+export type LogSink = (container: string, stream: Stream, content: Buffer, partial: boolean) => void;
 
-let nanoCounter = 0;
+/** One stream of one container: each chunk read is cut, stamped, appended and handed on. */
+export class StreamLog {
+  private readonly split: LineSplitter;
+
+  constructor(
+    readonly stream: Stream,
+    private readonly clock: LogClock,
+    private readonly append: (records: Buffer) => void,
+    private readonly sink: (p: Piece) => void,
+    splitAt?: number,
+  ) {
+    this.split = new LineSplitter(splitAt);
+  }
+
+  push(chunk: Buffer): void {
+    this.emit(this.split.push(chunk));
+  }
+
+  /** The stream closed: what is left after the last newline becomes a `P` piece. */
+  end(): void {
+    this.emit(this.split.end());
+  }
+
+  private emit(pieces: Piece[]): void {
+    if (pieces.length === 0) return;
+    this.append(formatRecords(this.stream, pieces, this.clock));
+    for (const p of pieces) this.sink(p);
+  }
+}
 
 export class ContainerLog {
   private readonly fd: number;
   private readonly done: Promise<void>[] = [];
   private sockets: net.Socket[] = [];
+  /** one clock for both streams: its times never repeat, so every record is ordered */
+  private readonly clock = new LogClock();
 
   constructor(readonly container: string, file: string, fds: { stdout: number; stderr: number }, sink: LogSink) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -27,21 +59,13 @@ export class ContainerLog {
   private pump(stream: Stream, fd: number, sink: LogSink): void {
     // net.Socket over a pipe fd: libuv reads it on the event loop, no thread per container.
     const sock = new net.Socket({ fd, readable: true, writable: false });
-    sock.setEncoding('utf8');
     this.sockets.push(sock);
-    const split = new LineSplitter();
-    const write = (lines: { text: string; partial: boolean }[]) => {
-      for (const l of lines) {
-        const time = rfc3339Nano(Date.now(), (nanoCounter = (nanoCounter + 1) % 1_000_000));
-        fs.writeSync(this.fd, formatLine({ time, stream, partial: l.partial, text: l.text }));
-        sink(this.container, stream, l.text, l.partial);
-      }
-    };
-    sock.on('data', (chunk: string) => write(split.push(chunk)));
+    const log = new StreamLog(stream, this.clock, (records) => fs.writeSync(this.fd, records), (p) => sink(this.container, stream, p.content, p.partial));
+    sock.on('data', (chunk: Buffer) => log.push(chunk));
     this.done.push(
       new Promise((resolve) => {
         sock.on('close', () => {
-          write(split.end());
+          log.end();
           resolve();
         });
         sock.on('error', () => undefined);

@@ -174,7 +174,7 @@ export class Supervisor {
       if (!(err instanceof CannotRunError)) throw err;
       const why = (err.cause as Error).message;
       this.events.failedToStart(this.subject(c), why);
-      this.o.sink(c.name, 'stderr', `tspod: ${err.message}: ${why}`, false);
+      this.o.sink(c.name, 'stderr', Buffer.from(`tspod: ${err.message}: ${why}`), false);
       if (!('waiting' in s.state)) s.lastState = s.state;
       s.state = terminatedState({ code: err.exitCode, signal: null }, { cannotRun: why });
       await this.afterExit(c, kind);

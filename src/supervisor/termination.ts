@@ -18,9 +18,13 @@ export async function readTerminationMessage(c: Container, proc: { terminationLo
   if (fromFile.length > 0) return fromFile.subarray(0, MAX_FILE).toString('utf8');
   const failed = exit.code !== 0;
   if (c.terminationMessagePolicy !== 'FallbackToLogsOnError' || !failed) return undefined;
-  const log = await fs.readFile(logFile, 'utf8').catch(() => '');
-  const lines = parseLog(log).map((l) => l.text);
-  const tail = lines.slice(-MAX_LOG_LINES).join('\n');
-  const bytes = Buffer.from(tail);
-  return bytes.length > MAX_LOG_BYTES ? bytes.subarray(bytes.length - MAX_LOG_BYTES).toString('utf8') : tail || undefined;
+  const log = await fs.readFile(logFile).catch(() => Buffer.alloc(0));
+  // The output as the container wrote it (P pieces joined), then its last lines and bytes. (A
+  // status message is text: bytes that are not UTF-8 become U+FFFD here, never in the log.)
+  const output = Buffer.concat(parseLog(log).flatMap((l) => (l.partial ? [l.content] : [l.content, NEWLINE])));
+  const tail = Buffer.from(output.toString('utf8').replace(/\n$/, '').split('\n').slice(-MAX_LOG_LINES).join('\n'));
+  const text = tail.subarray(Math.max(0, tail.length - MAX_LOG_BYTES)).toString('utf8');
+  return text || undefined;
 }
+
+const NEWLINE = Buffer.from('\n');

@@ -26,7 +26,7 @@ const flaky = 'n=$(cat /data/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /da
 function instanceStarts(roots: TestRoots, podName: string, container: string): number[] {
   const dir = path.join(roots.root, 'pods', podName, 'logs', container);
   const files = fs.readdirSync(dir).map((f) => Number(f.replace('.log', ''))).sort((a, b) => a - b);
-  return files.map((n) => Date.parse(parseLog(fs.readFileSync(path.join(dir, `${n}.log`), 'utf8'))[0].time));
+  return files.map((n) => Date.parse(parseLog(fs.readFileSync(path.join(dir, `${n}.log`)))[0].time));
 }
 
 describe('restartPolicy', () => {
@@ -58,8 +58,8 @@ describe('restartPolicy', () => {
     expect(res.code, res.stderr).toBe(0);
     // Each run sees only the file it made itself: the previous instance's upper layer is gone.
     for (const [instance, mark] of [[1, 'scratch-1'], [2, 'scratch-2'], [3, 'scratch-3']] as const) {
-      const log = fs.readFileSync(path.join(roots.root, 'pods/fresh/logs/a', `${instance}.log`), 'utf8');
-      expect(parseLog(log).map((l) => l.text).filter((t) => t.startsWith('scratch'))).toEqual([mark]);
+      const log = fs.readFileSync(path.join(roots.root, 'pods/fresh/logs/a', `${instance}.log`));
+      expect(parseLog(log).map((l) => l.content.toString()).filter((t) => t.startsWith('scratch'))).toEqual([mark]);
     }
     await tspod(roots, ['rm', 'fresh']);
   });

@@ -21,8 +21,8 @@ const polite = 'trap "echo got-term; exit 0" TERM; echo ready; while true; do sl
 const stubborn = 'trap "echo ignoring-term" TERM; echo ready; while true; do sleep 0.1; done';
 
 function logLines(name: string, container: string): { time: number; text: string }[] {
-  const text = fs.readFileSync(path.join(roots.root, 'pods', name, 'logs', container, '0.log'), 'utf8');
-  return parseLog(text).map((l) => ({ time: Date.parse(l.time), text: l.text }));
+  const data = fs.readFileSync(path.join(roots.root, 'pods', name, 'logs', container, '0.log'));
+  return parseLog(data).map((l) => ({ time: Date.parse(l.time), text: l.content.toString() }));
 }
 
 describe('tspod stop', () => {

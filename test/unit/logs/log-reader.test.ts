@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { LogPrinter, LogTail, loggedInstances, mergeByTime, selectInstance } from '../../../src/logs/reader.js';
-import { parseLog } from '../../../src/logs/cri-log.js';
-import { formatLine, type LogLine } from '../../../src/logs/cri-log.js';
+import { formatLine, parseLog, type LogLine } from '../../../src/logs/cri-log.js';
 
-const line = (time: string, text: string, o: Partial<LogLine> = {}): LogLine => ({ time: `2026-01-01T00:00:${time}Z`, stream: 'stdout', partial: false, text, ...o });
+const line = (time: string, text: string, o: Partial<LogLine> = {}): LogLine => ({ time: `2026-01-01T00:00:${time}Z`, stream: 'stdout', partial: false, content: Buffer.from(text), ...o });
+const texts = (lines: LogLine[]) => lines.map((l) => l.content.toString());
 
 describe('which instance', () => {
   test('the current instance, else the latest with a log', () => {
@@ -35,7 +35,7 @@ describe('which instance', () => {
 
 describe('CRI lines', () => {
   test('parsed; a torn line is skipped', () => {
-    const text = formatLine(line('01.000000001', 'hello world')) + formatLine(line('01.5', 'oops', { stream: 'stderr' })) + '2026-01-01T00:00:02Z std';
+    const text = Buffer.concat([formatLine(line('01.000000001', 'hello world')), formatLine(line('01.5', 'oops', { stream: 'stderr' })), Buffer.from('2026-01-01T00:00:02Z std')]);
     expect(parseLog(text)).toEqual([line('01.000000001', 'hello world'), line('01.5', 'oops', { stream: 'stderr' })]);
   });
 
@@ -44,20 +44,20 @@ describe('CRI lines', () => {
       { container: 'a', lines: [line('01.1', 'a1'), line('03.1', 'a2')] },
       { container: 'b', lines: [line('02.1', 'b1'), line('04.1', 'b2')] },
     ]);
-    expect(merged.map((m) => `${m.container}:${m.line.text}`)).toEqual(['a:a1', 'b:b1', 'a:a2', 'b:b2']);
+    expect(merged.map((m) => `${m.container}:${m.line.content}`)).toEqual(['a:a1', 'b:b1', 'a:a2', 'b:b2']);
   });
 
   test('printing: partial pieces join into one line, prefix and timestamp once per line', () => {
     const p = new LogPrinter({ prefix: true, timestamps: true });
-    const out = [
+    const out = Buffer.concat([
       p.format('a', line('01.1', 'abc', { partial: true })),
       p.format('b', line('01.2', 'other')),
       p.format('a', line('01.3', 'def')),
-    ].join('');
-    expect(out).toBe('[a] 2026-01-01T00:00:01.1Z abc[b] 2026-01-01T00:00:01.2Z other\ndef\n');
+    ]);
+    expect(out.toString()).toBe('[a] 2026-01-01T00:00:01.1Z abc[b] 2026-01-01T00:00:01.2Z other\ndef\n');
     const plain = new LogPrinter({ prefix: false, timestamps: false });
-    expect(plain.format('a', line('01', 'x'))).toBe('x\n');
-    expect(plain.format('a', line('02', 'no newline at the end', { partial: true }))).toBe('no newline at the end');
+    expect(plain.format('a', line('01', 'x')).toString()).toBe('x\n');
+    expect(plain.format('a', line('02', 'no newline at the end', { partial: true })).toString()).toBe('no newline at the end');
   });
 });
 
@@ -68,14 +68,14 @@ describe('tailing a growing file', () => {
     const tail = new LogTail(file);
     expect(tail.read()).toEqual([]);
     const first = formatLine(line('01', 'één'));
-    const bytes = Buffer.from(first + formatLine(line('02', 'two')));
-    const cut = Buffer.from(first).length + 3;
-    fs.writeFileSync(file, bytes.subarray(0, Buffer.from(first).length - 3)); // ends inside "n\n" of "één"… mid-line
+    const bytes = Buffer.concat([first, formatLine(line('02', 'two'))]);
+    const cut = first.length + 3;
+    fs.writeFileSync(file, bytes.subarray(0, first.length - 3)); // ends inside "n\n" of "één"… mid-line
     expect(tail.read()).toEqual([]);
-    fs.appendFileSync(file, bytes.subarray(Buffer.from(first).length - 3, cut));
-    expect(tail.read().map((l) => l.text)).toEqual(['één']);
+    fs.appendFileSync(file, bytes.subarray(first.length - 3, cut));
+    expect(texts(tail.read())).toEqual(['één']);
     fs.appendFileSync(file, bytes.subarray(cut));
-    expect(tail.read().map((l) => l.text)).toEqual(['two']);
+    expect(texts(tail.read())).toEqual(['two']);
     expect(tail.read()).toEqual([]);
     fs.rmSync(dir, { recursive: true });
   });
