@@ -2,7 +2,7 @@
 # mounts and cgroups need it). See README.md.
 
 SHELL := /bin/bash
-APT_PACKAGES := busybox-static mmdebstrap containernetworking-plugins iptables iproute2 util-linux
+APT_PACKAGES := busybox-static mmdebstrap containernetworking-plugins iptables iproute2 util-linux keyutils
 BENCH_PACKAGES := runc crun
 
 .PHONY: all deps build build-native build-ts system-deps setup install check test test-unit \
@@ -25,7 +25,7 @@ build-ts: node_modules
 build: build-native build-ts
 
 # Debian packages tspod uses at run time (busybox for the base image, mmdebstrap for the debian
-# and nginx images, the standard CNI plugins for pod networking).
+# and nginx images, the standard CNI plugins for pod networking; keyutils for the keyring test).
 system-deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -24,7 +24,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
@@ -114,9 +113,13 @@ static int op_credentials(struct tp_child *c, const struct tp_op *op) {
   }
   if (op->set_user) {
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return tp_fail(c, TP_SYS_PRCTL, W_NONE);
-    if (setgroups(op->ngroups, op->groups) < 0) return tp_fail(c, TP_SYS_SETGROUPS, W_NONE);
-    if (setresgid(op->gid, op->gid, op->gid) < 0) return tp_fail(c, TP_SYS_SETRESGID, W_NONE);
-    if (setresuid(op->uid, op->uid, op->uid) < 0) return tp_fail(c, TP_SYS_SETRESUID, W_NONE);
+    /* Raw syscalls, never glibc's setgroups/setresgid/setresuid: those broadcast the change to
+     * every thread glibc believes this process has (the parent's threads, copied into our memory
+     * but gone), and can wait forever for answers that never come. Here only this thread exists,
+     * and the kernel's calls change exactly it. */
+    if (syscall(SYS_setgroups, op->ngroups, op->groups) < 0) return tp_fail(c, TP_SYS_SETGROUPS, W_NONE);
+    if (syscall(SYS_setresgid, op->gid, op->gid, op->gid) < 0) return tp_fail(c, TP_SYS_SETRESGID, W_NONE);
+    if (syscall(SYS_setresuid, op->uid, op->uid, op->uid) < 0) return tp_fail(c, TP_SYS_SETRESUID, W_NONE);
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return tp_fail(c, TP_SYS_PRCTL, W_NONE);
   }
   struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
@@ -143,7 +146,13 @@ static int op_close_fds(struct tp_child *c, const struct tp_op *op) {
   return 0;
 }
 
-/* setsid: a new session; with fd >= 0, that terminal becomes the controlling terminal. */
+/*
+ * setsid: a new session; with fd >= 0, that terminal becomes the controlling terminal.
+ * Without it the process would stay in the operator's session, with the operator's terminal as
+ * its controlling terminal: it could open /dev/tty and push keystrokes into the operator's shell
+ * with TIOCSTI (CVE-2016-7545 class, as in runc and crun). A new session has no controlling
+ * terminal until one is asked for.
+ */
 static int op_setsid(struct tp_child *c, const struct tp_op *op) {
   if (setsid() < 0) return tp_fail(c, TP_SYS_SETSID, W_NONE);
   if (op->fd >= 0 && ioctl(op->fd, TIOCSCTTY, 0) < 0) return tp_fail(c, TP_SYS_IOCTL, W_NONE);
@@ -227,6 +236,7 @@ static int run_op(struct tp_child *c, const struct tp_op *op, int report_fd, int
   case TP_OP_NO_NEW_PRIVS: return op_no_new_privs(c, op);
   case TP_OP_CLOSE_FDS: return op_close_fds(c, op);
   case TP_OP_SETSID: return op_setsid(c, op);
+  case TP_OP_SESSION_KEYRING: return tp_op_session_keyring(c, op);
   case TP_OP_EXEC: return op_exec(c, op);
   default: errno = EINVAL; return tp_fail(c, TP_SYS_EXECVE, W_NONE);
   }
@@ -253,6 +263,7 @@ void tp_child_run(const struct tp_plan *plan, int report_fd) {
   if (setup_stdio(&c, plan) < 0) report_and_exit(&c, report_fd, -1);
   for (size_t i = 0; i < plan->nops; i++) {
     const struct tp_op *op = &plan->ops[i];
+    if (plan->progress) *plan->progress = (int32_t)i;
     if (op->kind == TP_OP_EXEC) {
       /* The parent blocked every signal around clone(); the program starts with none blocked. */
       sigemptyset(&none);

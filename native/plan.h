@@ -53,6 +53,7 @@ struct tp_plan {
   int stdio[3];               /* fds dup2'ed onto 0, 1, 2 (Node's own 0-2 are close-on-exec) */
   const struct tp_op *ops;
   size_t nops;
+  volatile int32_t *progress; /* shared with the parent: index of the step being run (spawn's deadline) */
 };
 
 /* What the child tells the parent over the close-on-exec pipe. EOF means execve succeeded. */

@@ -5,6 +5,11 @@
 // and a pidfd for it in one step, so there is no window in which the pid could be reused. The child
 // reports a failed step over a close-on-exec pipe; we read that pipe until EOF, which comes when
 // the child's execve succeeds (the pipe closes) or after it reported an error and exited.
+//
+// That read has a deadline (plan.timeoutMs): the event loop is blocked while we wait, so a child
+// stuck in some step (a FIFO that nobody opens, an NFS mount that hangs, a futex) would freeze the
+// whole supervisor, Ctrl-C included. On the deadline the child is killed and the error names the
+// step it was in: the child writes the index of each step into a shared page before running it.
 #include <napi.h>
 
 #include <cerrno>
@@ -15,6 +20,8 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/mman.h>
 #include <linux/mount.h>
 #include <linux/sched.h>
 #include <sys/syscall.h>
@@ -153,10 +160,34 @@ struct SpawnResult {
   tp_msg error{};
 };
 
-// Read the child's reports until EOF (exec succeeded, or the child exited after reporting).
-void read_reports(int fd, SpawnResult &r) {
+int64_t now_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// The child (or the grandchild after a fork op) did not finish its plan in time: kill it, and
+// report ETIMEDOUT from poll at the step it was in.
+void give_up(SpawnResult &r, const volatile int32_t *progress) {
+  syscall(SYS_pidfd_send_signal, r.pidfd, SIGKILL, nullptr, 0);
+  if (r.grandchild > 0) kill(static_cast<pid_t>(r.grandchild), SIGKILL);
+  r.failed = true;
+  r.error = {TP_MSG_ERROR, *progress, ETIMEDOUT, TP_SYS_POLL, 0, 0};
+}
+
+// Read the child's reports until EOF (exec succeeded, or the child exited after reporting), or
+// until the deadline.
+void read_reports(int fd, SpawnResult &r, int64_t timeout_ms, const volatile int32_t *progress) {
   tp_msg msg;
+  const int64_t deadline = now_ms() + timeout_ms;
   for (;;) {
+    if (timeout_ms > 0) {
+      pollfd pfd = {fd, POLLIN, 0};
+      int64_t left = deadline - now_ms();
+      int rc = left > 0 ? poll(&pfd, 1, static_cast<int>(left)) : 0;
+      if (rc < 0 && errno == EINTR) continue;
+      if (rc == 0) { give_up(r, progress); return; }
+    }
     ssize_t n = read(fd, &msg, sizeof msg);
     if (n < 0 && errno == EINTR) continue;
     if (n != static_cast<ssize_t>(sizeof msg)) break;
@@ -171,10 +202,21 @@ void reap_pidfd(int pidfd) {
   while (waitid(static_cast<idtype_t>(P_PIDFD), pidfd, &si, WEXITED) < 0 && errno == EINTR) {}
 }
 
-SpawnResult clone_and_run(const tp_plan &plan, int clone_flags) {
+SpawnResult clone_and_run(tp_plan &plan, int clone_flags, int64_t timeout_ms) {
   SpawnResult r;
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0) { r.failed = true; r.error = {TP_MSG_ERROR, -1, errno, TP_SYS_OPEN, 0, 0}; return r; }
+  // One page shared with the child (and a grandchild): the index of the step it is running.
+  void *page = mmap(nullptr, sizeof(int32_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) {
+    close(pipefd[0]);
+    close(pipefd[1]);
+    r.failed = true;
+    r.error = {TP_MSG_ERROR, -1, errno, TP_SYS_OPEN, 0, 0};
+    return r;
+  }
+  plan.progress = static_cast<volatile int32_t *>(page);
+  *plan.progress = -1;
 
   // Block every signal around clone(): a Node signal handler must never run in the child.
   sigset_t all, old;
@@ -194,13 +236,16 @@ SpawnResult clone_and_run(const tp_plan &plan, int clone_flags) {
   close(pipefd[1]);
   if (pid < 0) {
     close(pipefd[0]);
+    munmap(page, sizeof(int32_t));
     r.failed = true;
     r.error = {TP_MSG_ERROR, -1, clone_errno, TP_SYS_CLONE3, 0, 0};
     return r;
   }
   r.pid = pid;
-  read_reports(pipefd[0], r);
+  read_reports(pipefd[0], r, timeout_ms, plan.progress);
   close(pipefd[0]);
+  munmap(page, sizeof(int32_t));
+  plan.progress = nullptr;
   return r;
 }
 
@@ -227,7 +272,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   auto stdio = js.Get("stdio").As<Napi::Array>();
   for (int i = 0; i < 3; i++) m.plan.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
 
-  SpawnResult r = clone_and_run(m.plan, tp_ns_flags(env, js, "clone"));
+  SpawnResult r = clone_and_run(m.plan, tp_ns_flags(env, js, "clone"), num(js, "timeoutMs", 0));
   if (r.failed && r.pid > 0) {
     reap_pidfd(r.pidfd);
     close(r.pidfd);
@@ -242,6 +287,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
     Napi::Error err = tp_system_error(env, r.error.err, tp_syscall_name(r.error.syscall), path);
     err.Value().Set("opIndex", Napi::Number::New(env, r.error.op_index));
     if (op) err.Value().Set("op", Napi::String::New(env, m.op_names[r.error.op_index]));
+    if (r.error.syscall == TP_SYS_POLL && r.error.err == ETIMEDOUT) err.Value().Set("timedOut", Napi::Boolean::New(env, true));
     throw err;
   }
   settle_grandchild(r);

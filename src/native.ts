@@ -22,6 +22,8 @@ export interface NativePlan {
   /** fds placed on the child's 0, 1, 2 */
   stdio: [number, number, number];
   ops: NativeOp[];
+  /** how long the child may take to reach execve; then it is killed and the error names its step (0: no limit) */
+  timeoutMs?: number;
 }
 
 export interface ExitStatus {
@@ -56,6 +58,8 @@ export interface SystemError extends Error {
   /** index of the plan operation that failed (spawn only; -1: before the first) */
   opIndex?: number;
   op?: string;
+  /** the child did not reach execve within the plan's timeoutMs and was killed (code ETIMEDOUT) */
+  timedOut?: boolean;
 }
 
 export const ADDON_PATH = process.env.TSPOD_ADDON ?? path.join(PACKAGE_DIR, 'native', 'build', 'tspod.node');

@@ -107,6 +107,22 @@ function readOnlyRoot(): NativeOp {
   return { op: 'mount', source: '', target: '/', flags: ['REMOUNT', 'BIND', 'RDONLY'], why: 'readOnlyRootFilesystem (the root mount only, not the volumes)' };
 }
 
+/**
+ * A session and a session keyring of the container's own, before the credentials change (the new
+ * keyring is then charged to root's key quota, not to the container user's). Without setsid the
+ * process would keep the operator's controlling terminal (open /dev/tty, inject keystrokes with
+ * TIOCSTI); without a new session keyring it would possess the keys of the operator's session.
+ * Shared with plan/exec.ts: a process that joins the container gets the same.
+ */
+export function sessionOps(terminal?: number): NativeOp[] {
+  return [
+    { op: 'sessionKeyring', why: 'a fresh session keyring: no key of the host\'s sessions is reachable' },
+    terminal === undefined
+      ? { op: 'setsid', why: 'a session of its own, with no controlling terminal (not the operator\'s)' }
+      : { op: 'setsid', fd: terminal, why: 'a session of its own, with the terminal on stdin as controlling terminal' },
+  ];
+}
+
 /* Credentials come last but one: joining namespaces and mounting needed full root. */
 function processOps(c: ContainerInput): NativeOp[] {
   const { argv, env, workingDir } = c.process;
@@ -114,6 +130,7 @@ function processOps(c: ContainerInput): NativeOp[] {
   const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5);
   const ops: NativeOp[] = [
     { op: 'chdir', target: workingDir, create: 'dir', why: 'the working directory, created if missing, inside the root' },
+    ...sessionOps(),
     { op: 'closeFds', why: 'only stdin, stdout and stderr cross into the container' },
     {
       op: 'credentials',

@@ -9,6 +9,7 @@
  * when the instance started). The order of the steps below is the point of this file.
  */
 import type { ExecContext } from '../state/types.js';
+import { sessionOps } from './container.js';
 import type { NativeOp, NsName, Plan } from './types.js';
 
 /** The namespaces of the container that the process joins (never its user or time namespace: it has none of its own). */
@@ -45,7 +46,7 @@ export function execPlan(input: ExecInput): Plan {
     { op: 'fork', why: 'a joined PID namespace applies to children only: the grandchild is the process in the container' },
     { op: 'openRoot', target: '/', why: 'after setns(mnt) "/" is the container root: resolve the working directory inside it' },
     { op: 'chdir', target: ctx.workingDir, why: 'the container working directory' },
-    ...(input.tty ? [{ op: 'setsid', fd: 0, why: 'a session of its own, with the terminal on stdin as controlling terminal' } as NativeOp] : []),
+    ...sessionOps(input.tty ? 0 : undefined),
     { op: 'closeFds', why: 'only stdin, stdout and stderr cross into the container' },
     credentials(ctx),
   ];

@@ -44,7 +44,8 @@ export function describeOp(op: NativeOp): string {
     }
     case 'noNewPrivs': return 'prctl(PR_SET_NO_NEW_PRIVS)';
     case 'closeFds': return 'close_range(3, ~0, CLOSE_RANGE_CLOEXEC)';
-    case 'setsid': return 'setsid()';
+    case 'setsid': return op.fd !== undefined && op.fd >= 0 ? `setsid(); ioctl(${op.fd}, TIOCSCTTY)` : 'setsid()';
+    case 'sessionKeyring': return 'keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)';
     case 'exec': return `execve(${q(op.target)}, ${JSON.stringify(op.argv)})${op.searchPath ? ` searching PATH=${op.searchPath}` : ''}`;
   }
 }

@@ -50,6 +50,7 @@ export type NativeOp = Why &
     | { op: 'noNewPrivs' }
     | { op: 'closeFds' }
     | { op: 'setsid'; fd?: number }
+    | { op: 'sessionKeyring' }
     | { op: 'exec'; target: string; argv: string[]; env: string[]; searchPath?: string }
   );
 

@@ -1,6 +1,10 @@
 /**
  * From a plan (data, as printed) to the addon's input: the infra's pidfd goes where a step joins
  * the infra, capability names become numbers, and the people-only `why` is dropped.
+ *
+ * Every plan gets a deadline: the addon blocks the event loop until the child reaches execve, so a
+ * child stuck in a step (a FIFO nobody opens, a hung network mount) must not freeze the supervisor.
+ * A healthy plan takes milliseconds; the limit is far above what a loaded host needs.
  */
 import type { NativePlan } from '../native.js';
 import { capNumber } from '../plan/capabilities.js';
@@ -12,7 +16,12 @@ export interface ExecuteFacts {
   /** pidfds of other processes by name (`tspod exec` joins a container's namespaces) */
   pidfds?: Record<string, number>;
   stdio: [number, number, number];
+  /** override SPAWN_TIMEOUT_MS */
+  timeoutMs?: number;
 }
+
+/** How long a child may take from clone to execve before it is killed. */
+export const SPAWN_TIMEOUT_MS = 30_000;
 
 function nativeOp(op: NativeOp, facts: ExecuteFacts): NativeOp {
   const { why: _why, ...rest } = op;
@@ -34,5 +43,5 @@ function nativeOp(op: NativeOp, facts: ExecuteFacts): NativeOp {
 }
 
 export function toNativePlan(plan: Plan, facts: ExecuteFacts): NativePlan {
-  return { clone: plan.clone, stdio: facts.stdio, ops: plan.ops.map((op) => nativeOp(op, facts)) };
+  return { clone: plan.clone, stdio: facts.stdio, ops: plan.ops.map((op) => nativeOp(op, facts)), timeoutMs: facts.timeoutMs ?? SPAWN_TIMEOUT_MS };
 }

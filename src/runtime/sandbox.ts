@@ -211,9 +211,9 @@ export class Sandbox {
 
 /** A failed spawn, told as the step of the plan that failed: `infra: step 7 bind ...: ENOENT: ...`. */
 export function stepError(who: string, plan: Plan, err: unknown): Error {
-  const e = err as { opIndex?: number };
+  const e = err as { opIndex?: number; timedOut?: boolean };
   const op = e.opIndex !== undefined && e.opIndex >= 0 ? plan.ops[e.opIndex] : undefined;
   const step = op ? `step ${e.opIndex! + 1} (${op.op}${'target' in op && op.target ? ` ${op.target}` : ''})` : 'clone';
-  return new Error(`${who}: ${step} failed`, { cause: err });
+  return new Error(`${who}: ${step} ${e.timedOut ? 'did not finish in time; the process was killed' : 'failed'}`, { cause: err });
 }
 

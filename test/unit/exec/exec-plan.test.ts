@@ -17,7 +17,7 @@ describe('exec plan', () => {
   test('creates no namespace: joins the cgroup, then every namespace of the container, then forks', () => {
     const plan = execPlan({ container: 'a', context: ctx, argv: ['ls', '-l'], tty: false });
     expect(plan.clone).toEqual([]);
-    expect(ops(plan)).toEqual(['writeFile', 'writeFile', 'setns', 'fork', 'openRoot', 'chdir', 'closeFds', 'credentials', 'exec']);
+    expect(ops(plan)).toEqual(['writeFile', 'writeFile', 'setns', 'fork', 'openRoot', 'chdir', 'sessionKeyring', 'setsid', 'closeFds', 'credentials', 'exec']);
     expect(plan.ops.slice(0, 2)).toMatchObject(ctx.cgroupProcs.map((target) => ({ op: 'writeFile', target, data: '0' })));
     expect(plan.ops[2]).toMatchObject({ op: 'setns', target: 'container:a', ns: ['cgroup', 'ipc', 'uts', 'net', 'pid', 'mnt'] });
   });
@@ -61,6 +61,14 @@ describe('exec plan', () => {
     expect(plan.ops.at(-1)).toMatchObject({ env: [...ctx.env, 'TERM=xterm'] });
     const withTerm = execPlan({ container: 'a', context: { ...ctx, env: ['TERM=vt100'] }, argv: ['sh'], tty: true });
     expect(withTerm.ops.at(-1)).toMatchObject({ env: ['TERM=vt100'] });
+  });
+
+  test('without -t: a new session with no controlling terminal, and a fresh session keyring, before the credentials', () => {
+    const plan = execPlan({ container: 'a', context: ctx, argv: ['sh'], tty: false });
+    const setsid = plan.ops.find((o) => o.op === 'setsid');
+    expect(setsid).toBeDefined();
+    expect(setsid).not.toHaveProperty('fd');
+    expect(ops(plan).indexOf('sessionKeyring')).toBeLessThan(ops(plan).indexOf('credentials'));
   });
 
   test('an empty command is refused', () => {

@@ -53,6 +53,8 @@ describe('container plan', () => {
       index(p, target('/proc/kcore')),
       index(p, target('/proc/sys')),
       index(p, (o) => o.op === 'chdir'),
+      index(p, (o) => o.op === 'sessionKeyring'), // a keyring of its own, charged to root (before the uid changes)
+      index(p, (o) => o.op === 'setsid'), // a session of its own: no controlling terminal
       index(p, (o) => o.op === 'closeFds'),
       index(p, (o) => o.op === 'credentials'),
       index(p, (o) => o.op === 'exec'),
