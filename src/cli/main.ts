@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import { PACKAGE_DIR } from '../paths.js';
 import { ExitError, STDIN_ARG, describeError, globalOptions } from './common.js';
 import { commands } from './commands.js';
+import { handleClosedOutput, outputClosed } from './pipe.js';
 
 /** The version in package.json (read at run time: the CLI may run from a bundle in dist/). */
 function packageVersion(): string {
@@ -21,6 +22,7 @@ function protectDash(args: string[]): string[] {
 }
 
 export async function main(args: string[]): Promise<void> {
+  handleClosedOutput();
   let cli = globalOptions(yargs(protectDash(args)))
     .scriptName('tspod')
     .version(packageVersion())
@@ -39,7 +41,7 @@ export async function main(args: string[]): Promise<void> {
   } catch (err) {
     const status = err instanceof ExitError ? err.status : 125;
     const text = describeError(err);
-    if (text) process.stderr.write(`tspod: ${text}\n`);
+    if (text && !outputClosed()) process.stderr.write(`tspod: ${text}\n`);
     process.exitCode = status;
   }
 }

@@ -15,6 +15,7 @@ import { loadManifest, ManifestError } from '../manifest/index.js';
 import type { Pod } from '../manifest/types.js';
 import { runPod, PodExistsError } from '../supervisor/run-pod.js';
 import { prefixedPrinter } from '../logs/reader.js';
+import { SIGPIPE, onOutputClosed, outputClosed } from './pipe.js';
 import type { PodState } from '../state/types.js';
 import { DetachError, startDetached } from '../supervisor/detach.js';
 import { ExitError, STDIN_ARG, rootsOf, type GlobalArgs } from './common.js';
@@ -80,27 +81,35 @@ function printPlans(roots: Roots, pod: Pod, images: Record<string, ImageRecord>,
 }
 
 
+/** Write to stdout or stderr unless the output is gone (a closed pipe: nobody reads it). */
+function say(stream: 'stdout' | 'stderr', text: string | Buffer): void {
+  if (!outputClosed()) process[stream].write(text);
+}
+
 async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Record<string, ImageRecord>, network: string): Promise<void> {
   let stopSignal: number | undefined;
   let stop: ((grace?: number, sig?: number) => void) | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    const n = sig === 'SIGINT' ? 2 : 15;
+  const stopFor = (n: number) => {
     // A second signal does not wait for the grace period.
     const grace = stopSignal !== undefined ? 0 : undefined;
     stopSignal ??= n;
     stop?.(grace, stopSignal);
   };
+  const onSignal = (sig: NodeJS.Signals) => stopFor(sig === 'SIGINT' ? 2 : 15);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const explain = argv.explain ? (line: string) => process.stderr.write(`[tspod] ${line}\n`) : () => undefined;
-  const warn = (line: string) => process.stderr.write(`tspod: warning: ${line}\n`);
+  // Nobody reads the output any more (`tspod run pod.yaml | head`): stop the pod as SIGPIPE
+  // would have stopped this command, gracefully, and end with 141 once it is cleaned up.
+  onOutputClosed(() => stopFor(SIGPIPE));
+  const explain = argv.explain ? (line: string) => say('stderr', `[tspod] ${line}\n`) : () => undefined;
+  const warn = (line: string) => say('stderr', `tspod: warning: ${line}\n`);
   try {
     const onStarted = (state: PodState) => {
       const ip = state.status.podIP ? `, IP ${state.status.podIP}` : '';
-      process.stderr.write(`tspod: pod "${state.name}" started${ip} (Ctrl-C stops it)\n`);
+      say('stderr', `tspod: pod "${state.name}" started${ip} (Ctrl-C stops it)\n`);
     };
     // Each container's bytes as it wrote them, `name | ` in front, on the stream it used.
-    const sink = prefixedPrinter((stream, bytes) => (stream === 'stdout' ? process.stdout : process.stderr).write(bytes));
+    const sink = prefixedPrinter(say);
     const running = await runPod({ roots, pod, images, network, keep: argv.keep, sink, explain, warn, onStarted });
     stop = running.stop;
     if (stopSignal !== undefined) running.stop(undefined, stopSignal);
@@ -111,6 +120,7 @@ async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Reco
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    onOutputClosed(undefined);
   }
 }
 
