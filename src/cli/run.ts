@@ -15,6 +15,7 @@ import { loadManifest, ManifestError } from '../manifest/index.js';
 import type { Pod } from '../manifest/types.js';
 import { runPod, PodExistsError } from '../supervisor/run-pod.js';
 import { prefixedPrinter } from '../logs/reader.js';
+import { logRotation } from '../supervisor/log-file.js';
 import { SIGPIPE, onOutputClosed, outputClosed } from './pipe.js';
 import type { PodState } from '../state/types.js';
 import { DetachError, startDetached } from '../supervisor/detach.js';
@@ -81,6 +82,15 @@ function printPlans(roots: Roots, pod: Pod, images: Record<string, ImageRecord>,
 }
 
 
+/** TSPOD_LOG_MAX_SIZE and TSPOD_LOG_MAX_FILES, checked before anything is made. */
+function checkLogRotation(): void {
+  try {
+    logRotation();
+  } catch (err) {
+    throw new ExitError((err as Error).message, 125);
+  }
+}
+
 /** Write to stdout or stderr unless the output is gone (a closed pipe: nobody reads it). */
 function say(stream: 'stdout' | 'stderr', text: string | Buffer): void {
   if (!outputClosed()) process[stream].write(text);
@@ -140,6 +150,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
   builder: (y) => runOptions(y) as unknown as Argv<RunArgs>,
   handler: async (argv: ArgumentsCamelCase<RunArgs>) => {
     const roots = rootsOf(argv);
+    checkLogRotation();
     const pod = await loadPod(argv.spec, argv.ignoreUnsupported);
     const images = await resolveImages(roots, pod);
     const network = chooseNetwork(argv.network, pod.metadata.annotations);

@@ -7,13 +7,11 @@
  * container's pipes into the file, so nothing is missed), when a newer instance replaced it, or
  * when the supervisor is gone. As with `kubectl logs -f`, following ends with the container.
  */
-import fs from 'node:fs';
 import type { Roots } from '../paths.js';
 import { podLayout } from '../runtime/layout.js';
 import { isSupervised, readState } from '../state/store.js';
 import type { PodState } from '../state/types.js';
 import type { LogLine } from './cri-log.js';
-import { parseLog } from './cri-log.js';
 import { LogPrinter, LogTail, loggedInstances, mergeByTime, selectInstance } from './reader.js';
 import { containerNames, getPod, pickContainer, stateOf } from '../pods/pods.js';
 
@@ -54,18 +52,17 @@ export async function showLogs(roots: Roots, name: string, o: LogsOptions): Prom
     if (out.length > 0) o.write(out);
   };
   if (!o.follow || o.previous) {
-    print(chosen.filter((f) => f.tail).map((f) => ({ container: f.container, lines: parseLog(readAll(f.tail!.file)) })));
+    // Once through the rotated files and the current one (LogTail keeps a rotation consistent).
+    print(chosen.filter((f) => f.tail).map((f) => ({ container: f.container, lines: readOnce(f.tail!) })));
     return;
   }
   await follow(roots, name, chosen, print, o.pollMs ?? 200);
 }
 
-function readAll(file: string): Buffer {
-  try {
-    return fs.readFileSync(file);
-  } catch {
-    return Buffer.alloc(0);
-  }
+function readOnce(tail: LogTail): LogLine[] {
+  const lines = tail.read();
+  tail.close();
+  return lines;
 }
 
 async function follow(roots: Roots, name: string, chosen: Followed[], print: (b: { container: string; lines: LogLine[] }[]) => void, pollMs: number): Promise<void> {
@@ -79,7 +76,7 @@ async function follow(roots: Roots, name: string, chosen: Followed[], print: (b:
       f.done = !supervised || !state || instanceOver(state, f);
     }
     print(chosen.filter((f) => f.tail).map((f) => ({ container: f.container, lines: f.tail!.read() })));
-    if (chosen.every((f) => f.done)) return;
+    if (chosen.every((f) => f.done)) return chosen.forEach((f) => f.tail?.close());
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }

@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseLog, type LogLine, type Stream } from './cri-log.js';
+import { rotatedFiles } from '../supervisor/log-file.js';
 
 /** Instance numbers with a log file for `container`, ascending. */
 export function loggedInstances(logsDir: string, container: string): number[] {
@@ -86,39 +87,91 @@ export function prefixedPrinter(write: (stream: Stream, bytes: Buffer) => void):
 }
 
 /**
- * Reads a growing log file from where it left off: only whole lines come out (the writer appends
- * one whole CRI line per write, but a read may still catch the end of the file mid-line).
+ * Reads a container instance's log from where it left off, across rotation (supervisor/log-file.ts):
+ * first the rotated files, oldest first, then the current file, held open. When the name points to
+ * a new file (the writer rotated), the held file is read to its end, then the rotated files newer
+ * than it, then the new one. The writer renames before it opens the new file and rotates only
+ * between whole records, so no line is lost or repeated (unless more rotations than the kept files
+ * pass between two reads: those files are gone). Only whole lines come out: a read may still catch
+ * the end of the file mid-line.
  */
 export class LogTail {
+  private fd?: number;
+  private ino?: number;
   private offset = 0;
   /** bytes after the last newline read so far (kept as bytes: they may end inside a character) */
   private rest: Buffer = Buffer.alloc(0);
 
   constructor(readonly file: string) {}
 
-  /** The lines appended since the last call (none when the file does not exist yet). */
+  /** The lines appended since the last call (none while the file does not exist yet). */
   read(): LogLine[] {
+    const chunks: Buffer[] = [this.rest];
+    if (this.fd === undefined && !this.switchToCurrent(chunks)) return [];
+    chunks.push(this.drain());
+    while (inodeOf(this.file) !== undefined && inodeOf(this.file) !== this.ino) {
+      chunks.push(this.drain());
+      this.switchToCurrent(chunks);
+      chunks.push(this.drain());
+    }
+    const data = Buffer.concat(chunks);
+    const cut = data.lastIndexOf(0x0a) + 1;
+    this.rest = Buffer.from(data.subarray(cut));
+    return parseLog(data.subarray(0, cut));
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  /**
+   * Open the file now under the name; before it, the rotated files between the one held (or the
+   * first, when none is held) and it. Opened first, listed after: a rotation in between shows.
+   */
+  private switchToCurrent(chunks: Buffer[]): boolean {
     let fd: number;
     try {
       fd = fs.openSync(this.file, 'r');
     } catch {
-      return [];
+      return false;
     }
-    try {
-      const chunks: Buffer[] = [this.rest];
-      const buf = Buffer.alloc(64 * 1024);
-      for (;;) {
-        const n = fs.readSync(fd, buf, 0, buf.length, this.offset);
-        if (n <= 0) break;
-        chunks.push(Buffer.from(buf.subarray(0, n)));
-        this.offset += n;
-      }
-      const data = Buffer.concat(chunks);
-      const cut = data.lastIndexOf(0x0a) + 1;
-      this.rest = data.subarray(cut);
-      return parseLog(data.subarray(0, cut));
-    } finally {
-      fs.closeSync(fd);
+    const ino = fs.fstatSync(fd).ino;
+    const rotated = rotatedFiles(this.file).map((f) => ({ f, ino: inodeOf(f) }));
+    const from = this.ino === undefined ? 0 : rotated.findIndex((r) => r.ino === this.ino) + 1;
+    const to = rotated.findIndex((r) => r.ino === ino);
+    for (const r of rotated.slice(from, to < 0 ? undefined : to)) chunks.push(readOrEmpty(r.f));
+    this.close();
+    Object.assign(this, { fd, ino, offset: 0 });
+    return true;
+  }
+
+  /** What the held file has beyond the offset. */
+  private drain(): Buffer {
+    const chunks: Buffer[] = [];
+    const buf = Buffer.alloc(64 * 1024);
+    for (;;) {
+      const n = fs.readSync(this.fd!, buf, 0, buf.length, this.offset);
+      if (n <= 0) break;
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+      this.offset += n;
     }
+    return Buffer.concat(chunks);
+  }
+}
+
+function inodeOf(file: string): number | undefined {
+  try {
+    return fs.statSync(file).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+function readOrEmpty(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    return Buffer.alloc(0); // dropped by a later rotation meanwhile
   }
 }

@@ -5,9 +5,8 @@
  * `tspod run` prints it with the container's name in front). Bytes stay bytes all the way: the
  * pipes are read without a decoder, so CR, NUL and invalid UTF-8 reach the file as written.
  */
-import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
+import { LogFile, logRotation, type LogRotation } from './log-file.js';
 import { LineSplitter, LogClock, formatRecords, type Piece, type Stream } from '../logs/cri-log.js';
 
 export type LogSink = (container: string, stream: Stream, content: Buffer, partial: boolean) => void;
@@ -43,15 +42,14 @@ export class StreamLog {
 }
 
 export class ContainerLog {
-  private readonly fd: number;
+  private readonly file: LogFile;
   private readonly done: Promise<void>[] = [];
   private sockets: net.Socket[] = [];
   /** one clock for both streams: its times never repeat, so every record is ordered */
   private readonly clock = new LogClock();
 
-  constructor(readonly container: string, file: string, fds: { stdout: number; stderr: number }, sink: LogSink) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.fd = fs.openSync(file, 'a', 0o640);
+  constructor(readonly container: string, file: string, fds: { stdout: number; stderr: number }, sink: LogSink, rotation: LogRotation = logRotation()) {
+    this.file = new LogFile(file, rotation);
     this.pump('stdout', fds.stdout, sink);
     this.pump('stderr', fds.stderr, sink);
   }
@@ -60,7 +58,7 @@ export class ContainerLog {
     // net.Socket over a pipe fd: libuv reads it on the event loop, no thread per container.
     const sock = new net.Socket({ fd, readable: true, writable: false });
     this.sockets.push(sock);
-    const log = new StreamLog(stream, this.clock, (records) => fs.writeSync(this.fd, records), (p) => sink(this.container, stream, p.content, p.partial));
+    const log = new StreamLog(stream, this.clock, (records) => this.file.append(records), (p) => sink(this.container, stream, p.content, p.partial));
     sock.on('data', (chunk: Buffer) => log.push(chunk));
     this.done.push(
       new Promise((resolve) => {
@@ -88,10 +86,6 @@ export class ContainerLog {
   close(): void {
     for (const s of this.sockets) s.destroy();
     this.sockets = [];
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // already closed
-    }
+    this.file.close();
   }
 }
