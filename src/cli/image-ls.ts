@@ -1,6 +1,8 @@
 /**
- * `tspod image ls [--json]`: the images in the store, one row per tag, with the columns of
- * `docker images`: NAME, TAG, IMAGE ID (12 hex digits), CREATED (how long ago), SIZE.
+ * `tspod image ls [--json]`: the images in the store, one row per name, with the columns of
+ * `docker images --digests`: NAME (normalised, `docker.io/library/busybox`), TAG (`<none>` for an
+ * image named by digest only), DIGEST (the manifest digest it was pulled by, else `<none>`),
+ * IMAGE ID (12 hex digits), CREATED (how long ago), SIZE.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { ImageStore, type ImageRecord } from '../image/store.js';
@@ -22,9 +24,9 @@ export const imageLsCommand: CommandModule<GlobalArgs, LsArgs> = {
 
 /** The table `tspod image ls` prints, columns padded to their widest cell. */
 export function formatImageTable(images: ImageRecord[], now: Date): string {
-  const rows = [['NAME', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE']];
+  const rows = [['NAME', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE']];
   for (const i of images) {
-    rows.push([i.name, i.tag, shortId(i.id), timeAgo(new Date(i.created), now), i.size === undefined ? '-' : humanSize(i.size)]);
+    rows.push([i.name, i.tag ?? '<none>', i.digest ?? '<none>', shortId(i.id), timeAgo(new Date(i.created), now), i.size === undefined ? '-' : humanSize(i.size)]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] + 3))).join('')).join('\n') + '\n';

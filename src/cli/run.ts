@@ -7,7 +7,12 @@
  * detached supervisor (supervisor/detach.ts) and returns once its app containers have started.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { parseRef } from '../image/ref.js';
 import { ImageStore, type ImageRecord } from '../image/store.js';
+import { hostCredentialSources } from '../registry/credentials.js';
+import { effectivePolicy, ensureImage, PULL_OVERRIDES, type PullOverride } from '../registry/policy.js';
+import { progressFor } from '../registry/progress.js';
+import { pullImage } from '../registry/pull.js';
 import { chooseNetwork } from '../network/index.js';
 import { formatPlan } from '../plan/format.js';
 import { planPod } from '../runtime/dry-run.js';
@@ -31,6 +36,7 @@ export interface RunArgs extends GlobalArgs {
   keep: boolean;
   detach: boolean;
   ignoreUnsupported: boolean;
+  pull?: PullOverride;
 }
 
 export function runOptions<T>(y: Argv<T>) {
@@ -42,6 +48,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('network', { type: 'string', describe: 'CNI network to attach the pod to, or "none"', defaultDescription: 'tspod' })
     .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'run the pod under a detached supervisor; print its name once its containers have started' })
     .option('keep', { type: 'boolean', default: false, describe: 'keep the pod (state, logs) after it ends, until "tspod rm"' })
+    .option('pull', { choices: PULL_OVERRIDES, describe: "override the containers' imagePullPolicy: always (Always), missing (IfNotPresent), never (Never)" })
     .option('ignore-unsupported', { type: 'boolean', default: false, describe: 'warn about unsupported fields that cannot weaken isolation instead of refusing' });
 }
 
@@ -58,13 +65,23 @@ export async function loadPod(spec: string, ignoreUnsupported: boolean): Promise
   }
 }
 
-/** Every container's image, from the store (a missing one names itself and how to get it). */
-export async function resolveImages(roots: Roots, pod: Pod): Promise<Record<string, ImageRecord>> {
+/**
+ * Every container's image, as its pull policy (or `--pull`) says (registry/policy.ts); `--dry-run`
+ * never pulls, it plans with the store. One image is pulled once even when several containers use it.
+ */
+export async function resolveImages(roots: Roots, pod: Pod, o: { pull?: PullOverride; dryRun?: boolean } = {}): Promise<Record<string, ImageRecord>> {
   const store = new ImageStore(roots);
   const images: Record<string, ImageRecord> = {};
+  const pulled = new Map<string, Promise<ImageRecord>>();
+  const progress = progressFor(process.stderr, false);
+  const pull = (image: string) => {
+    if (!pulled.has(image)) pulled.set(image, pullImage(store, parseRef(image), { credentials: hostCredentialSources(), progress }));
+    return pulled.get(image) as Promise<ImageRecord>;
+  };
+  const warn = (line: string) => process.stderr.write(`tspod: warning: ${line}\n`);
   for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
     try {
-      images[c.name] = await store.resolve(c.image);
+      images[c.name] = o.dryRun ? await store.resolve(c.image) : await ensureImage(c.image, effectivePolicy(c.imagePullPolicy, o.pull), { store, pull, warn });
     } catch (err) {
       throw new ExitError(`container "${c.name}": ${(err as Error).message}`, 125);
     }
@@ -152,7 +169,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     const roots = rootsOf(argv);
     checkLogRotation();
     const pod = await loadPod(argv.spec, argv.ignoreUnsupported);
-    const images = await resolveImages(roots, pod);
+    const images = await resolveImages(roots, pod, { pull: argv.pull, dryRun: argv.dryRun });
     const network = chooseNetwork(argv.network, pod.metadata.annotations);
     if (argv.dryRun) return printPlans(roots, pod, images, argv.json);
     if (argv.detach) return runDetached(argv, roots, pod, images, network);

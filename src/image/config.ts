@@ -99,12 +99,32 @@ export function hostArchitecture(): string {
 }
 
 /** Refuses an image built for another OS or CPU: its programs could not run here. */
-export function checkPlatform(parsed: ParsedImageConfig, what: string): void {
-  if (parsed.os !== undefined && parsed.os !== 'linux') throw new Error(`${what} is for os "${parsed.os}", not linux`);
-  const host = hostArchitecture();
-  if (parsed.architecture !== undefined && parsed.architecture !== host) {
-    throw new Error(`${what} is for architecture "${parsed.architecture}", this host is "${host}"`);
+export function checkPlatform(parsed: ParsedImageConfig, what: string, wanted?: Platform): void {
+  const os = wanted?.os ?? 'linux';
+  if (parsed.os !== undefined && parsed.os !== os) throw new Error(`${what} is for os "${parsed.os}", not ${os}`);
+  const arch = wanted?.architecture ?? hostArchitecture();
+  if (parsed.architecture !== undefined && parsed.architecture !== arch) {
+    throw new Error(`${what} is for architecture "${parsed.architecture}", ${wanted ? 'not' : 'this host is'} "${arch}"`);
   }
+}
+
+/** An OS and CPU an image is built for, as OCI writes them (`linux`, `arm64`, variant `v8`). */
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+
+/** Parses `OS/ARCH[/VARIANT]` (`linux/arm64`, `linux/arm/v7`); `what` names it in errors. */
+export function parsePlatform(text: string, what: string): Platform {
+  const m = /^([a-z0-9]+)\/([a-z0-9_]+)(?:\/([a-z0-9]+))?$/.exec(text);
+  if (!m) throw new Error(`${what}: "${text}" is not OS/ARCH or OS/ARCH/VARIANT (e.g. linux/amd64)`);
+  return { os: m[1], architecture: m[2], ...(m[3] ? { variant: m[3] } : {}) };
+}
+
+/** This host's platform. */
+export function hostPlatform(): Platform {
+  return { os: 'linux', architecture: hostArchitecture() };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

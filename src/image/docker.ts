@@ -8,11 +8,11 @@
  * its name, and each layer against the config's `rootfs.diff_ids`.
  */
 import path from 'node:path';
-import { checkPlatform, parseImageConfig } from './config.js';
+import { checkPlatform, parseImageConfig, type Platform } from './config.js';
 import { parseDigest, verifyBytes, type Digest } from './digest.js';
 import type { ArchiveFiles } from './archive-files.js';
 import type { ImageParts, LayerRef } from './image-parts.js';
-import { formatRef, type ImageRef } from './ref.js';
+import { formatRef, normalizeRef, type ImageRef } from './ref.js';
 
 interface DockerManifestEntry {
   Config: string;
@@ -31,7 +31,7 @@ export async function isDockerArchive(files: ArchiveFiles): Promise<boolean> {
   }
 }
 
-export async function readDockerImage(files: ArchiveFiles, ref: ImageRef, what: string): Promise<ImageParts> {
+export async function readDockerImage(files: ArchiveFiles, ref: ImageRef, what: string, platform?: Platform): Promise<ImageParts> {
   const entry = selectImage(entriesOf(await files.read('manifest.json'), `${what}: manifest.json`), ref, what);
   const configWhat = `${what}: config ${entry.Config}`;
   const expected = digestOfName(entry.Config, configWhat);
@@ -39,7 +39,7 @@ export async function readDockerImage(files: ArchiveFiles, ref: ImageRef, what: 
   const configBytes = await files.read(entry.Config);
   verifyBytes(configBytes, expected, configWhat);
   const config = parseImageConfig(configBytes, configWhat);
-  checkPlatform(config, configWhat);
+  checkPlatform(config, configWhat, platform);
   if (config.diffIds.length !== entry.Layers.length) {
     throw new Error(`${what}: manifest.json lists ${entry.Layers.length} layers, the config ${config.diffIds.length} diff IDs`);
   }
@@ -76,10 +76,19 @@ function entriesOf(bytes: Buffer, what: string): DockerManifestEntry[] {
 
 function selectImage(entries: DockerManifestEntry[], ref: ImageRef, what: string): DockerManifestEntry {
   const wanted = formatRef(ref);
-  const named = entries.filter((e) => e.RepoTags.includes(wanted));
+  const named = entries.filter((e) => e.RepoTags.some((t) => sameRef(t, wanted)));
   if (named.length >= 1) return named[0];
   if (entries.length === 1) return entries[0];
   if (entries.length === 0) throw new Error(`${what} holds no image`);
   const tags = entries.map((e) => e.RepoTags.join(' ') || '<untagged>').join(', ');
   throw new Error(`${what} holds ${entries.length} images (${tags}) and none is tagged "${wanted}"`);
+}
+
+/** `busybox:latest` in RepoTags is `docker.io/library/busybox:latest`. */
+function sameRef(tag: string, wanted: string): boolean {
+  try {
+    return normalizeRef(tag) === wanted;
+  } catch {
+    return false;
+  }
 }

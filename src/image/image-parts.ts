@@ -23,4 +23,6 @@ export interface ImageParts {
   configBytes: Buffer;
   config: ParsedImageConfig;
   layers: LayerRef[];
+  /** the manifest as the archive has it (OCI); a `docker save` archive has none */
+  manifest?: { bytes: Buffer; mediaType: string };
 }

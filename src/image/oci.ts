@@ -9,10 +9,10 @@
  * config and the layers, bottom first. Each blob read is checked against its descriptor's digest
  * and size, so `index.json` is the only unverified file, and it only points.
  */
-import { checkPlatform, hostArchitecture, parseImageConfig } from './config.js';
+import { checkPlatform, hostArchitecture, parseImageConfig, type Platform } from './config.js';
 import { parseDigest, verifyBytes, type Digest } from './digest.js';
 import type { ArchiveFiles } from './archive-files.js';
-import { formatRef, type ImageRef } from './ref.js';
+import { familiarName, formatRef, type ImageRef } from './ref.js';
 import type { ImageParts, LayerRef } from './image-parts.js';
 
 interface Descriptor {
@@ -28,7 +28,7 @@ const MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'applicati
 const REF_NAME = 'org.opencontainers.image.ref.name';
 const MAX_NESTING = 4;
 
-export async function readOciImage(files: ArchiveFiles, ref: ImageRef, what: string): Promise<ImageParts> {
+export async function readOciImage(files: ArchiveFiles, ref: ImageRef, what: string, platform?: Platform): Promise<ImageParts> {
   if (!files.has('oci-layout')) throw new Error(`${what} is not an OCI image layout (it has no "oci-layout" file)`);
   const layout = parseJson(await files.read('oci-layout'), `${what}: oci-layout`);
   if (typeof layout.imageLayoutVersion !== 'string') throw new Error(`${what}: oci-layout has no "imageLayoutVersion"`);
@@ -43,14 +43,15 @@ export async function readOciImage(files: ArchiveFiles, ref: ImageRef, what: str
   const configDesc = descriptorOf(manifest.config, `${manifestWhat}: config`);
   const configBytes = await readBlob(files, configDesc, `${what}: config`);
   const config = parseImageConfig(configBytes, `${what}: config`);
-  checkPlatform(config, `${what}: config`);
+  checkPlatform(config, `${what}: config`, platform);
   if (!Array.isArray(manifest.layers)) throw new Error(`${manifestWhat} has no "layers" list`);
   const layers = manifest.layers.map((l, i) => layerOf(files, descriptorOf(l, `${manifestWhat}: layers[${i}]`), i, what));
   if (config.diffIds.length !== layers.length) {
     throw new Error(`${what}: the manifest lists ${layers.length} layers, the config ${config.diffIds.length} diff IDs`);
   }
   layers.forEach((l, i) => (l.diffId = parseDigest(config.diffIds[i], `${what}: config rootfs.diff_ids[${i}]`)));
-  return { configBytes, config, layers };
+  const manifestBytes = await readBlob(files, desc, manifestWhat);
+  return { configBytes, config, layers, manifest: { bytes: manifestBytes, mediaType: desc.mediaType } };
 }
 
 function layerOf(files: ArchiveFiles, d: Descriptor, i: number, what: string): LayerRef {
@@ -65,7 +66,8 @@ function layerOf(files: ArchiveFiles, d: Descriptor, i: number, what: string): L
 function selectManifest(all: Descriptor[], ref: ImageRef | undefined, what: string): Descriptor {
   const images = all.filter((d) => INDEX_TYPES.includes(d.mediaType) || MANIFEST_TYPES.includes(d.mediaType));
   if (ref) {
-    const named = images.filter((d) => [ref.tag, formatRef(ref)].includes(d.annotations[REF_NAME]));
+    const names = [ref.tag, formatRef(ref), familiarName(formatRef(ref))];
+    const named = images.filter((d) => names.includes(d.annotations[REF_NAME]));
     if (named.length === 1) return named[0];
   }
   if (images.length === 1) return images[0];

@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { DirFiles, TarFiles, type ArchiveFiles } from './archive-files.js';
 import { decompressor, detectCompression } from './compression.js';
 import { isDockerArchive } from './docker.js';
+import { BudgetStream, type UnpackBudget } from './unpack-limit.js';
 
 export type SourceKind = 'oci-layout' | 'oci-archive' | 'docker-archive' | 'rootfs-tarball';
 
@@ -25,7 +26,7 @@ export interface ImageSource {
 }
 
 /** Opens `file` for import; `work` is an empty scratch directory the import owns. */
-export async function openSource(file: string, work: string): Promise<ImageSource> {
+export async function openSource(file: string, work: string, budget: UnpackBudget): Promise<ImageSource> {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
@@ -38,7 +39,7 @@ export async function openSource(file: string, work: string): Promise<ImageSourc
     return { kind: 'oci-layout', files };
   }
   if (!st.isFile()) throw new Error(`"${file}" is neither a file nor a directory`);
-  const tarFile = await uncompressed(file, work);
+  const tarFile = await uncompressed(file, work, budget);
   const files = await TarFiles.index(tarFile, `"${file}"`);
   if (files.has('oci-layout') && files.has('index.json')) return { kind: 'oci-archive', files };
   if (await isDockerArchive(files)) return { kind: 'docker-archive', files };
@@ -46,7 +47,7 @@ export async function openSource(file: string, work: string): Promise<ImageSourc
 }
 
 /** `file` itself when it is not compressed, else its decompressed copy in `work`. */
-async function uncompressed(file: string, work: string): Promise<string> {
+async function uncompressed(file: string, work: string, budget: UnpackBudget): Promise<string> {
   const head = Buffer.alloc(6);
   const fd = fs.openSync(file, 'r');
   try {
@@ -57,6 +58,7 @@ async function uncompressed(file: string, work: string): Promise<string> {
   const kind = detectCompression(head);
   if (kind === 'none') return file;
   const out = path.join(work, 'archive.tar');
-  await pipeline(fs.createReadStream(file), decompressor(kind, `"${file}"`), fs.createWriteStream(out, { mode: 0o600 }));
+  const what = `"${file}"`;
+  await pipeline(fs.createReadStream(file), decompressor(kind, what), new BudgetStream(budget, what), fs.createWriteStream(out, { mode: 0o600 }));
   return out;
 }

@@ -4,12 +4,19 @@
  * ```
  * <root>/images/
  *   lock                   flock(2): shared to read or to start an import, exclusive to change
- *   refs.json              {"refs": {"busybox:latest": "sha256:<id>", ...}}
+ *   refs.json              {"refs": {"docker.io/library/busybox:latest": "sha256:<id>", ...}}
+ *   blobs/sha256/<hex>     the image's parts as pulled or imported: manifest, config, layers
  *   sha256/<id>/rootfs/    the read-only root filesystem (overlayfs lower layer)
  *   sha256/<id>/config.json   the OCI image config, byte for byte (its sha256 is <id>)
- *   sha256/<id>/image.json    what tspod knows besides: when and from what it was imported, size
- *   tmp/                   imports in progress, each a directory locked by its importer
+ *   sha256/<id>/image.json    what tspod knows besides: when and from what it came, its manifest
+ *                          and repo digests, the blobs it holds, its size
+ *   tmp/                   imports and pulls in progress, each a directory locked by its owner
  * ```
+ *
+ * `refs.json` keys are normalised references (ref.ts); a store written before names were
+ * normalised has keys such as `busybox:latest`, which are read as their normalised form, so such a
+ * store is used as it is and rewritten in the new form by its first change. Images stored before
+ * tspod kept blobs have no `blobs` in `image.json`: they run, but cannot be saved or pushed.
  *
  * Atomicity comes from rename(2): an image appears in `sha256/` in one step once it is complete,
  * and `refs.json` is replaced by writing a temporary file and renaming it. An import that dies
@@ -22,22 +29,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { native } from '../native.js';
 import { imagesDir, type Roots } from '../paths.js';
+import { normalizeRef } from './ref.js';
 
 export interface StorePaths {
   dir: string;
   lock: string;
   refs: string;
   images: string;
+  blobs: string;
   tmp: string;
 }
 
 export function storePaths(roots: Roots): StorePaths {
   const dir = imagesDir(roots);
-  return { dir, lock: path.join(dir, 'lock'), refs: path.join(dir, 'refs.json'), images: path.join(dir, 'sha256'), tmp: path.join(dir, 'tmp') };
+  return { dir, lock: path.join(dir, 'lock'), refs: path.join(dir, 'refs.json'), images: path.join(dir, 'sha256'), blobs: path.join(dir, 'blobs', 'sha256'), tmp: path.join(dir, 'tmp') };
 }
 
 export function ensureStore(p: StorePaths): void {
-  for (const d of [p.dir, p.images, p.tmp]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+  for (const d of [p.dir, p.images, p.blobs, p.tmp]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
 }
 
 /** Runs `fn` holding the store lock (`sh` to read, `ex` to change). */
@@ -61,11 +70,22 @@ export function readRefs(p: StorePaths): Refs {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new Error(`reading the image index ${p.refs}`, { cause: err });
   }
+  let refs: Refs;
   try {
-    return (JSON.parse(text) as { refs: Refs }).refs ?? {};
+    refs = (JSON.parse(text) as { refs: Refs }).refs ?? {};
   } catch (cause) {
     throw new Error(`the image index ${p.refs} is not valid JSON`, { cause });
   }
+  // Keys of an older store (`busybox:latest`) read as what they normalise to.
+  const out: Refs = {};
+  for (const [key, id] of Object.entries(refs)) {
+    try {
+      out[normalizeRef(key)] = id;
+    } catch {
+      out[key] = id; // not a reference any more; kept so that it can still be removed
+    }
+  }
+  return out;
 }
 
 /** Replaces `refs.json` atomically (caller holds the exclusive lock). */

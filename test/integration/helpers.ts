@@ -26,7 +26,12 @@ export function newRoots(tag: string): TestRoots {
   const runRoot = path.join(dir, 'run');
   fs.mkdirSync(root);
   fs.cpSync(path.join(inject('baseRoot'), 'images'), path.join(root, 'images'), { recursive: true, verbatimSymlinks: true });
-  return { dir, root, runRoot, env: { ...process.env, TSPOD_ROOT: root, TSPOD_RUN_ROOT: runRoot, TSPOD_LOG_LEVEL: 'info' } };
+  // Tests stay offline: every registry is blocked, so `image: busybox` (pull policy Always) runs
+  // the stored image, as on a host without a registry (ARCHITECTURE §13).
+  const registries = path.join(dir, 'registries.json');
+  fs.writeFileSync(registries, JSON.stringify({ registries: { '*': { blocked: true } } }));
+  const env = { ...process.env, TSPOD_ROOT: root, TSPOD_RUN_ROOT: runRoot, TSPOD_LOG_LEVEL: 'info', TSPOD_REGISTRIES_CONFIG: registries };
+  return { dir, root, runRoot, env };
 }
 
 export interface Result {

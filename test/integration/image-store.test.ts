@@ -44,18 +44,18 @@ describe('tspod image ls, inspect, rm', () => {
   test('ls prints a docker-like table and JSON records', async () => {
     await ok(['image', 'import', 'small:1', await smallImage('one')]);
     const table = (await ok(['image', 'ls'])).split('\n');
-    expect(table[0]).toMatch(/^NAME\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
-    expect(table).toContainEqual(expect.stringMatching(/^busybox\s+latest\s+[0-9a-f]{12}\s+.+ ago\s+\d(\.\d+)?MB$/));
-    expect(table).toContainEqual(expect.stringMatching(/^small\s+1\s+[0-9a-f]{12}\s+.+ago\s+3B$/));
+    expect(table[0]).toMatch(/^NAME\s+TAG\s+DIGEST\s+IMAGE ID\s+CREATED\s+SIZE$/);
+    expect(table).toContainEqual(expect.stringMatching(/^docker\.io\/library\/busybox\s+latest\s+<none>\s+[0-9a-f]{12}\s+.+ ago\s+\d(\.\d+)?MB$/));
+    expect(table).toContainEqual(expect.stringMatching(/^docker\.io\/library\/small\s+1\s+<none>\s+[0-9a-f]{12}\s+.+ago\s+3B$/));
     const records = JSON.parse(await ok(['image', 'ls', '--json']));
-    const small = records.find((r: { ref: string }) => r.ref === 'small:1');
-    expect(small).toMatchObject({ name: 'small', tag: '1', config: { Cmd: ['cat', '/etc/which'] }, size: 3 });
+    const small = records.find((r: { ref: string }) => r.ref === 'docker.io/library/small:1');
+    expect(small).toMatchObject({ name: 'docker.io/library/small', tag: '1', config: { Cmd: ['cat', '/etc/which'] }, size: 3 });
     expect(fs.readFileSync(path.join(small.rootfs, 'etc/which'), 'utf8')).toBe('one');
   });
 
   test('inspect shows the record, its origin and the whole OCI config', async () => {
     const details = JSON.parse(await ok(['image', 'inspect', 'small:1']));
-    expect(details).toMatchObject({ ref: 'small:1', source: 'oci-layout', imageConfig: { os: 'linux', config: { Cmd: ['cat', '/etc/which'] } } });
+    expect(details).toMatchObject({ ref: 'docker.io/library/small:1', names: ['docker.io/library/small:1'], source: 'oci-layout', imageConfig: { os: 'linux', config: { Cmd: ['cat', '/etc/which'] } } });
     expect(details.id).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
@@ -63,7 +63,7 @@ describe('tspod image ls, inspect, rm', () => {
     const res = await tspod(roots, ['image', 'inspect', 'nosuch']);
     expect(res.code).toBe(125);
     expect(res.stderr).toBe(
-      `tspod: image "nosuch:latest" is not in the store (${roots.root}/images); build the base images with "make images" or add one with "tspod image import nosuch:latest FILE"\n`,
+      `tspod: image "docker.io/library/nosuch:latest" is not in the store (${roots.root}/images); pull it with "tspod image pull docker.io/library/nosuch:latest", build the base images with "make images" or add one with "tspod image import docker.io/library/nosuch:latest FILE"\n`,
     );
   });
 
@@ -73,11 +73,11 @@ describe('tspod image ls, inspect, rm', () => {
     const layout = await smallImage('one');
     await ok(['image', 'import', 'small:also', layout]);
     expect((await inspect(roots, 'small:also')).id).toBe(id);
-    expect(await ok(['image', 'rm', 'small:1'])).toBe('Untagged: small:1\n');
+    expect(await ok(['image', 'rm', 'small:1'])).toBe('Untagged: docker.io/library/small:1\n');
     expect(await imageDirs()).toContain(id.slice(7));
     await ok(['image', 'rm', 'small:also']);
     expect(await imageDirs()).not.toContain(id.slice(7));
-    expect((await tspod(roots, ['image', 'rm', 'small:also'])).stderr).toMatch(/image "small:also" is not in the store/);
+    expect((await tspod(roots, ['image', 'rm', 'small:also'])).stderr).toMatch(/image "docker.io\/library\/small:also" is not in the store/);
   });
 
   test('rm refuses an image a pod uses, naming the pod', async () => {
@@ -88,7 +88,7 @@ describe('tspod image ls, inspect, rm', () => {
     fs.writeFileSync(path.join(podDir, 'state.json'), JSON.stringify({ images: [id] }));
     const res = await tspod(roots, ['image', 'rm', 'used']);
     expect(res.code).toBe(125);
-    expect(res.stderr).toBe('tspod: image "used:latest" is in use by pod "web"; remove the pod first ("tspod rm web")\n');
+    expect(res.stderr).toBe('tspod: image "docker.io/library/used:latest" is in use by pod "web"; remove the pod first ("tspod rm web")\n');
     expect((await inspect(roots, 'used')).id).toBe(id);
     // re-importing the tag moves it; the old image stays while the pod uses it, and goes after
     await ok(['image', 'import', 'used', await smallImage('newer')]);
@@ -106,7 +106,8 @@ describe('concurrency and interruption', () => {
     const results = await Promise.all(layouts.map((l, i) => tspod(roots, ['image', 'import', `par:${i}`, l])));
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const refs = JSON.parse(await ok(['image', 'ls', '--json'])).map((r: { ref: string }) => r.ref);
-    expect(refs.filter((r: string) => r.startsWith('par:'))).toEqual(['par:0', 'par:1', 'par:2', 'par:3', 'par:4', 'par:5']);
+    const par = refs.filter((r: string) => r.startsWith('docker.io/library/par:'));
+    expect(par).toEqual([0, 1, 2, 3, 4, 5].map((i) => `docker.io/library/par:${i}`));
     for (let i = 0; i < 6; i++) {
       const { rootfs } = await inspect(roots, `par:${i}`);
       expect(fs.readFileSync(path.join(rootfs, 'etc/which'), 'utf8')).toBe('abcdef'[i]);

@@ -24,16 +24,16 @@ describe('tspod image ls formatting', () => {
     const now = new Date('2024-06-01T00:00:00Z');
     const table = formatImageTable(
       [
-        { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:52b72775c25675c0b49c', rootfs: '/r', config: {}, created: '2024-05-31T22:00:00Z', size: 1_980_000 },
-        { name: 'nginx', tag: '1.22', ref: 'nginx:1.22', id: 'sha256:0123456789abcdef', rootfs: '/r', config: {}, created: '2024-06-01T00:00:00Z' },
+        { name: 'docker.io/library/busybox', tag: 'latest', ref: 'docker.io/library/busybox:latest', id: 'sha256:52b72775c25675c0b49c', repoDigests: [], rootfs: '/r', config: {}, created: '2024-05-31T22:00:00Z', size: 1_980_000 },
+        { name: 'r.example/nginx', ref: 'r.example/nginx@sha256:' + 'c'.repeat(64), digest: 'sha256:' + 'c'.repeat(64), id: 'sha256:0123456789abcdef', repoDigests: [], rootfs: '/r', config: {}, created: '2024-06-01T00:00:00Z' },
       ],
       now,
     );
     expect(table).toBe(
       [
-        'NAME      TAG      IMAGE ID       CREATED                  SIZE',
-        'busybox   latest   52b72775c256   2 hours ago              1.98MB',
-        'nginx     1.22     0123456789ab   less than a second ago   -',
+        'NAME                        TAG      DIGEST                                                                    IMAGE ID       CREATED                  SIZE',
+        'docker.io/library/busybox   latest   <none>                                                                    52b72775c256   2 hours ago              1.98MB',
+        `r.example/nginx             <none>   sha256:${'c'.repeat(64)}   0123456789ab   less than a second ago   -`,
         '',
       ].join('\n'),
     );

@@ -22,6 +22,13 @@ afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const ref = parseRef('test:latest');
 
+/** Scratch space, a blob directory, and an unpack budget of 1 GiB. */
+function opts(limit = 1 << 30) {
+  const blobDir = path.join(tmp, 'blobs');
+  fs.mkdirSync(blobDir, { recursive: true });
+  return { work, blobDir, budget: { limit, used: 0, source: 'the test' } };
+}
+
 /** Two layers: the second deletes a file (whiteout) and replaces a directory's contents (opaque). */
 async function twoLayers(): Promise<ImageSpec> {
   const base: Entry[] = [
@@ -49,7 +56,7 @@ describe('importing image archives', () => {
   it('an OCI layout directory: layers applied in order, whiteouts and opaque directories honoured', async () => {
     const layout = path.join(tmp, 'layout');
     writeOciLayout(layout, await twoLayers());
-    const imported = await importArchive(layout, ref, rootfs, work);
+    const imported = await importArchive(layout, ref, rootfs, opts());
     expect(imported.kind).toBe('oci-layout');
     expect(imported.config.config).toEqual({ Cmd: ['sh'], Env: ['A=1'] });
     expect(files(rootfs)).toEqual(EXPECTED);
@@ -61,7 +68,7 @@ describe('importing image archives', () => {
     const built = writeOciLayout(layout, await twoLayers());
     const archive = path.join(tmp, 'image.tar.gz');
     fs.writeFileSync(archive, zlib.gzipSync(await tarOfDir(layout)));
-    const imported = await importArchive(archive, ref, rootfs, work);
+    const imported = await importArchive(archive, ref, rootfs, opts());
     expect(imported.kind).toBe('oci-archive');
     expect(`sha256:${sha256hex(imported.configBytes)}`).toBe(built.id);
     expect(files(rootfs)).toEqual(EXPECTED);
@@ -70,7 +77,7 @@ describe('importing image archives', () => {
   it('a docker save archive', async () => {
     const archive = path.join(tmp, 'saved.tar');
     const built = await writeDockerArchive(archive, await twoLayers(), ['test:latest']);
-    const imported = await importArchive(archive, ref, rootfs, work);
+    const imported = await importArchive(archive, ref, rootfs, opts());
     expect(imported.kind).toBe('docker-archive');
     expect(`sha256:${sha256hex(imported.configBytes)}`).toBe(built.id);
     expect(files(rootfs)).toEqual(EXPECTED);
@@ -80,7 +87,7 @@ describe('importing image archives', () => {
     const archive = path.join(tmp, 'rootfs.tar');
     const tarball = await makeTar([{ name: './', type: 'directory' }, { name: './bin/sh', data: 'x' }, { name: './.wh.keep', data: '' }]);
     fs.writeFileSync(archive, tarball);
-    const imported = await importArchive(archive, ref, rootfs, work);
+    const imported = await importArchive(archive, ref, rootfs, opts());
     expect(imported.kind).toBe('rootfs-tarball');
     expect(imported.config.diffIds).toEqual([`sha256:${sha256hex(tarball)}`]);
     expect(files(rootfs)).toEqual(['.wh.keep', 'bin/', 'bin/sh']);
@@ -93,9 +100,9 @@ describe('importing image archives', () => {
     writeOciLayout(layout, { layers: [await makeTar([{ name: 'two', data: '2' }])] }, 'two');
     const second = JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8'));
     fs.writeFileSync(path.join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [...first.manifests, ...second.manifests] }));
-    await importArchive(layout, parseRef('x:two'), rootfs, work);
+    await importArchive(layout, parseRef('x:two'), rootfs, opts());
     expect(files(rootfs)).toEqual(['two']);
-    await expect(importArchive(layout, parseRef('x:three'), path.join(tmp, 'r2'), work)).rejects.toThrow(/holds 2 images \(one, two\)/);
+    await expect(importArchive(layout, parseRef('x:three'), path.join(tmp, 'r2'), opts())).rejects.toThrow(/holds 2 images \(one, two\)/);
   });
 });
 
@@ -111,14 +118,14 @@ describe('digests are verified', () => {
     const bytes = fs.readFileSync(blob(built.layerDigests[1]));
     bytes[600] ^= 0xff;
     fs.writeFileSync(blob(built.layerDigests[1]), bytes);
-    await expect(importArchive(layout, ref, rootfs, work)).rejects.toThrow(/layer 2 \(sha256:[0-9a-f]+\): digest mismatch/);
+    await expect(importArchive(layout, ref, rootfs, opts())).rejects.toThrow(/layer 2 \(sha256:[0-9a-f]+\): digest mismatch/);
     expect(fs.readdirSync(rootfs)).toEqual([]);
   });
 
   it('a corrupted config is refused', async () => {
     const { layout, built, blob } = await layoutWith();
     fs.writeFileSync(blob(built.configDigest), configOf({ layers: [], runConfig: { Cmd: ['evil'] } }));
-    await expect(importArchive(layout, ref, rootfs, work)).rejects.toThrow(/: config: (size is|digest mismatch)/);
+    await expect(importArchive(layout, ref, rootfs, opts())).rejects.toThrow(/: config: (size is|digest mismatch)/);
   });
 
   it('a layer whose uncompressed content does not match the diff ID is refused', async () => {
@@ -137,7 +144,7 @@ describe('digests are verified', () => {
     fs.writeFileSync(path.join(layout, 'blobs', 'sha256', sha256hex(mbytes)), mbytes);
     index.manifests[0] = { ...index.manifests[0], digest: `sha256:${sha256hex(mbytes)}`, size: mbytes.length };
     fs.writeFileSync(path.join(layout, 'index.json'), JSON.stringify(index));
-    await expect(importArchive(layout, ref, rootfs, work)).rejects.toThrow(/layer 2 .*uncompressed \(diff ID\): digest mismatch/);
+    await expect(importArchive(layout, ref, rootfs, opts())).rejects.toThrow(/layer 2 .*uncompressed \(diff ID\): digest mismatch/);
   });
 
   it('a docker save archive whose config does not match its file name is refused', async () => {
@@ -148,7 +155,7 @@ describe('digests are verified', () => {
     const at = bytes.indexOf('"Cmd":["sh"]');
     bytes.write('"Cmd":["rm"]', at);
     fs.writeFileSync(archive, bytes);
-    await expect(importArchive(archive, ref, rootfs, work)).rejects.toThrow(/config [0-9a-f]{64}\.json: digest mismatch/);
+    await expect(importArchive(archive, ref, rootfs, opts())).rejects.toThrow(/config [0-9a-f]{64}\.json: digest mismatch/);
   });
 
   it('a docker save layer that does not match its diff ID is refused', async () => {
@@ -159,7 +166,7 @@ describe('digests are verified', () => {
     expect(bytes.subarray(at, at + 3).toString()).toBe('new');
     bytes.write('NEW', at);
     fs.writeFileSync(archive, bytes);
-    await expect(importArchive(archive, ref, rootfs, work)).rejects.toThrow(/layer 2 \(.*layer\.tar\): uncompressed \(diff ID\): digest mismatch/);
+    await expect(importArchive(archive, ref, rootfs, opts())).rejects.toThrow(/layer 2 \(.*layer\.tar\): uncompressed \(diff ID\): digest mismatch/);
   });
 
   it('an archive symlink to a host file is resolved inside the archive', async () => {
@@ -172,6 +179,6 @@ describe('digests are verified', () => {
       { name: 'layer.tar', type: 'symlink', linkname: '/etc/passwd' },
       { name: 'manifest.json', data: JSON.stringify([{ Config: `${hex}.json`, RepoTags: [], Layers: ['layer.tar'] }]) },
     ]));
-    await expect(importArchive(archive, ref, rootfs, work)).rejects.toThrow(/layer 1 \(layer\.tar\) is missing from the archive/);
+    await expect(importArchive(archive, ref, rootfs, opts())).rejects.toThrow(/layer 1 \(layer\.tar\) is missing from the archive/);
   });
 });
