@@ -11,6 +11,7 @@ import { imageLsCommand } from './image-ls.js';
 import { imagePruneCommand } from './image-prune.js';
 import { imagePullCommand } from './image-pull.js';
 import { imageRmCommand } from './image-rm.js';
+import { imageSaveCommand } from './image-save.js';
 import { imageTagCommand } from './image-tag.js';
 
 export const imageCommand: CommandModule<GlobalArgs, GlobalArgs> = {
@@ -25,6 +26,7 @@ export const imageCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       .command(imagePullCommand)
       .command(imageTagCommand)
       .command(imagePruneCommand)
-      .demandCommand(1, 'image: a subcommand is required: ls, import, inspect, rm, pull, tag or prune'),
+      .command(imageSaveCommand)
+      .demandCommand(1, 'image: a subcommand is required: ls, import, inspect, rm, pull, tag, save or prune'),
   handler: () => undefined,
 };

@@ -1,0 +1,186 @@
+/**
+ * Pulling from a real registry on loopback (registry-helpers.ts): TLS with the test's own CA,
+ * htpasswd users, images pushed with skopeo from `tspod image save`, zstd layers, a multi-platform
+ * index; then pods run from what was pulled, and the pull policies with the registry up and down.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expectClean, linesOf, newRoots, pod, removeRoots, runPod, tspod, type TestRoots } from './helpers.js';
+import { inspect } from './image-helpers.js';
+import { archiveOf, deriveLayout, getManifest, makeCerts, pushZstd, PASSWORD, push, putManifest, startRegistry, USER, type Registry } from './registry-helpers.js';
+
+let roots: TestRoots;
+let reg: Registry;
+let ca: string;
+let busyboxId: string;
+let busyboxDigest: string;
+let arm64Digest: string;
+
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+
+beforeAll(async () => {
+  roots = newRoots('registry');
+  const d = (n: string) => path.join(roots.dir, n);
+  fs.mkdirSync(d('certs'));
+  const certs = makeCerts(d('certs'));
+  ca = certs.ca;
+  fs.mkdirSync(d('skopeo-certs'));
+  fs.copyFileSync(ca, d('skopeo-certs/ca.crt'));
+  fs.mkdirSync(d('registry'));
+  reg = await startRegistry(d('registry'), certs);
+  // tspod trusts the test CA for this registry only; every other registry stays blocked
+  fs.writeFileSync(roots.env.TSPOD_REGISTRIES_CONFIG!, JSON.stringify({ registries: { [reg.host]: { ca }, '*': { blocked: true } } }));
+  fs.writeFileSync(d('auth.json'), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
+  roots.env.REGISTRY_AUTH_FILE = d('auth.json');
+  roots.env.HOME = roots.dir;
+
+  const save = await tspod(roots, ['image', 'save', 'busybox', '-o', d('busybox.tar'), '--format', 'oci']);
+  expect(save.code, save.stderr).toBe(0);
+  fs.mkdirSync(d('busybox'));
+  execFileSync('tar', ['-C', d('busybox'), '-xf', d('busybox.tar')]);
+  busyboxId = (await inspect(roots, 'busybox')).id;
+  push(d('busybox.tar'), reg, d('skopeo-certs'), 'tspod/busybox:1.0');
+  // zstd: an image of its own (a config no other image has), so that its layers are downloaded
+  await deriveLayout(d('busybox'), d('zapp'), [{ name: 'zstd.txt', data: 'unpacked from zstd\n' }]);
+  await pushZstd(reg, ca, d('zapp'), 'tspod/zapp', 'zstd');
+  // skopeo compresses layers on the way: the registry's manifests are not the saved ones
+  const pushed = await getManifest(reg, ca, 'tspod/busybox', '1.0');
+  busyboxDigest = pushed.digest;
+  const zstd = await getManifest(reg, ca, 'tspod/zapp', 'zstd');
+  expect(zstd.doc.layers.map((l) => l.mediaType)).toEqual(['application/vnd.oci.image.layer.v1.tar+zstd', 'application/vnd.oci.image.layer.v1.tar+zstd']);
+  const app = { name: 'hello.txt', data: 'hello from a pulled layer\n' };
+  await deriveLayout(d('busybox'), d('app'), [app]);
+  push(archiveOf(d('app'), d('app.tar')), reg, d('skopeo-certs'), 'tspod/app:1.0');
+  // a multi-platform index: this host's busybox, an "arm64" image, and an attestation manifest
+  await deriveLayout(d('busybox'), d('arm64'), [], 'arm64');
+  push(archiveOf(d('arm64'), d('arm64.tar')), reg, d('skopeo-certs'), 'tspod/busybox:arm64');
+  const arm = await getManifest(reg, ca, 'tspod/busybox', 'arm64');
+  arm64Digest = arm.digest;
+  const size = () => pushed.bytes.length;
+  const index = {
+    schemaVersion: 2, mediaType: OCI_INDEX,
+    manifests: [
+      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: arm.digest, size: arm.bytes.length, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: busyboxDigest, size: size(), platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } },
+      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: busyboxDigest, size: size(), platform: { os: 'linux', architecture: 'amd64' } },
+    ],
+  };
+  await putManifest(reg, ca, 'tspod/busybox', 'multi', Buffer.from(JSON.stringify(index)), OCI_INDEX);
+}, 180_000);
+
+afterAll(async () => {
+  await reg?.stop();
+  removeRoots(roots);
+});
+
+const pull = (args: string[], env = roots.env) => tspod({ ...roots, env }, ['image', 'pull', ...args]);
+
+describe('tspod image pull from a registry with TLS and htpasswd', () => {
+  test('no credentials, or a wrong password: refused with the registry\'s own message', async () => {
+    const anonymous = await pull([`${reg.host}/tspod/busybox:1.0`], { ...roots.env, REGISTRY_AUTH_FILE: '' });
+    expect(anonymous.code).toBe(125);
+    expect(anonymous.stderr).toMatch(/authentication required \(UNAUTHORIZED\)|unauthorized/i);
+    const wrongFile = path.join(roots.dir, 'wrong.json');
+    fs.writeFileSync(wrongFile, JSON.stringify({ auths: { [reg.host]: { username: USER, password: 'not-it' } } }));
+    const wrong = await pull([`${reg.host}/tspod/busybox:1.0`], { ...roots.env, REGISTRY_AUTH_FILE: wrongFile });
+    expect(wrong.code).toBe(125);
+    expect(wrong.stderr).toMatch(/UNAUTHORIZED/);
+    expect((await tspod(roots, ['image', 'inspect', `${reg.host}/tspod/busybox:1.0`])).code).toBe(125);
+  });
+
+  test('by tag: the same image ID as the image pushed, its digest recorded and listed', async () => {
+    const res = await pull([`${reg.host}/tspod/busybox:1.0`]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toBe(`${reg.host}/tspod/busybox:1.0 ${busyboxId}\n`);
+    const details = JSON.parse((await tspod(roots, ['image', 'inspect', `${reg.host}/tspod/busybox:1.0`])).stdout);
+    expect(details.id).toBe(busyboxId);
+    expect(details.repoDigests).toContain(`${reg.host}/tspod/busybox@${busyboxDigest}`);
+    const ls = (await tspod(roots, ['image', 'ls'])).stdout;
+    expect(ls).toMatch(new RegExp(`^${reg.host}/tspod/busybox\\s+1\\.0\\s+${busyboxDigest}\\s+${busyboxId.slice(7, 19)}`, 'm'));
+  });
+
+  test('by digest, and a digest the registry does not have', async () => {
+    const res = await pull(['--quiet', `${reg.host}/tspod/busybox@${busyboxDigest}`]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toBe(`${busyboxId}\n`);
+    expect(res.stderr).toBe('');
+    const missing = await pull([`${reg.host}/tspod/busybox@sha256:${'0'.repeat(64)}`]);
+    expect(missing.code).toBe(125);
+    expect(missing.stderr).toMatch(/manifest unknown \(MANIFEST_UNKNOWN\)/);
+  });
+
+  test('a multi-platform index: this host\'s image by default, another with --platform, attestations skipped', async () => {
+    const host = await pull(['-q', `${reg.host}/tspod/busybox:multi`]);
+    expect(host.stdout.trim(), host.stderr).toBe(busyboxId);
+    const arm = await pull(['-q', '--platform', 'linux/arm64', `${reg.host}/tspod/busybox:multi`]);
+    expect(arm.code, arm.stderr).toBe(0);
+    expect(arm.stdout.trim()).not.toBe(busyboxId);
+    const details = await inspect(roots, `${reg.host}/tspod/busybox:multi`);
+    expect((details as unknown as { imageConfig: { architecture: string } }).imageConfig.architecture).toBe('arm64');
+    const none = await pull(['--platform', 'linux/s390x', `${reg.host}/tspod/busybox:multi`]);
+    expect(none.code).toBe(125);
+    expect(none.stderr).toMatch(/no image for linux\/s390x \(the index has linux\/arm64\/v8, linux\/amd64\)/);
+    expect(arm64Digest).toMatch(/^sha256:/);
+  });
+
+  test('layer sharing: an image on the same base downloads only its own layer', async () => {
+    const res = await pull([`${reg.host}/tspod/app:1.0`]);
+    expect(res.code, res.stderr).toBe(0);
+    const lines = res.stderr.split('\n');
+    expect(lines.filter((l) => / already in the store$/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => /^Copying blob [0-9a-f]{12} done$/.test(l))).toHaveLength(1);
+  });
+});
+
+describe('pods from a registry, and the pull policies', () => {
+  const app = (policy?: string) => ({ name: 'c', image: `${reg.host}/tspod/app:1.0`, command: ['cat', '/hello.txt'], ...(policy ? { imagePullPolicy: policy } : {}) });
+
+  test('a pod runs from a pulled zstd image, pulled when the policy asks', async () => {
+    const image = `${reg.host}/tspod/zapp:zstd`;
+    const res = await runPod(roots, pod('zstd', { restartPolicy: 'Never', containers: [{ name: 'c', image, command: ['sh', '-c', 'busybox | head -1; cat /zstd.txt'] }] }), ['--network', 'none']);
+    expect(res.code, res.stderr).toBe(0);
+    const out = linesOf(res.stdout, 'c');
+    expect(out[0]).toMatch(/^BusyBox v/);
+    expect(out[1]).toBe('unpacked from zstd');
+    // both layers came over the wire (the tag is not latest: IfNotPresent, and it was not present)
+    expect(res.stderr.split('\n').filter((l) => /^Copying blob [0-9a-f]{12} done$/.test(l))).toHaveLength(2);
+    expectClean(roots);
+  });
+
+  test('Always follows a moved tag; IfNotPresent and Never use the store', async () => {
+    const first = await runPod(roots, pod('always', { restartPolicy: 'Never', containers: [app('Always')] }), ['--network', 'none']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(linesOf(first.stdout, 'c')).toEqual(['hello from a pulled layer']);
+    const d = (n: string) => path.join(roots.dir, n);
+    await deriveLayout(d('busybox'), d('app2'), [{ name: 'hello.txt', data: 'the tag moved\n' }]);
+    push(archiveOf(d('app2'), d('app2.tar')), reg, d('skopeo-certs'), 'tspod/app:1.0');
+    const kept = await runPod(roots, pod('ifnotpresent', { restartPolicy: 'Never', containers: [app('IfNotPresent')] }), ['--network', 'none']);
+    expect(linesOf(kept.stdout, 'c'), kept.stderr).toEqual(['hello from a pulled layer']);
+    const never = await runPod(roots, pod('never', { restartPolicy: 'Never', containers: [app()] }), ['--network', 'none', '--pull=never']);
+    expect(linesOf(never.stdout, 'c'), never.stderr).toEqual(['hello from a pulled layer']);
+    const moved = await runPod(roots, pod('moved', { restartPolicy: 'Never', containers: [app('IfNotPresent')] }), ['--network', 'none', '--pull=always']);
+    expect(linesOf(moved.stdout, 'c'), moved.stderr).toEqual(['the tag moved']);
+    expectClean(roots);
+  });
+
+  test('the registry down: Always runs the stored image with a warning, a missing image fails', async () => {
+    await reg.stop();
+    try {
+      const res = await runPod(roots, pod('offline', { restartPolicy: 'Never', containers: [app('Always')] }), ['--network', 'none']);
+      expect(res.code, res.stderr).toBe(0);
+      expect(linesOf(res.stdout, 'c')).toEqual(['the tag moved']);
+      expect(res.stderr).toMatch(new RegExp(`warning: image "${reg.host}/tspod/app:1.0": cannot reach ${reg.host}: ECONNREFUSED.*running the image in the store`));
+      const missing = await runPod(roots, pod('missing', { restartPolicy: 'Never', containers: [{ ...app('Always'), image: `${reg.host}/tspod/nothing:1` }] }), ['--network', 'none']);
+      expect(missing.code).toBe(125);
+      expect(missing.stderr).toMatch(/ErrImagePull: image ".*tspod\/nothing:1" is not in the store .*ECONNREFUSED/);
+      const never = await runPod(roots, pod('never2', { restartPolicy: 'Never', containers: [{ ...app('Never'), image: `${reg.host}/tspod/nothing:1` }] }), ['--network', 'none']);
+      expect(never.code).toBe(125);
+      expect(never.stderr).toMatch(/ErrImageNeverPull: image ".*tspod\/nothing:1" is not present with pull policy of Never/);
+      expectClean(roots);
+    } finally {
+      await reg.start();
+    }
+  });
+});
