@@ -76,8 +76,11 @@ export async function importArchive(file: string, ref: ImageRef, rootfs: string,
 
 /** Keeps a layer's stored bytes as a blob, checked against its digest once more. */
 async function keepLayer(files: ArchiveFiles, layer: LayerRef, blobDir: string): Promise<BlobDesc> {
-  const type = layerMediaType(detectCompression(await head(files.open(layer.path))), layer.what);
-  return writeBlob(blobDir, files.open(layer.path), type, layer.digest ?? layer.diffId, layer.what);
+  const compression = detectCompression(await head(files.open(layer.path)));
+  // an uncompressed layer's blob digest is its diff ID; a compressed one without a descriptor
+  // (`docker save`) is named by what it hashes to
+  const expected = layer.digest ?? (compression === 'none' ? layer.diffId : undefined);
+  return writeBlob(blobDir, files.open(layer.path), layerMediaType(compression, layer.what), expected, layer.what);
 }
 
 function keep(blobDir: string, configBytes: Buffer, layers: BlobDesc[], manifest?: { bytes: Buffer; mediaType: string }) {
