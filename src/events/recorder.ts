@@ -6,6 +6,7 @@
 import os from 'node:os';
 import type { PodState } from '../state/types.js';
 import { podRef, recordPodEvent } from './events.js';
+import type { PullOutcome } from '../image/store.js';
 
 export interface Subject {
   name: string;
@@ -31,8 +32,18 @@ export class EventRecorder {
     });
   }
 
-  /** tspod never pulls at start: the image was resolved in the store before the pod was claimed. */
-  pulled(c: Subject, image: string): void {
+  /**
+   * The image was resolved (pulled or found) before the pod was claimed; what happened is told at
+   * the first start: `Pulling` + `Pulled` after a download, a `Failed` warning when the registry
+   * could not be reached and the stored image runs (ARCHITECTURE §13), else "already present".
+   */
+  pulled(c: Subject, image: string, pull?: PullOutcome, first = true): void {
+    if (first && pull?.how === 'pulled') {
+      this.normal(c, 'Pulling', `Pulling image "${image}"`);
+      this.normal(c, 'Pulled', `Successfully pulled image "${image}" in ${pull.seconds?.toFixed(3)}s`);
+      return;
+    }
+    if (first && pull?.how === 'offline') this.warning(c, 'Failed', `Failed to pull image "${image}": ${pull.message}; running the image present on machine`);
     this.normal(c, 'Pulled', `Container image "${image}" already present on machine`);
   }
 

@@ -48,6 +48,14 @@ export interface ImageRecord {
   created: string;
   /** bytes in the root filesystem's regular files */
   size?: number;
+  /** how `run` got the image, for the pod's events (set by registry/policy.ts) */
+  pull?: PullOutcome;
+}
+
+export interface PullOutcome {
+  how: 'pulled' | 'present' | 'offline';
+  seconds?: number;
+  message?: string;
 }
 
 /** What `tspod image inspect` shows: the record, plus where it came from and the whole config. */

@@ -51,12 +51,14 @@ export async function ensureImage(image: string, policy: PullPolicy, ctx: Ensure
     throw new ImagePullError('ErrImageNeverPull', `ErrImageNeverPull: image "${image}" is not present with pull policy of Never`);
   }
   if (policy === 'IfNotPresent' && stored) return stored;
+  const start = Date.now();
   try {
-    return await ctx.pull(image);
+    const pulled = await ctx.pull(image);
+    return { ...pulled, pull: { how: 'pulled', seconds: (Date.now() - start) / 1000 } };
   } catch (err) {
     if (err instanceof RegistryUnreachable && stored) {
       ctx.warn(`image "${image}": ${err.message}; running the image in the store (${stored.id}) without checking the registry`);
-      return stored;
+      return { ...stored, pull: { how: 'offline', message: err.message } };
     }
     const where = stored ? '' : ` is not in the store (${ctx.store.paths.dir}), and pulling it failed`;
     throw new ImagePullError('ErrImagePull', `ErrImagePull: image "${image}"${where || ': pull failed'}: ${(err as Error).message}`, { cause: err });

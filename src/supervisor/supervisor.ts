@@ -167,7 +167,8 @@ export class Supervisor {
     this.sb.opts.state.containers[c.name] = { instance };
     if (instance > 0) s.restartCount += 1;
     let proc: ContainerProcess;
-    this.events.pulled(this.subject(c), c.image);
+    const image = this.o.images[c.name];
+    this.events.pulled(this.subject(c), c.image, image?.pull, instance === 0);
     try {
       proc = await startContainer(this.sb, c, this.o.images[c.name], instance);
     } catch (err) {

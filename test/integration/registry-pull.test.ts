@@ -168,10 +168,14 @@ describe('pods from a registry, and the pull policies', () => {
   test('the registry down: Always runs the stored image with a warning, a missing image fails', async () => {
     await reg.stop();
     try {
-      const res = await runPod(roots, pod('offline', { restartPolicy: 'Never', containers: [app('Always')] }), ['--network', 'none']);
+      const res = await runPod(roots, pod('offline', { restartPolicy: 'Never', containers: [app('Always')] }), ['--network', 'none', '--keep']);
       expect(res.code, res.stderr).toBe(0);
       expect(linesOf(res.stdout, 'c')).toEqual(['the tag moved']);
       expect(res.stderr).toMatch(new RegExp(`warning: image "${reg.host}/tspod/app:1.0": cannot reach ${reg.host}: ECONNREFUSED.*running the image in the store`));
+      // and the pod's events say so, as a warning
+      const events = (await tspod(roots, ['events', 'offline'])).stdout;
+      expect(events).toMatch(/Warning\s+Failed\s.*Failed to pull image ".*tspod\/app:1.0": cannot reach .*ECONNREFUSED.*running the image present on machine/);
+      expect((await tspod(roots, ['rm', 'offline'])).code).toBe(0);
       const missing = await runPod(roots, pod('missing', { restartPolicy: 'Never', containers: [{ ...app('Always'), image: `${reg.host}/tspod/nothing:1` }] }), ['--network', 'none']);
       expect(missing.code).toBe(125);
       expect(missing.stderr).toMatch(/ErrImagePull: image ".*tspod\/nothing:1" is not in the store .*ECONNREFUSED/);
