@@ -26,7 +26,7 @@ describe('a pod that cannot start', () => {
   test('missing image: 125, names the image and how to get it', async () => {
     const res = await failing({ containers: [{ name: 'c', image: 'no-such-image:1.0', command: ['true'] }] }, 1);
     expect(res.code).toBe(125);
-    expect(res.stderr).toMatch(/^tspod: container "c": image "no-such-image:1.0" is not in the store.*tspod image import/m);
+    expect(res.stderr).toMatch(/^tspod: container "c": ErrImagePull: image "no-such-image:1.0" is not in the store .*, and pulling it failed: registry docker.io is blocked/m);
   });
 
   test('command not found: 127, and the pod is torn down', async () => {

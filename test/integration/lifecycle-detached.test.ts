@@ -157,7 +157,7 @@ describe('a detached pod', () => {
     const before = readState(roots, 'web');
     const again = await tspod(roots, ['run', '-d', '--network', 'none', '-'], JSON.stringify(web()));
     expect(again.code).toBe(125);
-    expect(again.stderr).toMatch(/^tspod: pod "web" already exists/);
+    expect(again.stderr).toMatch(/^tspod: pod "web" already exists/m);
     const foreground = await tspod(roots, ['run', '--network', 'none', '-'], JSON.stringify(web()));
     expect(foreground.code).toBe(125);
     const after = readState(roots, 'web');
