@@ -7,6 +7,11 @@
  * reader (logs/reader.ts) can go from one file to the next without losing or repeating a line.
  * Unlike the kubelet, rotated files are not compressed.
  *
+ * A write that fails (ENOSPC on a full disk, EIO) never stops the container or the supervisor:
+ * the records are dropped and counted, a short write is cut back to the last whole record (the
+ * file never holds a torn record in its middle), the first failure is reported at once and the
+ * count when writes succeed again or the file is closed.
+ *
  * Settings: TSPOD_LOG_MAX_SIZE (bytes, or with a Ki/Mi/Gi suffix; default 10Mi) and
  * TSPOD_LOG_MAX_FILES (at least 2; default 5).
  */
@@ -51,12 +56,23 @@ export function rotatedFiles(file: string): string[] {
   return names.filter((n) => n.startsWith(base) && /^\d{8}-\d{6}\.\d{9}$/.test(n.slice(base.length))).sort().map((n) => path.join(dir, n));
 }
 
+export interface LogFileOptions {
+  /** told of failed writes and rotations (once per run of failures) and of the lines dropped */
+  onTrouble?: (message: string) => void;
+  /** the write(2) of a record batch; a test injects faults here */
+  write?: (fd: number, data: Buffer) => number;
+}
+
 export class LogFile {
   private fd: number;
   private size: number;
   private lastStamp = 0n;
+  /** while writes fail: what was dropped, and why */
+  private dropping?: { lines: number; bytes: number; code: string };
+  private readonly write: (fd: number, data: Buffer) => number;
 
-  constructor(readonly file: string, private readonly rotation: LogRotation) {
+  constructor(readonly file: string, private readonly rotation: LogRotation, private readonly o: LogFileOptions = {}) {
+    this.write = o.write ?? ((fd, data) => fs.writeSync(fd, data));
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.fd = fs.openSync(file, 'a', 0o640);
     this.size = fs.fstatSync(this.fd).size;
@@ -64,9 +80,56 @@ export class LogFile {
 
   /** Append whole records (one write), rotating first if they would not fit. */
   append(records: Buffer): void {
-    if (this.size > 0 && this.size + records.length > this.rotation.maxSize) this.rotate();
-    fs.writeSync(this.fd, records);
-    this.size += records.length;
+    if (this.size > 0 && this.size + records.length > this.rotation.maxSize) this.tryRotate();
+    let written = 0;
+    try {
+      written = this.write(this.fd, records);
+      if (written === records.length) {
+        this.size += written;
+        this.endDropping();
+        return;
+      }
+      throw Object.assign(new Error(`short write (${written} of ${records.length} bytes)`), { code: 'ENOSPC' });
+    } catch (err) {
+      this.cutBack(written);
+      this.drop(records, err as NodeJS.ErrnoException);
+    }
+  }
+
+  /** After a short write: truncate to the last whole record (the size before this write). */
+  private cutBack(written: number): void {
+    if (written === 0) return;
+    try {
+      fs.ftruncateSync(this.fd, this.size);
+    } catch {
+      this.size += written; // cannot cut: the torn record stays, the reader skips it as unparsable
+    }
+  }
+
+  private drop(records: Buffer, err: NodeJS.ErrnoException): void {
+    let lines = 0;
+    for (let i = records.indexOf(0x0a); i >= 0; i = records.indexOf(0x0a, i + 1)) lines++;
+    if (!this.dropping) {
+      this.dropping = { lines: 0, bytes: 0, code: err.code ?? 'EIO' };
+      this.o.onTrouble?.(`writing ${this.file} failed (${err.code ?? ''}: ${err.message}): dropping log lines until it works again`);
+    }
+    this.dropping.lines += lines;
+    this.dropping.bytes += records.length;
+  }
+
+  private endDropping(): void {
+    if (!this.dropping) return;
+    const { lines, bytes, code } = this.dropping;
+    this.dropping = undefined;
+    this.o.onTrouble?.(`${lines} log lines (${bytes} bytes) dropped from ${this.file} while writes failed (${code})`);
+  }
+
+  private tryRotate(): void {
+    try {
+      this.rotate();
+    } catch (err) {
+      this.o.onTrouble?.(`rotating ${this.file} failed: ${(err as Error).message}`);
+    }
   }
 
   /** Rename the full file aside, start a new one, drop the oldest beyond the limit. */
@@ -76,15 +139,25 @@ export class LogFile {
     this.lastStamp = ns;
     // Rename before reopening: a reader holding the old file keeps reading it to its end, then
     // finds the new file under the name (reader.ts LogTail).
-    fs.renameSync(this.file, `${this.file}.${rotationStamp(ns)}`);
+    const aside = `${this.file}.${rotationStamp(ns)}`;
+    fs.renameSync(this.file, aside);
+    let fd: number;
+    try {
+      fd = fs.openSync(this.file, 'a', 0o640);
+    } catch (err) {
+      // Keep writing the old file under its old name: a failed rotation changes nothing.
+      fs.renameSync(aside, this.file);
+      throw err;
+    }
     fs.closeSync(this.fd);
-    this.fd = fs.openSync(this.file, 'a', 0o640);
+    this.fd = fd;
     this.size = 0;
     const rotated = rotatedFiles(this.file);
     for (const old of rotated.slice(0, Math.max(0, rotated.length - (this.rotation.maxFiles - 1)))) fs.rmSync(old, { force: true });
   }
 
   close(): void {
+    this.endDropping();
     try {
       fs.closeSync(this.fd);
     } catch {

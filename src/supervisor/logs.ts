@@ -6,7 +6,7 @@
  * pipes are read without a decoder, so CR, NUL and invalid UTF-8 reach the file as written.
  */
 import net from 'node:net';
-import { LogFile, logRotation, type LogRotation } from './log-file.js';
+import { LogFile, logRotation, type LogFileOptions, type LogRotation } from './log-file.js';
 import { LineSplitter, LogClock, formatRecords, type Piece, type Stream } from '../logs/cri-log.js';
 
 export type LogSink = (container: string, stream: Stream, content: Buffer, partial: boolean) => void;
@@ -48,8 +48,8 @@ export class ContainerLog {
   /** one clock for both streams: its times never repeat, so every record is ordered */
   private readonly clock = new LogClock();
 
-  constructor(readonly container: string, file: string, fds: { stdout: number; stderr: number }, sink: LogSink, rotation: LogRotation = logRotation()) {
-    this.file = new LogFile(file, rotation);
+  constructor(readonly container: string, file: string, fds: { stdout: number; stderr: number }, sink: LogSink, o: LogFileOptions & { rotation?: LogRotation } = {}) {
+    this.file = new LogFile(file, o.rotation ?? logRotation(), o);
     this.pump('stdout', fds.stdout, sink);
     this.pump('stderr', fds.stderr, sink);
   }

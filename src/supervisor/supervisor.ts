@@ -193,7 +193,7 @@ export class Supervisor {
     s.started = true;
     s.containerID = `tspod://${this.sb.opts.state.uid}/${c.name}/${proc.instance}`;
     this.sb.opts.state.containers[c.name] = { instance: proc.instance, process: processRef(proc.pid), exec: proc.exec };
-    const log = new ContainerLog(c.name, this.sb.layout.log(c.name, proc.instance), proc, this.o.sink);
+    const log = new ContainerLog(c.name, this.sb.layout.log(c.name, proc.instance), proc, this.o.sink, { onTrouble: (m) => this.logTrouble(c, m) });
     const exited = this.sb.opts.host.waitExit(proc.pidfd);
     const r = { proc, log, exited } as Running;
     r.ended = exited.then((exit) => this.onExit(c, kind, r, exit));
@@ -235,6 +235,12 @@ export class Supervisor {
 
   private subject(c: Container): { name: string; init: boolean } {
     return { name: c.name, init: this.sb.pod.spec.initContainers.includes(c) };
+  }
+
+  /** A log write failed (a full disk) or recovered: say so, as a warning and an event; run on. */
+  private logTrouble(c: Container, message: string): void {
+    this.sb.opts.warn(`container "${c.name}": ${message}`);
+    this.events.warning(this.subject(c), 'FailedLogWrite', message);
   }
 
   private refresh(): void {
