@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 APT_PACKAGES := busybox-static mmdebstrap containernetworking-plugins iptables iproute2 util-linux keyutils zstd \
-                docker-registry skopeo apache2-utils openssl
+                docker-registry skopeo apache2-utils openssl libseccomp-dev
 BENCH_PACKAGES := runc crun
 
 .PHONY: all deps build build-native build-ts system-deps setup install check test test-unit \
@@ -28,7 +28,8 @@ build: build-native build-ts
 # Debian packages tspod uses at run time (busybox for the base image, mmdebstrap for the debian
 # and nginx images, the standard CNI plugins for pod networking, zstd for zstd layers; keyutils for
 # the keyring test), and what
-# the registry tests run (docker-registry, skopeo, htpasswd from apache2-utils, openssl).
+# the registry tests run (docker-registry, skopeo, htpasswd from apache2-utils, openssl);
+# libseccomp for seccomp filters.
 system-deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

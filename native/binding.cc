@@ -31,6 +31,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "tp_seccomp.h"
 #include "util.h"
 
 Napi::Value Spawn(const Napi::CallbackInfo &info);
@@ -216,6 +217,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));
   exports.Set("openptyIn", Napi::Function::New(env, OpenPtyIn, "openptyIn"));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize, "setWinsize"));
+  exports.Set("seccompCompile", Napi::Function::New(env, SeccompCompile, "seccompCompile"));
+  exports.Set("seccompKnown", Napi::Function::New(env, SeccompKnown, "seccompKnown"));
   return exports;
 }
 

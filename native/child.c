@@ -27,6 +27,8 @@
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include "child.h"
 
@@ -160,6 +162,21 @@ static int op_setsid(struct tp_child *c, const struct tp_op *op) {
 }
 
 /*
+ * seccomp: install the filter the parent compiled (native/seccomp.cc). The kernel accepts it only
+ * from a process with no_new_privs or CAP_SYS_ADMIN (a filter could otherwise trick a setuid
+ * program); the plan puts this op after noNewPrivs, or before credentials while the child is still
+ * full root. From here on every system call, the execve included, passes the filter.
+ */
+static int op_seccomp(struct tp_child *c, const struct tp_op *op) {
+  struct sock_fprog prog = {
+    .len = (unsigned short)(op->bpf_len / sizeof(struct sock_filter)),
+    .filter = (struct sock_filter *)op->bpf,
+  };
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, op->seccomp_flags, &prog) < 0) return tp_fail(c, TP_SYS_SECCOMP, W_NONE);
+  return 0;
+}
+
+/*
  * exec: execve, searching `search_path` (the container's PATH) when the command has no slash.
  * execvp would do the same but may allocate; this builds each candidate in a stack buffer.
  * As the shell does: EACCES on some candidate wins over ENOENT on the rest.
@@ -237,6 +254,7 @@ static int run_op(struct tp_child *c, const struct tp_op *op, int report_fd, int
   case TP_OP_CLOSE_FDS: return op_close_fds(c, op);
   case TP_OP_SETSID: return op_setsid(c, op);
   case TP_OP_SESSION_KEYRING: return tp_op_session_keyring(c, op);
+  case TP_OP_SECCOMP: return op_seccomp(c, op);
   case TP_OP_EXEC: return op_exec(c, op);
   default: errno = EINVAL; return tp_fail(c, TP_SYS_EXECVE, W_NONE);
   }

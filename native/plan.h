@@ -47,6 +47,10 @@ struct tp_op {
   size_t ngroups;
   int set_user;               /* 0: keep uid/gid/groups */
   uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable;
+  /* seccomp: the compiled BPF program (struct sock_filter[]) and SECCOMP_FILTER_FLAG_* */
+  const void *bpf;
+  size_t bpf_len;
+  unsigned seccomp_flags;
 };
 
 struct tp_plan {

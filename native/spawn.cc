@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "tp_seccomp.h"
 #include "tspod_abi.h"
 #include "util.h"
 
@@ -39,6 +40,7 @@ struct PlanMemory {
   std::deque<std::string> strings;
   std::deque<std::vector<const char *>> lists;
   std::deque<std::vector<gid_t>> gids;
+  std::deque<std::vector<uint8_t>> programs;  // compiled seccomp filters
   std::vector<tp_op> ops;
   std::vector<std::string> op_names;
   tp_plan plan{};
@@ -136,6 +138,14 @@ tp_op convert_op(Napi::Env env, PlanMemory &m, const Napi::Object &o) {
   op.major = static_cast<unsigned>(num(o, "major", 0));
   op.minor = static_cast<unsigned>(num(o, "minor", 0));
   if (op.kind == TP_OP_CREDENTIALS) convert_credentials(env, m, o, op);
+  if (op.kind == TP_OP_SECCOMP) {
+    // Compiled here, before clone: libseccomp allocates, which the child must not do.
+    if (!o.Has("filter") || !o.Get("filter").IsObject()) throw Napi::TypeError::New(env, "seccomp: filter is required");
+    m.programs.push_back(tp_seccomp_compile(env, o.Get("filter").As<Napi::Object>()));
+    op.bpf = m.programs.back().data();
+    op.bpf_len = m.programs.back().size();
+    op.seccomp_flags = tp_seccomp_flags(env, o.Get("filter").As<Napi::Object>());
+  }
   if (op.kind == TP_OP_EXEC && (!op.argv || !op.argv[0] || !op.target))
     throw Napi::TypeError::New(env, "exec: argv and target are required");
   return op;

@@ -15,6 +15,7 @@ import path from 'node:path';
 import util from 'node:util';
 import { PACKAGE_DIR } from './paths.js';
 import type { NativeOp } from './plan/types.js';
+import type { SeccompFilter } from './seccomp/profile.js';
 
 export interface NativePlan {
   /** namespace kinds created by clone(): "mnt", "pid", "net", ... */
@@ -47,6 +48,9 @@ interface Binding {
   pidfdSendSignal(pidfd: number, signal: number): boolean;
   openptyIn(root: string): { master: number; slave: number; name: string };
   setWinsize(fd: number, rows: number, cols: number): void;
+  seccompCompile(filter: SeccompFilter): Buffer;
+  seccompKnown(names: string[], version?: false): boolean[];
+  seccompKnown(names: string[], version: true): string;
 }
 
 /** A Node-style system error, with the failing plan step when it came from a child. */
@@ -111,4 +115,10 @@ export const native = {
   /** a pty from the devpts instance under `root` (a container's: /proc/<pid>/root) */
   openptyIn: (root: string) => call(() => load().openptyIn(root)),
   setWinsize: (fd: number, rows: number, cols: number) => call(() => load().setWinsize(fd, rows, cols)),
+  /** the BPF program libseccomp makes of a resolved filter (8 bytes per instruction) */
+  seccompCompile: (filter: SeccompFilter) => call(() => load().seccompCompile(filter)),
+  /** for each name, whether the host's libseccomp knows that system call */
+  seccompKnown: (names: string[]) => call(() => load().seccompKnown(names)),
+  /** the libseccomp version the addon runs with */
+  seccompVersion: () => call(() => load().seccompKnown([], true)),
 };

@@ -13,8 +13,10 @@
  * - `dnsPolicy: None` needs at least one nameserver in `dnsConfig`.
  * - `runAsNonRoot: true` with `runAsUser: 0` can never start (the kubelet refuses it at start-up;
  *   tspod says so before anything is created).
+ * - The old seccomp annotations carry a known value and agree with the fields (seccomp.ts).
  */
 import { fieldPath, indexPath, type Issue } from './errors.js';
+import { seccompAnnotationIssues } from './seccomp.js';
 import type { Container, Pod } from './types.js';
 
 interface Located {
@@ -36,6 +38,7 @@ export function checkPod(pod: Pod): Issue[] {
     ...init.flatMap((l) => (l.container.lifecycle ? [{ path: `${l.path}.lifecycle`, message: 'may not be set for init containers' }] : [])),
     ...namespaceRules(pod),
     ...dnsRules(pod),
+    ...seccompAnnotationIssues(pod),
   ];
 }
 

@@ -21,6 +21,7 @@ import {
   INT32_MAX, bool, ignorable, int, list, map, obj, quantity, resourceList, serverSet, str, unsupported,
 } from './schema.js';
 import { capabilityName, safeSysctl } from './security.js';
+import { localhostProfilePath, profileIssues } from './seccomp.js';
 
 const id = () => int({ min: 0, max: INT32_MAX });
 const port = (min: number, required = false) => int({ min, max: 65535, required });
@@ -64,6 +65,14 @@ const resources = obj(
   { rules: requestsWithinLimits },
 );
 
+const seccompProfile = obj(
+  {
+    type: str({ required: true, values: ['RuntimeDefault', 'Unconfined', 'Localhost'] }),
+    localhostProfile: str({ check: localhostProfilePath }),
+  },
+  { rules: (c) => profileIssues(c) },
+);
+
 const containerSecurityContext = obj(
   {
     privileged: bool(),
@@ -74,7 +83,7 @@ const containerSecurityContext = obj(
     allowPrivilegeEscalation: bool(),
     readOnlyRootFilesystem: bool(),
     procMount: unsupported('Default'),
-    seccompProfile: unsupported(),
+    seccompProfile,
     seLinuxOptions: unsupported(),
     appArmorProfile: unsupported(),
     windowsOptions: unsupported(),
@@ -150,7 +159,7 @@ const podSecurityContext = obj({
   fsGroup: unsupported(),
   fsGroupChangePolicy: unsupported(),
   supplementalGroupsPolicy: unsupported(),
-  seccompProfile: unsupported(),
+  seccompProfile,
   seLinuxOptions: unsupported(),
   seLinuxChangePolicy: unsupported(),
   appArmorProfile: unsupported(),

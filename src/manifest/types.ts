@@ -162,6 +162,13 @@ export interface SecurityContext {
   runAsNonRoot?: boolean;
   allowPrivilegeEscalation?: boolean;
   readOnlyRootFilesystem?: boolean;
+  seccompProfile?: SeccompProfile;
+}
+
+/** `type: Localhost` names a file under `<root>/seccomp/` (see src/seccomp/). */
+export interface SeccompProfile {
+  type: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
+  localhostProfile?: string;
 }
 
 export interface Sysctl {
@@ -175,6 +182,7 @@ export interface PodSecurityContext {
   runAsNonRoot?: boolean;
   supplementalGroups?: number[];
   sysctls?: Sysctl[];
+  seccompProfile?: SeccompProfile;
 }
 
 export interface ExecAction {

@@ -7,7 +7,7 @@
  * and execs the command. The order of the steps is the point of this file; each constraint says why.
  */
 import { devOps } from './dev.js';
-import type { BindMount, ContainerInput } from './inputs.js';
+import type { BindMount, ContainerInput, SeccompStep } from './inputs.js';
 import { MASKED_PATHS, READ_ONLY_PATHS } from './paths.js';
 import type { NativeOp, NsName, Plan } from './types.js';
 
@@ -125,6 +125,28 @@ export function sessionOps(terminal?: number): NativeOp[] {
 
 /* Credentials come last but one: joining namespaces and mounting needed full root. */
 function processOps(c: ContainerInput): NativeOp[] {
+  return withSeccomp(credentialOps(c), c.seccomp, c.noNewPrivs);
+}
+
+/*
+ * The seccomp filter goes as late as the kernel allows, so that none of tspod's own set-up is
+ * filtered: seccomp(2) accepts a filter from a process with no_new_privs, or with CAP_SYS_ADMIN.
+ * With no_new_privs: right before exec. Without it, the process still has CAP_SYS_ADMIN only until
+ * the credentials step, so the filter goes right before that step, and the calls that remain
+ * (setgroups, setresuid, capset, prctl, execve) must pass it; the default profile allows them,
+ * as runc does the same for the same reason.
+ */
+export function withSeccomp(ops: NativeOp[], step: SeccompStep | undefined, noNewPrivs: boolean): NativeOp[] {
+  if (!step) return ops;
+  const at = ops.findIndex((o) => o.op === (noNewPrivs ? 'exec' : 'credentials'));
+  const op: NativeOp = {
+    op: 'seccomp', ...step,
+    why: noNewPrivs ? 'the system call filter, last before exec (allowed by no_new_privs)' : 'the system call filter, while CAP_SYS_ADMIN still allows loading it',
+  };
+  return [...ops.slice(0, at), op, ...ops.slice(at)];
+}
+
+function credentialOps(c: ContainerInput): NativeOp[] {
   const { argv, env, workingDir } = c.process;
   const caps = c.user && c.user.uid !== 0 ? [] : c.capabilities;
   const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5);

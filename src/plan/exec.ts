@@ -9,7 +9,7 @@
  * when the instance started). The order of the steps below is the point of this file.
  */
 import type { ExecContext } from '../state/types.js';
-import { sessionOps } from './container.js';
+import { sessionOps, withSeccomp } from './container.js';
 import type { NativeOp, NsName, Plan } from './types.js';
 
 /** The namespaces of the container that the process joins (never its user or time namespace: it has none of its own). */
@@ -56,7 +56,8 @@ export function execPlan(input: ExecInput): Plan {
     op: 'exec', target: argv[0], argv, env, ...(pathVar !== undefined ? { searchPath: pathVar } : {}),
     why: 'the command, with the container environment (its PATH for the search)',
   });
-  return { name: `exec in ${input.container}`, clone: [], ops };
+  // The container's own seccomp filter, at the same place as in the container's plan.
+  return { name: `exec in ${input.container}`, clone: [], ops: withSeccomp(ops, ctx.seccomp, ctx.noNewPrivs) };
 }
 
 /* After setns and fork: joining namespaces needs CAP_SYS_ADMIN (and CAP_SYS_CHROOT for mnt), which

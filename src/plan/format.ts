@@ -2,6 +2,7 @@
  * Plans as text, for `tspod run --dry-run` and `--explain`: one line per step, in the order the
  * child runs them, with the reason for each. Pure.
  */
+import os from 'node:os';
 import type { NativeOp, Plan } from './types.js';
 
 const CLONE_FLAG: Record<string, string> = {
@@ -14,6 +15,7 @@ export function describeClone(plan: Plan): string {
 }
 
 const q = (s: string) => JSON.stringify(s);
+const errnoName = (n: number) => Object.entries(os.constants.errno).find(([, v]) => v === n)?.[0] ?? String(n);
 const list = (xs: readonly unknown[]) => xs.join(',');
 
 /** One op in words (without its `why`). */
@@ -46,6 +48,12 @@ export function describeOp(op: NativeOp): string {
     case 'closeFds': return 'close_range(3, ~0, CLOSE_RANGE_CLOEXEC)';
     case 'setsid': return op.fd !== undefined && op.fd >= 0 ? `setsid(); ioctl(${op.fd}, TIOCSCTTY)` : 'setsid()';
     case 'sessionKeyring': return 'keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)';
+    case 'seccomp': {
+      const allowed = new Set(op.filter.rules.filter((r) => r.action === 'SCMP_ACT_ALLOW').flatMap((r) => r.names)).size;
+      const def = op.filter.defaultAction === 'SCMP_ACT_ERRNO' ? `errno ${errnoName(op.filter.defaultErrno)}` : op.filter.defaultAction;
+      const size = op.instructions !== undefined ? `, ${op.instructions} BPF instructions` : '';
+      return `seccomp(SECCOMP_SET_MODE_FILTER) ${op.profile}: default ${def}, ${allowed} system calls allowed, ${op.filter.rules.length} rules [${op.filter.architectures.join(',')}]${size}`;
+    }
     case 'exec': return `execve(${q(op.target)}, ${JSON.stringify(op.argv)})${op.searchPath ? ` searching PATH=${op.searchPath}` : ''}`;
   }
 }

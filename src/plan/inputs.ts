@@ -6,7 +6,10 @@
  */
 import type { CgroupMount } from '../cgroups/detect.js';
 import type { CapName } from './capabilities.js';
-import type { NsName } from './types.js';
+import type { NativeOp, NsName } from './types.js';
+
+/** A `seccomp` op without its `why`: the resolved filter, where it came from, its compiled size. */
+export type SeccompStep = Omit<Extract<NativeOp, { op: 'seccomp' }>, 'why' | 'op'>;
 
 export interface InfraInput {
   /** namespaces the pod gets of its own (the rest stay the host's: hostNetwork, hostIPC, hostPID) */
@@ -53,6 +56,8 @@ export interface ContainerInput {
   user?: { uid: number; gid: number; groups: number[] };
   capabilities: CapName[];
   noNewPrivs: boolean;
+  /** the seccomp filter to load before exec; absent: Unconfined (or privileged) */
+  seccomp?: SeccompStep;
   cgroupProcs: string[];
   /** the cgroup file systems shown at /sys/fs/cgroup */
   cgroupMounts: CgroupMount[];

@@ -13,6 +13,8 @@ export type NsName = 'mnt' | 'uts' | 'ipc' | 'net' | 'pid' | 'cgroup' | 'user' |
 export type MountAttr = 'RDONLY' | 'NOSUID' | 'NODEV' | 'NOEXEC' | 'NOATIME' | 'STRICTATIME' | 'NODIRATIME';
 export type MountFlag = 'RDONLY' | 'NOSUID' | 'NODEV' | 'NOEXEC' | 'BIND' | 'REC' | 'PRIVATE' | 'SLAVE' | 'REMOUNT';
 
+import type { SeccompFilter } from '../seccomp/profile.js';
+
 interface Why {
   /** one line for `--explain`: why this step, and why here */
   why?: string;
@@ -51,6 +53,15 @@ export type NativeOp = Why &
     | { op: 'closeFds' }
     | { op: 'setsid'; fd?: number }
     | { op: 'sessionKeyring' }
+    | {
+        op: 'seccomp';
+        /** what the filter is, for people: "RuntimeDefault", "Localhost profiles/audit.json" */
+        profile: string;
+        /** the resolved rules the addon compiles with libseccomp (src/seccomp/profile.ts) */
+        filter: SeccompFilter;
+        /** size of the compiled BPF program, in instructions (shown by --dry-run) */
+        instructions?: number;
+      }
     | { op: 'exec'; target: string; argv: string[]; env: string[]; searchPath?: string }
   );
 

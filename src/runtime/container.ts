@@ -25,6 +25,8 @@ import type { InstanceDirs } from './layout.js';
 import type { ExecContext } from '../state/types.js';
 import { stepError, type Sandbox } from './sandbox.js';
 import { resolveUser } from './user.js';
+import { seccompChoice } from '../manifest/seccomp.js';
+import { seccompStep } from '../seccomp/index.js';
 
 export interface ContainerProcess {
   name: string;
@@ -82,13 +84,13 @@ export function planContainer(sb: Sandbox, c: Container, image: ImageRecord, ins
   if ((c.securityContext?.runAsNonRoot ?? pod.spec.securityContext.runAsNonRoot) && (user?.uid ?? 0) === 0) {
     throw new Error(`container "${c.name}": runAsNonRoot is set but the container would run as root (uid 0)`);
   }
-  return containerPlan(
-    containerInput(pod, sb.layout, c, {
-      image, process, instance: sb.layout.instance(c.name, instance),
-      terminationLog: sb.layout.terminationLog(c.name, instance), ...(user ? { user } : {}), cgroupProcs,
-      available: hostCapabilities(), cgroupMounts: containerCgroupMounts(cgroupLayout()),
-    }),
-  );
+  const input = containerInput(pod, sb.layout, c, {
+    image, process, instance: sb.layout.instance(c.name, instance),
+    terminationLog: sb.layout.terminationLog(c.name, instance), ...(user ? { user } : {}), cgroupProcs,
+    available: hostCapabilities(), cgroupMounts: containerCgroupMounts(cgroupLayout()),
+  });
+  const seccomp = seccompStep(seccompChoice(pod, c.name), { roots: sb.opts.roots, capabilities: input.capabilities, privileged: input.privileged });
+  return containerPlan({ ...input, ...(seccomp ? { seccomp } : {}) });
 }
 
 /** The parts of a container's plan that a process joining it later must repeat. */
@@ -96,11 +98,13 @@ function execContext(plan: Plan, cgroupProcs: string[]): ExecContext {
   const exec = plan.ops.find((o) => o.op === 'exec');
   const chdir = plan.ops.find((o) => o.op === 'chdir');
   const cred = plan.ops.find((o) => o.op === 'credentials');
+  const seccomp = plan.ops.find((o) => o.op === 'seccomp');
   if (exec?.op !== 'exec' || chdir?.op !== 'chdir' || cred?.op !== 'credentials') throw new Error(`plan of "${plan.name}" is incomplete`);
   return {
     env: exec.env, workingDir: chdir.target, capabilities: cred.bounding.map(String),
     ...(cred.uid !== undefined ? { user: { uid: cred.uid, gid: cred.gid ?? 0, groups: cred.groups ?? [] } } : {}),
     noNewPrivs: plan.ops.some((o) => o.op === 'noNewPrivs'), cgroupProcs,
+    ...(seccomp?.op === 'seccomp' ? { seccomp: { profile: seccomp.profile, filter: seccomp.filter, instructions: seccomp.instructions } } : {}),
   };
 }
 

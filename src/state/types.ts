@@ -3,6 +3,7 @@
  * host view (processes, mounts, cgroups, the network attachment) that teardown and `gc` undo.
  */
 import type { Pod } from '../manifest/types.js';
+import type { SeccompStep } from '../plan/inputs.js';
 
 /** A process, identified beyond its pid: the start time tells a recycled pid apart. */
 export interface ProcessRef {
@@ -65,6 +66,8 @@ export interface ExecContext {
   user?: { uid: number; gid: number; groups: number[] };
   capabilities: string[];
   noNewPrivs: boolean;
+  /** the container's seccomp filter (absent: none), loaded by every process that joins it */
+  seccomp?: SeccompStep;
   /** cgroup.procs files of the running instance's cgroup */
   cgroupProcs: string[];
 }

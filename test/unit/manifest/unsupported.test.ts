@@ -48,11 +48,11 @@ describe('unsupported fields', () => {
   });
 
   test('with --ignore-unsupported, the others are still errors, and say so', () => {
-    const lines = linesAfter((p) => (p.spec.containers[0].securityContext = { seccompProfile: { type: 'RuntimeDefault' } }), {
+    const lines = linesAfter((p) => (p.spec.containers[0].securityContext = { windowsOptions: { runAsUserName: 'x' } }), {
       ignoreUnsupported: true,
     });
     expect(lines).toEqual([
-      'spec.containers[0].securityContext.seccompProfile: not supported by tspod (--ignore-unsupported does not apply: running without it could change what the pod may do)',
+      'spec.containers[0].securityContext.windowsOptions: not supported by tspod (--ignore-unsupported does not apply: running without it could change what the pod may do)',
     ]);
   });
 
