@@ -72,9 +72,9 @@ describe('the process a container runs', () => {
     expect(ignored.stderr).toMatch(/warning: .*spec\.containers\[0\]\.livenessProbe/);
     expect(linesOf(ignored.stdout, 'c')).toEqual(['ran']);
     // A securityContext field is never ignored.
-    const never = await runPod(roots, pod('sc', { containers: [{ name: 'c', image: 'busybox', securityContext: { seccompProfile: { type: 'Unconfined' } } }] }), ['--ignore-unsupported']);
+    const never = await runPod(roots, pod('sc', { containers: [{ name: 'c', image: 'busybox', securityContext: { windowsOptions: { runAsUserName: 'x' } } }] }), ['--ignore-unsupported']);
     expect(never.code).toBe(125);
-    expect(never.stderr).toContain('spec.containers[0].securityContext.seccompProfile');
+    expect(never.stderr).toContain('spec.containers[0].securityContext.windowsOptions');
     expectClean(roots);
   });
 });
