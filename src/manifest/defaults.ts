@@ -15,7 +15,7 @@
  * fields may be missing when there were issues, so nothing here assumes they are there.
  */
 import type {
-  Container, ContainerPort, EnvVar, ObjectMeta, Pod, PodSpec, PullPolicy, ResourceRequirements, Volume,
+  Container, ContainerPort, EnvVar, Lifecycle, ObjectMeta, Pod, PodSpec, Probe, PullPolicy, ResourceRequirements, Volume,
 } from './types.js';
 
 // The walk guarantees types, not presence: defaults read the cleaned tree through this loose view.
@@ -69,7 +69,37 @@ function defaultContainer(c: Loose, hostNetwork: boolean): Container {
     resources: defaultResources(c.resources ?? {}),
     terminationMessagePath: c.terminationMessagePath || '/dev/termination-log',
     terminationMessagePolicy: c.terminationMessagePolicy ?? 'File',
+    ...(c.lifecycle ? { lifecycle: defaultLifecycle(c.lifecycle) } : {}),
+    ...Object.fromEntries(PROBES.filter((k) => c[k]).map((k) => [k, defaultProbe(c[k])])),
   };
+}
+
+const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
+
+/** The probe defaults of the API server: 0 s delay, every 10 s, 1 s timeout, 1 success, 3 failures. */
+function defaultProbe(p: Loose): Probe {
+  return {
+    ...defaultHandler(p),
+    initialDelaySeconds: p.initialDelaySeconds ?? 0,
+    timeoutSeconds: p.timeoutSeconds ?? 1,
+    periodSeconds: p.periodSeconds ?? 10,
+    successThreshold: p.successThreshold ?? 1,
+    failureThreshold: p.failureThreshold ?? 3,
+  } as Probe;
+}
+
+/** An httpGet gets `path: /` and `scheme: HTTP`, a grpc check `service: ""`. */
+function defaultHandler<T extends Loose>(h: T): T {
+  const out: Loose = { ...h };
+  if (h.httpGet) out.httpGet = { ...h.httpGet, path: h.httpGet.path || '/', scheme: h.httpGet.scheme ?? 'HTTP' };
+  if (h.grpc) out.grpc = { ...h.grpc, service: h.grpc.service ?? '' };
+  return out as T;
+}
+
+function defaultLifecycle(l: Loose): Lifecycle {
+  const out: Loose = { ...l };
+  for (const k of ['postStart', 'preStop']) if (l[k]) out[k] = defaultHandler(l[k]);
+  return out as Lifecycle;
 }
 
 /**

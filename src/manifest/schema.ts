@@ -63,6 +63,14 @@ export interface MapNode extends Common {
   maxBytes?: number;
 }
 
+/** Kubernetes' IntOrString: a number in [min, max], or a string passing `check` (a port name). */
+export interface IntOrStringNode extends Common {
+  kind: 'intOrString';
+  min: number;
+  max: number;
+  check: Check<string>;
+}
+
 export interface ResourceListNode extends Common {
   kind: 'resourceList';
 }
@@ -91,6 +99,7 @@ export type Node =
   | ListNode
   | MapNode
   | ResourceListNode
+  | IntOrStringNode
   | ObjectNode
   | UnsupportedNode
   | ServerSetNode;
@@ -102,6 +111,7 @@ export const bool = (o: Omit<BooleanNode, 'kind'> = {}): BooleanNode => ({ kind:
 export const quantity = (o: Omit<QuantityNode, 'kind'> = {}): QuantityNode => ({ kind: 'quantity', ...o });
 export const resourceList = (): ResourceListNode => ({ kind: 'resourceList' });
 export const serverSet: ServerSetNode = { kind: 'serverSet' };
+export const intOrString = (o: Omit<IntOrStringNode, 'kind'>): IntOrStringNode => ({ kind: 'intOrString', ...o });
 
 export function int(o: Partial<Omit<IntegerNode, 'kind'>> = {}): IntegerNode {
   return { kind: 'integer', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, ...o };

@@ -17,8 +17,9 @@ import {
   dnsLabel, dnsSubdomain, envVarName, ipAddress, labelValue, portName, qualifiedName, searchDomain,
 } from './names.js';
 import { escalationRules, exactlyOne, requestsWithinLimits, valueOrValueFrom } from './object-rules.js';
+import { livenessRules, readinessRules, STOP_SIGNALS } from './probe-rules.js';
 import {
-  INT32_MAX, bool, ignorable, int, list, map, obj, quantity, resourceList, serverSet, str, unsupported,
+  INT32_MAX, bool, ignorable, int, intOrString, list, map, obj, quantity, resourceList, serverSet, str, unsupported,
 } from './schema.js';
 import { capabilityName, safeSysctl } from './security.js';
 import { localhostProfilePath, profileIssues } from './seccomp.js';
@@ -91,15 +92,43 @@ const containerSecurityContext = obj(
   { rules: escalationRules },
 );
 
+const portRef = () => intOrString({ min: 1, max: 65535, check: portName, required: true });
+
+const httpGet = obj({
+  path: str(),
+  port: portRef(),
+  host: str(),
+  scheme: str({ values: ['HTTP', 'HTTPS'] }),
+  httpHeaders: list(obj({ name: str({ required: true }), value: str() })),
+});
+
+const tcpSocket = obj({ port: portRef(), host: str() });
+
 const lifecycleHandler = obj(
   {
     exec: obj({ command: list(str(), { required: true }) }),
-    httpGet: unsupported(),
-    tcpSocket: unsupported(),
-    sleep: unsupported(),
+    httpGet,
+    tcpSocket,
+    sleep: obj({ seconds: int({ min: 0, max: INT32_MAX, required: true }) }),
   },
   { rules: exactlyOne(['exec', 'httpGet', 'tcpSocket', 'sleep'], 'handler') },
 );
+
+const probeFields = {
+  exec: obj({ command: list(str(), { required: true }) }),
+  httpGet,
+  tcpSocket,
+  grpc: obj({ port: int({ min: 1, max: 65535, required: true }), service: str() }),
+  initialDelaySeconds: int({ min: 0, max: INT32_MAX }),
+  timeoutSeconds: int({ min: 1, max: INT32_MAX }),
+  periodSeconds: int({ min: 1, max: INT32_MAX }),
+  successThreshold: int({ min: 1, max: INT32_MAX }),
+  failureThreshold: int({ min: 1, max: INT32_MAX }),
+  terminationGracePeriodSeconds: int({ min: 1, max: INT32_MAX }),
+};
+const liveness = obj(probeFields, { rules: livenessRules });
+const readiness = obj(probeFields, { rules: readinessRules });
+const startup = obj(probeFields, { rules: livenessRules });
 
 const container = obj({
   name: str({ required: true, check: dnsLabel }),
@@ -115,10 +144,10 @@ const container = obj({
   securityContext: containerSecurityContext,
   terminationMessagePath: str({ check: absolutePath }),
   terminationMessagePolicy: str({ values: ['File', 'FallbackToLogsOnError'] }),
-  lifecycle: obj({ preStop: lifecycleHandler, postStart: unsupported(), stopSignal: unsupported() }),
-  livenessProbe: ignorable(),
-  readinessProbe: ignorable(),
-  startupProbe: ignorable(),
+  lifecycle: obj({ preStop: lifecycleHandler, postStart: lifecycleHandler, stopSignal: str({ values: STOP_SIGNALS }) }),
+  livenessProbe: liveness,
+  readinessProbe: readiness,
+  startupProbe: startup,
   stdin: ignorable(false),
   stdinOnce: ignorable(false),
   tty: ignorable(false),

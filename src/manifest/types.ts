@@ -101,6 +101,9 @@ export interface Container {
   terminationMessagePath: string;
   terminationMessagePolicy: TerminationMessagePolicy;
   lifecycle?: Lifecycle;
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
 }
 
 export interface EnvVar {
@@ -189,12 +192,63 @@ export interface ExecAction {
   command: string[];
 }
 
+/** A port by number, or by the name of one of the container's ports. */
+export type PortRef = number | string;
+
+export interface HTTPHeader {
+  name: string;
+  value?: string;
+}
+
+export interface HTTPGetAction {
+  /** Defaults to `/`. */
+  path: string;
+  port: PortRef;
+  /** Defaults to the pod's IP. */
+  host?: string;
+  /** Defaults to `HTTP`. */
+  scheme: 'HTTP' | 'HTTPS';
+  httpHeaders?: HTTPHeader[];
+}
+
+export interface TCPSocketAction {
+  port: PortRef;
+  host?: string;
+}
+
+export interface GRPCAction {
+  port: number;
+  /** Defaults to `""`: the server's overall health. */
+  service: string;
+}
+
+/** Exactly one handler is set. */
 export interface LifecycleHandler {
-  exec: ExecAction;
+  exec?: ExecAction;
+  httpGet?: HTTPGetAction;
+  tcpSocket?: TCPSocketAction;
+  sleep?: { seconds: number };
 }
 
 export interface Lifecycle {
   preStop?: LifecycleHandler;
+  postStart?: LifecycleHandler;
+  /** A signal name (`SIGQUIT`); overrides the image's StopSignal. */
+  stopSignal?: string;
+}
+
+/** Exactly one handler is set; the numbers have the API server's defaults. */
+export interface Probe {
+  exec?: ExecAction;
+  httpGet?: HTTPGetAction;
+  tcpSocket?: TCPSocketAction;
+  grpc?: GRPCAction;
+  initialDelaySeconds: number;
+  timeoutSeconds: number;
+  periodSeconds: number;
+  successThreshold: number;
+  failureThreshold: number;
+  terminationGracePeriodSeconds?: number;
 }
 
 export interface EmptyDirVolumeSource {

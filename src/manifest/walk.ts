@@ -41,6 +41,9 @@ export function walk(node: Node, value: unknown, path: string, ctx: WalkContext)
       return walkMap(node, value, path, ctx);
     case 'resourceList':
       return walkResourceList(value, path, ctx);
+    case 'intOrString':
+      if (typeof value === 'string') return walkString({ kind: 'string', check: node.check }, value, path, ctx);
+      return walk({ kind: 'integer', min: node.min, max: node.max }, value, path, ctx);
     case 'object':
       return walkObject(node, value, path, ctx);
     case 'unsupported':

@@ -49,12 +49,13 @@ export interface PsRow {
 
 export function psRow(state: PodState, condition: PodCondition, now: Date): PsRow {
   const apps = state.status.containerStatuses;
-  const running = condition === 'orphaned' ? 0 : apps.filter((s) => 'running' in s.state).length;
+  // READY counts the ready containers (running, started, readiness probe passed), as kubectl does.
+  const ready = condition === 'orphaned' ? 0 : apps.filter((s) => s.ready).length;
   const restarts = [...state.status.initContainerStatuses, ...apps].reduce((n, s) => n + s.restartCount, 0);
   return {
     name: state.name,
     phase: condition === 'orphaned' ? 'Orphaned' : state.status.phase,
-    ready: `${running}/${apps.length}`,
+    ready: `${ready}/${apps.length}`,
     restarts: String(restarts),
     ip: state.status.podIP ?? '-',
     age: humanAge(new Date(state.createdAt), now),

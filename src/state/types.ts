@@ -44,6 +44,7 @@ export interface PodCondition {
   status: 'True' | 'False';
   lastTransitionTime: string;
   reason?: string;
+  message?: string;
 }
 
 export interface PodStatus {

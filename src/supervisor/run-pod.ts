@@ -85,7 +85,10 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
     throw err;
   });
   const state = newState(o);
-  const save = () => writeState(o.roots, state);
+  // One write at a time, each of the state as it is when the write starts: two renames racing
+  // could otherwise leave an older snapshot as the last word.
+  let saving: Promise<void> = Promise.resolve();
+  const save = () => (saving = saving.catch(() => undefined).then(() => writeState(o.roots, state)));
   const sandbox = new Sandbox({ host: o.host ?? realHost, roots: o.roots, state, save, network: o.network, explain: o.explain, warn: o.warn });
   const finish = async () => {
     state.tornDown = true;

@@ -21,7 +21,7 @@ function containerStatus(c: Container, reason: string, imageID: string): Contain
 export function initialStatus(pod: Pod, imageIds: Record<string, string>, hostIP: string): PodStatus {
   const t = now();
   const initializing = pod.spec.initContainers.length > 0;
-  return {
+  const status: PodStatus = {
     phase: 'Pending',
     hostIP,
     startTime: t,
@@ -34,6 +34,8 @@ export function initialStatus(pod: Pod, imageIds: Record<string, string>, hostIP
     initContainerStatuses: pod.spec.initContainers.map((c) => containerStatus(c, 'PodInitializing', imageIds[c.name] ?? '')),
     containerStatuses: pod.spec.containers.map((c) => containerStatus(c, initializing ? 'PodInitializing' : 'ContainerCreating', imageIds[c.name] ?? '')),
   };
+  updatePhase(status, new Set(), !initializing);
+  return status;
 }
 
 export function findStatus(status: PodStatus, name: string): ContainerStatus {
@@ -68,29 +70,49 @@ export function exitCodeOf(s: ContainerStatus): number | undefined {
   return 'terminated' in s.state ? s.state.terminated.exitCode : undefined;
 }
 
-function setCondition(status: PodStatus, type: PodCondition['type'], value: boolean): void {
+function setCondition(status: PodStatus, type: PodCondition['type'], value: boolean, why?: { reason: string; message?: string }): void {
   const c = status.conditions.find((x) => x.type === type);
+  if (!c) return;
   const v = value ? 'True' : 'False';
-  if (c && c.status !== v) {
+  if (c.status !== v) {
     c.status = v;
     c.lastTransitionTime = now();
   }
+  delete c.reason;
+  delete c.message;
+  if (why) Object.assign(c, why);
 }
 
-/** Recompute phase and conditions. `pendingRestart` names containers waiting to be started again. */
-export function updatePhase(status: PodStatus, pendingRestart: Set<string>, initDone: boolean): void {
+/** The kubelet's `[a b]`: names in a Go slice's %v form. */
+const list = (names: string[]) => `[${names.join(' ')}]`;
+
+/**
+ * Recompute phase, conditions and each container's `ready`. `pendingRestart` names containers
+ * waiting to be started again; `ready(name)` says whether a running container is ready (started,
+ * and its readiness probe, if any, succeeded); without it, running is ready.
+ */
+export function updatePhase(status: PodStatus, pendingRestart: Set<string>, initDone: boolean, ready: (name: string) => boolean = () => true): void {
   const apps = status.containerStatuses;
-  const running = apps.filter((s) => 'running' in s.state);
   const ended = apps.filter((s) => 'terminated' in s.state && !pendingRestart.has(s.name));
-  setCondition(status, 'Initialized', initDone);
-  const allReady = apps.length > 0 && running.length === apps.length;
-  for (const s of apps) s.ready = 'running' in s.state;
-  setCondition(status, 'ContainersReady', allReady);
-  setCondition(status, 'Ready', allReady);
+  // A finished init container (exit 0) is ready; one that is still to run, or failed, is not.
+  for (const s of status.initContainerStatuses) s.ready = exitCodeOf(s) === 0;
+  for (const s of apps) s.ready = 'running' in s.state && ready(s.name);
+  decidePhase(status, apps, ended);
+  const succeeded = status.phase === 'Succeeded';
+  const incomplete = status.initContainerStatuses.filter((s) => exitCodeOf(s) !== 0).map((s) => s.name);
+  setCondition(status, 'Initialized', initDone || succeeded,
+    succeeded ? { reason: 'PodCompleted' } : initDone ? undefined : { reason: 'ContainersNotInitialized', message: `containers with incomplete status: ${list(incomplete)}` });
+  const unready = apps.filter((s) => !s.ready).map((s) => s.name);
+  const why = succeeded ? { reason: 'PodCompleted' } : unready.length > 0 ? { reason: 'ContainersNotReady', message: `containers with unready status: ${list(unready)}` } : undefined;
+  setCondition(status, 'ContainersReady', unready.length === 0 && apps.length > 0, why);
+  setCondition(status, 'Ready', unready.length === 0 && apps.length > 0, why);
+}
+
+function decidePhase(status: PodStatus, apps: ContainerStatus[], ended: ContainerStatus[]): void {
   if (status.phase === 'Failed' && status.reason) return; // a decided failure (deadline) stays
   if (ended.length === apps.length) {
     status.phase = ended.every((s) => exitCodeOf(s) === 0) ? 'Succeeded' : 'Failed';
-  } else if (apps.every((s) => s.started || s.restartCount > 0)) {
+  } else if (apps.every((s) => !('waiting' in s.state) || s.restartCount > 0)) {
     status.phase = 'Running';
   } else {
     status.phase = 'Pending';

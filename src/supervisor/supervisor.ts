@@ -8,13 +8,16 @@
  * container its stop signal, waits out the grace period, then SIGKILLs. When nothing runs and nothing
  * will restart, the pod has finished: the sandbox is torn down in reverse order of its making.
  */
-import { constants } from 'node:os';
 import type { ImageRecord } from '../image/store.js';
 import type { Container } from '../manifest/types.js';
 import { cleanupInstance, startContainer, CannotRunError, type ContainerProcess } from '../runtime/container.js';
 import type { Sandbox } from '../runtime/sandbox.js';
 import { EventRecorder } from '../events/recorder.js';
-import { runPreStop } from './prestop.js';
+import { podRef } from '../events/events.js';
+import { runHandler } from '../hooks/handlers.js';
+import type { InstanceProber } from '../probes/prober.js';
+import { killInstance, MIN_GRACE_SECONDS } from './kill.js';
+import { startProbing } from './probing.js';
 import { processRef } from '../state/store.js';
 import { backoffPolicy, nextDelay, shouldRestart } from './backoff.js';
 import { ContainerLog, type LogSink } from './logs.js';
@@ -29,6 +32,11 @@ interface Running {
   ended: Promise<void>;
   /** set when the process has exited and its pidfd is closed: never signal it after that */
   gone?: boolean;
+  prober?: InstanceProber;
+  /** the readiness probe's verdict (the container has one) */
+  probeReady?: boolean;
+  /** a kill is under way (stop, failed probe or hook): do not start another */
+  killing?: boolean;
 }
 
 export interface SupervisorOptions {
@@ -181,7 +189,67 @@ export class Supervisor {
       await this.afterExit(c, kind);
       return undefined;
     }
-    return this.track(c, kind, proc);
+    const r = this.track(c, kind, proc);
+    if (await this.postStart(c, r)) this.watch(c, r);
+    return r;
+  }
+
+  /**
+   * The postStart hook, right after the container started: it is not Running until the hook
+   * returns; a failed hook is a FailedPostStartHook event, and the container is killed.
+   */
+  private async postStart(c: Container, r: Running): Promise<boolean> {
+    const hook = c.lifecycle?.postStart;
+    if (!hook) return true;
+    const s = findStatus(this.status, c.name);
+    const running = s.state;
+    s.state = { waiting: { reason: 'ContainerCreating' } };
+    const failure = await runHandler(hook, {
+      host: this.sb.opts.host, container: c, status: this.status, podRef: podRef(this.sb.opts.state), budgetMs: Infinity,
+      exec: { container: c.name, pidfd: r.proc.pidfd, context: r.proc.exec },
+    });
+    if (r.gone) return false;
+    s.state = running;
+    this.refresh();
+    void this.save();
+    if (!failure) return true;
+    this.events.warning(this.subject(c), 'FailedPostStartHook', failure);
+    this.kill(c, r, this.sb.pod.spec.terminationGracePeriodSeconds, 'FailedPostStartHook');
+    return false;
+  }
+
+  /** Probe the instance, if the container has probes. */
+  private watch(c: Container, r: Running): void {
+    r.prober = startProbing(c, r.proc, {
+      host: this.sb.opts.host, status: this.status, events: this.events, subject: this.subject(c),
+      podGraceSeconds: this.sb.pod.spec.terminationGracePeriodSeconds,
+      setReady: (ready) => (r.probeReady = ready),
+      changed: () => {
+        this.refresh();
+        void this.save();
+      },
+      kill: (message, grace) => this.kill(c, r, grace, message),
+    });
+  }
+
+  /** Stop one instance (a failed probe or hook): the restart policy then decides, as after any exit. */
+  private kill(c: Container, r: Running, graceSeconds: number, message: string): void {
+    if (r.gone || r.killing || this.stopping) return;
+    r.killing = true;
+    this.events.killing(this.subject(c), message);
+    const cancel = killInstance(this.killTarget(c, r), Math.max(MIN_GRACE_SECONDS, graceSeconds), this.killOptions());
+    void r.ended.then(cancel);
+  }
+
+  private killTarget(c: Container, r: Running) {
+    return { container: c, proc: r.proc, imageStopSignal: this.o.images[c.name]?.config.StopSignal, gone: () => !!r.gone };
+  }
+
+  private killOptions() {
+    return {
+      host: this.sb.opts.host, status: this.status, podRef: podRef(this.sb.opts.state), explain: this.sb.opts.explain,
+      failedPreStop: (c: Container, m: string) => this.events.warning(this.subject(c), 'FailedPreStopHook', m),
+    };
   }
 
   private track(c: Container, kind: 'init' | 'app', proc: ContainerProcess): Running {
@@ -190,7 +258,8 @@ export class Supervisor {
     this.events.started(this.subject(c));
     if (!('waiting' in s.state)) s.lastState = s.state;
     s.state = { running: { startedAt: proc.startedAt } };
-    s.started = true;
+    // A startup probe decides when the container has started; without one, it has now.
+    s.started = !c.startupProbe;
     s.containerID = `tspod://${this.sb.opts.state.uid}/${c.name}/${proc.instance}`;
     this.sb.opts.state.containers[c.name] = { instance: proc.instance, process: processRef(proc.pid), exec: proc.exec };
     const log = new ContainerLog(c.name, this.sb.layout.log(c.name, proc.instance), proc, this.o.sink, { onTrouble: (m) => this.logTrouble(c, m) });
@@ -206,12 +275,14 @@ export class Supervisor {
   /** Record how an instance ended (exit, OOM, termination message) and clean up after it. */
   private async onExit(c: Container, kind: 'init' | 'app', r: Running, exit: Exit): Promise<void> {
     r.gone = true;
+    r.prober?.stop();
     this.sb.opts.host.closeFd(r.proc.pidfd);
     await r.log.drain();
     const s = findStatus(this.status, c.name);
     const oom = this.sb.opts.host.oomKilled(r.proc.cgroupDirs);
     const message = await readTerminationMessage(c, r.proc, exit, this.sb.layout.log(c.name, r.proc.instance));
     s.state = terminatedState(exit, { startedAt: r.proc.startedAt, oom, message, containerID: s.containerID });
+    s.started = false;
     delete this.sb.opts.state.containers[c.name].process;
     delete this.sb.opts.state.containers[c.name].exec;
     await cleanupInstance(this.sb, r.proc).catch((err) => this.sb.opts.warn(`cleaning up container "${c.name}": ${err}`));
@@ -244,8 +315,16 @@ export class Supervisor {
   }
 
   private refresh(): void {
-    updatePhase(this.status, new Set(this.pending.keys()), this.initDone);
+    updatePhase(this.status, new Set(this.pending.keys()), this.initDone, (name) => this.isReady(name));
     if (this.initFailed) this.status.phase = 'Failed';
+  }
+
+  /** Started, and its readiness probe (if any) succeeded: readiness starts as Failure. */
+  private isReady(name: string): boolean {
+    const r = this.running.get(name);
+    const c = this.sb.pod.spec.containers.find((x) => x.name === name);
+    if (!r || !c || !findStatus(this.status, name).started) return false;
+    return c.readinessProbe ? r.probeReady === true : true;
   }
 
   private fail(err: unknown): void {
@@ -256,41 +335,21 @@ export class Supervisor {
 
   private async stopAll(graceSeconds: number): Promise<void> {
     for (const cancel of [...this.pending.values()]) cancel();
-    const host = this.sb.opts.host;
     const all = [...this.running.entries()];
-    const deadline = Date.now() + graceSeconds * 1000;
+    const all_ = [...this.sb.pod.spec.initContainers, ...this.sb.pod.spec.containers];
     for (const [name, r] of all) {
-      const sig = stopSignal(this.o.images[name]?.config.StopSignal);
-      const container = this.sb.pod.spec.containers.find((c) => c.name === name);
-      const hook = container && !r.gone ? { container, pidfd: r.proc.pidfd, exec: r.proc.exec } : undefined;
-      if (!r.gone) this.events.killing({ name, init: !container });
-      // The preStop hook first, then the stop signal (kubelet order); both within the grace period.
-      void (hook ? runPreStop(hook, { host, deadline, explain: this.sb.opts.explain, warn: this.sb.opts.warn }) : Promise.resolve()).then(() => {
-        if (r.gone) return;
-        this.sb.opts.explain(`${name}: sending signal ${sig}, SIGKILL after ${graceSeconds}s`);
-        host.signal(r.proc.pidfd, sig);
-      });
+      const c = all_.find((x) => x.name === name)!;
+      if (r.gone) continue;
+      r.prober?.stop();
+      // A kill already under way (a failed probe) still ends within the pod's grace period.
+      this.events.killing(this.subject(c));
+      const cancel = killInstance(this.killTarget(c, r), graceSeconds, this.killOptions());
+      void r.ended.then(cancel);
     }
-    const killer = setTimeout(() => {
-      for (const [name, r] of this.running) {
-        if (r.gone) continue;
-        this.sb.opts.explain(`${name}: grace period over, SIGKILL`);
-        host.signal(r.proc.pidfd, 9);
-      }
-    }, graceSeconds * 1000);
     await Promise.all(all.map(([, r]) => r.ended));
-    clearTimeout(killer);
   }
 
   private async save(): Promise<void> {
     await this.sb.opts.save();
   }
-}
-
-/** An image's StopSignal ("SIGQUIT", "QUIT" or "3") as a number; SIGTERM by default. */
-export function stopSignal(name: string | undefined): number {
-  if (!name) return 15;
-  if (/^\d+$/.test(name)) return Number(name);
-  const key = (name.toUpperCase().startsWith('SIG') ? name.toUpperCase() : `SIG${name.toUpperCase()}`) as keyof typeof constants.signals;
-  return constants.signals[key] ?? 15;
 }

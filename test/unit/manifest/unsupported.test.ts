@@ -18,14 +18,14 @@ describe('unsupported fields', () => {
     ]);
     expect(linesAfter((p) => (p.spec.hostUsers = false))).toEqual(['spec.hostUsers: not supported by tspod']);
     expect(linesAfter((p) => (p.metadata.generateName = 'web-'))).toEqual(['metadata.generateName: not supported by tspod']);
-    expect(linesAfter((p) => (p.spec.containers[0].lifecycle = { postStart: { exec: { command: ['true'] } } }))).toEqual([
-      'spec.containers[0].lifecycle.postStart: not supported by tspod',
+    expect(linesAfter((p) => (p.spec.containers[0].volumeDevices = [{ name: 'd', devicePath: '/dev/xvda' }]))).toEqual([
+      'spec.containers[0].volumeDevices: not supported by tspod',
     ]);
   });
 
   test('ignorable ones say how to run without them', () => {
-    expect(linesAfter((p) => (p.spec.containers[0].livenessProbe = { httpGet: { port: 80 } }))).toEqual([
-      'spec.containers[0].livenessProbe: not supported by tspod (--ignore-unsupported runs the pod without it)',
+    expect(linesAfter((p) => (p.spec.containers[0].stdin = true))).toEqual([
+      'spec.containers[0].stdin: not supported by tspod (--ignore-unsupported runs the pod without it)',
     ]);
     expect(linesAfter((p) => (p.spec.tolerations = [{ operator: 'Exists' }]))).toEqual([
       'spec.tolerations: not supported by tspod (--ignore-unsupported runs the pod without it)',
@@ -35,16 +35,16 @@ describe('unsupported fields', () => {
   test('with --ignore-unsupported, ignorable ones become warnings and are dropped', () => {
     const pod = basePod();
     pod.spec.nodeSelector = { disk: 'ssd' };
-    pod.spec.containers[0].readinessProbe = { tcpSocket: { port: 80 } };
+    pod.spec.containers[0].stdin = true;
     pod.spec.containers[0].tty = true;
     const result = validatePod(pod, { ignoreUnsupported: true });
     expect(result.warnings).toEqual([
-      'spec.containers[0].readinessProbe: not supported by tspod, ignored',
+      'spec.containers[0].stdin: not supported by tspod, ignored',
       'spec.containers[0].tty: not supported by tspod, ignored',
       'spec.nodeSelector: not supported by tspod, ignored',
     ]);
     expect(result.pod.spec).not.toHaveProperty('nodeSelector');
-    expect(result.pod.spec.containers[0]).not.toHaveProperty('readinessProbe');
+    expect(result.pod.spec.containers[0]).not.toHaveProperty('stdin');
   });
 
   test('with --ignore-unsupported, the others are still errors, and say so', () => {
