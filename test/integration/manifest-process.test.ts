@@ -60,16 +60,16 @@ describe('the process a container runs', () => {
   });
 
   test('an unsupported field is refused by name; --ignore-unsupported warns and runs', async () => {
-    const manifest = pod('probe', {
+    const manifest = pod('stdin', {
       restartPolicy: 'Never',
-      containers: [{ name: 'c', image: 'busybox', command: ['echo', 'ran'], livenessProbe: { exec: { command: ['true'] } } }],
+      containers: [{ name: 'c', image: 'busybox', command: ['echo', 'ran'], stdin: true }],
     });
     const refused = await runPod(roots, manifest, ['--network', 'none']);
     expect(refused.code).toBe(125);
-    expect(refused.stderr).toContain('spec.containers[0].livenessProbe');
+    expect(refused.stderr).toContain('spec.containers[0].stdin');
     const ignored = await runPod(roots, manifest, ['--network', 'none', '--ignore-unsupported']);
     expect(ignored.code, ignored.stderr).toBe(0);
-    expect(ignored.stderr).toMatch(/warning: .*spec\.containers\[0\]\.livenessProbe/);
+    expect(ignored.stderr).toMatch(/warning: .*spec\.containers\[0\]\.stdin/);
     expect(linesOf(ignored.stdout, 'c')).toEqual(['ran']);
     // A securityContext field is never ignored.
     const never = await runPod(roots, pod('sc', { containers: [{ name: 'c', image: 'busybox', securityContext: { windowsOptions: { runAsUserName: 'x' } } }] }), ['--ignore-unsupported']);
