@@ -7,7 +7,6 @@
  * no other command or pod pays for loading it. The two messages are small enough to encode by
  * hand: HealthCheckRequest is `string service = 1`, HealthCheckResponse `ServingStatus status = 1`.
  */
-import type * as Grpc from '@grpc/grpc-js';
 import { KUBE_VERSION, type ProbeResult } from './result.js';
 import { joinHostPort } from './target.js';
 
@@ -40,11 +39,29 @@ export function decodeStatus(b: Buffer): number {
   return 0;
 }
 
-/** The library, imported on first use (a static import would be hoisted into the bundle's start). */
-let lib: Promise<typeof Grpc> | undefined;
+/** The few parts of @grpc/grpc-js used here (its own types stay out of the build of every other path). */
+interface ServiceError extends Error {
+  code: number;
+  details: string;
+}
+interface Client {
+  waitForReady(deadline: Date, cb: (err?: Error) => void): void;
+  makeUnaryRequest<Q, A>(method: string, ser: (q: Q) => Buffer, de: (b: Buffer) => A, arg: Q, md: unknown, opts: { deadline: Date }, cb: (err: ServiceError | null, v?: A) => void): void;
+  close(): void;
+}
+interface Grpc {
+  Client: new (addr: string, creds: unknown, opts: Record<string, string>) => Client;
+  credentials: { createInsecure(): unknown };
+  Metadata: new () => unknown;
+  status: { UNIMPLEMENTED: number; DEADLINE_EXCEEDED: number };
+}
+
+/** The library's name in a variable: the bundler leaves the import to run time, on first use. */
+const GRPC_LIBRARY = '@grpc/grpc-js';
+let lib: Promise<Grpc> | undefined;
 
 export async function probeGrpc(host: string, port: number, service: string, timeoutMs: number): Promise<ProbeResult> {
-  const grpc = await (lib ??= import('@grpc/grpc-js'));
+  const grpc = await (lib ??= import(GRPC_LIBRARY) as Promise<Grpc>);
   const addr = joinHostPort(host, port);
   const client = new grpc.Client(addr, grpc.credentials.createInsecure(), { 'grpc.primary_user_agent': `kube-probe/${KUBE_VERSION}` });
   const deadline = new Date(Date.now() + timeoutMs);
@@ -54,7 +71,7 @@ export async function probeGrpc(host: string, port: number, service: string, tim
         resolve({ outcome: 'failure', output: `timeout: failed to connect service "${addr}" within ${timeoutMs / 1000}s: ${err.message}` });
         return;
       }
-      client.makeUnaryRequest('/grpc.health.v1.Health/Check', (s: string) => encodeRequest(s), (b: Buffer) => decodeStatus(b), service, new grpc.Metadata(), { deadline }, (e, status) => {
+      client.makeUnaryRequest('/grpc.health.v1.Health/Check', encodeRequest, decodeStatus, service, new grpc.Metadata(), { deadline }, (e, status) => {
         if (e) resolve({ outcome: 'failure', output: rpcError(grpc, e, timeoutMs) });
         else if (status === 1) resolve({ outcome: 'success', output: 'service healthy' });
         else resolve({ outcome: 'failure', output: `service unhealthy (responded with "${STATUS[status ?? 0] ?? status}")` });
@@ -63,7 +80,7 @@ export async function probeGrpc(host: string, port: number, service: string, tim
   }).finally(() => client.close());
 }
 
-function rpcError(grpc: typeof Grpc, e: Grpc.ServiceError, timeoutMs: number): string {
+function rpcError(grpc: Grpc, e: ServiceError, timeoutMs: number): string {
   if (e.code === grpc.status.UNIMPLEMENTED) return `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${e.details}`;
   if (e.code === grpc.status.DEADLINE_EXCEEDED) return `timeout: health rpc did not complete within ${timeoutMs / 1000}s`;
   return `error: health rpc probe failed: ${e.message}`;

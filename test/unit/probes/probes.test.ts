@@ -132,3 +132,28 @@ describe('grpc health messages', () => {
     expect(decodeStatus(Buffer.alloc(0))).toBe(0);
   });
 });
+
+describe('grpc probe against a health server on loopback', () => {
+  test('SERVING succeeds (the whole server and a named service); NOT_SERVING and a closed port fail', async () => {
+    const grpc = await import('@grpc/grpc-js');
+    const { probeGrpc } = await import('../../../src/probes/grpc.js');
+    const server = new grpc.Server();
+    const statuses: Record<string, number> = { '': 1, db: 2, web: 1 };
+    server.addService({
+      Check: {
+        path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false,
+        requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => ({ service: b.length > 2 ? b.subarray(2).toString() : '' }),
+        responseSerialize: (n: number) => Buffer.from([0x08, n]), responseDeserialize: (b: Buffer) => b,
+      },
+    } as never, { Check: (call: { request: { service: string } }, cb: (e: null, v: number) => void) => cb(null, statuses[call.request.service] ?? 3) } as never);
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    try {
+      expect(await probeGrpc('127.0.0.1', port, '', 2000)).toEqual({ outcome: 'success', output: 'service healthy' });
+      expect(await probeGrpc('127.0.0.1', port, 'web', 2000)).toEqual({ outcome: 'success', output: 'service healthy' });
+      expect(await probeGrpc('127.0.0.1', port, 'db', 2000)).toEqual({ outcome: 'failure', output: 'service unhealthy (responded with "NOT_SERVING")' });
+      expect((await probeGrpc('127.0.0.1', 1, '', 500)).output).toMatch(/^timeout: failed to connect service "127\.0\.0\.1:1" within 0\.5s/);
+    } finally {
+      server.forceShutdown();
+    }
+  });
+});
