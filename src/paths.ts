@@ -36,10 +36,25 @@ export function imagesDir(roots: Roots): string {
   return path.join(roots.root, 'images');
 }
 
+/**
+ * `parent/name`, refused unless it is a direct child of `parent`: never `parent` itself (`.`, the
+ * empty name), never above it (`..`), never deeper (`/`), never a name the kernel would cut at a
+ * NUL byte. A second wall behind the pod-name check (pods/pod-name.ts): every pod directory is
+ * built here, and `tspod rm` removes what is built here recursively.
+ */
+export function childDir(parent: string, name: string, what = 'pod'): string {
+  const refuse = (why: string) => new Error(`refusing to build a ${what} directory for the name ${JSON.stringify(name)}: ${why}`);
+  if (typeof name !== 'string' || name === '' || name === '.' || name === '..') throw refuse('not a name');
+  if (name.includes('/') || name.includes('\0')) throw refuse('a name is one path component');
+  const dir = path.join(parent, name);
+  if (path.resolve(path.dirname(dir)) !== path.resolve(parent)) throw refuse(`not directly under ${parent}`);
+  return dir;
+}
+
 export function podDataDir(roots: Roots, pod: string): string {
-  return path.join(roots.root, 'pods', pod);
+  return childDir(path.join(roots.root, 'pods'), pod);
 }
 
 export function podRunDir(roots: Roots, pod: string): string {
-  return path.join(roots.runRoot, 'pods', pod);
+  return childDir(path.join(roots.runRoot, 'pods'), pod);
 }

@@ -6,6 +6,9 @@
  */
 import type { Argv } from 'yargs';
 import { resolveRoots, type Roots } from '../paths.js';
+import { checkPodName } from '../pods/pod-name.js';
+
+export { checkPodName };
 
 /** The argument that means "standard input": main() turns a bare "-" into it (yargs would make it ""). */
 export const STDIN_ARG = '/dev/stdin';
@@ -48,4 +51,25 @@ export function describeError(err: unknown): string {
     e = e instanceof Error ? e.cause : undefined;
   }
   return parts.join(': ');
+}
+
+/** Every pod name a command was given, checked before anything is looked up (pods/pod-name.ts). */
+export function checkPodNames(names: readonly string[]): void {
+  for (const name of names) checkPodName(name);
+}
+
+/**
+ * For a caller who is not root, EACCES or EPERM anywhere in the error's chain means "run me as
+ * root": say that instead of what it led to (a pod that seems not to exist, a stat that failed).
+ */
+export function permissionProblem(err: unknown, euid = process.geteuid?.() ?? 0): string | undefined {
+  if (euid === 0) return undefined;
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const sys = e as NodeJS.ErrnoException;
+    if (sys.code === 'EACCES' || sys.code === 'EPERM') {
+      const where = [sys.syscall, sys.path].filter(Boolean).join(' ');
+      return `permission denied: tspod needs root${where ? ` (${where})` : ''}`;
+    }
+  }
+  return undefined;
 }

@@ -5,19 +5,12 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { formatEvents, type EventRow } from '../events/format.js';
-import { dnsSubdomain } from '../manifest/names.js';
 import { getPod, listPods } from '../pods/pods.js';
-import { ExitError, rootsOf, type GlobalArgs } from './common.js';
+import { checkPodName, rootsOf, type GlobalArgs } from './common.js';
 
 interface EventsArgs extends GlobalArgs {
   pod?: string;
   json: boolean;
-}
-
-/** A pod name is a DNS subdomain: checked before it is joined to any path. */
-export function checkPodName(name: string): void {
-  const why = dnsSubdomain(name);
-  if (why) throw new ExitError(`pod name "${name}": ${why}`, 125);
 }
 
 export const eventsCommand: CommandModule<GlobalArgs, EventsArgs> = {

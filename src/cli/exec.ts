@@ -6,7 +6,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { ExecCommandError } from '../exec/exec.js';
 import { execSession } from '../exec/session.js';
-import { ExitError, rootsOf, type GlobalArgs } from './common.js';
+import { ExitError, checkPodName, rootsOf, type GlobalArgs } from './common.js';
 
 interface ExecArgs extends GlobalArgs {
   pod: string;
@@ -29,6 +29,7 @@ export const execCommand: CommandModule<GlobalArgs, ExecArgs> = {
       .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'pass standard input to the command' })
       .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'give the command a terminal' }),
   handler: async (argv: ArgumentsCamelCase<ExecArgs>) => {
+    checkPodName(argv.pod);
     // Everything after `--` is the command's own, options included.
     const command = [...(argv.command ?? []), ...(argv['--'] ?? [])].map(String);
     if (command.length === 0) throw new ExitError('exec: no command given (tspod exec POD -- CMD [ARG...])', 125);

@@ -5,7 +5,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { getPod, stateOf } from '../pods/pods.js';
 import { podObject } from '../pods/view.js';
-import { rootsOf, type GlobalArgs } from './common.js';
+import { checkPodName, rootsOf, type GlobalArgs } from './common.js';
 
 interface InspectArgs extends GlobalArgs {
   pod: string;
@@ -16,6 +16,7 @@ export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
   describe: 'Show a pod as a Kubernetes Pod object (JSON)',
   builder: (y: Argv<GlobalArgs>) => y.positional('pod', { type: 'string', demandOption: true, describe: 'pod name' }),
   handler: async (argv: ArgumentsCamelCase<InspectArgs>) => {
+    checkPodName(argv.pod);
     const pod = await getPod(rootsOf(argv), argv.pod);
     process.stdout.write(JSON.stringify(podObject(stateOf(pod), pod.condition), null, 2) + '\n');
   },

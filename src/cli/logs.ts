@@ -5,7 +5,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { showLogs } from '../logs/follow.js';
-import { rootsOf, type GlobalArgs } from './common.js';
+import { checkPodName, rootsOf, type GlobalArgs } from './common.js';
 
 interface LogsArgs extends GlobalArgs {
   pod: string;
@@ -26,6 +26,7 @@ export const logsCommand: CommandModule<GlobalArgs, LogsArgs> = {
       .option('previous', { alias: 'p', type: 'boolean', default: false, describe: 'the previous instance of a restarted container' })
       .option('timestamps', { type: 'boolean', default: false, describe: 'print each line\'s time (RFC 3339)' }),
   handler: async (argv: ArgumentsCamelCase<LogsArgs>) => {
+    checkPodName(argv.pod);
     await showLogs(rootsOf(argv), argv.pod, {
       container: argv.container, follow: argv.follow, previous: argv.previous, timestamps: argv.timestamps,
       write: (bytes) => process.stdout.write(bytes),

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
 import { PACKAGE_DIR } from '../paths.js';
-import { ExitError, STDIN_ARG, describeError, globalOptions } from './common.js';
+import { ExitError, STDIN_ARG, describeError, globalOptions, permissionProblem } from './common.js';
 import { commands } from './commands.js';
 import { handleClosedOutput, outputClosed } from './pipe.js';
 
@@ -40,7 +40,7 @@ export async function main(args: string[]): Promise<void> {
     await cli.parseAsync();
   } catch (err) {
     const status = err instanceof ExitError ? err.status : 125;
-    const text = describeError(err);
+    const text = permissionProblem(err) ?? describeError(err);
     if (text && !outputClosed()) process.stderr.write(`tspod: ${text}\n`);
     process.exitCode = status;
   }

@@ -5,7 +5,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { formatNsTable, podNamespaces, readNamespaces } from '../pods/namespaces.js';
 import { getPod, stateOf } from '../pods/pods.js';
-import { rootsOf, type GlobalArgs } from './common.js';
+import { checkPodName, rootsOf, type GlobalArgs } from './common.js';
 
 interface NsArgs extends GlobalArgs {
   pod: string;
@@ -20,6 +20,7 @@ export const nsCommand: CommandModule<GlobalArgs, NsArgs> = {
       .positional('pod', { type: 'string', demandOption: true, describe: 'pod name' })
       .option('json', { type: 'boolean', default: false, describe: 'print {"infra": {pid, ns}, "containers": {NAME: {pid, ns}}}' }),
   handler: async (argv: ArgumentsCamelCase<NsArgs>) => {
+    checkPodName(argv.pod);
     const state = stateOf(await getPod(rootsOf(argv), argv.pod));
     const ns = podNamespaces(state);
     if (!ns.infra && Object.keys(ns.containers).length === 0) throw new Error(`pod "${argv.pod}" has no running process`);

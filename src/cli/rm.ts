@@ -5,7 +5,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { rmPod } from '../teardown/gc.js';
-import { rootsOf, type GlobalArgs } from './common.js';
+import { checkPodNames, rootsOf, type GlobalArgs } from './common.js';
 
 interface RmArgs extends GlobalArgs {
   pods: string[];
@@ -21,6 +21,7 @@ export const rmCommand: CommandModule<GlobalArgs, RmArgs> = {
       .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'stop a running pod first; clean up after an orphaned one' }),
   handler: async (argv: ArgumentsCamelCase<RmArgs>) => {
     const warn = (line: string) => process.stderr.write(`tspod: warning: ${line}\n`);
+    checkPodNames(argv.pods);
     for (const name of argv.pods) {
       await rmPod(rootsOf(argv), name, argv.force, { warn });
       process.stdout.write(`${name}\n`);

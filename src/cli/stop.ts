@@ -4,7 +4,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { stopPod } from '../control/stop.js';
-import { rootsOf, type GlobalArgs } from './common.js';
+import { checkPodName, rootsOf, type GlobalArgs } from './common.js';
 
 interface StopArgs extends GlobalArgs {
   pod: string;
@@ -23,6 +23,7 @@ export const stopCommand: CommandModule<GlobalArgs, StopArgs> = {
         return true;
       }),
   handler: async (argv: ArgumentsCamelCase<StopArgs>) => {
+    checkPodName(argv.pod);
     await stopPod(rootsOf(argv), argv.pod, argv.time);
     process.stdout.write(`${argv.pod}\n`);
   },

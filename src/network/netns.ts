@@ -16,6 +16,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { native } from '../native.js';
+import { childDir } from '../paths.js';
 
 /** statfs(2) f_type of nsfs, the filesystem of /proc/<pid>/ns/* files and of their bind mounts. */
 export const NSFS_MAGIC = 0x6e736673;
@@ -27,7 +28,7 @@ export interface MountOps {
 }
 
 export function netnsPinPath(runRoot: string, podName: string): string {
-  return path.join(runRoot, 'netns', podName);
+  return childDir(path.join(runRoot, 'netns'), podName, 'netns pin');
 }
 
 /** Every pin file under the run root (mounted or not): for `tspod gc` to find pins without a pod. */

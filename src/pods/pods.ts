@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import type { Roots } from '../paths.js';
 import { podLayout } from '../runtime/layout.js';
+import { checkPodName } from './pod-name.js';
 import { isAlive, isSupervised, listPodNames, readState } from '../state/store.js';
 import type { PodState, ProcessRef } from '../state/types.js';
 
@@ -39,7 +40,9 @@ export function conditionOf(state: PodState | undefined, supervised: boolean): P
 
 /** One pod, or undefined when it has no directory under the run root. */
 export async function readPod(roots: Roots, name: string): Promise<PodEntry | undefined> {
-  if (!fs.existsSync(podLayout(roots, name).runDir)) return undefined;
+  checkPodName(name);
+  // Only "no such directory" means no such pod: EACCES (a caller who is not root) is an error.
+  if (!fs.statSync(podLayout(roots, name).runDir, { throwIfNoEntry: false })) return undefined;
   // The lock first: a supervisor that ends between the two reads then shows as running, never as
   // orphaned with a stale state.
   const supervised = isSupervised(roots, name);

@@ -67,8 +67,11 @@ export function isSupervised(roots: Roots, name: string): boolean {
   let fd: number;
   try {
     fd = fs.openSync(podLayout(roots, name).lockFile, fs.constants.O_RDWR);
-  } catch {
-    return false;
+  } catch (err) {
+    // No lock file yet: nobody supervises the pod. Any other error (EACCES for a caller who is
+    // not root) says nothing about the supervisor, and must not make a pod look orphaned.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
   }
   try {
     const free = native.flock(fd, 'sh', false);
