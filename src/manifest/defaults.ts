@@ -17,6 +17,7 @@
 import type {
   Container, ContainerPort, EnvVar, Lifecycle, ObjectMeta, Pod, PodSpec, Probe, PullPolicy, ResourceRequirements, Volume,
 } from './types.js';
+import { dottedSysctl } from './security.js';
 
 // The walk guarantees types, not presence: defaults read the cleaned tree through this loose view.
 type Loose = Record<string, any>;
@@ -53,8 +54,14 @@ function defaultSpec(s: Loose): PodSpec {
     serviceAccountName: serviceAccount,
     serviceAccount,
     enableServiceLinks: s.enableServiceLinks ?? true,
-    securityContext: s.securityContext ?? {},
+    securityContext: defaultPodSecurity(s.securityContext ?? {}),
   };
+}
+
+/* Sysctl names in the `/` spelling mean the dotted name: the spec as run says it with dots. */
+function defaultPodSecurity(sc: Loose): Loose {
+  if (!Array.isArray(sc.sysctls)) return sc;
+  return { ...sc, sysctls: sc.sysctls.map((x: Loose) => (typeof x?.name === 'string' ? { ...x, name: dottedSysctl(x.name) } : x)) };
 }
 
 function defaultContainer(c: Loose, hostNetwork: boolean): Container {

@@ -49,7 +49,19 @@ export const SAFE_SYSCTLS: readonly string[] = [
   'net.ipv4.tcp_wmem',
 ];
 
-export function safeSysctl(s: string): string | undefined {
+/**
+ * Since Kubernetes 1.23 a sysctl may be written with `/` separators (`kernel/shm_rmid_forced`),
+ * as under /proc/sys; it means the dotted name. In that spelling a `.` is part of a component
+ * (`net/ipv4/conf/eth0.100/forwarding`), so the two characters swap, as the kubelet converts.
+ */
+export function dottedSysctl(s: string): string {
+  const first = s.search(/[./]/);
+  if (first < 0 || s[first] === '.') return s;
+  return s.replace(/[./]/g, (ch) => (ch === '/' ? '.' : '/'));
+}
+
+export function safeSysctl(raw: string): string | undefined {
+  const s = dottedSysctl(raw);
   if (SAFE_SYSCTLS.includes(s)) return undefined;
   return `sysctl "${s}" is not in the safe set (${SAFE_SYSCTLS.join(', ')})`;
 }

@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { linesAfter } from './helpers.js';
+import { dottedSysctl } from '../../../src/manifest/security.js';
 
 describe('environment', () => {
   const env = (list: unknown) => linesAfter((p) => (p.spec.containers[1].env = list));
@@ -91,6 +92,13 @@ describe('security context', () => {
         edit(p.spec);
       });
     expect(sysctls([{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }])).toEqual([]);
+    // The `/` spelling means the dotted name: accepted, checked and de-duplicated as that name.
+    expect(sysctls([{ name: 'kernel/shm_rmid_forced', value: '1' }])).toEqual([]);
+    expect(sysctls([{ name: 'kernel/shm_rmid_forced', value: '1' }, { name: 'kernel.shm_rmid_forced', value: '0' }])).toEqual([
+      'spec.securityContext.sysctls[1].name: duplicate sysctl name "kernel.shm_rmid_forced": already used by spec.securityContext.sysctls[0]',
+    ]);
+    expect(dottedSysctl('net/ipv4/conf/eth0.100/forwarding')).toBe('net.ipv4.conf.eth0/100.forwarding');
+    expect(dottedSysctl('net.ipv4.tcp_syncookies')).toBe('net.ipv4.tcp_syncookies');
     expect(sysctls([{ name: 'kernel.msgmax', value: '1' }])[0]).toMatch(
       /^spec\.securityContext\.sysctls\[0\]\.name: sysctl "kernel\.msgmax" is not in the safe set \(kernel\.shm_rmid_forced, /,
     );
