@@ -16,7 +16,7 @@ import { pullImage } from '../registry/pull.js';
 import { chooseNetwork } from '../network/index.js';
 import { formatPlan } from '../plan/format.js';
 import { planPod } from '../runtime/dry-run.js';
-import { loadManifest, ManifestError } from '../manifest/index.js';
+import type { ConfigObjects } from '../manifest/index.js';
 import type { Pod } from '../manifest/types.js';
 import { runPod, PodExistsError } from '../supervisor/run-pod.js';
 import { prefixedPrinter } from '../logs/reader.js';
@@ -24,24 +24,27 @@ import { logRotation } from '../supervisor/log-file.js';
 import { SIGPIPE, onOutputClosed, outputClosed } from './pipe.js';
 import type { PodState } from '../state/types.js';
 import { DetachError, startDetached } from '../supervisor/detach.js';
-import { ExitError, STDIN_ARG, rootsOf, type GlobalArgs } from './common.js';
+import { ExitError, rootsOf, type GlobalArgs } from './common.js';
+import { loadPods, type FileArgs } from './run-files.js';
 import type { Roots } from '../paths.js';
 
-export interface RunArgs extends GlobalArgs {
-  spec: string;
+export interface RunArgs extends GlobalArgs, FileArgs {
   dryRun: boolean;
   json: boolean;
   explain: boolean;
   network?: string;
   keep: boolean;
   detach: boolean;
-  ignoreUnsupported: boolean;
   pull?: PullOverride;
 }
 
 export function runOptions<T>(y: Argv<T>) {
   return y
-    .positional('spec', { type: 'string', demandOption: true, describe: 'Pod manifest (JSON or YAML), or - for standard input' })
+    .positional('files', { type: 'string', array: true, describe: 'files of Pods, ConfigMaps and Secrets (JSON or YAML, several documents, kind: List), directories of them, or - for standard input' })
+    // Not `array: true`, which would swallow the positional files after them: repeat the option.
+    .option('file', { alias: 'f', type: 'string', describe: 'another such file (repeatable)' })
+    .option('configmap', { type: 'string', describe: 'a file of ConfigMaps the pods refer to (repeatable)' })
+    .option('secret', { type: 'string', describe: 'a file of Secrets the pods refer to (repeatable)' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the plans (namespaces, mounts, syscalls) and exit' })
     .option('json', { type: 'boolean', default: false, describe: 'with --dry-run: print the plans as JSON' })
     .option('explain', { type: 'boolean', default: false, describe: 'narrate each step as it happens' })
@@ -50,19 +53,6 @@ export function runOptions<T>(y: Argv<T>) {
     .option('keep', { type: 'boolean', default: false, describe: 'keep the pod (state, logs) after it ends, until "tspod rm"' })
     .option('pull', { choices: PULL_OVERRIDES, describe: "override the containers' imagePullPolicy: always (Always), missing (IfNotPresent), never (Never)" })
     .option('ignore-unsupported', { type: 'boolean', default: false, describe: 'warn about unsupported fields that cannot weaken isolation instead of refusing' });
-}
-
-/** The manifest, validated and defaulted; a bad manifest ends the command with status 125. */
-export async function loadPod(spec: string, ignoreUnsupported: boolean): Promise<Pod> {
-  if (spec === STDIN_ARG) spec = '-';
-  try {
-    const { pod, warnings } = await loadManifest(spec, { ignoreUnsupported });
-    for (const w of warnings) process.stderr.write(`tspod: warning: ${w}\n`);
-    return pod;
-  } catch (err) {
-    if (err instanceof ManifestError) throw new ExitError(`invalid manifest ${spec === '-' ? '<stdin>' : spec}:\n${err.message}`, 125);
-    throw err;
-  }
 }
 
 /**
@@ -89,8 +79,8 @@ export async function resolveImages(roots: Roots, pod: Pod, o: { pull?: PullOver
   return images;
 }
 
-function printPlans(roots: Roots, pod: Pod, images: Record<string, ImageRecord>, json: boolean): void {
-  const plans = planPod(roots, pod, images);
+function printPlans(roots: Roots, pod: Pod, images: Record<string, ImageRecord>, config: ConfigObjects, json: boolean): void {
+  const plans = planPod(roots, pod, images, config);
   if (json) {
     process.stdout.write(JSON.stringify(plans, null, 2) + '\n');
     return;
@@ -113,7 +103,7 @@ function say(stream: 'stdout' | 'stderr', text: string | Buffer): void {
   if (!outputClosed()) process[stream].write(text);
 }
 
-async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Record<string, ImageRecord>, network: string): Promise<void> {
+async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Record<string, ImageRecord>, config: ConfigObjects, network: string): Promise<void> {
   let stopSignal: number | undefined;
   let stop: ((grace?: number, sig?: number) => void) | undefined;
   const stopFor = (n: number) => {
@@ -137,7 +127,7 @@ async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Reco
     };
     // Each container's bytes as it wrote them, `name | ` in front, on the stream it used.
     const sink = prefixedPrinter(say);
-    const running = await runPod({ roots, pod, images, network, keep: argv.keep, sink, explain, warn, onStarted });
+    const running = await runPod({ roots, pod, images, config, network, keep: argv.keep, sink, explain, warn, onStarted });
     stop = running.stop;
     if (stopSignal !== undefined) running.stop(undefined, stopSignal);
     process.exitCode = await running.done;
@@ -151,9 +141,9 @@ async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Reco
   }
 }
 
-async function runDetached(argv: RunArgs, roots: Roots, pod: Pod, images: Record<string, ImageRecord>, network: string): Promise<void> {
+async function runDetached(argv: RunArgs, roots: Roots, pod: Pod, images: Record<string, ImageRecord>, config: ConfigObjects, network: string): Promise<void> {
   try {
-    await startDetached({ roots, pod, images, network, explain: argv.explain });
+    await startDetached({ roots, pod, images, config, network, explain: argv.explain });
   } catch (err) {
     if (err instanceof DetachError) throw new ExitError(err.message, err.status);
     throw err;
@@ -162,17 +152,24 @@ async function runDetached(argv: RunArgs, roots: Roots, pod: Pod, images: Record
 }
 
 export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
-  command: 'run <spec>',
-  describe: 'Run a pod from a Kubernetes Pod manifest',
+  command: 'run [files..]',
+  describe: 'Run the pods of Kubernetes manifests (with the ConfigMaps and Secrets they use)',
   builder: (y) => runOptions(y) as unknown as Argv<RunArgs>,
   handler: async (argv: ArgumentsCamelCase<RunArgs>) => {
     const roots = rootsOf(argv);
     checkLogRotation();
-    const pod = await loadPod(argv.spec, argv.ignoreUnsupported);
-    const images = await resolveImages(roots, pod, { pull: argv.pull, dryRun: argv.dryRun });
-    const network = chooseNetwork(argv.network, pod.metadata.annotations);
-    if (argv.dryRun) return printPlans(roots, pod, images, argv.json);
-    if (argv.detach) return runDetached(argv, roots, pod, images, network);
-    await runForeground(argv, roots, pod, images, network);
+    const pods = await loadPods(argv);
+    if (pods.length > 1 && !argv.detach && !argv.dryRun) {
+      throw new ExitError(`${pods.length} pods in the files (${pods.map((p) => p.pod.metadata.name).join(', ')}): a foreground run shows one pod; run them with -d`, 125);
+    }
+    // Every image first: a missing one refuses the whole run before any pod starts.
+    const images: Record<string, ImageRecord>[] = [];
+    for (const { pod } of pods) images.push(await resolveImages(roots, pod, { pull: argv.pull, dryRun: argv.dryRun }));
+    for (const [i, { pod, config }] of pods.entries()) {
+      const network = chooseNetwork(argv.network, pod.metadata.annotations);
+      if (argv.dryRun) printPlans(roots, pod, images[i]!, config, argv.json);
+      else if (argv.detach) await runDetached(argv, roots, pod, images[i]!, config, network);
+      else await runForeground(argv, roots, pod, images[i]!, config, network);
+    }
   },
 };

@@ -71,6 +71,7 @@ function defaultContainer(c: Loose, hostNetwork: boolean): Container {
     image: c.image,
     imagePullPolicy: c.imagePullPolicy ?? defaultPullPolicy(c.image ?? ''),
     env: (c.env ?? []).map(defaultEnvVar),
+    envFrom: c.envFrom ?? [],
     ports: (c.ports ?? []).map((p: Loose) => defaultPort(p, hostNetwork)),
     volumeMounts: c.volumeMounts ?? [],
     resources: defaultResources(c.resources ?? {}),
@@ -141,7 +142,12 @@ function defaultResources(r: Loose): ResourceRequirements {
   return { ...r, requests: { ...r.limits, ...(r.requests ?? {}) } };
 }
 
+/** 0644 (420), as the API server defaults configMap and secret volumes. */
+export const DEFAULT_CONFIG_MODE = 0o644;
+
 function defaultVolume(v: Loose): Volume {
+  if (v.configMap) return { ...v, configMap: { ...v.configMap, defaultMode: v.configMap.defaultMode ?? DEFAULT_CONFIG_MODE } } as Volume;
+  if (v.secret) return { ...v, secret: { ...v.secret, defaultMode: v.secret.defaultMode ?? DEFAULT_CONFIG_MODE } } as Volume;
   if (!v.hostPath) return v as Volume;
   return { ...v, hostPath: { ...v.hostPath, type: v.hostPath.type ?? '' } } as Volume;
 }

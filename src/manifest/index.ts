@@ -14,3 +14,6 @@ export { resolveProcess, mergeEnv, DEFAULT_PATH } from './process.js';
 export { normalizeCapability, CAPABILITIES, SAFE_SYSCTLS } from './security.js';
 export { POD as POD_SCHEMA } from './supported.js';
 export type * from './types.js';
+export { loadObjects, expandSource, type LoadedObjects, type ObjectFile } from './objects.js';
+export { noConfig, type ConfigObjects } from './config-objects.js';
+export { checkEnvRefs } from './config-env.js';

@@ -1,5 +1,6 @@
 /**
- * Reading a manifest: a file or standard input, JSON or YAML, exactly one document.
+ * Reading a manifest: a file or standard input, JSON or YAML; one document for a Pod manifest, or
+ * several (`---` between them) for the object files of `objects.ts`.
  *
  * JSON is read as YAML (every JSON text is a YAML document), so both get the same error positions.
  * The YAML is read the way Kubernetes tools read it, as YAML 1.1 (`yes`, `on`, `off` are booleans,
@@ -31,6 +32,22 @@ function syntaxError(source: string, line: number, col: number, what: string, ca
 
 /** Parses one JSON or YAML document; `source` names it in error messages. */
 export function parseManifest(text: string, source: string): unknown {
+  const docs = parseDocuments(text, source);
+  if (docs.length > 1) {
+    const { line, col } = docs[1]!.position;
+    throw syntaxError(source, line, col, `expected one document (one Pod), found ${docs.length}`);
+  }
+  return docs[0]!.value;
+}
+
+export interface ParsedDocument {
+  value: unknown;
+  /** where the document starts in its source */
+  position: { line: number; col: number };
+}
+
+/** Parses every document of a JSON or YAML text (`---` between them); at least one. */
+export function parseDocuments(text: string, source: string): ParsedDocument[] {
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, {
     version: '1.1',
@@ -50,11 +67,7 @@ export function parseManifest(text: string, source: string): unknown {
   // Empty documents (a trailing `---`) are skipped, as kubectl skips them.
   const real = all.filter((d) => !(d.contents === null || (isScalar(d.contents) && d.contents.value === null)));
   if (real.length === 0) throw syntaxError(source, 1, 1, 'the manifest is empty');
-  if (real.length > 1) {
-    const { line, col } = lines.linePos(real[1]!.range[0]);
-    throw syntaxError(source, line, col, `expected one document (one Pod), found ${real.length}`);
-  }
-  return toJS(real[0]!, source, lines);
+  return real.map((d) => ({ value: toJS(d, source, lines), position: lines.linePos(d.range[0]) }));
 }
 
 function toJS(doc: Document.Parsed, source: string, lines: LineCounter): unknown {
@@ -91,7 +104,7 @@ export async function loadManifest(source: string, opts: LoadOptions = {}): Prom
   }
 }
 
-async function readStdin(): Promise<string> {
+export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks).toString('utf8');

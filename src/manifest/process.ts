@@ -13,7 +13,8 @@
  *
  * An empty list counts as absent, as in Kubernetes.
  *
- * Environment: the manifest's `env` is resolved in order, each `value` expanded with `$(NAME)`
+ * Environment: `envFrom` first, then the manifest's `env` in order (config-env.ts for the
+ * ConfigMap and Secret references), each `value` expanded with `$(NAME)`
  * from the entries *before* it (never from the image's Env), each `fieldRef` read from the pod's
  * facts. `command` and `args` are then expanded with the resolved list. The process gets, in this
  * order and deduplicated by name with the later value kept in the earlier place (containerd's
@@ -22,13 +23,15 @@
  * Working directory: `workingDir`, else the image's WorkingDir, else `/`. Creating it when it is
  * missing is the runtime's part, inside the container's root.
  */
+import { envFromVars, keyRefValue } from './config-env.js';
+import { noConfig, type ConfigObjects } from './config-objects.js';
 import { expandVars } from './expand.js';
 import type { Container, DownwardFacts, DownwardFieldPath, ImageConfig, ProcessSpec } from './types.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export function resolveProcess(container: Container, image: ImageConfig, facts: DownwardFacts): ProcessSpec {
-  const own = containerEnv(container, facts);
+export function resolveProcess(container: Container, image: ImageConfig, facts: DownwardFacts, config: ConfigObjects = noConfig()): ProcessSpec {
+  const own = containerEnv(container, facts, config);
   const argv = resolveArgv(container, image, (name) => own.get(name));
   if (argv.length === 0) {
     throw new Error(
@@ -49,12 +52,15 @@ function resolveArgv(container: Container, image: ImageConfig, lookup: (name: st
 }
 
 /** The manifest's env in order, later entries replacing earlier ones of the same name. */
-function containerEnv(container: Container, facts: DownwardFacts): Map<string, string> {
-  const env = new Map<string, string>();
+function containerEnv(container: Container, facts: DownwardFacts, config: ConfigObjects): Map<string, string> {
+  const env = new Map<string, string>(envFromVars(container, config, facts.namespace).vars);
   for (const v of container.env) {
-    const fieldRef = v.valueFrom?.fieldRef;
-    const value = fieldRef ? downward(fieldRef.fieldPath, facts) : expandVars(v.value ?? '', (name) => env.get(name));
-    env.set(v.name, value);
+    const from = v.valueFrom;
+    let value: string | undefined;
+    if (from?.fieldRef) value = downward(from.fieldRef.fieldPath, facts);
+    else if (from) value = keyRefValue(container, from, config, facts.namespace);
+    else value = expandVars(v.value ?? '', (name) => env.get(name));
+    if (value !== undefined) env.set(v.name, value);
   }
   return env;
 }

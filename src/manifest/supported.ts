@@ -13,6 +13,7 @@
 import {
   absolutePath, downwardField, image, medium, mountPath, mountPropagation, subPath,
 } from './checks.js';
+import { configKey, keyPath } from './config-checks.js';
 import {
   dnsLabel, dnsSubdomain, envVarName, ipAddress, labelValue, portName, qualifiedName, searchDomain,
 } from './names.js';
@@ -27,12 +28,19 @@ import { localhostProfilePath, profileIssues } from './seccomp.js';
 const id = () => int({ min: 0, max: INT32_MAX });
 const port = (min: number, required = false) => int({ min, max: 65535, required });
 
+const keySelector = obj({ name: str({ required: true, check: dnsSubdomain }), key: str({ required: true, check: configKey }), optional: bool() });
+const objectRef = obj({ name: str({ required: true, check: dnsSubdomain }), optional: bool() });
+const envFromSource = obj(
+  { prefix: str(), configMapRef: objectRef, secretRef: objectRef },
+  { rules: exactlyOne(['configMapRef', 'secretRef'], 'source (configMapRef or secretRef)') },
+);
+
 const envVarSource = obj(
   {
     fieldRef: obj({ fieldPath: str({ required: true, check: downwardField }), apiVersion: str({ values: ['v1'] }) }),
     resourceFieldRef: unsupported(),
-    configMapKeyRef: unsupported(),
-    secretKeyRef: unsupported(),
+    configMapKeyRef: keySelector,
+    secretKeyRef: keySelector,
     fileKeyRef: unsupported(),
   },
   { rules: exactlyOne(['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef', 'fileKeyRef'], 'source') },
@@ -152,18 +160,22 @@ const container = obj({
   stdinOnce: ignorable(false),
   tty: ignorable(false),
   resizePolicy: ignorable([]),
-  envFrom: unsupported([]),
+  envFrom: list(envFromSource),
   volumeDevices: unsupported([]),
   restartPolicy: unsupported(),
   restartPolicyRules: unsupported([]),
 });
 
+// File modes of configMap/secret files: 0000..0777, as the API server allows.
+const fileMode = () => int({ min: 0, max: 0o777 });
+const keyToPath = obj({ key: str({ required: true, check: configKey }), path: str({ required: true, check: keyPath }), mode: fileMode() });
+
 /** The volume types of Kubernetes that tspod does not implement. */
 export const UNSUPPORTED_VOLUME_TYPES = [
-  'awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'cinder', 'configMap', 'csi',
+  'awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'cinder', 'csi',
   'downwardAPI', 'ephemeral', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk', 'gitRepo',
   'glusterfs', 'image', 'iscsi', 'nfs', 'persistentVolumeClaim', 'photonPersistentDisk',
-  'portworxVolume', 'projected', 'quobyte', 'rbd', 'scaleIO', 'secret', 'storageos', 'vsphereVolume',
+  'portworxVolume', 'projected', 'quobyte', 'rbd', 'scaleIO', 'storageos', 'vsphereVolume',
 ] as const;
 
 const volume = obj(
@@ -174,9 +186,11 @@ const volume = obj(
       path: str({ required: true, check: absolutePath }),
       type: str({ values: ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'] }),
     }),
+    configMap: obj({ name: str({ required: true, check: dnsSubdomain }), items: list(keyToPath), defaultMode: fileMode(), optional: bool() }),
+    secret: obj({ secretName: str({ required: true, check: dnsSubdomain }), items: list(keyToPath), defaultMode: fileMode(), optional: bool() }),
     ...Object.fromEntries(UNSUPPORTED_VOLUME_TYPES.map((t) => [t, unsupported()])),
   },
-  { rules: exactlyOne(['emptyDir', 'hostPath', ...UNSUPPORTED_VOLUME_TYPES], 'volume type (emptyDir or hostPath)') },
+  { rules: exactlyOne(['emptyDir', 'hostPath', 'configMap', 'secret', ...UNSUPPORTED_VOLUME_TYPES], 'volume type (emptyDir, hostPath, configMap or secret)') },
 );
 
 const podSecurityContext = obj({
@@ -249,7 +263,7 @@ const podSpec = obj({
   resources: unsupported(),
 });
 
-const metadata = obj({
+export const metadata = obj({
   name: str({ required: true, check: dnsSubdomain }),
   namespace: str({ check: dnsLabel }),
   uid: str(),

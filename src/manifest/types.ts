@@ -94,6 +94,7 @@ export interface Container {
   args?: string[];
   workingDir?: string;
   env: EnvVar[];
+  envFrom: EnvFromSource[];
   ports: ContainerPort[];
   volumeMounts: VolumeMount[];
   resources: ResourceRequirements;
@@ -113,7 +114,46 @@ export interface EnvVar {
 }
 
 export interface EnvVarSource {
-  fieldRef: ObjectFieldSelector;
+  fieldRef?: ObjectFieldSelector;
+  configMapKeyRef?: KeySelector;
+  secretKeyRef?: KeySelector;
+}
+
+/** `configMapKeyRef` / `secretKeyRef`: one key of a ConfigMap or Secret in the pod's namespace. */
+export interface KeySelector {
+  name: string;
+  key: string;
+  optional?: boolean;
+}
+
+/** `envFrom[]`: every key of a ConfigMap or Secret, with an optional prefix. */
+export interface EnvFromSource {
+  prefix?: string;
+  configMapRef?: { name: string; optional?: boolean };
+  secretRef?: { name: string; optional?: boolean };
+}
+
+/** `items[]` of a configMap or secret volume: which key, at which path, with which mode. */
+export interface KeyToPath {
+  key: string;
+  path: string;
+  mode?: number;
+}
+
+export interface ConfigMapVolumeSource {
+  name: string;
+  items?: KeyToPath[];
+  /** Defaults to 0644. */
+  defaultMode: number;
+  optional?: boolean;
+}
+
+export interface SecretVolumeSource {
+  secretName: string;
+  items?: KeyToPath[];
+  /** Defaults to 0644. */
+  defaultMode: number;
+  optional?: boolean;
 }
 
 export interface ObjectFieldSelector {
@@ -267,6 +307,8 @@ export interface Volume {
   name: string;
   emptyDir?: EmptyDirVolumeSource;
   hostPath?: HostPathVolumeSource;
+  configMap?: ConfigMapVolumeSource;
+  secret?: SecretVolumeSource;
 }
 
 export interface HostAlias {

@@ -47,13 +47,19 @@ export function volumeSource(pod: Pod, layout: PodLayout, name: string): string 
   return v.hostPath ? v.hostPath.path : layout.volume(name);
 }
 
+function alwaysReadOnly(pod: Pod, name: string): boolean {
+  const v = pod.spec.volumes.find((x) => x.name === name);
+  return Boolean(v?.configMap || v?.secret);
+}
+
 function volumeMounts(pod: Pod, layout: PodLayout, c: Container): BindMount[] {
   return c.volumeMounts.map((m) => ({
     source: volumeSource(pod, layout, m.name),
     ...(m.subPath ? { subPath: m.subPath } : {}),
     target: m.mountPath,
-    readOnly: m.readOnly ?? false,
-    what: `volume "${m.name}"${m.readOnly ? ' (read-only)' : ''}`,
+    // configMap and secret volumes are always read-only in the containers, as the kubelet mounts them.
+    readOnly: (m.readOnly ?? false) || alwaysReadOnly(pod, m.name),
+    what: `volume "${m.name}"${m.readOnly || alwaysReadOnly(pod, m.name) ? ' (read-only)' : ''}`,
   }));
 }
 

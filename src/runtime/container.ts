@@ -78,7 +78,7 @@ export function planContainer(sb: Sandbox, c: Container, image: ImageRecord, ins
     podName: pod.metadata.name, namespace: pod.metadata.namespace, uid: state.uid,
     podIP: sb.podIP, hostIP: state.status.hostIP, nodeName: pod.spec.nodeName ?? os.hostname(),
     serviceAccountName: pod.spec.serviceAccountName,
-  });
+  }, sb.config);
   process.env = mergeEnv([`HOSTNAME=${podHostnameOn(pod, os.hostname())}`, ...process.env]);
   const user = resolveUser(pod, c, image);
   if ((c.securityContext?.runAsNonRoot ?? pod.spec.securityContext.runAsNonRoot) && (user?.uid ?? 0) === 0) {

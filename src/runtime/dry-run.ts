@@ -8,16 +8,17 @@ import type { ImageRecord } from '../image/store.js';
 import { infraPlan } from '../plan/infra.js';
 import { infraInput } from '../plan/pod-inputs.js';
 import type { Plan } from '../plan/types.js';
+import type { ConfigObjects } from '../manifest/config-objects.js';
 import type { Pod } from '../manifest/types.js';
 import { newState } from '../supervisor/run-pod.js';
 import { planContainer } from './container.js';
 import { realHost } from './host.js';
 import { Sandbox } from './sandbox.js';
 
-export function planPod(roots: Roots, pod: Pod, images: Record<string, ImageRecord>): Plan[] {
+export function planPod(roots: Roots, pod: Pod, images: Record<string, ImageRecord>, config?: ConfigObjects): Plan[] {
   const state = newState({ pod, images, keep: false });
   const noop = () => undefined;
-  const sb = new Sandbox({ host: realHost, roots, state, save: async () => undefined, network: 'none', explain: noop, warn: noop });
+  const sb = new Sandbox({ host: realHost, roots, state, save: async () => undefined, network: 'none', explain: noop, warn: noop, config });
   const infra = infraPlan(infraInput(state.pod, sb.layout, { pauseBinary: PAUSE_BINARY, cgroupProcs: plannedCgroup(`${sb.cgroup}/infra`).procs }));
   const containers = [...pod.spec.initContainers, ...pod.spec.containers].map((c) =>
     planContainer(sb, c, images[c.name], 0, plannedCgroup(`${sb.cgroup}/${c.name}-0`).procs),

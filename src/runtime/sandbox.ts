@@ -11,6 +11,7 @@
  * the host is recorded in the pod's state before it is mounted, so that `gc` can undo it even if
  * this process is killed halfway.
  */
+import { noConfig, type ConfigObjects } from '../manifest/config-objects.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import { attachPod, detachPod, hostIPs, hostNetworkHostsFile, hostsFile, podDomain, portMappings, readHostResolvConf, resolvConf, type NetworkAttachment } from '../network/index.js';
@@ -38,6 +39,8 @@ export interface SandboxOptions {
   network: string;
   explain: (line: string) => void;
   warn: (line: string) => void;
+  /** the ConfigMaps and Secrets the pod refers to (kept in memory, never in the state file) */
+  config?: ConfigObjects;
 }
 
 export class Sandbox {
@@ -53,6 +56,10 @@ export class Sandbox {
     this.cgroup = `tspod/${opts.state.uid}`;
   }
 
+  get config(): ConfigObjects {
+    return this.opts.config ?? noConfig();
+  }
+
   get pod(): Pod {
     return this.opts.state.pod;
   }
@@ -64,7 +71,7 @@ export class Sandbox {
       await this.writeEtcFiles();
       await this.mountShm();
       await prepareVolumes(
-        { host: this.opts.host, layout: this.layout, undo: this.undo, recordMount: (t) => this.recordMount(t), explain: this.opts.explain },
+        { host: this.opts.host, layout: this.layout, undo: this.undo, recordMount: (t) => this.recordMount(t), explain: this.opts.explain, config: this.config },
         this.pod,
       );
       await this.startInfra();

@@ -10,7 +10,9 @@
  * and CRI-O's CRI make the missing directory before the bind, so `hostPath: {path: /data}` runs.
  */
 import fs from 'node:fs/promises';
+import type { ConfigObjects } from '../manifest/config-objects.js';
 import type { HostPathVolumeSource, Pod, Volume } from '../manifest/types.js';
+import { makeConfigVolume } from './config-volumes.js';
 import { parseQuantity } from '../manifest/index.js';
 import type { Host } from './host.js';
 import type { PodLayout } from './layout.js';
@@ -23,6 +25,8 @@ export interface VolumeContext {
   /** persist a host mount point in the pod's state before mounting it */
   recordMount: (target: string) => Promise<void>;
   explain: (line: string) => void;
+  /** the ConfigMaps and Secrets the pod's configMap/secret volumes read */
+  config: ConfigObjects;
 }
 
 const TYPE_CHECK: Record<string, { test: (st: import('node:fs').Stats) => boolean; what: string }> = {
@@ -91,6 +95,8 @@ export async function prepareVolumes(ctx: VolumeContext, pod: Pod): Promise<void
     if (v.hostPath) {
       ctx.explain(`volume "${v.name}": hostPath ${v.hostPath.path}${v.hostPath.type ? ` (type ${v.hostPath.type})` : ''}`);
       await checkHostPath(v.name, v.hostPath);
+    } else if (v.configMap || v.secret) {
+      await makeConfigVolume(ctx, pod, v, ctx.config);
     } else {
       await makeEmptyDir(ctx, v);
     }

@@ -10,6 +10,7 @@
  * supervisor runs on: it holds the pod's lock and serves its control socket (`tspod stop`), writes
  * the containers' output to their log files and its own messages to `<root>/pods/<name>/supervisor.log`.
  */
+import type { ConfigObjects } from '../manifest/config-objects.js';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -22,6 +23,8 @@ export interface SuperviseInput {
   roots: Roots;
   pod: Pod;
   images: Record<string, ImageRecord>;
+  /** the ConfigMaps and Secrets the pod refers to: over the pipe, never written to a file */
+  config?: ConfigObjects;
   network: string;
   /** narrate each step into the supervisor's log */
   explain: boolean;

@@ -6,6 +6,7 @@
  * The pod's name is claimed by creating its run directory (mkdir fails if it exists, so two runs
  * of one name cannot both win) and locking it for the life of the supervisor.
  */
+import type { ConfigObjects } from '../manifest/config-objects.js';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -30,6 +31,8 @@ export interface RunPodOptions {
   roots: Roots;
   pod: Pod;
   images: Record<string, ImageRecord>;
+  /** the ConfigMaps and Secrets the pod refers to */
+  config?: ConfigObjects;
   network: string;
   /** keep the pod listed (state and logs) after it ends, until `tspod rm` */
   keep: boolean;
@@ -89,7 +92,7 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
   // could otherwise leave an older snapshot as the last word.
   let saving: Promise<void> = Promise.resolve();
   const save = () => (saving = saving.catch(() => undefined).then(() => writeState(o.roots, state)));
-  const sandbox = new Sandbox({ host: o.host ?? realHost, roots: o.roots, state, save, network: o.network, explain: o.explain, warn: o.warn });
+  const sandbox = new Sandbox({ host: o.host ?? realHost, roots: o.roots, state, save, network: o.network, explain: o.explain, warn: o.warn, config: o.config });
   const finish = async () => {
     state.tornDown = true;
     if (o.keep) await save();

@@ -74,7 +74,7 @@ function readiness(state: PodState): ReadyMessage {
 async function start(input: SuperviseInput, log: (line: string) => void): Promise<RunningPod | undefined> {
   try {
     return await runPod({
-      roots: input.roots, pod: input.pod, images: input.images, network: input.network, keep: true,
+      roots: input.roots, pod: input.pod, images: input.images, config: input.config, network: input.network, keep: true,
       sink: () => undefined, // the containers' output goes to their log files only
       explain: input.explain ? (l) => log(`[explain] ${l}`) : () => undefined,
       warn: (l) => log(`warning: ${l}`),

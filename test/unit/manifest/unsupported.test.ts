@@ -10,11 +10,11 @@ import { basePod, linesAfter, type Json } from './helpers.js';
 
 describe('unsupported fields', () => {
   test('are errors that name the field', () => {
-    expect(linesAfter((p) => (p.spec.containers[0].envFrom = [{ configMapRef: { name: 'c' } }]))).toEqual([
-      'spec.containers[0].envFrom: not supported by tspod',
+    expect(linesAfter((p) => (p.spec.containers[0].env = [{ name: 'A', valueFrom: { fileKeyRef: {} } }]))).toEqual([
+      'spec.containers[0].env[0].valueFrom.fileKeyRef: not supported by tspod',
     ]);
-    expect(linesAfter((p) => (p.spec.volumes[0] = { name: 'data', configMap: { name: 'c' } }))).toEqual([
-      'spec.volumes[0].configMap: not supported by tspod',
+    expect(linesAfter((p) => (p.spec.volumes[0] = { name: 'data', nfs: { server: 's', path: '/' } }))).toEqual([
+      'spec.volumes[0].nfs: not supported by tspod',
     ]);
     expect(linesAfter((p) => (p.spec.hostUsers = false))).toEqual(['spec.hostUsers: not supported by tspod']);
     expect(linesAfter((p) => (p.metadata.generateName = 'web-'))).toEqual(['metadata.generateName: not supported by tspod']);
@@ -122,9 +122,9 @@ describe('the table', () => {
     expect(ignorable).toEqual([]);
   });
 
-  test('volume types, envFrom, hostUsers and os are never ignorable', () => {
+  test('volume types, hostUsers and os are never ignorable', () => {
     const nodes = new Map([...walkTable(POD_SCHEMA, '')].map(([p, n]) => [p, n]));
-    for (const path of ['.spec.volumes[].secret', '.spec.volumes[].projected', '.spec.containers[].envFrom', '.spec.hostUsers', '.spec.os', '.spec.runtimeClassName']) {
+    for (const path of ['.spec.volumes[].nfs', '.spec.volumes[].projected', '.spec.hostUsers', '.spec.os', '.spec.runtimeClassName']) {
       expect(nodes.get(path), path).toMatchObject({ kind: 'unsupported', ignorable: false });
     }
   });

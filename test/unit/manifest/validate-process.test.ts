@@ -42,8 +42,11 @@ describe('environment', () => {
 
   test('valueFrom needs exactly one source', () => {
     expect(env([{ name: 'A', valueFrom: {} }])).toEqual(['spec.containers[1].env[0].valueFrom: must specify a source']);
-    expect(env([{ name: 'A', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }])).toEqual([
-      'spec.containers[1].env[0].valueFrom.secretKeyRef: not supported by tspod',
+    expect(env([{ name: 'A', valueFrom: { secretKeyRef: { name: 's', key: 'k' }, configMapKeyRef: { name: 'c', key: 'k' } } }])).toEqual([
+      'spec.containers[1].env[0].valueFrom.secretKeyRef: may not be set together with configMapKeyRef: specify only one source',
+    ]);
+    expect(env([{ name: 'A', valueFrom: { secretKeyRef: { name: 's', key: 'bad/key' } } }])).toEqual([
+      `spec.containers[1].env[0].valueFrom.secretKeyRef.key: invalid key "bad/key": must consist of letters, digits, '-', '_' or '.'`,
     ]);
   });
 });

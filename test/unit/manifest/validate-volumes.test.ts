@@ -46,10 +46,10 @@ describe('volumes and mounts', () => {
 
   test('a volume has exactly one type', () => {
     expect(linesAfter((p) => (p.spec.volumes[0] = { name: 'data' }))).toEqual([
-      'spec.volumes[0]: must specify a volume type (emptyDir or hostPath)',
+      'spec.volumes[0]: must specify a volume type (emptyDir, hostPath, configMap or secret)',
     ]);
     expect(linesAfter((p) => (p.spec.volumes[0].hostPath = { path: '/srv' }))).toEqual([
-      'spec.volumes[0].hostPath: may not be set together with emptyDir: specify only one volume type (emptyDir or hostPath)',
+      'spec.volumes[0].hostPath: may not be set together with emptyDir: specify only one volume type (emptyDir, hostPath, configMap or secret)',
     ]);
   });
 
