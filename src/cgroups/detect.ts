@@ -11,8 +11,9 @@
  */
 import { parseMountinfo } from '../mountinfo.js';
 
-export type Controller = 'memory' | 'cpu' | 'cpuacct' | 'pids';
-export const CONTROLLERS: Controller[] = ['memory', 'cpu', 'cpuacct', 'pids'];
+export type Controller = 'memory' | 'cpu' | 'cpuacct' | 'pids' | 'devices';
+/** `devices` is v1 only: on cgroup v2 the device policy is a BPF program, not a controller. */
+export const CONTROLLERS: Controller[] = ['memory', 'cpu', 'cpuacct', 'pids', 'devices'];
 
 export interface CgroupLayout {
   /** the cgroup2 mount point, if any */

@@ -2,10 +2,14 @@
  * Kubernetes resources as cgroup files (pure): `limits.memory` → a memory limit, `limits.cpu` → a
  * CFS quota per 100 ms period, `requests.cpu` → a relative weight (v1 shares, v2 weight).
  */
+import { v1DeviceFiles, type DeviceRule } from './devices.js';
+
 export interface Limits {
   memoryBytes?: number;
   cpuMillis?: number;
   cpuRequestMillis?: number;
+  /** the device policy (devices.ts); undefined: every device (privileged, the infra) */
+  devices?: readonly DeviceRule[];
 }
 
 export const CFS_PERIOD_US = 100_000;
@@ -32,6 +36,7 @@ export function v1Files(controller: string, l: Limits): [string, string][] {
     out.push(['cpu.cfs_period_us', String(CFS_PERIOD_US)], ['cpu.cfs_quota_us', String(quotaUs(l.cpuMillis))]);
   }
   if (controller === 'cpu' && l.cpuRequestMillis !== undefined) out.push(['cpu.shares', String(cpuShares(l.cpuRequestMillis))]);
+  if (controller === 'devices' && l.devices) out.push(...v1DeviceFiles(l.devices));
   return out;
 }
 

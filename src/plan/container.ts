@@ -19,7 +19,7 @@ export function containerPlan(c: ContainerInput): Plan {
     ...devOps(c.shm, c.privileged),
     { op: 'mountFs', source: 'sysfs', target: '/sys', attrs: c.privileged ? ['NOSUID', 'NODEV', 'NOEXEC'] : ['RDONLY', 'NOSUID', 'NODEV', 'NOEXEC'], why: 'sysfs shows the network devices of the namespace that mounts it: ours' },
     ...cgroupFsOps(c),
-    ...sortByDepth([...c.podFiles, ...c.volumes]).map(bindOp),
+    ...sortByDepth([...c.podFiles, ...c.volumes]).map((m) => bindOp(m, c.privileged)),
     { op: 'pivotRoot', why: 'make the overlay "/" and detach the host tree (chroot alone can be escaped)' },
     ...(c.privileged ? [] : hardenOps()),
     ...(c.rootfs.readOnly ? [readOnlyRoot()] : []),
@@ -62,9 +62,9 @@ function rootfsOps(c: ContainerInput): NativeOp[] {
   return [
     { op: 'mount', source: '', target: '/', flags: ['REC', 'PRIVATE'], why: 'no mount made from here on may propagate to the host' },
     {
-      op: 'mount', source: 'overlay', target: mountPoint, fstype: 'overlay',
+      op: 'mount', source: 'overlay', target: mountPoint, fstype: 'overlay', flags: ['NODEV'],
       data: `lowerdir=${lower},upperdir=${upper},workdir=${work}`,
-      why: 'the image stays read-only below; this instance writes to its own fresh upper layer',
+      why: 'the image stays read-only below; this instance writes to its own fresh upper layer; nodev: a device node shipped in the image or made with mknod opens nothing',
     },
     { op: 'openRoot', target: mountPoint, why: 'every target from here on is resolved inside this root' },
     { op: 'mountFs', source: 'proc', target: '/proc', attrs: ['NOSUID', 'NODEV', 'NOEXEC'], why: 'a proc of the container PID namespace (needs the new PID namespace first)' },
@@ -83,8 +83,11 @@ function cgroupFsOps(c: ContainerInput): NativeOp[] {
   return ops;
 }
 
-function bindOp(m: BindMount): NativeOp {
-  const op: NativeOp = { op: 'bind', source: m.source, target: m.target, readOnly: m.readOnly, why: m.what };
+/* Every mount but /dev is nodev (as runc makes them): device nodes are honoured only in the
+ * container's own /dev, which holds the harmless ones. The device cgroup is the second wall. A
+ * privileged container may use device nodes in its volumes (a hostPath /dev/fuse, say). */
+function bindOp(m: BindMount, privileged: boolean): NativeOp {
+  const op: NativeOp = { op: 'bind', source: m.source, target: m.target, readOnly: m.readOnly, ...(privileged ? {} : { attrs: ['NODEV'] }), why: m.what };
   if (m.subPath) op.subPath = m.subPath;
   return op;
 }
@@ -104,7 +107,8 @@ function hardenOps(): NativeOp[] {
 }
 
 function readOnlyRoot(): NativeOp {
-  return { op: 'mount', source: '', target: '/', flags: ['REMOUNT', 'BIND', 'RDONLY'], why: 'readOnlyRootFilesystem (the root mount only, not the volumes)' };
+  // A bind remount replaces the mount's flags: NODEV must be said again or it is cleared.
+  return { op: 'mount', source: '', target: '/', flags: ['REMOUNT', 'BIND', 'RDONLY', 'NODEV'], why: 'readOnlyRootFilesystem (the root mount only, not the volumes)' };
 }
 
 /**

@@ -35,7 +35,7 @@ export function devOps(podShm: string, privileged = false): NativeOp[] {
       options: [['newinstance', ''], ['ptmxmode', '0666'], ['mode', '0620'], ['gid', '5']], attrs: ['NOSUID', 'NOEXEC'],
       why: 'a private devpts: the host\'s terminals are not visible',
     },
-    { op: 'bind', source: podShm, target: '/dev/shm', readOnly: false, why: 'the pod\'s shared memory, the same tmpfs in every container' },
+    { op: 'bind', source: podShm, target: '/dev/shm', readOnly: false, attrs: ['NOSUID', 'NODEV', 'NOEXEC'], why: 'the pod\'s shared memory, the same tmpfs in every container' },
     { op: 'mountFs', source: 'mqueue', target: '/dev/mqueue', attrs: ['NOSUID', 'NODEV', 'NOEXEC'], why: 'POSIX message queues of the pod IPC namespace (joined above)' },
   ];
 }

@@ -14,6 +14,7 @@ import { podHostnameOn } from '../plan/pod-inputs.js';
 import type { Container } from '../manifest/types.js';
 import type { ImageRecord } from '../image/store.js';
 import { cgroupLayout } from '../cgroups/cgroups.js';
+import { DEFAULT_DEVICE_RULES } from '../cgroups/devices.js';
 import { containerCgroupMounts } from '../cgroups/detect.js';
 import { capsFromMask, type CapName } from '../plan/capabilities.js';
 import { containerPlan } from '../plan/container.js';
@@ -67,6 +68,9 @@ function limitsOf(c: Container) {
     ...(l.memory ? { memoryBytes: Math.ceil(parseQuantity(l.memory)) } : {}),
     ...(l.cpu ? { cpuMillis: parseCpuMillis(l.cpu) } : {}),
     ...((r.cpu ?? l.cpu) ? { cpuRequestMillis: parseCpuMillis((r.cpu ?? l.cpu)!) } : {}),
+    // Written to the container's cgroup here, before the child joins it (its first plan step):
+    // there is no moment at which the container runs without the device policy.
+    ...(c.securityContext?.privileged ? {} : { devices: DEFAULT_DEVICE_RULES }),
   };
 }
 

@@ -64,6 +64,16 @@ describe('container plan', () => {
     expect(p.ops.at(-1)?.op).toBe('exec');
   });
 
+  test('every mount but /dev and /dev/pts is nodev (the read-only root remount too); privileged volumes keep their devices', () => {
+    const ro = pod({ containers: [{ name: 'app', image: 'busybox', securityContext: { readOnlyRootFilesystem: true }, volumeMounts: [{ name: 'data', mountPath: '/data' }] }], volumes: [{ name: 'data', emptyDir: {} }] });
+    const mounts = plan(ro).ops.filter((o) => o.op === 'mount' || o.op === 'mountFs' || o.op === 'bind');
+    const withDevices = mounts.filter((o) => !(o.op === 'mount' && o.flags?.includes('NODEV')) && !(o.op !== 'mount' && o.attrs?.includes('NODEV')));
+    // the "/" propagation change mounts nothing
+    expect(withDevices.map((o) => o.target)).toEqual(['/', '/dev', '/dev/pts']);
+    const priv = pod({ containers: [{ name: 'app', image: 'busybox', securityContext: { privileged: true }, volumeMounts: [{ name: 'data', mountPath: '/data' }] }], volumes: [{ name: 'data', emptyDir: {} }] });
+    expect(plan(priv).ops.find(target('/data'))).not.toHaveProperty('attrs');
+  });
+
   test('overlay root with the image below and a fresh upper layer', () => {
     const p = plan(simple);
     const l = layout('web').instance('app', 0);
