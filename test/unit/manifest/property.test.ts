@@ -75,10 +75,12 @@ function mutate(pod: Json, m: { at: number; op: string; key: string; value: unkn
   if (all.length === 0) return;
   const [parent, key] = all[m.at % all.length]!;
   const target = parent[key];
-  if (m.op === 'set') parent[key] = m.value;
+  // Values go in as copies: the generator's own value must never become part of the tree, or a
+  // later mutation could add the tree into it and make it cyclic (then no manifest file exists).
+  if (m.op === 'set') parent[key] = structuredClone(m.value);
   else if (m.op === 'delete') Array.isArray(parent) ? parent.splice(key as number, 1) : delete parent[key];
-  else if (m.op === 'add' && target && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, m.key, { value: m.value, enumerable: true, configurable: true, writable: true });
-  else if (m.op === 'add' && Array.isArray(target)) target.push(m.value);
+  else if (m.op === 'add' && target && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, m.key, { value: structuredClone(m.value), enumerable: true, configurable: true, writable: true });
+  else if (m.op === 'add' && Array.isArray(target)) target.push(structuredClone(m.value));
   else if (m.op === 'duplicate' && Array.isArray(parent)) parent.push(structuredClone(target));
 }
 
