@@ -3,8 +3,9 @@
 // - spawn(plan)            clone into new namespaces and run a plan there (spawn.cc, child.c)
 // - watchExit(pidfd, cb)   learn how a child ended, through its pidfd (never waitpid(-1))
 // - host-side calls that are safe in a multithreaded process: mount, umount2, pipe, flock, mknod,
-//   pidfdOpen, pidfdSendSignal, openptyIn. Node itself never calls setns or unshare: those change
-//   only the calling thread (or fail outright) in a process that has threads.
+//   pidfdOpen, pidfdSendSignal, openptyIn, cgroupDeviceAttach (bpf.cc). Node itself never calls
+//   setns or unshare: those change only the calling thread (or fail outright) in a process that
+//   has threads.
 // Failures are thrown as Node-style system errors (code, errno, syscall, path).
 #include <napi.h>
 
@@ -35,6 +36,8 @@
 #include "util.h"
 
 Napi::Value Spawn(const Napi::CallbackInfo &info);
+Napi::Value CgroupDeviceAttach(const Napi::CallbackInfo &info);
+Napi::Value CgroupDeviceQuery(const Napi::CallbackInfo &info);
 
 namespace {
 
@@ -219,6 +222,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize, "setWinsize"));
   exports.Set("seccompCompile", Napi::Function::New(env, SeccompCompile, "seccompCompile"));
   exports.Set("seccompKnown", Napi::Function::New(env, SeccompKnown, "seccompKnown"));
+  exports.Set("cgroupDeviceAttach", Napi::Function::New(env, CgroupDeviceAttach, "cgroupDeviceAttach"));
+  exports.Set("cgroupDeviceQuery", Napi::Function::New(env, CgroupDeviceQuery, "cgroupDeviceQuery"));
   return exports;
 }
 

@@ -51,6 +51,8 @@ interface Binding {
   seccompCompile(filter: SeccompFilter): Buffer;
   seccompKnown(names: string[], version?: false): boolean[];
   seccompKnown(names: string[], version: true): string;
+  cgroupDeviceAttach(cgroupDir: string, instructions: Buffer): void;
+  cgroupDeviceQuery(cgroupDir: string): number;
 }
 
 /** A Node-style system error, with the failing plan step when it came from a child. */
@@ -121,4 +123,8 @@ export const native = {
   seccompKnown: (names: string[]) => call(() => load().seccompKnown(names)),
   /** the libseccomp version the addon runs with */
   seccompVersion: () => call(() => load().seccompKnown([], true)),
+  /** load a cgroup v2 device program (encoded struct bpf_insn[]) and attach it to the cgroup directory */
+  cgroupDeviceAttach: (cgroupDir: string, instructions: Buffer) => call(() => load().cgroupDeviceAttach(cgroupDir, instructions)),
+  /** how many device programs are attached to the cgroup directory itself */
+  cgroupDeviceQuery: (cgroupDir: string) => call(() => load().cgroupDeviceQuery(cgroupDir)),
 };

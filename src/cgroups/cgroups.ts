@@ -11,7 +11,9 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { native } from '../native.js';
 import { CONTROLLERS, detectLayout, type CgroupLayout } from './detect.js';
+import { deviceProgram, encodeProgram } from './device-bpf.js';
 import { v1Files, v2Files, type Limits } from './limits.js';
 
 let cached: CgroupLayout | undefined;
@@ -57,6 +59,25 @@ async function writeLimits(layout: CgroupLayout, hierarchy: string, dir: string,
     await fsp.writeFile(path.join(dir, file), value).catch((err) => {
       throw new Error(`setting ${file} of cgroup ${dir} to ${value}`, { cause: err });
     });
+  }
+  if (hierarchy === layout.unified && limits.devices && devicesOnV2(layout)) attachDevicePolicy(dir, limits.devices);
+}
+
+/** No v1 `devices` controller: the device policy must be a BPF program on the cgroup2 directory. */
+export function devicesOnV2(layout: CgroupLayout): boolean {
+  return !!layout.unified && !layout.v1.devices;
+}
+
+/**
+ * Attach the device program for `rules` to the cgroup2 directory `dir` (device-bpf.ts). Like the
+ * v1 files, this happens before the container's first step joins the cgroup, so no process of the
+ * container ever runs without it; rmdir of the cgroup releases the program.
+ */
+export function attachDevicePolicy(dir: string, rules: Limits['devices'] & object): void {
+  try {
+    native.cgroupDeviceAttach(dir, encodeProgram(deviceProgram(rules)));
+  } catch (err) {
+    throw new Error(`attaching the device program to cgroup ${dir}`, { cause: err });
   }
 }
 
