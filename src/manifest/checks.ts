@@ -7,7 +7,8 @@
  * `/proc` is refused because the runtime mounts the container's own procfs there and masks parts
  * of it; a volume on top would undo that masking. `subPath` is relative to the volume, never `..`.
  */
-import type { DownwardFieldPath } from './types.js';
+import { COMMON_FIELDS, ENV_ONLY_FIELDS, isSubscriptField, VOLUME_ONLY_FIELDS } from './downward.js';
+import { qualifiedName } from './names.js';
 
 function components(path: string): string[] {
   return path.split('/').filter((c) => c !== '');
@@ -59,23 +60,28 @@ export function mountPropagation(s: string): string | undefined {
   return `invalid value "${s}": must be one of "None", "HostToContainer", "Bidirectional"`;
 }
 
-export const DOWNWARD_FIELDS: readonly DownwardFieldPath[] = [
-  'metadata.name',
-  'metadata.namespace',
-  'metadata.uid',
-  'status.podIP',
-  'status.hostIP',
-  'spec.nodeName',
-  'spec.serviceAccountName',
-];
+const ENV_FIELDS: readonly string[] = [...COMMON_FIELDS, ...ENV_ONLY_FIELDS];
+const VOLUME_FIELDS: readonly string[] = [...COMMON_FIELDS, ...VOLUME_ONLY_FIELDS];
 
-/** Downward API fields that Kubernetes offers to environment variables and tspod does not. */
-const DOWNWARD_UNSUPPORTED = [/^metadata\.labels\['.+'\]$/, /^metadata\.annotations\['.+'\]$/, /^status\.podIPs$/, /^status\.hostIPs$/];
+/** A subscript's key is a label or annotation key: a qualified name. */
+function subscriptIssue(s: string): string | undefined {
+  const key = /\['(.+)'\]$/.exec(s)![1]!;
+  const problem = qualifiedName(key);
+  return problem ? `invalid field path "${s}": ${problem}` : undefined;
+}
 
+/** `env[].valueFrom.fieldRef.fieldPath`. */
 export function downwardField(s: string): string | undefined {
-  if ((DOWNWARD_FIELDS as readonly string[]).includes(s)) return undefined;
-  if (DOWNWARD_UNSUPPORTED.some((re) => re.test(s))) {
-    return `field "${s}" is not supported by tspod (supported: ${DOWNWARD_FIELDS.join(', ')})`;
-  }
-  return `invalid field path "${s}": must be one of ${DOWNWARD_FIELDS.join(', ')}`;
+  if (ENV_FIELDS.includes(s)) return undefined;
+  if (isSubscriptField(s)) return subscriptIssue(s);
+  const also = VOLUME_FIELDS.includes(s) ? ` (${s} as a whole is only for downwardAPI volume files)` : '';
+  return `invalid field path "${s}"${also}: must be one of ${ENV_FIELDS.join(', ')}, metadata.labels['KEY'], metadata.annotations['KEY']`;
+}
+
+/** `downwardAPI.items[].fieldRef.fieldPath`: no addresses (a file is written before the network exists). */
+export function volumeDownwardField(s: string): string | undefined {
+  if (VOLUME_FIELDS.includes(s)) return undefined;
+  if (isSubscriptField(s)) return subscriptIssue(s);
+  const also = ENV_FIELDS.includes(s) ? ` (${s} is only for environment variables)` : '';
+  return `invalid field path "${s}"${also}: must be one of ${VOLUME_FIELDS.join(', ')}, metadata.labels['KEY'], metadata.annotations['KEY']`;
 }

@@ -7,6 +7,7 @@
  * (`configMap`) is reported once, as unsupported, and not a second time as "no volume type".
  * Values are read from the cleaned object, where every field present has the right type.
  */
+import { divisorIssue } from './downward.js';
 import type { Issue } from './errors.js';
 import { parseQuantity } from './quantity.js';
 import type { Rules } from './schema.js';
@@ -59,4 +60,11 @@ export const escalationRules: Rules = (cleaned) => {
     issues.push({ path: 'allowPrivilegeEscalation', message: 'may not be false when capabilities.add includes SYS_ADMIN' });
   }
   return issues;
+};
+
+/** A resourceFieldRef's divisor must be one the API server allows for its resource. */
+export const divisorRule: Rules = (cleaned) => {
+  if (typeof cleaned.resource !== 'string' || typeof cleaned.divisor !== 'string') return [];
+  const problem = divisorIssue(cleaned.resource, cleaned.divisor);
+  return problem ? [{ path: 'divisor', message: problem }] : [];
 };

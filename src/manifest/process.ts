@@ -15,8 +15,8 @@
  *
  * Environment: `envFrom` first, then the manifest's `env` in order (config-env.ts for the
  * ConfigMap and Secret references), each `value` expanded with `$(NAME)`
- * from the entries *before* it (never from the image's Env), each `fieldRef` read from the pod's
- * facts. `command` and `args` are then expanded with the resolved list. The process gets, in this
+ * from the entries *before* it (never from the image's Env), each `fieldRef` and `resourceFieldRef` read from
+ * the pod's facts (downward.ts). `command` and `args` are then expanded with the resolved list. The process gets, in this
  * order and deduplicated by name with the later value kept in the earlier place (containerd's
  * rule): a default `PATH`, the image's `Env`, the manifest's `env`. `HOSTNAME` is not added here.
  *
@@ -26,7 +26,8 @@
 import { envFromVars, keyRefValue } from './config-env.js';
 import { noConfig, type ConfigObjects } from './config-objects.js';
 import { expandVars } from './expand.js';
-import type { Container, DownwardFacts, DownwardFieldPath, ImageConfig, ProcessSpec } from './types.js';
+import { fieldValue, resourceValue } from './downward.js';
+import type { Container, DownwardFacts, EnvVarSource, ImageConfig, ProcessSpec } from './types.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -57,7 +58,8 @@ function containerEnv(container: Container, facts: DownwardFacts, config: Config
   for (const v of container.env) {
     const from = v.valueFrom;
     let value: string | undefined;
-    if (from?.fieldRef) value = downward(from.fieldRef.fieldPath, facts);
+    if (from?.fieldRef) value = fieldValue(from.fieldRef.fieldPath, facts);
+    else if (from?.resourceFieldRef) value = resourceOf(container, from, facts);
     else if (from) value = keyRefValue(container, from, config, facts.namespace);
     else value = expandVars(v.value ?? '', (name) => env.get(name));
     if (value !== undefined) env.set(v.name, value);
@@ -65,23 +67,13 @@ function containerEnv(container: Container, facts: DownwardFacts, config: Config
   return env;
 }
 
-function downward(fieldPath: DownwardFieldPath, facts: DownwardFacts): string {
-  switch (fieldPath) {
-    case 'metadata.name':
-      return facts.podName;
-    case 'metadata.namespace':
-      return facts.namespace;
-    case 'metadata.uid':
-      return facts.uid;
-    case 'status.podIP':
-      return facts.podIP ?? '';
-    case 'status.hostIP':
-      return facts.hostIP ?? '';
-    case 'spec.nodeName':
-      return facts.nodeName;
-    case 'spec.serviceAccountName':
-      return facts.serviceAccountName;
-  }
+/** A resourceFieldRef's container: the one it names, else the reader. */
+function resourceOf(container: Container, source: EnvVarSource, facts: DownwardFacts): string {
+  const ref = source.resourceFieldRef!;
+  const named = ref.containerName ? facts.containers?.find((c) => c.name === ref.containerName) : container;
+  if (!named) throw new Error(`container "${container.name}": env resourceFieldRef: container "${ref.containerName}" not found in the pod`);
+  if (!facts.allocatable) throw new Error('resourceFieldRef needs the node\'s allocatable resources');
+  return resourceValue(ref, named, facts.allocatable);
 }
 
 /** `KEY=value` entries deduplicated by key: first position, last value (containerd's rule). */

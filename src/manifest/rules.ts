@@ -39,7 +39,23 @@ export function checkPod(pod: Pod): Issue[] {
     ...namespaceRules(pod),
     ...dnsRules(pod),
     ...seccompAnnotationIssues(pod),
+    ...resourceRefRules([...init, ...app]),
   ];
+}
+
+/** A resourceFieldRef that names a container names one of this pod's (the kubelet fails the pod otherwise). */
+function resourceRefRules(all: Located[]): Issue[] {
+  const names = new Set(all.map((l) => l.container.name));
+  const issues: Issue[] = [];
+  for (const { container, path } of all) {
+    container.env.forEach((e, i) => {
+      const name = e.valueFrom?.resourceFieldRef?.containerName;
+      if (name !== undefined && !names.has(name)) {
+        issues.push({ path: `${indexPath(`${path}.env`, i)}.valueFrom.resourceFieldRef.containerName`, message: `container "${name}" is not in the pod` });
+      }
+    });
+  }
+  return issues;
 }
 
 function located(containers: Container[], base: string): Located[] {

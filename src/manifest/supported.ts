@@ -17,7 +17,8 @@ import { configKey, keyPath } from './config-checks.js';
 import {
   dnsLabel, dnsSubdomain, envVarName, ipAddress, labelValue, portName, qualifiedName, searchDomain,
 } from './names.js';
-import { escalationRules, exactlyOne, requestsWithinLimits, valueOrValueFrom } from './object-rules.js';
+import { RESOURCES } from './downward.js';
+import { divisorRule, escalationRules, exactlyOne, requestsWithinLimits, valueOrValueFrom } from './object-rules.js';
 import { livenessRules, readinessRules, STOP_SIGNALS } from './probe-rules.js';
 import {
   INT32_MAX, bool, ignorable, int, intOrString, list, map, obj, quantity, resourceList, serverSet, str, unsupported,
@@ -35,10 +36,15 @@ const envFromSource = obj(
   { rules: exactlyOne(['configMapRef', 'secretRef'], 'source (configMapRef or secretRef)') },
 );
 
+const resourceFieldRef = (containerRequired: boolean) => obj(
+  { containerName: str({ required: containerRequired, check: dnsLabel }), resource: str({ required: true, values: RESOURCES }), divisor: quantity() },
+  { rules: divisorRule },
+);
+
 const envVarSource = obj(
   {
     fieldRef: obj({ fieldPath: str({ required: true, check: downwardField }), apiVersion: str({ values: ['v1'] }) }),
-    resourceFieldRef: unsupported(),
+    resourceFieldRef: resourceFieldRef(false),
     configMapKeyRef: keySelector,
     secretKeyRef: keySelector,
     fileKeyRef: unsupported(),

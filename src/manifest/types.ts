@@ -14,6 +14,9 @@
  * those are. Quantities are kept as strings as written (`"64Mi"`, `"500m"`); `parseQuantity` and
  * `parseCpuMillis` turn them into numbers.
  */
+import type { Allocatable, FieldFacts } from './downward.js';
+
+export type { Allocatable, FieldFacts };
 
 /** A Kubernetes quantity as written in the manifest: `"64Mi"`, `"1G"`, `"500m"`, `"1e3"`. */
 export type Quantity = string;
@@ -33,15 +36,8 @@ export type HostPathType =
   | 'Socket'
   | 'CharDevice'
   | 'BlockDevice';
-/** The downward API fields tspod can put into an environment variable. */
-export type DownwardFieldPath =
-  | 'metadata.name'
-  | 'metadata.namespace'
-  | 'metadata.uid'
-  | 'status.podIP'
-  | 'status.hostIP'
-  | 'spec.nodeName'
-  | 'spec.serviceAccountName';
+/** A downward API field path (`metadata.name`, `metadata.labels['app']`...); downward.ts lists them. */
+export type DownwardFieldPath = string;
 
 export interface Pod {
   apiVersion: 'v1';
@@ -115,6 +111,7 @@ export interface EnvVar {
 
 export interface EnvVarSource {
   fieldRef?: ObjectFieldSelector;
+  resourceFieldRef?: ResourceFieldSelector;
   configMapKeyRef?: KeySelector;
   secretKeyRef?: KeySelector;
 }
@@ -160,6 +157,14 @@ export interface ObjectFieldSelector {
   fieldPath: DownwardFieldPath;
   /** Defaults to `v1`. */
   apiVersion: 'v1';
+}
+
+/** A container's request or limit, divided by `divisor` (default `1`) and rounded up. */
+export interface ResourceFieldSelector {
+  /** Defaults to the container reading it (env); required in volumes. */
+  containerName?: string;
+  resource: string;
+  divisor?: Quantity;
 }
 
 export interface ContainerPort {
@@ -339,15 +344,12 @@ export interface ImageConfig {
   ExposedPorts?: Record<string, object>;
 }
 
-/** What the downward API (`valueFrom.fieldRef`) can read, known only once the pod runs. */
-export interface DownwardFacts {
-  podName: string;
-  namespace: string;
-  uid: string;
-  podIP?: string;
-  hostIP?: string;
-  nodeName: string;
-  serviceAccountName: string;
+/** What the downward API (`fieldRef`, `resourceFieldRef`) can read, known only once the pod runs. */
+export interface DownwardFacts extends FieldFacts {
+  /** the node's allocatable, read by a resourceFieldRef limit the container does not set */
+  allocatable?: Allocatable;
+  /** the pod's containers, for a resourceFieldRef naming another one */
+  containers?: Container[];
 }
 
 /** What `resolveProcess` computes for one container: what the plan's `exec` op runs. */

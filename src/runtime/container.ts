@@ -78,11 +78,7 @@ function limitsOf(c: Container) {
 export function planContainer(sb: Sandbox, c: Container, image: ImageRecord, instance: number, cgroupProcs: string[]): Plan {
   const pod = sb.pod;
   const state = sb.opts.state;
-  const process = resolveProcess(c, image.config, {
-    podName: pod.metadata.name, namespace: pod.metadata.namespace, uid: state.uid,
-    podIP: sb.podIP, hostIP: state.status.hostIP, nodeName: pod.spec.nodeName ?? os.hostname(),
-    serviceAccountName: pod.spec.serviceAccountName,
-  }, sb.config);
+  const process = resolveProcess(c, image.config, sb.downwardFacts(), sb.config);
   process.env = mergeEnv([`HOSTNAME=${podHostnameOn(pod, os.hostname())}`, ...process.env]);
   const user = resolveUser(pod, c, image);
   if ((c.securityContext?.runAsNonRoot ?? pod.spec.securityContext.runAsNonRoot) && (user?.uid ?? 0) === 0) {

@@ -20,7 +20,8 @@ import { formatPlan } from '../plan/format.js';
 import { infraPlan } from '../plan/infra.js';
 import { infraInput, podHostnameOn, podNamespaces } from '../plan/pod-inputs.js';
 import type { Plan } from '../plan/types.js';
-import type { Pod } from '../manifest/types.js';
+import type { DownwardFacts, Pod } from '../manifest/types.js';
+import { nodeAllocatable } from './allocatable.js';
 import type { PodState } from '../state/types.js';
 import { processRef } from '../state/store.js';
 import { toNativePlan } from './execute.js';
@@ -62,6 +63,20 @@ export class Sandbox {
 
   get pod(): Pod {
     return this.opts.state.pod;
+  }
+
+  /** What the downward API reads about this pod now (the addresses only once the network is up). */
+  downwardFacts(): DownwardFacts {
+    const pod = this.pod;
+    const status = this.opts.state.status;
+    return {
+      podName: pod.metadata.name, namespace: pod.metadata.namespace, uid: this.opts.state.uid,
+      labels: pod.metadata.labels ?? {}, annotations: pod.metadata.annotations ?? {},
+      podIP: this.podIP ?? status.podIP, podIPs: status.podIPs?.map((p) => p.ip),
+      hostIP: status.hostIP, hostIPs: status.hostIP ? [status.hostIP] : [],
+      nodeName: pod.spec.nodeName ?? os.hostname(), serviceAccountName: pod.spec.serviceAccountName,
+      allocatable: nodeAllocatable(this.opts.roots.root), containers: [...pod.spec.initContainers, ...pod.spec.containers],
+    };
   }
 
   /** Build the sandbox; on failure everything done so far is undone before the error is thrown. */

@@ -29,9 +29,9 @@ describe('environment', () => {
     for (const fieldPath of ['metadata.name', 'metadata.namespace', 'metadata.uid', 'status.podIP', 'status.hostIP', 'spec.nodeName', 'spec.serviceAccountName']) {
       expect(env([{ name: 'A', valueFrom: { fieldRef: { fieldPath } } }])).toEqual([]);
     }
-    expect(env([{ name: 'A', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } }])).toEqual([
-      `spec.containers[1].env[0].valueFrom.fieldRef.fieldPath: field "metadata.labels['app']" is not supported by tspod (supported: metadata.name, metadata.namespace, metadata.uid, status.podIP, status.hostIP, spec.nodeName, spec.serviceAccountName)`,
-    ]);
+    for (const fieldPath of ["metadata.labels['app']", "metadata.annotations['a.b/c']", 'status.podIPs', 'status.hostIPs']) {
+      expect(env([{ name: 'A', valueFrom: { fieldRef: { fieldPath } } }])).toEqual([]);
+    }
     expect(env([{ name: 'A', valueFrom: { fieldRef: { fieldPath: 'metadata.color' } } }])[0]).toMatch(
       /^spec\.containers\[1\]\.env\[0\]\.valueFrom\.fieldRef\.fieldPath: invalid field path "metadata\.color": must be one of metadata\.name, /,
     );
