@@ -41,17 +41,7 @@ export class ExitError extends Error {
   }
 }
 
-/** One line: the message, then each cause's message (so `errno` context is never lost). */
-export function describeError(err: unknown): string {
-  const parts: string[] = [];
-  let e: unknown = err;
-  while (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    if (msg && !parts.some((p) => p.includes(msg))) parts.push(msg);
-    e = e instanceof Error ? e.cause : undefined;
-  }
-  return parts.join(': ');
-}
+export { describeError } from '../errors.js';
 
 /** Every pod name a command was given, checked before anything is looked up (pods/pod-name.ts). */
 export function checkPodNames(names: readonly string[]): void {

@@ -18,9 +18,9 @@ import { formatPlan } from '../plan/format.js';
 import { planPod } from '../runtime/dry-run.js';
 import type { ConfigObjects } from '../manifest/index.js';
 import type { Pod } from '../manifest/types.js';
-import { runPod, PodExistsError } from '../supervisor/run-pod.js';
+import { newState, runPod, PodExistsError } from '../supervisor/run-pod.js';
 import { prefixedPrinter } from '../logs/reader.js';
-import { logRotation } from '../supervisor/log-file.js';
+import { logRotation } from '../logs/log-file.js';
 import { SIGPIPE, onOutputClosed, outputClosed } from './pipe.js';
 import type { PodState } from '../state/types.js';
 import { DetachError, startDetached } from '../supervisor/detach.js';
@@ -80,7 +80,7 @@ export async function resolveImages(roots: Roots, pod: Pod, o: { pull?: PullOver
 }
 
 function printPlans(roots: Roots, pod: Pod, images: Record<string, ImageRecord>, config: ConfigObjects, json: boolean): void {
-  const plans = planPod(roots, pod, images, config);
+  const plans = planPod(roots, newState({ pod, images, keep: false }), images, config);
   if (json) {
     process.stdout.write(JSON.stringify(plans, null, 2) + '\n');
     return;

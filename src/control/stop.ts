@@ -6,7 +6,7 @@
  */
 import { controlRequest, NotListeningError } from './client.js';
 import type { Roots } from '../paths.js';
-import { podLayout } from '../runtime/layout.js';
+import { podLayout } from '../layout.js';
 import { isSupervised } from '../state/store.js';
 import { getPod } from '../pods/pods.js';
 

@@ -8,7 +8,7 @@
  * when the supervisor is gone. As with `kubectl logs -f`, following ends with the container.
  */
 import type { Roots } from '../paths.js';
-import { podLayout } from '../runtime/layout.js';
+import { podLayout } from '../layout.js';
 import { isSupervised, readState } from '../state/store.js';
 import type { PodState } from '../state/types.js';
 import type { LogLine } from './cri-log.js';

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseLog, type LogLine, type Stream } from './cri-log.js';
-import { rotatedFiles } from '../supervisor/log-file.js';
+import { rotatedFiles } from './log-file.js';
 
 /** Instance numbers with a log file for `container`, ascending. */
 export function loggedInstances(logsDir: string, container: string): number[] {
@@ -87,7 +87,7 @@ export function prefixedPrinter(write: (stream: Stream, bytes: Buffer) => void):
 }
 
 /**
- * Reads a container instance's log from where it left off, across rotation (supervisor/log-file.ts):
+ * Reads a container instance's log from where it left off, across rotation (log-file.ts):
  * first the rotated files, oldest first, then the current file, held open. When the name points to
  * a new file (the writer rotated), the held file is read to its end, then the rotated files newer
  * than it, then the new one. The writer renames before it opens the new file and rotates only

@@ -5,7 +5,7 @@
  */
 import { podHostname } from '../manifest/index.js';
 import type { Container, ImageConfig, Pod, ProcessSpec } from '../manifest/types.js';
-import type { InstanceDirs, PodLayout } from '../runtime/layout.js';
+import type { InstanceDirs, PodLayout } from '../layout.js';
 import type { CgroupMount } from '../cgroups/detect.js';
 import { containerCapabilities, type CapName } from './capabilities.js';
 import type { BindMount, ContainerInput, InfraInput } from './inputs.js';

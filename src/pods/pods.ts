@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import type { Roots } from '../paths.js';
-import { podLayout } from '../runtime/layout.js';
+import { podLayout } from '../layout.js';
 import { checkPodName } from './pod-name.js';
 import { isAlive, isSupervised, listPodNames, readState } from '../state/store.js';
 import type { PodState, ProcessRef } from '../state/types.js';

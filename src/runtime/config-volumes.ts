@@ -11,7 +11,9 @@
 import { objectKey, type ConfigData, type ConfigObjects } from '../manifest/config-objects.js';
 import type { ConfigMapVolumeSource, Pod, SecretVolumeSource, Volume } from '../manifest/types.js';
 import { writeAtomic, type PayloadFile, type WriteOwner } from './atomic-writer.js';
-import type { VolumeContext } from './volumes.js';
+import type { PodLayout } from '../layout.js';
+import type { Host } from './host.js';
+import type { Undo } from './undo.js';
 
 type Source = { kind: 'configmap' | 'secret'; name: string; spec: ConfigMapVolumeSource | SecretVolumeSource };
 
@@ -55,7 +57,16 @@ export function checkConfigVolumes(pod: Pod, config: ConfigObjects): void {
 }
 
 /** Makes one configMap or secret volume; `owner.gid` is the pod's fsGroup when it has one. */
-export async function makeConfigVolume(ctx: VolumeContext, pod: Pod, v: Volume, config: ConfigObjects, owner: WriteOwner = {}): Promise<void> {
+/** What writing a config volume needs of the pod being built (volumes.ts's VolumeContext has it). */
+export interface ConfigVolumeContext {
+  host: Host;
+  layout: PodLayout;
+  undo: Undo;
+  recordMount: (target: string) => Promise<void>;
+  explain: (line: string) => void;
+}
+
+export async function makeConfigVolume(ctx: ConfigVolumeContext, pod: Pod, v: Volume, config: ConfigObjects, owner: WriteOwner = {}): Promise<void> {
   const src = configSource(v)!;
   const files = configPayload(v.name, src, dataOf(config, pod, src));
   const dir = ctx.layout.volume(v.name);

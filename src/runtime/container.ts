@@ -22,7 +22,7 @@ import { formatPlan } from '../plan/format.js';
 import { containerInput } from '../plan/pod-inputs.js';
 import type { Plan } from '../plan/types.js';
 import { toNativePlan } from './execute.js';
-import type { InstanceDirs } from './layout.js';
+import type { InstanceDirs } from '../layout.js';
 import type { ExecContext } from '../state/types.js';
 import { stepError, type Sandbox } from './sandbox.js';
 import { resolveUser } from './user.js';

@@ -9,14 +9,14 @@ import { infraPlan } from '../plan/infra.js';
 import { infraInput } from '../plan/pod-inputs.js';
 import type { Plan } from '../plan/types.js';
 import type { ConfigObjects } from '../manifest/config-objects.js';
-import type { Pod } from '../manifest/types.js';
-import { newState } from '../supervisor/run-pod.js';
+import type { PodState } from '../state/types.js';
 import { planContainer } from './container.js';
 import { realHost } from './host.js';
 import { Sandbox } from './sandbox.js';
 
-export function planPod(roots: Roots, pod: Pod, images: Record<string, ImageRecord>, config?: ConfigObjects): Plan[] {
-  const state = newState({ pod, images, keep: false });
+/** The plans for `state`, the record of a pod about to start (supervisor/run-pod.ts newState). */
+export function planPod(roots: Roots, state: PodState, images: Record<string, ImageRecord>, config?: ConfigObjects): Plan[] {
+  const pod = state.pod;
   const noop = () => undefined;
   const sb = new Sandbox({ host: realHost, roots, state, save: async () => undefined, network: 'none', explain: noop, warn: noop, config });
   const infra = infraPlan(infraInput(state.pod, sb.layout, { pauseBinary: PAUSE_BINARY, cgroupProcs: plannedCgroup(`${sb.cgroup}/infra`).procs }));

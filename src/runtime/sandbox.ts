@@ -26,7 +26,7 @@ import type { PodState } from '../state/types.js';
 import { processRef } from '../state/store.js';
 import { toNativePlan } from './execute.js';
 import type { Host } from './host.js';
-import { podLayout, type PodLayout } from './layout.js';
+import { podLayout, type PodLayout } from '../layout.js';
 import { Undo } from './undo.js';
 import { prepareVolumes } from './volumes.js';
 

@@ -15,7 +15,7 @@ import type { HostPathVolumeSource, Pod, Volume } from '../manifest/types.js';
 import { makeConfigVolume } from './config-volumes.js';
 import { parseQuantity } from '../manifest/index.js';
 import type { Host } from './host.js';
-import type { PodLayout } from './layout.js';
+import type { PodLayout } from '../layout.js';
 import type { Undo } from './undo.js';
 
 export interface VolumeContext {

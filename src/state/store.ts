@@ -13,7 +13,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { native } from '../native.js';
 import type { Roots } from '../paths.js';
-import { podLayout } from '../runtime/layout.js';
+import { podLayout } from '../layout.js';
 import type { PodState, ProcessRef } from './types.js';
 
 export async function writeJsonAtomic(file: string, value: unknown, mode = 0o600): Promise<void> {

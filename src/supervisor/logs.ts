@@ -6,7 +6,7 @@
  * pipes are read without a decoder, so CR, NUL and invalid UTF-8 reach the file as written.
  */
 import net from 'node:net';
-import { LogFile, logRotation, type LogFileOptions, type LogRotation } from './log-file.js';
+import { LogFile, logRotation, type LogFileOptions, type LogRotation } from '../logs/log-file.js';
 import { LineSplitter, LogClock, formatRecords, type Piece, type Stream } from '../logs/cri-log.js';
 
 export type LogSink = (container: string, stream: Stream, content: Buffer, partial: boolean) => void;

@@ -16,7 +16,7 @@ import type { ImageRecord } from '../image/store.js';
 import { hostIPs } from '../network/index.js';
 import type { Roots } from '../paths.js';
 import { realHost, type Host } from '../runtime/host.js';
-import { podLayout } from '../runtime/layout.js';
+import { podLayout } from '../layout.js';
 import { Sandbox } from '../runtime/sandbox.js';
 import type { Pod } from '../manifest/types.js';
 import { lockPod, processRef, writeState, type PodLock } from '../state/store.js';

@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { describeError } from '../cli/common.js';
+import { describeError } from '../errors.js';
 import { readState } from '../state/store.js';
 import { runPod, PodExistsError, type RunningPod } from './run-pod.js';
 import { removePod } from '../teardown/cleanup.js';

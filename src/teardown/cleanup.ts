@@ -23,7 +23,7 @@ import { removeCgroups } from '../cgroups/cgroups.js';
 import { native } from '../native.js';
 import { detachPod, type NetworkAttachment } from '../network/index.js';
 import type { Roots } from '../paths.js';
-import { podLayout } from '../runtime/layout.js';
+import { podLayout } from '../layout.js';
 import { isAlive } from '../state/store.js';
 import type { PodState, ProcessRef } from '../state/types.js';
 import { mountsUnder } from '../mountinfo.js';

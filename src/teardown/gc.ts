@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { listNetnsPins, unpinNetns } from '../network/netns.js';
 import type { Roots } from '../paths.js';
-import { podLayout } from '../runtime/layout.js';
+import { podLayout } from '../layout.js';
 import { listPodNames, lockPod, readState, type PodLock } from '../state/store.js';
 import { removePod, type CleanupOptions } from './cleanup.js';
 import { getPod, readPod, type PodEntry } from '../pods/pods.js';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { formatLine, parseLog } from '../../../src/logs/cri-log.js';
-import { LogFile } from '../../../src/supervisor/log-file.js';
+import { LogFile } from '../../../src/logs/log-file.js';
 
 const rec = (text: string) => formatLine({ time: '2026-01-01T00:00:00.000000000Z', stream: 'stdout', partial: false, content: Buffer.from(text) });
 const fault = (code: string) => Object.assign(new Error(`${code}: injected, write`), { code, syscall: 'write' });

@@ -1,6 +1,6 @@
 import { validatePod } from '../../../src/manifest/index.js';
 import type { Pod } from '../../../src/manifest/types.js';
-import { podLayout } from '../../../src/runtime/layout.js';
+import { podLayout } from '../../../src/layout.js';
 
 export const roots = { root: '/var/lib/tspod', runRoot: '/run/tspod' };
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { checkPodName, InvalidPodNameError } from '../../../src/pods/pod-name.js';
 import { childDir, podDataDir, podRunDir } from '../../../src/paths.js';
-import { podLayout } from '../../../src/runtime/layout.js';
+import { podLayout } from '../../../src/layout.js';
 import { netnsPinPath } from '../../../src/network/netns.js';
 import { permissionProblem } from '../../../src/cli/common.js';
 

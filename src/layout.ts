@@ -7,7 +7,7 @@
  * find exactly what start created.
  */
 import path from 'node:path';
-import { podDataDir, podRunDir, type Roots } from '../paths.js';
+import { podDataDir, podRunDir, type Roots } from './paths.js';
 
 export interface InstanceDirs {
   dir: string;

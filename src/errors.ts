@@ -1,0 +1,17 @@
+/**
+ * Errors as one line for a person: tspod wraps a failed system call in errors that say what it was
+ * doing (`cause` keeps the Node system error with its `code`, `errno`, `syscall` and `path`), and
+ * every layer that reports an error (the CLI, the detached supervisor's log) prints the whole chain.
+ */
+
+/** One line: the message, then each cause's message (so `errno` context is never lost). */
+export function describeError(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  while (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (msg && !parts.some((p) => p.includes(msg))) parts.push(msg);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(': ');
+}
