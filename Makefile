@@ -53,8 +53,13 @@ test-unit: build-ts
 test-integration: build
 	npx vitest run --project integration
 
+# In stages, so a failure says where: the build typechecks (tsc), then the unit tests (no root),
+# then the integration tests (root, the real kernel).
 test: build
-	npx vitest run
+	@echo "== unit tests"
+	npx vitest run --project unit
+	@echo "== integration tests"
+	npx vitest run --project integration
 
 # Set up, then run every test: the one command of the README.
 check: setup test
