@@ -1,5 +1,5 @@
 /**
- * Log rotation: the writer (supervisor/log-file.ts) renames a full file aside and keeps only the
+ * Log rotation: the writer (logs/log-file.ts) renames a full file aside and keeps only the
  * newest files; a reader (LogTail) that reads between writes, at any pace that keeps within the kept
  * files, sees every record exactly once, in order, across the rotations.
  */
@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { formatLine } from '../../../src/logs/cri-log.js';
 import { LogTail } from '../../../src/logs/reader.js';
-import { LogFile, logRotation, rotatedFiles } from '../../../src/supervisor/log-file.js';
+import { LogFile, logRotation, rotatedFiles } from '../../../src/logs/log-file.js';
 
 const record = (i: number, pad: number) => formatLine({ time: '2026-01-01T00:00:00.000000000Z', stream: 'stdout', partial: false, content: Buffer.from(`line ${i} ${'x'.repeat(pad)}`) });
 
@@ -57,5 +57,6 @@ describe('log rotation', () => {
     } finally {
       fs.rmSync(dir, { recursive: true });
     }
-  });
+    // A hundred runs of up to 300 writes and reads on a real filesystem: seconds on a busy machine.
+  }, 60_000);
 });
