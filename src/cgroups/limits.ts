@@ -14,9 +14,12 @@ export interface Limits {
 
 export const CFS_PERIOD_US = 100_000;
 
-/** The kubelet's millicores → cpu.shares (minimum 2). */
+export const MIN_SHARES = 2;
+export const MAX_SHARES = 262_144;
+
+/** The kubelet's millicores → cpu.shares (MilliCPUToShares): none or too few gives 2, at most 262144. */
 export function cpuShares(millis: number): number {
-  return Math.max(2, Math.floor((millis * 1024) / 1000));
+  return Math.min(MAX_SHARES, Math.max(MIN_SHARES, Math.floor((millis * 1024) / 1000)));
 }
 
 /** The runc/systemd mapping of cpu.shares [2, 262144] onto cpu.weight [1, 10000]. */

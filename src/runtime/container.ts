@@ -67,7 +67,9 @@ function limitsOf(c: Container) {
   return {
     ...(l.memory ? { memoryBytes: Math.ceil(parseQuantity(l.memory)) } : {}),
     ...(l.cpu ? { cpuMillis: parseCpuMillis(l.cpu) } : {}),
-    ...((r.cpu ?? l.cpu) ? { cpuRequestMillis: parseCpuMillis((r.cpu ?? l.cpu)!) } : {}),
+    // Every container gets a weight: without a CPU request the kubelet's minimum (2 shares), not
+    // the cgroup's default of 1024, which would weigh it as much as a container asking for a CPU.
+    cpuRequestMillis: (r.cpu ?? l.cpu) ? parseCpuMillis((r.cpu ?? l.cpu)!) : 0,
     // Written to the container's cgroup here, before the child joins it (its first plan step):
     // there is no moment at which the container runs without the device policy.
     ...(c.securityContext?.privileged ? {} : { devices: DEFAULT_DEVICE_RULES }),

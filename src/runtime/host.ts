@@ -43,7 +43,11 @@ export const realHost: Host = {
     await fs.mkdir(p, { recursive: true, mode });
     await fs.chmod(p, mode);
   },
-  writeFile: (p, data, mode = 0o644) => fs.writeFile(p, data, { mode }),
+  writeFile: async (p, data, mode = 0o644) => {
+    await fs.writeFile(p, data, { mode });
+    // The mode exactly (open's mode is masked by the umask): a termination log must stay 0666.
+    await fs.chmod(p, mode);
+  },
   remove: (p) => fs.rm(p, { recursive: true, force: true, maxRetries: 3 }),
   createCgroup,
   removeCgroups,

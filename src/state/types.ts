@@ -55,6 +55,8 @@ export interface PodStatus {
   podIP?: string;
   podIPs?: { ip: string }[];
   startTime?: string;
+  /** Guaranteed, Burstable or BestEffort (supervisor/qos.ts) */
+  qosClass?: 'Guaranteed' | 'Burstable' | 'BestEffort';
   conditions: PodCondition[];
   initContainerStatuses: ContainerStatus[];
   containerStatuses: ContainerStatus[];

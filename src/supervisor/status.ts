@@ -7,6 +7,7 @@
  * one failed, and none will restart.
  */
 import type { Container, Pod } from '../manifest/types.js';
+import { qosClass } from './qos.js';
 import type { ContainerState, ContainerStatus, PodCondition, PodStatus } from '../state/types.js';
 
 const now = () => new Date().toISOString();
@@ -31,6 +32,7 @@ export function initialStatus(pod: Pod, imageIds: Record<string, string>, hostIP
       { type: 'ContainersReady', status: 'False', lastTransitionTime: t },
       { type: 'Ready', status: 'False', lastTransitionTime: t },
     ],
+    qosClass: qosClass(pod),
     initContainerStatuses: pod.spec.initContainers.map((c) => containerStatus(c, 'PodInitializing', imageIds[c.name] ?? '')),
     containerStatuses: pod.spec.containers.map((c) => containerStatus(c, initializing ? 'PodInitializing' : 'ContainerCreating', imageIds[c.name] ?? '')),
   };
