@@ -229,6 +229,11 @@ export interface PodSecurityContext {
   runAsGroup?: number;
   runAsNonRoot?: boolean;
   supplementalGroups?: number[];
+  /** Merge (the default): the image's /etc/group memberships are added; Strict: only the listed groups */
+  supplementalGroupsPolicy?: 'Merge' | 'Strict';
+  /** a group every container gets, owning the volumes that support ownership (src/runtime/ownership.ts) */
+  fsGroup?: number;
+  fsGroupChangePolicy?: 'OnRootMismatch' | 'Always';
   sysctls?: Sysctl[];
   seccompProfile?: SeccompProfile;
 }

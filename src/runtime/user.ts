@@ -1,8 +1,13 @@
 /**
  * Which user a container runs as: `securityContext.runAsUser`/`runAsGroup` (container, then pod),
  * else the image's `User` (`name`, `uid`, `name:group`, `uid:gid`), looked up in the image's own
- * /etc/passwd and /etc/group, as container runtimes do. Supplementary groups: the pod's
- * `supplementalGroups` plus the groups the image's /etc/group lists the user in.
+ * /etc/passwd and /etc/group, as container runtimes do.
+ *
+ * Supplementary groups, in containerd's order: the primary group; with `supplementalGroupsPolicy:
+ * Merge` (the default) the groups the image's /etc/group lists the user's name in; then the pod's
+ * `supplementalGroups` and its `fsGroup`. `Strict` leaves the image's /etc/group out, so only the
+ * groups the manifest names are held. The list is always set (setgroups), root included: a
+ * container never keeps the supervisor's own supplementary groups.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -51,21 +56,21 @@ function lookup(db: Entry[], spec: string, what: string, image: string): Entry {
   return e;
 }
 
-/** The user and groups a container's process gets, or undefined for plain root (uid 0, gid 0). */
-export function resolveUser(pod: Pod, c: Container, image: { ref: string; rootfs: string; config: ImageConfig }): User | undefined {
+/** The user and groups a container's process gets. */
+export function resolveUser(pod: Pod, c: Container, image: { ref: string; rootfs: string; config: ImageConfig }): User {
   const sc = c.securityContext ?? {};
   const psc = pod.spec.securityContext;
   const runAsUser = sc.runAsUser ?? psc.runAsUser;
   const runAsGroup = sc.runAsGroup ?? psc.runAsGroup;
-  const extra = psc.supplementalGroups ?? [];
+  const extra = [...(psc.supplementalGroups ?? []), ...(psc.fsGroup !== undefined ? [psc.fsGroup] : [])];
   const imageUser = image.config.User ?? '';
-  if (runAsUser === undefined && runAsGroup === undefined && !imageUser && extra.length === 0) return undefined;
 
   const passwd = parseDb(readImageFile(image.rootfs, 'etc/passwd'), 'passwd');
   const group = parseDb(readImageFile(image.rootfs, 'etc/group'), 'group');
   const [userPart, groupPart] = imageUser.split(':');
   const user = runAsUser !== undefined ? passwd.find((e) => e.id === runAsUser) ?? { name: '', id: runAsUser, gid: 0 } : userPart ? lookup(passwd, userPart, 'user', image.ref) : { name: 'root', id: 0, gid: 0 };
   const gid = runAsGroup ?? (groupPart ? lookup(group, groupPart, 'group', image.ref).id : user.gid ?? 0);
-  const member = group.filter((g) => user.name && g.members?.includes(user.name)).map((g) => g.id);
+  const merge = (psc.supplementalGroupsPolicy ?? 'Merge') === 'Merge';
+  const member = merge ? group.filter((g) => user.name && g.members?.includes(user.name)).map((g) => g.id) : [];
   return { uid: user.id, gid, groups: [...new Set([gid, ...member, ...extra])] };
 }

@@ -13,6 +13,7 @@ import fs from 'node:fs/promises';
 import type { ConfigObjects } from '../manifest/config-objects.js';
 import type { HostPathVolumeSource, Pod, Volume } from '../manifest/types.js';
 import { makeConfigVolume } from './config-volumes.js';
+import { setVolumeOwnership } from './ownership.js';
 import { parseQuantity } from '../manifest/index.js';
 import type { Host } from './host.js';
 import type { PodLayout } from '../layout.js';
@@ -89,6 +90,32 @@ async function makeEmptyDir(ctx: VolumeContext, v: Volume): Promise<void> {
   ctx.undo.push(`unmount memory volume "${v.name}"`, () => ctx.host.umount(dir));
 }
 
+/**
+ * The volume types whose ownership the kubelet manages (fsGroup), and whether it mounts them
+ * read-only (their plugins' ReadOnly attribute). hostPath is the host's: never changed.
+ */
+const OWNERSHIP: Record<string, { readOnly: boolean }> = {
+  emptyDir: { readOnly: false },
+  configMap: { readOnly: true },
+  secret: { readOnly: true },
+  downwardAPI: { readOnly: true },
+  projected: { readOnly: true },
+};
+
+export function managedOwnership(v: Volume): { readOnly: boolean } | undefined {
+  const type = Object.keys(OWNERSHIP).find((t) => (v as unknown as Record<string, unknown>)[t]);
+  return type ? OWNERSHIP[type] : undefined;
+}
+
+/* After the volume's content is written: the walk covers what the volume type put there. */
+async function applyOwnership(ctx: VolumeContext, pod: Pod, v: Volume): Promise<void> {
+  const fsGroup = pod.spec.securityContext.fsGroup;
+  const managed = managedOwnership(v);
+  if (fsGroup === undefined || !managed) return;
+  ctx.explain(`volume "${v.name}": group ${fsGroup} (fsGroup), setgid directories, group ${managed.readOnly ? 'read' : 'read/write'}`);
+  await setVolumeOwnership(ctx.layout.volume(v.name), { gid: fsGroup, readOnly: managed.readOnly });
+}
+
 /** Make every volume of the pod; each step registers its undo. */
 export async function prepareVolumes(ctx: VolumeContext, pod: Pod): Promise<void> {
   for (const v of pod.spec.volumes) {
@@ -100,5 +127,6 @@ export async function prepareVolumes(ctx: VolumeContext, pod: Pod): Promise<void
     } else {
       await makeEmptyDir(ctx, v);
     }
+    await applyOwnership(ctx, pod, v);
   }
 }
