@@ -24,7 +24,10 @@ import { logRotation } from '../logs/log-file.js';
 import { SIGPIPE, onOutputClosed, outputClosed } from './pipe.js';
 import type { PodState } from '../state/types.js';
 import { DetachError, startDetached } from '../supervisor/detach.js';
-import { ExitError, rootsOf, type GlobalArgs } from './common.js';
+import { ExitError, describeError, rootsOf, type GlobalArgs } from './common.js';
+import { AdmissionError, admitOnNode, explainAdmission, onNode } from '../admission/on-node.js';
+import type { PodOnNode } from '../admission/types.js';
+import { loadNode, type NodeInfo } from '../node/node.js';
 import { loadPods, type FileArgs } from './run-files.js';
 import type { Roots } from '../paths.js';
 
@@ -88,6 +91,34 @@ function printPlans(roots: Roots, pod: Pod, images: Record<string, ImageRecord>,
   process.stdout.write(plans.map((p) => formatPlan(p).join('\n')).join('\n\n') + '\n');
 }
 
+
+/**
+ * Admit each pod on the node, each counting the ones before it in the files (the authoritative
+ * check is repeated under the node lock when each pod starts: supervisor/run-pod.ts). Returns the
+ * pods as bound to the node. `show` prints the admission first, as --dry-run does.
+ */
+async function admitAll(roots: Roots, pods: Pod[], show: boolean): Promise<Pod[]> {
+  let node: NodeInfo;
+  try {
+    node = loadNode(roots);
+  } catch (err) {
+    throw new ExitError(describeError(err), 125);
+  }
+  const earlier: PodOnNode[] = [];
+  const bound: Pod[] = [];
+  for (const pod of pods) {
+    try {
+      const verdict = await admitOnNode(roots, pod, node, earlier);
+      if (show) process.stdout.write(explainAdmission(verdict, node).join('\n') + '\n\n');
+      bound.push(verdict.pod);
+      earlier.push(onNode(verdict.pod));
+    } catch (err) {
+      if (show && err instanceof AdmissionError) process.stdout.write(explainAdmission(err.verdict, node).join('\n') + '\n');
+      throw new ExitError(describeError(err), 125);
+    }
+  }
+  return bound;
+}
 
 /** TSPOD_LOG_MAX_SIZE and TSPOD_LOG_MAX_FILES, checked before anything is made. */
 function checkLogRotation(): void {
@@ -162,12 +193,15 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     if (pods.length > 1 && !argv.detach && !argv.dryRun) {
       throw new ExitError(`${pods.length} pods in the files (${pods.map((p) => p.pod.metadata.name).join(', ')}): a foreground run shows one pod; run them with -d`, 125);
     }
+    // Admission before images, as a kubelet admits before it pulls: a pod that does not fit
+    // refuses the whole run before anything is pulled or made.
+    const admissions = await admitAll(roots, pods.map((p) => p.pod), argv.dryRun && !argv.json);
     // Every image first: a missing one refuses the whole run before any pod starts.
     const images: Record<string, ImageRecord>[] = [];
     for (const { pod } of pods) images.push(await resolveImages(roots, pod, { pull: argv.pull, dryRun: argv.dryRun }));
     for (const [i, { pod, config }] of pods.entries()) {
       const network = chooseNetwork(argv.network, pod.metadata.annotations);
-      if (argv.dryRun) printPlans(roots, pod, images[i]!, config, argv.json);
+      if (argv.dryRun) printPlans(roots, admissions[i]!, images[i]!, config, argv.json);
       else if (argv.detach) await runDetached(argv, roots, pod, images[i]!, config, network);
       else await runForeground(argv, roots, pod, images[i]!, config, network);
     }

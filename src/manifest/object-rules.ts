@@ -41,6 +41,12 @@ export const requestsWithinLimits: Rules = (cleaned) => {
   const issues: Issue[] = [];
   for (const [name, request] of Object.entries(requests)) {
     const limit = limits[name];
+    if (name.includes('/')) {
+      // An extended resource cannot be overcommitted: the request is the limit.
+      if (limit === undefined) issues.push({ path: `limits[${name}]`, message: `must be set for the extended resource ${name} (it cannot be overcommitted)` });
+      else if (parseQuantity(request) !== parseQuantity(limit)) issues.push({ path: `requests[${name}]`, message: `must be equal to ${name} limit of ${limit}` });
+      continue;
+    }
     if (limit !== undefined && parseQuantity(request) > parseQuantity(limit)) {
       issues.push({ path: `requests[${name}]`, message: `request ${request} is more than the limit ${limit}` });
     }

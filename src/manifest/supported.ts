@@ -23,6 +23,7 @@ import { livenessRules, readinessRules, STOP_SIGNALS } from './probe-rules.js';
 import {
   INT32_MAX, bool, ignorable, int, intOrString, list, map, obj, quantity, resourceList, serverSet, str, unsupported,
 } from './schema.js';
+import { schedulingFields } from './scheduling.js';
 import { capabilityName, safeSysctl } from './security.js';
 import { localhostProfilePath, profileIssues } from './seccomp.js';
 
@@ -243,20 +244,13 @@ const podSpec = obj({
   enableServiceLinks: bool(),
   automountServiceAccountToken: bool(),
   securityContext: podSecurityContext,
-  // Scheduling and cluster bookkeeping: meaningless on one host, harmless to leave out.
-  affinity: ignorable({}),
-  nodeSelector: ignorable({}),
-  tolerations: ignorable([]),
-  topologySpreadConstraints: ignorable([]),
+  // Scheduling: this node admits the pod or refuses it, as a kubelet does (src/admission/).
+  ...schedulingFields,
+  // Cluster bookkeeping: meaningless on one host, harmless to leave out.
   schedulerName: ignorable('default-scheduler'),
-  schedulingGates: ignorable([]),
   schedulingGroup: ignorable(),
   workloadRef: ignorable(),
-  priorityClassName: ignorable(''),
-  priority: ignorable(0),
-  preemptionPolicy: ignorable('PreemptLowerPriority'),
   readinessGates: ignorable([]),
-  overhead: ignorable({}),
   imagePullSecrets: ignorable([]),
   // These change how the pod is isolated or what it runs: never left out.
   ephemeralContainers: unsupported([]),

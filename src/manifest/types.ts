@@ -80,6 +80,98 @@ export interface PodSpec {
   enableServiceLinks: boolean;
   automountServiceAccountToken?: boolean;
   securityContext: PodSecurityContext;
+  // Scheduling (scheduling.ts): what the node admits the pod on (src/admission/).
+  nodeSelector?: Record<string, string>;
+  affinity?: Affinity;
+  tolerations?: Toleration[];
+  topologySpreadConstraints?: TopologySpreadConstraint[];
+  schedulingGates?: { name: string }[];
+  priorityClassName?: string;
+  /** Set at admission from the priority class, as the API server's Priority plugin does. */
+  priority?: number;
+  preemptionPolicy?: PreemptionPolicy;
+  /** Resources the pod uses beyond its containers' (what a RuntimeClass would declare). */
+  overhead?: ResourceList;
+}
+
+export type PreemptionPolicy = 'PreemptLowerPriority' | 'Never';
+export type NodeSelectorOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
+
+export interface NodeSelectorRequirement {
+  key: string;
+  operator: NodeSelectorOperator;
+  values?: string[];
+}
+
+/** The requirements of a term are ANDed; an empty term matches no node. */
+export interface NodeSelectorTerm {
+  matchExpressions?: NodeSelectorRequirement[];
+  /** Only `metadata.name`, with `In` or `NotIn` and one value. */
+  matchFields?: NodeSelectorRequirement[];
+}
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+export interface PodAffinityTerm {
+  labelSelector?: LabelSelector;
+  namespaces?: string[];
+  namespaceSelector?: LabelSelector;
+  topologyKey: string;
+  matchLabelKeys?: string[];
+  mismatchLabelKeys?: string[];
+}
+
+export interface WeightedPodAffinityTerm {
+  weight: number;
+  podAffinityTerm: PodAffinityTerm;
+}
+
+export interface PodAffinity {
+  requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[];
+  preferredDuringSchedulingIgnoredDuringExecution?: WeightedPodAffinityTerm[];
+}
+
+export interface Affinity {
+  nodeAffinity?: {
+    /** The terms are ORed. */
+    requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: NodeSelectorTerm[] };
+    preferredDuringSchedulingIgnoredDuringExecution?: { weight: number; preference: NodeSelectorTerm }[];
+  };
+  podAffinity?: PodAffinity;
+  podAntiAffinity?: PodAffinity;
+}
+
+export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+
+export interface Toleration {
+  /** Empty (with `Exists`): every key. */
+  key?: string;
+  /** Defaults to `Equal`. */
+  operator?: 'Equal' | 'Exists';
+  value?: string;
+  /** Empty: every effect. */
+  effect?: TaintEffect;
+  tolerationSeconds?: number;
+}
+
+export interface TopologySpreadConstraint {
+  maxSkew: number;
+  topologyKey: string;
+  whenUnsatisfiable: 'DoNotSchedule' | 'ScheduleAnyway';
+  labelSelector?: LabelSelector;
+  minDomains?: number;
+  nodeAffinityPolicy?: 'Honor' | 'Ignore';
+  nodeTaintsPolicy?: 'Honor' | 'Ignore';
+  matchLabelKeys?: string[];
 }
 
 export interface Container {
@@ -185,9 +277,12 @@ export interface VolumeMount {
   mountPropagation?: 'None';
 }
 
+/** `cpu`, `memory`, `ephemeral-storage`, and extended resources (`example.com/dongle`). */
 export interface ResourceList {
   cpu?: Quantity;
   memory?: Quantity;
+  'ephemeral-storage'?: Quantity;
+  [extended: string]: Quantity | undefined;
 }
 
 export interface ResourceRequirements {

@@ -12,6 +12,7 @@
 import { fieldPath, indexPath, issue, keyPath, relativePath, type Issue } from './errors.js';
 import { isQuantity, parseQuantity } from './quantity.js';
 import type { ListNode, MapNode, Node, ObjectNode, QuantityNode, StringNode, UnsupportedNode } from './schema.js';
+import { qualifiedName } from './names.js';
 import { closest } from './suggest.js';
 
 export interface WalkContext {
@@ -120,22 +121,42 @@ function walkMap(node: MapNode, value: unknown, path: string, ctx: WalkContext):
   return out;
 }
 
-const RESOURCES = ['cpu', 'memory'];
-
 function walkResourceList(value: unknown, path: string, ctx: WalkContext): unknown {
   if (!isPlainObject(value)) return typeIssue('an object', value, path, ctx);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     const p = keyPath(path, k);
-    if (!RESOURCES.includes(k)) {
-      ctx.issues.push(issue(p, `resource "${k}" is not supported by tspod (only cpu and memory)`));
+    const kind = resourceKind(k);
+    if (typeof kind === 'string' && kind !== 'standard' && kind !== 'extended') {
+      ctx.issues.push(issue(p, kind));
       continue;
     }
     if (v === null) continue;
     const cleaned = walkQuantity({ kind: 'quantity' }, v, p, ctx);
-    if (cleaned !== undefined) out[k] = cleaned;
+    if (cleaned === undefined) continue;
+    // Extended resources are counted, never divided: the API server wants whole numbers.
+    if (kind === 'extended' && !Number.isInteger(parseQuantity(cleaned as string))) {
+      ctx.issues.push(issue(p, `must be an integer, got "${cleaned}"`));
+      continue;
+    }
+    if (k !== '__proto__') out[k] = cleaned;
   }
   return out;
+}
+
+/**
+ * `standard` (cpu, memory, ephemeral-storage), `extended` (a domain-qualified name outside
+ * kubernetes.io, such as `example.com/dongle`: the node counts them, nothing else), or why not.
+ */
+export function resourceKind(name: string): 'standard' | 'extended' | string {
+  if (name === 'cpu' || name === 'memory' || name === 'ephemeral-storage') return 'standard';
+  if (name.startsWith('hugepages-')) return `resource "${name}" is not supported by tspod (cpu, memory, ephemeral-storage and extended resources are)`;
+  const slash = name.indexOf('/');
+  const prefix = slash >= 0 ? name.slice(0, slash) : '';
+  if (slash < 0 || prefix === 'kubernetes.io' || prefix.endsWith('.kubernetes.io') || name.startsWith('requests.') || qualifiedName(name)) {
+    return `resource "${name}" must be a standard resource for containers (cpu, memory, ephemeral-storage) or an extended resource named domain/name`;
+  }
+  return 'extended';
 }
 
 function walkObject(node: ObjectNode, value: unknown, path: string, ctx: WalkContext): unknown {

@@ -1,6 +1,6 @@
 /**
- * Running a pod from start to finish, in this process: claim the name, record the state, build the
- * sandbox, supervise the containers, tear everything down. `tspod run` calls it in the foreground;
+ * Running a pod from start to finish, in this process: claim the name, admit the pod on the node,
+ * record the state, build the sandbox, supervise the containers, tear everything down. `tspod run` calls it in the foreground;
  * a detached `tspod run -d` calls it in a supervisor process of its own.
  *
  * The pod's name is claimed by creating its run directory (mkdir fails if it exists, so two runs
@@ -24,6 +24,8 @@ import type { PodState } from '../state/types.js';
 import type { LogSink } from './logs.js';
 import { initialStatus } from './status.js';
 import { Supervisor } from './supervisor.js';
+import { admitOnNode, explainAdmission, withNodeLock } from '../admission/on-node.js';
+import { loadNode } from '../node/node.js';
 
 export class PodExistsError extends Error {}
 
@@ -79,15 +81,37 @@ export function newState(o: Pick<RunPodOptions, 'pod' | 'images' | 'keep'>): Pod
   };
 }
 
+/**
+ * Claim the name, admit the pod on the node and record its state, all under the node lock, so that
+ * the next run counts this pod (admission/on-node.ts). A refused pod leaves nothing behind.
+ */
+async function claimAndAdmit(o: RunPodOptions): Promise<{ lock: PodLock; state: PodState }> {
+  return withNodeLock(o.roots, async () => {
+    const lock = await claim(o.roots, o.pod.metadata.name);
+    try {
+      const node = loadNode(o.roots);
+      const verdict = await admitOnNode(o.roots, o.pod, node);
+      for (const line of explainAdmission(verdict, node)) o.explain(line);
+      for (const w of verdict.warnings) o.warn(w);
+      const state = newState({ ...o, pod: verdict.pod });
+      await writeState(o.roots, state);
+      return { lock, state };
+    } catch (err) {
+      await removePodFiles(o.roots, o.pod.metadata.name);
+      lock.release();
+      throw err;
+    }
+  });
+}
+
 export async function runPod(o: RunPodOptions): Promise<RunningPod> {
-  const lock = await claim(o.roots, o.pod.metadata.name);
+  const { lock, state } = await claimAndAdmit(o);
   // Listen from the start: a `tspod stop` that comes while the sandbox is built waits for it.
   const control = await ControlServer.listen(podLayout(o.roots, o.pod.metadata.name).controlSocket, o.warn).catch(async (err) => {
     await removePodFiles(o.roots, o.pod.metadata.name);
     lock.release();
     throw err;
   });
-  const state = newState(o);
   // One write at a time, each of the state as it is when the write starts: two renames racing
   // could otherwise leave an older snapshot as the last word.
   let saving: Promise<void> = Promise.resolve();

@@ -117,11 +117,11 @@ describe('loadManifest', () => {
 
   test('passes ignoreUnsupported on', async () => {
     const pod = basePod();
-    pod.spec.priorityClassName = 'high';
+    pod.spec.readinessGates = [{ conditionType: 'example.com/ready' }];
     const text = JSON.stringify(pod);
-    await expect(loadManifest('-', { readStdin: async () => text })).rejects.toThrow('spec.priorityClassName: not supported by tspod');
+    await expect(loadManifest('-', { readStdin: async () => text })).rejects.toThrow('spec.readinessGates: not supported by tspod');
     const { warnings } = await loadManifest('-', { readStdin: async () => text, ignoreUnsupported: true });
-    expect(warnings).toEqual(['spec.priorityClassName: not supported by tspod, ignored']);
+    expect(warnings).toEqual(['spec.readinessGates: not supported by tspod, ignored']);
   });
 
   test('a validation error records its source', async () => {

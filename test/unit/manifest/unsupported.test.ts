@@ -27,23 +27,23 @@ describe('unsupported fields', () => {
     expect(linesAfter((p) => (p.spec.containers[0].stdin = true))).toEqual([
       'spec.containers[0].stdin: not supported by tspod (--ignore-unsupported runs the pod without it)',
     ]);
-    expect(linesAfter((p) => (p.spec.tolerations = [{ operator: 'Exists' }]))).toEqual([
-      'spec.tolerations: not supported by tspod (--ignore-unsupported runs the pod without it)',
+    expect(linesAfter((p) => (p.spec.readinessGates = [{ conditionType: 'example.com/ready' }]))).toEqual([
+      'spec.readinessGates: not supported by tspod (--ignore-unsupported runs the pod without it)',
     ]);
   });
 
   test('with --ignore-unsupported, ignorable ones become warnings and are dropped', () => {
     const pod = basePod();
-    pod.spec.nodeSelector = { disk: 'ssd' };
+    pod.spec.readinessGates = [{ conditionType: 'example.com/ready' }];
     pod.spec.containers[0].stdin = true;
     pod.spec.containers[0].tty = true;
     const result = validatePod(pod, { ignoreUnsupported: true });
     expect(result.warnings).toEqual([
       'spec.containers[0].stdin: not supported by tspod, ignored',
       'spec.containers[0].tty: not supported by tspod, ignored',
-      'spec.nodeSelector: not supported by tspod, ignored',
+      'spec.readinessGates: not supported by tspod, ignored',
     ]);
-    expect(result.pod.spec).not.toHaveProperty('nodeSelector');
+    expect(result.pod.spec).not.toHaveProperty('readinessGates');
     expect(result.pod.spec.containers[0]).not.toHaveProperty('stdin');
   });
 

@@ -89,9 +89,24 @@ describe('quantities', () => {
     expect(res({ limits: { cpu: true } })).toEqual(['spec.containers[0].resources.limits[cpu]: expected a quantity, got a boolean (true)']);
   });
 
-  test('other resources are not supported', () => {
-    expect(linesAfter((p) => (p.spec.containers[0].resources = { limits: { 'ephemeral-storage': '1Gi' } }))).toEqual([
-      'spec.containers[0].resources.limits[ephemeral-storage]: resource "ephemeral-storage" is not supported by tspod (only cpu and memory)',
+  test('ephemeral-storage and extended resources are counted; hugepages and unknown names are refused', () => {
+    expect(linesAfter((p) => (p.spec.containers[0].resources = { limits: { 'ephemeral-storage': '1Gi', 'example.com/dongle': 1 } }))).toEqual([]);
+    expect(linesAfter((p) => (p.spec.containers[0].resources = { limits: { 'hugepages-2Mi': '2Mi', gpu: '1', 'kubernetes.io/x': '1' } }))).toEqual([
+      'spec.containers[0].resources.limits[hugepages-2Mi]: resource "hugepages-2Mi" is not supported by tspod (cpu, memory, ephemeral-storage and extended resources are)',
+      'spec.containers[0].resources.limits[gpu]: resource "gpu" must be a standard resource for containers (cpu, memory, ephemeral-storage) or an extended resource named domain/name',
+      'spec.containers[0].resources.limits[kubernetes.io/x]: resource "kubernetes.io/x" must be a standard resource for containers (cpu, memory, ephemeral-storage) or an extended resource named domain/name',
+    ]);
+  });
+
+  test('an extended resource is a whole number, and its request is its limit', () => {
+    expect(linesAfter((p) => (p.spec.containers[0].resources = { limits: { 'example.com/dongle': '500m' } }))).toEqual([
+      'spec.containers[0].resources.limits[example.com/dongle]: must be an integer, got "500m"',
+    ]);
+    expect(linesAfter((p) => (p.spec.containers[0].resources = { requests: { 'example.com/dongle': '1' } }))).toEqual([
+      'spec.containers[0].resources.limits[example.com/dongle]: must be set for the extended resource example.com/dongle (it cannot be overcommitted)',
+    ]);
+    expect(linesAfter((p) => (p.spec.containers[0].resources = { requests: { 'example.com/dongle': '1' }, limits: { 'example.com/dongle': '2' } }))).toEqual([
+      'spec.containers[0].resources.requests[example.com/dongle]: must be equal to example.com/dongle limit of 2',
     ]);
   });
 
