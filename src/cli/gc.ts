@@ -2,13 +2,14 @@
  * `tspod gc`: clean up after pods whose supervisor is gone (killed, crashed): their processes,
  * mounts, netns pins, network leases, cgroups, state. Prints the name of each pod removed.
  */
-import type { ArgumentsCamelCase, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { gcPods } from '../teardown/gc.js';
 import { ExitError, describeError, rootsOf, type GlobalArgs } from './common.js';
 
 export const gcCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'gc',
   describe: 'Clean up after pods whose supervisor is gone',
+  builder: (y: Argv<GlobalArgs>) => y.example('$0 gc', 'remove what orphaned pods left (processes, mounts, netns, leases, cgroups)'),
   handler: async (argv: ArgumentsCamelCase<GlobalArgs>) => {
     const warn = (line: string) => process.stderr.write(`tspod: warning: ${line}\n`);
     const result = await gcPods(rootsOf(argv), { warn });

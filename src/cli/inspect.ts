@@ -14,7 +14,7 @@ interface InspectArgs extends GlobalArgs {
 export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
   command: 'inspect <pod>',
   describe: 'Show a pod as a Kubernetes Pod object (JSON)',
-  builder: (y: Argv<GlobalArgs>) => y.positional('pod', { type: 'string', demandOption: true, describe: 'pod name' }),
+  builder: (y: Argv<GlobalArgs>) => y.positional('pod', { type: 'string', demandOption: true, describe: 'pod name' }).example('$0 inspect web', 'the pod "web" with its status'),
   handler: async (argv: ArgumentsCamelCase<InspectArgs>) => {
     checkPodName(argv.pod);
     const pod = await getPod(rootsOf(argv), argv.pod);

@@ -24,7 +24,8 @@ export const logsCommand: CommandModule<GlobalArgs, LogsArgs> = {
       .option('container', { alias: 'c', type: 'string', describe: 'the container (default: every app container)' })
       .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new output until the container ends' })
       .option('previous', { alias: 'p', type: 'boolean', default: false, describe: 'the previous instance of a restarted container' })
-      .option('timestamps', { type: 'boolean', default: false, describe: 'print each line\'s time (RFC 3339)' }),
+      .option('timestamps', { type: 'boolean', default: false, describe: 'print each line\'s time (RFC 3339)' })
+      .example('$0 logs -f web', 'follow the output of the pod "web"'),
   handler: async (argv: ArgumentsCamelCase<LogsArgs>) => {
     checkPodName(argv.pod);
     await showLogs(rootsOf(argv), argv.pod, {

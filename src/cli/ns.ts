@@ -18,7 +18,8 @@ export const nsCommand: CommandModule<GlobalArgs, NsArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('pod', { type: 'string', demandOption: true, describe: 'pod name' })
-      .option('json', { type: 'boolean', default: false, describe: 'print {"infra": {pid, ns}, "containers": {NAME: {pid, ns}}}' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print {"infra": {pid, ns}, "containers": {NAME: {pid, ns}}}' })
+      .example('$0 ns web', 'which namespaces the infra and the containers of "web" share'),
   handler: async (argv: ArgumentsCamelCase<NsArgs>) => {
     checkPodName(argv.pod);
     const state = stateOf(await getPod(rootsOf(argv), argv.pod));

@@ -20,7 +20,8 @@ export const psCommand: CommandModule<GlobalArgs, PsArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'also the pods that ended and are kept' })
-      .option('json', { type: 'boolean', default: false, describe: 'print Pod objects (as inspect does)' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print Pod objects (as inspect does)' })
+      .example('$0 ps -a', 'also the pods that ended'),
   handler: async (argv: ArgumentsCamelCase<PsArgs>) => {
     const pods = (await listPods(rootsOf(argv))).filter((p) => p.state && (argv.all || p.condition !== 'terminated'));
     if (argv.json) {

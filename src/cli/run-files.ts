@@ -34,6 +34,17 @@ async function sources(args: FileArgs): Promise<ObjectFile[]> {
   return out;
 }
 
+/**
+ * A file that could not be read, in one line naming it once: `cannot read pod.yaml: ENOENT (no
+ * such file or directory)` (Node's own message would repeat the path after the syscall).
+ */
+function cannotRead(err: ManifestError): string | undefined {
+  const sys = err.cause as NodeJS.ErrnoException | undefined;
+  if (!sys?.code || err.source === undefined) return undefined;
+  const what = sys.message.replace(/^[A-Z0-9]+: /, '').replace(/, \w+ '.*'$/, '');
+  return `cannot read ${err.source === '-' ? 'standard input' : err.source}: ${sys.code} (${what})`;
+}
+
 /** The pods of the files, each with its configuration, checked; warnings go to stderr. */
 export async function loadPods(args: FileArgs): Promise<PodToRun[]> {
   const files = await sources(args);
@@ -42,6 +53,8 @@ export async function loadPods(args: FileArgs): Promise<PodToRun[]> {
   try {
     loaded = await loadObjects(files, { ignoreUnsupported: args.ignoreUnsupported });
   } catch (err) {
+    const unreadable = err instanceof ManifestError ? cannotRead(err) : undefined;
+    if (unreadable) throw new ExitError(unreadable, 125);
     if (err instanceof ManifestError) throw new ExitError(`invalid manifest ${shown}:\n${err.message}`, 125);
     throw err;
   }

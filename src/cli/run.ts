@@ -185,7 +185,13 @@ async function runDetached(argv: RunArgs, roots: Roots, pod: Pod, images: Record
 export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
   command: 'run [files..]',
   describe: 'Run the pods of Kubernetes manifests (with the ConfigMaps and Secrets they use)',
-  builder: (y) => runOptions(y) as unknown as Argv<RunArgs>,
+  builder: (y) =>
+    runOptions(y)
+      .example('$0 run examples/two-containers.yaml', 'run a pod in the foreground; Ctrl-C stops it')
+      .example('$0 run -d pod.yaml', 'leave it to a detached supervisor; print its name once it has started')
+      .example('$0 run --dry-run pod.yaml', 'print the namespaces, mounts and syscalls it would make')
+      .example('cat pod.yaml | $0 run -', 'a manifest from standard input')
+      .epilogue('Exit status: 0 when every app container exited 0; else the first failed container\'s exit code (128+N for signal N; 130/143 when stopped by SIGINT/SIGTERM); 125 when tspod could not run the pod; 126/127 when a command cannot be executed / is not found.') as unknown as Argv<RunArgs>,
   handler: async (argv: ArgumentsCamelCase<RunArgs>) => {
     const roots = rootsOf(argv);
     checkLogRotation();

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import { native } from '../native.js';
 import type { Roots } from '../paths.js';
 import { isAlive } from '../state/store.js';
-import type { PodState } from '../state/types.js';
+import type { ExecContext, PodState } from '../state/types.js';
 import { execInContainer, shellStatus } from './exec.js';
 import { getPod, pickContainer, stateOf } from '../pods/pods.js';
 import { openPtySession } from './terminal.js';
@@ -26,6 +26,20 @@ export interface ExecOptions {
   argv: string[];
   interactive: boolean;
   tty: boolean;
+  /** `-e NAME=VALUE`: set (or replace) variables of the container's environment */
+  env?: string[];
+  /** `-u UID[:GID]`: run as this user instead of the container's */
+  user?: { uid: number; gid?: number };
+  /** `-w DIR`: the working directory instead of the container's */
+  workdir?: string;
+}
+
+/** The container's ExecContext with the -e, -u and -w of this exec applied. */
+export function withOverrides(ctx: ExecContext, o: Pick<ExecOptions, 'env' | 'user' | 'workdir'>): ExecContext {
+  const names = new Set((o.env ?? []).map((e) => e.slice(0, e.indexOf('='))));
+  const env = [...ctx.env.filter((e) => !names.has(e.slice(0, e.indexOf('=')))), ...(o.env ?? [])];
+  const user = o.user ? { uid: o.user.uid, gid: o.user.gid ?? (o.user.uid === ctx.user?.uid ? ctx.user.gid : 0), groups: [] } : ctx.user;
+  return { ...ctx, env, ...(user ? { user } : {}), workingDir: o.workdir ?? ctx.workingDir };
 }
 
 /** The container's main process as a pidfd, checked to be the recorded process (not a reused pid). */
@@ -50,7 +64,7 @@ export async function execSession(roots: Roots, name: string, o: ExecOptions): P
   const state = stateOf(await getPod(roots, name));
   const container = pickContainer(state, o.container);
   const containerPidfd = openContainer(name, state, container);
-  const context = state.containers[container].exec!;
+  const context = withOverrides(state.containers[container].exec!, o);
   const forward = (sig: NodeJS.Signals) => child && native.pidfdSendSignal(child.pidfd, sig === 'SIGTERM' ? 15 : 1);
   const ignore = () => undefined;
   let child: { pid: number; pidfd: number } | undefined;
