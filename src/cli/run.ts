@@ -6,6 +6,7 @@
  * plans and touches nothing; `--explain` narrates each step as it happens; `-d` leaves the pod to a
  * detached supervisor (supervisor/detach.ts) and returns once its app containers have started.
  */
+import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { parseRef } from '../image/ref.js';
 import { ImageStore, type ImageRecord } from '../image/store.js';
@@ -100,6 +101,8 @@ function printPlans(roots: Roots, pod: Pod, images: Record<string, ImageRecord>,
 async function admitAll(roots: Roots, pods: Pod[], show: boolean): Promise<Pod[]> {
   let node: NodeInfo;
   try {
+    // A relative TSPOD_NODE_CONFIG means this directory; detached supervisors run in /.
+    if (process.env.TSPOD_NODE_CONFIG) process.env.TSPOD_NODE_CONFIG = path.resolve(process.env.TSPOD_NODE_CONFIG);
     node = loadNode(roots);
   } catch (err) {
     throw new ExitError(describeError(err), 125);
