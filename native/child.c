@@ -14,7 +14,6 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -177,35 +176,28 @@ static int op_seccomp(struct tp_child *c, const struct tp_op *op) {
 }
 
 /*
- * exec: execve, searching `search_path` (the container's PATH) when the command has no slash.
- * execvp would do the same but may allocate; this builds each candidate in a stack buffer.
- * As the shell does: EACCES on some candidate wins over ENOENT on the rest.
+ * exec: start the container's command through the sealed helper (exec-helper.c says why): the
+ * helper's memfd is exec'ed, never the command itself, so nothing this execve resolves (a command
+ * of /proc/self/exe, a script's #! interpreter) can name the host's node, which this process still
+ * is. The helper searches PATH and makes the final execve; it reports a failure on fd 3, so the
+ * report pipe is put there without close-on-exec (every other fd closes at this execve).
+ * execveat(AT_EMPTY_PATH) needs no /proc; a seccomp profile that refuses execveat but allows
+ * execve gets the same memfd through /proc/self/fd/N.
  */
-static int op_exec(struct tp_child *c, const struct tp_op *op) {
-  const char *cmd = op->target;
-  if (strchr(cmd, '/') || !op->search_path) {
-    execve(cmd, op->argv, op->envp);
-    return tp_fail(c, TP_SYS_EXECVE, W_ARGV0);
-  }
-  char buf[PATH_MAX];
-  size_t clen = strlen(cmd);
-  int denied = 0;
-  for (const char *p = op->search_path; ; ) {
-    const char *end = strchrnul(p, ':');
-    size_t dlen = (size_t)(end - p);
-    if (dlen == 0) { buf[0] = '.'; dlen = 1; } else if (dlen < sizeof buf) memcpy(buf, p, dlen);
-    if (dlen + clen + 2 <= sizeof buf) {
-      buf[dlen] = '/';
-      memcpy(buf + dlen + 1, cmd, clen + 1);
-      execve(buf, op->argv, op->envp);
-      if (errno == EACCES) denied = 1;
-      else if (errno != ENOENT && errno != ENOTDIR) return tp_fail(c, TP_SYS_EXECVE, W_ARGV0);
-    }
-    if (*end == '\0') break;
-    p = end + 1;
-  }
-  errno = denied ? EACCES : ENOENT;
-  return tp_fail(c, TP_SYS_EXECVE, W_ARGV0);
+static int op_exec(struct tp_child *c, const struct tp_op *op, const struct tp_plan *plan, int report_fd) {
+  int rc = report_fd == 3 ? fcntl(3, F_SETFD, 0) : dup2(report_fd, 3);
+  if (rc < 0) return tp_fail(c, TP_SYS_DUP2, W_NONE);
+  syscall(SYS_execveat, plan->exec_helper_fd, "", op->helper_argv, op->envp, AT_EMPTY_PATH);
+  if (errno != ENOSYS && errno != EPERM) return tp_fail(c, TP_SYS_EXECVEAT, W_NONE);
+  char path[32] = "/proc/self/fd/";
+  char digits[12];
+  int n = 0;
+  for (unsigned v = (unsigned)plan->exec_helper_fd; n == 0 || v > 0; v /= 10) digits[n++] = (char)('0' + v % 10);
+  size_t len = strlen(path);
+  while (n > 0) path[len++] = digits[--n];
+  path[len] = '\0';
+  execve(path, op->helper_argv, op->envp);
+  return tp_fail(c, TP_SYS_EXECVE, W_NONE);
 }
 
 /* Put the prepared fds on 0, 1, 2. dup2 clears close-on-exec on the copy; an fd already in place
@@ -231,7 +223,7 @@ static void reset_signals(void) {
   }
 }
 
-static int run_op(struct tp_child *c, const struct tp_op *op, int report_fd, int index) {
+static int run_op(struct tp_child *c, const struct tp_plan *plan, const struct tp_op *op, int report_fd, int index) {
   switch (op->kind) {
   case TP_OP_SETNS: return op_setns(c, op);
   case TP_OP_UNSHARE: return op_unshare(c, op);
@@ -255,7 +247,7 @@ static int run_op(struct tp_child *c, const struct tp_op *op, int report_fd, int
   case TP_OP_SETSID: return op_setsid(c, op);
   case TP_OP_SESSION_KEYRING: return tp_op_session_keyring(c, op);
   case TP_OP_SECCOMP: return op_seccomp(c, op);
-  case TP_OP_EXEC: return op_exec(c, op);
+  case TP_OP_EXEC: return op_exec(c, op, plan, report_fd);
   default: errno = EINVAL; return tp_fail(c, TP_SYS_EXECVE, W_NONE);
   }
 }
@@ -287,7 +279,7 @@ void tp_child_run(const struct tp_plan *plan, int report_fd) {
       sigemptyset(&none);
       sigprocmask(SIG_SETMASK, &none, NULL);
     }
-    if (run_op(&c, op, report_fd, (int)i) < 0) report_and_exit(&c, report_fd, (int)i);
+    if (run_op(&c, plan, op, report_fd, (int)i) < 0) report_and_exit(&c, report_fd, (int)i);
   }
   /* A plan always ends in exec; reaching here means it did not. */
   errno = EINVAL;

@@ -30,6 +30,7 @@ struct tp_op {
   const char *const *options; /* mountFs: key, value, key, value, ..., NULL (value "" = flag) */
   char *const *argv;          /* exec */
   char *const *envp;          /* exec */
+  char *const *helper_argv;   /* exec: tspod-exec's argv (exec-helper.c), built before clone */
   const char *search_path;    /* exec: PATH used when argv[0] has no slash */
   unsigned long mount_flags;  /* mount(2) MS_* */
   uint64_t attrs;             /* mountFs/bind: MOUNT_ATTR_* */
@@ -58,6 +59,7 @@ struct tp_plan {
   const struct tp_op *ops;
   size_t nops;
   volatile int32_t *progress; /* shared with the parent: index of the step being run (spawn's deadline) */
+  int exec_helper_fd;         /* the sealed memfd holding tspod-exec (spawn.cc), >= 10 */
 };
 
 /* What the child tells the parent over the close-on-exec pipe. EOF means execve succeeded. */

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "sealed_exec.h"
 #include "tp_seccomp.h"
 #include "tspod_abi.h"
 #include "util.h"
@@ -111,7 +112,21 @@ void convert_credentials(Napi::Env env, PlanMemory &m, const Napi::Object &o, tp
   op.cap_inheritable = cap_mask(env, o, "inheritable");
 }
 
-tp_op convert_op(Napi::Env env, PlanMemory &m, const Napi::Object &o) {
+// tspod-exec's argv (exec-helper.c): its name, the step index, the PATH to search, the command,
+// then the command's own argv.
+char *const *helper_argv(PlanMemory &m, const tp_op &op, uint32_t index) {
+  std::vector<const char *> v;
+  for (std::string s : {std::string("tspod-exec"), std::to_string(index), std::string(op.search_path ? op.search_path : ""), std::string(op.target)}) {
+    m.strings.push_back(s);
+    v.push_back(m.strings.back().c_str());
+  }
+  for (char *const *a = op.argv; *a; a++) v.push_back(*a);
+  v.push_back(nullptr);
+  m.lists.push_back(std::move(v));
+  return const_cast<char *const *>(m.lists.back().data());
+}
+
+tp_op convert_op(Napi::Env env, PlanMemory &m, const Napi::Object &o, uint32_t index) {
   tp_op op{};
   std::string name = o.Get("op").As<Napi::String>().Utf8Value();
   op.kind = tp_op_kind_from_name(name.c_str());
@@ -148,6 +163,7 @@ tp_op convert_op(Napi::Env env, PlanMemory &m, const Napi::Object &o) {
   }
   if (op.kind == TP_OP_EXEC && (!op.argv || !op.argv[0] || !op.target))
     throw Napi::TypeError::New(env, "exec: argv and target are required");
+  if (op.kind == TP_OP_EXEC) op.helper_argv = helper_argv(m, op, index);
   return op;
 }
 
@@ -276,7 +292,17 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   Napi::Object js = info[0].As<Napi::Object>();
   PlanMemory m;
   auto jsops = js.Get("ops").As<Napi::Array>();
-  for (uint32_t i = 0; i < jsops.Length(); i++) m.ops.push_back(convert_op(env, m, jsops.Get(i).As<Napi::Object>()));
+  bool execs = false;
+  for (uint32_t i = 0; i < jsops.Length(); i++) {
+    m.ops.push_back(convert_op(env, m, jsops.Get(i).As<Napi::Object>(), i));
+    execs = execs || m.ops.back().kind == TP_OP_EXEC;
+  }
+  // Every execve of a plan goes through the sealed helper: there is no way to ask for a direct one.
+  m.plan.exec_helper_fd = -1;
+  if (execs) {
+    if (!js.Has("execHelper") || !js.Get("execHelper").IsString()) throw Napi::TypeError::New(env, "spawn: plan.execHelper (the tspod-exec binary) is required");
+    m.plan.exec_helper_fd = tp_sealed_exec_helper(env, js.Get("execHelper").As<Napi::String>().Utf8Value());
+  }
   m.plan.ops = m.ops.data();
   m.plan.nops = m.ops.size();
   auto stdio = js.Get("stdio").As<Napi::Array>();

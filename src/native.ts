@@ -25,6 +25,8 @@ export interface NativePlan {
   ops: NativeOp[];
   /** how long the child may take to reach execve; then it is killed and the error names its step (0: no limit) */
   timeoutMs?: number;
+  /** the tspod-exec binary (native/exec-helper.c): the addon execs a sealed memfd copy of it, never the command itself */
+  execHelper?: string;
 }
 
 export interface ExitStatus {

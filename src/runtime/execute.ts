@@ -5,8 +5,12 @@
  * Every plan gets a deadline: the addon blocks the event loop until the child reaches execve, so a
  * child stuck in a step (a FIFO nobody opens, a hung network mount) must not freeze the supervisor.
  * A healthy plan takes milliseconds; the limit is far above what a loaded host needs.
+ *
+ * Every plan's execve goes through the sealed helper (native/exec-helper.c), so that no container
+ * process's /proc/self/exe ever names the host's node (CVE-2019-5736).
  */
 import type { NativePlan } from '../native.js';
+import { EXEC_HELPER } from '../paths.js';
 import { capNumber } from '../plan/capabilities.js';
 import type { NativeOp, Plan } from '../plan/types.js';
 
@@ -43,5 +47,8 @@ function nativeOp(op: NativeOp, facts: ExecuteFacts): NativeOp {
 }
 
 export function toNativePlan(plan: Plan, facts: ExecuteFacts): NativePlan {
-  return { clone: plan.clone, stdio: facts.stdio, ops: plan.ops.map((op) => nativeOp(op, facts)), timeoutMs: facts.timeoutMs ?? SPAWN_TIMEOUT_MS };
+  return {
+    clone: plan.clone, stdio: facts.stdio, ops: plan.ops.map((op) => nativeOp(op, facts)),
+    timeoutMs: facts.timeoutMs ?? SPAWN_TIMEOUT_MS, execHelper: EXEC_HELPER,
+  };
 }

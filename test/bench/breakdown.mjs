@@ -3,7 +3,8 @@
  *
  * - Node's own start (`node -e 0`) and the CLI's modules on top of it (`tspod --version`);
  * - a process from Node the usual way (`child_process.spawnSync('/bin/true')`) against the addon's
- *   `spawn` of a one-op plan (clone + execve `/bin/true`, exit seen through the pidfd), without and
+ *   `spawn` of a one-op plan (clone + execve of the sealed helper, then `/bin/true`, exit seen
+ *   through the pidfd), without and
  *   with the five namespaces a pod's infra creates: the kernel-side cost of a process and of its
  *   namespaces, with no Node start in it;
  * - one `tspod run --network none` split at its "started" line (see tspodRunSplit).
@@ -16,9 +17,10 @@ import { REPO, TSPOD, tspodRunSplit } from './tspod.mjs';
 
 const POD_NAMESPACES = ['mnt', 'pid', 'net', 'ipc', 'uts'];
 
-async function addonSpawn(native, clone, devNull) {
+async function addonSpawn(native, clone, devNull, execHelper) {
   const { pidfd } = native.spawn({
     clone,
+    execHelper,
     stdio: [devNull, devNull, devNull],
     ops: [{ op: 'exec', target: '/bin/true', argv: ['true'], env: [] }],
   });
@@ -33,6 +35,7 @@ async function addonSpawn(native, clone, devNull) {
 /** The breakdown's rows, each {name, what, samples}. */
 export async function measureBreakdown(t, opts, progress) {
   const { native } = await import(path.join(REPO, 'dist/native.js'));
+  const { EXEC_HELPER } = await import(path.join(REPO, 'dist/paths.js'));
   const devNull = fs.openSync('/dev/null', 'r+');
   const rows = [];
   const add = async (name, what, fn) => {
@@ -46,9 +49,9 @@ export async function measureBreakdown(t, opts, progress) {
       const r = spawnSync('/bin/true', { stdio: 'ignore' });
       if (r.status !== 0) throw new Error(`/bin/true: ${r.status ?? r.signal}`);
     });
-    await add('addon spawn /bin/true', 'clone + exec, pidfd exit (in-process)', () => addonSpawn(native, [], devNull));
+    await add('addon spawn /bin/true', 'clone + exec, pidfd exit (in-process)', () => addonSpawn(native, [], devNull, EXEC_HELPER));
     await add('addon spawn, 5 namespaces', `the same with new ${POD_NAMESPACES.join(' ')}`, () =>
-      addonSpawn(native, POD_NAMESPACES, devNull),
+      addonSpawn(native, POD_NAMESPACES, devNull, EXEC_HELPER),
     );
 
     progress('tspod run --network none, split');

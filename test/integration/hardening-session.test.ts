@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { native, type SystemError } from '../../src/native.js';
+import { EXEC_HELPER } from '../../src/paths.js';
 import { expectClean, linesOf, newRoots, pod, removeRoots, TSPOD, tspod, type TestRoots } from './helpers.js';
 
 let roots: TestRoots;
@@ -86,7 +87,7 @@ describe('a deadline on the way to execve', () => {
     let err: SystemError | undefined;
     try {
       // Opening a FIFO for writing blocks until someone opens it for reading: nobody will.
-      native.spawn({ clone: [], stdio: [-1, -1, -1], timeoutMs: 500, ops: [
+      native.spawn({ clone: [], stdio: [-1, -1, -1], timeoutMs: 500, execHelper: EXEC_HELPER, ops: [
         { op: 'writeFile', target: fifo, data: 'x' },
         { op: 'exec', target: '/bin/true', argv: ['true'], env: [] },
       ] });
