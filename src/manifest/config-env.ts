@@ -15,6 +15,16 @@ import type { Container, EnvVarSource } from './types.js';
 
 type Kind = 'ConfigMap' | 'Secret';
 
+/**
+ * A reference that cannot be resolved; `detail` says it in the kubelet's words (`couldn't find key
+ * k in ConfigMap default/cm`, `configmap "cm" not found`), the container's waiting message.
+ */
+export class ConfigRefError extends Error {
+  constructor(message: string, readonly detail: string) {
+    super(message);
+  }
+}
+
 function lookup(config: ConfigObjects, kind: Kind, namespace: string, name: string) {
   return (kind === 'ConfigMap' ? config.configMaps : config.secrets)[objectKey(namespace, name)];
 }
@@ -31,7 +41,7 @@ export function envFromVars(c: Container, config: ConfigObjects, namespace: stri
     const data = lookup(config, kind, namespace, ref.name);
     if (!data) {
       if (ref.optional) continue;
-      throw new Error(`container "${c.name}": envFrom: ${kind.toLowerCase()} "${ref.name}" not found in namespace "${namespace}"`);
+      throw new ConfigRefError(`container "${c.name}": envFrom: ${kind.toLowerCase()} "${ref.name}" not found in namespace "${namespace}"`, `${kind.toLowerCase()} "${ref.name}" not found`);
     }
     const bad: string[] = [];
     for (const [key, value] of Object.entries(data)) {
@@ -51,23 +61,41 @@ export function keyRefValue(c: Container, source: EnvVarSource, config: ConfigOb
   const data = lookup(config, kind, namespace, ref.name);
   if (!data) {
     if (ref.optional) return undefined;
-    throw new Error(`container "${c.name}": ${kind.toLowerCase()} "${ref.name}" not found in namespace "${namespace}"`);
+    throw new ConfigRefError(`container "${c.name}": ${kind.toLowerCase()} "${ref.name}" not found in namespace "${namespace}"`, `${kind.toLowerCase()} "${ref.name}" not found`);
   }
   const value = data[ref.key];
   if (value === undefined) {
     if (ref.optional) return undefined;
-    throw new Error(`container "${c.name}": couldn't find key ${ref.key} in ${kind} ${namespace}/${ref.name}`);
+    const detail = `couldn't find key ${ref.key} in ${kind} ${namespace}/${ref.name}`;
+    throw new ConfigRefError(`container "${c.name}": ${detail}`, detail);
   }
   return text(value);
 }
 
-/** Every ConfigMap/Secret reference of the pod's env, checked before anything is made; returns the warnings. */
+/**
+ * Every ConfigMap/Secret reference of the pod's env, checked before anything is made; returns the
+ * warnings. A reference that cannot be resolved is one of them, not a refusal: as on a node, the
+ * pod runs and that container waits in `CreateContainerConfigError` (supervisor/config-error.ts).
+ */
 export function checkEnvRefs(pod: { spec: { initContainers: Container[]; containers: Container[] }; metadata: { namespace: string } }, config: ConfigObjects): string[] {
   const warnings: string[] = [];
+  const unresolved = (c: Container, err: unknown) => {
+    if (!(err instanceof ConfigRefError)) throw err;
+    warnings.push(`${err.message}: the container will wait in CreateContainerConfigError`);
+  };
   for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
-    warnings.push(...envFromVars(c, config, pod.metadata.namespace).skipped.map((s) => `container "${c.name}": ${s}`));
+    try {
+      warnings.push(...envFromVars(c, config, pod.metadata.namespace).skipped.map((s) => `container "${c.name}": ${s}`));
+    } catch (err) {
+      unresolved(c, err);
+    }
     for (const e of c.env) {
-      if (e.valueFrom?.configMapKeyRef || e.valueFrom?.secretKeyRef) keyRefValue(c, e.valueFrom, config, pod.metadata.namespace);
+      if (!e.valueFrom?.configMapKeyRef && !e.valueFrom?.secretKeyRef) continue;
+      try {
+        keyRefValue(c, e.valueFrom, config, pod.metadata.namespace);
+      } catch (err) {
+        unresolved(c, err);
+      }
     }
   }
   return warnings;

@@ -16,4 +16,4 @@ export { POD as POD_SCHEMA } from './supported.js';
 export type * from './types.js';
 export { loadObjects, expandSource, type LoadedObjects, type ObjectFile } from './objects.js';
 export { noConfig, type ConfigObjects } from './config-objects.js';
-export { checkEnvRefs } from './config-env.js';
+export { checkEnvRefs, ConfigRefError } from './config-env.js';

@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { parseCpuMillis, parseQuantity, resolveProcess, mergeEnv } from '../manifest/index.js';
+import { ConfigRefError, parseCpuMillis, parseQuantity, resolveProcess, mergeEnv } from '../manifest/index.js';
 import { podHostnameOn } from '../plan/pod-inputs.js';
 import type { Container } from '../manifest/types.js';
 import type { ImageRecord } from '../image/store.js';
@@ -51,6 +51,13 @@ export class CannotRunError extends Error {
   }
 }
 
+/**
+ * The container's configuration cannot be made (the kubelet's CreateContainerConfigError): an env
+ * reference to a ConfigMap or Secret key that does not exist, runAsNonRoot with an image that runs
+ * as root. Nothing of the instance is left; the message is the kubelet's.
+ */
+export class CreateContainerConfigError extends Error {}
+
 /** The capabilities tspod itself holds (its bounding set): a container cannot get more. */
 let ownCapabilities: CapName[] | undefined;
 function hostCapabilities(): CapName[] {
@@ -80,11 +87,11 @@ function limitsOf(c: Container) {
 export function planContainer(sb: Sandbox, c: Container, image: ImageRecord, instance: number, cgroupProcs: string[]): Plan {
   const pod = sb.pod;
   const state = sb.opts.state;
-  const process = resolveProcess(c, image.config, sb.downwardFacts(), sb.config);
+  const process = configOf(() => resolveProcess(c, image.config, sb.downwardFacts(), sb.config));
   process.env = mergeEnv([`HOSTNAME=${podHostnameOn(pod, os.hostname())}`, ...process.env]);
   const user = resolveUser(pod, c, image);
   if ((c.securityContext?.runAsNonRoot ?? pod.spec.securityContext.runAsNonRoot) && (user?.uid ?? 0) === 0) {
-    throw new Error(`container "${c.name}": runAsNonRoot is set but the container would run as root (uid 0)`);
+    throw new CreateContainerConfigError(`container has runAsNonRoot and image will run as root (pod: "${pod.metadata.name}_${pod.metadata.namespace}(${state.uid})", container: ${c.name})`);
   }
   const input = containerInput(pod, sb.layout, c, {
     image, process, instance: sb.layout.instance(c.name, instance),
@@ -93,6 +100,15 @@ export function planContainer(sb: Sandbox, c: Container, image: ImageRecord, ins
   });
   const seccomp = seccompStep(seccompChoice(pod, c.name), { roots: sb.opts.roots, capabilities: input.capabilities, privileged: input.privileged });
   return containerPlan({ ...input, ...(seccomp ? { seccomp } : {}) });
+}
+
+function configOf<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (err) {
+    if (err instanceof ConfigRefError) throw new CreateContainerConfigError(err.detail);
+    throw err;
+  }
 }
 
 /** The parts of a container's plan that a process joining it later must repeat. */

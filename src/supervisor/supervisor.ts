@@ -10,7 +10,7 @@
  */
 import type { ImageRecord } from '../image/store.js';
 import type { Container } from '../manifest/types.js';
-import { cleanupInstance, startContainer, CannotRunError, type ContainerProcess } from '../runtime/container.js';
+import { cleanupInstance, startContainer, CannotRunError, CreateContainerConfigError, type ContainerProcess } from '../runtime/container.js';
 import type { Sandbox } from '../runtime/sandbox.js';
 import { EventRecorder } from '../events/recorder.js';
 import { podRef } from '../events/events.js';
@@ -38,6 +38,11 @@ interface Running {
   /** a kill is under way (stop, failed probe or hook): do not start another */
   killing?: boolean;
 }
+
+type Kind = 'init' | 'app';
+
+/** tryStart's answer when the container's configuration could not be made (it waits, and is retried). */
+const CONFIG_ERROR = Symbol('CreateContainerConfigError');
 
 export interface SupervisorOptions {
   sandbox: Sandbox;
@@ -81,7 +86,10 @@ export class Supervisor {
       this.initDone = await this.runInitContainers();
       this.initFailed = !this.initDone && !this.stopping;
       if (this.initDone && !this.stopping) {
-        for (const c of this.sb.pod.spec.containers) await this.startInstance(c, 'app');
+        for (const c of this.sb.pod.spec.containers) {
+          // One that cannot be configured waits, and is retried, without holding up the others.
+          if ((await this.tryStart(c, 'app')) === CONFIG_ERROR) void this.retryLater(c, 'app');
+        }
       }
       this.refresh();
       await this.save();
@@ -167,8 +175,30 @@ export class Supervisor {
     });
   }
 
-  /** Start an instance of `c`; undefined when its command could not run (recorded as terminated). */
-  private async startInstance(c: Container, kind: 'init' | 'app'): Promise<Running | undefined> {
+  /**
+   * Start an instance of `c`, retrying while its configuration cannot be made; undefined when its
+   * command could not run (recorded as terminated) or the pod stopped meanwhile.
+   */
+  private async startInstance(c: Container, kind: Kind): Promise<Running | undefined> {
+    for (;;) {
+      const r = await this.tryStart(c, kind);
+      if (r !== CONFIG_ERROR) return r;
+      if (!(await this.configRetryDelay(c))) return undefined;
+    }
+  }
+
+  /** After a CreateContainerConfigError: retry in the background until it starts or the pod stops. */
+  private retryLater(c: Container, kind: Kind): Promise<void> {
+    return this.configRetryDelay(c)
+      .then(async (go) => {
+        if (go && !this.stopping) await this.startInstance(c, kind);
+      })
+      .catch((err) => this.fail(err))
+      .finally(() => this.wake());
+  }
+
+  /** One attempt at starting an instance of `c`. */
+  private async tryStart(c: Container, kind: Kind): Promise<Running | undefined | typeof CONFIG_ERROR> {
     const s = findStatus(this.status, c.name);
     const record = this.sb.opts.state.containers[c.name];
     const instance = record ? record.instance + 1 : 0;
@@ -180,6 +210,14 @@ export class Supervisor {
     try {
       proc = await startContainer(this.sb, c, this.o.images[c.name], instance);
     } catch (err) {
+      if (err instanceof CreateContainerConfigError) {
+        // No container was made: neither an instance nor a restart to count.
+        if (record) this.sb.opts.state.containers[c.name] = record;
+        else delete this.sb.opts.state.containers[c.name];
+        if (instance > 0) s.restartCount -= 1;
+        await this.configError(c, err.message);
+        return CONFIG_ERROR;
+      }
       if (!(err instanceof CannotRunError)) throw err;
       const why = (err.cause as Error).message;
       this.events.failedToStart(this.subject(c), why);
@@ -192,6 +230,39 @@ export class Supervisor {
     const r = this.track(c, kind, proc);
     if (await this.postStart(c, r)) this.watch(c, r);
     return r;
+  }
+
+  /**
+   * The kubelet's CreateContainerConfigError: the container waits with that reason and the
+   * message, a `Failed` event says `Error: <message>`, and the pod goes on (it does not fail).
+   */
+  private async configError(c: Container, message: string): Promise<void> {
+    const s = findStatus(this.status, c.name);
+    s.state = { waiting: { reason: 'CreateContainerConfigError', message } };
+    this.events.failedToStart(this.subject(c), message);
+    this.sb.opts.explain(`${c.name}: CreateContainerConfigError: ${message}`);
+    this.refresh();
+    await this.save();
+  }
+
+  /**
+   * The wait before the next attempt at a container that could not be configured: the kubelet's
+   * pod worker retries a failed sync after its back-off period (10 s; TSPOD_BACKOFF_BASE_MS, as
+   * the restart back-off), without growing it. False when the pod stops meanwhile.
+   */
+  private configRetryDelay(c: Container): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      if (this.stopping) return resolve(false);
+      const t = setTimeout(() => {
+        this.pending.delete(c.name);
+        resolve(true);
+      }, this.policy.baseMs);
+      this.pending.set(c.name, () => {
+        clearTimeout(t);
+        this.pending.delete(c.name);
+        resolve(false);
+      });
+    });
   }
 
   /**

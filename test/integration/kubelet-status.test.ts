@@ -4,7 +4,7 @@
  * own /sys/fs/cgroup), and the termination message, written by a container that is not root.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { linesOf, pod, removeRoots, runPod, type TestRoots } from './helpers.js';
+import { linesOf, pod, removeRoots, runPod, waitFor, type TestRoots } from './helpers.js';
 import { busybox, expectNothingLeft, inspect, lifecycleRoots, readState, removeAll, statusOf } from './lifecycle-helpers.js';
 import { tspod } from './helpers.js';
 
@@ -70,5 +70,44 @@ describe('termination message', () => {
     expect(statusOf(p, 'fallback').state.terminated).toMatchObject({ exitCode: 1, message: 'first\nlast words' });
     expect(statusOf(p, 'file').state.terminated.message).toBeUndefined();
     await finish('tfall');
+  });
+});
+
+describe('CreateContainerConfigError', () => {
+  type Ev = { type: string; reason: string; message: string; count: number; involvedObject: { fieldPath?: string } };
+  const events = async (name: string): Promise<Ev[]> => JSON.parse((await tspod(roots, ['events', name, '--json'])).stdout) as Ev[];
+
+  test('a missing configMapKeyRef and runAsNonRoot with a root image: those containers wait, retried; the pod does not fail', async () => {
+    const settings = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { LEVEL: 'debug' } };
+    const manifest = pod('cfgerr', {
+      containers: [
+        busybox('ok', 'echo "level $LEVEL" > /tmp/level; exec sleep 600', { env: [{ name: 'LEVEL', valueFrom: { configMapKeyRef: { name: 'settings', key: 'LEVEL' } } }] }),
+        busybox('nokey', 'exec sleep 600', { env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'settings', key: 'nope' } } }] }),
+        busybox('root', 'exec sleep 600', { securityContext: { runAsNonRoot: true } }),
+      ],
+    });
+    const res = await tspod(roots, ['run', '-d', '--network', 'none', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [settings, manifest] }));
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toContain(`container "nokey": couldn't find key nope in ConfigMap default/settings: the container will wait in CreateContainerConfigError`);
+    // The retries are events folded into one, its count growing.
+    const evs = await waitFor('a retried start', async () => {
+      const evs = await events('cfgerr');
+      return evs.some((e) => e.reason === 'Failed' && e.involvedObject.fieldPath === 'spec.containers{nokey}' && e.count >= 2) ? evs : undefined;
+    });
+    const state = readState(roots, 'cfgerr');
+    expect(evs).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'Failed', message: "Error: couldn't find key nope in ConfigMap default/settings" }));
+    const p = await inspect(roots, 'cfgerr');
+    expect(p.status.phase).toBe('Pending');
+    expect(statusOf(p, 'nokey')).toMatchObject({ ready: false, restartCount: 0, state: { waiting: { reason: 'CreateContainerConfigError', message: "couldn't find key nope in ConfigMap default/settings" } } });
+    expect(statusOf(p, 'root')).toMatchObject({
+      restartCount: 0,
+      state: { waiting: { reason: 'CreateContainerConfigError', message: `container has runAsNonRoot and image will run as root (pod: "cfgerr_default(${state.uid})", container: root)` } },
+    });
+    expect(evs.filter((e) => e.reason === 'Started').map((e) => e.involvedObject.fieldPath)).toEqual(['spec.containers{ok}']);
+    // The one that could be configured runs, with its variable.
+    expect(statusOf(p, 'ok').state.running).toBeDefined();
+    expect((await tspod(roots, ['exec', 'cfgerr', '-c', 'ok', '--', 'cat', '/tmp/level'])).stdout).toBe('level debug\n');
+    expect((await tspod(roots, ['ps'])).stdout).toMatch(/cfgerr +Pending +1\/3/);
+    await finish('cfgerr');
   });
 });
