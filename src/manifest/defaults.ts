@@ -145,9 +145,20 @@ function defaultResources(r: Loose): ResourceRequirements {
 /** 0644 (420), as the API server defaults configMap and secret volumes. */
 export const DEFAULT_CONFIG_MODE = 0o644;
 
+/** A downwardAPI volume (with its defaultMode) or projection (`projection`: the mode is the volume's). */
+function defaultDownward(d: Loose, projection = false): Loose {
+  const items = (d.items ?? []).map((i: Loose) => (i.fieldRef ? { ...i, fieldRef: { ...i.fieldRef, apiVersion: i.fieldRef.apiVersion ?? 'v1' } } : i));
+  return projection ? { ...d, items } : { ...d, items, defaultMode: d.defaultMode ?? DEFAULT_CONFIG_MODE };
+}
+
 function defaultVolume(v: Loose): Volume {
   if (v.configMap) return { ...v, configMap: { ...v.configMap, defaultMode: v.configMap.defaultMode ?? DEFAULT_CONFIG_MODE } } as Volume;
   if (v.secret) return { ...v, secret: { ...v.secret, defaultMode: v.secret.defaultMode ?? DEFAULT_CONFIG_MODE } } as Volume;
+  if (v.downwardAPI) return { ...v, downwardAPI: defaultDownward(v.downwardAPI) } as Volume;
+  if (v.projected) {
+    const sources = (v.projected.sources ?? []).map((p: Loose) => (p.downwardAPI ? { ...p, downwardAPI: defaultDownward(p.downwardAPI, true) } : p));
+    return { ...v, projected: { ...v.projected, sources, defaultMode: v.projected.defaultMode ?? DEFAULT_CONFIG_MODE } } as Volume;
+  }
   if (!v.hostPath) return v as Volume;
   return { ...v, hostPath: { ...v.hostPath, type: v.hostPath.type ?? '' } } as Volume;
 }

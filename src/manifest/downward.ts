@@ -14,29 +14,9 @@
  * instead, as the kubelet merges it in before extracting; a missing request reads `0`.
  */
 import { parseCpuMillis, parseQuantity } from './quantity.js';
-import type { Container, ResourceFieldSelector } from './types.js';
+import type { Allocatable, Container, FieldFacts, ResourceFieldSelector } from './types.js';
 
-/** What the node can give pods: the kubelet's `status.allocatable` (src/runtime/allocatable.ts). */
-export interface Allocatable {
-  cpuMillis: number;
-  memoryBytes: number;
-  ephemeralStorageBytes: number;
-}
-
-/** The pod-level facts a field path reads. */
-export interface FieldFacts {
-  podName: string;
-  namespace: string;
-  uid: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  podIP?: string;
-  podIPs?: string[];
-  hostIP?: string;
-  hostIPs?: string[];
-  nodeName: string;
-  serviceAccountName: string;
-}
+export type { Allocatable, FieldFacts };
 
 const SUBSCRIPT = /^metadata\.(labels|annotations)\['(.+)'\]$/;
 

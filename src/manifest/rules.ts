@@ -17,6 +17,7 @@
  */
 import { fieldPath, indexPath, type Issue } from './errors.js';
 import { seccompAnnotationIssues } from './seccomp.js';
+import { volumeRules } from './volume-rules.js';
 import type { Container, Pod } from './types.js';
 
 interface Located {
@@ -40,6 +41,7 @@ export function checkPod(pod: Pod): Issue[] {
     ...dnsRules(pod),
     ...seccompAnnotationIssues(pod),
     ...resourceRefRules([...init, ...app]),
+    ...volumeRules(pod),
   ];
 }
 

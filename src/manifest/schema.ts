@@ -85,6 +85,8 @@ export interface UnsupportedNode {
   kind: 'unsupported';
   ignorable: boolean;
   inert?: readonly unknown[];
+  /** why a single node cannot honour it ("needs an API server to issue the token") */
+  why?: string;
 }
 
 export interface ServerSetNode {
@@ -137,4 +139,9 @@ export function unsupported(...inert: unknown[]): UnsupportedNode {
 /** A Kubernetes field tspod does not implement but may run without: it cannot weaken isolation. */
 export function ignorable(...inert: unknown[]): UnsupportedNode {
   return { kind: 'unsupported', ignorable: true, inert };
+}
+
+/** A field only a cluster can honour: refused with the reason, ignorable (its absence widens nothing). */
+export function needsCluster(why: string, ...inert: unknown[]): UnsupportedNode {
+  return { kind: 'unsupported', ignorable: true, inert, why };
 }

@@ -4,14 +4,14 @@
  * Each object lists all the fields Kubernetes defines at that place (as of v1.34), in three kinds:
  * implemented (with its type, format and range), `unsupported(...)` (refused by name, never
  * ignored: anything that could change what the pod is allowed to do, every field of a security
- * context, every volume type but two) and `ignorable(...)` (refused by name unless
+ * context, every volume type it does not implement) and `ignorable(...)` (refused by name unless
  * `--ignore-unsupported`: scheduling, probes, terminal settings). Anything else is a typo.
  *
  * To implement a field: replace its `unsupported()` with its type here, add it to `types.ts`, give
  * it a default in `defaults.ts` if Kubernetes has one, and teach the runtime.
  */
 import {
-  absolutePath, downwardField, image, medium, mountPath, mountPropagation, subPath,
+  absolutePath, downwardField, image, medium, mountPath, mountPropagation, subPath, volumeDownwardField,
 } from './checks.js';
 import { configKey, keyPath } from './config-checks.js';
 import {
@@ -21,7 +21,7 @@ import { RESOURCES } from './downward.js';
 import { divisorRule, escalationRules, exactlyOne, requestsWithinLimits, valueOrValueFrom } from './object-rules.js';
 import { livenessRules, readinessRules, STOP_SIGNALS } from './probe-rules.js';
 import {
-  INT32_MAX, bool, ignorable, int, intOrString, list, map, obj, quantity, resourceList, serverSet, str, unsupported,
+  INT32_MAX, bool, ignorable, int, intOrString, list, map, needsCluster, obj, quantity, resourceList, serverSet, str, unsupported,
 } from './schema.js';
 import { schedulingFields } from './scheduling.js';
 import { capabilityName, safeSysctl } from './security.js';
@@ -180,10 +180,38 @@ const keyToPath = obj({ key: str({ required: true, check: configKey }), path: st
 /** The volume types of Kubernetes that tspod does not implement. */
 export const UNSUPPORTED_VOLUME_TYPES = [
   'awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'cinder', 'csi',
-  'downwardAPI', 'ephemeral', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk', 'gitRepo',
+  'ephemeral', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk', 'gitRepo',
   'glusterfs', 'image', 'iscsi', 'nfs', 'persistentVolumeClaim', 'photonPersistentDisk',
-  'portworxVolume', 'projected', 'quobyte', 'rbd', 'scaleIO', 'storageos', 'vsphereVolume',
+  'portworxVolume', 'quobyte', 'rbd', 'scaleIO', 'storageos', 'vsphereVolume',
 ] as const;
+
+const downwardFile = obj(
+  {
+    path: str({ required: true, check: keyPath }),
+    fieldRef: obj({ fieldPath: str({ required: true, check: volumeDownwardField }), apiVersion: str({ values: ['v1'] }) }),
+    resourceFieldRef: resourceFieldRef(true),
+    mode: fileMode(),
+  },
+  { rules: exactlyOne(['fieldRef', 'resourceFieldRef'], 'source (fieldRef or resourceFieldRef)') },
+);
+const downwardItems = list(downwardFile);
+
+// Sources that only an API server can fill: the kubelet asks it for a token, a bundle, a certificate.
+const noApiServer = (what: string) => `needs an API server ${what}, and tspod has none`;
+const projection = obj(
+  {
+    configMap: obj({ name: str({ required: true, check: dnsSubdomain }), items: list(keyToPath), optional: bool() }),
+    secret: obj({ name: str({ required: true, check: dnsSubdomain }), items: list(keyToPath), optional: bool() }),
+    downwardAPI: obj({ items: downwardItems }),
+    serviceAccountToken: needsCluster(noApiServer('to issue a service account token (TokenRequest)')),
+    clusterTrustBundle: needsCluster(noApiServer('to read ClusterTrustBundle objects')),
+    podCertificate: needsCluster(noApiServer('to sign a pod certificate (PodCertificateRequest)')),
+  },
+  { rules: exactlyOne(['configMap', 'secret', 'downwardAPI', 'serviceAccountToken', 'clusterTrustBundle', 'podCertificate'], 'projection source') },
+);
+
+/** The volume types tspod implements. */
+export const VOLUME_TYPES = ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected'] as const;
 
 const volume = obj(
   {
@@ -195,9 +223,11 @@ const volume = obj(
     }),
     configMap: obj({ name: str({ required: true, check: dnsSubdomain }), items: list(keyToPath), defaultMode: fileMode(), optional: bool() }),
     secret: obj({ secretName: str({ required: true, check: dnsSubdomain }), items: list(keyToPath), defaultMode: fileMode(), optional: bool() }),
+    downwardAPI: obj({ items: downwardItems, defaultMode: fileMode() }),
+    projected: obj({ sources: list(projection), defaultMode: fileMode() }),
     ...Object.fromEntries(UNSUPPORTED_VOLUME_TYPES.map((t) => [t, unsupported()])),
   },
-  { rules: exactlyOne(['emptyDir', 'hostPath', 'configMap', 'secret', ...UNSUPPORTED_VOLUME_TYPES], 'volume type (emptyDir, hostPath, configMap or secret)') },
+  { rules: exactlyOne([...VOLUME_TYPES, ...UNSUPPORTED_VOLUME_TYPES], `volume type (${VOLUME_TYPES.join(', ')})`) },
 );
 
 const podSecurityContext = obj({
@@ -242,7 +272,9 @@ const podSpec = obj({
   serviceAccountName: str({ check: dnsSubdomain }),
   serviceAccount: str({ check: dnsSubdomain }),
   enableServiceLinks: bool(),
-  automountServiceAccountToken: bool(),
+  // The kubelet mounts a token only where the ServiceAccount admission plugin added its projected
+  // volume; with no API server there is none. Unset (or false): nothing to mount. true: refused.
+  automountServiceAccountToken: needsCluster(noApiServer('to issue the token it asks to mount'), false),
   securityContext: podSecurityContext,
   // Scheduling: this node admits the pod or refuses it, as a kubelet does (src/admission/).
   ...schedulingFields,

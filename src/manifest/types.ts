@@ -14,9 +14,6 @@
  * those are. Quantities are kept as strings as written (`"64Mi"`, `"500m"`); `parseQuantity` and
  * `parseCpuMillis` turn them into numbers.
  */
-import type { Allocatable, FieldFacts } from './downward.js';
-
-export type { Allocatable, FieldFacts };
 
 /** A Kubernetes quantity as written in the manifest: `"64Mi"`, `"1G"`, `"500m"`, `"1e3"`. */
 export type Quantity = string;
@@ -78,7 +75,6 @@ export interface PodSpec {
   /** Deprecated alias of `serviceAccountName`; always equal to it after defaulting. */
   serviceAccount: string;
   enableServiceLinks: boolean;
-  automountServiceAccountToken?: boolean;
   securityContext: PodSecurityContext;
   // Scheduling (scheduling.ts): what the node admits the pod on (src/admission/).
   nodeSelector?: Record<string, string>;
@@ -407,13 +403,43 @@ export interface HostPathVolumeSource {
   type: HostPathType;
 }
 
-/** Exactly one of `emptyDir` and `hostPath` is set. */
+/** One file of a downwardAPI volume or projection: a field or a resource, at `path`. */
+export interface DownwardAPIVolumeFile {
+  path: string;
+  fieldRef?: ObjectFieldSelector;
+  /** `containerName` is required here */
+  resourceFieldRef?: ResourceFieldSelector;
+  mode?: number;
+}
+
+export interface DownwardAPIVolumeSource {
+  items: DownwardAPIVolumeFile[];
+  /** Defaults to 0644. */
+  defaultMode: number;
+}
+
+/** One source of a projected volume (exactly one field set). */
+export interface VolumeProjection {
+  configMap?: { name: string; items?: KeyToPath[]; optional?: boolean };
+  secret?: { name: string; items?: KeyToPath[]; optional?: boolean };
+  downwardAPI?: { items: DownwardAPIVolumeFile[] };
+}
+
+export interface ProjectedVolumeSource {
+  sources: VolumeProjection[];
+  /** Defaults to 0644. */
+  defaultMode: number;
+}
+
+/** Exactly one volume type is set. */
 export interface Volume {
   name: string;
   emptyDir?: EmptyDirVolumeSource;
   hostPath?: HostPathVolumeSource;
   configMap?: ConfigMapVolumeSource;
   secret?: SecretVolumeSource;
+  downwardAPI?: DownwardAPIVolumeSource;
+  projected?: ProjectedVolumeSource;
 }
 
 export interface HostAlias {
@@ -442,6 +468,29 @@ export interface ImageConfig {
   User?: string;
   StopSignal?: string;
   ExposedPorts?: Record<string, object>;
+}
+
+
+/** What the node can give pods: the kubelet's `status.allocatable` (src/node/). */
+export interface Allocatable {
+  cpuMillis: number;
+  memoryBytes: number;
+  ephemeralStorageBytes: number;
+}
+
+/** The pod-level facts a field path reads. */
+export interface FieldFacts {
+  podName: string;
+  namespace: string;
+  uid: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  podIP?: string;
+  podIPs?: string[];
+  hostIP?: string;
+  hostIPs?: string[];
+  nodeName: string;
+  serviceAccountName: string;
 }
 
 /** What the downward API (`fieldRef`, `resourceFieldRef`) can read, known only once the pod runs. */

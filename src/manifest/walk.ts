@@ -184,8 +184,9 @@ function walkObject(node: ObjectNode, value: unknown, path: string, ctx: WalkCon
 
 function unsupportedField(node: UnsupportedNode, value: unknown, path: string, ctx: WalkContext): void {
   if (node.inert?.some((inert) => sameInert(inert, value))) return;
+  const why = node.why ? `: ${node.why}` : '';
   if (node.ignorable && ctx.ignoreUnsupported) {
-    ctx.warnings.push(`${path}: not supported by tspod, ignored`);
+    ctx.warnings.push(`${path}: not supported by tspod${why}, ignored`);
     return;
   }
   const hint = node.ignorable
@@ -193,7 +194,7 @@ function unsupportedField(node: UnsupportedNode, value: unknown, path: string, c
     : ctx.ignoreUnsupported
       ? ' (--ignore-unsupported does not apply: running without it could change what the pod may do)'
       : '';
-  ctx.issues.push(issue(path, `not supported by tspod${hint}`));
+  ctx.issues.push(issue(path, `not supported by tspod${why}${hint}`));
 }
 
 function unknownFieldMessage(name: string, node: ObjectNode): string {

@@ -49,7 +49,7 @@ export function volumeSource(pod: Pod, layout: PodLayout, name: string): string 
 
 function alwaysReadOnly(pod: Pod, name: string): boolean {
   const v = pod.spec.volumes.find((x) => x.name === name);
-  return Boolean(v?.configMap || v?.secret);
+  return Boolean(v?.configMap || v?.secret || v?.downwardAPI || v?.projected);
 }
 
 function volumeMounts(pod: Pod, layout: PodLayout, c: Container): BindMount[] {
@@ -57,7 +57,7 @@ function volumeMounts(pod: Pod, layout: PodLayout, c: Container): BindMount[] {
     source: volumeSource(pod, layout, m.name),
     ...(m.subPath ? { subPath: m.subPath } : {}),
     target: m.mountPath,
-    // configMap and secret volumes are always read-only in the containers, as the kubelet mounts them.
+    // configMap, secret, downwardAPI and projected volumes are always read-only, as the kubelet mounts them.
     readOnly: (m.readOnly ?? false) || alwaysReadOnly(pod, m.name),
     what: `volume "${m.name}"${m.readOnly || alwaysReadOnly(pod, m.name) ? ' (read-only)' : ''}`,
   }));

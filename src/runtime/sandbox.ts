@@ -86,7 +86,7 @@ export class Sandbox {
       await this.writeEtcFiles();
       await this.mountShm();
       await prepareVolumes(
-        { host: this.opts.host, layout: this.layout, undo: this.undo, recordMount: (t) => this.recordMount(t), explain: this.opts.explain, config: this.config },
+        { host: this.opts.host, layout: this.layout, undo: this.undo, recordMount: (t) => this.recordMount(t), explain: this.opts.explain, config: this.config, downward: this.downwardFacts() },
         this.pod,
       );
       await this.startInfra();

@@ -11,8 +11,8 @@
  */
 import fs from 'node:fs/promises';
 import type { ConfigObjects } from '../manifest/config-objects.js';
-import type { HostPathVolumeSource, Pod, Volume } from '../manifest/types.js';
-import { makeConfigVolume } from './config-volumes.js';
+import type { DownwardFacts, HostPathVolumeSource, Pod, Volume } from '../manifest/types.js';
+import { isPayloadVolume, makePayloadVolume } from './config-volumes.js';
 import { setVolumeOwnership } from './ownership.js';
 import { parseQuantity } from '../manifest/index.js';
 import type { Host } from './host.js';
@@ -28,6 +28,8 @@ export interface VolumeContext {
   explain: (line: string) => void;
   /** the ConfigMaps and Secrets the pod's configMap/secret volumes read */
   config: ConfigObjects;
+  /** what downwardAPI files read about the pod (no addresses yet: the network comes later) */
+  downward: DownwardFacts;
 }
 
 const TYPE_CHECK: Record<string, { test: (st: import('node:fs').Stats) => boolean; what: string }> = {
@@ -122,8 +124,8 @@ export async function prepareVolumes(ctx: VolumeContext, pod: Pod): Promise<void
     if (v.hostPath) {
       ctx.explain(`volume "${v.name}": hostPath ${v.hostPath.path}${v.hostPath.type ? ` (type ${v.hostPath.type})` : ''}`);
       await checkHostPath(v.name, v.hostPath);
-    } else if (v.configMap || v.secret) {
-      await makeConfigVolume(ctx, pod, v, ctx.config);
+    } else if (isPayloadVolume(v)) {
+      await makePayloadVolume(ctx, pod, v);
     } else {
       await makeEmptyDir(ctx, v);
     }

@@ -124,7 +124,7 @@ describe('the table', () => {
 
   test('volume types, hostUsers and os are never ignorable', () => {
     const nodes = new Map([...walkTable(POD_SCHEMA, '')].map(([p, n]) => [p, n]));
-    for (const path of ['.spec.volumes[].nfs', '.spec.volumes[].projected', '.spec.hostUsers', '.spec.os', '.spec.runtimeClassName']) {
+    for (const path of ['.spec.volumes[].nfs', '.spec.volumes[].csi', '.spec.hostUsers', '.spec.os', '.spec.runtimeClassName']) {
       expect(nodes.get(path), path).toMatchObject({ kind: 'unsupported', ignorable: false });
     }
   });

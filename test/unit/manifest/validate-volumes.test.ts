@@ -1,6 +1,7 @@
 /**
  * Validation of volumes and volume mounts, with the exact `path: message` lines.
  */
+import { VOLUME_TYPES } from '../../../src/manifest/supported.js';
 import { describe, expect, test } from 'vitest';
 import { linesAfter } from './helpers.js';
 
@@ -46,10 +47,10 @@ describe('volumes and mounts', () => {
 
   test('a volume has exactly one type', () => {
     expect(linesAfter((p) => (p.spec.volumes[0] = { name: 'data' }))).toEqual([
-      'spec.volumes[0]: must specify a volume type (emptyDir, hostPath, configMap or secret)',
+      `spec.volumes[0]: must specify a volume type (${VOLUME_TYPES.join(', ')})`,
     ]);
     expect(linesAfter((p) => (p.spec.volumes[0].hostPath = { path: '/srv' }))).toEqual([
-      'spec.volumes[0].hostPath: may not be set together with emptyDir: specify only one volume type (emptyDir, hostPath, configMap or secret)',
+      `spec.volumes[0].hostPath: may not be set together with emptyDir: specify only one volume type (${VOLUME_TYPES.join(', ')})`,
     ]);
   });
 
