@@ -17,12 +17,14 @@
  * 6. `NodePorts`: no pod here holds the same host port.
  * 7. `TaintToleration`: every NoSchedule and NoExecute taint is tolerated.
  * 8. `InterPodAffinity` and `PodTopologySpread` (pod-affinity.ts).
+ * 9. `AppArmor` (and SELinux): profiles and labels the host can or cannot enforce (lsm.ts).
  * Every failure is kept; the first gives the reason, as the kubelet reports it.
  */
 import type { Pod } from '../manifest/types.js';
 import type { NodeInfo } from '../node/node.js';
 import { podRequests } from '../node/requests.js';
 import { formatAmount, NODE_RESOURCES, type Amounts } from '../node/resources.js';
+import { lsmRefusals } from './lsm.js';
 import { interPodRefusals, spreadRefusals } from './pod-affinity.js';
 import { CRITICAL_PRIORITY, resolvePriority } from './priority.js';
 import { unmetNodeSelector, unmetTerm } from './selectors.js';
@@ -138,6 +140,8 @@ export function admit(pod: Pod, node: NodeInfo, others: PodOnNode[]): Verdict {
     taintRefusal(pod, node, notes, warnings),
   ];
   refusals.push(...single.filter((r): r is Refusal => r !== undefined), ...interPodRefusals(pod, node, others), ...spreadRefusals(pod, node, others));
+  // The kubelet's AppArmor admit handler runs after the scheduler's predicates.
+  refusals.push(...lsmRefusals(pod, node.lsm ?? { apparmor: false, selinux: false }));
   notes.push(...trivialNotes(pod));
   if (refusals.length && prio.priority >= CRITICAL_PRIORITY) {
     warnings.push(`the pod is critical (priority ${prio.priority}): a kubelet would evict lower-priority pods to admit it; tspod does not evict`);

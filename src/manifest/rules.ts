@@ -13,9 +13,11 @@
  * - `dnsPolicy: None` needs at least one nameserver in `dnsConfig`.
  * - `runAsNonRoot: true` with `runAsUser: 0` can never start (the kubelet refuses it at start-up;
  *   tspod says so before anything is created).
- * - The old seccomp annotations carry a known value and agree with the fields (seccomp.ts).
+ * - The old seccomp annotations carry a known value and agree with the fields (seccomp.ts); so do
+ *   the AppArmor annotations (apparmor.ts).
  */
 import { fieldPath, indexPath, type Issue } from './errors.js';
+import { appArmorAnnotationIssues } from './apparmor.js';
 import { seccompAnnotationIssues } from './seccomp.js';
 import { volumeRules } from './volume-rules.js';
 import type { Container, Pod } from './types.js';
@@ -40,6 +42,7 @@ export function checkPod(pod: Pod): Issue[] {
     ...namespaceRules(pod),
     ...dnsRules(pod),
     ...seccompAnnotationIssues(pod),
+    ...appArmorAnnotationIssues(pod),
     ...resourceRefRules([...init, ...app]),
     ...volumeRules(pod),
   ];

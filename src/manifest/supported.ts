@@ -89,6 +89,16 @@ const seccompProfile = obj(
   { rules: (c) => profileIssues(c) },
 );
 
+const appArmorProfile = obj(
+  {
+    type: str({ required: true, values: ['RuntimeDefault', 'Unconfined', 'Localhost'] }),
+    localhostProfile: str(),
+  },
+  { rules: (c) => profileIssues(c) },
+);
+
+const seLinuxOptions = obj({ user: str(), role: str(), type: str(), level: str() });
+
 const containerSecurityContext = obj(
   {
     privileged: bool(),
@@ -100,8 +110,8 @@ const containerSecurityContext = obj(
     readOnlyRootFilesystem: bool(),
     procMount: unsupported('Default'),
     seccompProfile,
-    seLinuxOptions: unsupported(),
-    appArmorProfile: unsupported(),
+    seLinuxOptions,
+    appArmorProfile,
     windowsOptions: unsupported(),
   },
   { rules: escalationRules },
@@ -240,9 +250,9 @@ const podSecurityContext = obj({
   fsGroupChangePolicy: str({ values: ['OnRootMismatch', 'Always'] }),
   supplementalGroupsPolicy: str({ values: ['Merge', 'Strict'] }),
   seccompProfile,
-  seLinuxOptions: unsupported(),
-  seLinuxChangePolicy: unsupported(),
-  appArmorProfile: unsupported(),
+  seLinuxOptions,
+  seLinuxChangePolicy: str({ values: ['MountOption', 'Recursive'] }),
+  appArmorProfile,
   windowsOptions: unsupported(),
 });
 

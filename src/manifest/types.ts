@@ -302,6 +302,21 @@ export interface SecurityContext {
   allowPrivilegeEscalation?: boolean;
   readOnlyRootFilesystem?: boolean;
   seccompProfile?: SeccompProfile;
+  appArmorProfile?: AppArmorProfile;
+  seLinuxOptions?: SELinuxOptions;
+}
+
+/** `type: Localhost` names a profile loaded on the host (by its name). */
+export interface AppArmorProfile {
+  type: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
+  localhostProfile?: string;
+}
+
+export interface SELinuxOptions {
+  user?: string;
+  role?: string;
+  type?: string;
+  level?: string;
 }
 
 /** `type: Localhost` names a file under `<root>/seccomp/` (see src/seccomp/). */
@@ -327,6 +342,9 @@ export interface PodSecurityContext {
   fsGroupChangePolicy?: 'OnRootMismatch' | 'Always';
   sysctls?: Sysctl[];
   seccompProfile?: SeccompProfile;
+  appArmorProfile?: AppArmorProfile;
+  seLinuxOptions?: SELinuxOptions;
+  seLinuxChangePolicy?: 'MountOption' | 'Recursive';
 }
 
 export interface ExecAction {

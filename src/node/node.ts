@@ -12,6 +12,7 @@
  * minus the hard eviction threshold for memory and ephemeral storage (the kubelet's node
  * allocatable formula; its default thresholds are memory.available 100Mi and nodefs.available 10%).
  */
+import { hostLsmFacts, type LsmFacts } from '../admission/lsm.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,8 @@ export interface NodeInfo {
   allocatable: Amounts;
   /** where the configuration came from, for explanations */
   configFile?: string;
+  /** the host's security modules (admission/lsm.ts); absent: none active */
+  lsm?: LsmFacts;
 }
 
 const DEFAULT_MAX_PODS = 110;
@@ -110,5 +113,5 @@ export function buildNode(facts: HostFacts, config: NodeConfig): NodeInfo {
 }
 
 export function loadNode(roots: Roots, env = process.env): NodeInfo {
-  return buildNode(hostFacts(roots), loadNodeConfig(env));
+  return { ...buildNode(hostFacts(roots), loadNodeConfig(env)), lsm: hostLsmFacts() };
 }

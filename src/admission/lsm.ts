@@ -1,0 +1,60 @@
+/**
+ * Linux security modules on this host, and what a pod's AppArmor and SELinux settings mean here.
+ *
+ * An LSM is a set of kernel hooks that can refuse what plain permissions allow; AppArmor confines
+ * a process by a named profile, SELinux by a label. Which are active: the kernel lists them in
+ * securityfs (`/sys/kernel/security/lsm`, when securityfs is mounted); AppArmor also says so in
+ * `/sys/module/apparmor/parameters/enabled` (`Y`), which is what the kubelet reads (through runc's
+ * apparmor.IsEnabled), and SELinux mounts selinuxfs at `/sys/fs/selinux`.
+ *
+ * What the kubelet does, and tspod with it:
+ * - AppArmor on a host without it: a pod asking for any profile but Unconfined (field or
+ *   annotation, RuntimeDefault included) fails admission, reason `AppArmor`, message
+ *   `Cannot enforce AppArmor: AppArmor is not enabled on the host`. Unconfined, or no profile,
+ *   runs.
+ * - SELinux on a host without it: the options are handed to the runtime, which applies no label
+ *   where SELinux is off; the pod runs. tspod does the same.
+ * - On a host where the module is active, the kubelet's runtime applies the profile or label.
+ *   tspod cannot apply either, so it refuses such a pod rather than run it unconfined.
+ */
+import fs from 'node:fs';
+import { appArmorRequired, seLinuxRequested } from '../manifest/apparmor.js';
+import type { Pod } from '../manifest/types.js';
+import type { Refusal } from './types.js';
+
+export interface LsmFacts {
+  /** the active LSMs as the kernel lists them; undefined when securityfs is not mounted */
+  lsms?: string[];
+  apparmor: boolean;
+  selinux: boolean;
+}
+
+function read(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The host's LSMs, from securityfs, the AppArmor module parameter and selinuxfs. */
+export function hostLsmFacts(): LsmFacts {
+  const lsms = read('/sys/kernel/security/lsm')?.trim().split(',').filter(Boolean);
+  const apparmor = (read('/sys/module/apparmor/parameters/enabled') ?? '').startsWith('Y') || (lsms?.includes('apparmor') ?? false);
+  const selinux = fs.existsSync('/sys/fs/selinux/enforce') || (lsms?.includes('selinux') ?? false);
+  return { ...(lsms ? { lsms } : {}), apparmor, selinux };
+}
+
+/** The refusals of the pod's AppArmor and SELinux settings on a host with these LSMs; pure. */
+export function lsmRefusals(pod: Pod, lsm: LsmFacts): Refusal[] {
+  const out: Refusal[] = [];
+  if (appArmorRequired(pod)) {
+    out.push(lsm.apparmor
+      ? { reason: 'AppArmor', message: 'Cannot enforce AppArmor: tspod does not apply AppArmor profiles', detail: 'this host enforces AppArmor; use type Unconfined, or run the pod where a runtime applies the profile' }
+      : { reason: 'AppArmor', message: 'Cannot enforce AppArmor: AppArmor is not enabled on the host' });
+  }
+  if (seLinuxRequested(pod) && lsm.selinux) {
+    out.push({ reason: 'SELinux', message: 'Cannot apply seLinuxOptions: tspod does not label processes or files, and this host enforces SELinux' });
+  }
+  return out;
+}
