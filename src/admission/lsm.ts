@@ -2,10 +2,8 @@
  * Linux security modules on this host, and what a pod's AppArmor and SELinux settings mean here.
  *
  * An LSM is a set of kernel hooks that can refuse what plain permissions allow; AppArmor confines
- * a process by a named profile, SELinux by a label. Which are active: the kernel lists them in
- * securityfs (`/sys/kernel/security/lsm`, when securityfs is mounted); AppArmor also says so in
- * `/sys/module/apparmor/parameters/enabled` (`Y`), which is what the kubelet reads (through runc's
- * apparmor.IsEnabled), and SELinux mounts selinuxfs at `/sys/fs/selinux`.
+ * a process by a named profile, SELinux by a label. Which are active is a fact of the node
+ * (node/lsm.ts).
  *
  * What the kubelet does, and tspod with it:
  * - AppArmor on a host without it: a pod asking for any profile but Unconfined (field or
@@ -17,33 +15,10 @@
  * - On a host where the module is active, the kubelet's runtime applies the profile or label.
  *   tspod cannot apply either, so it refuses such a pod rather than run it unconfined.
  */
-import fs from 'node:fs';
 import { appArmorRequired, seLinuxRequested } from '../manifest/apparmor.js';
 import type { Pod } from '../manifest/types.js';
+import type { LsmFacts } from '../node/lsm.js';
 import type { Refusal } from './types.js';
-
-export interface LsmFacts {
-  /** the active LSMs as the kernel lists them; undefined when securityfs is not mounted */
-  lsms?: string[];
-  apparmor: boolean;
-  selinux: boolean;
-}
-
-function read(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-/** The host's LSMs, from securityfs, the AppArmor module parameter and selinuxfs. */
-export function hostLsmFacts(): LsmFacts {
-  const lsms = read('/sys/kernel/security/lsm')?.trim().split(',').filter(Boolean);
-  const apparmor = (read('/sys/module/apparmor/parameters/enabled') ?? '').startsWith('Y') || (lsms?.includes('apparmor') ?? false);
-  const selinux = fs.existsSync('/sys/fs/selinux/enforce') || (lsms?.includes('selinux') ?? false);
-  return { ...(lsms ? { lsms } : {}), apparmor, selinux };
-}
 
 /** The refusals of the pod's AppArmor and SELinux settings on a host with these LSMs; pure. */
 export function lsmRefusals(pod: Pod, lsm: LsmFacts): Refusal[] {

@@ -12,11 +12,11 @@
  * minus the hard eviction threshold for memory and ephemeral storage (the kubelet's node
  * allocatable formula; its default thresholds are memory.available 100Mi and nodefs.available 10%).
  */
-import { hostLsmFacts, type LsmFacts } from '../admission/lsm.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Roots } from '../paths.js';
+import { hostLsmFacts, type LsmFacts } from './lsm.js';
 import { loadNodeConfig, OWN_LABELS, type NodeConfig, type Taint, type Threshold } from './config.js';
 import type { Amounts } from './resources.js';
 
