@@ -189,15 +189,39 @@ int tp_op_mount_fs(struct tp_child *c, const struct tp_op *op) {
   return rc;
 }
 
-/* The source tree of a bind: the host path, or `sub_path` resolved beneath it (never escaping). */
+/*
+ * A typed hostPath: is the object behind `fd` of the type the volume asks for? The check is made
+ * on the fd the bind is made from, never on the name again: tspod checked the name when it made
+ * the volumes, but the path's owner may have swapped it since (a socket for a symlink to /etc), and
+ * a second lookup would bind whatever the name means by then (a time-of-check/time-of-use race).
+ * The errno says what was expected: ENOTDIR, ENOTSOCK, or EINVAL for the other types.
+ */
+static int check_source_type(struct tp_child *c, int fd, const struct tp_op *op) {
+  struct stat st;
+  if (!op->source_type) return 0;
+  if (fstat(fd, &st) < 0) return tp_fail(c, TP_SYS_FSTAT, W_SOURCE);
+  if ((st.st_mode & S_IFMT) == op->source_type) return 0;
+  errno = op->source_type == S_IFDIR ? ENOTDIR : op->source_type == S_IFSOCK ? ENOTSOCK : EINVAL;
+  return tp_fail(c, TP_SYS_FSTAT, W_SOURCE);
+}
+
+/*
+ * The source tree of a bind: the host path, or `sub_path` resolved beneath it (never escaping).
+ * The host path is looked up once, following symlinks (as the kubelet's stat does): open_tree
+ * makes a detached copy of the mount tree at whatever the path resolved to, and that copy is what
+ * gets type-checked and attached.
+ */
 static int open_bind_source(struct tp_child *c, const struct tp_op *op) {
   unsigned flags = OPEN_TREE_CLONE | AT_RECURSIVE;
   if (!op->sub_path) {
     int tree = sys_open_tree(AT_FDCWD, op->source, flags);
-    return tree < 0 ? tp_fail(c, TP_SYS_OPEN_TREE, W_SOURCE) : tree;
+    if (tree < 0) return tp_fail(c, TP_SYS_OPEN_TREE, W_SOURCE);
+    if (check_source_type(c, tree, op) < 0) { quiet_close(tree); return -1; }
+    return tree;
   }
   int dir = open(op->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return tp_fail(c, TP_SYS_OPEN, W_SOURCE);
+  if (check_source_type(c, dir, op) < 0) { quiet_close(dir); return -1; }
   int sub = open_in(dir, op->sub_path, TP_CREATE_DIR, BENEATH);
   quiet_close(dir);
   if (sub < 0) return tp_fail(c, TP_SYS_OPENAT2, W_SUBPATH);

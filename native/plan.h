@@ -39,6 +39,7 @@ struct tp_op {
   int create;                 /* enum tp_create */
   int optional;               /* a missing target is not an error */
   int read_only;              /* bind: recursive read-only */
+  mode_t source_type;         /* bind: S_IF* the source must be (0: any), checked on the bind's own fd */
   mode_t mode;                /* mknod */
   unsigned major, minor;      /* mknod */
   /* credentials */

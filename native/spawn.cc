@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <linux/mount.h>
 #include <linux/sched.h>
 #include <sys/syscall.h>
@@ -112,6 +113,18 @@ void convert_credentials(Napi::Env env, PlanMemory &m, const Napi::Object &o, tp
   op.cap_inheritable = cap_mask(env, o, "inheritable");
 }
 
+// bind.sourceType ("socket", ...) as the S_IF* bits of st_mode; 0 when absent.
+mode_t source_type(Napi::Env env, const Napi::Object &o) {
+  if (!o.Has("sourceType") || !o.Get("sourceType").IsString()) return 0;
+  std::string t = o.Get("sourceType").As<Napi::String>().Utf8Value();
+  if (t == "directory") return S_IFDIR;
+  if (t == "file") return S_IFREG;
+  if (t == "socket") return S_IFSOCK;
+  if (t == "charDevice") return S_IFCHR;
+  if (t == "blockDevice") return S_IFBLK;
+  throw Napi::TypeError::New(env, "bind: unknown sourceType \"" + t + "\"");
+}
+
 // tspod-exec's argv (exec-helper.c): its name, the step index, the PATH to search, the command,
 // then the command's own argv.
 char *const *helper_argv(PlanMemory &m, const tp_op &op, uint32_t index) {
@@ -152,6 +165,7 @@ tp_op convert_op(Napi::Env env, PlanMemory &m, const Napi::Object &o, uint32_t i
   op.mode = static_cast<mode_t>(num(o, "mode", 0));
   op.major = static_cast<unsigned>(num(o, "major", 0));
   op.minor = static_cast<unsigned>(num(o, "minor", 0));
+  op.source_type = source_type(env, o);
   if (op.kind == TP_OP_CREDENTIALS) convert_credentials(env, m, o, op);
   if (op.kind == TP_OP_SECCOMP) {
     // Compiled here, before clone: libseccomp allocates, which the child must not do.

@@ -89,6 +89,7 @@ function cgroupFsOps(c: ContainerInput): NativeOp[] {
 function bindOp(m: BindMount, privileged: boolean): NativeOp {
   const op: NativeOp = { op: 'bind', source: m.source, target: m.target, readOnly: m.readOnly, ...(privileged ? {} : { attrs: ['NODEV'] }), why: m.what };
   if (m.subPath) op.subPath = m.subPath;
+  if (m.sourceType) op.sourceType = m.sourceType;
   return op;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { CgroupMount } from '../cgroups/detect.js';
 import type { CapName } from './capabilities.js';
-import type { NativeOp, NsName } from './types.js';
+import type { NativeOp, NsName, SourceType } from './types.js';
 
 /** A `seccomp` op without its `why`: the resolved filter, where it came from, its compiled size. */
 export type SeccompStep = Omit<Extract<NativeOp, { op: 'seccomp' }>, 'why' | 'op'>;
@@ -34,6 +34,8 @@ export interface BindMount {
   readOnly: boolean;
   /** what this mount is, for --explain ("volume shared-data") */
   what: string;
+  /** the type `source` must be when it is bound (a typed hostPath) */
+  sourceType?: SourceType;
 }
 
 export interface ContainerInput {

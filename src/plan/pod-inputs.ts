@@ -9,7 +9,7 @@ import type { InstanceDirs, PodLayout } from '../layout.js';
 import type { CgroupMount } from '../cgroups/detect.js';
 import { containerCapabilities, type CapName } from './capabilities.js';
 import type { BindMount, ContainerInput, InfraInput } from './inputs.js';
-import type { NsName } from './types.js';
+import type { NsName, SourceType } from './types.js';
 
 /**
  * The namespaces the infra creates. hostNetwork also keeps the host's UTS namespace (the pod is
@@ -47,6 +47,20 @@ export function volumeSource(pod: Pod, layout: PodLayout, name: string): string 
   return v.hostPath ? v.hostPath.path : layout.volume(name);
 }
 
+/**
+ * The file type a hostPath volume's `type` requires of the path, or undefined (untyped). The
+ * addon checks it on the very fd it binds from (after following symlinks, as the kubelet's stat
+ * does), so a path swapped after tspod's first check cannot be bound as something else.
+ */
+export function hostPathSourceType(pod: Pod, name: string): SourceType | undefined {
+  const type = pod.spec.volumes.find((x) => x.name === name)?.hostPath?.type;
+  const byType: Record<string, SourceType> = {
+    Directory: 'directory', DirectoryOrCreate: 'directory', File: 'file', FileOrCreate: 'file',
+    Socket: 'socket', CharDevice: 'charDevice', BlockDevice: 'blockDevice',
+  };
+  return type ? byType[type] : undefined;
+}
+
 function alwaysReadOnly(pod: Pod, name: string): boolean {
   const v = pod.spec.volumes.find((x) => x.name === name);
   return Boolean(v?.configMap || v?.secret || v?.downwardAPI || v?.projected);
@@ -60,6 +74,7 @@ function volumeMounts(pod: Pod, layout: PodLayout, c: Container): BindMount[] {
     // configMap, secret, downwardAPI and projected volumes are always read-only, as the kubelet mounts them.
     readOnly: (m.readOnly ?? false) || alwaysReadOnly(pod, m.name),
     what: `volume "${m.name}"${m.readOnly || alwaysReadOnly(pod, m.name) ? ' (read-only)' : ''}`,
+    ...(hostPathSourceType(pod, m.name) ? { sourceType: hostPathSourceType(pod, m.name) } : {}),
   }));
 }
 

@@ -20,6 +20,9 @@ interface Why {
   why?: string;
 }
 
+/** File types a bind source can be required to have (hostPath types, without the *OrCreate part). */
+export type SourceType = 'directory' | 'file' | 'socket' | 'charDevice' | 'blockDevice';
+
 export type NativeOp = Why &
   (
     | { op: 'setns'; target: string; ns: NsName[]; fd?: number }
@@ -29,7 +32,11 @@ export type NativeOp = Why &
     | { op: 'mount'; source: string; target: string; fstype?: string; flags?: MountFlag[]; data?: string }
     | { op: 'openRoot'; target: string }
     | { op: 'mountFs'; source: string; target: string; options?: [string, string][]; attrs?: MountAttr[] }
-    | { op: 'bind'; source: string; subPath?: string; target: string; readOnly?: boolean; attrs?: MountAttr[] }
+    | {
+        op: 'bind'; source: string; subPath?: string; target: string; readOnly?: boolean; attrs?: MountAttr[];
+        /** the file type the source must have, checked on the fd the bind is made from (a hostPath `type`) */
+        sourceType?: SourceType;
+      }
     | { op: 'mknod'; target: string; mode: number; major: number; minor: number }
     | { op: 'symlink'; target: string; data: string }
     | { op: 'pivotRoot' }

@@ -236,6 +236,9 @@ export function stepError(who: string, plan: Plan, err: unknown): Error {
   const e = err as { opIndex?: number; timedOut?: boolean };
   const op = e.opIndex !== undefined && e.opIndex >= 0 ? plan.ops[e.opIndex] : undefined;
   const step = op ? `step ${e.opIndex! + 1} (${op.op}${'target' in op && op.target ? ` ${op.target}` : ''})` : 'clone';
-  return new Error(`${who}: ${step} ${e.timedOut ? 'did not finish in time; the process was killed' : 'failed'}`, { cause: err });
+  // A typed hostPath that was something else when it was bound (it changed after tspod's check).
+  const wrongType = op?.op === 'bind' && op.sourceType && (err as { syscall?: string }).syscall === 'fstat'
+    ? `: ${op.source} is not a ${op.sourceType.replace(/[A-Z]/, (ch) => ` ${ch.toLowerCase()}`)} when it is bound (the type of ${op.why ?? 'the volume'})` : '';
+  return new Error(`${who}: ${step} ${e.timedOut ? 'did not finish in time; the process was killed' : 'failed'}${wrongType}`, { cause: err });
 }
 
