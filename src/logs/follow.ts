@@ -12,6 +12,7 @@ import { podLayout } from '../layout.js';
 import { isSupervised, readState } from '../state/store.js';
 import type { PodState } from '../state/types.js';
 import type { LogLine } from './cri-log.js';
+import { since, tail } from './select.js';
 import { LogPrinter, LogTail, loggedInstances, mergeByTime, selectInstance } from './reader.js';
 import { containerNames, getPod, pickContainer, stateOf } from '../pods/pods.js';
 
@@ -20,6 +21,14 @@ export interface LogsOptions {
   follow: boolean;
   previous: boolean;
   timestamps: boolean;
+  /** the last N lines of each container (of what is there when the command starts) */
+  tail?: number;
+  /** only records written at or after this time (nanoseconds since the epoch) */
+  sinceNs?: bigint;
+  /** init containers too, in manifest order (kubectl's --all-containers) */
+  allContainers?: boolean;
+  /** `[pod/NAME/CONTAINER] ` before each line (kubectl's --prefix) */
+  prefix?: boolean;
   write: (bytes: Buffer) => void;
   pollMs?: number;
 }
@@ -35,9 +44,11 @@ interface Followed {
 export async function showLogs(roots: Roots, name: string, o: LogsOptions): Promise<void> {
   const state = stateOf(await getPod(roots, name));
   const layout = podLayout(roots, name);
-  // Without -c: the app containers, as kubectl does (an init container's output needs -c).
-  const names = o.container !== undefined ? [pickContainer(state, o.container)] : containerNames(state, 'app');
-  const printer = new LogPrinter({ prefix: names.length > 1, timestamps: o.timestamps });
+  // Without -c: the app containers, as kubectl does (an init container's output needs -c or
+  // --all-containers).
+  const names = o.container !== undefined ? [pickContainer(state, o.container)] : containerNames(state, o.allContainers ? 'all' : 'app');
+  const prefix = o.prefix ? (c: string) => `[pod/${name}/${c}] ` : names.length > 1 ? (c: string) => `[${c}] ` : undefined;
+  const printer = new LogPrinter({ prefix, timestamps: o.timestamps });
   const chosen = names.map((c): Followed => {
     const instance = selectInstance(loggedInstances(layout.logsDir, c), state.containers[c]?.instance, o.previous);
     return { container: c, instance, done: false, ...(instance !== undefined ? { tail: new LogTail(layout.log(c, instance)) } : {}) };
@@ -47,8 +58,12 @@ export async function showLogs(roots: Roots, name: string, o: LogsOptions): Prom
       ? `previous terminated container "${o.container}" in pod "${name}" not found`
       : `container "${o.container}" in pod "${name}" has not started yet: it has no logs`);
   }
+  // --since and --tail choose among what is there at the start; what comes later is all shown.
+  let initial = true;
   const print = (batch: { container: string; lines: LogLine[] }[]) => {
-    const out = printer.formatAll(mergeByTime(batch));
+    const chosenLines = initial ? batch.map((b) => ({ container: b.container, lines: tail(since(b.lines, o.sinceNs), o.tail) })) : batch;
+    initial = false;
+    const out = printer.formatAll(mergeByTime(chosenLines));
     if (out.length > 0) o.write(out);
   };
   if (!o.follow || o.previous) {

@@ -48,12 +48,14 @@ export class LogPrinter {
   /** containers whose last piece was partial (the next piece continues the same line) */
   private readonly midLine = new Set<string>();
 
-  constructor(private readonly o: { prefix: boolean; timestamps: boolean }) {}
+  /** `prefix`: true for `[NAME] `, or what to put before each line of a container */
+  constructor(private readonly o: { prefix: boolean | ((container: string) => string) | undefined; timestamps: boolean }) {}
 
   format(container: string, l: LogLine): Buffer {
     let head = '';
     if (!this.midLine.has(container)) {
-      if (this.o.prefix) head += `[${container}] `;
+      if (typeof this.o.prefix === 'function') head += this.o.prefix(container);
+      else if (this.o.prefix) head += `[${container}] `;
       if (this.o.timestamps) head += `${l.time} `;
     }
     if (l.partial) this.midLine.add(container);

@@ -1,13 +1,19 @@
 /**
- * How pods are shown: the Kubernetes `Pod` object that `tspod inspect` prints (and `ps --json`
- * lists), and the rows of `tspod ps` (NAME, PHASE, READY, RESTARTS, IP, AGE), as kubectl shows
- * them. Pure: given the recorded state and the time, the text.
+ * The pod as Kubernetes shows it: the `Pod` object that `tspod inspect` and `tspod ps -o json|yaml`
+ * print, from the recorded state. Pure: given the state, the object.
+ *
+ * The object is written as the API server serialises one, so that tools reading kubectl's output
+ * read tspod's: times are RFC 3339 to the second (metav1.Time has no fraction); empty lists are
+ * left out (Go's `omitempty`), empty objects such as `lastState: {}` stay; `started` is true only
+ * for a running container (the kubelet reports it false once a container terminated, and during its
+ * back-off); a pod being stopped carries `metadata.deletionTimestamp` (the time its grace period
+ * ends) and `deletionGracePeriodSeconds`, as a pod being deleted does.
  *
  * An orphaned pod (its supervisor is gone, see pods.ts) cannot vouch for its recorded status any
  * more; like a pod on a node that stopped reporting, its phase becomes `Unknown`, with the reason
  * `Orphaned`.
  */
-import type { PodState, PodStatus } from '../state/types.js';
+import type { ContainerStatus, PodState, PodStatus } from '../state/types.js';
 import type { PodCondition } from './pods.js';
 
 export const ORPHANED_MESSAGE = 'the supervisor of this pod is gone; "tspod gc" removes what it left';
@@ -15,58 +21,62 @@ export const ORPHANED_MESSAGE = 'the supervisor of this pod is gone; "tspod gc" 
 export interface PodObject {
   apiVersion: 'v1';
   kind: 'Pod';
-  metadata: Record<string, unknown> & { name: string; uid: string; creationTimestamp: string };
+  metadata: Record<string, unknown> & { name: string; uid: string; creationTimestamp: string; deletionTimestamp?: string; labels?: Record<string, string> };
   spec: PodState['pod']['spec'];
   status: PodStatus;
 }
 
 /** The pod as Kubernetes would show it: metadata with uid and creationTimestamp, the spec as run, the status. */
 export function podObject(state: PodState, condition: PodCondition): PodObject {
-  const status: PodStatus =
+  const recorded: PodStatus =
     condition === 'orphaned' ? { ...state.status, phase: 'Unknown', reason: 'Orphaned', message: ORPHANED_MESSAGE } : state.status;
-  return {
+  const deletion = state.deletion
+    ? { deletionTimestamp: toSeconds(state.deletion.timestamp), deletionGracePeriodSeconds: state.deletion.gracePeriodSeconds }
+    : {};
+  return omitEmptyLists({
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { ...state.pod.metadata, name: state.name, uid: state.uid, creationTimestamp: creationTimestamp(state.createdAt) },
+    metadata: { ...state.pod.metadata, name: state.name, uid: state.uid, creationTimestamp: toSeconds(state.createdAt), ...deletion },
     spec: state.pod.spec,
-    status,
-  };
+    status: kubeStatus(recorded),
+  });
 }
 
-/** Kubernetes timestamps are RFC 3339 to the second. */
-function creationTimestamp(iso: string): string {
-  return iso.replace(/\.\d+Z$/, 'Z');
+/** `2026-12-02T00:38:35.310Z` → `2026-12-02T00:38:35Z`: metav1.Time is RFC 3339 to the second. */
+export function toSeconds(time: string): string {
+  return time.replace(/^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+Z$/, '$1Z');
 }
 
-export interface PsRow {
-  name: string;
-  phase: string;
-  ready: string;
-  restarts: string;
-  ip: string;
-  age: string;
+const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$/;
+
+/** Every time in a status (startTime, lastTransitionTime, startedAt, finishedAt) to the second. */
+function timesToSeconds<T>(v: T): T {
+  if (typeof v === 'string') return (TIME.test(v) ? toSeconds(v) : v) as T;
+  if (Array.isArray(v)) return v.map(timesToSeconds) as T;
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, timesToSeconds(x)])) as T;
+  return v;
 }
 
-export function psRow(state: PodState, condition: PodCondition, now: Date): PsRow {
-  const apps = state.status.containerStatuses;
-  // READY counts the ready containers (running, started, readiness probe passed), as kubectl does.
-  const ready = condition === 'orphaned' ? 0 : apps.filter((s) => s.ready).length;
-  const restarts = [...state.status.initContainerStatuses, ...apps].reduce((n, s) => n + s.restartCount, 0);
-  return {
-    name: state.name,
-    phase: condition === 'orphaned' ? 'Orphaned' : state.status.phase,
-    ready: `${ready}/${apps.length}`,
-    restarts: String(restarts),
-    ip: state.status.podIP ?? '-',
-    age: humanAge(new Date(state.createdAt), now),
-  };
+/** A container is `started` only while it runs (and its startup probe, if any, passed). */
+function containerStatus(s: ContainerStatus): ContainerStatus {
+  return { ...s, started: s.started && 'running' in s.state };
 }
 
-/** The table of `tspod ps`, columns padded to their widest cell, as kubectl prints them. */
-export function formatPsTable(rows: PsRow[]): string {
-  const cells = [['NAME', 'PHASE', 'READY', 'RESTARTS', 'IP', 'AGE'], ...rows.map((r) => [r.name, r.phase, r.ready, r.restarts, r.ip, r.age])];
-  const widths = cells[0].map((_, c) => Math.max(...cells.map((r) => r[c].length)));
-  return cells.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] + 3))).join('')).join('\n') + '\n';
+export function kubeStatus(status: PodStatus): PodStatus {
+  return timesToSeconds({
+    ...status,
+    initContainerStatuses: status.initContainerStatuses.map(containerStatus),
+    containerStatuses: status.containerStatuses.map(containerStatus),
+  });
+}
+
+/** Go's `omitempty` on slices: an empty list is left out, at any depth. */
+export function omitEmptyLists<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(omitEmptyLists) as T;
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).filter(([, x]) => !(Array.isArray(x) && x.length === 0)).map(([k, x]) => [k, omitEmptyLists(x)])) as T;
+  }
+  return v;
 }
 
 /**

@@ -120,6 +120,11 @@ export interface PodState {
   images: string[];
   /** what happened to the pod, oldest first (src/events/events.ts); absent in states of older tspods */
   events?: PodEvent[];
+  /**
+   * Set when the pod is being stopped (`tspod stop`, a signal, `rm -f`): when its grace period
+   * ends. Shown as the Pod's `metadata.deletionTimestamp`, which makes kubectl's STATUS `Terminating`.
+   */
+  deletion?: { timestamp: string; gracePeriodSeconds: number };
   /** true once teardown finished: nothing of the pod is left on the host but its logs and state */
   tornDown?: boolean;
 }

@@ -6,6 +6,7 @@
  * restarted; Succeeded when all ended with 0 and none will restart; Failed when all ended, at least
  * one failed, and none will restart.
  */
+import { createHash } from 'node:crypto';
 import type { Container, Pod } from '../manifest/types.js';
 import { qosClass } from './qos.js';
 import type { ContainerState, ContainerStatus, PodCondition, PodStatus } from '../state/types.js';
@@ -38,6 +39,15 @@ export function initialStatus(pod: Pod, imageIds: Record<string, string>, hostIP
   };
   updatePhase(status, new Set(), !initializing);
   return status;
+}
+
+/**
+ * A container instance's `containerID`, `<runtime>://<id>` as the kubelet writes it: the id is 64
+ * hex digits, as containerd's and CRI-O's are (never a path), derived from the pod's uid, the
+ * container's name and its instance number, so each restart has its own.
+ */
+export function containerID(podUid: string, container: string, instance: number): string {
+  return `tspod://${createHash('sha256').update(`${podUid}/${container}/${instance}`).digest('hex')}`;
 }
 
 export function findStatus(status: PodStatus, name: string): ContainerStatus {
@@ -95,7 +105,9 @@ const list = (names: string[]) => `[${names.join(' ')}]`;
  */
 export function updatePhase(status: PodStatus, pendingRestart: Set<string>, initDone: boolean, ready: (name: string) => boolean = () => true): void {
   const apps = status.containerStatuses;
-  const ended = apps.filter((s) => 'terminated' in s.state && !pendingRestart.has(s.name));
+  // As the kubelet's getPhase: a container waiting after it ran (its lastState is terminated)
+  // counts as stopped, with that exit code, unless it will be started again.
+  const ended = apps.filter((s) => lastExitCode(s) !== undefined && !pendingRestart.has(s.name));
   // A finished init container (exit 0) is ready; one that is still to run, or failed, is not.
   for (const s of status.initContainerStatuses) s.ready = exitCodeOf(s) === 0;
   for (const s of apps) s.ready = 'running' in s.state && ready(s.name);
@@ -110,11 +122,17 @@ export function updatePhase(status: PodStatus, pendingRestart: Set<string>, init
   setCondition(status, 'Ready', unready.length === 0 && apps.length > 0, why);
 }
 
+/** The exit code of the container's current termination, or of its last one while it waits to be started again. */
+function lastExitCode(s: ContainerStatus): number | undefined {
+  if ('terminated' in s.state) return s.state.terminated.exitCode;
+  return 'waiting' in s.state && 'terminated' in s.lastState ? s.lastState.terminated.exitCode : undefined;
+}
+
 function decidePhase(status: PodStatus, apps: ContainerStatus[], ended: ContainerStatus[]): void {
   if (status.phase === 'Failed' && status.reason) return; // a decided failure (deadline) stays
   if (ended.length === apps.length) {
-    status.phase = ended.every((s) => exitCodeOf(s) === 0) ? 'Succeeded' : 'Failed';
-  } else if (apps.every((s) => !('waiting' in s.state) || s.restartCount > 0)) {
+    status.phase = ended.every((s) => lastExitCode(s) === 0) ? 'Succeeded' : 'Failed';
+  } else if (apps.every((s) => !('waiting' in s.state) || s.restartCount > 0 || 'terminated' in s.lastState)) {
     status.phase = 'Running';
   } else {
     status.phase = 'Pending';

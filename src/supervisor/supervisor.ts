@@ -21,7 +21,7 @@ import { startProbing } from './probing.js';
 import { processRef } from '../state/store.js';
 import { backoffPolicy, nextDelay, shouldRestart } from './backoff.js';
 import { ContainerLog, type LogSink } from './logs.js';
-import { exitCodeOf, findStatus, runExitStatus, terminatedState, updatePhase, type Exit } from './status.js';
+import { containerID, exitCodeOf, findStatus, runExitStatus, terminatedState, updatePhase, type Exit } from './status.js';
 import { readTerminationMessage } from './termination.js';
 
 interface Running {
@@ -112,9 +112,17 @@ export class Supervisor {
    */
   stop(graceSeconds = Math.max(2, this.sb.pod.spec.terminationGracePeriodSeconds), bySignal?: number): Promise<void> {
     if (bySignal && this.stoppedBySignal === undefined) this.stoppedBySignal = bySignal;
+    if (!this.stopping) this.markDeletion(graceSeconds);
     this.stopping ??= this.stopAll(graceSeconds).finally(() => this.wake());
     this.wake();
     return this.stopping;
+  }
+
+  /** Record that the pod is going away and when its grace period ends (the Pod's deletionTimestamp). */
+  private markDeletion(graceSeconds: number): void {
+    const state = this.sb.opts.state;
+    state.deletion ??= { timestamp: new Date(Date.now() + graceSeconds * 1000).toISOString(), gracePeriodSeconds: graceSeconds };
+    void this.save();
   }
 
   private finished(): boolean {
@@ -331,7 +339,7 @@ export class Supervisor {
     s.state = { running: { startedAt: proc.startedAt } };
     // A startup probe decides when the container has started; without one, it has now.
     s.started = !c.startupProbe;
-    s.containerID = `tspod://${this.sb.opts.state.uid}/${c.name}/${proc.instance}`;
+    s.containerID = containerID(this.sb.opts.state.uid, c.name, proc.instance);
     this.sb.opts.state.containers[c.name] = { instance: proc.instance, process: processRef(proc.pid), exec: proc.exec };
     const log = new ContainerLog(c.name, this.sb.layout.log(c.name, proc.instance), proc, this.o.sink, { onTrouble: (m) => this.logTrouble(c, m) });
     const exited = this.sb.opts.host.waitExit(proc.pidfd);

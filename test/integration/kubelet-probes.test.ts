@@ -77,7 +77,7 @@ describe('probes', () => {
     const before = await waitFor('a failed readiness probe', async () => ((await events('ready')).some((e) => e.reason === 'Unhealthy') ? readyOf() : undefined));
     expect(before.ready).toBe(false);
     expect(condition(before.p, 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [web]' });
-    expect(before.ps).toMatch(/ready +Running +0\/1/);
+    expect(before.ps).toMatch(/ready +0\/1 +Running/);
     // (Before httpd listens, the probe fails to connect; once it does, with the status.)
     await waitFor('a 404', async () => ((await events('ready')).some((e) => e.message === 'Readiness probe failed: HTTP probe failed with statuscode: 404') || undefined));
     // From inside the container: serve /ready, and the pod becomes ready.
@@ -88,7 +88,7 @@ describe('probes', () => {
     });
     expect(condition(after.p, 'Ready')).toMatchObject({ status: 'True' });
     expect(condition(after.p, 'ContainersReady')).toMatchObject({ status: 'True' });
-    expect(after.ps).toMatch(/ready +Running +1\/1/);
+    expect(after.ps).toMatch(/ready +1\/1 +Running/);
     expect((await tspod(roots, ['exec', 'ready', '--', 'rm', '/www/ready'])).code).toBe(0);
     await waitFor('unready again', async () => ((await readyOf()).ready ? undefined : true));
     await finish('ready');

@@ -44,10 +44,12 @@ describe('a detached pod', () => {
     expect(alive(state.supervisor)).toBe(true);
 
     const ps = await tspod(roots, ['ps']);
-    expect(ps.stdout.split('\n')[0]).toMatch(/^NAME\s+PHASE\s+READY\s+RESTARTS\s+IP\s+AGE$/);
-    expect(ps.stdout.split('\n')[1]).toMatch(/^web\s+Running\s+2\/2\s+0\s+-\s+\d+s$/);
+    expect(ps.stdout.split('\n')[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/);
+    expect(ps.stdout.split('\n')[1]).toMatch(/^web\s+2\/2\s+Running\s+0\s+\d+s$/);
+    // A v1 List, as kubectl get -o json prints it.
     const psJson = JSON.parse((await tspod(roots, ['ps', '--json'])).stdout);
-    expect(psJson.map((p: any) => p.metadata.name)).toEqual(['web']);
+    expect(psJson).toMatchObject({ apiVersion: 'v1', kind: 'List' });
+    expect(psJson.items.map((p: any) => p.metadata.name)).toEqual(['web']);
 
     const p = await inspect(roots, 'web');
     expect(p).toMatchObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', uid: state.uid }, status: { phase: 'Running' } });
@@ -141,7 +143,7 @@ describe('a detached pod', () => {
     expect(lines.at(-1)).toBe('bye');
 
     expect((await tspod(roots, ['ps'])).stdout.split('\n').filter(Boolean)).toHaveLength(1);
-    expect((await tspod(roots, ['ps', '-a'])).stdout).toMatch(/^web\s+\w+\s+0\/2\s/m);
+    expect((await tspod(roots, ['ps', '-a'])).stdout).toMatch(/^web\s+0\/2\s+\w+\s/m);
     expect((await tspod(roots, ['exec', 'web', '--', 'true'])).stderr).toMatch(/container "main" of pod "web" is not running/);
     // Kept after it stopped: logs still there, until rm.
     expect((await tspod(roots, ['logs', '-c', 'main', 'web'])).stdout).toContain('bye');

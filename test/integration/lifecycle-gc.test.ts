@@ -61,7 +61,7 @@ describe('a pod whose supervisor was killed', () => {
     const state = await orphan('crashed');
     expectLeftBehind(state);
     const ps = await tspod(roots, ['ps']);
-    expect(ps.stdout).toMatch(/^crashed\s+Orphaned\s+0\/2\s/m);
+    expect(ps.stdout).toMatch(/^crashed\s+0\/2\s+Orphaned\s/m);
     const inspected = JSON.parse((await tspod(roots, ['inspect', 'crashed'])).stdout);
     expect(inspected.status).toMatchObject({ phase: 'Unknown', reason: 'Orphaned' });
     const stop = await tspod(roots, ['stop', 'crashed']);
@@ -88,7 +88,7 @@ describe('a pod whose supervisor was killed', () => {
     expectLeftBehind(state);
     expect((await tspod(roots, ['gc'])).stdout).toBe('crashed-too\n');
     expect(alive(readState(roots, 'alive').containers.a.process!)).toBe(true);
-    expect((await tspod(roots, ['ps', '-a'])).stdout).toMatch(/^kept\s+Succeeded/m);
+    expect((await tspod(roots, ['ps', '-a'])).stdout).toMatch(/^kept\s+0\/1\s+Completed\s/m);
 
     const again = await orphan('crashed-again');
     const rm = await tspod(roots, ['rm', '-f', 'crashed-again']);

@@ -33,7 +33,8 @@ export async function inspect(roots: TestRoots, name: string): Promise<any> {
 }
 
 export function statusOf(pod: any, container: string): any {
-  return [...pod.status.initContainerStatuses, ...pod.status.containerStatuses].find((s: { name: string }) => s.name === container);
+  // Kubernetes leaves an empty list out: a pod without init containers has no initContainerStatuses.
+  return [...(pod.status.initContainerStatuses ?? []), ...(pod.status.containerStatuses ?? [])].find((s: { name: string }) => s.name === container);
 }
 
 /** Every process the state records: infra, supervisor, container main processes. */

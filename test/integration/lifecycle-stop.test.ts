@@ -44,10 +44,13 @@ describe('tspod stop', () => {
     // From the container's own log: it saw SIGTERM, and lived on for the grace period after it.
     const term = logLines('graceful', 'stubborn').find((l) => l.text === 'ignoring-term');
     expect(term).toBeDefined();
-    const killedAt = Date.parse(statusOf(p, 'stubborn').state.terminated.finishedAt);
+    // The recorded times, in milliseconds (the Pod object's are to the second, as Kubernetes writes them).
+    const recorded = readState(roots, 'graceful');
+    const finishedAt = (name: string) => Date.parse((recorded.status.containerStatuses.find((s) => s.name === name)!.state as { terminated: { finishedAt: string } }).terminated.finishedAt);
+    const killedAt = finishedAt('stubborn');
     expect(killedAt - term!.time).toBeGreaterThanOrEqual(3000 - 200);
     expect(killedAt - term!.time).toBeLessThan(3000 + 10_000);
-    const politeEnd = Date.parse(statusOf(p, 'polite').state.terminated.finishedAt);
+    const politeEnd = finishedAt('polite');
     expect(politeEnd).toBeLessThan(killedAt - 1000);
     const state = readState(roots, 'graceful');
     await tspod(roots, ['rm', 'graceful']);

@@ -140,7 +140,7 @@ describe('pod networking', () => {
     process.kill(s.supervisor.pid, 'SIGKILL');
     const ps = await waitFor('the pod to show as orphaned', async () => {
       const r = await tspod(roots, ['ps', '-a']);
-      return /crashy\s+Orphaned/.test(r.stdout) ? r.stdout : undefined;
+      return /crashy\s+\S+\s+Orphaned/.test(r.stdout) ? r.stdout : undefined;
     });
     expect(ps).toContain('crashy');
     const gc = await tspod(roots, ['gc']);

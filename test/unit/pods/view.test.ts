@@ -1,7 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { formatPsTable, humanAge, podObject, psRow } from '../../../src/pods/view.js';
+import { humanAge, podObject } from '../../../src/pods/view.js';
 import { conditionOf } from '../../../src/pods/pods.js';
-import type { PodState } from '../../../src/state/types.js';
 import { sampleState } from './fixtures.js';
 
 const at = (s: number) => new Date(Date.parse('2026-01-01T00:00:00Z') + s * 1000);
@@ -32,49 +31,56 @@ describe('pod condition', () => {
   });
 });
 
-describe('ps', () => {
-  test('a row: phase, running/total app containers, restarts of all containers, IP, age', () => {
-    const row = psRow(sampleState(), 'running', new Date('2026-01-01T00:05:00.500Z'));
-    expect(row).toEqual({ name: 'web', phase: 'Running', ready: '1/2', restarts: '3', ip: '10.0.0.7', age: '5m' });
-  });
-
-  test('an orphaned pod says so, and nothing of it counts as ready', () => {
-    const row = psRow(sampleState(), 'orphaned', new Date('2026-01-01T00:00:30.500Z'));
-    expect(row).toMatchObject({ phase: 'Orphaned', ready: '0/2', age: '30s' });
-  });
-
-  test('no IP is a dash', () => {
-    const s: PodState = { ...sampleState(), status: { ...sampleState().status, podIP: undefined } };
-    expect(psRow(s, 'running', t0).ip).toBe('-');
-  });
-
-  test('the table pads columns to the widest cell', () => {
-    const text = formatPsTable([
-      { name: 'a', phase: 'Running', ready: '1/1', restarts: '0', ip: '-', age: '3s' },
-      { name: 'longer-name', phase: 'Orphaned', ready: '0/2', restarts: '12', ip: '10.0.0.7', age: '2h5m' },
-    ]);
-    expect(text).toBe(
-      'NAME          PHASE      READY   RESTARTS   IP         AGE\n' +
-      'a             Running    1/1     0          -          3s\n' +
-      'longer-name   Orphaned   0/2     12         10.0.0.7   2h5m\n',
-    );
-  });
-});
-
-describe('inspect', () => {
-  test('a Kubernetes Pod: apiVersion, kind, metadata with uid and creationTimestamp, spec as run, status', () => {
+describe('inspect: the Pod object as the API server writes it', () => {
+  test('apiVersion, kind, metadata with uid and creationTimestamp to the second, spec as run, status', () => {
     const s = sampleState();
     const obj = podObject(s, 'running');
     expect(Object.keys(obj)).toEqual(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
     expect(obj).toMatchObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default', uid: s.uid, creationTimestamp: '2026-01-01T00:00:00Z' } });
-    expect(obj.spec).toBe(s.pod.spec);
-    expect(obj.status).toBe(s.status);
+    expect(obj.spec).toEqual(s.pod.spec);
+    expect(obj.status.phase).toBe('Running');
+  });
+
+  test('every time in the status to the second; the recorded state keeps its milliseconds', () => {
+    const s = sampleState();
+    s.status.startTime = '2026-01-01T00:00:00.310Z';
+    s.status.conditions = [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:00:02.999Z' }];
+    s.status.containerStatuses[0].state = { running: { startedAt: '2026-01-01T00:00:02.123Z' } };
+    s.status.containerStatuses[1].lastState = { terminated: { exitCode: 1, reason: 'Error', startedAt: '2026-01-01T00:00:01.5Z', finishedAt: '2026-01-01T00:00:02.000001Z' } };
+    const st = podObject(s, 'running').status;
+    expect(st.startTime).toBe('2026-01-01T00:00:00Z');
+    expect(st.conditions[0].lastTransitionTime).toBe('2026-01-01T00:00:02Z');
+    expect(st.containerStatuses[0].state).toEqual({ running: { startedAt: '2026-01-01T00:00:02Z' } });
+    expect(st.containerStatuses[1].lastState).toEqual({ terminated: { exitCode: 1, reason: 'Error', startedAt: '2026-01-01T00:00:01Z', finishedAt: '2026-01-01T00:00:02Z' } });
+    expect(JSON.stringify(st)).not.toMatch(/\.\d+Z/);
+    expect(s.status.startTime).toBe('2026-01-01T00:00:00.310Z');
+  });
+
+  test('started is false unless the container runs; empty lists are left out, empty objects stay', () => {
+    const s = sampleState();
+    s.status.initContainerStatuses = [];
+    s.pod.spec.initContainers = [];
+    (s.pod.spec.containers[0] as { env?: unknown[] }).env = [];
+    const obj = podObject(s, 'running');
+    expect(obj.status.containerStatuses.map((c) => c.started)).toEqual([true, false]);
+    expect(s.status.containerStatuses[1].started).toBe(true);
+    expect('initContainerStatuses' in obj.status).toBe(false);
+    expect('initContainers' in obj.spec).toBe(false);
+    expect('env' in obj.spec.containers[0]).toBe(false);
+    expect(obj.status.containerStatuses[0].lastState).toEqual({});
+  });
+
+  test('a pod being stopped has a deletionTimestamp and grace period', () => {
+    const s = { ...sampleState(), deletion: { timestamp: '2026-01-01T00:01:00.500Z', gracePeriodSeconds: 30 } };
+    expect(podObject(s, 'running').metadata).toMatchObject({ deletionTimestamp: '2026-01-01T00:01:00Z', deletionGracePeriodSeconds: 30 });
+    expect('deletionTimestamp' in podObject(sampleState(), 'running').metadata).toBe(false);
   });
 
   test('an orphaned pod is Unknown, reason Orphaned; its recorded status is not changed', () => {
     const s = sampleState();
     const obj = podObject(s, 'orphaned');
-    expect(obj.status).toMatchObject({ phase: 'Unknown', reason: 'Orphaned', containerStatuses: s.status.containerStatuses });
+    expect(obj.status).toMatchObject({ phase: 'Unknown', reason: 'Orphaned' });
+    expect(obj.status.containerStatuses.map((c) => c.name)).toEqual(['a', 'b']);
     expect(s.status.phase).toBe('Running');
   });
 });

@@ -60,6 +60,19 @@ describe('pod phase', () => {
     expect(s.phase).toBe('Succeeded');
   });
 
+  test('a container in its back-off (waiting, lastState terminated) has run: Running; stopped there, it ended with its last exit code', () => {
+    const s = initialStatus(pod([], ['a', 'b']), {}, '');
+    set(s, 'a', running);
+    const b = s.containerStatuses[1];
+    b.lastState = ended(3);
+    b.state = { waiting: { reason: 'CrashLoopBackOff' } };
+    updatePhase(s, new Set(['b']), true);
+    expect(s.phase).toBe('Running');
+    set(s, 'a', ended(0));
+    updatePhase(s, new Set(), true);
+    expect(s.phase).toBe('Failed');
+  });
+
   test('a decided failure (DeadlineExceeded) stays', () => {
     const s = initialStatus(pod([], ['a']), {}, '');
     Object.assign(s, { phase: 'Failed', reason: 'DeadlineExceeded' });
