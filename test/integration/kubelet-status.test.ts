@@ -107,7 +107,7 @@ describe('CreateContainerConfigError', () => {
     // The one that could be configured runs, with its variable.
     expect(statusOf(p, 'ok').state.running).toBeDefined();
     expect((await tspod(roots, ['exec', 'cfgerr', '-c', 'ok', '--', 'cat', '/tmp/level'])).stdout).toBe('level debug\n');
-    expect((await tspod(roots, ['ps'])).stdout).toMatch(/cfgerr +Pending +1\/3/);
+    expect((await tspod(roots, ['ps'])).stdout).toMatch(/cfgerr +1\/3 +CreateContainerConfigError +0 /);
     await finish('cfgerr');
   });
 });
