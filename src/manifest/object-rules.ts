@@ -27,6 +27,14 @@ export function exactlyOne(names: readonly string[], what: string): Rules {
   };
 }
 
+/** At most one of `names` may be set (`subPath` and `subPathExpr`). */
+export function atMostOne(names: readonly string[]): Rules {
+  return (_cleaned, raw) => {
+    const set = present(raw, names).filter((n) => raw[n] !== '');
+    return set.length > 1 ? [{ path: set[1]!, message: `may not be set together with ${set[0]}` }] : [];
+  };
+}
+
 export const valueOrValueFrom: Rules = (_cleaned, raw) => {
   const hasValue = typeof raw.value === 'string' && raw.value !== '';
   if (hasValue && raw.valueFrom !== undefined && raw.valueFrom !== null) {

@@ -23,7 +23,7 @@
  * Working directory: `workingDir`, else the image's WorkingDir, else `/`. Creating it when it is
  * missing is the runtime's part, inside the container's root.
  */
-import { envFromVars, keyRefValue } from './config-env.js';
+import { ConfigRefError, envFromVars, keyRefValue } from './config-env.js';
 import { noConfig, type ConfigObjects } from './config-objects.js';
 import { expandVars } from './expand.js';
 import { fieldValue, resourceValue } from './downward.js';
@@ -53,7 +53,7 @@ function resolveArgv(container: Container, image: ImageConfig, lookup: (name: st
 }
 
 /** The manifest's env in order, later entries replacing earlier ones of the same name. */
-function containerEnv(container: Container, facts: DownwardFacts, config: ConfigObjects): Map<string, string> {
+export function containerEnv(container: Container, facts: DownwardFacts, config: ConfigObjects): Map<string, string> {
   const env = new Map<string, string>(envFromVars(container, config, facts.namespace).vars);
   for (const v of container.env) {
     const from = v.valueFrom;
@@ -85,4 +85,19 @@ export function mergeEnv(entries: string[]): string[] {
     merged.set(entry.slice(0, eq), entry);
   }
   return [...merged.values()];
+}
+
+/**
+ * A mount's subPath: `subPath`, or `subPathExpr` with `$(VAR)` expanded from the container's own
+ * variables (the manifest's env and envFrom, never the image's), as the kubelet expands it. The
+ * result must stay a relative path without `..`, or the container cannot start.
+ */
+export function mountSubPath(container: Container, m: { name: string; subPath?: string; subPathExpr?: string }, env: Map<string, string>): string | undefined {
+  if (!m.subPathExpr) return m.subPath || undefined;
+  const expanded = expandVars(m.subPathExpr, (name) => env.get(name));
+  if (expanded.startsWith('/') || expanded.split('/').includes('..')) {
+    const detail = `subPathExpr "${m.subPathExpr}" of volume "${m.name}" expands to "${expanded}", which must be a relative path without '..'`;
+    throw new ConfigRefError(`container "${container.name}": ${detail}`, detail);
+  }
+  return expanded || undefined;
 }

@@ -18,7 +18,7 @@ import {
   dnsLabel, dnsSubdomain, envVarName, ipAddress, labelValue, portName, qualifiedName, searchDomain,
 } from './names.js';
 import { RESOURCES } from './downward.js';
-import { divisorRule, escalationRules, exactlyOne, requestsWithinLimits, valueOrValueFrom } from './object-rules.js';
+import { atMostOne, divisorRule, escalationRules, exactlyOne, requestsWithinLimits, valueOrValueFrom } from './object-rules.js';
 import { livenessRules, readinessRules, STOP_SIGNALS } from './probe-rules.js';
 import {
   INT32_MAX, bool, ignorable, int, intOrString, list, map, needsCluster, obj, quantity, resourceList, serverSet, str, unsupported,
@@ -68,13 +68,13 @@ const containerPort = obj({
 
 const volumeMount = obj({
   name: str({ required: true }),
+  subPathExpr: str({ check: subPath }),
   mountPath: str({ required: true, check: mountPath }),
   readOnly: bool(),
   subPath: str({ check: subPath }),
   mountPropagation: str({ check: mountPropagation }),
   recursiveReadOnly: unsupported('Disabled'),
-  subPathExpr: unsupported(''),
-});
+}, { rules: atMostOne(['subPath', 'subPathExpr']) });
 
 const resources = obj(
   { limits: resourceList(), requests: resourceList(), claims: unsupported([]) },

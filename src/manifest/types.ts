@@ -269,6 +269,8 @@ export interface VolumeMount {
   mountPath: string;
   readOnly?: boolean;
   subPath?: string;
+  /** `subPath` with `$(VAR)` expanded from the container's environment when it starts */
+  subPathExpr?: string;
   /** Only `None` (the default) is implemented. */
   mountPropagation?: 'None';
 }

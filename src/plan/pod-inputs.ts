@@ -66,10 +66,11 @@ function alwaysReadOnly(pod: Pod, name: string): boolean {
   return Boolean(v?.configMap || v?.secret || v?.downwardAPI || v?.projected);
 }
 
-function volumeMounts(pod: Pod, layout: PodLayout, c: Container): BindMount[] {
-  return c.volumeMounts.map((m) => ({
+/** `subPaths[i]`: mount i's subPath as resolved at start (subPathExpr expanded); else its subPath. */
+function volumeMounts(pod: Pod, layout: PodLayout, c: Container, subPaths?: (string | undefined)[]): BindMount[] {
+  return c.volumeMounts.map((m, i) => ({
     source: volumeSource(pod, layout, m.name),
-    ...(m.subPath ? { subPath: m.subPath } : {}),
+    ...((subPaths ? subPaths[i] : m.subPath) ? { subPath: (subPaths ? subPaths[i] : m.subPath)! } : {}),
     target: m.mountPath,
     // configMap, secret, downwardAPI and projected volumes are always read-only, as the kubelet mounts them.
     readOnly: (m.readOnly ?? false) || alwaysReadOnly(pod, m.name),
@@ -91,6 +92,8 @@ function podFiles(layout: PodLayout, c: Container, terminationLog: string): Bind
 
 export interface ContainerFacts {
   image: { rootfs: string; config: ImageConfig };
+  /** each volumeMount's subPath, subPathExpr expanded (manifest/process.ts mountSubPath) */
+  subPaths?: (string | undefined)[];
   process: ProcessSpec;
   instance: InstanceDirs;
   terminationLog: string;
@@ -120,7 +123,7 @@ export function containerInput(pod: Pod, layout: PodLayout, c: Container, f: Con
     },
     podFiles: podFiles(layout, c, f.terminationLog),
     shm: layout.shm,
-    volumes: volumeMounts(pod, layout, c),
+    volumes: volumeMounts(pod, layout, c, f.subPaths),
     privileged: sc.privileged ?? false,
     process: f.process,
     ...(f.user ? { user: f.user } : {}),

@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { ConfigRefError, parseCpuMillis, parseQuantity, resolveProcess, mergeEnv } from '../manifest/index.js';
+import { containerEnv, mountSubPath } from '../manifest/process.js';
 import { podHostnameOn } from '../plan/pod-inputs.js';
 import type { Container } from '../manifest/types.js';
 import type { ImageRecord } from '../image/store.js';
@@ -93,8 +94,14 @@ export function planContainer(sb: Sandbox, c: Container, image: ImageRecord, ins
   if ((c.securityContext?.runAsNonRoot ?? pod.spec.securityContext.runAsNonRoot) && (user?.uid ?? 0) === 0) {
     throw new CreateContainerConfigError(`container has runAsNonRoot and image will run as root (pod: "${pod.metadata.name}_${pod.metadata.namespace}(${state.uid})", container: ${c.name})`);
   }
+  const subPaths = c.volumeMounts.some((m) => m.subPathExpr)
+    ? configOf(() => {
+      const env = containerEnv(c, sb.downwardFacts(), sb.config);
+      return c.volumeMounts.map((m) => mountSubPath(c, m, env));
+    })
+    : undefined;
   const input = containerInput(pod, sb.layout, c, {
-    image, process, instance: sb.layout.instance(c.name, instance),
+    image, process, ...(subPaths ? { subPaths } : {}), instance: sb.layout.instance(c.name, instance),
     terminationLog: sb.layout.terminationLog(c.name, instance), ...(user ? { user } : {}), cgroupProcs,
     available: hostCapabilities(), cgroupMounts: containerCgroupMounts(cgroupLayout()),
   });
