@@ -8,7 +8,7 @@
  * hung up) is handled the same way, with status 74 (EX_IOERR).
  */
 export const SIGPIPE = 13;
-const EX_IOERR = 74;
+export const EX_IOERR = 74;
 
 let handler: ((status: number) => void) | undefined;
 let closed = false;

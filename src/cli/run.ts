@@ -22,7 +22,8 @@ import type { Pod } from '../manifest/types.js';
 import { newState, runPod, PodExistsError } from '../supervisor/run-pod.js';
 import { prefixedPrinter } from '../logs/reader.js';
 import { logRotation } from '../logs/log-file.js';
-import { SIGPIPE, onOutputClosed, outputClosed } from './pipe.js';
+import { EX_IOERR, SIGPIPE, onOutputClosed, outputClosed } from './pipe.js';
+import { guardPod } from '../supervisor/last-resort.js';
 import type { PodState } from '../state/types.js';
 import { DetachError, startDetached } from '../supervisor/detach.js';
 import { ExitError, describeError, rootsOf, type GlobalArgs } from './common.js';
@@ -151,7 +152,13 @@ async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Reco
   process.on('SIGTERM', onSignal);
   // Nobody reads the output any more (`tspod run pod.yaml | head`): stop the pod as SIGPIPE
   // would have stopped this command, gracefully, and end with 141 once it is cleaned up.
-  onOutputClosed(() => stopFor(SIGPIPE));
+  // Any other failure of the output (EIO: the terminal hung up) stops it too, and ends with 74.
+  let outputStatus: number | undefined;
+  onOutputClosed((status) => {
+    outputStatus = status;
+    stopFor(status === EX_IOERR ? 15 : SIGPIPE);
+  });
+  let unguard = () => undefined as void;
   const explain = argv.explain ? (line: string) => say('stderr', `[tspod] ${line}\n`) : () => undefined;
   const warn = (line: string) => say('stderr', `tspod: warning: ${line}\n`);
   try {
@@ -163,12 +170,16 @@ async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Reco
     const sink = prefixedPrinter(say);
     const running = await runPod({ roots, pod, images, config, network, keep: argv.keep, sink, explain, warn, onStarted });
     stop = running.stop;
+    // An error nobody caught stops and tears down the pod rather than leave it Orphaned.
+    unguard = guardPod(running, { warn, exit: (status) => process.exit(status) });
     if (stopSignal !== undefined) running.stop(undefined, stopSignal);
-    process.exitCode = await running.done;
+    const status = await running.done;
+    process.exitCode = outputStatus === EX_IOERR ? EX_IOERR : status;
   } catch (err) {
     if (err instanceof PodExistsError) throw new ExitError(err.message, 125);
     throw err;
   } finally {
+    unguard();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     onOutputClosed(undefined);

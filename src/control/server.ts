@@ -66,7 +66,11 @@ export class ControlServer {
     await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, 5000)))]);
     clearTimeout(timer);
     for (const c of this.connections) c.socket.destroy();
-    fs.rmSync(this.socketPath, { force: true });
+    try {
+      fs.rmSync(this.socketPath, { force: true });
+    } catch (err) {
+      this.warn(`removing the control socket ${this.socketPath}: ${(err as Error).message}`);
+    }
   }
 
   private serve(socket: net.Socket): void {
@@ -81,9 +85,10 @@ export class ControlServer {
         // One reply per request, in the order of the requests.
         chain = chain.then(async () => {
           const reply = await this.answer(line);
+          // A client gone meanwhile: the write fails (EPIPE) into the 'error' handler below.
           if (!socket.destroyed) socket.write(JSON.stringify(reply) + '\n');
           if (--conn.pending === 0 && this.closing) socket.end();
-        });
+        }).catch((err) => this.warn(`control socket ${this.socketPath}: ${err}`));
       }
     });
     socket.on('error', () => undefined);

@@ -10,7 +10,9 @@
  * A write that fails (ENOSPC on a full disk, EIO) never stops the container or the supervisor:
  * the records are dropped and counted, a short write is cut back to the last whole record (the
  * file never holds a torn record in its middle), the first failure is reported at once and the
- * count when writes succeed again or the file is closed.
+ * count when writes succeed again or the file is closed. A file that cannot even be opened (a new
+ * instance's log on a full disk) is the same: its lines are dropped, and it is opened again at the
+ * next write.
  *
  * Settings: TSPOD_LOG_MAX_SIZE (bytes, or with a Ki/Mi/Gi suffix; default 10Mi) and
  * TSPOD_LOG_MAX_FILES (at least 2; default 5).
@@ -61,21 +63,40 @@ export interface LogFileOptions {
   onTrouble?: (message: string) => void;
   /** the write(2) of a record batch; a test injects faults here */
   write?: (fd: number, data: Buffer) => number;
+  /** the open(2) of the file for appending; a test injects faults here */
+  open?: (file: string) => number;
 }
 
 export class LogFile {
-  private fd: number;
-  private size: number;
+  /** -1 while the file could not be opened */
+  private fd = -1;
+  private size = 0;
   private lastStamp = 0n;
   /** while writes fail: what was dropped, and why */
   private dropping?: { lines: number; bytes: number; code: string };
   private readonly write: (fd: number, data: Buffer) => number;
+  private readonly openFile: (file: string) => number;
 
   constructor(readonly file: string, private readonly rotation: LogRotation, private readonly o: LogFileOptions = {}) {
     this.write = o.write ?? ((fd, data) => fs.writeSync(fd, data));
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.fd = fs.openSync(file, 'a', 0o640);
-    this.size = fs.fstatSync(this.fd).size;
+    this.openFile = o.open ?? ((f) => fs.openSync(f, 'a', 0o640));
+    try {
+      this.reopen();
+    } catch (err) {
+      this.drop(Buffer.alloc(0), err as NodeJS.ErrnoException);
+    }
+  }
+
+  private reopen(): void {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const fd = this.openFile(this.file);
+    try {
+      this.size = fs.fstatSync(fd).size;
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    this.fd = fd;
   }
 
   /** Append whole records (one write), rotating first if they would not fit. */
@@ -83,6 +104,7 @@ export class LogFile {
     if (this.size > 0 && this.size + records.length > this.rotation.maxSize) this.tryRotate();
     let written = 0;
     try {
+      if (this.fd < 0) this.reopen();
       written = this.write(this.fd, records);
       if (written === records.length) {
         this.size += written;
@@ -143,7 +165,7 @@ export class LogFile {
     fs.renameSync(this.file, aside);
     let fd: number;
     try {
-      fd = fs.openSync(this.file, 'a', 0o640);
+      fd = this.openFile(this.file);
     } catch (err) {
       // Keep writing the old file under its old name: a failed rotation changes nothing.
       fs.renameSync(aside, this.file);
@@ -158,6 +180,7 @@ export class LogFile {
 
   close(): void {
     this.endDropping();
+    if (this.fd < 0) return;
     try {
       fs.closeSync(this.fd);
     } catch {

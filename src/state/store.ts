@@ -16,14 +16,36 @@ import type { Roots } from '../paths.js';
 import { podLayout } from '../layout.js';
 import type { PodState, ProcessRef } from './types.js';
 
-export async function writeJsonAtomic(file: string, value: unknown, mode = 0o600): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await fsp.writeFile(tmp, JSON.stringify(value, null, 2) + '\n', { mode });
-  await fsp.rename(tmp, file);
+/** The three calls an atomic write makes: the seam where tests inject ENOSPC, EIO, EPIPE. */
+export interface StateFs {
+  writeFile(file: string, data: string, mode: number): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  rm(file: string): Promise<void>;
 }
 
-export async function writeState(roots: Roots, state: PodState): Promise<void> {
-  await writeJsonAtomic(podLayout(roots, state.name).stateFile, state);
+export const realStateFs: StateFs = {
+  writeFile: (file, data, mode) => fsp.writeFile(file, data, { mode }),
+  rename: (from, to) => fsp.rename(from, to),
+  rm: (file) => fsp.rm(file, { force: true }),
+};
+
+/**
+ * Write `value` as JSON to `file` in one step. A write or rename that fails (a full disk, EIO)
+ * leaves the old file as it was and no temporary file behind: nothing half-done.
+ */
+export async function writeJsonAtomic(file: string, value: unknown, mode = 0o600, sfs: StateFs = realStateFs): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await sfs.writeFile(tmp, JSON.stringify(value, null, 2) + '\n', mode);
+    await sfs.rename(tmp, file);
+  } catch (err) {
+    await sfs.rm(tmp).catch(() => undefined);
+    throw err;
+  }
+}
+
+export async function writeState(roots: Roots, state: PodState, sfs?: StateFs): Promise<void> {
+  await writeJsonAtomic(podLayout(roots, state.name).stateFile, state, 0o600, sfs);
 }
 
 export async function readState(roots: Roots, name: string): Promise<PodState | undefined> {

@@ -37,7 +37,12 @@ export class StreamLog {
   private emit(pieces: Piece[]): void {
     if (pieces.length === 0) return;
     this.append(formatRecords(this.stream, pieces, this.clock));
-    for (const p of pieces) this.sink(p);
+    // The sink is the terminal of a foreground run: whatever happens to it, the log goes on.
+    try {
+      for (const p of pieces) this.sink(p);
+    } catch {
+      // (a failed terminal is handled where it fails: cli/pipe.ts)
+    }
   }
 }
 

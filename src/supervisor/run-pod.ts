@@ -19,7 +19,11 @@ import { realHost, type Host } from '../runtime/host.js';
 import { podLayout } from '../layout.js';
 import { Sandbox } from '../runtime/sandbox.js';
 import type { Pod } from '../manifest/types.js';
-import { lockPod, processRef, writeState, type PodLock } from '../state/store.js';
+import { lockPod, processRef, writeState, type PodLock, type StateFs } from '../state/store.js';
+import { StateSaver } from '../state/saver.js';
+import { EventRecorder } from '../events/recorder.js';
+import { describeError } from '../errors.js';
+import { removePod } from '../teardown/cleanup.js';
 import type { PodState } from '../state/types.js';
 import type { LogSink } from './logs.js';
 import { initialStatus } from './status.js';
@@ -42,6 +46,8 @@ export interface RunPodOptions {
   explain: (line: string) => void;
   warn: (line: string) => void;
   host?: Host;
+  /** the state file's writes (a test injects faults here) */
+  stateFs?: StateFs;
   /** called once the app containers have started (or the pod failed to start) */
   onStarted?: (state: PodState) => void;
 }
@@ -51,7 +57,16 @@ export interface RunningPod {
   done: Promise<number>;
   /** stop gracefully (graceSeconds defaults to the manifest's); `bySignal` decides the exit status */
   stop(graceSeconds?: number, bySignal?: number): void;
+  /**
+   * The last resort, when the supervisor itself failed (an uncaught exception): stop the pod at
+   * once and tear it down; if the supervisor cannot finish that within `waitMs`, remove the pod
+   * from its ledger (the state in memory) as `tspod gc` would. Resolves once nothing is left.
+   */
+  abort(err: unknown, waitMs?: number): Promise<void>;
 }
+
+/** How long an aborted supervisor gets to tear its pod down before the ledger is used instead. */
+const ABORT_WAIT_MS = 15_000;
 
 async function claim(roots: Roots, name: string): Promise<PodLock> {
   const layout = podLayout(roots, name);
@@ -112,16 +127,22 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
     lock.release();
     throw err;
   });
-  // One write at a time, each of the state as it is when the write starts: two renames racing
-  // could otherwise leave an older snapshot as the last word.
-  let saving: Promise<void> = Promise.resolve();
-  const save = () => (saving = saving.catch(() => undefined).then(() => writeState(o.roots, state)));
+  const saver = stateSaver(o, state);
+  // The sandbox records what it makes before making it: those saves must reach the disk.
+  const save = () => saver.strict();
   const sandbox = new Sandbox({ host: o.host ?? realHost, roots: o.roots, state, save, network: o.network, explain: o.explain, warn: o.warn, config: o.config });
   const finish = async () => {
     state.tornDown = true;
-    if (o.keep) await save();
-    else await removePodFiles(o.roots, state.name);
-    lock.release();
+    try {
+      if (o.keep) await save();
+      else await removePodFiles(o.roots, state.name);
+    } catch (err) {
+      // Everything on the host is undone; only the record of it is stale or left over.
+      o.warn(`the pod is torn down, but its record could not be ${o.keep ? 'saved' : 'removed'} (${describeError(err)}): "tspod gc" removes it`);
+    } finally {
+      await saver.close();
+      lock.release();
+    }
   };
   try {
     await save();
@@ -136,23 +157,55 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
     await control.close();
     throw err;
   }
-  const supervisor = new Supervisor({ sandbox, images: o.images, sink: o.sink, onStarted: () => o.onStarted?.(state) });
+  // What happened (a start, an exit, an event) is saved leniently: a failed save never stops the pod.
+  const supervisor = new Supervisor({ sandbox, images: o.images, sink: o.sink, saveStatus: () => saver.lenient(), onStarted: () => o.onStarted?.(state) });
   const done = (async () => {
     try {
       return await supervisor.run();
     } finally {
       const errors = await sandbox.teardown();
       for (const e of errors) o.warn(String(e));
-      await save().catch(() => undefined);
+      await saver.lenient();
       await finish();
     }
   })();
   control.attach({ stop: (timeout) => void supervisor.stop(timeout), done });
-  return {
-    // The socket closes last: a `stop` request is answered once the pod is torn down (`done`).
-    done: done.finally(() => control.close()),
-    stop: (grace, bySignal) => void supervisor.stop(grace, bySignal),
-  };
+  // The socket closes last: a `stop` request is answered once the pod is torn down (`done`).
+  const closed = done.finally(() => control.close().catch((err) => o.warn(`closing the control socket: ${describeError(err)}`)));
+  let aborting: Promise<void> | undefined;
+  const abort = (err: unknown, waitMs = ABORT_WAIT_MS) => (aborting ??= (async () => {
+    o.warn(`the supervisor failed (${describeError(err)}): stopping the pod and tearing it down`);
+    new EventRecorder(state).warning(undefined, 'SupervisorFailed', `the supervisor failed: ${describeError(err)}; the pod is stopped`);
+    void supervisor.stop(0);
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([closed.then(() => true, () => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), waitMs)))]);
+    clearTimeout(timer);
+    if (ended) return;
+    // The supervisor's own machinery is stuck: undo what the ledger says, as gc would.
+    o.warn('the supervisor could not tear the pod down in time: removing it from its ledger');
+    await removePod(o.roots, state.name, state, { warn: o.warn }).catch((e) => o.warn(describeError(e)));
+    await control.close().catch(() => undefined);
+    // (The lock goes with the process, which the last-resort handler ends now.)
+  })());
+  return { done: closed, stop: (grace, bySignal) => void supervisor.stop(grace, bySignal), abort };
+}
+
+/** The pod's state saver: a failure is a warning line and a FailedStateSave event, once per run of failures. */
+function stateSaver(o: RunPodOptions, state: PodState): StateSaver {
+  const file = podLayout(o.roots, state.name).stateFile;
+  const events = new EventRecorder(state);
+  return new StateSaver(() => writeState(o.roots, state, o.stateFs), {
+    failed: (err) => {
+      const message = `saving the pod's state to ${file} failed (${describeError(err)}): the pod is still supervised, the save is retried`;
+      o.warn(message);
+      events.warning(undefined, 'FailedStateSave', message);
+    },
+    recovered: (n) => {
+      const message = `the pod's state is saved again (after ${n} failed ${n === 1 ? 'attempt' : 'attempts'})`;
+      o.warn(message);
+      events.normal(undefined, 'StateSaved', message);
+    },
+  });
 }
 
 /** Remove everything the pod keeps on disk: state, lock, logs, and what teardown left. */

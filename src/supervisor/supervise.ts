@@ -13,6 +13,7 @@ import path from 'node:path';
 import { describeError } from '../errors.js';
 import { readState } from '../state/store.js';
 import { runPod, PodExistsError, type RunningPod } from './run-pod.js';
+import { guardPod } from './last-resort.js';
 import { removePod } from '../teardown/cleanup.js';
 import type { PodState } from '../state/types.js';
 import { READY_FD, supervisorLog, type ReadyMessage, type SuperviseInput } from './detach.js';
@@ -106,6 +107,8 @@ export async function superviseDetached(): Promise<number> {
   running = await start(input, log);
   if (!running) return 125;
   if (stopRequested) running.stop();
+  // An error nobody caught stops and tears down the pod rather than leave it Orphaned.
+  guardPod(running, { warn: (l) => log(`warning: ${l}`), exit: (status) => process.exit(status) });
   log(`supervising pod "${name}" (pid ${process.pid})`);
   try {
     const status = await running.done;

@@ -48,6 +48,8 @@ export interface SupervisorOptions {
   sandbox: Sandbox;
   images: Record<string, ImageRecord>;
   sink: LogSink;
+  /** how a change of status is saved (by default the sandbox's save); it must not reject */
+  saveStatus?: () => Promise<void>;
   /** called once the app containers have started (or could not) */
   onStarted?: () => void;
 }
@@ -429,6 +431,6 @@ export class Supervisor {
   }
 
   private async save(): Promise<void> {
-    await this.sb.opts.save();
+    await (this.o.saveStatus ?? this.sb.opts.save)();
   }
 }

@@ -66,3 +66,23 @@ test('closing answers a pending stop (the pod ended without a supervisor)', asyn
   await server.close();
   expect(await reply).toEqual({ ok: true });
 });
+
+test('a client that goes away before its reply (EPIPE, ECONNRESET at the reply) harms neither the server nor the next client', async () => {
+  const net = await import('node:net');
+  const p = socketPath();
+  const warnings: string[] = [];
+  const server = await ControlServer.listen(p, (m) => warnings.push(m));
+  let finish!: () => void;
+  server.attach({ stop: () => undefined, done: new Promise<void>((resolve) => (finish = resolve)) });
+  for (let i = 0; i < 20; i++) {
+    const s = net.createConnection(p);
+    await new Promise((r) => s.once('connect', r));
+    s.write(i % 2 ? '{"op":"stop"}\n' : '{"op":"ping"}\n');
+    s.destroy(); // gone before the reply is written
+  }
+  finish(); // the stops' replies now go to closed sockets
+  await new Promise((r) => setTimeout(r, 50));
+  expect(await controlRequest(p, { op: 'ping' })).toEqual({ ok: true, pid: process.pid });
+  await server.close();
+  expect(warnings).toEqual([]);
+});

@@ -74,4 +74,24 @@ describe('log write faults', () => {
     log.close();
     expect(told.map((m) => m.split(' ')[0])).toEqual(['writing', '2']);
   });
+
+  test('a file that cannot be opened (ENOSPC) drops lines instead of throwing, and is opened at the next write', () => {
+    const file = path.join(dir, '0.log');
+    const told: string[] = [];
+    let failing = true;
+    const log = new LogFile(file, { maxSize: 1 << 20, maxFiles: 2 }, {
+      onTrouble: (m) => told.push(m),
+      open: (f) => {
+        if (failing) throw Object.assign(new Error(`ENOSPC: injected, open '${f}'`), { code: 'ENOSPC', syscall: 'open' });
+        return fs.openSync(f, 'a');
+      },
+    });
+    log.append(rec('lost'));
+    failing = false;
+    log.append(rec('kept'));
+    log.close();
+    expect(parseLog(fs.readFileSync(file)).map((l) => l.content.toString())).toEqual(['kept']);
+    expect(told[0]).toMatch(/failed \(ENOSPC: .*dropping log lines/);
+    expect(told[1]).toMatch(/^1 log lines .* dropped/);
+  });
 });

@@ -10,7 +10,7 @@ export type Call = [name: string, ...args: unknown[]];
 export class RecordingHost implements Host {
   readonly calls: Call[] = [];
   private nextPid = 1000;
-  private exits = new Map<number, (s: ExitStatus) => void>();
+  protected exits = new Map<number, (s: ExitStatus) => void>();
   failOn?: (call: Call) => Error | undefined;
 
   private record(call: Call): void {
