@@ -1,7 +1,8 @@
 /**
  * THE table: every field of the Kubernetes v1 Pod that tspod reads, and what it accepts there.
  *
- * Each object lists all the fields Kubernetes defines at that place (as of v1.34), in three kinds:
+ * Each object lists all the fields Kubernetes defines at that place (as of release 1.36, which
+ * test/unit/manifest/openapi-fields.test.ts checks against the upstream OpenAPI field lists), in three kinds:
  * implemented (with its type, format and range), `unsupported(...)` (refused by name, never
  * ignored: anything that could change what the pod is allowed to do, every field of a security
  * context, every volume type it does not implement) and `ignorable(...)` (refused by name unless
@@ -291,7 +292,6 @@ const podSpec = obj({
   // Cluster bookkeeping: meaningless on one host, harmless to leave out.
   schedulerName: ignorable('default-scheduler'),
   schedulingGroup: ignorable(),
-  workloadRef: ignorable(),
   readinessGates: ignorable([]),
   imagePullSecrets: ignorable([]),
   // These change how the pod is isolated or what it runs: never left out.
