@@ -38,7 +38,7 @@ export function checkPod(pod: Pod): Issue[] {
     ...[...init, ...app].flatMap((l) => [...mountRules(l, volumes), ...portNameRules(l), ...nonRootRule(pod, l)]),
     ...hostPortRules(init, pod.spec.hostNetwork),
     ...hostPortRules(app, pod.spec.hostNetwork),
-    ...init.flatMap((l) => (l.container.lifecycle ? [{ path: `${l.path}.lifecycle`, message: 'may not be set for init containers' }] : [])),
+    ...init.flatMap(initOnlyRules),
     ...namespaceRules(pod),
     ...dnsRules(pod),
     ...seccompAnnotationIssues(pod),
@@ -61,6 +61,13 @@ function resourceRefRules(all: Located[]): Issue[] {
     });
   }
   return issues;
+}
+
+/** Lifecycle hooks and probes belong to containers that keep running: app containers and sidecars. */
+function initOnlyRules(l: Located): Issue[] {
+  if (l.container.restartPolicy === 'Always') return [];
+  const fields = ['lifecycle', 'livenessProbe', 'readinessProbe', 'startupProbe'] as const;
+  return fields.filter((f) => l.container[f]).map((f) => ({ path: `${l.path}.${f}`, message: 'may not be set for init containers without restartPolicy=Always' }));
 }
 
 function located(containers: Container[], base: string): Located[] {

@@ -156,7 +156,7 @@ const liveness = obj(probeFields, { rules: livenessRules });
 const readiness = obj(probeFields, { rules: readinessRules });
 const startup = obj(probeFields, { rules: livenessRules });
 
-const container = obj({
+const containerFields = {
   name: str({ required: true, check: dnsLabel }),
   image: str({ required: true, check: image }),
   imagePullPolicy: str({ values: ['Always', 'IfNotPresent', 'Never'] }),
@@ -182,7 +182,10 @@ const container = obj({
   volumeDevices: unsupported([]),
   restartPolicy: unsupported(),
   restartPolicyRules: unsupported([]),
-});
+};
+const container = obj(containerFields);
+// An init container with `restartPolicy: Always` is a sidecar (the only value the API server takes there).
+const initContainer = obj({ ...containerFields, restartPolicy: str({ values: ['Always'] }) });
 
 // File modes of configMap/secret files: 0000..0777, as the API server allows.
 const fileMode = () => int({ min: 0, max: 0o777 });
@@ -265,7 +268,7 @@ const dnsConfig = obj({
 
 const podSpec = obj({
   containers: list(container, { required: true }),
-  initContainers: list(container),
+  initContainers: list(initContainer),
   volumes: list(volume),
   restartPolicy: str({ values: ['Always', 'OnFailure', 'Never'] }),
   terminationGracePeriodSeconds: int({ min: 0 }),

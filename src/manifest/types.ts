@@ -189,6 +189,8 @@ export interface Container {
   livenessProbe?: Probe;
   readinessProbe?: Probe;
   startupProbe?: Probe;
+  /** only `Always`, only on an init container: a sidecar (native sidecar, Kubernetes 1.29+) */
+  restartPolicy?: 'Always';
 }
 
 export interface EnvVar {

@@ -30,24 +30,41 @@ export interface KillOptions {
   failedPreStop: (container: Container, message: string) => void;
 }
 
-/** Run the stop sequence; the caller awaits the instance's exit. Returns a canceller of the SIGKILL timer. */
-export function killInstance(t: KillTarget, graceSeconds: number, o: KillOptions): () => void {
+/**
+ * Run the stop sequence; the caller awaits the instance's exit. Returns a canceller of the SIGKILL
+ * timer. `turn`, for a sidecar when the pod stops: after its preStop hook it waits for the app
+ * containers and the later sidecars to end (at most until the grace period is over), and then gets
+ * what is left of the grace period, at least MIN_GRACE_SECONDS, as the kubelet's terminationOrdering.
+ */
+export function killInstance(t: KillTarget, graceSeconds: number, o: KillOptions, turn?: Promise<unknown>): () => void {
   const grace = graceSeconds;
   const name = t.container.name;
   const sig = stopSignal(t.container.lifecycle?.stopSignal ?? t.imageStopSignal);
   const deadline = Date.now() + grace * 1000;
-  const killer = setTimeout(() => {
-    if (t.gone()) return;
-    o.explain(`${name}: grace period over, SIGKILL`);
-    o.host.signal(t.proc.pidfd, 9);
-  }, grace * 1000);
+  let killer: NodeJS.Timeout | undefined;
+  const armKiller = (secs: number) => {
+    killer = setTimeout(() => {
+      if (t.gone()) return;
+      o.explain(`${name}: grace period over, SIGKILL`);
+      o.host.signal(t.proc.pidfd, 9);
+    }, secs * 1000);
+  };
+  if (!turn) armKiller(grace);
   // The preStop hook first, then the stop signal (kubelet order); both within the grace period.
   void runPreStop({ container: t.container, pidfd: t.proc.pidfd, exec: t.proc.exec }, {
     host: o.host, deadline, status: o.status, podRef: o.podRef, explain: o.explain,
     failed: (m) => o.failedPreStop(t.container, m),
-  }).then(() => {
+  }).then(async () => {
+    let left = grace;
+    if (turn) {
+      await Promise.race([turn, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
+      // Whole seconds, truncated as the kubelet's, and never less than the minimum window.
+      left = Math.max(MIN_GRACE_SECONDS, Math.floor((deadline - Date.now()) / 1000));
+      if (t.gone()) return;
+      armKiller(left);
+    }
     if (t.gone()) return;
-    o.explain(`${name}: sending signal ${sig}, SIGKILL after ${grace}s`);
+    o.explain(`${name}: sending signal ${sig}, SIGKILL after ${left}s`);
     o.host.signal(t.proc.pidfd, sig);
   });
   return () => clearTimeout(killer);

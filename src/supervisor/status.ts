@@ -3,8 +3,8 @@
  * Pure: the supervisor reports events, these functions say what the status becomes.
  *
  * Phases: Pending until every app container has started once; Running while any runs or will be
- * restarted; Succeeded when all ended with 0 and none will restart; Failed when all ended, at least
- * one failed, and none will restart.
+ * restarted (or a sidecar still runs); Succeeded when all ended with 0 and none will restart;
+ * Failed when all ended, at least one failed, and none will restart.
  */
 import { createHash } from 'node:crypto';
 import type { Container, Pod } from '../manifest/types.js';
@@ -103,20 +103,27 @@ const list = (names: string[]) => `[${names.join(' ')}]`;
  * waiting to be started again; `ready(name)` says whether a running container is ready (started,
  * and its readiness probe, if any, succeeded); without it, running is ready.
  */
-export function updatePhase(status: PodStatus, pendingRestart: Set<string>, initDone: boolean, ready: (name: string) => boolean = () => true): void {
+export function updatePhase(
+  status: PodStatus, pendingRestart: Set<string>, initDone: boolean,
+  ready: (name: string) => boolean = () => true, sidecars: ReadonlySet<string> = new Set(),
+): void {
   const apps = status.containerStatuses;
+  const side = status.initContainerStatuses.filter((s) => sidecars.has(s.name));
+  const regularInit = status.initContainerStatuses.filter((s) => !sidecars.has(s.name));
   // As the kubelet's getPhase: a container waiting after it ran (its lastState is terminated)
   // counts as stopped, with that exit code, unless it will be started again.
   const ended = apps.filter((s) => lastExitCode(s) !== undefined && !pendingRestart.has(s.name));
   // A finished init container (exit 0) is ready; one that is still to run, or failed, is not.
-  for (const s of status.initContainerStatuses) s.ready = exitCodeOf(s) === 0;
-  for (const s of apps) s.ready = 'running' in s.state && ready(s.name);
-  decidePhase(status, apps, ended);
+  for (const s of regularInit) s.ready = exitCodeOf(s) === 0;
+  for (const s of [...side, ...apps]) s.ready = 'running' in s.state && ready(s.name);
+  decidePhase(status, apps, ended, side.some((s) => 'running' in s.state));
   const succeeded = status.phase === 'Succeeded';
-  const incomplete = status.initContainerStatuses.filter((s) => exitCodeOf(s) !== 0).map((s) => s.name);
+  const incomplete = status.initContainerStatuses
+    .filter((s) => (sidecars.has(s.name) ? !s.started : exitCodeOf(s) !== 0)).map((s) => s.name);
   setCondition(status, 'Initialized', initDone || succeeded,
     succeeded ? { reason: 'PodCompleted' } : initDone ? undefined : { reason: 'ContainersNotInitialized', message: `containers with incomplete status: ${list(incomplete)}` });
-  const unready = apps.filter((s) => !s.ready).map((s) => s.name);
+  // The kubelet lists unready sidecars first (init containers, then app containers).
+  const unready = [...side, ...apps].filter((s) => !s.ready).map((s) => s.name);
   const why = succeeded ? { reason: 'PodCompleted' } : unready.length > 0 ? { reason: 'ContainersNotReady', message: `containers with unready status: ${list(unready)}` } : undefined;
   setCondition(status, 'ContainersReady', unready.length === 0 && apps.length > 0, why);
   setCondition(status, 'Ready', unready.length === 0 && apps.length > 0, why);
@@ -128,9 +135,13 @@ function lastExitCode(s: ContainerStatus): number | undefined {
   return 'waiting' in s.state && 'terminated' in s.lastState ? s.lastState.terminated.exitCode : undefined;
 }
 
-function decidePhase(status: PodStatus, apps: ContainerStatus[], ended: ContainerStatus[]): void {
+/**
+ * The kubelet's getPhase, for what tspod can know: a sidecar's exit never decides the phase, but a
+ * running one keeps a pod whose app containers all ended `Running` until it is stopped.
+ */
+function decidePhase(status: PodStatus, apps: ContainerStatus[], ended: ContainerStatus[], sidecarRunning: boolean): void {
   if (status.phase === 'Failed' && status.reason) return; // a decided failure (deadline) stays
-  if (ended.length === apps.length) {
+  if (ended.length === apps.length && !sidecarRunning) {
     status.phase = ended.every((s) => lastExitCode(s) === 0) ? 'Succeeded' : 'Failed';
   } else if (apps.every((s) => !('waiting' in s.state) || s.restartCount > 0 || 'terminated' in s.lastState)) {
     status.phase = 'Running';
@@ -143,9 +154,10 @@ function decidePhase(status: PodStatus, apps: ContainerStatus[], ended: Containe
  * The exit status of a foreground `tspod run` (CLI.md): 128+N when the pod was stopped by signal N;
  * else the exit code of the first failed init or app container in manifest order; else 0.
  */
-export function runExitStatus(status: PodStatus, stoppedBySignal?: number): number {
+export function runExitStatus(status: PodStatus, stoppedBySignal?: number, sidecars: ReadonlySet<string> = new Set()): number {
   if (stoppedBySignal) return 128 + stoppedBySignal;
-  for (const s of [...status.initContainerStatuses, ...status.containerStatuses]) {
+  // A sidecar is stopped when the app containers are done: how it ended says nothing of the pod.
+  for (const s of [...status.initContainerStatuses.filter((x) => !sidecars.has(x.name)), ...status.containerStatuses]) {
     const code = exitCodeOf(s);
     if (code !== undefined && code !== 0) return code;
   }

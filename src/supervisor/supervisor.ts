@@ -7,6 +7,15 @@
  * the back-off; a stop request (SIGINT/SIGTERM, `tspod stop`, `activeDeadlineSeconds`) sends each
  * container its stop signal, waits out the grace period, then SIGKILLs. When nothing runs and nothing
  * will restart, the pod has finished: the sandbox is torn down in reverse order of its making.
+ *
+ * Sidecars (init containers with `restartPolicy: Always`, the kubelet's restartable init
+ * containers) start in their place among the init containers, and the next one starts only once the
+ * sidecar has started (its postStart hook returned and its startupProbe, if any, succeeded). They
+ * are restarted whenever they exit, whatever the pod's restartPolicy, and do not keep the pod
+ * alive: once the app containers are done for good, the sidecars are stopped. When the pod stops,
+ * every container gets its Killing event and preStop hook at once, but a sidecar's stop signal
+ * waits until every app container and every later sidecar has ended (reverse order), within the
+ * one grace period.
  */
 import type { ImageRecord } from '../image/store.js';
 import type { Container } from '../manifest/types.js';
@@ -39,7 +48,8 @@ interface Running {
   killing?: boolean;
 }
 
-type Kind = 'init' | 'app';
+/** A sidecar is an init container with `restartPolicy: Always`: started with the init containers, it runs on beside the app containers. */
+type Kind = 'init' | 'sidecar' | 'app';
 
 /** tryStart's answer when the container's configuration could not be made (it waits, and is retried). */
 const CONFIG_ERROR = Symbol('CreateContainerConfigError');
@@ -66,11 +76,16 @@ export class Supervisor {
   private initDone = false;
   /** an init container failed for good: the pod is Failed, its app containers never start */
   private initFailed = false;
+  /** names of the sidecars */
+  private readonly sidecars: ReadonlySet<string>;
+  /** resolved at each status change: what waits for a sidecar to start */
+  private changeWaiters: (() => void)[] = [];
 
   readonly events: EventRecorder;
 
   constructor(private readonly o: SupervisorOptions) {
     this.events = new EventRecorder(o.sandbox.opts.state);
+    this.sidecars = new Set(o.sandbox.pod.spec.initContainers.filter((c) => c.restartPolicy === 'Always').map((c) => c.name));
   }
 
   private get sb(): Sandbox {
@@ -87,6 +102,8 @@ export class Supervisor {
     try {
       this.initDone = await this.runInitContainers();
       this.initFailed = !this.initDone && !this.stopping;
+      // A pod that failed to initialise is done: its sidecars must not keep it alive.
+      if (this.initFailed && this.running.size > 0) void this.stop();
       if (this.initDone && !this.stopping) {
         for (const c of this.sb.pod.spec.containers) {
           // One that cannot be configured waits, and is retried, without holding up the others.
@@ -105,7 +122,7 @@ export class Supervisor {
     } finally {
       if (deadline) clearTimeout(deadline);
     }
-    return runExitStatus(this.status, this.stoppedBySignal);
+    return runExitStatus(this.status, this.stoppedBySignal, this.sidecars);
   }
 
   /**
@@ -144,6 +161,12 @@ export class Supervisor {
   /** Init containers, one at a time; false when one failed for good (or the pod is stopping). */
   private async runInitContainers(): Promise<boolean> {
     for (const c of this.sb.pod.spec.initContainers) {
+      if (this.sidecars.has(c.name)) {
+        // The next init container waits for this one to have started: it may need what it serves.
+        await this.startInstance(c, 'sidecar');
+        await this.until(() => findStatus(this.status, c.name).started);
+        continue;
+      }
       for (;;) {
         if (this.stopping) return false;
         const r = await this.startInstance(c, 'init');
@@ -154,6 +177,11 @@ export class Supervisor {
       }
     }
     return true;
+  }
+
+  /** Resolves once `done()` holds, or the pod is stopping. */
+  private async until(done: () => boolean): Promise<void> {
+    while (!done() && !this.stopping) await new Promise<void>((resolve) => this.changeWaiters.push(resolve));
   }
 
   private lastExitCode(c: Container): number | undefined {
@@ -333,7 +361,7 @@ export class Supervisor {
     };
   }
 
-  private track(c: Container, kind: 'init' | 'app', proc: ContainerProcess): Running {
+  private track(c: Container, kind: Kind, proc: ContainerProcess): Running {
     const s = findStatus(this.status, c.name);
     this.events.created(this.subject(c));
     this.events.started(this.subject(c));
@@ -354,7 +382,7 @@ export class Supervisor {
   }
 
   /** Record how an instance ended (exit, OOM, termination message) and clean up after it. */
-  private async onExit(c: Container, kind: 'init' | 'app', r: Running, exit: Exit): Promise<void> {
+  private async onExit(c: Container, kind: Kind, r: Running, exit: Exit): Promise<void> {
     r.gone = true;
     r.prober?.stop();
     this.sb.opts.host.closeFd(r.proc.pidfd);
@@ -373,16 +401,31 @@ export class Supervisor {
   }
 
   /** After an app container ended: restart it per policy (after the back-off), or let the pod end. */
-  private async afterExit(c: Container, kind: 'init' | 'app'): Promise<void> {
-    if (kind === 'app' && !this.stopping && shouldRestart(this.sb.pod.spec.restartPolicy, this.lastExitCode(c) ?? 1)) {
+  private async afterExit(c: Container, kind: Kind): Promise<void> {
+    // A sidecar always restarts (while the pod runs); an app container as restartPolicy says.
+    const again = kind === 'sidecar' || (kind === 'app' && shouldRestart(this.sb.pod.spec.restartPolicy, this.lastExitCode(c) ?? 1));
+    // (A sidecar that exits once the app containers are done is not brought back: it was being stopped.)
+    if (again && !this.stopping && !(kind === 'sidecar' && this.appsDone())) {
       void this.backoff(c).then(async (go) => {
-        if (go && !this.stopping) await this.startInstance(c, 'app').catch((err) => this.fail(err));
+        if (go && !this.stopping) await this.startInstance(c, kind).catch((err) => this.fail(err));
         this.wake();
       });
     }
     this.refresh();
     await this.save();
+    // Every app container ended and none will restart: the pod is done, its sidecars are stopped.
+    if (!this.stopping && this.appsDone() && this.running.size > 0) {
+      this.sb.opts.explain('the app containers are done: stopping the sidecars');
+      void this.stop();
+    }
     this.wake();
+  }
+
+  /** The init phase is over and every app container ended for good (none waits to restart). */
+  private appsDone(): boolean {
+    if (this.initFailed) return true;
+    if (!this.initDone) return false;
+    return this.sb.pod.spec.containers.every((c) => !this.running.has(c.name) && !this.pending.has(c.name) && 'terminated' in findStatus(this.status, c.name).state);
   }
 
   private subject(c: Container): { name: string; init: boolean } {
@@ -396,14 +439,17 @@ export class Supervisor {
   }
 
   private refresh(): void {
-    updatePhase(this.status, new Set(this.pending.keys()), this.initDone, (name) => this.isReady(name));
+    updatePhase(this.status, new Set(this.pending.keys()), this.initDone, (name) => this.isReady(name), this.sidecars);
     if (this.initFailed) this.status.phase = 'Failed';
+    const waiters = this.changeWaiters;
+    this.changeWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** Started, and its readiness probe (if any) succeeded: readiness starts as Failure. */
   private isReady(name: string): boolean {
     const r = this.running.get(name);
-    const c = this.sb.pod.spec.containers.find((x) => x.name === name);
+    const c = [...this.sb.pod.spec.containers, ...this.sb.pod.spec.initContainers].find((x) => x.name === name);
     if (!r || !c || !findStatus(this.status, name).started) return false;
     return c.readinessProbe ? r.probeReady === true : true;
   }
@@ -417,17 +463,38 @@ export class Supervisor {
   private async stopAll(graceSeconds: number): Promise<void> {
     for (const cancel of [...this.pending.values()]) cancel();
     const all = [...this.running.entries()];
-    const all_ = [...this.sb.pod.spec.initContainers, ...this.sb.pod.spec.containers];
+    const turns = this.stopTurns();
     for (const [name, r] of all) {
-      const c = all_.find((x) => x.name === name)!;
+      const c = this.containerNamed(name);
       if (r.gone) continue;
       r.prober?.stop();
       // A kill already under way (a failed probe) still ends within the pod's grace period.
       this.events.killing(this.subject(c));
-      const cancel = killInstance(this.killTarget(c, r), graceSeconds, this.killOptions());
+      const cancel = killInstance(this.killTarget(c, r), graceSeconds, this.killOptions(), turns.get(name));
       void r.ended.then(cancel);
     }
     await Promise.all(all.map(([, r]) => r.ended));
+  }
+
+  /**
+   * When each sidecar may get its stop signal: once every running app container has ended, and the
+   * next running sidecar in the manifest (which waits in turn), so they stop in reverse order.
+   */
+  private stopTurns(): Map<string, Promise<unknown>> {
+    const ended = (name: string) => this.running.get(name)?.ended ?? Promise.resolve();
+    const apps = Promise.all(this.sb.pod.spec.containers.map((c) => ended(c.name)));
+    const turns = new Map<string, Promise<unknown>>();
+    let later: Promise<unknown> = Promise.resolve();
+    for (const c of [...this.sb.pod.spec.initContainers].reverse()) {
+      if (!this.sidecars.has(c.name)) continue;
+      turns.set(c.name, Promise.all([apps, later]));
+      later = ended(c.name);
+    }
+    return turns;
+  }
+
+  private containerNamed(name: string): Container {
+    return [...this.sb.pod.spec.initContainers, ...this.sb.pod.spec.containers].find((x) => x.name === name)!;
   }
 
   private async save(): Promise<void> {

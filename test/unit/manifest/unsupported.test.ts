@@ -129,8 +129,12 @@ describe('the table', () => {
     }
   });
 
-  test('init containers and containers accept the same fields', () => {
+  test('init containers accept the fields of containers, and restartPolicy (Always: a sidecar)', () => {
     const spec = (POD_SCHEMA.fields.spec as Json).fields;
-    expect(spec.initContainers.items).toBe(spec.containers.items);
+    const { restartPolicy: initPolicy, ...init } = spec.initContainers.items.fields;
+    const { restartPolicy: appPolicy, ...app } = spec.containers.items.fields;
+    expect(init).toEqual(app);
+    expect(initPolicy).toMatchObject({ kind: 'string', values: ['Always'] });
+    expect(appPolicy).toMatchObject({ kind: 'unsupported' });
   });
 });

@@ -161,7 +161,7 @@ describe('pod-level rules', () => {
       'spec.containers[0].lifecycle.preStop.exec.command: required',
     ]);
     expect(linesAfter((p) => (p.spec.initContainers = [{ name: 'init', image: 'busybox', lifecycle: { preStop: { exec: { command: ['true'] } } } }]))).toEqual([
-      'spec.initContainers[0].lifecycle: may not be set for init containers',
+      'spec.initContainers[0].lifecycle: may not be set for init containers without restartPolicy=Always',
     ]);
   });
 
