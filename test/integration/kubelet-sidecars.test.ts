@@ -68,7 +68,7 @@ describe('native sidecars', () => {
     });
     const res = await runPod(roots, manifest, ['-d', '--network', 'none']);
     expect(res.code, res.stderr).toBe(0);
-    await waitFor('all three running', async () => (await tspod(roots, ['ps'])).stdout.match(/svc +Running +3\/3/));
+    await waitFor('all three running', async () => (await tspod(roots, ['ps'])).stdout.match(/svc +3\/3 +Running/));
     const p0 = await inspect(roots, 'svc');
     expect(p0.status.conditions.find((c: { type: string }) => c.type === 'Initialized').status).toBe('True');
     // The first sidecar crashes (exit 7): restarted, though the pod's restartPolicy is Never.
