@@ -12,6 +12,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isScalar, LineCounter, parseAllDocuments, type Document, type Tags } from 'yaml';
+import { checkDepth, checkSize, depthOf, MAX_NESTING_DEPTH } from './bounds.js';
 import { ManifestError } from './errors.js';
 import type { Pod } from './types.js';
 import { validatePod } from './validate.js';
@@ -48,6 +49,9 @@ export interface ParsedDocument {
 
 /** Parses every document of a JSON or YAML text (`---` between them); at least one. */
 export function parseDocuments(text: string, source: string): ParsedDocument[] {
+  // Before the YAML library sees the text: it recurses per level and would overflow the stack.
+  checkSize(text, source);
+  checkDepth(text, source);
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, {
     version: '1.1',
@@ -71,12 +75,19 @@ export function parseDocuments(text: string, source: string): ParsedDocument[] {
 }
 
 function toJS(doc: Document.Parsed, source: string, lines: LineCounter): unknown {
+  let value: unknown;
   try {
-    return doc.toJS({ maxAliasCount: 100 });
+    value = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
     const { line, col } = lines.linePos(doc.range[0]);
     throw syntaxError(source, line, col, err instanceof Error ? err.message : String(err), err);
   }
+  // Aliases can nest what the text does not: the validator walks the value recursively.
+  if (depthOf(value) > MAX_NESTING_DEPTH) {
+    const { line, col } = lines.linePos(doc.range[0]);
+    throw syntaxError(source, line, col, `nests more than ${MAX_NESTING_DEPTH} levels deep once its aliases are expanded (tspod's limit)`);
+  }
+  return value;
 }
 
 export interface LoadOptions {

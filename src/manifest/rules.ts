@@ -16,6 +16,7 @@
  * - The old seccomp annotations carry a known value and agree with the fields (seccomp.ts); so do
  *   the AppArmor annotations (apparmor.ts).
  */
+import { execveOverflow } from './bounds.js';
 import { fieldPath, indexPath, type Issue } from './errors.js';
 import { appArmorAnnotationIssues } from './apparmor.js';
 import { seccompAnnotationIssues } from './seccomp.js';
@@ -35,7 +36,7 @@ export function checkPod(pod: Pod): Issue[] {
   return [
     ...duplicates([...init, ...app].map((l) => ({ name: l.container.name, path: l.path })), 'container'),
     ...duplicates(pod.spec.volumes.map((v, i) => ({ name: v.name, path: indexPath('spec.volumes', i) })), 'volume'),
-    ...[...init, ...app].flatMap((l) => [...mountRules(l, volumes), ...portNameRules(l), ...nonRootRule(pod, l)]),
+    ...[...init, ...app].flatMap((l) => [...mountRules(l, volumes), ...portNameRules(l), ...nonRootRule(pod, l), ...execveRule(l)]),
     ...hostPortRules(init, pod.spec.hostNetwork),
     ...hostPortRules(app, pod.spec.hostNetwork),
     ...init.flatMap(initOnlyRules),
@@ -137,6 +138,12 @@ function nonRootRule(pod: Pod, { container, path }: Located): Issue[] {
   return [{ path: where, message: `is 0 (root) but runAsNonRoot is true for container "${container.name}"` }];
 }
 
+/* The command and environment must fit execve (bounds.ts), or the container could never start. */
+function execveRule({ container, path }: Located): Issue[] {
+  const over = execveOverflow(container);
+  return over ? [{ path: fieldPath(path, over.field), message: `${over.message} (container "${container.name}")` }] : [];
+}
+
 function namespaceRules(pod: Pod): Issue[] {
   const { spec } = pod;
   const issues: Issue[] = [];
@@ -149,6 +156,10 @@ function namespaceRules(pod: Pod): Issue[] {
     const at = `${indexPath('spec.securityContext.sysctls', i)}.name`;
     if (spec.hostNetwork && s.name?.startsWith('net.')) {
       issues.push({ path: at, message: `"${s.name}" may not be set when hostNetwork is true: it would change the host` });
+    }
+    if (typeof s.value === 'string' && /[\u0000-\u001f\u007f]/.test(s.value)) {
+      // The value is written to /proc/sys as is: a newline would end it and start another write.
+      issues.push({ path: `${indexPath('spec.securityContext.sysctls', i)}.value`, message: 'may not contain control characters (newline, tab, NUL, ...)' });
     }
     if (spec.hostIPC && s.name === 'kernel.shm_rmid_forced') {
       issues.push({ path: at, message: `"${s.name}" may not be set when hostIPC is true: it would change the host` });
