@@ -27,6 +27,7 @@ import type { InstanceDirs } from '../layout.js';
 import type { ExecContext } from '../state/types.js';
 import { stepError, type Sandbox } from './sandbox.js';
 import { resolveUser } from './user.js';
+import { collectDeadInstances } from './dead-containers.js';
 import { seccompChoice } from '../manifest/seccomp.js';
 import { seccompStep } from '../seccomp/index.js';
 
@@ -136,6 +137,8 @@ function execContext(plan: Plan, cgroupProcs: string[]): ExecContext {
 async function prepareInstance(sb: Sandbox, c: Container, instance: number): Promise<{ dirs: InstanceDirs; cgroup: { dirs: string[]; procs: string[] } }> {
   const { host } = sb.opts;
   const dirs = sb.layout.instance(c.name, instance);
+  // Only the last terminated instance is kept (for `logs --previous`), as the kubelet's GC does.
+  if (instance >= 2) await collectDeadInstances(host, sb.layout, c.name, instance);
   // The overlay's upper and work directories must be on the same file system, and fresh.
   await host.remove(dirs.dir);
   for (const d of [dirs.upper, dirs.work, dirs.rootfs]) await host.mkdir(d);
