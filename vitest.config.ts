@@ -9,6 +9,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Property tests and tests that run real child processes take seconds on a busy machine;
+          // the default 5 s made them fail for the load, not for what they check.
+          testTimeout: 30_000,
         },
       },
       {
