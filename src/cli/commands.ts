@@ -1,5 +1,6 @@
 /** Every command of the CLI, in the order `tspod --help` lists them. Add new command modules here. */
 import type { CommandModule } from 'yargs';
+import { completionCommand } from './completion.js';
 import { eventsCommand } from './events.js';
 import { execCommand } from './exec.js';
 import { gcCommand } from './gc.js';
@@ -15,6 +16,6 @@ import { superviseCommand } from './supervise.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
-  runCommand, psCommand, inspectCommand, nsCommand, logsCommand, eventsCommand, execCommand, stopCommand, rmCommand, gcCommand, imageCommand,
+  runCommand, psCommand, inspectCommand, nsCommand, logsCommand, eventsCommand, execCommand, stopCommand, rmCommand, gcCommand, imageCommand, completionCommand,
   superviseCommand,
 ];

@@ -12,6 +12,7 @@ import { commands } from './commands.js';
 import { handleClosedOutput, outputClosed } from './pipe.js';
 import { UsageError, commandWords, usageError } from './usage.js';
 import { versionLine } from './version.js';
+import { complete, realSources } from './completion.js';
 import { execArgs } from './exec-args.js';
 import { imageCommand, imageSubcommands } from './image.js';
 
@@ -70,8 +71,23 @@ function parser(args: string[]): Argv {
   return cli;
 }
 
+/** The help text of the command `words`, as `--help` prints it (for completion.ts). */
+function helpOf(words: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    void parser(words).parse([...words, '--help'], {}, (_err: unknown, _argv: unknown, output: string) => resolve(output ?? ''));
+  });
+}
+
+/** `tspod __complete WORD...` (the completion scripts call it): one candidate a line. */
+async function completeWords(words: string[]): Promise<void> {
+  const names = commands.flatMap((c) => [c.command ?? []].flat().map((s) => s.split(' ')[0])).filter((n) => !n.startsWith('__'));
+  const out = await complete(words, realSources(names, helpOf));
+  process.stdout.write(out.map((c) => `${c}\n`).join(''));
+}
+
 export async function main(argv: string[]): Promise<void> {
   handleClosedOutput();
+  if (argv[0] === '__complete') return completeWords(argv.slice(1));
   const args = protectDash(execArgs(argv));
   try {
     const words = commandWords(args);
