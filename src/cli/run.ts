@@ -32,6 +32,8 @@ import type { PodOnNode } from '../admission/types.js';
 import { loadNode, type NodeInfo } from '../node/node.js';
 import { loadPods, type FileArgs } from './run-files.js';
 import type { Roots } from '../paths.js';
+import { waitForPod } from '../pods/wait.js';
+import type { PodObject } from '../pods/view.js';
 
 export interface RunArgs extends GlobalArgs, FileArgs {
   dryRun: boolean;
@@ -40,6 +42,7 @@ export interface RunArgs extends GlobalArgs, FileArgs {
   network?: string;
   keep: boolean;
   detach: boolean;
+  wait: boolean;
   pull?: PullOverride;
 }
 
@@ -54,7 +57,8 @@ export function runOptions<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', default: false, describe: 'with --dry-run: print the plans as JSON' })
     .option('explain', { type: 'boolean', default: false, describe: 'narrate each step as it happens' })
     .option('network', { type: 'string', describe: 'CNI network to attach the pod to, or "none"', defaultDescription: 'tspod' })
-    .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'run the pod under a detached supervisor; print its name once its containers have started' })
+    .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'run the pod under a detached supervisor; print its name once it is taken in hand (its containers started, or its init containers begun)' })
+    .option('wait', { type: 'boolean', default: false, describe: 'with -d: return once the pod is Ready (status 1 if it ends without being Ready)' })
     .option('keep', { type: 'boolean', default: false, describe: 'keep the pod (state, logs) after it ends, until "tspod rm"' })
     .option('pull', { choices: PULL_OVERRIDES, describe: "override the containers' imagePullPolicy: always (Always), missing (IfNotPresent), never (Never)" })
     .option('ignore-unsupported', { type: 'boolean', default: false, describe: 'warn about unsupported fields that cannot weaken isolation instead of refusing' });
@@ -194,6 +198,18 @@ async function runDetached(argv: RunArgs, roots: Roots, pod: Pod, images: Record
     throw err;
   }
   process.stdout.write(`${pod.metadata.name}\n`);
+  if (argv.wait) await waitReady(roots, pod.metadata.name);
+}
+
+/** `run -d --wait`: until the pod is Ready; one that ends first will never be. */
+async function waitReady(roots: Roots, name: string): Promise<void> {
+  const ended = (p: PodObject) =>
+    ['Succeeded', 'Failed', 'Unknown'].includes(p.status.phase) ? `pod "${name}" is ${p.status.phase} and will never be Ready` : undefined;
+  try {
+    await waitForPod(roots, name, { kind: 'condition', type: 'Ready', status: 'True' }, Infinity, { until: ended });
+  } catch (err) {
+    throw new ExitError((err as Error).message, 1);
+  }
 }
 
 export const runCommand: CommandModule<GlobalArgs, RunArgs> = {

@@ -50,6 +50,8 @@ export interface RunPodOptions {
   stateFs?: StateFs;
   /** called once the app containers have started (or the pod failed to start) */
   onStarted?: (state: PodState) => void;
+  /** the pod has init containers and they begin: it is taken in hand (run -d returns then) */
+  onInitializing?: (state: PodState) => void;
 }
 
 export interface RunningPod {
@@ -158,7 +160,9 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
     throw err;
   }
   // What happened (a start, an exit, an event) is saved leniently: a failed save never stops the pod.
-  const supervisor = new Supervisor({ sandbox, images: o.images, sink: o.sink, saveStatus: () => saver.lenient(), onStarted: () => o.onStarted?.(state) });
+  const supervisor = new Supervisor({ sandbox, images: o.images, sink: o.sink, saveStatus: () => saver.lenient(), onStarted: () => o.onStarted?.(state),
+    onInitializing: () => o.onInitializing?.(state),
+  });
   const done = (async () => {
     try {
       return await supervisor.run();

@@ -80,6 +80,8 @@ async function start(input: SuperviseInput, log: (line: string) => void): Promis
       explain: input.explain ? (l) => log(`[explain] ${l}`) : () => undefined,
       warn: (l) => log(`warning: ${l}`),
       onStarted: (state) => sendReady(readiness(state)),
+      // Init containers may take any time, or keep failing: run -d returns once they begin.
+      onInitializing: (state) => sendReady({ ok: true, name: state.name }),
     });
   } catch (err) {
     // Nothing of the pod runs: do not leave a pod to `rm` behind a `run` that failed (but never

@@ -62,6 +62,8 @@ export interface SupervisorOptions {
   saveStatus?: () => Promise<void>;
   /** called once the app containers have started (or could not) */
   onStarted?: () => void;
+  /** called when the init containers begin (they may run for any time): the pod is taken in hand */
+  onInitializing?: () => void;
 }
 
 export class Supervisor {
@@ -100,6 +102,7 @@ export class Supervisor {
     const deadline = this.armDeadline();
     this.events.scheduled();
     try {
+      if (this.sb.pod.spec.initContainers.length > 0) this.o.onInitializing?.();
       this.initDone = await this.runInitContainers();
       this.initFailed = !this.initDone && !this.stopping;
       // A pod that failed to initialise is done: its sidecars must not keep it alive.
