@@ -28,7 +28,7 @@ export class EventRecorder {
     const m = this.state.pod.metadata;
     recordPodEvent(this.state, {
       type: 'Normal', reason: 'Scheduled', component: 'default-scheduler',
-      message: `Successfully assigned ${m.namespace}/${this.state.name} to ${os.hostname()}`,
+      message: `Successfully assigned ${m.namespace}/${this.state.name} to ${this.state.pod.spec.nodeName ?? os.hostname()}`,
     });
   }
 

@@ -55,6 +55,7 @@ function defaultSpec(s: Loose): PodSpec {
     serviceAccount,
     enableServiceLinks: s.enableServiceLinks ?? true,
     securityContext: defaultPodSecurity(s.securityContext ?? {}),
+    ...(s.resources ? { resources: defaultResources(s.resources) } : {}),
   };
 }
 

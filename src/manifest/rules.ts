@@ -19,6 +19,7 @@
 import { execveOverflow } from './bounds.js';
 import { fieldPath, indexPath, type Issue } from './errors.js';
 import { appArmorAnnotationIssues } from './apparmor.js';
+import { podResourceIssues } from './pod-resources.js';
 import { seccompAnnotationIssues } from './seccomp.js';
 import { volumeRules } from './volume-rules.js';
 import type { Container, Pod } from './types.js';
@@ -46,6 +47,7 @@ export function checkPod(pod: Pod): Issue[] {
     ...appArmorAnnotationIssues(pod),
     ...resourceRefRules([...init, ...app]),
     ...volumeRules(pod),
+    ...podResourceIssues(pod),
   ];
 }
 

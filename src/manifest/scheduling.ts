@@ -10,7 +10,8 @@
 import type { Issue } from './errors.js';
 import { dnsLabel, dnsSubdomain, labelValue, qualifiedName } from './names.js';
 import type { Rules } from './schema.js';
-import { INT32_MAX, int, list, map, obj, resourceList, str } from './schema.js';
+import { requestsWithinLimits } from './object-rules.js';
+import { INT32_MAX, int, list, map, obj, resourceList, str, unsupported } from './schema.js';
 
 const labelKey = () => str({ required: true, check: qualifiedName });
 const values = list(str({ check: labelValue }));
@@ -135,3 +136,16 @@ export const schedulingFields = {
   preemptionPolicy: str({ values: ['PreemptLowerPriority', 'Never'] }),
   overhead: resourceList(),
 };
+
+/** Pod-level resources (Kubernetes 1.32+): cpu and memory for the pod as a whole. */
+const podLevel: Rules = (cleaned) => {
+  const issues = requestsWithinLimits(cleaned, cleaned);
+  for (const part of ['limits', 'requests']) {
+    for (const name of Object.keys((cleaned[part] ?? {}) as object)) {
+      if (name !== 'cpu' && name !== 'memory') issues.push({ path: `${part}[${name}]`, message: `resource "${name}" is not supported at the pod level (cpu and memory are)` });
+    }
+  }
+  return issues;
+};
+
+export const podResources = obj({ limits: resourceList(), requests: resourceList(), claims: unsupported([]) }, { rules: podLevel });

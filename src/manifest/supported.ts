@@ -24,7 +24,7 @@ import { livenessRules, readinessRules, STOP_SIGNALS } from './probe-rules.js';
 import {
   INT32_MAX, bool, ignorable, int, intOrString, list, map, needsCluster, obj, quantity, resourceList, serverSet, str, unsupported,
 } from './schema.js';
-import { schedulingFields } from './scheduling.js';
+import { podResources, schedulingFields } from './scheduling.js';
 import { capabilityName, safeSysctl } from './security.js';
 import { localhostProfilePath, profileIssues } from './seccomp.js';
 
@@ -305,7 +305,7 @@ const podSpec = obj({
   setHostnameAsFQDN: unsupported(false),
   hostnameOverride: unsupported(),
   resourceClaims: unsupported([]),
-  resources: unsupported(),
+  resources: podResources,
 });
 
 export const metadata = obj({

@@ -88,6 +88,8 @@ export interface PodSpec {
   preemptionPolicy?: PreemptionPolicy;
   /** Resources the pod uses beyond its containers' (what a RuntimeClass would declare). */
   overhead?: ResourceList;
+  /** Pod-level cpu and memory: the pod's cgroup is limited, and admission counts these requests. */
+  resources?: ResourceRequirements;
 }
 
 export type PreemptionPolicy = 'PreemptLowerPriority' | 'Never';

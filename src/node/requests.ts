@@ -5,8 +5,9 @@
  * App containers run together, so their requests add up. Init containers run one at a time before
  * them, so only the largest counts, but a sidecar (an init container with `restartPolicy: Always`)
  * keeps running: it adds to the app containers, and to every init container that starts after it.
- * The pod needs the larger of the two phases; pod overhead comes on top (Kubernetes' "resources
- * calculation for scheduling and pod admission", the sidecar KEP 753).
+ * The pod needs the larger of the two phases; pod-level requests (`spec.resources`), when given,
+ * replace that for their resource; pod overhead comes on top (Kubernetes' "resources calculation
+ * for scheduling and pod admission", the sidecar KEP 753, and component-helpers' PodRequests).
  */
 import type { Container, Pod } from '../manifest/types.js';
 import { addAmounts, amountsOf, maxAmounts, type Amounts } from './resources.js';
@@ -30,7 +31,9 @@ export function podRequests(pod: Pod): Amounts {
       initPhase = maxAmounts(initPhase, addAmounts(own, sidecars));
     }
   }
-  const total = addAmounts(maxAmounts(running, initPhase), amountsOf(pod.spec.overhead));
+  // Pod-level requests (cpu, memory) stand for the containers' where they are given.
+  const containers = { ...maxAmounts(running, initPhase), ...amountsOf(pod.spec.resources?.requests) };
+  const total = addAmounts(containers, amountsOf(pod.spec.overhead));
   for (const [k, v] of Object.entries(total)) if (v === 0) delete total[k];
   return total;
 }

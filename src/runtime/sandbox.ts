@@ -22,6 +22,7 @@ import { infraInput, podHostnameOn, podNamespaces } from '../plan/pod-inputs.js'
 import type { Plan } from '../plan/types.js';
 import type { DownwardFacts, Pod } from '../manifest/types.js';
 import { nodeAllocatable } from './allocatable.js';
+import { podCgroupLimits } from './pod-cgroup.js';
 import type { PodState } from '../state/types.js';
 import { processRef } from '../state/store.js';
 import { toNativePlan } from './execute.js';
@@ -165,8 +166,14 @@ export class Sandbox {
 
   private async startInfra(): Promise<void> {
     const { host } = this.opts;
-    const cg = await host.createCgroup(`${this.cgroup}/infra`, {}, (d) => this.recordCgroup(d));
     this.undo.push('remove the pod\'s cgroups', () => host.removeCgroups(this.opts.state.cgroups));
+    // The pod's own cgroup first, with its pod-level limits: the containers' are made inside it.
+    const limits = podCgroupLimits(this.pod);
+    if (Object.keys(limits).length) {
+      this.opts.explain(`pod cgroup ${this.cgroup}: pod-level limits ${JSON.stringify(limits)}, shared by every container`);
+      await host.createCgroup(this.cgroup, limits, (d) => this.recordCgroup(d));
+    }
+    const cg = await host.createCgroup(`${this.cgroup}/infra`, {}, (d) => this.recordCgroup(d));
     const plan = infraPlan(infraInput(this.pod, this.layout, { pauseBinary: PAUSE_BINARY, cgroupProcs: cg.procs }));
     const infra = this.spawn(plan, host);
     this.infra = infra;

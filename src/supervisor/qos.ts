@@ -8,6 +8,9 @@
  *   limits, resource by resource (requests default to limits, so limits alone suffice);
  * - `Burstable`: anything else.
  *
+ * Pod-level `resources`, when they set cpu or memory, decide the class alone (ComputePodQOS does the
+ * same with the PodLevelResources feature).
+ *
  * The kernel never sees the class itself; it is what the kubelet ranks pods by when it must evict
  * and what sets a container's OOM score. Here it is reported, as the kubelet reports it.
  */
@@ -35,7 +38,18 @@ function add(sum: Map<Name, number>, more: Map<Name, number>): void {
   for (const [k, v] of more) sum.set(k, (sum.get(k) ?? 0) + v);
 }
 
+/** With pod-level resources, the class is the pod's own: limits on both, equal to the requests. */
+function podLevelClass(r: NonNullable<Pod['spec']['resources']>): QOSClass {
+  const requests = amounts(r.requests);
+  const limits = amounts(r.limits);
+  if (requests.size === 0 && limits.size === 0) return 'BestEffort';
+  const equal = [...requests].every(([k, v]) => limits.get(k) === v);
+  return limits.has('cpu') && limits.has('memory') && equal ? 'Guaranteed' : 'Burstable';
+}
+
 export function qosClass(pod: Pod): QOSClass {
+  const podLevel = pod.spec.resources;
+  if (podLevel && (amounts(podLevel.requests).size || amounts(podLevel.limits).size)) return podLevelClass(podLevel);
   const requests = new Map<Name, number>();
   const limits = new Map<Name, number>();
   let everyContainerLimitsBoth = true;

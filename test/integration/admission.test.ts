@@ -42,6 +42,7 @@ describe('admission', () => {
     // The first is untouched, and sees from inside the node it was bound to.
     const inside = await tspod(roots, ['exec', 'first', '--', 'cat', '/proc/1/cmdline']);
     expect(inside.stdout.replaceAll('\0', ' ').trim()).toBe('sleep 3601');
+    expect((await tspod(roots, ['events', 'first'])).stdout).toContain('Successfully assigned default/first to test-node');
     expect((await tspod(roots, ['rm', '-f', 'first'])).code).toBe(0);
     // What the first held is free again.
     const now = await runPod(roots, pod('second', { ...tolerant, restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo "node $NODE"'], env: [{ name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }], resources: { requests: { memory: '500Mi' } } }] }), ['--network', 'none']);
@@ -93,6 +94,19 @@ describe('admission', () => {
       affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['test-node'] }] }] } } },
     });
     expect(fits.code, fits.stderr).toBe(0);
+    expectClean(roots);
+  }, 60_000);
+
+  test('pod-level resources: admitted by the pod\'s request, and its processes together held to its limit', async () => {
+    const hog = { name: 'hog', image: 'busybox', command: ['sh', '-c', 'head -c 200000000 /dev/zero | tail > /dev/null'] };
+    const calm = { name: 'calm', image: 'busybox', command: ['sh', '-c', 'echo calm'] };
+    const tooBig = await runPod(roots, pod('podlevel', { ...tolerant, resources: { requests: { memory: '2Gi' } }, containers: [calm] }), ['--network', 'none']);
+    expect(tooBig.code).toBe(125);
+    expect(tooBig.stderr).toContain('memory: requested 2Gi, in use 0 by no pod, allocatable 1Gi: does not fit');
+    const res = await runPod(roots, pod('podlevel', { ...tolerant, restartPolicy: 'Never', resources: { limits: { memory: '32Mi' } }, containers: [hog, calm] }), ['--network', 'none']);
+    // Neither container has a limit of its own: the pod's cgroup stops the hog (SIGKILL, 128+9).
+    expect(res.code, res.stderr).toBe(137);
+    expect(linesOf(res.stdout, 'calm')).toEqual(['calm']);
     expectClean(roots);
   }, 60_000);
 });

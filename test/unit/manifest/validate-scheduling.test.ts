@@ -52,4 +52,20 @@ describe('scheduling fields', () => {
     expect(linesAfter((p) => (p.spec.topologySpreadConstraints = [{ maxSkew: 1, topologyKey: 'k', whenUnsatisfiable: 'ScheduleAnyway', minDomains: 2 }]))).toEqual(['spec.topologySpreadConstraints[0].minDomains: can only use minDomains if whenUnsatisfiable=DoNotSchedule']);
     expect(linesAfter((p) => (p.spec.preemptionPolicy = 'Sometimes'))).toEqual(['spec.preemptionPolicy: invalid value "Sometimes": must be one of "PreemptLowerPriority", "Never"']);
   });
+
+  test('pod-level resources: cpu and memory, within limits, not below the containers\'', () => {
+    const withPod = (resources: object, containerResources: object = {}) => linesAfter((p) => {
+      p.spec.resources = resources;
+      p.spec.containers[0].resources = containerResources;
+    });
+    expect(withPod({ requests: { cpu: '1' }, limits: { memory: '1Gi' } }, { requests: { cpu: '500m' }, limits: { memory: '512Mi' } })).toEqual([]);
+    expect(withPod({ limits: { 'ephemeral-storage': '1Gi' } })).toEqual(['spec.resources.limits[ephemeral-storage]: resource "ephemeral-storage" is not supported at the pod level (cpu and memory are)']);
+    expect(withPod({ requests: { cpu: '2' }, limits: { cpu: '1' } })).toEqual(['spec.resources.requests[cpu]: request 2 is more than the limit 1']);
+    expect(withPod({ requests: { cpu: '100m' } }, { requests: { cpu: '500m' } })).toEqual(['spec.resources.requests[cpu]: must be greater than or equal to aggregate container requests of 500m']);
+    // (The pod-level request defaults to the limit, so the aggregate request is too large as well.)
+    expect(withPod({ limits: { memory: '64Mi' } }, { limits: { memory: '128Mi' } })).toEqual([
+      'spec.resources.requests[memory]: must be greater than or equal to aggregate container requests of 134217728',
+      'spec.resources.limits[memory]: must be greater than or equal to container "server" limit of 128Mi',
+    ]);
+  });
 });

@@ -37,6 +37,12 @@ describe('podRequests', () => {
     expect(podRequests(pod('p'))).toEqual({});
   });
 
+  test('pod-level requests stand for the containers\' for cpu and memory', () => {
+    const p = pod('p', { resources: { requests: { cpu: '1' }, limits: { memory: '256Mi' } }, containers: [c('a', { cpu: '250m', 'ephemeral-storage': '1Gi' })] });
+    // memory: the pod-level limit defaults the pod-level request; ephemeral-storage stays the containers'.
+    expect(podRequests(p)).toEqual({ cpu: 1000, memory: 256 * MI, 'ephemeral-storage': 2 ** 30 });
+  });
+
   test('ephemeral storage and extended resources are counted too', () => {
     const p = pod('p', { containers: [{ name: 'a', image: 'busybox', resources: { requests: { 'ephemeral-storage': '1Gi' }, limits: { 'example.com/dongle': '2' } } }] });
     expect(podRequests(p)).toEqual({ 'ephemeral-storage': 2 ** 30, 'example.com/dongle': 2 });
