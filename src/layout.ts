@@ -7,7 +7,7 @@
  * find exactly what start created.
  */
 import path from 'node:path';
-import { podDataDir, podRunDir, type Roots } from './paths.js';
+import { claimDir, podDataDir, podRunDir, type Roots } from './paths.js';
 
 export interface InstanceDirs {
   dir: string;
@@ -34,6 +34,8 @@ export interface PodLayout {
   containersDir: string;
   logsDir: string;
   volume(name: string): string;
+  /** the data of the named volume behind a persistentVolumeClaim (outside the pod: kept) */
+  claim(name: string): string;
   instance(container: string, restart: number): InstanceDirs;
   log(container: string, restart: number): string;
   terminationLog(container: string, restart: number): string;
@@ -62,6 +64,7 @@ export function podLayout(roots: Roots, name: string): PodLayout {
     containersDir,
     logsDir,
     volume: (v) => path.join(dataDir, 'volumes', v),
+    claim: (c) => claimDir(roots, c),
     instance: (c, n) => {
       const dir = path.join(containersDir, c, String(n));
       return { dir, upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), rootfs: path.join(dir, 'rootfs') };

@@ -53,6 +53,11 @@ export function childDir(parent: string, name: string, what = 'pod'): string {
   return dir;
 }
 
+/** `<root>/volumes/NAME/_data`: a named local volume (persistentVolumeClaim), as podman lays them out. */
+export function claimDir(roots: Roots, name: string): string {
+  return path.join(childDir(path.join(roots.root, 'volumes'), name, 'volume'), '_data');
+}
+
 export function podDataDir(roots: Roots, pod: string): string {
   return childDir(path.join(roots.root, 'pods'), pod);
 }

@@ -13,10 +13,12 @@ import { rmCommand } from './rm.js';
 import { runCommand } from './run.js';
 import { stopCommand } from './stop.js';
 import { superviseCommand } from './supervise.js';
+import { volumeCommand } from './volume.js';
 import { waitCommand } from './wait.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
-  runCommand, psCommand, inspectCommand, nsCommand, logsCommand, eventsCommand, execCommand, stopCommand, waitCommand, rmCommand, gcCommand, imageCommand, completionCommand,
+  runCommand, psCommand, inspectCommand, nsCommand, logsCommand, eventsCommand, execCommand, stopCommand, waitCommand, rmCommand, gcCommand, imageCommand, volumeCommand,
+  completionCommand,
   superviseCommand,
 ];

@@ -464,6 +464,8 @@ export interface Volume {
   secret?: SecretVolumeSource;
   downwardAPI?: DownwardAPIVolumeSource;
   projected?: ProjectedVolumeSource;
+  /** a named local volume under tspod's root, made on first use and kept (tspod volume) */
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
 }
 
 export interface HostAlias {

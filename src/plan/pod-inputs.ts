@@ -44,6 +44,7 @@ export function infraInput(pod: Pod, layout: PodLayout, facts: { pauseBinary: st
 export function volumeSource(pod: Pod, layout: PodLayout, name: string): string {
   const v = pod.spec.volumes.find((x) => x.name === name);
   if (!v) throw new Error(`volume "${name}" is not defined in spec.volumes`);
+  if (v.persistentVolumeClaim) return layout.claim(v.persistentVolumeClaim.claimName);
   return v.hostPath ? v.hostPath.path : layout.volume(name);
 }
 
@@ -63,7 +64,7 @@ export function hostPathSourceType(pod: Pod, name: string): SourceType | undefin
 
 function alwaysReadOnly(pod: Pod, name: string): boolean {
   const v = pod.spec.volumes.find((x) => x.name === name);
-  return Boolean(v?.configMap || v?.secret || v?.downwardAPI || v?.projected);
+  return Boolean(v?.configMap || v?.secret || v?.downwardAPI || v?.projected || v?.persistentVolumeClaim?.readOnly);
 }
 
 /** `subPaths[i]`: mount i's subPath as resolved at start (subPathExpr expanded); else its subPath. */

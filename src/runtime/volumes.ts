@@ -124,6 +124,11 @@ export async function prepareVolumes(ctx: VolumeContext, pod: Pod): Promise<void
     if (v.hostPath) {
       ctx.explain(`volume "${v.name}": hostPath ${v.hostPath.path}${v.hostPath.type ? ` (type ${v.hostPath.type})` : ''}`);
       await checkHostPath(v.name, v.hostPath);
+    } else if (v.persistentVolumeClaim) {
+      // Not undone: a claim's volume outlives the pod, until `tspod volume rm`.
+      const dir = ctx.layout.claim(v.persistentVolumeClaim.claimName);
+      ctx.explain(`volume "${v.name}": persistentVolumeClaim "${v.persistentVolumeClaim.claimName}", the named volume at ${dir} (made on first use, kept)`);
+      await fs.mkdir(dir, { recursive: true, mode: 0o755 });
     } else if (isPayloadVolume(v)) {
       await makePayloadVolume(ctx, pod, v);
     } else {
