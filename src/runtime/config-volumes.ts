@@ -111,14 +111,17 @@ export function checkConfigVolumes(pod: Pod, config: ConfigObjects): void {
   for (const v of pod.spec.volumes) for (const src of configSources(v)) configPayload(v.name, src, dataOf(config, pod, src));
 }
 
-/** What writing a payload volume needs of the pod being built (volumes.ts's VolumeContext has it). */
+/** What writing a payload volume (and preparing any volume, volumes.ts) needs of the pod being built. */
 export interface PayloadVolumeContext {
   host: Host;
   layout: PodLayout;
   undo: Undo;
+  /** persist a host mount point in the pod's state before mounting it */
   recordMount: (target: string) => Promise<void>;
   explain: (line: string) => void;
+  /** the ConfigMaps and Secrets the pod's configMap/secret volumes read */
   config: ConfigObjects;
+  /** what downwardAPI files read about the pod (no addresses yet: the network comes later) */
   downward: DownwardFacts;
 }
 

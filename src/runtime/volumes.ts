@@ -10,27 +10,13 @@
  * and CRI-O's CRI make the missing directory before the bind, so `hostPath: {path: /data}` runs.
  */
 import fs from 'node:fs/promises';
-import type { ConfigObjects } from '../manifest/config-objects.js';
-import type { DownwardFacts, HostPathVolumeSource, Pod, Volume } from '../manifest/types.js';
-import { isPayloadVolume, makePayloadVolume } from './config-volumes.js';
+import type { HostPathVolumeSource, Pod, Volume } from '../manifest/types.js';
+import { isPayloadVolume, makePayloadVolume, type PayloadVolumeContext } from './config-volumes.js';
 import { setVolumeOwnership } from './ownership.js';
 import { parseQuantity } from '../manifest/index.js';
-import type { Host } from './host.js';
-import type { PodLayout } from '../layout.js';
-import type { Undo } from './undo.js';
 
-export interface VolumeContext {
-  host: Host;
-  layout: PodLayout;
-  undo: Undo;
-  /** persist a host mount point in the pod's state before mounting it */
-  recordMount: (target: string) => Promise<void>;
-  explain: (line: string) => void;
-  /** the ConfigMaps and Secrets the pod's configMap/secret volumes read */
-  config: ConfigObjects;
-  /** what downwardAPI files read about the pod (no addresses yet: the network comes later) */
-  downward: DownwardFacts;
-}
+/** What preparing the pod's volumes needs of the pod being built: the same as a payload volume's. */
+export type VolumeContext = PayloadVolumeContext;
 
 const TYPE_CHECK: Record<string, { test: (st: import('node:fs').Stats) => boolean; what: string }> = {
   Directory: { test: (st) => st.isDirectory(), what: 'a directory' },
