@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Pod } from '../manifest/types.js';
-import { native } from '../native.js';
+import { kernel } from '../kernel.js';
 import { loadNode, type NodeInfo } from '../node/node.js';
 import { podRequests } from '../node/requests.js';
 import type { Roots } from '../paths.js';
@@ -51,7 +51,7 @@ export async function withNodeLock<T>(roots: Roots, fn: () => Promise<T>): Promi
   await fsp.mkdir(roots.runRoot, { recursive: true, mode: 0o700 });
   const fd = fs.openSync(path.join(roots.runRoot, 'node.lock'), fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
   try {
-    native.flock(fd, 'ex', true);
+    kernel.flock(fd, 'ex', true);
     return await fn();
   } finally {
     fs.closeSync(fd);

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { native } from '../native.js';
+import { kernel } from '../kernel.js';
 import { CONTROLLERS, detectLayout, type CgroupLayout } from './detect.js';
 import { deviceProgram, encodeProgram } from './device-bpf.js';
 import { v1Files, v2Files, type Limits } from './limits.js';
@@ -75,7 +75,7 @@ export function devicesOnV2(layout: CgroupLayout): boolean {
  */
 export function attachDevicePolicy(dir: string, rules: Limits['devices'] & object): void {
   try {
-    native.cgroupDeviceAttach(dir, encodeProgram(deviceProgram(rules)));
+    kernel.cgroupDeviceAttach(dir, encodeProgram(deviceProgram(rules)));
   } catch (err) {
     throw new Error(`attaching the device program to cgroup ${dir}`, { cause: err });
   }

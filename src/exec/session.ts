@@ -13,7 +13,7 @@
  * included; with `-t`, the user's keys go through the pty instead.
  */
 import fs from 'node:fs';
-import { native } from '../native.js';
+import { kernel } from '../kernel.js';
 import type { Roots } from '../paths.js';
 import { isAlive } from '../state/store.js';
 import type { ExecContext, PodState } from '../state/types.js';
@@ -49,12 +49,12 @@ function openContainer(name: string, state: PodState, container: string): number
   if (!rec?.process || !rec.exec || !isAlive(rec.process)) throw notRunning;
   let pidfd: number;
   try {
-    pidfd = native.pidfdOpen(rec.process.pid);
+    pidfd = kernel.pidfdOpen(rec.process.pid);
   } catch (err) {
     throw new Error(notRunning.message, { cause: err });
   }
   if (!isAlive(rec.process)) {
-    native.close(pidfd);
+    kernel.closeFd(pidfd);
     throw notRunning;
   }
   return pidfd;
@@ -65,7 +65,7 @@ export async function execSession(roots: Roots, name: string, o: ExecOptions): P
   const container = pickContainer(state, o.container);
   const containerPidfd = openContainer(name, state, container);
   const context = withOverrides(state.containers[container].exec!, o);
-  const forward = (sig: NodeJS.Signals) => child && native.pidfdSendSignal(child.pidfd, sig === 'SIGTERM' ? 15 : 1);
+  const forward = (sig: NodeJS.Signals) => child && kernel.signal(child.pidfd, sig === 'SIGTERM' ? 15 : 1);
   const ignore = () => undefined;
   let child: { pid: number; pidfd: number } | undefined;
   process.on('SIGTERM', forward).on('SIGHUP', forward).on('SIGINT', ignore).on('SIGQUIT', ignore);
@@ -75,12 +75,12 @@ export async function execSession(roots: Roots, name: string, o: ExecOptions): P
     const stdio: [number, number, number] = pty ? [pty.slave, pty.slave, pty.slave] : [o.interactive ? 0 : devnull, 1, 2];
     child = execInContainer({ container, pidfd: containerPidfd, context, argv: o.argv, stdio, tty: o.tty });
     pty?.started();
-    const status = await native.waitExit(child.pidfd);
+    const status = await kernel.waitExit(child.pidfd);
     await pty?.finish();
     return shellStatus(status);
   } finally {
-    if (child) native.close(child.pidfd);
-    native.close(containerPidfd);
+    if (child) kernel.closeFd(child.pidfd);
+    kernel.closeFd(containerPidfd);
     fs.closeSync(devnull);
     process.off('SIGTERM', forward).off('SIGHUP', forward).off('SIGINT', ignore).off('SIGQUIT', ignore);
   }

@@ -9,7 +9,7 @@
  * (TIOCSWINSZ on the master, which sends SIGWINCH to the process's foreground group).
  */
 import tty from 'node:tty';
-import { native } from '../native.js';
+import { kernel } from '../kernel.js';
 
 export interface PtySession {
   /** the slave end: the process's stdio and controlling terminal */
@@ -22,11 +22,11 @@ export interface PtySession {
 
 /** `root`: the container's root (/proc/<pid>/root), whose own devpts makes the terminal. */
 export function openPtySession(root: string): PtySession {
-  const { master, slave } = native.openptyIn(root);
+  const { master, slave } = kernel.openptyIn(root);
   const stdin = process.stdin;
   const out = process.stdout;
   const resize = () => {
-    if (out.isTTY) native.setWinsize(master, out.rows, out.columns);
+    if (out.isTTY) kernel.setWinsize(master, out.rows, out.columns);
   };
   // Before the process starts: it may ask for its size at once.
   resize();
@@ -42,7 +42,7 @@ export function openPtySession(root: string): PtySession {
     slave,
     started() {
       // Without our copy of the slave, reading the master ends (EIO) when the process's side closes.
-      native.close(slave);
+      kernel.closeFd(slave);
       relay = new tty.ReadStream(master);
       drained = new Promise((resolve) => {
         relay!.on('close', () => resolve());

@@ -27,7 +27,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { native } from '../native.js';
+import { kernel } from '../kernel.js';
 import { imagesDir, type Roots } from '../paths.js';
 import { normalizeRef } from './ref.js';
 
@@ -53,7 +53,7 @@ export function ensureStore(p: StorePaths): void {
 export function withLock<T>(p: StorePaths, how: 'sh' | 'ex', fn: () => T): T {
   const fd = fs.openSync(p.lock, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
   try {
-    native.flock(fd, how, true);
+    kernel.flock(fd, how, true);
     return fn();
   } finally {
     fs.closeSync(fd); // closing the last descriptor releases the flock
@@ -115,7 +115,7 @@ export class Staging {
   static create(p: StorePaths, purpose: string): Staging {
     const dir = fs.mkdtempSync(path.join(p.tmp, `${purpose}-`));
     const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-    native.flock(fd, 'ex', false);
+    kernel.flock(fd, 'ex', false);
     return new Staging(dir, fd);
   }
 
@@ -147,7 +147,7 @@ function sweepEntry(entry: string): void {
   }
   const fd = fs.openSync(entry, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   try {
-    if (native.flock(fd, 'ex', false)) fs.rmSync(entry, { recursive: true, force: true });
+    if (kernel.flock(fd, 'ex', false)) fs.rmSync(entry, { recursive: true, force: true });
   } finally {
     fs.closeSync(fd);
   }

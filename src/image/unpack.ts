@@ -17,7 +17,7 @@
  * capabilities Kubernetes grants through the pod's `securityContext` instead.
  */
 import fs from 'node:fs';
-import { native } from '../native.js';
+import { kernel } from '../kernel.js';
 import { applyMeta, checkParents, clearFor, isPlainDirectory, join, lstatOrNull, writeFile, type Meta } from './fs-safe.js';
 import { entryPath } from './tar-path.js';
 import { LayerPaths, sweepOpaque, whiteoutOf } from './whiteout.js';
@@ -116,7 +116,7 @@ export class Unpacker {
     } else if (type === 'link') {
       fs.linkSync(this.linkTarget(parts, h.linkname ?? ''), abs);
     } else if (type in DEVICE_TYPE) {
-      native.mknod(abs, DEVICE_TYPE[type] | (meta.mode & 0o7777), h.devmajor ?? 0, h.devminor ?? 0);
+      kernel.mknod(abs, DEVICE_TYPE[type] | (meta.mode & 0o7777), h.devmajor ?? 0, h.devminor ?? 0);
       applyMeta(abs, meta, this.chown);
     } else {
       throw new Error(`${this.opts.what}: entry "${h.name}" has an unsupported type (${type})`);

@@ -15,17 +15,14 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { native } from '../native.js';
+import { kernel, type Kernel } from '../kernel.js';
 import { childDir } from '../paths.js';
 
 /** statfs(2) f_type of nsfs, the filesystem of /proc/<pid>/ns/* files and of their bind mounts. */
 export const NSFS_MAGIC = 0x6e736673;
 
-/** The mount calls netns pinning needs; the real ones are the addon's, tests may record them. */
-export interface MountOps {
-  mount(source: string, target: string, fstype: string, flags: string[], data?: string): void;
-  umount2(target: string, detach?: boolean): void;
-}
+/** The mount calls netns pinning needs (the Kernel's, lazily detaching); tests may record them. */
+export type MountOps = Pick<Kernel, 'mount' | 'umount'>;
 
 export function netnsPinPath(runRoot: string, podName: string): string {
   return childDir(path.join(runRoot, 'netns'), podName, 'netns pin');
@@ -53,7 +50,7 @@ export async function isPinned(pin: string): Promise<boolean> {
 }
 
 /** Bind-mounts the network namespace of process `pid` onto `pin` (created, empty, if missing). */
-export async function pinNetns(pid: number, pin: string, ops: MountOps = native): Promise<void> {
+export async function pinNetns(pid: number, pin: string, ops: MountOps = kernel): Promise<void> {
   const source = `/proc/${pid}/ns/net`;
   try {
     await fs.mkdir(path.dirname(pin), { recursive: true, mode: 0o700 });
@@ -79,10 +76,10 @@ export async function isHostNetns(pin: string): Promise<boolean> {
 }
 
 /** Unmounts and removes `pin`. Idempotent: a missing or unmounted pin is fine. */
-export async function unpinNetns(pin: string, ops: MountOps = native): Promise<void> {
+export async function unpinNetns(pin: string, ops: MountOps = kernel): Promise<void> {
   try {
     // A pin mounted twice (a retried attach) has two mounts stacked on the file: remove them all.
-    for (let i = 0; i < 16 && (await isPinned(pin)); i++) ops.umount2(pin, true);
+    for (let i = 0; i < 16 && (await isPinned(pin)); i++) ops.umount(pin);
     await fs.rm(pin, { force: true });
   } catch (err) {
     throw new Error(`unpinning network namespace at "${pin}"`, { cause: err });

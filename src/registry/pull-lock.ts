@@ -8,13 +8,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { native } from '../native.js';
+import { kernel } from '../kernel.js';
 import type { StorePaths } from '../image/store-files.js';
 
 export async function holdPullLock(p: StorePaths, digest: string): Promise<{ release: () => void }> {
   const dir = path.join(p.dir, 'locks');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const fd = fs.openSync(path.join(dir, digest.replace(/^sha256:/, '')), fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
-  while (!native.flock(fd, 'ex', false)) await new Promise((r) => setTimeout(r, 100));
+  while (!kernel.flock(fd, 'ex', false)) await new Promise((r) => setTimeout(r, 100));
   return { release: () => fs.closeSync(fd) };
 }

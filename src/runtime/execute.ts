@@ -9,7 +9,7 @@
  * Every plan's execve goes through the sealed helper (native/exec-helper.c), so that no container
  * process's /proc/self/exe ever names the host's node (CVE-2019-5736).
  */
-import type { NativePlan } from '../native.js';
+import type { NativePlan } from '../kernel.js';
 import { EXEC_HELPER } from '../paths.js';
 import { capNumber } from '../plan/capabilities.js';
 import type { NativeOp, Plan } from '../plan/types.js';

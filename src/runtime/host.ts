@@ -1,44 +1,33 @@
 /**
- * The seam between the runtime's orchestration and the kernel.
+ * The seam between the pod's lifecycle and the host: the only way runtime/, supervisor/ and
+ * teardown/ change the system.
  *
- * Everything the runtime does to the host goes through this interface: starting processes from
- * plans, waiting for and signalling them, mounting, and the files it creates. The real
- * implementation calls the addon and node:fs; tests use a recording double (test/unit/runtime) to
- * check orchestration without root: the infra starts before the containers, teardown runs in
- * reverse, a failed start undoes what was done.
+ * A Host is the Kernel (kernel.ts: the addon's system calls, starting processes from plans,
+ * waiting for and signalling them, mounting) plus the files and cgroups tspod makes for a pod. The
+ * real one calls the addon and node:fs; unit tests use a recording double
+ * (test/unit/runtime/recording-host.ts) to check orchestration without root: the host steps run in
+ * order, teardown walks the ledger in reverse, a crash after any step leaves a ledger that gc
+ * cleans, and the supervisor's restart, init and stop logic.
  */
 import fs from 'node:fs/promises';
 import { createCgroup, oomKilled, removeCgroups, type CgroupSet } from '../cgroups/cgroups.js';
 import type { Limits } from '../cgroups/limits.js';
-import { native, type ExitStatus, type NativePlan } from '../native.js';
+import { kernel, type Kernel } from '../kernel.js';
 
-export interface Host {
-  spawn(plan: NativePlan): { pid: number; pidfd: number };
-  waitExit(pidfd: number): Promise<ExitStatus>;
-  /** false when the process is already gone */
-  signal(pidfd: number, signal: number): boolean;
-  closeFd(fd: number): void;
-  pipe(): [number, number];
-  mount(source: string, target: string, fstype: string, flags: string[], data?: string): void;
-  umount(target: string): void;
+export interface Host extends Kernel {
   mkdir(path: string, mode?: number): Promise<void>;
   writeFile(path: string, data: string, mode?: number): Promise<void>;
   /** rm -rf, for directories tspod created */
   remove(path: string): Promise<void>;
   /** a cgroup in every hierarchy; `record` sees each directory before it is made */
   createCgroup(rel: string, limits: Limits, record: (dir: string) => Promise<void>): Promise<CgroupSet>;
+  /** rmdir each directory, children first, killing what is left in it; missing ones are fine */
   removeCgroups(dirs: string[]): Promise<void>;
   oomKilled(dirs: string[]): boolean;
 }
 
 export const realHost: Host = {
-  spawn: (plan) => native.spawn(plan),
-  waitExit: (pidfd) => native.waitExit(pidfd),
-  signal: (pidfd, sig) => native.pidfdSendSignal(pidfd, sig),
-  closeFd: (fd) => native.close(fd),
-  pipe: () => native.pipe(),
-  mount: (source, target, fstype, flags, data) => native.mount(source, target, fstype, flags, data),
-  umount: (target) => native.umount2(target, true),
+  ...kernel,
   mkdir: async (p, mode = 0o755) => {
     await fs.mkdir(p, { recursive: true, mode });
     await fs.chmod(p, mode);

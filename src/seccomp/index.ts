@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SeccompChoice } from '../manifest/seccomp.js';
-import { native } from '../native.js';
+import { kernel } from '../kernel.js';
 import { PACKAGE_DIR, type Roots } from '../paths.js';
 import type { SeccompStep } from '../plan/inputs.js';
 import { NODE_ARCH, parseProfile, resolveFilter, type SeccompProfile } from './profile.js';
@@ -50,7 +50,7 @@ function readProfile(file: string, where: string): SeccompProfile {
 
 function known(names: string[]): (name: string) => boolean {
   const ask = [...new Set(names)].filter((n) => !knownCache.has(n));
-  if (ask.length > 0) native.seccompKnown(ask).forEach((k, i) => knownCache.set(ask[i]!, k));
+  if (ask.length > 0) kernel.seccompKnown(ask).forEach((k, i) => knownCache.set(ask[i]!, k));
   return (n) => knownCache.get(n) ?? false;
 }
 
@@ -81,6 +81,6 @@ export function seccompStep(choice: SeccompChoice, f: SeccompFacts): SeccompStep
   const filter = resolveFilter(p, {
     capabilities: f.capabilities, arch, kernel: os.release(), known: known(p.syscalls.flatMap((r) => r.names)),
   }, where);
-  const instructions = native.seccompCompile(filter).length / 8;
+  const instructions = kernel.seccompCompile(filter).length / 8;
   return { profile: label, filter, instructions };
 }

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { native } from '../native.js';
+import { kernel } from '../kernel.js';
 import type { Roots } from '../paths.js';
 import { podLayout } from '../layout.js';
 import type { PodState, ProcessRef } from './types.js';
@@ -77,7 +77,7 @@ export interface PodLock {
 // (libuv opens every file with O_CLOEXEC, so children never inherit the lock.)
 export function lockPod(roots: Roots, name: string, wait = false): PodLock | undefined {
   const fd = fs.openSync(podLayout(roots, name).lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
-  if (!native.flock(fd, 'ex', wait)) {
+  if (!kernel.flock(fd, 'ex', wait)) {
     fs.closeSync(fd);
     return undefined;
   }
@@ -96,7 +96,7 @@ export function isSupervised(roots: Roots, name: string): boolean {
     throw err;
   }
   try {
-    const free = native.flock(fd, 'sh', false);
+    const free = kernel.flock(fd, 'sh', false);
     return !free;
   } finally {
     fs.closeSync(fd);

@@ -19,23 +19,25 @@
  * The caller holds the pod's lock, so no supervisor (and no other `gc`) works on it meanwhile.
  */
 import fs from 'node:fs';
-import { removeCgroups } from '../cgroups/cgroups.js';
-import { native } from '../native.js';
 import { detachPod, type NetworkAttachment } from '../network/index.js';
 import type { Roots } from '../paths.js';
 import { podLayout } from '../layout.js';
 import { isAlive } from '../state/store.js';
 import type { PodState, ProcessRef } from '../state/types.js';
 import { mountsUnder } from '../mountinfo.js';
+import { realHost, type Host } from '../runtime/host.js';
 
 export interface CleanupOptions {
   warn: (line: string) => void;
   /** how long to wait for killed processes to be gone */
   killWaitMs?: number;
+  /** the system calls (a recording double in unit tests) */
+  host?: Host;
 }
 
 /** Remove everything of pod `name` (its state may be missing: a pod that crashed while being created). */
 export async function removePod(roots: Roots, name: string, state: PodState | undefined, o: CleanupOptions): Promise<void> {
+  const host = o.host ?? realHost;
   const errors: Error[] = [];
   const attempt = async (what: string, step: () => Promise<void> | void) => {
     try {
@@ -45,13 +47,13 @@ export async function removePod(roots: Roots, name: string, state: PodState | un
     }
   };
   if (state) {
-    await attempt('killing the pod\'s processes', () => killProcesses(state, o.killWaitMs ?? 10_000));
-    await attempt('removing the pod\'s cgroups', () => removeCgroups(state.cgroups));
+    await attempt('killing the pod\'s processes', () => killProcesses(host, state, o.killWaitMs ?? 10_000));
+    await attempt('removing the pod\'s cgroups', () => host.removeCgroups(state.cgroups));
     if (state.network) await attempt('detaching the pod from its network', () => detachPod(state.network as NetworkAttachment));
-    await attempt('unmounting the pod\'s host mounts', () => unmountAll([...state.mounts].reverse()));
+    await attempt('unmounting the pod\'s host mounts', () => unmountAll(host, [...state.mounts].reverse()));
   }
   const layout = podLayout(roots, name);
-  await attempt('unmounting what is still mounted under the pod\'s directories', () => unmountAll(mountsUnder([layout.runDir, layout.dataDir])));
+  await attempt('unmounting what is still mounted under the pod\'s directories', () => unmountAll(host, mountsUnder([layout.runDir, layout.dataDir])));
   if (errors.length > 0) {
     throw new Error(`pod "${name}" is not fully removed (its state is kept, "tspod gc" retries)`, { cause: new AggregateError(errors, errors.map((e) => describe(e)).join('; ')) });
   }
@@ -66,26 +68,26 @@ function describe(e: Error): string {
 }
 
 /** SIGKILL a recorded process through a pidfd, opened and then checked against the start time. */
-function kill(ref: ProcessRef): void {
+function kill(host: Host, ref: ProcessRef): void {
   let pidfd: number;
   try {
-    pidfd = native.pidfdOpen(ref.pid);
+    pidfd = host.pidfdOpen(ref.pid);
   } catch {
     return; // gone
   }
   try {
     // Checked after opening: if the start time still matches, the pidfd is that very process.
-    if (isAlive(ref)) native.pidfdSendSignal(pidfd, 9);
+    if (isAlive(ref)) host.signal(pidfd, 9);
   } finally {
-    native.close(pidfd);
+    host.closeFd(pidfd);
   }
 }
 
 /** Containers first, the infra last; then wait until they are gone. */
-async function killProcesses(state: PodState, waitMs: number): Promise<void> {
+async function killProcesses(host: Host, state: PodState, waitMs: number): Promise<void> {
   const containers = Object.values(state.containers).map((c) => c.process).filter((p): p is ProcessRef => !!p);
-  for (const p of containers) kill(p);
-  if (state.infra) kill(state.infra);
+  for (const p of containers) kill(host, p);
+  if (state.infra) kill(host, state.infra);
   const all = [...containers, ...(state.infra ? [state.infra] : [])];
   const until = Date.now() + waitMs;
   while (all.some(isAlive)) {
@@ -95,11 +97,11 @@ async function killProcesses(state: PodState, waitMs: number): Promise<void> {
 }
 
 /** Lazily detach each mount point; one mounted several times is unmounted until it is not one. */
-function unmountAll(targets: string[]): void {
+function unmountAll(host: Host, targets: string[]): void {
   for (const target of targets) {
     for (let i = 0; i < 16; i++) {
       try {
-        native.umount2(target, true);
+        host.umount(target);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EINVAL' || code === 'ENOENT') break; // not (any more) a mount point

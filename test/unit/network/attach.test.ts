@@ -18,7 +18,7 @@ let events: string[];
 let records: NetworkAttachment[];
 const mountOps: MountOps = {
   mount: (source, target, _fstype, flags) => void events.push(`mount ${source} ${target} ${flags.join(',')}`),
-  umount2: (target) => void events.push(`umount ${target}`),
+  umount: (target) => void events.push(`umount ${target}`),
 };
 
 function options(over: Partial<AttachOptions> = {}): AttachOptions {

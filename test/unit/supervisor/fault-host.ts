@@ -5,18 +5,17 @@
  * pids are beyond pid_max: no real process can ever be mistaken for one of them.
  */
 import fs from 'node:fs';
-import { native, type NativePlan } from '../../../src/native.js';
+import { kernel, type NativePlan } from '../../../src/kernel.js';
 import { RecordingHost } from '../runtime/recording-host.js';
 
 export class FaultHost extends RecordingHost {
-  private pid = 5_000_000;
+  protected override nextPid = 5_000_000;
   private readonly pipeFds = new Set<number>();
   /** the write ends the containers hold (index = spawn order): a test writes "output" to them */
   readonly outputs: number[][] = [];
 
   override spawn(plan: NativePlan) {
-    super.spawn(plan);
-    const pid = this.pid++;
+    const { pid } = super.spawn(plan);
     // The supervisor closes its copies of the write ends after spawn: keep our own.
     this.outputs.push([fs.openSync(`/proc/self/fd/${plan.stdio[1]}`, 'w'), fs.openSync(`/proc/self/fd/${plan.stdio[2]}`, 'w')]);
     return { pid, pidfd: pid };
@@ -24,14 +23,14 @@ export class FaultHost extends RecordingHost {
 
   override pipe(): [number, number] {
     super.pipe();
-    const p = native.pipe();
+    const p = kernel.pipe();
     for (const fd of p) this.pipeFds.add(fd);
     return p;
   }
 
   override closeFd(fd: number): void {
     super.closeFd(fd);
-    if (this.pipeFds.delete(fd)) native.close(fd);
+    if (this.pipeFds.delete(fd)) kernel.closeFd(fd);
   }
 
   /** The container spawned as the n-th process ends with `code` (its output closes). */

@@ -1,0 +1,65 @@
+/**
+ * The one door to the native addon: every privileged system call tspod makes goes through the
+ * `Kernel` interface, and `kernel` is the only module that imports the addon (native.ts).
+ *
+ * Two layers use it. The pod's lifecycle (runtime/, supervisor/, teardown/) reaches it through
+ * `Host` (runtime/host.ts), which is a Kernel plus the host's files and cgroups, passed in so that
+ * unit tests hand in a recording double (test/unit/runtime/recording-host.ts) and walk start,
+ * teardown and crash paths without root. The modules below the runtime (locks of the state and the
+ * image store, the image unpacker's mknod, the netns pin, seccomp's compiler, the exec terminal)
+ * take `kernel` itself: they are the mechanisms the runtime is built from, each tested where it
+ * is used, and a folder below runtime/ cannot import runtime/ (test/unit/layering.test.ts).
+ */
+import { native, type ExitStatus, type NativePlan, type SystemError } from './native.js';
+import type { SeccompFilter } from './seccomp/profile.js';
+
+export type { ExitStatus, NativePlan, SystemError };
+
+export interface Kernel {
+  spawn(plan: NativePlan): { pid: number; pidfd: number };
+  /** resolves with how the process behind `pidfd` ended (it is reaped) */
+  waitExit(pidfd: number): Promise<ExitStatus>;
+  /** false when the process is already gone */
+  signal(pidfd: number, signal: number): boolean;
+  pidfdOpen(pid: number): number;
+  closeFd(fd: number): void;
+  pipe(): [number, number];
+  mount(source: string, target: string, fstype: string, flags: string[], data?: string): void;
+  /** lazy detach (MNT_DETACH) */
+  umount(target: string): void;
+  /** false when `wait` is false and the lock is held elsewhere */
+  flock(fd: number, how: 'ex' | 'sh' | 'un', wait?: boolean): boolean;
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  /** a pty from the devpts instance under `root` (a container's: /proc/<pid>/root) */
+  openptyIn(root: string): { master: number; slave: number; name: string };
+  setWinsize(fd: number, rows: number, cols: number): void;
+  /** the BPF program libseccomp makes of a resolved filter (8 bytes per instruction) */
+  seccompCompile(filter: SeccompFilter): Buffer;
+  /** for each name, whether the host's libseccomp knows that system call */
+  seccompKnown(names: string[]): boolean[];
+  seccompVersion(): string;
+  /** load a cgroup v2 device program (encoded struct bpf_insn[]) and attach it to the cgroup directory */
+  cgroupDeviceAttach(cgroupDir: string, instructions: Buffer): void;
+  /** how many device programs are attached to the cgroup directory itself */
+  cgroupDeviceQuery(cgroupDir: string): number;
+}
+
+export const kernel: Kernel = {
+  spawn: (plan) => native.spawn(plan),
+  waitExit: (pidfd) => native.waitExit(pidfd),
+  signal: (pidfd, sig) => native.pidfdSendSignal(pidfd, sig),
+  pidfdOpen: (pid) => native.pidfdOpen(pid),
+  closeFd: (fd) => native.close(fd),
+  pipe: () => native.pipe(),
+  mount: (source, target, fstype, flags, data) => native.mount(source, target, fstype, flags, data),
+  umount: (target) => native.umount2(target, true),
+  flock: (fd, how, wait = true) => native.flock(fd, how, wait),
+  mknod: (p, mode, major, minor) => native.mknod(p, mode, major, minor),
+  openptyIn: (root) => native.openptyIn(root),
+  setWinsize: (fd, rows, cols) => native.setWinsize(fd, rows, cols),
+  seccompCompile: (filter) => native.seccompCompile(filter),
+  seccompKnown: (names) => native.seccompKnown(names),
+  seccompVersion: () => native.seccompVersion(),
+  cgroupDeviceAttach: (dir, instructions) => native.cgroupDeviceAttach(dir, instructions),
+  cgroupDeviceQuery: (dir) => native.cgroupDeviceQuery(dir),
+};
