@@ -10,14 +10,15 @@ import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { parseRef } from '../image/ref.js';
 import { ImageStore, type ImageRecord } from '../image/store.js';
-import { hostCredentialSources } from '../registry/credentials.js';
+import { hostCredentialSources, type CredentialSources } from '../registry/credentials.js';
+import { missingSecretsMessage, podCredentialSources } from '../registry/pull-secrets.js';
 import { effectivePolicy, ensureImage, PULL_OVERRIDES, type PullOverride } from '../registry/policy.js';
 import { progressFor } from '../registry/progress.js';
 import { pullImage } from '../registry/pull.js';
 import { chooseNetwork } from '../network/index.js';
 import { formatPlan } from '../plan/format.js';
 import { planPod } from '../runtime/dry-run.js';
-import type { ConfigObjects } from '../manifest/index.js';
+import { noConfig, type ConfigObjects } from '../manifest/index.js';
 import type { Pod } from '../manifest/types.js';
 import { newState, runPod, PodExistsError } from '../supervisor/run-pod.js';
 import { prefixedPrinter } from '../logs/reader.js';
@@ -66,18 +67,31 @@ export function runOptions<T>(y: Argv<T>) {
 
 /**
  * Every container's image, as its pull policy (or `--pull`) says (registry/policy.ts); `--dry-run`
- * never pulls, it plans with the store. One image is pulled once even when several containers use it.
+ * never pulls, it plans with the store. One image is pulled once even when several containers use
+ * it. The pod's `imagePullSecrets` (from `config`, the Secrets of the run's files) are tried before
+ * the host's credentials (registry/pull-secrets.ts).
  */
-export async function resolveImages(roots: Roots, pod: Pod, o: { pull?: PullOverride; dryRun?: boolean } = {}): Promise<Record<string, ImageRecord>> {
+export async function resolveImages(roots: Roots, pod: Pod, o: { pull?: PullOverride; dryRun?: boolean; config?: ConfigObjects } = {}): Promise<Record<string, ImageRecord>> {
   const store = new ImageStore(roots);
   const images: Record<string, ImageRecord> = {};
   const pulled = new Map<string, Promise<ImageRecord>>();
   const progress = progressFor(process.stderr, false);
+  const warn = (line: string) => process.stderr.write(`tspod: warning: ${line}\n`);
+  // As the kubelet, which looks the pod's pull secrets up (and warns of missing ones) before it
+  // decides whether anything needs pulling; the host's files are read only for a pull.
+  let own;
+  try {
+    own = podCredentialSources(pod, o.config ?? noConfig());
+  } catch (err) {
+    throw new ExitError(`pod "${pod.metadata.name}": ${(err as Error).message}`, 125);
+  }
+  if (own.missing.length > 0) warn(`pod "${pod.metadata.name}": ${missingSecretsMessage(own.missing)}`);
+  let credentials: CredentialSources | undefined;
   const pull = (image: string) => {
-    if (!pulled.has(image)) pulled.set(image, pullImage(store, parseRef(image), { credentials: hostCredentialSources(), progress }));
+    credentials ??= [...own.sources, ...hostCredentialSources()];
+    if (!pulled.has(image)) pulled.set(image, pullImage(store, parseRef(image), { credentials, progress }));
     return pulled.get(image) as Promise<ImageRecord>;
   };
-  const warn = (line: string) => process.stderr.write(`tspod: warning: ${line}\n`);
   for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
     try {
       images[c.name] = o.dryRun ? await store.resolve(c.image) : await ensureImage(c.image, effectivePolicy(c.imagePullPolicy, o.pull), { store, pull, warn });
@@ -234,7 +248,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     const admissions = await admitAll(roots, pods.map((p) => p.pod), argv.dryRun && !argv.json);
     // Every image first: a missing one refuses the whole run before any pod starts.
     const images: Record<string, ImageRecord>[] = [];
-    for (const { pod } of pods) images.push(await resolveImages(roots, pod, { pull: argv.pull, dryRun: argv.dryRun }));
+    for (const { pod, config } of pods) images.push(await resolveImages(roots, pod, { pull: argv.pull, dryRun: argv.dryRun, config }));
     for (const [i, { pod, config }] of pods.entries()) {
       const network = chooseNetwork(argv.network, pod.metadata.annotations);
       if (argv.dryRun) printPlans(roots, admissions[i]!, images[i]!, config, argv.json);

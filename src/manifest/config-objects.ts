@@ -44,7 +44,15 @@ export type ConfigData = Record<string, string>;
 export interface ConfigObjects {
   configMaps: Record<string, ConfigData>;
   secrets: Record<string, ConfigData>;
+  /** each Secret's `type`, when it has one (`kubernetes.io/dockerconfigjson` for pull secrets) */
+  secretTypes?: Record<string, string>;
 }
+
+/** The Secret types that carry registry credentials, and the key each keeps them under. */
+export const DOCKER_SECRET_KEYS: Record<string, string> = {
+  'kubernetes.io/dockerconfigjson': '.dockerconfigjson',
+  'kubernetes.io/dockercfg': '.dockercfg',
+};
 
 export const noConfig = (): ConfigObjects => ({ configMaps: {}, secrets: {} });
 export const objectKey = (namespace: string, name: string) => `${namespace}/${name}`;
@@ -52,7 +60,7 @@ export const objectKey = (namespace: string, name: string) => `${namespace}/${na
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
 /** Validates a ConfigMap or Secret object; `where` prefixes the paths of its issues. */
-export function readConfigObject(value: unknown, where: string): { kind: 'ConfigMap' | 'Secret'; key: string; data: ConfigData } {
+export function readConfigObject(value: unknown, where: string): { kind: 'ConfigMap' | 'Secret'; key: string; data: ConfigData; type?: string } {
   const kind = isPlainObject(value) && value.kind === 'Secret' ? 'Secret' : 'ConfigMap';
   const ctx: WalkContext = { issues: [], warnings: [], ignoreUnsupported: false };
   const o = walk(kind === 'Secret' ? SECRET : CONFIGMAP, value, '', ctx) as Record<string, Record<string, string>> | undefined;
@@ -69,8 +77,25 @@ export function readConfigObject(value: unknown, where: string): { kind: 'Config
   }
   const meta = (o?.metadata ?? {}) as unknown as { name?: string; namespace?: string };
   if (meta.name && dnsSubdomain(meta.name)) issues.push({ path: 'metadata.name', message: dnsSubdomain(meta.name)! });
+  const type = kind === 'Secret' && typeof o?.type === 'string' ? (o.type as unknown as string) : undefined;
+  if (type) issues.push(...typedSecretIssues(type, data));
   if (issues.length > 0) throw new ManifestError(issues.map((i) => ({ path: `${where}: ${i.path || '(root)'}`, message: i.message })));
-  return { kind, key: objectKey(meta.namespace || 'default', meta.name!), data };
+  return { kind, key: objectKey(meta.namespace || 'default', meta.name!), data, ...(type ? { type } : {}) };
+}
+
+/** What the API server requires of a docker-config Secret: its key present, holding a JSON object. */
+function typedSecretIssues(type: string, data: ConfigData): Issue[] {
+  const key = DOCKER_SECRET_KEYS[type];
+  if (!key) return [];
+  const value = data[key];
+  if (value === undefined) return [{ path: `data[${key}]`, message: `required: a Secret of type ${type} keeps its registry credentials under this key` }];
+  try {
+    const doc: unknown = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+    if (!isPlainObject(doc)) throw new Error('not a JSON object');
+  } catch (err) {
+    return [{ path: `data[${key}]`, message: `invalid value "<secret contents redacted>": ${(err as Error).message}` }];
+  }
+  return [];
 }
 
 /** Adds an object, refusing a second one of the same kind, namespace and name. */
@@ -80,4 +105,5 @@ export function addConfigObject(all: ConfigObjects, obj: ReturnType<typeof readC
     throw new ManifestError([{ path: where, message: `${obj.kind} "${obj.key}" is defined twice` }]);
   }
   table[obj.key] = obj.data;
+  if (obj.kind === 'Secret' && obj.type) (all.secretTypes ??= {})[obj.key] = obj.type;
 }

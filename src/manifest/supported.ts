@@ -297,7 +297,9 @@ const podSpec = obj({
   schedulerName: ignorable('default-scheduler'),
   schedulingGroup: ignorable(),
   readinessGates: ignorable([]),
-  imagePullSecrets: ignorable([]),
+  // Secrets of type kubernetes.io/dockerconfigjson (or dockercfg) from the run's files, for the
+  // pod's pulls (registry/pull-secrets.ts). An entry may have no name: the kubelet skips it.
+  imagePullSecrets: list(obj({ name: str() })),
   // These change how the pod is isolated or what it runs: never left out.
   ephemeralContainers: unsupported([]),
   runtimeClassName: unsupported(),

@@ -75,6 +75,8 @@ export interface PodSpec {
   /** Deprecated alias of `serviceAccountName`; always equal to it after defaulting. */
   serviceAccount: string;
   enableServiceLinks: boolean;
+  /** Secrets (in the pod's namespace) whose registry credentials its pulls may use. */
+  imagePullSecrets?: { name?: string }[];
   securityContext: PodSecurityContext;
   // Scheduling (scheduling.ts): what the node admits the pod on (src/admission/).
   nodeSelector?: Record<string, string>;

@@ -55,7 +55,7 @@ export class RepositoryClient {
   private async authorize(c: Challenge): Promise<string> {
     const basic = this.creds ? `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}` : undefined;
     if (c.scheme === 'basic') {
-      if (!basic) throw new RegistryError(`${this.where()}: the registry asks for a user and password (unauthorized); log in first (docker-style config.json)`, 401, 'UNAUTHORIZED');
+      if (!basic) throw new RegistryError(`${this.where()}: the registry asks for a user and password (unauthorized); give credentials (a docker-style config.json, or the pod's imagePullSecrets)`, 401, 'UNAUTHORIZED');
       return basic;
     }
     if (c.scheme !== 'bearer' || !c.params.realm) throw new RegistryError(`${this.where()}: unsupported authentication "${c.scheme}"`, 401);

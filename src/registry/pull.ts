@@ -25,8 +25,8 @@ import { digestRef, formatRef, tagRef, type ImageRef } from '../image/ref.js';
 import { writeImageFiles, type ImageMeta, type ImageRecord, type ImageStore } from '../image/store.js';
 import { diskUsage } from '../image/store-files.js';
 import { unpackBudget } from '../image/unpack-limit.js';
-import { RepositoryClient } from './client.js';
-import { credentialsFor, type CredentialSources } from './credentials.js';
+import { RegistryError, RepositoryClient } from './client.js';
+import { credentialCandidates, type Candidate, type CredentialSources, type Credentials } from './credentials.js';
 import { HostConfig } from './hosts.js';
 import { RegistryUnreachable } from './http.js';
 import { INDEX_TYPES, fetchManifest, selectPlatform, type Descriptor, type FetchedManifest } from './manifests.js';
@@ -48,12 +48,11 @@ export async function pullImage(store: ImageStore, ref: ImageRef, o: PullOptions
   const hosts = o.hosts ?? HostConfig.load();
   const endpoints = hosts.endpoints(ref.registry);
   if (endpoints.length === 0) throw new RegistryUnreachable(`registry ${ref.registry} is blocked by the host configuration${hosts.file ? ` (${hosts.file})` : ''}`);
-  const creds = credentialsFor(ref.registry, o.credentials);
+  const candidates = credentialCandidates(ref.registry, ref.path, o.credentials);
   let lastUnreachable: Error | undefined;
   for (const endpoint of endpoints) {
-    const client = new RepositoryClient(endpoint, ref.path, creds);
     try {
-      return await pullFrom(store, client, ref, o);
+      return await withEachCredential(candidates, (creds) => pullFrom(store, new RepositoryClient(endpoint, ref.path, creds), ref, o));
     } catch (err) {
       // A mirror that fails in any way is skipped; the registry itself has the last word.
       if (!(err instanceof RegistryUnreachable) && !endpoint.mirror) throw err;
@@ -62,6 +61,27 @@ export async function pullImage(store: ImageStore, ref: ImageRef, o: PullOptions
     }
   }
   throw lastUnreachable ?? new RegistryUnreachable(`no server for registry ${ref.registry} answered`);
+}
+
+/**
+ * Tries the candidates in order (none: anonymously), moving on only when the registry or its token
+ * server refused the credentials (401, 403): any other failure is not the credentials' fault. When
+ * all are refused, the last refusal says which were tried.
+ */
+async function withEachCredential<T>(candidates: Candidate[], fn: (creds?: Credentials) => Promise<T>): Promise<T> {
+  if (candidates.length === 0) return fn(undefined);
+  for (let i = 0; ; i++) {
+    try {
+      return await fn((candidates[i] as Candidate).creds);
+    } catch (err) {
+      const refused = err instanceof RegistryError && (err.status === 401 || err.status === 403);
+      if (!refused) throw err;
+      if (i === candidates.length - 1) {
+        if (candidates.length === 1) throw err;
+        throw new RegistryError(`${err.message} (credentials tried, in order: ${candidates.map((x) => x.from).join(', ')})`, err.status, err.code);
+      }
+    }
+  }
 }
 
 async function pullFrom(store: ImageStore, client: RepositoryClient, ref: ImageRef, o: PullOptions): Promise<ImageRecord> {

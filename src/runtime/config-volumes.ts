@@ -142,14 +142,17 @@ export async function makePayloadVolume(ctx: PayloadVolumeContext, pod: Pod, v: 
   ctx.explain(`volume "${v.name}": ${what}, ${files.length} file(s) in ${dir}/${ts} behind ..data${tmpfs ? ', on a tmpfs' : ''}`);
 }
 
-/** The objects a pod refers to (volumes, env, envFrom), so nothing else travels with it. */
+/** The objects a pod refers to (volumes, env, envFrom, imagePullSecrets), so nothing else travels with it. */
 export function referencedConfig(pod: Pod, all: ConfigObjects): ConfigObjects {
   const ns = pod.metadata.namespace;
   const out: ConfigObjects = { configMaps: {}, secrets: {} };
   const pick = (kind: 'configMaps' | 'secrets', name: string) => {
     const k = objectKey(ns, name);
     if (all[kind][k]) out[kind][k] = all[kind][k]!;
+    const type = kind === 'secrets' && out.secrets[k] ? all.secretTypes?.[k] : undefined;
+    if (type) (out.secretTypes ??= {})[k] = type;
   };
+  for (const s of pod.spec.imagePullSecrets ?? []) if (s.name) pick('secrets', s.name);
   for (const v of pod.spec.volumes) for (const s of configSources(v)) pick(s.kind === 'configmap' ? 'configMaps' : 'secrets', s.name);
   for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
     for (const e of c.env) {

@@ -188,3 +188,58 @@ describe('pods from a registry, and the pull policies', () => {
     }
   });
 });
+
+describe('a pod\'s imagePullSecrets', () => {
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+  const image = () => `${reg.host}/tspod/busybox:1.0`;
+  const dockerconfigjson = (name: string, password: string) => ({
+    apiVersion: 'v1', kind: 'Secret', metadata: { name }, type: 'kubernetes.io/dockerconfigjson',
+    data: { '.dockerconfigjson': b64(JSON.stringify({ auths: { [reg.host]: { auth: b64(`${USER}:${password}`) } } })) },
+  });
+  const dockercfg = (name: string, password: string) => ({
+    apiVersion: 'v1', kind: 'Secret', metadata: { name }, type: 'kubernetes.io/dockercfg',
+    data: { '.dockercfg': b64(JSON.stringify({ [`https://${reg.host}`]: { username: USER, password, email: 't@example.com' } })) },
+  });
+  /** A pod that asks the registry every time (Always), with these pull secrets, in one List with the Secrets. */
+  const run = (name: string, secrets: string[], objects: object[], env: NodeJS.ProcessEnv) => {
+    const p = pod(name, { restartPolicy: 'Never', imagePullSecrets: secrets.map((n) => ({ name: n })), containers: [{ name: 'c', image: image(), imagePullPolicy: 'Always', command: ['echo', 'pulled'] }] });
+    return runPod({ ...roots, env }, { apiVersion: 'v1', kind: 'List', items: [p, ...objects] }, ['--network', 'none']);
+  };
+  const noHostCreds = () => ({ ...roots.env, REGISTRY_AUTH_FILE: '' });
+  const wrongHostCreds = () => {
+    const f = path.join(roots.dir, 'wrong-host.json');
+    fs.writeFileSync(f, JSON.stringify({ auths: { [reg.host]: { username: USER, password: 'not-it' } } }));
+    return { ...roots.env, REGISTRY_AUTH_FILE: f };
+  };
+
+  test('without them the pull is refused; a dockerconfigjson or a legacy dockercfg Secret lets it through', async () => {
+    const none = await run('nosecret', [], [], noHostCreds());
+    expect(none.code).toBe(125);
+    expect(none.stderr).toMatch(/ErrImagePull: .*the registry asks for a user and password \(unauthorized\); give credentials /);
+    const json = await run('json', ['regcred'], [dockerconfigjson('regcred', PASSWORD)], noHostCreds());
+    expect(json.code, json.stderr).toBe(0);
+    expect(linesOf(json.stdout, 'c')).toEqual(['pulled']);
+    const legacy = await run('legacy', ['old'], [dockercfg('old', PASSWORD)], noHostCreds());
+    expect(legacy.code, legacy.stderr).toBe(0);
+    expect(linesOf(legacy.stdout, 'c')).toEqual(['pulled']);
+    expectClean(roots);
+  });
+
+  test('the pod\'s credentials are tried before the host\'s, and a refused one gives way to the next', async () => {
+    const podFirst = await run('podfirst', ['regcred'], [dockerconfigjson('regcred', PASSWORD)], wrongHostCreds());
+    expect(podFirst.code, podFirst.stderr).toBe(0);
+    const hostNext = await run('hostnext', ['stale'], [dockerconfigjson('stale', 'expired')], roots.env);
+    expect(hostNext.code, hostNext.stderr).toBe(0);
+    const allWrong = await run('allwrong', ['stale'], [dockerconfigjson('stale', 'expired')], wrongHostCreds());
+    expect(allWrong.code).toBe(125);
+    expect(allWrong.stderr).toMatch(/UNAUTHORIZED.*\(credentials tried, in order: secret "default\/stale", .*wrong-host\.json\)/);
+    expectClean(roots);
+  });
+
+  test('a Secret the files do not carry: the kubelet\'s warning, and the pull goes on with the host\'s', async () => {
+    const res = await run('absent', ['nowhere'], [], roots.env);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toContain('tspod: warning: pod "absent": Unable to retrieve some image pull secrets (nowhere); attempting to pull the image may not succeed.');
+    expectClean(roots);
+  });
+});

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freeSpaceLimit, parseSize, unpackBudget } from '../../../src/image/unpack-limit.js';
 import { parseChallenge } from '../../../src/registry/client.js';
-import { credentialsFor, parseDockerConfig } from '../../../src/registry/credentials.js';
+import { credentialCandidates, credentialsFor, parseDockerConfig } from '../../../src/registry/credentials.js';
 import { HostConfig, parseHostConfig } from '../../../src/registry/hosts.js';
 import { selectPlatform, type FetchedManifest } from '../../../src/registry/manifests.js';
 import { effectivePolicy } from '../../../src/registry/policy.js';
@@ -43,6 +43,37 @@ describe('credentials from docker config.json', () => {
     expect(credentialsFor('r.example:5000', [{ config: cfg, from: 'c' }])).toEqual({ username: 'u', password: 'p:w' });
     expect(credentialsFor('docker.io', [{ config: cfg, from: 'c' }])).toEqual({ username: 'hub', password: 'pw' });
     expect(credentialsFor('other.example', [{ config: cfg, from: 'c' }])).toBeUndefined();
+  });
+
+  it('matches keys as the kubelet keyring does: globs per host label, exact port, path prefix, most specific first', () => {
+    const auths = {
+      'quay.example': { username: 'host', password: '1' },
+      'quay.example/team': { username: 'team', password: '2' },
+      'https://quay.example/v2/': { username: 'v2', password: '3' },
+      '*.mirror.example': { username: 'glob', password: '4' },
+      'r.example:5000': { username: 'port', password: '5' },
+    };
+    const src = [{ config: parseDockerConfig(JSON.stringify({ auths }), 'c'), from: 'c' }];
+    const users = (registry: string, repo: string) => credentialCandidates(registry, repo, src).map((c) => c.creds.username);
+    expect(users('quay.example', 'team/app')).toEqual(['team', 'host', 'v2']);
+    expect(users('quay.example', 'other/app')).toEqual(['host', 'v2']);
+    expect(users('eu.mirror.example', 'a')).toEqual(['glob']);
+    expect(users('a.b.mirror.example', 'a')).toEqual([]); // a glob label is one label
+    expect(users('mirror.example', 'a')).toEqual([]);
+    expect(users('r.example:5000', 'a')).toEqual(['port']);
+    expect(users('r.example', 'a')).toEqual([]);
+    expect(users('r.example:5001', 'a')).toEqual([]);
+  });
+
+  it('tries every source in order, each match a candidate; a bad auth field names its key', () => {
+    const a = { config: { auths: { 'r.example': { username: 'pod', password: 'x' } } }, from: 'secret "default/a"' };
+    const b = { config: { auths: { 'https://r.example': { auth: b64('host:y') } } }, from: '/root/.docker/config.json' };
+    expect(credentialCandidates('r.example', 'x', [a, b])).toEqual([
+      { creds: { username: 'pod', password: 'x' }, from: 'secret "default/a"' },
+      { creds: { username: 'host', password: 'y' }, from: '/root/.docker/config.json' },
+    ]);
+    const bad = { config: { auths: { 'r.example': { auth: b64('no-colon') } } }, from: 'f' };
+    expect(() => credentialCandidates('r.example', 'x', [bad])).toThrow('f: auths["r.example"].auth is not base64 of "user:password"');
   });
 
   it('runs a credential helper', () => {
