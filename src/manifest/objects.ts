@@ -4,6 +4,10 @@
  * Secrets. A directory stands for its `.yaml`, `.yml` and `.json` files, in name order, as
  * `kubectl apply -f DIR` reads it.
  *
+ * Workloads (`Deployment`, `ReplicaSet`, `StatefulSet`, `DaemonSet`, `Job`: workloads.ts) are
+ * validated with their template, as the Pod it becomes; their pods are made later
+ * (workload-pods.ts), so that each run names them afresh.
+ *
  * Every object is validated before anything runs; the issues of all of them are reported together,
  * each path prefixed with `FILE#N` (the N-th object of the file, from 1).
  */
@@ -15,9 +19,12 @@ import { parseDocuments, readStdin } from './parse.js';
 import type { Pod } from './types.js';
 import { validatePod } from './validate.js';
 import { isPlainObject } from './walk.js';
+import { jobPod, workloadPods } from './workload-pods.js';
+import { readWorkload, REFUSED_KINDS, WORKLOAD_KINDS, type Workload } from './workloads.js';
 
 export interface LoadedObjects {
   pods: { pod: Pod; source: string }[];
+  workloads: { workload: Workload; source: string }[];
   config: ConfigObjects;
   warnings: string[];
 }
@@ -63,8 +70,10 @@ function take(out: LoadedObjects, value: unknown, where: string, file: ObjectFil
   if (file.role === 'config') {
     throw new ManifestError([{ path: where, message: `kind ${kind ?? '(none)'}: --configmap and --secret files hold only ConfigMaps and Secrets` }]);
   }
+  if (kind && REFUSED_KINDS[kind]) throw new ManifestError([{ path: `${where}: kind`, message: `kind "${kind}" is not supported: ${REFUSED_KINDS[kind]}` }]);
+  if (kind && (WORKLOAD_KINDS as readonly string[]).includes(kind)) return takeWorkload(out, value, where, ignoreUnsupported);
   if (kind !== 'Pod') {
-    throw new ManifestError([{ path: `${where}: kind`, message: `${kind === undefined ? 'required' : `kind "${kind}" is not supported`} (tspod runs Pod, ConfigMap, Secret and List objects)` }]);
+    throw new ManifestError([{ path: `${where}: kind`, message: `${kind === undefined ? 'required' : `kind "${kind}" is not supported`} (tspod runs Pod, ${WORKLOAD_KINDS.join(', ')}, ConfigMap, Secret and List objects)` }]);
   }
   try {
     const { pod, warnings } = validatePod(value, { ignoreUnsupported });
@@ -76,9 +85,29 @@ function take(out: LoadedObjects, value: unknown, where: string, file: ObjectFil
   }
 }
 
+/** A template's issue, as the API server names it: `spec.template.spec...`, `spec.template.metadata...`. */
+function templatePath(path: string): string {
+  return /^(spec|metadata)(\.|\[|$)/.test(path) && !path.startsWith('metadata.name') ? `spec.template.${path}` : path;
+}
+
+/** A workload, and its template validated as the Pod it becomes (a sample pod, named as its first). */
+function takeWorkload(out: LoadedObjects, value: unknown, where: string, ignoreUnsupported: boolean): void {
+  const workload = readWorkload(value, where, ignoreUnsupported);
+  const uid = workload.metadata.uid ?? 'sample';
+  const sample = workload.kind === 'Job' ? jobPod(workload, { uid }) : workloadPods({ ...workload, replicas: 1, paused: false }, { uid })[0]!;
+  try {
+    const { warnings } = validatePod(sample, { ignoreUnsupported });
+    out.warnings.push(...warnings.map((w) => `${where}: ${templatePath(w)}`));
+  } catch (err) {
+    if (!(err instanceof ManifestError)) throw err;
+    throw new ManifestError(err.issues.map((i) => ({ path: `${where}: ${templatePath(i.path)}`, message: i.message })));
+  }
+  out.workloads.push({ workload, source: where });
+}
+
 /** Reads and validates every object of `files`; throws one ManifestError with all the issues. */
 export async function loadObjects(files: ObjectFile[], opts: { ignoreUnsupported?: boolean; readStdin?: () => Promise<string> } = {}): Promise<LoadedObjects> {
-  const out: LoadedObjects = { pods: [], config: noConfig(), warnings: [] };
+  const out: LoadedObjects = { pods: [], workloads: [], config: noConfig(), warnings: [] };
   const issues: Issue[] = [];
   for (const file of files) {
     const name = file.source === '-' ? '<stdin>' : file.source;

@@ -48,7 +48,7 @@ const nodeFieldRequirement = obj(
 const nodeSelectorTerm = obj({ matchExpressions: list(nodeSelectorRequirement), matchFields: list(nodeFieldRequirement) });
 const weight = () => int({ min: 1, max: 100, required: true });
 
-const labelSelector = obj({
+export const labelSelector = obj({
   matchLabels: map(qualifiedName, { value: labelValue }),
   matchExpressions: list(obj(
     { key: labelKey(), operator: str({ required: true, values: ['In', 'NotIn', 'Exists', 'DoesNotExist'] }), values },

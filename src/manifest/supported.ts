@@ -318,7 +318,10 @@ export const metadata = obj({
   labels: map(qualifiedName, { value: labelValue }),
   annotations: map(qualifiedName, { maxBytes: 256 * 1024 }),
   generateName: unsupported(),
-  ownerReferences: ignorable([]),
+  ownerReferences: list(obj({
+    apiVersion: str({ required: true }), kind: str({ required: true }), name: str({ required: true }), uid: str({ required: true }),
+    controller: bool(), blockOwnerDeletion: bool(),
+  })),
   finalizers: ignorable([]),
   selfLink: serverSet,
   resourceVersion: serverSet,

@@ -51,6 +51,17 @@ export interface ObjectMeta {
   uid?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** the controller that made the pod (a workload's, manifest/workload-pods.ts) */
+  ownerReferences?: OwnerReference[];
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
 }
 
 export interface PodSpec {

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { POD_SCHEMA } from '../../../src/manifest/index.js';
+import { POD_SCHEMA, WORKLOAD_KINDS, WORKLOAD_SCHEMAS } from '../../../src/manifest/index.js';
 import type { Node } from '../../../src/manifest/schema.js';
 
 const upstream = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures', 'openapi-fields-release-1.36.json'), 'utf8')) as {
@@ -44,6 +44,10 @@ describe('the support table against the upstream OpenAPI definitions', () => {
 
   test('every field name tspod knows in a Pod is one Kubernetes has there', () => {
     expect(mismatches(POD_SCHEMA, 'V1Pod', '')).toEqual([]);
+  });
+
+  test.each(WORKLOAD_KINDS)('every field name tspod knows in a %s is one Kubernetes has there', (kind) => {
+    expect(mismatches(WORKLOAD_SCHEMAS[kind], `V1${kind}`, '')).toEqual([]);
   });
 
   test('the walk would notice a made-up field', () => {
