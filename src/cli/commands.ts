@@ -1,11 +1,13 @@
 /** Every command of the CLI, in the order `tspod --help` lists them. Add new command modules here. */
 import type { CommandModule } from 'yargs';
 import { completionCommand } from './completion.js';
+import { downCommand } from './down.js';
 import { eventsCommand } from './events.js';
 import { execCommand } from './exec.js';
 import { gcCommand } from './gc.js';
 import { imageCommand } from './image.js';
 import { inspectCommand } from './inspect.js';
+import { jobCommand } from './job.js';
 import { logsCommand } from './logs.js';
 import { nsCommand } from './ns.js';
 import { psCommand } from './ps.js';
@@ -18,7 +20,7 @@ import { waitCommand } from './wait.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
-  runCommand, psCommand, inspectCommand, nsCommand, logsCommand, eventsCommand, execCommand, stopCommand, waitCommand, rmCommand, gcCommand, imageCommand, volumeCommand,
+  runCommand, psCommand, inspectCommand, nsCommand, logsCommand, eventsCommand, execCommand, stopCommand, waitCommand, rmCommand, downCommand, gcCommand, imageCommand, volumeCommand,
   completionCommand,
-  superviseCommand,
+  superviseCommand, jobCommand,
 ];

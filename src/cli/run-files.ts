@@ -3,7 +3,10 @@
  * object read and validated, each pod paired with the ConfigMaps and Secrets it refers to, and
  * every reference checked, before anything is made (a bad file or a missing object: status 125).
  */
-import { checkEnvRefs, expandSource, loadObjects, ManifestError, type ConfigObjects, type ObjectFile } from '../manifest/index.js';
+import { randomUUID } from 'node:crypto';
+import {
+  checkEnvRefs, expandSource, jobPod, loadObjects, ManifestError, validatePod, workloadPods, type ConfigObjects, type ObjectFile, type Workload,
+} from '../manifest/index.js';
 import type { Pod } from '../manifest/types.js';
 import { checkConfigVolumes, referencedConfig } from '../runtime/config-volumes.js';
 import { ExitError, STDIN_ARG } from './common.js';
@@ -20,6 +23,25 @@ export interface FileArgs {
 export interface PodToRun {
   pod: Pod;
   config: ConfigObjects;
+  /** the workload that made the pod (absent: a Pod of the files) */
+  workload?: Workload;
+}
+
+/** A Job of the files: its controller makes the pods; `sample` is one, for admission and images. */
+export interface JobToRun {
+  workload: Workload;
+  config: ConfigObjects;
+  sample: Pod;
+}
+
+/** Everything a run of the files makes. */
+export interface RunObjects {
+  pods: PodToRun[];
+  jobs: JobToRun[];
+  /** the workloads of the files (Jobs included), in file order */
+  workloads: Workload[];
+  /** the Pods of the files by name (not those the workloads make) */
+  podNames: string[];
 }
 
 const many = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -45,8 +67,22 @@ function cannotRead(err: ManifestError): string | undefined {
   return `cannot read ${err.source === '-' ? 'standard input' : err.source}: ${sys.code} (${what})`;
 }
 
-/** The pods of the files, each with its configuration, checked; warnings go to stderr. */
-export async function loadPods(args: FileArgs): Promise<PodToRun[]> {
+function checked(pod: Pod, all: ConfigObjects): ConfigObjects {
+  const config = referencedConfig(pod, all);
+  try {
+    checkConfigVolumes(pod, config);
+    for (const w of checkEnvRefs(pod, config)) process.stderr.write(`tspod: warning: pod "${pod.metadata.name}": ${w}\n`);
+  } catch (err) {
+    throw new ExitError(`pod "${pod.metadata.name}": ${(err as Error).message}`, 125);
+  }
+  return config;
+}
+
+/**
+ * The objects of the files: each Pod, each pod the workloads make now (their names drawn now, as
+ * their controllers would), each Job with a sample of its pods; all checked, as loadPods does.
+ */
+export async function loadRun(args: FileArgs): Promise<RunObjects> {
   const files = await sources(args);
   const shown = files.map((f) => (f.source === '-' ? '<stdin>' : f.source)).join(', ');
   let loaded;
@@ -59,18 +95,36 @@ export async function loadPods(args: FileArgs): Promise<PodToRun[]> {
     throw err;
   }
   for (const w of loaded.warnings) process.stderr.write(`tspod: warning: ${w}\n`);
-  if (loaded.pods.length === 0) throw new ExitError(`no Pod in ${shown}`, 125);
+  if (loaded.pods.length === 0 && loaded.workloads.length === 0) throw new ExitError(`no Pod or workload in ${shown}`, 125);
   const names = new Set<string>();
-  return loaded.pods.map(({ pod, source }) => {
-    if (names.has(pod.metadata.name)) throw new ExitError(`${source}: pod "${pod.metadata.name}" is defined twice`, 125);
-    names.add(pod.metadata.name);
-    const config = referencedConfig(pod, loaded.config);
-    try {
-      checkConfigVolumes(pod, config);
-      for (const w of checkEnvRefs(pod, config)) process.stderr.write(`tspod: warning: pod "${pod.metadata.name}": ${w}\n`);
-    } catch (err) {
-      throw new ExitError(`pod "${pod.metadata.name}": ${(err as Error).message}`, 125);
+  const claim = (name: string, source: string) => {
+    if (names.has(name)) throw new ExitError(`${source}: pod "${name}" is defined twice`, 125);
+    names.add(name);
+  };
+  const kinds = new Set<string>();
+  const out: RunObjects = { pods: [], jobs: [], workloads: [], podNames: [] };
+  for (const { pod, source } of loaded.pods) {
+    claim(pod.metadata.name, source);
+    out.podNames.push(pod.metadata.name);
+    out.pods.push({ pod, config: checked(pod, loaded.config) });
+  }
+  for (const { workload, source } of loaded.workloads) {
+    const key = `${workload.kind}/${workload.metadata.namespace}/${workload.metadata.name}`;
+    if (kinds.has(key)) throw new ExitError(`${source}: ${workload.kind} "${workload.metadata.name}" is defined twice`, 125);
+    kinds.add(key);
+    out.workloads.push(workload);
+    const uid = workload.metadata.uid ?? randomUUID();
+    const w: Workload = { ...workload, metadata: { ...workload.metadata, uid } };
+    if (w.kind === 'Job') {
+      const sample = validatePod(jobPod(w, { uid })).pod;
+      out.jobs.push({ workload: w, config: checked(sample, loaded.config), sample });
+      continue;
     }
-    return { pod, config };
-  });
+    for (const raw of workloadPods(w, { uid })) {
+      const { pod } = validatePod(raw);
+      claim(pod.metadata.name, source);
+      out.pods.push({ pod, config: checked(pod, loaded.config), workload: w });
+    }
+  }
+  return out;
 }

@@ -31,7 +31,9 @@ import { ExitError, describeError, rootsOf, type GlobalArgs } from './common.js'
 import { AdmissionError, admitOnNode, explainAdmission, onNode } from '../admission/on-node.js';
 import type { PodOnNode } from '../admission/types.js';
 import { loadNode, type NodeInfo } from '../node/node.js';
-import { loadPods, type FileArgs } from './run-files.js';
+import { loadRun, type FileArgs, type RunObjects } from './run-files.js';
+import { runManyDetached, runManyForeground } from './run-many.js';
+import { describeInUse, findInUse, removeInUse } from '../workloads/in-use.js';
 import type { Roots } from '../paths.js';
 import { waitForPod } from '../pods/wait.js';
 import type { PodObject } from '../pods/view.js';
@@ -45,6 +47,7 @@ export interface RunArgs extends GlobalArgs, FileArgs {
   detach: boolean;
   wait: boolean;
   pull?: PullOverride;
+  replace: boolean;
 }
 
 export function runOptions<T>(y: Argv<T>) {
@@ -61,6 +64,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'run the pod under a detached supervisor; print its name once it is taken in hand (its containers started, or its init containers begun)' })
     .option('wait', { type: 'boolean', default: false, describe: 'with -d: return once the pod is Ready (status 1 if it ends without being Ready)' })
     .option('keep', { type: 'boolean', default: false, describe: 'keep the pod (state, logs) after it ends, until "tspod rm"' })
+    .option('replace', { type: 'boolean', default: false, describe: 'first remove what an earlier run of the files made (as "tspod down" does), then run them' })
     .option('pull', { choices: PULL_OVERRIDES, describe: "override the containers' imagePullPolicy: always (Always), missing (IfNotPresent), never (Never)" })
     .option('ignore-unsupported', { type: 'boolean', default: false, describe: 'warn about unsupported fields that cannot weaken isolation instead of refusing' });
 }
@@ -140,6 +144,25 @@ async function admitAll(roots: Roots, pods: Pod[], show: boolean): Promise<Pod[]
     }
   }
   return bound;
+}
+
+/**
+ * A run of files must not collide with what an earlier run of them made (podman kube play refuses
+ * the same way): refused naming it all, or, with --replace, removed first (as `tspod down`).
+ */
+async function clearTheWay(roots: Roots, run: RunObjects, replace: boolean): Promise<void> {
+  const found = await findInUse(roots, run.podNames, run.workloads);
+  if (found.length === 0) return;
+  if (!replace) {
+    throw new ExitError(`already on this node: ${describeInUse(found)}; remove them with "tspod down FILE" or run the files again with --replace`, 125);
+  }
+  const warn = (line: string) => process.stderr.write(`tspod: warning: ${line}\n`);
+  try {
+    const removed = await removeInUse(roots, found, warn);
+    if (removed.length > 0) process.stderr.write(`tspod: replaced: removed ${removed.join(', ')}\n`);
+  } catch (err) {
+    throw new ExitError(describeError(err), 125);
+  }
 }
 
 /** TSPOD_LOG_MAX_SIZE and TSPOD_LOG_MAX_FILES, checked before anything is made. */
@@ -239,21 +262,33 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
   handler: async (argv: ArgumentsCamelCase<RunArgs>) => {
     const roots = rootsOf(argv);
     checkLogRotation();
-    const pods = await loadPods(argv);
-    if (pods.length > 1 && !argv.detach && !argv.dryRun) {
-      throw new ExitError(`${pods.length} pods in the files (${pods.map((p) => p.pod.metadata.name).join(', ')}): a foreground run shows one pod; run them with -d`, 125);
-    }
+    const run = await loadRun(argv);
+    if (!argv.dryRun) await clearTheWay(roots, run, argv.replace);
+    const pods = run.pods;
     // Admission before images, as a kubelet admits before it pulls: a pod that does not fit
-    // refuses the whole run before anything is pulled or made.
-    const admissions = await admitAll(roots, pods.map((p) => p.pod), argv.dryRun && !argv.json);
+    // refuses the whole run before anything is pulled or made. A Job is admitted as one pod.
+    const admissions = await admitAll(roots, [...pods.map((p) => p.pod), ...run.jobs.map((j) => j.sample)], argv.dryRun && !argv.json);
     // Every image first: a missing one refuses the whole run before any pod starts.
     const images: Record<string, ImageRecord>[] = [];
     for (const { pod, config } of pods) images.push(await resolveImages(roots, pod, { pull: argv.pull, dryRun: argv.dryRun, config }));
-    for (const [i, { pod, config }] of pods.entries()) {
-      const network = chooseNetwork(argv.network, pod.metadata.annotations);
-      if (argv.dryRun) printPlans(roots, admissions[i]!, images[i]!, config, argv.json);
-      else if (argv.detach) await runDetached(argv, roots, pod, images[i]!, config, network);
-      else await runForeground(argv, roots, pod, images[i]!, config, network);
+    const jobImages: Record<string, ImageRecord>[] = [];
+    for (const { sample, config } of run.jobs) jobImages.push(await resolveImages(roots, sample, { pull: argv.pull, dryRun: argv.dryRun, config }));
+    if (argv.dryRun) {
+      for (const [i, { config }] of pods.entries()) printPlans(roots, admissions[i]!, images[i]!, config, argv.json);
+      for (const [i, { config }] of run.jobs.entries()) printPlans(roots, admissions[pods.length + i]!, jobImages[i]!, config, argv.json);
+      return;
     }
+    const one = pods.length === 1 && run.workloads.length === 0;
+    if (one) {
+      const { pod, config } = pods[0]!;
+      const network = chooseNetwork(argv.network, pod.metadata.annotations);
+      if (argv.detach) await runDetached(argv, roots, pod, images[0]!, config, network);
+      else await runForeground(argv, roots, pod, images[0]!, config, network);
+      return;
+    }
+    if (argv.wait) throw new ExitError('--wait waits for one pod: these files make several', 125);
+    const many = { roots, pods, images, jobs: run.jobs, jobImages, network: argv.network, explain: argv.explain, keep: argv.keep };
+    if (argv.detach) await runManyDetached(many);
+    else process.exitCode = await runManyForeground(many);
   },
 };

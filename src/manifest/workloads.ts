@@ -124,6 +124,8 @@ export interface Workload {
     parallel: boolean;
     start: number;
     claims: string[];
+    /** persistentVolumeClaimRetentionPolicy.whenDeleted: Delete (the claims go with the StatefulSet) */
+    deleteClaims: boolean;
   };
   job?: JobSpec;
 }
@@ -221,6 +223,7 @@ export function readWorkload(value: unknown, where: string, ignoreUnsupported: b
       parallel: spec.podManagementPolicy === 'Parallel',
       start: ((spec.ordinals as { start?: number } | undefined)?.start) ?? 0,
       claims,
+      deleteClaims: (spec.persistentVolumeClaimRetentionPolicy as { whenDeleted?: string } | undefined)?.whenDeleted === 'Delete',
     };
   }
   if (kind === 'Job') w.job = jobSpec(spec);
