@@ -5,12 +5,13 @@
  * apache2-utils); images pushed into it with skopeo, from archives `tspod image save` writes.
  * Every tool is installed by `make setup`; a missing one fails the test.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { makeTar, type Entry } from '../unit/image/fixtures.js';
 import { waitFor } from './helpers.js';
@@ -52,18 +53,33 @@ export interface Registry {
   start: () => Promise<void>;
 }
 
-/** docker-registry on 127.0.0.1 with TLS and htpasswd, its storage in `dir`. */
-export async function startRegistry(dir: string, certs: { cert: string; key: string }): Promise<Registry> {
+/** The registry's `auth: token` settings: the token server it sends clients to, and what it trusts. */
+export interface TokenAuth {
+  realm: string;
+  service: string;
+  issuer: string;
+  /** PEM certificates whose keys may sign tokens */
+  bundle: string;
+}
+
+/**
+ * docker-registry on 127.0.0.1 with TLS, its storage in `dir`; htpasswd authentication (the test
+ * user), or with `token` the distribution token scheme (token-server.ts).
+ */
+export async function startRegistry(dir: string, certs: { cert: string; key: string }, token?: TokenAuth): Promise<Registry> {
   needCommand('docker-registry', 'docker-registry');
   needCommand('htpasswd', 'apache2-utils');
   const port = await freePort();
   const htpasswd = path.join(dir, 'htpasswd');
   fs.writeFileSync(htpasswd, execFileSync('htpasswd', ['-Bbn', USER, PASSWORD]));
+  const auth = token
+    ? ['auth:', '  token:', `    realm: ${token.realm}`, `    service: ${token.service}`, `    issuer: ${token.issuer}`, `    rootcertbundle: ${token.bundle}`]
+    : ['auth:', '  htpasswd:', '    realm: tspod-test', `    path: ${htpasswd}`];
   const config = path.join(dir, 'config.yml');
   fs.writeFileSync(config, [
     'version: 0.1', 'log:', '  level: error', 'storage:', `  filesystem:`, `    rootdirectory: ${path.join(dir, 'storage')}`,
     '  delete:', '    enabled: true', 'http:', `  addr: 127.0.0.1:${port}`, '  tls:', `    certificate: ${certs.cert}`, `    key: ${certs.key}`,
-    'auth:', '  htpasswd:', '    realm: tspod-test', `    path: ${htpasswd}`, '',
+    ...auth, '',
   ].join('\n'));
   const reg: Registry = {
     host: `127.0.0.1:${port}`,
@@ -95,9 +111,17 @@ function canConnect(port: number): Promise<boolean> {
 /** skopeo copy of an OCI archive into the registry (skopeo gzips uncompressed layers on the way). */
 export function push(archive: string, reg: Registry, certDir: string, dest: string): void {
   needCommand('skopeo', 'skopeo');
-  const args = ['copy', '-q', '--dest-cert-dir', certDir, '--dest-creds', `${USER}:${PASSWORD}`];
-  const source = `oci-archive:${archive}`;
-  execFileSync('skopeo', [...args, source, `docker://${reg.host}/${dest}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('skopeo', pushArgs(archive, reg, certDir, dest, `${USER}:${PASSWORD}`), { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** The same, without blocking this process: for a registry whose token server runs in the test. */
+export async function pushAsync(archive: string, reg: Registry, certDir: string, dest: string, creds: string): Promise<void> {
+  needCommand('skopeo', 'skopeo');
+  await promisify(execFile)('skopeo', pushArgs(archive, reg, certDir, dest, creds));
+}
+
+function pushArgs(archive: string, reg: Registry, certDir: string, dest: string, creds: string): string[] {
+  return ['copy', '-q', '--dest-cert-dir', certDir, '--dest-creds', creds, `oci-archive:${archive}`, `docker://${reg.host}/${dest}`];
 }
 
 /** One request to the registry as the test user; resolves with the status, headers and body. */

@@ -1,113 +1,237 @@
 /**
- * Pulls against a registry that misbehaves on purpose (fake-registry.ts): the distribution token
- * flow with credentials, blob redirects that must not carry them, a corrupted blob, a connection
- * cut half-way and a retry, and two pulls of one image at once. Plain HTTP on loopback, as the
- * host configuration's `insecure` allows.
+ * The real registry in the distribution token scheme (`auth: token`), with a token server written
+ * in the test as the token specification describes (token-server.ts), and a loopback front
+ * (registry-front.ts) for what a registry in production does and a test registry does not:
+ * redirecting blobs to storage on another origin, and transfers that break half-way. Through
+ * them: anonymous and authenticated tokens per scope, refusals in the registry's and the token
+ * server's own words, redirected blobs that never receive the credentials, a corrupted blob in the
+ * registry's own storage, a transfer cut off, a pull killed mid-transfer, and two pulls at once.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { newRoots, removeRoots, tspod, type TestRoots } from './helpers.js';
-import { FAKE_CREDS, startFakeRegistry, type FakeRegistry } from './fake-registry.js';
-import { deriveLayout } from './registry-helpers.js';
+import { newRoots, removeRoots, start, TSPOD, tspod, waitFor, type TestRoots } from './helpers.js';
+import { startFront, type Front } from './registry-front.js';
+import { deriveLayout, makeCerts, pushAsync, startRegistry, type Registry } from './registry-helpers.js';
+import { startTokenServer, TOKEN_ISSUER, TOKEN_PASSWORD, TOKEN_SERVICE, TOKEN_USER, type TokenServer } from './token-server.js';
 
 let roots: TestRoots;
-let reg: FakeRegistry;
+let reg: Registry;
+let tokens: TokenServer;
+let front: Front;
+let skopeoCerts: string;
 let n = 0;
+const CREDS = `${TOKEN_USER}:${TOKEN_PASSWORD}`;
 
 beforeAll(async () => {
   roots = newRoots('token');
-  reg = await startFakeRegistry();
-  fs.writeFileSync(roots.env.TSPOD_REGISTRIES_CONFIG!, JSON.stringify({ registries: { [reg.host]: { insecure: true }, '*': { blocked: true } } }));
-  const auth = path.join(roots.dir, 'config.json');
-  fs.writeFileSync(auth, JSON.stringify({ auths: { [reg.host]: { username: FAKE_CREDS.user, password: FAKE_CREDS.password } } }));
+  const d = (name: string) => path.join(roots.dir, name);
+  fs.mkdirSync(d('certs'));
+  const certs = makeCerts(d('certs'));
+  skopeoCerts = d('skopeo-certs');
+  fs.mkdirSync(skopeoCerts);
+  fs.copyFileSync(certs.ca, path.join(skopeoCerts, 'ca.crt'));
+  tokens = await startTokenServer(d('certs'), certs);
+  fs.mkdirSync(d('registry'));
+  reg = await startRegistry(d('registry'), certs, { realm: tokens.realm, service: TOKEN_SERVICE, issuer: TOKEN_ISSUER, bundle: tokens.bundle });
+  front = await startFront(reg.host, certs.ca, certs);
+  fs.writeFileSync(roots.env.TSPOD_REGISTRIES_CONFIG!, JSON.stringify({ registries: { [reg.host]: { ca: certs.ca }, [front.host]: { ca: certs.ca }, '*': { blocked: true } } }));
+  const auth = { username: TOKEN_USER, password: TOKEN_PASSWORD };
+  fs.writeFileSync(d('config.json'), JSON.stringify({ auths: { [reg.host]: auth, [front.host]: auth } }));
   roots.env.DOCKER_CONFIG = roots.dir;
   roots.env.HOME = roots.dir;
-  const save = await tspod(roots, ['image', 'save', 'busybox', '-o', path.join(roots.dir, 'busybox.tar'), '--format', 'oci']);
+  const save = await tspod(roots, ['image', 'save', 'busybox', '-o', d('busybox.tar'), '--format', 'oci']);
   expect(save.code, save.stderr).toBe(0);
-  fs.mkdirSync(path.join(roots.dir, 'busybox'));
-  execFileSync('tar', ['-C', path.join(roots.dir, 'busybox'), '-xf', path.join(roots.dir, 'busybox.tar')]);
-});
+  await pushAsync(d('busybox.tar'), reg, skopeoCerts, 'public/busybox:1.0', CREDS);
+  fs.mkdirSync(d('busybox'));
+  execFileSync('tar', ['-C', d('busybox'), '-xf', d('busybox.tar')]);
+}, 180_000);
+
 afterAll(async () => {
-  await reg?.close();
+  await front?.close();
+  await reg?.stop();
+  await tokens?.close();
   removeRoots(roots);
 });
 
-/** A new repository with busybox plus one layer of its own; returns its name and that layer's digest. */
-async function newImage(): Promise<{ ref: string; layer: string }> {
-  const name = `tspod/img${n++}`;
-  const dir = path.join(roots.dir, name.replace('/', '-'));
-  await deriveLayout(path.join(roots.dir, 'busybox'), dir, [{ name: 'which.txt', data: `${name}\n` }]);
-  reg.repos.set(name, dir);
-  const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8'));
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'blobs/sha256', index.manifests[0].digest.slice(7)), 'utf8'));
-  return { ref: `${reg.host}/${name}:latest`, layer: manifest.layers[manifest.layers.length - 1].digest };
+/** A new private repository: busybox plus one layer of its own; its reference (on `host`) and that layer's digest. */
+async function newImage(host: string): Promise<{ ref: string; repo: string; layer: string }> {
+  const repo = `private/img${n++}`;
+  const dir = path.join(roots.dir, repo.replace('/', '-'));
+  await deriveLayout(path.join(roots.dir, 'busybox'), dir, [{ name: 'which.txt', data: `${repo}\n` }]);
+  execFileSync('tar', ['-C', dir, '-cf', `${dir}.tar`, '.']);
+  await pushAsync(`${dir}.tar`, reg, skopeoCerts, `${repo}:1.0`, CREDS);
+  // skopeo recompresses on the way: the layer's digest is the registry's
+  const m = await getManifestAs(repo);
+  return { ref: `${host}/${repo}:1.0`, repo, layer: m.layers[m.layers.length - 1]!.digest };
 }
 
-function storeContents(): Record<string, string[]> {
+/** The registry's manifest, read with a token from the token server as any client would. */
+async function getManifestAs(repo: string): Promise<{ layers: { digest: string }[] }> {
+  const { stdout } = await promisify(execFile)('skopeo', ['inspect', '--raw', '--cert-dir', skopeoCerts, '--creds', CREDS, `docker://${reg.host}/${repo}:1.0`], { encoding: 'utf8' });
+  return JSON.parse(stdout);
+}
+
+const pull = (args: string[], env = roots.env) => tspod({ ...roots, env }, ['image', 'pull', ...args]);
+const anonymous = () => ({ ...roots.env, DOCKER_CONFIG: path.join(roots.dir, 'nowhere') });
+
+/** What a pull may leave in the store when it fails: nothing in tmp/, no partial blob anywhere. */
+function leftovers(): string[] {
   const images = path.join(roots.root, 'images');
-  return Object.fromEntries(['sha256', 'blobs/sha256', 'tmp'].map((d) => [d, fs.readdirSync(path.join(images, d)).sort()]));
+  const out: string[] = [];
+  const tmp = path.join(images, 'tmp');
+  if (fs.existsSync(tmp)) out.push(...fs.readdirSync(tmp).map((e) => `tmp/${e}`));
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory() && path.join(dir, e.name) !== tmp) walk(path.join(dir, e.name));
+      else if (e.name.endsWith('.part')) out.push(path.relative(images, path.join(dir, e.name)));
+    }
+  };
+  walk(images);
+  return out;
 }
 
-describe('the distribution token flow', () => {
-  test('a token per scope, asked for with the credentials; redirected blobs never get them', async () => {
-    const { ref } = await newImage();
-    const res = await tspod(roots, ['image', 'pull', ref]);
+/** Every image the store lists, with its names: a failed pull must add none. */
+function storeNames(): string {
+  return execFileSync(TSPOD, ['image', 'ls', '--json'], { env: roots.env, encoding: 'utf8' });
+}
+
+describe('the distribution token flow, against the real registry', () => {
+  test('anonymous: a token for the pull scope asked for without credentials, and the pull completes', async () => {
+    const before = tokens.requests.length;
+    const res = await pull(['-q', `${reg.host}/public/busybox:1.0`], anonymous());
     expect(res.code, res.stderr).toBe(0);
-    const repo = ref.slice(reg.host.length + 1, -':latest'.length);
-    expect(reg.tokenRequests).toContainEqual({ scope: `repository:${repo}:pull`, user: FAKE_CREDS.user });
-    expect(reg.blobGets.size).toBeGreaterThan(0);
-    expect(reg.storageAuth).toEqual([]);
+    const asked = tokens.requests.slice(before);
+    expect(asked).toEqual([{ scopes: ['repository:public/busybox:pull'], user: undefined, service: TOKEN_SERVICE }]);
+  });
+
+  test('with credentials: one token for the repository\'s scope, asked for as the user, serves the whole pull', async () => {
+    const { ref, repo } = await newImage(reg.host);
+    const before = tokens.requests.length;
+    const res = await pull([ref]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(tokens.requests.slice(before)).toEqual([{ scopes: [`repository:${repo}:pull`], user: TOKEN_USER, service: TOKEN_SERVICE }]);
     const details = JSON.parse((await tspod(roots, ['image', 'inspect', ref])).stdout);
     expect(fs.readFileSync(path.join(details.rootfs, 'which.txt'), 'utf8')).toBe(`${repo}\n`);
   });
 
-  test('without credentials the token server refuses, and its message is shown', async () => {
-    const { ref } = await newImage();
-    const env = { ...roots.env, DOCKER_CONFIG: path.join(roots.dir, 'nowhere') };
-    const res = await tspod({ ...roots, env }, ['image', 'pull', ref]);
+  test('anonymous on a private repository: the token grants nothing, and the registry says so', async () => {
+    const { ref } = await newImage(reg.host);
+    const res = await pull([ref], anonymous());
+    expect(res.code).toBe(125);
+    expect(res.stderr).toMatch(/repository private\/img\d+: manifests 1\.0: authentication required \(UNAUTHORIZED\)/);
+  });
+
+  test('a wrong password: the token server\'s own refusal', async () => {
+    const { ref } = await newImage(reg.host);
+    const wrong = path.join(roots.dir, 'wrong');
+    fs.mkdirSync(wrong, { recursive: true });
+    fs.writeFileSync(path.join(wrong, 'config.json'), JSON.stringify({ auths: { [reg.host]: { username: TOKEN_USER, password: 'not-it' } } }));
+    const res = await pull([ref], { ...roots.env, DOCKER_CONFIG: wrong });
     expect(res.code).toBe(125);
     expect(res.stderr).toMatch(/token from 127\.0\.0\.1:\d+: incorrect username or password \(UNAUTHORIZED\)/);
   });
+});
 
-  test('a manifest the registry does not have: its own words', async () => {
-    const res = await tspod(roots, ['image', 'pull', `${reg.host}/tspod/absent:1`]);
-    expect(res.code).toBe(125);
-    expect(res.stderr).toMatch(/repository tspod\/absent: manifests 1: repository name not known to registry \(NAME_UNKNOWN\)/);
+describe('a rate-limited registry', () => {
+  test('its own message (TOOMANYREQUESTS), shown as the registry wrote it', async () => {
+    const { ref } = await newImage(front.host);
+    front.rateLimit = 'You have reached your pull rate limit. You may increase the limit by authenticating and upgrading';
+    try {
+      const res = await pull([ref]);
+      expect(res.code).toBe(125);
+      expect(res.stderr).toMatch(/manifests 1\.0: You have reached your pull rate limit\. .* \(TOOMANYREQUESTS\)/);
+    } finally {
+      front.rateLimit = undefined;
+    }
   });
 });
 
-describe('broken transfers leave nothing behind', () => {
-  test('a corrupted blob is refused, naming its digest', async () => {
-    const { ref, layer } = await newImage();
-    const before = storeContents();
-    reg.corrupt.add(layer);
-    const res = await tspod(roots, ['image', 'pull', '-q', ref]);
-    reg.corrupt.delete(layer);
-    expect(res.code).toBe(125);
-    expect(res.stderr).toContain(`layer blob ${layer}: digest mismatch`);
-    expect(storeContents()).toEqual(before);
+describe('blobs redirected to storage on another origin', () => {
+  test('followed, and the registry\'s token never reaches the storage', async () => {
+    const { ref, layer } = await newImage(front.host);
+    front.redirect = true;
+    try {
+      const res = await pull([ref]);
+      expect(res.code, res.stderr).toBe(0);
+    } finally {
+      front.redirect = false;
+    }
+    // the config and the new layer came from storage (the base layer is in the store already)
+    expect(front.storageGets).toContain(layer);
+    expect(front.storageGets.length).toBeGreaterThanOrEqual(2);
+    expect(front.storageAuth).toEqual([]);
+    const details = JSON.parse((await tspod(roots, ['image', 'inspect', ref])).stdout);
+    expect(fs.readFileSync(path.join(details.rootfs, 'which.txt'), 'utf8')).toMatch(/^private\/img\d+\n$/);
+  });
+});
+
+describe('broken transfers leave nothing behind, and a retry completes', () => {
+  test('a blob corrupted in the registry\'s storage is refused, naming its digest', async () => {
+    const { ref, layer } = await newImage(reg.host);
+    const data = path.join(roots.dir, 'registry/storage/docker/registry/v2/blobs/sha256', layer.slice(7, 9), layer.slice(7), 'data');
+    const good = fs.readFileSync(data);
+    const bad = Buffer.from(good);
+    bad[bad.length >> 1]! ^= 0xff;
+    const names = storeNames();
+    fs.writeFileSync(data, bad);
+    try {
+      const res = await pull(['-q', ref]);
+      expect(res.code).toBe(125);
+      expect(res.stderr).toContain(`layer blob ${layer}: digest mismatch`);
+    } finally {
+      fs.writeFileSync(data, good);
+    }
+    expect(storeNames()).toBe(names);
+    expect(leftovers()).toEqual([]);
   });
 
   test('a connection cut half-way fails the pull; a retry completes', async () => {
-    const { ref, layer } = await newImage();
-    const before = storeContents();
-    reg.cutOnce.add(layer);
-    const cut = await tspod(roots, ['image', 'pull', '-q', ref]);
+    const { ref, layer } = await newImage(front.host);
+    const names = storeNames();
+    front.cutOnce.add(layer);
+    const cut = await pull(['-q', ref]);
     expect(cut.code).toBe(125);
-    expect(storeContents()).toEqual(before);
-    const retry = await tspod(roots, ['image', 'pull', '-q', ref]);
+    expect(cut.stderr).toMatch(/ECONNRESET|aborted|premature|socket hang up/i);
+    expect(storeNames()).toBe(names);
+    expect(leftovers()).toEqual([]);
+    const retry = await pull(['-q', ref]);
     expect(retry.code, retry.stderr).toBe(0);
     expect((await tspod(roots, ['image', 'inspect', ref])).code).toBe(0);
   });
 
-  test('two pulls of one image at once download each blob once', async () => {
-    const { ref, layer } = await newImage();
-    const [a, b] = await Promise.all([tspod(roots, ['image', 'pull', '-q', ref]), tspod(roots, ['image', 'pull', '-q', ref])]);
+  test('a pull killed mid-transfer leaves no image; the retry completes and sweeps what it left', async () => {
+    const { ref, layer } = await newImage(front.host);
+    const names = storeNames();
+    let stalled = false;
+    front.onStall = () => (stalled = true);
+    front.stall.add(layer);
+    const p = start(roots, ['image', 'pull', '-q', ref]);
+    try {
+      await waitFor('the layer transfer to stall half-way', () => stalled, 20_000);
+    } finally {
+      front.stall.delete(layer);
+      front.onStall = undefined;
+    }
+    p.child.kill('SIGKILL');
+    const killed = await p.done;
+    expect(killed.signal).toBe('SIGKILL');
+    expect(storeNames()).toBe(names);
+    expect((await tspod(roots, ['image', 'inspect', ref])).code).toBe(125);
+    const retry = await pull(['-q', ref]);
+    expect(retry.code, retry.stderr).toBe(0);
+    expect(leftovers()).toEqual([]);
+  });
+
+  test('two pulls of one image at once: each blob fetched from the registry once', async () => {
+    const { ref, layer } = await newImage(front.host);
+    const gets = new Map(front.blobGets);
+    const [a, b] = await Promise.all([pull(['-q', ref]), pull(['-q', ref])]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
     expect(a.stdout).toBe(b.stdout);
-    expect(reg.blobGets.get(layer)).toBe(1);
+    expect((front.blobGets.get(layer) ?? 0) - (gets.get(layer) ?? 0)).toBe(1);
   });
 });

@@ -1,0 +1,108 @@
+/**
+ * A loopback front for the real registry (registry-helpers.ts), for what the registry itself cannot
+ * be made to do: every request is passed through to it unchanged (TLS on both sides, the client's
+ * own Authorization), while the front counts blob GETs and, on demand,
+ *
+ * - answers blob GETs with a redirect to "blob storage": a second server on another port (another
+ *   origin, as S3 or a CDN is), reached by a one-use URL that stands for the request, as a
+ *   presigned URL does; the storage server fetches the blob from the registry itself and records
+ *   every Authorization header a client sends it (there must be none);
+ * - answers 429 Too Many Requests, as a registry enforcing a pull rate limit does;
+ * - cuts a blob's transfer half-way once (the connection closed), or stalls it half-way (the bytes
+ *   stop, the connection stays open) so that the test can kill the pulling process mid-transfer.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
+
+export interface Front {
+  /** `127.0.0.1:PORT`: use it as the registry's name */
+  host: string;
+  /** GETs of `/v2/<repo>/blobs/<digest>`, per digest */
+  blobGets: Map<string, number>;
+  redirect: boolean;
+  /** Authorization headers that reached the storage server */
+  storageAuth: string[];
+  /** digests delivered from the storage server */
+  storageGets: string[];
+  cutOnce: Set<string>;
+  stall: Set<string>;
+  /** answer every request 429 with this message, as a rate-limited registry does */
+  rateLimit?: string;
+  /** called when a stalled transfer has sent its first half */
+  onStall?: (digest: string) => void;
+  close: () => Promise<void>;
+}
+
+const BLOB = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/;
+
+export async function startFront(upstream: string, ca: string, tls: { cert: string; key: string }): Promise<Front> {
+  const caPem = fs.readFileSync(ca);
+  const opts = { cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) };
+  const pending = new Map<string, { path: string; headers: http.IncomingHttpHeaders; digest: string }>();
+  const sockets = new Set<net.Socket>();
+  const front: Front = {
+    host: '', blobGets: new Map(), redirect: false, storageAuth: [], storageGets: [], cutOnce: new Set(), stall: new Set(),
+    close: async () => undefined,
+  };
+  const toRegistry = (path: string, method: string, headers: http.IncomingHttpHeaders) =>
+    new Promise<http.IncomingMessage>((resolve, reject) => {
+      const r = https.request({ host: '127.0.0.1', port: Number(upstream.split(':')[1]), path, method, ca: caPem, headers: { ...headers, host: upstream } }, resolve);
+      r.on('error', reject);
+      r.end();
+    });
+  const deliver = (up: http.IncomingMessage, res: http.ServerResponse, digest: string | undefined) => {
+    res.writeHead(up.statusCode ?? 502, up.headers);
+    const cut = digest !== undefined && up.statusCode === 200 && front.cutOnce.delete(digest);
+    const stall = digest !== undefined && up.statusCode === 200 && front.stall.has(digest);
+    if (!cut && !stall) return void up.pipe(res);
+    const half = Number(up.headers['content-length'] ?? 0) >> 1;
+    let sent = 0;
+    up.on('data', (chunk: Buffer) => {
+      if (sent >= half) return;
+      const part = chunk.subarray(0, half - sent);
+      sent += part.length;
+      res.write(part);
+      if (sent < half) return;
+      up.destroy();
+      if (cut) res.socket?.destroy();
+      else front.onStall?.(digest as string);
+    });
+  };
+  const storage = https.createServer(opts, (req, res) => {
+    if (req.headers.authorization) front.storageAuth.push(req.headers.authorization);
+    const id = /^\/storage\/([0-9a-f-]+)$/.exec(req.url ?? '')?.[1];
+    const p = id ? pending.get(id) : undefined;
+    if (!p) return void res.writeHead(404).end('no such object');
+    pending.delete(id as string);
+    front.storageGets.push(p.digest);
+    toRegistry(p.path, 'GET', p.headers).then((up) => deliver(up, res, p.digest), () => res.writeHead(502).end());
+  });
+  const api = https.createServer(opts, (req, res) => {
+    if (front.rateLimit) {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '60' });
+      return void res.end(JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: front.rateLimit }] }));
+    }
+    const digest = req.method === 'GET' ? BLOB.exec((req.url ?? '').split('?')[0] as string)?.[2] : undefined;
+    if (digest) front.blobGets.set(digest, (front.blobGets.get(digest) ?? 0) + 1);
+    if (digest && front.redirect) {
+      // What the registry would sign into a storage URL: which object, and that it may be read.
+      const id = crypto.randomUUID();
+      pending.set(id, { path: req.url as string, headers: { ...req.headers }, digest });
+      res.writeHead(307, { location: `https://127.0.0.1:${(storage.address() as net.AddressInfo).port}/storage/${id}` });
+      return void res.end();
+    }
+    toRegistry(req.url ?? '/', req.method ?? 'GET', req.headers).then((up) => deliver(up, res, digest), () => res.writeHead(502).end());
+  });
+  for (const s of [api, storage]) s.on('connection', (c) => (sockets.add(c), c.on('close', () => sockets.delete(c))));
+  await new Promise<void>((r) => storage.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+  front.host = `127.0.0.1:${(api.address() as net.AddressInfo).port}`;
+  front.close = async () => {
+    for (const c of sockets) c.destroy();
+    await Promise.all([api, storage].map((s) => new Promise((r) => s.close(r))));
+  };
+  return front;
+}
