@@ -18,6 +18,7 @@ import { pullImage } from '../registry/pull.js';
 import { chooseNetwork } from '../network/index.js';
 import { formatPlan } from '../plan/format.js';
 import { planPod } from '../runtime/dry-run.js';
+import { imageVolumeKey } from '../runtime/volumes.js';
 import { noConfig, type ConfigObjects } from '../manifest/index.js';
 import type { Pod } from '../manifest/types.js';
 import { newState, runPod, PodExistsError } from '../supervisor/run-pod.js';
@@ -70,7 +71,7 @@ export function runOptions<T>(y: Argv<T>) {
 }
 
 /**
- * Every container's image, as its pull policy (or `--pull`) says (registry/policy.ts); `--dry-run`
+ * Every container's image, and every image volume's, as its pull policy (or `--pull`) says (registry/policy.ts); `--dry-run`
  * never pulls, it plans with the store. One image is pulled once even when several containers use
  * it. The pod's `imagePullSecrets` (from `config`, the Secrets of the run's files) are tried before
  * the host's credentials (registry/pull-secrets.ts).
@@ -101,6 +102,15 @@ export async function resolveImages(roots: Roots, pod: Pod, o: { pull?: PullOver
       images[c.name] = o.dryRun ? await store.resolve(c.image) : await ensureImage(c.image, effectivePolicy(c.imagePullPolicy, o.pull), { store, pull, warn });
     } catch (err) {
       throw new ExitError(`container "${c.name}": ${(err as Error).message}`, 125);
+    }
+  }
+  // An image volume's image is pulled by the volume's own policy, as the kubelet pulls it.
+  for (const v of pod.spec.volumes) {
+    if (!v.image) continue;
+    try {
+      images[imageVolumeKey(v.name)] = o.dryRun ? await store.resolve(v.image.reference) : await ensureImage(v.image.reference, effectivePolicy(v.image.pullPolicy, o.pull), { store, pull, warn });
+    } catch (err) {
+      throw new ExitError(`volume "${v.name}": ${(err as Error).message}`, 125);
     }
   }
   return images;

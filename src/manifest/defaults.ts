@@ -160,6 +160,8 @@ function defaultVolume(v: Loose): Volume {
     const sources = (v.projected.sources ?? []).map((p: Loose) => (p.downwardAPI ? { ...p, downwardAPI: defaultDownward(p.downwardAPI, true) } : p));
     return { ...v, projected: { ...v.projected, sources, defaultMode: v.projected.defaultMode ?? DEFAULT_CONFIG_MODE } } as Volume;
   }
+  // An image volume's policy is defaulted from its reference, as a container image's is.
+  if (v.image) return { ...v, image: { ...v.image, pullPolicy: v.image.pullPolicy ?? defaultPullPolicy(v.image.reference ?? '') } } as Volume;
   if (!v.hostPath) return v as Volume;
   return { ...v, hostPath: { ...v.hostPath, type: v.hostPath.type ?? '' } } as Volume;
 }

@@ -195,7 +195,7 @@ const keyToPath = obj({ key: str({ required: true, check: configKey }), path: st
 export const UNSUPPORTED_VOLUME_TYPES = [
   'awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'cinder', 'csi',
   'ephemeral', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk', 'gitRepo',
-  'glusterfs', 'image', 'iscsi', 'nfs', 'photonPersistentDisk',
+  'glusterfs', 'iscsi', 'nfs', 'photonPersistentDisk',
   'portworxVolume', 'quobyte', 'rbd', 'scaleIO', 'storageos', 'vsphereVolume',
 ] as const;
 
@@ -225,7 +225,7 @@ const projection = obj(
 );
 
 /** The volume types tspod implements. */
-export const VOLUME_TYPES = ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected', 'persistentVolumeClaim'] as const;
+export const VOLUME_TYPES = ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected', 'persistentVolumeClaim', 'image'] as const;
 
 const volume = obj(
   {
@@ -240,6 +240,7 @@ const volume = obj(
     downwardAPI: obj({ items: downwardItems, defaultMode: fileMode() }),
     projected: obj({ sources: list(projection), defaultMode: fileMode() }),
     persistentVolumeClaim: obj({ claimName: str({ required: true, check: dnsSubdomain }), readOnly: bool() }),
+    image: obj({ reference: str({ required: true, check: image }), pullPolicy: str({ values: ['Always', 'IfNotPresent', 'Never'] }) }),
     ...Object.fromEntries(UNSUPPORTED_VOLUME_TYPES.map((t) => [t, unsupported()])),
   },
   { rules: exactlyOne([...VOLUME_TYPES, ...UNSUPPORTED_VOLUME_TYPES], `volume type (${VOLUME_TYPES.join(', ')})`) },

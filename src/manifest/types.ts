@@ -479,6 +479,8 @@ export interface Volume {
   projected?: ProjectedVolumeSource;
   /** a named local volume under tspod's root, made on first use and kept (tspod volume) */
   persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+  /** an image of the store (pulled by its policy), mounted read-only and noexec (Kubernetes 1.31+) */
+  image?: { reference: string; pullPolicy: PullPolicy };
 }
 
 export interface HostAlias {

@@ -64,7 +64,7 @@ export function hostPathSourceType(pod: Pod, name: string): SourceType | undefin
 
 function alwaysReadOnly(pod: Pod, name: string): boolean {
   const v = pod.spec.volumes.find((x) => x.name === name);
-  return Boolean(v?.configMap || v?.secret || v?.downwardAPI || v?.projected || v?.persistentVolumeClaim?.readOnly);
+  return Boolean(v?.configMap || v?.secret || v?.downwardAPI || v?.projected || v?.image || v?.persistentVolumeClaim?.readOnly);
 }
 
 /** `subPaths[i]`: mount i's subPath as resolved at start (subPathExpr expanded); else its subPath. */
@@ -73,7 +73,7 @@ function volumeMounts(pod: Pod, layout: PodLayout, c: Container, subPaths?: (str
     source: volumeSource(pod, layout, m.name),
     ...((subPaths ? subPaths[i] : m.subPath) ? { subPath: (subPaths ? subPaths[i] : m.subPath)! } : {}),
     target: m.mountPath,
-    // configMap, secret, downwardAPI and projected volumes are always read-only, as the kubelet mounts them.
+    // configMap, secret, downwardAPI, projected and image volumes are always read-only, as the kubelet mounts them.
     readOnly: (m.readOnly ?? false) || alwaysReadOnly(pod, m.name),
     what: `volume "${m.name}"${m.readOnly || alwaysReadOnly(pod, m.name) ? ' (read-only)' : ''}`,
     ...(hostPathSourceType(pod, m.name) ? { sourceType: hostPathSourceType(pod, m.name) } : {}),

@@ -27,6 +27,7 @@ import type { PodState } from '../state/types.js';
 import { processRef } from '../state/store.js';
 import { toNativePlan } from './execute.js';
 import type { Host } from './host.js';
+import type { ImageRecord } from '../image/store.js';
 import { podLayout, type PodLayout } from '../layout.js';
 import { Undo } from './undo.js';
 import { prepareVolumes } from './volumes.js';
@@ -43,6 +44,8 @@ export interface SandboxOptions {
   warn: (line: string) => void;
   /** the ConfigMaps and Secrets the pod refers to (kept in memory, never in the state file) */
   config?: ConfigObjects;
+  /** the pod's images (its image volumes' among them: volumes.ts imageVolumeKey) */
+  images?: Record<string, ImageRecord>;
 }
 
 export class Sandbox {
@@ -87,7 +90,7 @@ export class Sandbox {
       await this.writeEtcFiles();
       await this.mountShm();
       await prepareVolumes(
-        { host: this.opts.host, layout: this.layout, undo: this.undo, recordMount: (t) => this.recordMount(t), explain: this.opts.explain, config: this.config, downward: this.downwardFacts() },
+        { host: this.opts.host, layout: this.layout, undo: this.undo, recordMount: (t) => this.recordMount(t), explain: this.opts.explain, config: this.config, downward: this.downwardFacts(), images: this.opts.images },
         this.pod,
       );
       await this.startInfra();

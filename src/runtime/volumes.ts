@@ -8,15 +8,60 @@
  * of the host, checked against its `type` the way the kubelet checks it. An untyped hostPath that
  * does not exist is created as a directory (0755): the kubelet checks nothing then, and containerd's
  * and CRI-O's CRI make the missing directory before the bind, so `hostPath: {path: /data}` runs.
+ *
+ * An `image` volume (Kubernetes 1.31+) is an image of the store, pulled by its `pullPolicy` as a
+ * container's image is (cli/run.ts resolveImages), merged from its layers as a container's root is,
+ * and mounted read-only and noexec (KEP-4639: "mounted as read-only (ro) and non-executable files
+ * (noexec)"), nosuid and nodev too: its files are data to read, never programs of the pod. It is
+ * mounted once for the pod, on the host under the pod's directory (recorded first, as every host
+ * mount is), and each container binds it from there; a bind keeps those attributes, with `subPath`
+ * too, and a `subPath` the image lacks cannot be made in a read-only tree: the container fails.
  */
 import fs from 'node:fs/promises';
+import type { ImageRecord } from '../image/store.js';
 import type { HostPathVolumeSource, Pod, Volume } from '../manifest/types.js';
 import { isPayloadVolume, makePayloadVolume, type PayloadVolumeContext } from './config-volumes.js';
 import { setVolumeOwnership } from './ownership.js';
 import { parseQuantity } from '../manifest/index.js';
 
-/** What preparing the pod's volumes needs of the pod being built: the same as a payload volume's. */
-export type VolumeContext = PayloadVolumeContext;
+/** What preparing the pod's volumes needs of the pod being built: a payload volume's, and the images. */
+export type VolumeContext = PayloadVolumeContext & {
+  /** the pod's images: its containers' by name, its image volumes' by imageVolumeKey */
+  images?: Record<string, ImageRecord>;
+};
+
+/** Where an image volume's image is in a pod's images (container names cannot hold a colon). */
+export const imageVolumeKey = (volume: string) => `volume:${volume}`;
+
+/**
+ * The read-only directories an image is made of, uppermost first: what a container's overlay has
+ * as its lower directories.
+ */
+export function imageLayers(img: ImageRecord): string[] {
+  return [img.rootfs];
+}
+
+const IMAGE_VOLUME_ATTRS = ['RDONLY', 'NOSUID', 'NODEV', 'NOEXEC'];
+
+async function makeImageVolume(ctx: VolumeContext, v: Volume): Promise<void> {
+  const img = ctx.images?.[imageVolumeKey(v.name)];
+  if (!img) throw new Error(`image volume "${v.name}": image "${v.image!.reference}" was not resolved before the pod started`);
+  const dir = ctx.layout.volume(v.name);
+  const layers = imageLayers(img);
+  await ctx.host.mkdir(dir, 0o755);
+  ctx.explain(`volume "${v.name}": image ${img.ref} (${img.id.slice(0, 19)}), read-only, noexec, at ${dir}`);
+  await ctx.recordMount(dir);
+  if (layers.length === 1) {
+    // Overlayfs needs two lower directories when it has no upper one: one layer is a bind,
+    // made read-only (and the rest) by a remount of the bind, which is how MS_BIND takes flags.
+    ctx.host.mount(layers[0]!, dir, '', ['BIND']);
+    ctx.undo.push(`unmount image volume "${v.name}"`, () => ctx.host.umount(dir));
+    ctx.host.mount('', dir, '', ['REMOUNT', 'BIND', ...IMAGE_VOLUME_ATTRS]);
+  } else {
+    ctx.host.mount('overlay', dir, 'overlay', IMAGE_VOLUME_ATTRS, `lowerdir=${layers.join(':')}`);
+    ctx.undo.push(`unmount image volume "${v.name}"`, () => ctx.host.umount(dir));
+  }
+}
 
 const TYPE_CHECK: Record<string, { test: (st: import('node:fs').Stats) => boolean; what: string }> = {
   Directory: { test: (st) => st.isDirectory(), what: 'a directory' },
@@ -115,6 +160,8 @@ export async function prepareVolumes(ctx: VolumeContext, pod: Pod): Promise<void
       const dir = ctx.layout.claim(v.persistentVolumeClaim.claimName);
       ctx.explain(`volume "${v.name}": persistentVolumeClaim "${v.persistentVolumeClaim.claimName}", the named volume at ${dir} (made on first use, kept)`);
       await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+    } else if (v.image) {
+      await makeImageVolume(ctx, v);
     } else if (isPayloadVolume(v)) {
       await makePayloadVolume(ctx, pod, v);
     } else {

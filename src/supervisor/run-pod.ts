@@ -132,7 +132,7 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
   const saver = stateSaver(o, state);
   // The sandbox records what it makes before making it: those saves must reach the disk.
   const save = () => saver.strict();
-  const sandbox = new Sandbox({ host: o.host ?? realHost, roots: o.roots, state, save, network: o.network, explain: o.explain, warn: o.warn, config: o.config });
+  const sandbox = new Sandbox({ host: o.host ?? realHost, roots: o.roots, state, save, network: o.network, explain: o.explain, warn: o.warn, config: o.config, images: o.images });
   const finish = async () => {
     state.tornDown = true;
     try {
