@@ -33,6 +33,8 @@ export const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.u
 export const PAUSE_BINARY = process.env.TSPOD_PAUSE ?? path.join(PACKAGE_DIR, 'native', 'build', 'tspod-pause');
 /** The static exec helper built from native/exec-helper.c; the addon runs a sealed memfd copy of it. */
 export const EXEC_HELPER = path.join(PACKAGE_DIR, 'native', 'build', 'tspod-exec');
+/** The log monitor built from native/monitor.c: one per container instance writes its CRI log. */
+export const MONITOR_BINARY = path.join(PACKAGE_DIR, 'native', 'build', 'tspod-monitor');
 
 export function imagesDir(roots: Roots): string {
   return path.join(roots.root, 'images');

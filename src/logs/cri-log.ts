@@ -8,7 +8,7 @@
  * the last bytes before the stream closed without a newline), a space, then the bytes exactly as the
  * container wrote them (CR, NUL and bytes that are not UTF-8 included; only the line's own `\n` is
  * taken out, as the record's end). Everything here works on Buffers: a log is bytes, not text.
- * Pure formatting and parsing; supervisor/logs.ts writes, reader.ts reads.
+ * Pure formatting and parsing; native/monitor.c writes, reader.ts reads.
  */
 export type Stream = 'stdout' | 'stderr';
 
@@ -20,12 +20,6 @@ export interface LogLine {
   content: Buffer;
 }
 
-/** A piece of a stream cut at a newline or at the split size. */
-export interface Piece {
-  content: Buffer;
-  partial: boolean;
-}
-
 const NL = 0x0a;
 const SP = 0x20;
 
@@ -34,40 +28,6 @@ export function rfc3339Nano(ns: bigint): string {
   const secs = ns / 1_000_000_000n;
   const iso = new Date(Number(secs) * 1000).toISOString(); // 2026-11-27T07:30:00.000Z
   return `${iso.slice(0, 19)}.${String(ns % 1_000_000_000n).padStart(9, '0')}Z`;
-}
-
-/**
- * A nanosecond wall clock: the monotonic high-resolution clock (process.hrtime) anchored once to
- * the wall clock. Date.now() alone has millisecond steps; hrtime alone has no epoch. Each call
- * returns a time later than the one before (by 1 ns when the clock has not moved), so the records
- * of one stream are strictly ordered even when several come from one read.
- */
-export class LogClock {
-  private readonly anchorWall = BigInt(Date.now()) * 1_000_000n;
-  private readonly anchorMono = process.hrtime.bigint();
-  private last = 0n;
-
-  now(): bigint {
-    let t = this.anchorWall + (process.hrtime.bigint() - this.anchorMono);
-    if (t <= this.last) t = this.last + 1n;
-    this.last = t;
-    return t;
-  }
-}
-
-/** One Buffer holding the records of `pieces`, each stamped with a time from `clock`. */
-export function formatRecords(stream: Stream, pieces: Piece[], clock: LogClock): Buffer {
-  const heads = pieces.map((p) => `${rfc3339Nano(clock.now())} ${stream} ${p.partial ? 'P' : 'F'} `);
-  let size = 0;
-  for (let i = 0; i < pieces.length; i++) size += heads[i].length + pieces[i].content.length + 1;
-  const out = Buffer.allocUnsafe(size);
-  let off = 0;
-  for (let i = 0; i < pieces.length; i++) {
-    off += out.write(heads[i], off, 'latin1');
-    off += pieces[i].content.copy(out, off);
-    out[off++] = NL;
-  }
-  return out;
 }
 
 /** One record, for tests and tools that write a single line. */
@@ -101,44 +61,4 @@ export function parseLog(data: Buffer): LogLine[] {
     start = nl + 1;
   }
   return out;
-}
-
-/**
- * Cuts a byte stream into pieces: at each newline (an `F` piece, without the newline), and every
- * `max` bytes of a longer line (`P` pieces; 16 KiB, the size containerd's CRI logger splits at).
- */
-export class LineSplitter {
-  private rest: Buffer = Buffer.alloc(0);
-
-  constructor(private readonly max = 16 * 1024) {}
-
-  push(chunk: Buffer): Piece[] {
-    const data = this.rest.length > 0 ? Buffer.concat([this.rest, chunk]) : chunk;
-    const out: Piece[] = [];
-    let start = 0;
-    for (let nl = data.indexOf(NL); nl >= 0; nl = data.indexOf(NL, start)) {
-      out.push({ content: data.subarray(this.cut(data, start, nl, out), nl), partial: false });
-      start = nl + 1;
-    }
-    start = this.cut(data, start, data.length, out);
-    // Copied: a small remainder must not keep the whole read buffer alive.
-    this.rest = Buffer.from(data.subarray(start));
-    return out;
-  }
-
-  /** The rest, when the stream ends: a partial piece if it did not end with a newline. */
-  end(): Piece[] {
-    const rest = this.rest;
-    this.rest = Buffer.alloc(0);
-    return rest.length > 0 ? [{ content: rest, partial: true }] : [];
-  }
-
-  /** Emit `P` pieces of data[start, end) while more than `max` bytes remain; where the rest starts. */
-  private cut(data: Buffer, start: number, end: number, out: Piece[]): number {
-    while (end - start > this.max) {
-      out.push({ content: data.subarray(start, start + this.max), partial: true });
-      start += this.max;
-    }
-    return start;
-  }
 }

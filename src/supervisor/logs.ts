@@ -1,96 +1,123 @@
 /**
- * Collecting a container's output: its stdout and stderr are pipes whose read ends the supervisor
- * holds. What each read returns is cut into lines (logs/cri-log.ts), stamped with the time of the
- * read, appended to the instance's CRI log file as one write, and handed to a sink (the foreground
- * `tspod run` prints it with the container's name in front). Bytes stay bytes all the way: the
- * pipes are read without a decoder, so CR, NUL and invalid UTF-8 reach the file as written.
+ * Collecting a container's output. Its stdout and stderr are pipes; the supervisor hands their
+ * read ends to a `tspod-monitor` process of the instance's own (native/monitor.c) and closes its
+ * copies, so the bytes go from the container to the CRI log file without passing through Node:
+ * the monitor cuts them into records, stamps, writes and rotates them (logs/log-file.ts documents
+ * the rotation, logs/cri-log.ts the format). Why a process and not this event loop: formatting in
+ * JavaScript held the log at about 50 MB/s with the supervisor at 100% of a core; and the log
+ * must outlive the supervisor (killed, or restarted), as a conmon outlives podman.
+ *
+ * The monitor tells the supervisor of trouble (a failed write on a full disk, the lines dropped)
+ * on its stdout, one `trouble <message>` line each. For a foreground run it also copies every
+ * record to a tee (its fd 5), which is parsed back here and handed to the sink (the terminal:
+ * `name | line`): the terminal gets every line even when the file has no room for it.
+ *
+ * The monitor is started in a session of its own (detached): a Ctrl-C at the terminal goes to the
+ * foreground `tspod run`, which stops the pod, while the monitor goes on logging what the
+ * containers say while they stop.
  */
-import net from 'node:net';
-import { LogFile, logRotation, type LogFileOptions, type LogRotation } from '../logs/log-file.js';
-import { LineSplitter, LogClock, formatRecords, type Piece, type Stream } from '../logs/cri-log.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { logRotation, type LogRotation } from '../logs/log-file.js';
+import { parseLine, type Stream } from '../logs/cri-log.js';
+import { MONITOR_BINARY } from '../paths.js';
 
 export type LogSink = (container: string, stream: Stream, content: Buffer, partial: boolean) => void;
 
-/** One stream of one container: each chunk read is cut, stamped, appended and handed on. */
-export class StreamLog {
-  private readonly split: LineSplitter;
+export interface ContainerLogOptions {
+  rotation?: LogRotation;
+  /** told of failed writes and rotations (once per run of failures) and of the lines dropped */
+  onTrouble?: (message: string) => void;
+}
 
-  constructor(
-    readonly stream: Stream,
-    private readonly clock: LogClock,
-    private readonly append: (records: Buffer) => void,
-    private readonly sink: (p: Piece) => void,
-    splitAt?: number,
-  ) {
-    this.split = new LineSplitter(splitAt);
+/** Calls `each` with every complete line of a byte stream (without its newline). */
+function eachLine(stream: Readable, each: (line: Buffer) => void): void {
+  let rest = Buffer.alloc(0);
+  stream.on('data', (chunk: Buffer) => {
+    const data = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
+    let start = 0;
+    for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, start)) {
+      each(data.subarray(start, nl));
+      start = nl + 1;
+    }
+    rest = Buffer.from(data.subarray(start));
+  });
+  stream.on('error', () => undefined);
+}
+
+export class ContainerLog {
+  private readonly monitor: ChildProcess;
+  private readonly closed: Promise<void>;
+
+  /**
+   * Start logging the container's pipes into `file`. The read ends in `fds` are handed over: when
+   * this returns, the supervisor no longer holds them. `sink` undefined: no tee (a detached pod).
+   */
+  constructor(readonly container: string, readonly file: string, fds: { stdout: number; stderr?: number }, sink: LogSink | undefined, o: ContainerLogOptions = {}) {
+    const r = o.rotation ?? logRotation();
+    const trouble = o.onTrouble ?? (() => undefined);
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+    } catch {
+      // (a full disk: the monitor drops the lines and says so)
+    }
+    const stdio = ['ignore', 'pipe', 'inherit', fds.stdout, fds.stderr ?? 'ignore', sink ? 'pipe' : 'ignore'] as const;
+    const args = ['log', file, String(r.maxSize), String(r.maxFiles), '3', fds.stderr !== undefined ? '4' : '-1', '1', sink ? '5' : '-1'];
+    // spawn() has forked and dup'ed the fds into the monitor when it returns: ours can be closed.
+    this.monitor = spawn(MONITOR_BINARY, args, { stdio: [...stdio], detached: true, cwd: '/' });
+    for (const fd of [fds.stdout, fds.stderr]) if (fd !== undefined) fs.closeSync(fd);
+    this.closed = new Promise((resolve) => {
+      this.monitor.once('close', () => resolve());
+      this.monitor.once('error', (err) => {
+        trouble(`logging to ${file} failed: ${err.message}`);
+        resolve();
+      });
+    });
+    eachLine(this.monitor.stdout!, (line) => {
+      const text = line.toString();
+      if (text.startsWith('trouble ')) trouble(text.slice('trouble '.length));
+    });
+    const tee = (this.monitor.stdio as unknown as (Readable | null)[])[5];
+    if (sink && tee) eachLine(tee, (rec) => this.toSink(sink, rec));
   }
 
-  push(chunk: Buffer): void {
-    this.emit(this.split.push(chunk));
-  }
-
-  /** The stream closed: what is left after the last newline becomes a `P` piece. */
-  end(): void {
-    this.emit(this.split.end());
-  }
-
-  private emit(pieces: Piece[]): void {
-    if (pieces.length === 0) return;
-    this.append(formatRecords(this.stream, pieces, this.clock));
+  private toSink(sink: LogSink, rec: Buffer): void {
+    const l = parseLine(rec);
+    if (!l) return;
     // The sink is the terminal of a foreground run: whatever happens to it, the log goes on.
     try {
-      for (const p of pieces) this.sink(p);
+      sink(this.container, l.stream, l.content, l.partial);
     } catch {
       // (a failed terminal is handled where it fails: cli/pipe.ts)
     }
   }
-}
 
-export class ContainerLog {
-  private readonly file: LogFile;
-  private readonly done: Promise<void>[] = [];
-  private sockets: net.Socket[] = [];
-  /** one clock for both streams: its times never repeat, so every record is ordered */
-  private readonly clock = new LogClock();
-
-  constructor(readonly container: string, file: string, fds: { stdout: number; stderr: number }, sink: LogSink, o: LogFileOptions & { rotation?: LogRotation } = {}) {
-    this.file = new LogFile(file, o.rotation ?? logRotation(), o);
-    this.pump('stdout', fds.stdout, sink);
-    this.pump('stderr', fds.stderr, sink);
-  }
-
-  private pump(stream: Stream, fd: number, sink: LogSink): void {
-    // net.Socket over a pipe fd: libuv reads it on the event loop, no thread per container.
-    const sock = new net.Socket({ fd, readable: true, writable: false });
-    this.sockets.push(sock);
-    const log = new StreamLog(stream, this.clock, (records) => this.file.append(records), (p) => sink(this.container, stream, p.content, p.partial));
-    sock.on('data', (chunk: Buffer) => log.push(chunk));
-    this.done.push(
-      new Promise((resolve) => {
-        sock.on('close', () => {
-          log.end();
-          resolve();
-        });
-        sock.on('error', () => undefined);
-      }),
-    );
+  /** The monitor's pid (undefined if it could not be started). */
+  get pid(): number | undefined {
+    return this.monitor.pid;
   }
 
   /**
-   * Wait until both pipes closed, at most `ms` after the container exited: a process the container
-   * left behind (in a shared PID namespace, orphans live on under pause) may hold them open.
+   * Wait until the monitor has written everything and exited: it does once both pipes closed. At
+   * most `ms` after the container exited: a process the container left behind (in a shared PID
+   * namespace, orphans live on under pause) may hold them open. Then SIGTERM: the monitor writes
+   * what the pipes hold at that moment and exits (SIGKILL if it has not 2 s later).
    */
   async drain(ms = 2000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-    await Promise.race([Promise.all(this.done), timeout]);
-    clearTimeout(timer);
-    this.close();
+    if (await this.closedWithin(ms)) return;
+    this.monitor.kill('SIGTERM');
+    if (await this.closedWithin(2000)) return;
+    this.monitor.kill('SIGKILL');
+    await this.closed;
   }
 
-  close(): void {
-    for (const s of this.sockets) s.destroy();
-    this.sockets = [];
-    this.file.close();
+  private async closedWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    const done = await Promise.race([this.closed.then(() => true), timeout]);
+    clearTimeout(timer);
+    return done;
   }
 }

@@ -42,7 +42,8 @@ export interface RunPodOptions {
   network: string;
   /** keep the pod listed (state and logs) after it ends, until `tspod rm` */
   keep: boolean;
-  sink: LogSink;
+  /** the terminal of a foreground run; undefined: the output goes to the log files only */
+  sink?: LogSink;
   explain: (line: string) => void;
   warn: (line: string) => void;
   host?: Host;

@@ -76,7 +76,7 @@ async function start(input: SuperviseInput, log: (line: string) => void): Promis
   try {
     return await runPod({
       roots: input.roots, pod: input.pod, images: input.images, config: input.config, network: input.network, keep: true,
-      sink: () => undefined, // the containers' output goes to their log files only
+      // (no sink: the containers' output goes to their log files only)
       explain: input.explain ? (l) => log(`[explain] ${l}`) : () => undefined,
       warn: (l) => log(`warning: ${l}`),
       onStarted: (state) => sendReady(readiness(state)),

@@ -57,7 +57,8 @@ const CONFIG_ERROR = Symbol('CreateContainerConfigError');
 export interface SupervisorOptions {
   sandbox: Sandbox;
   images: Record<string, ImageRecord>;
-  sink: LogSink;
+  /** the terminal of a foreground run; undefined: the output goes to the log files only */
+  sink?: LogSink;
   /** how a change of status is saved (by default the sandbox's save); it must not reject */
   saveStatus?: () => Promise<void>;
   /** called once the app containers have started (or could not) */
@@ -262,7 +263,7 @@ export class Supervisor {
       if (!(err instanceof CannotRunError)) throw err;
       const why = (err.cause as Error).message;
       this.events.failedToStart(this.subject(c), why);
-      this.o.sink(c.name, 'stderr', Buffer.from(`tspod: ${err.message}: ${why}`), false);
+      this.o.sink?.(c.name, 'stderr', Buffer.from(`tspod: ${err.message}: ${why}`), false);
       if (!('waiting' in s.state)) s.lastState = s.state;
       s.state = terminatedState({ code: err.exitCode, signal: null }, { cannotRun: why });
       await this.afterExit(c, kind);
