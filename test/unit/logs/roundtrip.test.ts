@@ -1,38 +1,50 @@
 /**
- * A container's bytes survive the CRI log: whatever chunks a stream delivers (CR, LF, NUL, bytes
- * that are not UTF-8, lines longer than the split size), the writer's file read back by the reader
- * prints exactly those bytes, and every record's time is the read time, strictly increasing.
+ * A container's bytes survive the CRI log: whatever a stream delivers (CR, LF, NUL, bytes that are
+ * not UTF-8, lines longer than the split size), the file tspod-monitor writes, read back by the
+ * reader, prints exactly those bytes, so does its tee (the foreground terminal), and every
+ * record's time is the read time, strictly increasing.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, test } from 'vitest';
-import { LogClock, parseLog, rfc3339Nano, type LogLine } from '../../../src/logs/cri-log.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parseLog, rfc3339Nano, type LogLine } from '../../../src/logs/cri-log.js';
 import { LogPrinter, LogTail, prefixedPrinter } from '../../../src/logs/reader.js';
-import { StreamLog } from '../../../src/supervisor/logs.js';
+import { logOnce, PacedMonitor } from './monitor-run.js';
 
-const SPLIT = 32;
+/** the monitor's split size (containerd's) */
+const SPLIT = 16 * 1024;
 
 /** Bytes a stream may deliver, biased towards the troublesome ones. */
 const troublesome = fc.oneof(
   fc.constantFrom(...[0x0a, 0x0d, 0x00, 0xff, 0xfe, 0xc3, 0x80, 0x20].map((b) => new Uint8Array([b]))),
   fc.constant(new Uint8Array([0x0d, 0x0a])),
   fc.uint8Array({ maxLength: 20 }),
-  fc.uint8Array({ minLength: SPLIT - 1, maxLength: SPLIT * 3 + 1 }).map((a) => a.map((b) => (b === 0x0a ? 0x41 : b))),
+  // around the split size, without newlines: the cuts at exactly SPLIT, SPLIT+1, 2*SPLIT...
+  fc.integer({ min: SPLIT - 2, max: SPLIT + 2 }).map((n) => Buffer.alloc(n, 0x41)),
+  fc.uint8Array({ minLength: 1, maxLength: 200 }).map((a) => a.map((b) => (b === 0x0a ? 0x41 : b))),
 );
-const chunk = fc.array(troublesome, { maxLength: 8 }).map((parts) => Buffer.concat(parts));
-const chunks = fc.array(chunk, { maxLength: 30 });
+const chunk = fc.array(troublesome, { maxLength: 6 }).map((parts) => Buffer.concat(parts));
+const chunks = fc.array(chunk, { maxLength: 12 });
 
-/** Write `chunks` as one stream through the writer; the file's bytes and what the sink saw. */
-function write(chunks: Buffer[], splitAt = SPLIT): { file: Buffer; sunk: Buffer } {
-  const file: Buffer[] = [];
+let dir: string;
+let runs = 0;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-roundtrip-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true }));
+
+/** Write `chunks` as one stream through tspod-monitor; the file's bytes and what the tee printed. */
+function write(chunks: Buffer[]): { file: Buffer; sunk: Buffer } {
+  const f = path.join(dir, String(runs++), '0.log');
+  const { tee } = logOnce(f, Buffer.concat(chunks));
   const sunk: Buffer[] = [];
   const print = prefixedPrinter((_stream, bytes) => sunk.push(bytes));
-  const log = new StreamLog('stdout', new LogClock(), (r) => file.push(r), (p) => print('c', 'stdout', p.content, p.partial), splitAt);
-  for (const c of chunks) log.push(c);
-  log.end();
-  return { file: Buffer.concat(file), sunk: Buffer.concat(sunk) };
+  for (const l of parseLog(tee)) print('c', l.stream, l.content, l.partial);
+  const file = fs.readFileSync(f);
+  fs.rmSync(path.dirname(f), { recursive: true });
+  return { file, sunk: Buffer.concat(sunk) };
 }
 
 function print(lines: LogLine[]): Buffer {
@@ -69,13 +81,12 @@ describe('round trip through the CRI log', () => {
           expect(l.content.includes(0x0a)).toBe(false);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 60 },
     );
   });
 
   test('read back incrementally from a growing file, cut anywhere, each record comes once', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-roundtrip-'));
-    try {
+    {
       let n = 0;
       fc.assert(
         fc.property(chunks, fc.array(fc.nat(), { maxLength: 6 }), (cs, cuts) => {
@@ -93,16 +104,14 @@ describe('round trip through the CRI log', () => {
           }
           expect(print(got).equals(Buffer.concat(cs))).toBe(true);
         }),
-        { numRuns: 100 },
+        { numRuns: 60 },
       );
-    } finally {
-      fs.rmSync(dir, { recursive: true });
     }
   });
 
   test('a line longer than 16 KiB is split into P records and joined again', () => {
     const long = Buffer.alloc(40 * 1024 + 5, 0x78);
-    const { file } = write([long.subarray(0, 1000), long.subarray(1000), Buffer.from('\r\n')], 16 * 1024);
+    const { file } = write([long.subarray(0, 1000), long.subarray(1000), Buffer.from('\r\n')]);
     const lines = parseLog(file);
     expect(lines.map((l) => [l.content.length, l.partial])).toEqual([[16384, true], [16384, true], [40 * 1024 + 5 - 32768 + 1, false]]);
     expect(print(lines).equals(Buffer.concat([long, Buffer.from('\r\n')]))).toBe(true);
@@ -117,10 +126,15 @@ describe('round trip through the CRI log', () => {
 });
 
 describe('record times', () => {
-  test('the read time in nanoseconds, strictly increasing within a stream', () => {
+  test('the read time in nanoseconds, strictly increasing within a stream', async () => {
+    // Written one read at a time: the records of one read are 1 ns apart, the next read's later.
+    const f = path.join(dir, 'times', '0.log');
     const before = Date.now();
-    const { file } = write(Array.from({ length: 200 }, (_, i) => Buffer.from(`${i}\n${i}\n`)));
+    const m = new PacedMonitor(f);
+    for (let i = 0; i < 200; i++) await m.write(`${i}\n${i}\n`);
+    expect(await m.end()).toBe(0);
     const after = Date.now();
+    const file = fs.readFileSync(f);
     const times = parseLog(file).map((l) => l.time);
     expect(times).toHaveLength(400);
     for (const t of times) expect(t).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
