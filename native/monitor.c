@@ -68,6 +68,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -469,6 +470,20 @@ static int signal_fd(void) {
   return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* Close every fd but 0-2 and ours: an inherited write end of some pipe would keep it open. */
+static void close_others(const int fds[4]) {
+  int keep[4], n = 0;
+  for (int i = 0; i < 4; i++) if (fds[i] > 2) keep[n++] = fds[i];
+  for (int i = 1; i < n; i++) /* (insertion sort: four fds) */
+    for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) { int t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t; }
+  unsigned int from = 3;
+  for (int i = 0; i < n; i++) {
+    if ((unsigned int)keep[i] > from) close_range(from, (unsigned int)keep[i] - 1, 0);
+    from = (unsigned int)keep[i] + 1;
+  }
+  close_range(from, ~0U, 0);
+}
+
 int main(int argc, char **argv) {
   if (argc != 9 || strcmp(argv[1], "log") != 0) usage("wrong arguments");
   lf.path = argv[2];
@@ -481,6 +496,7 @@ int main(int argc, char **argv) {
     fds[i] = parse_fd(argv[5 + i]);
     if (fds[i] == -2) usage("a fd argument is not an open file descriptor or -1");
   }
+  close_others(fds);
   streams[0].fd = fds[0];
   streams[1].fd = fds[1];
   report_fd = fds[2];

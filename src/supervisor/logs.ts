@@ -30,6 +30,8 @@ export interface ContainerLogOptions {
   rotation?: LogRotation;
   /** told of failed writes and rotations (once per run of failures) and of the lines dropped */
   onTrouble?: (message: string) => void;
+  /** the monitor ended before its streams did (killed): how, as "was killed by SIGKILL" */
+  onDeath?: (how: string) => void;
 }
 
 /** Calls `each` with every complete line of a byte stream (without its newline). */
@@ -50,6 +52,8 @@ function eachLine(stream: Readable, each: (line: Buffer) => void): void {
 export class ContainerLog {
   private readonly monitor: ChildProcess;
   private readonly closed: Promise<void>;
+  /** drain() has asked it to stop: an exit is no death */
+  private draining = false;
 
   /**
    * Start logging the container's pipes into `file`. The read ends in `fds` are handed over: when
@@ -74,6 +78,10 @@ export class ContainerLog {
         trouble(`logging to ${file} failed: ${err.message}`);
         resolve();
       });
+    });
+    this.monitor.once('exit', (code, signal) => {
+      if (this.draining || code === 0) return;
+      o.onDeath?.(signal ? `was killed by ${signal}` : `exited with status ${code}`);
     });
     eachLine(this.monitor.stdout!, (line) => {
       const text = line.toString();
@@ -106,6 +114,7 @@ export class ContainerLog {
    * what the pipes hold at that moment and exits (SIGKILL if it has not 2 s later).
    */
   async drain(ms = 2000): Promise<void> {
+    this.draining = true;
     if (await this.closedWithin(ms)) return;
     this.monitor.kill('SIGTERM');
     if (await this.closedWithin(2000)) return;

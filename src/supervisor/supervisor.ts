@@ -375,9 +375,13 @@ export class Supervisor {
     s.started = !c.startupProbe;
     s.containerID = containerID(this.sb.opts.state.uid, c.name, proc.instance);
     this.sb.opts.state.containers[c.name] = { instance: proc.instance, process: processRef(proc.pid), exec: proc.exec };
-    const log = new ContainerLog(c.name, this.sb.layout.log(c.name, proc.instance), proc, this.o.sink, { onTrouble: (m) => this.logTrouble(c, m) });
+    let r: Running | undefined;
+    const log = new ContainerLog(c.name, this.sb.layout.log(c.name, proc.instance), proc, this.o.sink, {
+      onTrouble: (m) => this.logTrouble(c, m),
+      onDeath: (how) => r && this.monitorDied(c, r, how),
+    });
     const exited = this.sb.opts.host.waitExit(proc.pidfd);
-    const r = { proc, log, exited } as Running;
+    r = { proc, log, exited } as Running;
     r.ended = exited.then((exit) => this.onExit(c, kind, r, exit));
     this.running.set(c.name, r);
     this.refresh();
@@ -440,6 +444,18 @@ export class Supervisor {
   private logTrouble(c: Container, message: string): void {
     this.sb.opts.warn(`container "${c.name}": ${message}`);
     this.events.warning(this.subject(c), 'FailedLogWrite', message);
+  }
+
+  /**
+   * The container's log monitor died while it ran (killed): nothing reads its pipes any more, so its
+   * next write would block or fail. It is killed, with a warning event, and the restart policy
+   * decides, as after any exit: a new instance gets a new monitor.
+   */
+  private monitorDied(c: Container, r: Running, how: string): void {
+    const message = `the log monitor of container ${c.name} ${how}: the container's output can no longer be logged`;
+    this.sb.opts.warn(`container "${c.name}": ${message}`);
+    this.events.warning(this.subject(c), 'LogMonitorFailed', message);
+    this.kill(c, r, 0, message);
   }
 
   private refresh(): void {

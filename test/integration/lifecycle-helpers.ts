@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { PodState, ProcessRef } from '../../src/state/types.js';
-import { expectClean, newRoots, tspod, waitFor, type TestRoots } from './helpers.js';
+import { expectClean, newRoots, processesWith, tspod, waitFor, type TestRoots } from './helpers.js';
 
 export const BACKOFF_MS = 300;
 
@@ -64,6 +64,9 @@ export async function expectNothingLeft(roots: TestRoots, states: PodState[]): P
   for (const s of states) {
     // The supervisor exits a moment after it answered and released the lock.
     await waitFor(`the processes of pod "${s.name}" to be gone`, () => !recordedProcesses(s).some(alive) || undefined, 10_000);
+    // (its log monitors too: each exits once its container's pipes closed)
+    const monitors = `tspod-monitor log ${path.join(roots.root, 'pods', s.name)}/`;
+    await waitFor(`the log monitors of pod "${s.name}" to be gone`, () => processesWith(monitors).length === 0 || undefined, 10_000);
   }
   expectClean(roots, states.map((s) => s.uid));
   const pins = path.join(roots.runRoot, 'netns');
