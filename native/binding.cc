@@ -3,6 +3,7 @@
 // - spawn(plan)            clone into new namespaces and run a plan there (spawn.cc, child.c)
 // - watchExit(pidfd, cb)   learn how a child ended, through its pidfd (never waitpid(-1))
 // - host-side calls that are safe in a multithreaded process: mount, umount2, pipe, flock, mknod,
+//   lsetxattr, lgetxattr (the image store's overlay markers: Node has no xattr calls),
 //   pidfdOpen, pidfdSendSignal, openptyIn, cgroupDeviceAttach (bpf.cc). Node itself never calls
 //   setns or unshare: those change only the calling thread (or fail outright) in a process that
 //   has threads.
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <sys/xattr.h>
 #include <linux/mount.h>
 #ifndef MNT_DETACH /* <sys/mount.h> has these, but clashes with <linux/mount.h> */
 #define MNT_DETACH 2
@@ -106,6 +108,24 @@ Napi::Value Mknod(const Napi::CallbackInfo &info) {
   if (mknod(path.c_str(), static_cast<mode_t>(int_arg(info, 1)), makedev(int_arg(info, 2), int_arg(info, 3))) < 0)
     tp_throw_errno(info.Env(), "mknod", path.c_str());
   return info.Env().Undefined();
+}
+
+// lsetxattr(path, name, value): sets an extended attribute, never following a final symlink.
+Napi::Value Lsetxattr(const Napi::CallbackInfo &info) {
+  std::string path = str_arg(info, 0), name = str_arg(info, 1), value = str_arg(info, 2);
+  if (lsetxattr(path.c_str(), name.c_str(), value.data(), value.size(), 0) < 0)
+    tp_throw_errno(info.Env(), "lsetxattr", path.c_str());
+  return info.Env().Undefined();
+}
+
+// lgetxattr(path, name): the attribute's value as a string, or null when the file has none.
+Napi::Value Lgetxattr(const Napi::CallbackInfo &info) {
+  std::string path = str_arg(info, 0), name = str_arg(info, 1);
+  char buf[256];
+  ssize_t n = lgetxattr(path.c_str(), name.c_str(), buf, sizeof buf);
+  if (n < 0 && (errno == ENODATA || errno == ENOTSUP)) return info.Env().Null();
+  if (n < 0) tp_throw_errno(info.Env(), "lgetxattr", path.c_str());
+  return Napi::String::New(info.Env(), buf, static_cast<size_t>(n));
 }
 
 Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
@@ -216,6 +236,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("mknod", Napi::Function::New(env, Mknod, "mknod"));
+  exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr, "lsetxattr"));
+  exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr, "lgetxattr"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));
   exports.Set("openptyIn", Napi::Function::New(env, OpenPtyIn, "openptyIn"));

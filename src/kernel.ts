@@ -6,7 +6,7 @@
  * `Host` (runtime/host.ts), which is a Kernel plus the host's files and cgroups, passed in so that
  * unit tests hand in a recording double (test/unit/runtime/recording-host.ts) and walk start,
  * teardown and crash paths without root. The modules below the runtime (locks of the state and the
- * image store, the image unpacker's mknod, the netns pin, seccomp's compiler, the exec terminal)
+ * image store, the image unpacker's mknod and overlay xattrs, the netns pin, seccomp's compiler, the exec terminal)
  * take `kernel` itself: they are the mechanisms the runtime is built from, each tested where it
  * is used, and a folder below runtime/ cannot import runtime/ (test/unit/layering.test.ts).
  */
@@ -30,6 +30,10 @@ export interface Kernel {
   /** false when `wait` is false and the lock is held elsewhere */
   flock(fd: number, how: 'ex' | 'sh' | 'un', wait?: boolean): boolean;
   mknod(path: string, mode: number, major: number, minor: number): void;
+  /** sets an extended attribute on `path` itself (a final symlink is not followed) */
+  lsetxattr(path: string, name: string, value: string): void;
+  /** the attribute's value, or null when `path` has none */
+  lgetxattr(path: string, name: string): string | null;
   /** a pty from the devpts instance under `root` (a container's: /proc/<pid>/root) */
   openptyIn(root: string): { master: number; slave: number; name: string };
   setWinsize(fd: number, rows: number, cols: number): void;
@@ -55,6 +59,8 @@ export const kernel: Kernel = {
   umount: (target) => native.umount2(target, true),
   flock: (fd, how, wait = true) => native.flock(fd, how, wait),
   mknod: (p, mode, major, minor) => native.mknod(p, mode, major, minor),
+  lsetxattr: (p, name, value) => native.lsetxattr(p, name, value),
+  lgetxattr: (p, name) => native.lgetxattr(p, name),
   openptyIn: (root) => native.openptyIn(root),
   setWinsize: (fd, rows, cols) => native.setWinsize(fd, rows, cols),
   seccompCompile: (filter) => native.seccompCompile(filter),

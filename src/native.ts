@@ -46,6 +46,8 @@ interface Binding {
   close(fd: number): void;
   flock(fd: number, how: 'ex' | 'sh' | 'un', wait: boolean): boolean;
   mknod(path: string, mode: number, major: number, minor: number): void;
+  lsetxattr(path: string, name: string, value: string): void;
+  lgetxattr(path: string, name: string): string | null;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): boolean;
   openptyIn(root: string): { master: number; slave: number; name: string };
@@ -114,6 +116,8 @@ export const native = {
   close: (fd: number) => call(() => load().close(fd)),
   flock: (fd: number, how: 'ex' | 'sh' | 'un', wait = true) => call(() => load().flock(fd, how, wait)),
   mknod: (p: string, mode: number, major: number, minor: number) => call(() => load().mknod(p, mode, major, minor)),
+  lsetxattr: (p: string, name: string, value: string) => call(() => load().lsetxattr(p, name, value)),
+  lgetxattr: (p: string, name: string) => call(() => load().lgetxattr(p, name)),
   pidfdOpen: (pid: number) => call(() => load().pidfdOpen(pid)),
   pidfdSendSignal: (pidfd: number, signal: number) => call(() => load().pidfdSendSignal(pidfd, signal)),
   /** a pty from the devpts instance under `root` (a container's: /proc/<pid>/root) */

@@ -1,14 +1,15 @@
 /**
- * Turning an image archive into one root filesystem directory plus its config.
+ * Turning an image archive into layers of the layer store plus its config.
  *
- * Layers are applied bottom first onto the same directory, each one's whiteouts deleting what the
- * layers below left (whiteout.ts), so the result is the flattened filesystem that overlayfs would
- * show for the stacked layers. Each layer is read twice: once to check its digests (the stored
+ * Each layer is unpacked into a directory of its own (layers.ts), its whiteouts stored as
+ * overlayfs markers (whiteout.ts), unless the store has that diff ID already: then it is only
+ * checked, and the image uses the stored one. Each layer is read twice: once to check its digests (the stored
  * blob against its descriptor, the uncompressed tar against the config's diff ID) before anything
  * is written, so a corrupted archive is refused with a message about digests rather than about
  * whatever the corruption broke first; and once to unpack it, checking the digests again, so a file
  * changed between the two reads is refused too. A root filesystem tarball is one layer without
- * whiteouts, and gets a config of its own (no default process) whose diff ID is its digest.
+ * whiteouts, and gets a config of its own (no default process) whose diff ID is its digest (known
+ * only once it has been read, so it too is read once to hash it and once to unpack it).
  *
  * Every decompressed byte counts against the import's unpack budget (unpack-limit.ts), in the
  * checking pass, so a decompression bomb is refused before anything is written. Once unpacked, the
@@ -20,7 +21,7 @@ import { pipeline, Writable, type Duplex, type Readable } from 'node:stream';
 import { pipeline as pump } from 'node:stream/promises';
 import { parseImageConfig, rootfsTarballConfig, type ParsedImageConfig } from './config.js';
 import { decompressor, detectCompression } from './compression.js';
-import { DigestStream } from './digest.js';
+import { DigestStream, formatDigest, parseDigest, type Digest } from './digest.js';
 import { readDockerImage } from './docker.js';
 import type { ArchiveFiles } from './archive-files.js';
 import type { ImageParts, LayerRef } from './image-parts.js';
@@ -40,40 +41,78 @@ export interface Imported {
   manifest: BlobDesc;
   /** every blob kept: manifest, config, layers */
   blobs: string[];
+  /** the image's layers, bottom first: diff ID, the blob kept for it, where it was unpacked (if it was) */
+  layers: ImportedLayer[];
+}
+
+export interface ImportedLayer {
+  diffId: string;
+  blob: string;
+  /** the staged layer's `diff/` directory; undefined when the store had the layer already */
+  unpacked?: string;
+}
+
+/** Where the layers go: the store's layer bookkeeping, as the importer needs it. */
+export interface LayerTarget {
+  /** true when the store holds the layer already (it is then only checked, not unpacked) */
+  has(diffId: string): boolean;
+  /** a fresh empty directory to unpack the layer `diffId` into */
+  stage(diffId: string): string;
 }
 
 export interface ImportOptions {
-  /** where `dir` is: the scratch space of the import, and where the blobs are kept */
+  /** the scratch space of the import */
   work: string;
+  /** where the blobs are kept */
   blobDir: string;
   budget: UnpackBudget;
+  layers: LayerTarget;
   /** the platform the image must be for (default: this host's) */
   platform?: Platform;
 }
 
-/** Unpacks the image in `file` onto the empty directory `rootfs`, and keeps its blobs. */
-export async function importArchive(file: string, ref: ImageRef, rootfs: string, o: ImportOptions): Promise<Imported> {
+/** Unpacks the layers of the image in `file` that the store lacks, and keeps its blobs. */
+export async function importArchive(file: string, ref: ImageRef, o: ImportOptions): Promise<Imported> {
   const source = await openSource(file, o.work, o.budget);
   const what = `"${file}"`;
   if (source.kind === 'rootfs-tarball') {
+    const tarFile = source.tarFile as string;
     const diff = new DigestStream();
-    const input = fs.createReadStream(source.tarFile as string);
-    await unpackTar(chain(input, new BudgetStream(o.budget, what), diff), rootfs, { what, whiteouts: false });
-    const configBytes = rootfsTarballConfig(diff.digest(), new Date().toISOString());
-    const layer = await writeBlob(o.blobDir, fs.createReadStream(source.tarFile as string), layerMediaType('none', what));
-    return { kind: source.kind, configBytes, config: parseImageConfig(configBytes, 'generated config'), ...keep(o.blobDir, configBytes, [layer]) };
+    await pump(chain(fs.createReadStream(tarFile), new BudgetStream(o.budget, what), diff), new Writable({ write: (_c, _e, cb) => cb() }));
+    const diffId = diff.digest();
+    let unpacked: string | undefined;
+    if (!o.layers.has(diffId)) {
+      unpacked = o.layers.stage(diffId);
+      const again = new DigestStream();
+      await unpackTar(chain(fs.createReadStream(tarFile), again), unpacked, { what, whiteouts: false });
+      again.check(parseDigest(diffId, what), `${what} (changed while it was read)`);
+    }
+    const configBytes = rootfsTarballConfig(diffId, new Date().toISOString());
+    const layer = await writeBlob(o.blobDir, fs.createReadStream(tarFile), layerMediaType('none', what));
+    const layers = [{ diffId, blob: layer.digest, unpacked }];
+    return { kind: source.kind, configBytes, config: parseImageConfig(configBytes, 'generated config'), layers, ...keep(o.blobDir, configBytes, [layer]) };
   }
   const parts: ImageParts =
     source.kind === 'docker-archive'
       ? await readDockerImage(source.files, ref, what, o.platform)
       : await readOciImage(source.files, ref, what, o.platform);
   for (const layer of parts.layers) await verifyLayer(source.files, layer, o.budget);
-  for (const layer of parts.layers) await applyLayer(source.files, layer, rootfs);
-  const layers: BlobDesc[] = [];
-  for (const layer of parts.layers) layers.push(await keepLayer(source.files, layer, o.blobDir));
-  return { kind: source.kind, configBytes: parts.configBytes, config: parts.config, ...keep(o.blobDir, parts.configBytes, layers, parts.manifest) };
+  const unpacked = new Map<string, string>();
+  for (const layer of parts.layers) {
+    const diffId = formatDigest(layer.diffId as Digest);
+    if (unpacked.has(diffId) || o.layers.has(diffId)) continue; // an image may repeat a layer (empty ones)
+    const dir = o.layers.stage(diffId);
+    await applyLayer(source.files, layer, dir);
+    unpacked.set(diffId, dir);
+  }
+  const kept: BlobDesc[] = [];
+  for (const layer of parts.layers) kept.push(await keepLayer(source.files, layer, o.blobDir));
+  const layers = parts.layers.map((l, i) => {
+    const diffId = formatDigest(l.diffId as Digest);
+    return { diffId, blob: kept[i].digest, unpacked: unpacked.get(diffId) };
+  });
+  return { kind: source.kind, configBytes: parts.configBytes, config: parts.config, layers, ...keep(o.blobDir, parts.configBytes, kept, parts.manifest) };
 }
-
 /** Keeps a layer's stored bytes as a blob, checked against its digest once more. */
 async function keepLayer(files: ArchiveFiles, layer: LayerRef, blobDir: string): Promise<BlobDesc> {
   const compression = detectCompression(await head(files.open(layer.path)));
@@ -96,9 +135,10 @@ async function verifyLayer(files: ArchiveFiles, layer: LayerRef, budget: UnpackB
   check();
 }
 
-async function applyLayer(files: ArchiveFiles, layer: LayerRef, rootfs: string): Promise<void> {
+/** Unpacks a layer into its own directory, its whiteouts stored as overlayfs reads them. */
+async function applyLayer(files: ArchiveFiles, layer: LayerRef, dir: string): Promise<void> {
   const { stream, check } = await openLayer(files, layer);
-  await unpackTar(stream, rootfs, { what: layer.what, whiteouts: true });
+  await unpackTar(stream, dir, { what: layer.what, whiteouts: true, overlay: true });
   check();
 }
 

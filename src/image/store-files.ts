@@ -6,10 +6,11 @@
  *   lock                   flock(2): shared to read or to start an import, exclusive to change
  *   refs.json              {"refs": {"docker.io/library/busybox:latest": "sha256:<id>", ...}}
  *   blobs/sha256/<hex>     the image's parts as pulled or imported: manifest, config, layers
- *   sha256/<id>/rootfs/    the read-only root filesystem (overlayfs lower layer)
+ *   layers/sha256/<hex>/   each layer once, by diff ID, unpacked (layers.ts): overlayfs lower dirs
  *   sha256/<id>/config.json   the OCI image config, byte for byte (its sha256 is <id>)
- *   sha256/<id>/image.json    what tspod knows besides: when and from what it came, its manifest
- *                          and repo digests, the blobs it holds, its size
+ *   sha256/<id>/image.json    what tspod knows besides: its layers (diff IDs, bottom first), when
+ *                          and from what it came, its manifest and repo digests, its blobs, size
+ *   sha256/<id>/rootfs     for a one-layer image, a symlink to its layer's diff/ (see below)
  *   tmp/                   imports and pulls in progress, each a directory locked by its owner
  * ```
  *
@@ -17,6 +18,10 @@
  * normalised has keys such as `busybox:latest`, which are read as their normalised form, so such a
  * store is used as it is and rewritten in the new form by its first change. Images stored before
  * tspod kept blobs have no `blobs` in `image.json`: they run, but cannot be saved or pushed.
+ *
+ * A store written before the layer store (every image one unpacked `sha256/<id>/rootfs/`) is
+ * migrated on first use (migrate.ts). A one-layer image keeps `rootfs` as a relative symlink to its
+ * layer, so a tspod of the old format reading the same store (a host mid-upgrade) still finds it.
  *
  * Atomicity comes from rename(2): an image appears in `sha256/` in one step once it is complete,
  * and `refs.json` is replaced by writing a temporary file and renaming it. An import that dies
@@ -37,16 +42,17 @@ export interface StorePaths {
   refs: string;
   images: string;
   blobs: string;
+  layers: string;
   tmp: string;
 }
 
 export function storePaths(roots: Roots): StorePaths {
   const dir = imagesDir(roots);
-  return { dir, lock: path.join(dir, 'lock'), refs: path.join(dir, 'refs.json'), images: path.join(dir, 'sha256'), blobs: path.join(dir, 'blobs', 'sha256'), tmp: path.join(dir, 'tmp') };
+  return { dir, lock: path.join(dir, 'lock'), refs: path.join(dir, 'refs.json'), images: path.join(dir, 'sha256'), blobs: path.join(dir, 'blobs', 'sha256'), layers: path.join(dir, 'layers'), tmp: path.join(dir, 'tmp') };
 }
 
 export function ensureStore(p: StorePaths): void {
-  for (const d of [p.dir, p.images, p.blobs, p.tmp]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+  for (const d of [p.dir, p.images, p.blobs, p.layers, p.tmp]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
 }
 
 /** Runs `fn` holding the store lock (`sh` to read, `ex` to change). */

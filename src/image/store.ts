@@ -1,12 +1,14 @@
 /**
- * The image store: names (`docker.io/library/busybox:latest`) → immutable root filesystems plus
- * their configs and blobs.
+ * The image store: names (`docker.io/library/busybox:latest`) → images, each an ordered list of
+ * layers (stored once per diff ID, layers.ts) plus its config and blobs.
  *
- * Every container started from an image gets that image's root filesystem as the read-only lower
- * layer of its overlay mount, and writes only to its own upper layer; so one copy on disk serves
- * every pod, and nothing a container does reaches the image. An image is stored once per ID (the
+ * Every container started from an image gets that image's layer directories as the read-only
+ * lower directories of its overlay mount, and writes only to its own upper directory; so one copy
+ * of a layer on disk serves every image built on it and every pod, and nothing a container does
+ * reaches the image. An image is stored once per ID (the
  * sha256 of its config) and tags point to IDs, as in Docker; re-importing or re-pulling a tag moves
- * the tag, and the image it pointed to is deleted once no tag and no pod uses it. A pulled image
+ * the tag, and the image it pointed to is deleted once no tag and no pod uses it; a layer goes once
+ * no image left lists it (`image rm`, `image prune`, and every change of the store sweep). A pulled image
  * also records its *repo digests* (`name@sha256:<manifest digest>`), so `name@sha256:...` finds it.
  *
  * Where things are and how concurrent use stays safe is in store-files.ts. Reading goes through a
@@ -27,6 +29,12 @@ import {
   diskUsage, ensureStore, readRefs, Staging, storePaths, sweepTmp, withLock, writeRefs, type Refs, type StorePaths,
 } from './store-files.js';
 import { unpackBudget } from './unpack-limit.js';
+import type { LayerTarget } from './importer.js';
+import type { ImageMeta } from './image-meta.js';
+import {
+  commitLayers, declareWants, hasLayer, lowerDir, readLayerMeta, stageLayer, sweepLayers, wantedByImports, writeLayerMeta,
+} from './layers.js';
+import { layersOfImage, migrateStore, needsMigration } from './migrate.js';
 
 export interface ImageRecord {
   /** the repository, normalised: `docker.io/library/busybox` */
@@ -41,8 +49,8 @@ export interface ImageRecord {
   repoDigests: string[];
   /** the manifest digest this repository (`name`) knows the image by, when it was pulled */
   digest?: string;
-  /** absolute path of the read-only root filesystem directory */
-  rootfs: string;
+  /** the image's layer directories, topmost first, as overlayfs takes its lower directories */
+  lowerDirs: string[];
   config: ImageConfig;
   /** when the image was built (its config's `created`), else when it was imported */
   created: string;
@@ -68,25 +76,35 @@ export interface ImageDetails extends ImageRecord {
   manifestDigest?: string;
   /** the OCI image config document, as stored */
   imageConfig: unknown;
+  /** the diff IDs of the image's layers, bottom first */
+  layers: string[];
 }
 
-export interface ImageMeta {
-  imported: string;
-  source: SourceKind | 'registry';
-  size: number;
-  manifest?: string;
-  blobs?: string[];
-  repoDigests?: string[];
-}
+export type { ImageMeta };
 
-/** What an import or a pull adds: the unpacked image in a staging directory, and its names. */
+/** What an import or a pull adds: the image in a staging directory, and its names. */
 export interface NewImage {
-  /** a directory holding rootfs/, config.json, image.json */
+  /** a directory holding config.json, image.json */
   dir: string;
   /** blobs to move into the store */
   blobDir: string;
   configBytes: Buffer;
   refs: string[];
+  /** layers unpacked by this import: diff ID → staged layer directory (diff/ and layer.json) */
+  staged?: Map<string, string>;
+  /** blob digest → the diff ID it was checked to decompress to */
+  layerBlobs?: Map<string, string>;
+}
+
+export interface ImportStagedOptions {
+  /** `registry` for a pull; otherwise the kind of archive the importer found */
+  source?: 'registry';
+  /** where the image's blobs are (and the importer keeps them) */
+  blobDir: string;
+  unpackLimit?: string;
+  platform?: Platform;
+  /** blobs of the image the archive does not list (the index a pull went through) */
+  extraBlobs?: string[];
 }
 
 export class ImageStore {
@@ -101,14 +119,30 @@ export class ImageStore {
     return record(await this.inspect(ref));
   }
 
+  /**
+   * Migrates a store of the old format (one unpacked root filesystem per image) on first use,
+   * before anything else reads it; every public entry point calls this first, holding no lock.
+   */
+  private ready(): void {
+    if (!this.exists()) return;
+    if (!withLock(this.paths, 'sh', () => needsMigration(this.paths))) return;
+    withLock(this.paths, 'ex', () => {
+      ensureStore(this.paths);
+      sweepTmp(this.paths);
+      migrateStore(this.paths, (purpose) => Staging.create(this.paths, purpose));
+    });
+  }
+
   /** The image named `ref`, or undefined when the store does not have it. */
   find(ref: string): ImageRecord | undefined {
+    this.ready();
     const wanted = parseRef(ref);
     const found = this.lookup(wanted);
     return found && record(this.details(found.key, found.id, wanted));
   }
 
   async inspect(ref: string): Promise<ImageDetails> {
+    this.ready();
     const wanted = parseRef(ref);
     const found = this.lookup(wanted);
     if (found === undefined) throw this.notFound(formatRef(wanted));
@@ -117,6 +151,7 @@ export class ImageStore {
 
   async list(): Promise<ImageRecord[]> {
     if (!this.exists()) return [];
+    this.ready();
     const refs = withLock(this.paths, 'ex', () => {
       this.sweep();
       return readRefs(this.paths);
@@ -133,20 +168,9 @@ export class ImageStore {
     const name = formatRef(wanted);
     const staging = this.stage('import');
     try {
-      const image = path.join(staging.dir, 'image');
-      const work = path.join(staging.dir, 'work');
       const blobDir = path.join(staging.dir, 'blobs');
-      for (const d of [image, path.join(image, 'rootfs'), work, blobDir]) fs.mkdirSync(d, { mode: 0o700 });
-      // Loaded here, not at start-up: the archive readers are only needed to import.
-      const { importArchive } = await import('./importer.js');
-      const budget = unpackBudget(this.paths.dir, opts.unpackLimit);
-      const imported = await importArchive(file, wanted, path.join(image, 'rootfs'), { work, blobDir, budget, platform: opts.platform });
-      const meta: ImageMeta = {
-        imported: new Date().toISOString(), source: imported.kind, size: diskUsage(path.join(image, 'rootfs')),
-        manifest: imported.manifest.digest, blobs: imported.blobs, repoDigests: [],
-      };
-      writeImageFiles(image, imported.configBytes, meta);
-      return this.add({ dir: image, blobDir, configBytes: imported.configBytes, refs: [name] });
+      fs.mkdirSync(blobDir, { mode: 0o700 });
+      return await this.importStaged(staging, file, wanted, [name], { blobDir, ...opts });
     } catch (err) {
       throw new Error(`importing "${file}" as image "${name}"`, { cause: err });
     } finally {
@@ -154,8 +178,56 @@ export class ImageStore {
     }
   }
 
+  /**
+   * Imports the archive or layout `file` through the scratch directory `staging` (which the
+   * caller discards): the layers the store lacks are unpacked there, then everything becomes part
+   * of the store in add(). Shared by `image import` and pulls (which download into `staging`).
+   */
+  async importStaged(staging: Staging, file: string, wanted: ImageRef, refs: string[], o: ImportStagedOptions): Promise<ImageRecord> {
+    const image = path.join(staging.dir, 'image');
+    const work = path.join(staging.dir, 'work');
+    for (const d of [image, work]) fs.mkdirSync(d, { mode: 0o700 });
+    // Loaded here, not at start-up: the archive readers are only needed to import.
+    const { importArchive } = await import('./importer.js');
+    const budget = unpackBudget(this.paths.dir, o.unpackLimit);
+    const imported = await importArchive(file, wanted, { work, blobDir: o.blobDir, budget, platform: o.platform, layers: this.layerTarget(staging) });
+    const staged = new Map<string, string>();
+    for (const l of imported.layers) {
+      if (l.unpacked === undefined || staged.has(l.diffId)) continue;
+      const dir = path.dirname(l.unpacked);
+      writeLayerMeta(dir, { diffId: l.diffId, size: diskUsage(l.unpacked), blobs: [l.blob] });
+      staged.set(l.diffId, dir);
+    }
+    const meta: ImageMeta = {
+      imported: new Date().toISOString(), source: o.source ?? imported.kind, size: 0,
+      manifest: imported.manifest.digest, blobs: [...new Set([...(o.extraBlobs ?? []), ...imported.blobs])], repoDigests: [],
+      layers: imported.layers.map((l) => l.diffId),
+    };
+    writeImageFiles(image, imported.configBytes, meta);
+    const layerBlobs = new Map(imported.layers.map((l) => [l.blob, l.diffId]));
+    return this.add({ dir: image, blobDir: o.blobDir, configBytes: imported.configBytes, refs, staged, layerBlobs });
+  }
+
+  /**
+   * The importer's view of the layer store. Before it asks whether a layer is here, the import
+   * says it relies on it (layers.ts, declareWants), so a sweep by another process cannot remove
+   * the layer between this answer and the import's add().
+   */
+  private layerTarget(staging: Staging): LayerTarget {
+    const wants: string[] = [];
+    return {
+      has: (diffId) => {
+        wants.push(diffId);
+        declareWants(staging, wants);
+        return hasLayer(this.paths, diffId);
+      },
+      stage: (diffId) => stageLayer(staging, diffId).diff,
+    };
+  }
+
   /** A locked scratch directory in the store's tmp/, for an import or a pull. */
   stage(purpose: string): Staging {
+    this.ready();
     ensureStore(this.paths);
     return withLock(this.paths, 'ex', () => {
       this.sweep();
@@ -168,8 +240,9 @@ export class ImageStore {
     const id = sha256(img.configBytes);
     withLock(this.paths, 'ex', () => {
       moveBlobs(img.blobDir, this.paths.blobs);
+      commitLayers(this.paths, img.staged ?? new Map(), img.layerBlobs ?? new Map());
       const final = this.imageDir(id);
-      if (!fs.existsSync(final)) fs.renameSync(img.dir, final);
+      if (!fs.existsSync(final)) this.placeImage(img.dir, final, id);
       const digests = img.refs.filter((r) => r.includes('@'));
       if (digests.length > 0) {
         const meta = readMeta(final);
@@ -185,6 +258,22 @@ export class ImageStore {
     return record(this.details(img.refs[0], id, first));
   }
 
+  /**
+   * Renames a staged image into place (exclusive lock held), once every layer it lists is in the
+   * store; its size is the sum of its layers'. A one-layer image gets its `rootfs` symlink
+   * (store-files.ts says why).
+   */
+  private placeImage(dir: string, final: string, id: string): void {
+    const meta = readMeta(dir);
+    const layers = meta.layers ?? [];
+    const missing = layers.find((d) => !hasLayer(this.paths, d));
+    if (missing) throw new Error(`layer ${missing} of image ${id} is not in the store ${this.paths.dir}; import the image again`);
+    meta.size = [...new Set(layers)].reduce((n, d) => n + (readLayerMeta(this.paths, d)?.size ?? 0), 0);
+    writeImageFiles(dir, undefined, meta);
+    if (new Set(layers).size === 1) fs.symlinkSync(path.relative(final, lowerDir(this.paths, layers[0])), path.join(dir, 'rootfs'));
+    fs.renameSync(dir, final);
+  }
+
   /** Points the tag `target` at the image `source` names (`tspod image tag`). */
   tag(source: string, target: string): ImageRecord {
     const src = parseRef(source);
@@ -192,6 +281,7 @@ export class ImageStore {
     const key = tagRef(dst);
     if (key === undefined || dst.digest) throw new Error(`invalid image reference "${target}": a tag is needed, not a digest`);
     if (!this.exists()) throw this.notFound(formatRef(src));
+    this.ready();
     return withLock(this.paths, 'ex', () => {
       const refs = readRefs(this.paths);
       const found = this.lookup(src, refs);
@@ -206,6 +296,7 @@ export class ImageStore {
   async remove(ref: string): Promise<string> {
     const wanted = parseRef(ref);
     if (!this.exists()) throw this.notFound(formatRef(wanted));
+    this.ready();
     return withLock(this.paths, 'ex', () => {
       const refs = readRefs(this.paths);
       const found = this.lookup(wanted, refs);
@@ -223,13 +314,14 @@ export class ImageStore {
     });
   }
 
-  /** Removes what no image needs: dead imports and blobs no image lists (`tspod image prune`). */
-  prune(): { blobs: number } {
-    if (!this.exists()) return { blobs: 0 };
+  /** Removes what no image needs: dead imports, blobs and layers no image lists (`tspod image prune`). */
+  prune(): { blobs: number; layers: number } {
+    if (!this.exists()) return { blobs: 0, layers: 0 };
+    this.ready();
     return withLock(this.paths, 'ex', () => {
       const before = fs.readdirSync(this.paths.blobs).length;
-      this.sweep();
-      return { blobs: before - fs.readdirSync(this.paths.blobs).length };
+      const layers = this.sweep();
+      return { blobs: before - fs.readdirSync(this.paths.blobs).length, layers };
     });
   }
 
@@ -248,6 +340,7 @@ export class ImageStore {
   }
 
   private detailsOf(ref: string): ImageDetails {
+    this.ready();
     const wanted = parseRef(ref);
     const found = this.lookup(wanted);
     if (found === undefined) throw this.notFound(formatRef(wanted));
@@ -271,16 +364,22 @@ export class ImageStore {
     return undefined;
   }
 
-  /** Removes dead imports, images no name and no pod uses, and blobs no image lists (exclusive lock). */
-  private sweep(): void {
+  /**
+   * Removes dead imports, images no name and no pod uses, blobs no image lists, and layers no kept
+   * image and no live import relies on (exclusive lock held); returns how many layers went.
+   */
+  private sweep(): number {
     ensureStore(this.paths);
     sweepTmp(this.paths);
     const named = new Set(Object.values(readRefs(this.paths)));
     const blobs = new Set<string>();
+    const layers = wantedByImports(this.paths); // after sweepTmp: what is left in tmp/ is live
     for (const hex of fs.readdirSync(this.paths.images)) {
       const id = `sha256:${hex}`;
       if (named.has(id) || podsUsing(this.roots, id).length > 0) {
-        for (const b of tryMeta(this.imageDir(id))?.blobs ?? []) blobs.add(b);
+        const meta = tryMeta(this.imageDir(id));
+        for (const b of meta?.blobs ?? []) blobs.add(b);
+        for (const l of layersOfImage(this.paths, id, meta)) layers.add(l);
         continue;
       }
       // rename first: a half-deleted image must never be found under its ID
@@ -289,6 +388,7 @@ export class ImageStore {
       doomed.discard();
     }
     sweepBlobs(this.paths.blobs, blobs);
+    return sweepLayers(this.paths, layers, () => Staging.create(this.paths, 'remove'));
   }
 
   private details(key: string, id: string, asked: ImageRef): ImageDetails {
@@ -302,6 +402,8 @@ export class ImageStore {
       throw new Error(`image "${key}" (${id}) is damaged in the store ${this.paths.dir}; remove it and import it again`, { cause });
     }
     const parsed = parseImageConfig(configBytes, `config of image "${key}"`);
+    const layers = meta.layers ?? [];
+    if (layers.length === 0) throw new Error(`image "${key}" (${id}) lists no layers in the store ${this.paths.dir}; remove it and import it again`);
     // refs.json is replaced by rename, so reading it needs no lock (and callers may hold one)
     const refs = readRefs(this.paths);
     const names = Object.keys(refs).filter((r) => refs[r] === id).sort();
@@ -309,9 +411,9 @@ export class ImageStore {
     return {
       ...(digest ? { digest } : {}),
       name: asked.name, ...(asked.tag !== undefined ? { tag: asked.tag } : {}), ref: formatRef(asked), id,
-      repoDigests: meta.repoDigests ?? [], rootfs: path.join(dir, 'rootfs'), config: parsed.config,
+      repoDigests: meta.repoDigests ?? [], lowerDirs: [...layers].reverse().map((d) => lowerDir(this.paths, d)), config: parsed.config,
       created: parsed.created ?? meta.imported, size: meta.size, imported: meta.imported, source: meta.source,
-      names, ...(meta.manifest ? { manifestDigest: meta.manifest } : {}), imageConfig: JSON.parse(configBytes.toString('utf8')),
+      names, ...(meta.manifest ? { manifestDigest: meta.manifest } : {}), imageConfig: JSON.parse(configBytes.toString('utf8')), layers,
     };
   }
 
@@ -337,7 +439,7 @@ export function writeImageFiles(dir: string, configBytes: Buffer | undefined, me
   fs.renameSync(temp, path.join(dir, 'image.json'));
 }
 
-function readMeta(dir: string): ImageMeta {
+export function readMeta(dir: string): ImageMeta {
   return JSON.parse(fs.readFileSync(path.join(dir, 'image.json'), 'utf8')) as ImageMeta;
 }
 
@@ -350,6 +452,6 @@ function tryMeta(dir: string): ImageMeta | undefined {
 }
 
 function record(d: ImageDetails): ImageRecord {
-  const { name, tag, ref, id, repoDigests, digest, rootfs, config, created, size } = d;
-  return { name, ...(tag !== undefined ? { tag } : {}), ref, id, repoDigests, ...(digest ? { digest } : {}), rootfs, config, created, size };
+  const { name, tag, ref, id, repoDigests, digest, lowerDirs, config, created, size } = d;
+  return { name, ...(tag !== undefined ? { tag } : {}), ref, id, repoDigests, ...(digest ? { digest } : {}), lowerDirs, config, created, size };
 }

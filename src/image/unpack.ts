@@ -12,6 +12,12 @@
  * - directories are created owner-only and get their own mode and mtime once the archive is done
  *   (writing into a directory changes its mtime, and a read-only mode would stop the writing).
  *
+ * Whiteout markers are either applied onto the tree (flattening one layer onto the ones below) or,
+ * for a layer unpacked into its own directory of the layer store, stored as overlayfs markers
+ * (`overlay: true`; whiteout.ts says which and why). In that mode a marker's missing parents are
+ * created (the marker must sit in its directory), and a path the layer both whites out and then
+ * writes becomes a fresh directory: an opaque one, since the layer replaced what was below.
+ *
  * Extended attributes (`SCHILY.xattr.*`, e.g. `security.capability` file capabilities) are not
  * applied: Node has no `setxattr`, and an image that relies on file capabilities gets the
  * capabilities Kubernetes grants through the pod's `securityContext` instead.
@@ -20,7 +26,7 @@ import fs from 'node:fs';
 import { kernel } from '../kernel.js';
 import { applyMeta, checkParents, clearFor, isPlainDirectory, join, lstatOrNull, writeFile, type Meta } from './fs-safe.js';
 import { entryPath } from './tar-path.js';
-import { LayerPaths, sweepOpaque, whiteoutOf } from './whiteout.js';
+import { LayerPaths, OVERLAY_OPAQUE_XATTR, sweepOpaque, whiteoutOf } from './whiteout.js';
 
 /** A tar header as tar-stream decodes it, with the pax records it keeps aside. */
 export interface TarHeader {
@@ -42,6 +48,8 @@ export interface UnpackOptions {
   what: string;
   /** interpret OCI whiteout markers (layers); a root filesystem tarball keeps `.wh.` files as files */
   whiteouts: boolean;
+  /** store the markers as overlayfs reads them (a layer in its own directory) instead of applying them */
+  overlay?: boolean;
   /** apply owners (default: when running as root; an unprivileged process cannot) */
   chown?: boolean;
 }
@@ -56,6 +64,8 @@ export class Unpacker {
   private readonly written = new LayerPaths();
   private readonly opaque: string[][] = [];
   private readonly dirMeta = new Map<string, { parts: string[]; meta: Meta }>();
+  /** overlay mode: the whiteout devices this layer made, keys like `etc/gone` */
+  private readonly whited = new Set<string>();
   private readonly chown: boolean;
   /** regular-file bytes written */
   bytes = 0;
@@ -76,6 +86,7 @@ export class Unpacker {
       if (header.type !== 'directory') throw new Error(`${this.opts.what}: entry "${header.name}" replaces the root directory`);
       this.dirMeta.set('', { parts, meta: metaOf(header) });
     } else {
+      this.reviveWhited(parts);
       checkParents(this.root, parts, true, this.opts.what);
       consumed = await this.create(parts, header, body);
       this.written.add(parts);
@@ -86,6 +97,7 @@ export class Unpacker {
   private applyWhiteout(parts: string[], name: string): void {
     const dir = parts.slice(0, -1);
     if (name === 'meta') return;
+    if (this.opts.overlay) return this.storeWhiteout(dir, name);
     if (!checkParents(this.root, parts, false, this.opts.what)) return;
     if (name === 'opaque') {
       this.opaque.push(dir);
@@ -94,6 +106,40 @@ export class Unpacker {
     }
     const target = [...dir, name];
     if (!this.written.has(target)) this.remove(target);
+  }
+
+  /** Overlay mode: an opaque mark for `dir` (set in finish), or a 0/0 device at `dir/name`. */
+  private storeWhiteout(dir: string[], name: string): void {
+    this.reviveWhited(dir, true);
+    checkParents(this.root, [...dir, name], true, this.opts.what);
+    if (name === 'opaque') {
+      this.opaque.push(dir);
+      return;
+    }
+    const target = [...dir, name];
+    // an entry of this same layer is not hidden by its whiteout; a second marker adds nothing
+    if (this.written.has(target) || lstatOrNull(join(this.root, target)) !== null) return;
+    kernel.mknod(join(this.root, target), fs.constants.S_IFCHR, 0, 0);
+    this.whited.add(target.join('/'));
+  }
+
+  /**
+   * Overlay mode: an entry at or below a path this layer whited out. The whiteout goes, and the
+   * path becomes a directory of this layer that hides the lower one (opaque) when it is a parent;
+   * an entry at the path itself replaces the device in create(), and is made opaque if a directory.
+   */
+  private reviveWhited(parts: string[], allParents = false): void {
+    if (this.whited.size === 0) return;
+    for (let i = 1; i <= parts.length; i++) {
+      const key = parts.slice(0, i).join('/');
+      if (!this.whited.has(key)) continue;
+      this.whited.delete(key);
+      this.opaque.push(parts.slice(0, i));
+      if (i < parts.length || allParents) {
+        fs.rmSync(join(this.root, parts.slice(0, i)));
+        fs.mkdirSync(join(this.root, parts.slice(0, i)), 0o755);
+      }
+    }
   }
 
   /** Creates the entry; true when it consumed `body`. */
@@ -134,6 +180,10 @@ export class Unpacker {
     return join(this.root, target);
   }
 
+  private markOpaque(dir: string[]): void {
+    markOpaqueIn(this.root, dir, this.opts.what);
+  }
+
   /** Removes a path and forgets the metadata of directories that were at or under it. */
   private remove(parts: string[]): void {
     clearFor(join(this.root, parts), false);
@@ -146,13 +196,24 @@ export class Unpacker {
   /** Ends the archive: empties opaque directories, then sets directories' modes, deepest first. */
   finish(): void {
     for (const dir of this.opaque) {
-      if (isPlainDirectory(this.root, dir)) sweepOpaque(this.root, dir, this.written);
+      if (this.opts.overlay) this.markOpaque(dir);
+      else if (isPlainDirectory(this.root, dir)) sweepOpaque(this.root, dir, this.written);
     }
     const dirs = [...this.dirMeta.values()].sort((a, b) => b.parts.length - a.parts.length);
     for (const { parts, meta } of dirs) {
       if (isPlainDirectory(this.root, parts)) applyMeta(join(this.root, parts), meta, this.chown);
     }
   }
+}
+
+/** Overlay mode: `dir` hides what the lower layers have there (made if the layer did not). */
+function markOpaqueIn(root: string, dir: string[], what: string): void {
+  const abs = join(root, dir);
+  const st = lstatOrNull(abs);
+  if (st === null) fs.mkdirSync(abs, 0o755);
+  else if (!st.isDirectory()) return; // the layer put a file or symlink there: nothing below to hide
+  if (!isPlainDirectory(root, dir)) throw new Error(`${what}: opaque directory "${dir.join('/')}" is not a plain directory`);
+  kernel.lsetxattr(abs, OVERLAY_OPAQUE_XATTR, 'y');
 }
 
 /** Owner, mode and mtime of an entry; pax records (`uid`, `gid`, `mtime`) win over the header. */

@@ -6,6 +6,7 @@
  * inside its private mount namespace, pivots into it, locks down /proc and /sys, drops privileges
  * and execs the command. The order of the steps is the point of this file; each constraint says why.
  */
+import path from 'node:path';
 import { devOps } from './dev.js';
 import type { BindMount, ContainerInput, SeccompStep } from './inputs.js';
 import { MASKED_PATHS, READ_ONLY_PATHS } from './paths.js';
@@ -58,17 +59,40 @@ function joinOps(c: ContainerInput): NativeOp[] {
 }
 
 function rootfsOps(c: ContainerInput): NativeOp[] {
-  const { lower, upper, work, mountPoint } = c.rootfs;
   return [
     { op: 'mount', source: '', target: '/', flags: ['REC', 'PRIVATE'], why: 'no mount made from here on may propagate to the host' },
-    {
-      op: 'mount', source: 'overlay', target: mountPoint, fstype: 'overlay', flags: ['NODEV'],
-      data: `lowerdir=${lower},upperdir=${upper},workdir=${work}`,
-      why: 'the image stays read-only below; this instance writes to its own fresh upper layer; nodev: a device node shipped in the image or made with mknod opens nothing',
-    },
-    { op: 'openRoot', target: mountPoint, why: 'every target from here on is resolved inside this root' },
+    ...overlayOps(c.rootfs),
+    { op: 'openRoot', target: c.rootfs.mountPoint, why: 'every target from here on is resolved inside this root' },
     { op: 'mountFs', source: 'proc', target: '/proc', attrs: ['NOSUID', 'NODEV', 'NOEXEC'], why: 'a proc of the container PID namespace (needs the new PID namespace first)' },
   ];
+}
+
+const OVERLAY_WHY = 'the image\'s layers stay read-only below (topmost first); this instance writes to its own fresh upper layer; nodev: a device node shipped in the image or made with mknod opens nothing';
+
+/*
+ * The overlay root: the image's layer directories (image/layers.ts) as lower directories, topmost
+ * first. With the new mount API each one is a fsconfig "lowerdir+" key of its own (Linux 6.8+):
+ * the classic "lowerdir=a:b:c" string is limited to one page by mount(2) and to 256 bytes a value
+ * by fsconfig, which a few dozen layers under a long store path exceed, and needs ':' escaped.
+ * mountFs attaches inside the current root, so the instance directory is that root for this one
+ * mount, then the overlay becomes the root. Older kernels get the classic string, refused when too
+ * long. "userxattr": the layers' opaque directories are marked with user.overlay.opaque
+ * (image/whiteout.ts says why).
+ */
+function overlayOps(r: ContainerInput['rootfs']): NativeOp[] {
+  if (r.lowerdirPlus) {
+    const options: [string, string][] = [...r.lowers.map((l): [string, string] => ['lowerdir+', l]), ['upperdir', r.upper], ['workdir', r.work], ['userxattr', '']];
+    return [
+      { op: 'openRoot', target: path.dirname(r.mountPoint), why: 'the container instance\'s own directory, where its root is mounted' },
+      { op: 'mountFs', source: 'overlay', target: `/${path.basename(r.mountPoint)}`, options, attrs: ['NODEV'], why: OVERLAY_WHY },
+    ];
+  }
+  const escape = (p: string) => p.replace(/[\\:,]/g, (ch) => `\\${ch}`);
+  const data = `lowerdir=${r.lowers.map(escape).join(':')},upperdir=${escape(r.upper)},workdir=${escape(r.work)},userxattr`;
+  if (data.length >= 4096) {
+    throw new Error(`the image has ${r.lowers.length} layers, too many for an overlay mount on this kernel (its options exceed one page; Linux 6.8 and later take any number up to 500)`);
+  }
+  return [{ op: 'mount', source: 'overlay', target: r.mountPoint, fstype: 'overlay', flags: ['NODEV'], data, why: OVERLAY_WHY }];
 }
 
 /* After /sys, and in the cgroup namespace made first: each cgroup file system shows the container's

@@ -46,7 +46,12 @@ export interface ContainerInput {
   sharePid: boolean;
   /** hostPID: stay in the host's PID namespace */
   hostPid: boolean;
-  rootfs: { lower: string; upper: string; work: string; mountPoint: string; readOnly: boolean };
+  /** the overlay root: `lowers` are the image's layer directories, topmost first */
+  rootfs: {
+    lowers: string[]; upper: string; work: string; mountPoint: string; readOnly: boolean;
+    /** the kernel takes overlay's "lowerdir+" key (Linux 6.8+) */
+    lowerdirPlus: boolean;
+  };
   /** /etc/hosts, /etc/hostname, /etc/resolv.conf, /dev/termination-log... (host files) */
   podFiles: BindMount[];
   /** the pod's shared /dev/shm (a tmpfs on the host) */

@@ -3,6 +3,7 @@
  * comes from, which capabilities and user a container gets. Pure: the facts that need the host
  * (the image, the user database of the image, cgroup paths) are passed in.
  */
+import os from 'node:os';
 import { podHostname } from '../manifest/index.js';
 import type { Container, ImageConfig, Pod, ProcessSpec } from '../manifest/types.js';
 import type { InstanceDirs, PodLayout } from '../layout.js';
@@ -92,7 +93,8 @@ function podFiles(layout: PodLayout, c: Container, terminationLog: string): Bind
 }
 
 export interface ContainerFacts {
-  image: { rootfs: string; config: ImageConfig };
+  /** the image's layer directories (topmost first) and its config */
+  image: { lowerDirs: string[]; config: ImageConfig };
   /** each volumeMount's subPath, subPathExpr expanded (manifest/process.ts mountSubPath) */
   subPaths?: (string | undefined)[];
   process: ProcessSpec;
@@ -105,6 +107,15 @@ export interface ContainerFacts {
   available?: CapName[];
   /** what the container sees at /sys/fs/cgroup; absent: nothing mounted there */
   cgroupMounts?: CgroupMount[];
+  /** the running kernel's release (absent: this host's, os.release()) */
+  kernelRelease?: string;
+}
+
+/** True when the kernel release (`6.18.44-...`) is at least major.minor. */
+export function kernelAtLeast(release: string, major: number, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  if (!m) return false;
+  return Number(m[1]) > major || (Number(m[1]) === major && Number(m[2]) >= minor);
 }
 
 export function containerInput(pod: Pod, layout: PodLayout, c: Container, f: ContainerFacts): ContainerInput {
@@ -116,7 +127,8 @@ export function containerInput(pod: Pod, layout: PodLayout, c: Container, f: Con
     sharePid: pod.spec.shareProcessNamespace && !pod.spec.hostPID,
     hostPid: pod.spec.hostPID,
     rootfs: {
-      lower: f.image.rootfs,
+      lowers: f.image.lowerDirs,
+      lowerdirPlus: kernelAtLeast(f.kernelRelease ?? os.release(), 6, 8),
       upper: f.instance.upper,
       work: f.instance.work,
       mountPoint: f.instance.rootfs,

@@ -8,8 +8,8 @@
  * hold yet (in parallel, each checked against its digest and size as it streams to disk), then hand
  * the result — an OCI layout in the pull's staging directory — to the same import path as
  * `tspod image import`, which checks every layer against the config's diff IDs, bounds what it
- * unpacks, and unpacks. Nothing reaches the store before every check passed, and the staging
- * directory is removed whatever happens (or swept by the next store operation after a crash).
+ * unpacks, and unpacks only the layers whose diff ID the layer store does not have yet. Nothing
+ * reaches the store before every check passed, and the staging directory is removed whatever happens (or swept by the next store operation after a crash).
  *
  * Two pulls of one image at once: the second waits on a lock file named after the manifest digest,
  * then finds the image in the store and downloads nothing.
@@ -22,9 +22,7 @@ import { blobFile } from '../image/blobs.js';
 import { hostPlatform, type Platform } from '../image/config.js';
 import { DigestStream, parseDigest, sha256 } from '../image/digest.js';
 import { digestRef, formatRef, tagRef, type ImageRef } from '../image/ref.js';
-import { writeImageFiles, type ImageMeta, type ImageRecord, type ImageStore } from '../image/store.js';
-import { diskUsage } from '../image/store-files.js';
-import { unpackBudget } from '../image/unpack-limit.js';
+import type { ImageRecord, ImageStore } from '../image/store.js';
 import { RegistryError, RepositoryClient } from './client.js';
 import { credentialCandidates, type Candidate, type CredentialSources, type Credentials } from './credentials.js';
 import { HostConfig } from './hosts.js';
@@ -146,21 +144,11 @@ async function download(store: ImageStore, client: RepositoryClient, r: Resolved
     fs.writeFileSync(blobFile(blobDir, sha256(r.config)), r.config);
     const layers = r.manifest.doc.layers ?? [];
     await inParallel(layers, PARALLEL_LAYERS, (l) => fetchLayer(store, client, l, blobDir, o.progress, what));
-    const image = path.join(staging.dir, 'image');
-    const work = path.join(staging.dir, 'work');
-    for (const d of [image, path.join(image, 'rootfs'), work]) fs.mkdirSync(d, { mode: 0o700 });
-    o.progress.message(`${what}: unpacking ${layers.length} layer${layers.length === 1 ? '' : 's'}`);
-    const { importArchive } = await import('../image/importer.js');
-    const budget = unpackBudget(store.paths.dir, o.unpackLimit);
-    const imported = await importArchive(layout, r.ref, path.join(image, 'rootfs'), { work, blobDir, budget, platform: r.platform });
-    const blobs = [...new Set([r.top.digest, ...imported.blobs])];
     if (r.top !== r.manifest) fs.writeFileSync(blobFile(blobDir, r.top.digest), r.top.bytes);
-    const meta: ImageMeta = {
-      imported: new Date().toISOString(), source: 'registry', size: diskUsage(path.join(image, 'rootfs')),
-      manifest: r.manifest.digest, blobs, repoDigests: [],
-    };
-    writeImageFiles(image, imported.configBytes, meta);
-    const rec = store.add({ dir: image, blobDir, configBytes: imported.configBytes, refs: r.names });
+    o.progress.message(`${what}: unpacking ${layers.length} layer${layers.length === 1 ? '' : 's'}`);
+    const rec = await store.importStaged(staging, layout, r.ref, r.names, {
+      source: 'registry', blobDir, unpackLimit: o.unpackLimit, platform: r.platform, extraBlobs: [r.top.digest],
+    });
     o.progress.message(`${what}: stored as ${rec.id}`);
     return rec;
   } finally {

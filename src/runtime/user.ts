@@ -9,8 +9,7 @@
  * groups the manifest names are held. The list is always set (setgroups), root included: a
  * container never keeps the supervisor's own supplementary groups.
  */
-import fs from 'node:fs';
-import path from 'node:path';
+import { readImageFile } from '../image/layer-view.js';
 import type { Container, ImageConfig, Pod } from '../manifest/types.js';
 
 export interface User {
@@ -26,12 +25,10 @@ interface Entry {
   members?: string[];
 }
 
-/** Read a passwd/group file of the image; never through a symlink (it could point at the host's). */
-function readImageFile(rootfs: string, file: string): string {
-  const p = path.join(rootfs, file);
+/** Read a passwd/group file of the image, through its layers; never through a symlink (it could point at the host's). */
+function readDb(lowerDirs: string[], file: string): string {
   try {
-    if (!fs.lstatSync(path.join(rootfs, 'etc')).isDirectory() || !fs.lstatSync(p).isFile()) return '';
-    return fs.readFileSync(p, 'utf8');
+    return readImageFile(lowerDirs, file) ?? '';
   } catch {
     return '';
   }
@@ -57,7 +54,7 @@ function lookup(db: Entry[], spec: string, what: string, image: string): Entry {
 }
 
 /** The user and groups a container's process gets. */
-export function resolveUser(pod: Pod, c: Container, image: { ref: string; rootfs: string; config: ImageConfig }): User {
+export function resolveUser(pod: Pod, c: Container, image: { ref: string; lowerDirs: string[]; config: ImageConfig }): User {
   const sc = c.securityContext ?? {};
   const psc = pod.spec.securityContext;
   const runAsUser = sc.runAsUser ?? psc.runAsUser;
@@ -65,8 +62,8 @@ export function resolveUser(pod: Pod, c: Container, image: { ref: string; rootfs
   const extra = [...(psc.supplementalGroups ?? []), ...(psc.fsGroup !== undefined ? [psc.fsGroup] : [])];
   const imageUser = image.config.User ?? '';
 
-  const passwd = parseDb(readImageFile(image.rootfs, 'etc/passwd'), 'passwd');
-  const group = parseDb(readImageFile(image.rootfs, 'etc/group'), 'group');
+  const passwd = parseDb(readDb(image.lowerDirs, 'etc/passwd'), 'passwd');
+  const group = parseDb(readDb(image.lowerDirs, 'etc/group'), 'group');
   const [userPart, groupPart] = imageUser.split(':');
   const user = runAsUser !== undefined ? passwd.find((e) => e.id === runAsUser) ?? { name: '', id: runAsUser, gid: 0 } : userPart ? lookup(passwd, userPart, 'user', image.ref) : { name: 'root', id: 0, gid: 0 };
   const gid = runAsGroup ?? (groupPart ? lookup(group, groupPart, 'group', image.ref).id : user.gid ?? 0);

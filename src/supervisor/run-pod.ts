@@ -152,7 +152,7 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
     // The state names the images now, so `tspod image rm` refuses them from here on; one removed
     // between the CLI's lookup and this point is caught here, before anything is built on it.
     for (const img of Object.values(o.images)) {
-      if (!fs.existsSync(img.rootfs)) throw new Error(`image "${img.ref}" was removed while the pod was starting`);
+      if (!img.lowerDirs.every((d) => fs.existsSync(d))) throw new Error(`image "${img.ref}" was removed while the pod was starting`);
     }
     await sandbox.start();
   } catch (err) {

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { unpackTar } from '../../../src/image/tar-read.js';
+import { readImageFile } from '../../../src/image/layer-view.js';
+import { isOverlayWhiteout, OVERLAY_OPAQUE_XATTR } from '../../../src/image/whiteout.js';
+import { kernel } from '../../../src/kernel.js';
 import { makeTar, MTIME, type Entry } from './fixtures.js';
 
 let tmp: string;
@@ -196,5 +199,78 @@ describe('whiteouts', () => {
   it('a root filesystem tarball keeps ".wh." names as ordinary files', async () => {
     await unpack([{ name: 'x', data: '' }, { name: '.wh.x', data: 'literal' }], false);
     expect(tree(root)).toEqual(['.wh.x', 'x']);
+  });
+});
+
+describe('a layer in its own directory: markers stored as overlayfs reads them', () => {
+  const overlay = (entries: Entry[]) => makeTar(entries).then((t) => unpackTar(Readable.from([t]), root, { what: 'test layer', whiteouts: true, overlay: true }));
+  const isWhiteout = (rel: string) => isOverlayWhiteout(fs.lstatSync(path.join(root, rel)));
+  const opaque = (rel: string) => kernel.lgetxattr(path.join(root, rel), OVERLAY_OPAQUE_XATTR);
+
+  it('".wh.NAME" becomes a 0/0 device at NAME (parents made), an opaque marker the user.overlay.opaque attribute', async () => {
+    await overlay([{ name: 'etc/.wh.gone', data: '' }, { name: 'a/b/.wh.c', data: '' }, { name: 'opq/.wh..wh..opq', data: '' }, { name: 'opq/new', data: 'n' }, { name: 'd/.wh..wh..opq', data: '' }]);
+    expect(tree(root)).toEqual(['a/', 'a/b/', 'a/b/c', 'd/', 'etc/', 'etc/gone', 'opq/', 'opq/new']);
+    expect(isWhiteout('etc/gone')).toBe(true);
+    expect(isWhiteout('a/b/c')).toBe(true);
+    expect(opaque('opq')).toBe('y');
+    expect(opaque('d')).toBe('y');
+    expect(opaque('etc')).toBeNull();
+  });
+
+  it('a whiteout never hides an entry of its own layer, before or after it', async () => {
+    await overlay([{ name: 'a', data: 'mine' }, { name: '.wh.a', data: '' }, { name: '.wh.b', data: '' }, { name: 'b', data: 'also mine' }]);
+    expect(fs.readFileSync(path.join(root, 'a'), 'utf8')).toBe('mine');
+    expect(fs.readFileSync(path.join(root, 'b'), 'utf8')).toBe('also mine');
+  });
+
+  it('a whited-out path the layer then fills is a fresh, opaque directory', async () => {
+    await overlay([{ name: '.wh.dir', data: '' }, { name: 'dir/new', data: 'n' }, { name: '.wh.d2', data: '' }, { name: 'd2/', type: 'directory' }]);
+    expect(tree(root)).toEqual(['d2/', 'dir/', 'dir/new']);
+    expect(opaque('dir')).toBe('y');
+    expect(opaque('d2')).toBe('y');
+  });
+
+  it('a marker is never stored through a symlink', async () => {
+    const outside = path.join(tmp, 'outside');
+    fs.mkdirSync(outside);
+    await expect(overlay([{ name: 'lnk', type: 'symlink', linkname: outside }, { name: 'lnk/.wh.x', data: '' }])).rejects.toThrow(/through the symlink "lnk"/);
+    await expect(overlay([{ name: 'l2', type: 'symlink', linkname: outside }, { name: 'l2/.wh..wh..opq', data: '' }])).rejects.toThrow(/through the symlink "l2"/);
+    expect(fs.readdirSync(outside)).toEqual([]);
+    expect(kernel.lgetxattr(outside, OVERLAY_OPAQUE_XATTR)).toBeNull();
+  });
+});
+
+describe('reading a file through the layers (layer-view.ts)', () => {
+  const layer = (name: string) => {
+    const d = path.join(tmp, name);
+    fs.mkdirSync(d, { recursive: true });
+    return d;
+  };
+
+  it('the topmost layer that has it; whiteouts, opaque directories, non-directories and symlinks hide what is below', async () => {
+    const low = layer('low');
+    const mid = layer('mid');
+    const top = layer('top');
+    for (const [d, files] of [[low, ['etc/passwd', 'etc/group', 'etc/shadow', 'opq/f', 'file/x', 'lnk/y']], [mid, ['etc/group']]] as const) {
+      for (const f of files) {
+        fs.mkdirSync(path.join(d, path.dirname(f)), { recursive: true });
+        fs.writeFileSync(path.join(d, f), `${path.basename(d)}:${f}`);
+      }
+    }
+    fs.mkdirSync(path.join(top, 'etc'));
+    kernel.mknod(path.join(top, 'etc/shadow'), fs.constants.S_IFCHR, 0, 0);
+    fs.mkdirSync(path.join(top, 'opq'));
+    kernel.lsetxattr(path.join(top, 'opq'), OVERLAY_OPAQUE_XATTR, 'y');
+    fs.writeFileSync(path.join(top, 'file'), 'a file over a directory');
+    fs.symlinkSync('/etc', path.join(mid, 'lnk'));
+    const lowers = [top, mid, low];
+    expect(readImageFile(lowers, 'etc/passwd')).toBe('low:etc/passwd');
+    expect(readImageFile(lowers, 'etc/group')).toBe('mid:etc/group');
+    expect(readImageFile(lowers, 'etc/shadow')).toBeUndefined();
+    expect(readImageFile(lowers, 'opq/f')).toBeUndefined();
+    expect(readImageFile([mid, low], 'opq/f')).toBe('low:opq/f');
+    expect(readImageFile(lowers, 'file/x')).toBeUndefined();
+    expect(readImageFile(lowers, 'lnk/y')).toBeUndefined();
+    expect(readImageFile(lowers, 'etc/nothing')).toBeUndefined();
   });
 });

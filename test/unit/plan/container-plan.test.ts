@@ -12,7 +12,7 @@ function plan(p: Pod, name = p.spec.containers[0].name, extra: Partial<Parameter
   return containerPlan(containerInput(p, l, c, {
     image, process: proc, instance: l.instance(name, 0), terminationLog: l.terminationLog(name, 0),
     cgroupProcs: ['/sys/fs/cgroup/unified/tspod/u/c-0/cgroup.procs'],
-    cgroupMounts: [{ fstype: 'cgroup2', target: '/sys/fs/cgroup', options: [] }], ...extra,
+    cgroupMounts: [{ fstype: 'cgroup2', target: '/sys/fs/cgroup', options: [] }], kernelRelease: '6.18.0', ...extra,
   }));
 }
 
@@ -38,8 +38,9 @@ describe('container plan', () => {
       index(p, (o) => o.op === 'unshare'), // then the cgroup namespace
       index(p, (o) => o.op === 'setns'), // then the pod's namespaces
       index(p, (o) => o.op === 'mount' && o.target === '/'), // private propagation
-      index(p, (o) => o.op === 'mount' && o.fstype === 'overlay'),
-      index(p, (o) => o.op === 'openRoot'),
+      index(p, (o) => o.op === 'openRoot' && o.target === layout('web').instance('app', 0).dir), // the instance directory
+      index(p, (o) => o.op === 'mountFs' && o.source === 'overlay'), // the overlay is mounted in it
+      index(p, (o) => o.op === 'openRoot' && o.target === layout('web').instance('app', 0).rootfs), // and becomes the root
       index(p, target('/proc')),
       index(p, target('/dev')),
       index(p, target('/dev/null')),
@@ -74,12 +75,25 @@ describe('container plan', () => {
     expect(plan(priv).ops.find(target('/data'))).not.toHaveProperty('attrs');
   });
 
-  test('overlay root with the image below and a fresh upper layer', () => {
+  test('overlay root with the image\'s layers below, topmost first, one lowerdir+ key each, and a fresh upper layer', () => {
     const p = plan(simple);
     const l = layout('web').instance('app', 0);
-    expect(p.ops.find((o) => o.op === 'mount' && o.fstype === 'overlay')).toMatchObject({
-      target: l.rootfs, data: `lowerdir=${image.rootfs},upperdir=${l.upper},workdir=${l.work}`,
+    expect(p.ops.find((o) => o.op === 'mountFs' && o.source === 'overlay')).toMatchObject({
+      target: '/rootfs', attrs: ['NODEV'],
+      options: [...image.lowerDirs.map((d) => ['lowerdir+', d]), ['upperdir', l.upper], ['workdir', l.work], ['userxattr', '']],
     });
+  });
+
+  test('a kernel without lowerdir+ (before 6.8) gets one option string; too many layers for a page are refused', () => {
+    const p = plan(simple, 'app', { kernelRelease: '6.1.0-28-amd64' });
+    const l = layout('web').instance('app', 0);
+    expect(p.ops.find((o) => o.op === 'mount' && o.fstype === 'overlay')).toMatchObject({
+      target: l.rootfs, flags: ['NODEV'], data: `lowerdir=${image.lowerDirs.join(':')},upperdir=${l.upper},workdir=${l.work},userxattr`,
+    });
+    expect(p.ops.filter((o) => o.op === 'openRoot').map((o) => o.target)).toEqual([l.rootfs]);
+    const many = { ...image, lowerDirs: Array.from({ length: 60 }, (_, i) => `/var/lib/tspod/images/layers/sha256/${String(i).padStart(64, '0')}/diff`) };
+    expect(() => plan(simple, 'app', { kernelRelease: '6.1.0', image: many })).toThrow(/60 layers, too many for an overlay mount on this kernel/);
+    expect(plan(simple, 'app', { kernelRelease: '6.8.0', image: many }).ops.find((o) => o.op === 'mountFs' && o.source === 'overlay')).toBeDefined();
   });
 
   test('the default capabilities, nothing inheritable', () => {

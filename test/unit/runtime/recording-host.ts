@@ -100,6 +100,12 @@ export class RecordingHost implements Host {
   mknod(p: string) {
     this.record(['mknod', p]);
   }
+  lsetxattr(p: string, name: string) {
+    this.record(['lsetxattr', p, name]);
+  }
+  lgetxattr(): string | null {
+    return null;
+  }
   openptyIn(): { master: number; slave: number; name: string } {
     throw sysError('ENOSYS', 'openpty');
   }

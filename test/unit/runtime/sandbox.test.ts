@@ -7,7 +7,7 @@ import type { ImageRecord } from '../../../src/image/store.js';
 import { RecordingHost, type Call } from './recording-host.js';
 
 const roots = { root: '/var/lib/tspod-test', runRoot: '/run/tspod-test' };
-const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', rootfs: '/img/rootfs', config: { Cmd: ['sh'] }, created: '' };
+const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', lowerDirs: ['/img/rootfs'], config: { Cmd: ['sh'] }, created: '' };
 
 function sandbox(host: RecordingHost, spec: object = {}) {
   const pod = validatePod({

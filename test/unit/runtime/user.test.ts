@@ -17,7 +17,7 @@ afterAll(() => fs.rmSync(rootfs, { recursive: true, force: true }));
 const c = { name: 'c', image: 'img' };
 const userOf = (psc: object) => {
   const p = pod({ securityContext: psc, containers: [c] });
-  return resolveUser(p, p.spec.containers[0]!, { ref: 'img', rootfs, config: {} });
+  return resolveUser(p, p.spec.containers[0]!, { ref: 'img', lowerDirs: [rootfs], config: {} });
 };
 
 describe('supplementary groups (supplementalGroupsPolicy, fsGroup)', () => {

@@ -66,7 +66,7 @@ function pod(restartPolicy = 'Never') {
 }
 
 async function start(sfs: StateFs, warnings: string[], sink = () => undefined as void): Promise<RunningPod> {
-  const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', rootfs: path.join(dir, 'rootfs'), config: { Cmd: ['sh'] }, created: '' };
+  const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', lowerDirs: [path.join(dir, 'rootfs')], config: { Cmd: ['sh'] }, created: '' };
   let started!: () => void;
   const ready = new Promise<void>((r) => (started = r));
   const running = await runPod({
