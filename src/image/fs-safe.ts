@@ -35,16 +35,17 @@ export function lstatOrNull(p: string): fs.Stats | null {
 
 /**
  * Makes sure every parent of `parts` is a real directory (creating missing ones, mode 0755, when
- * `create`); refuses a parent that is a symlink or not a directory. Returns false when a parent is
+ * `create`, and telling `made` about each); refuses a parent that is a symlink or not a directory. Returns false when a parent is
  * missing and `create` is false.
  */
-export function checkParents(root: string, parts: string[], create: boolean, what: string): boolean {
+export function checkParents(root: string, parts: string[], create: boolean, what: string, made?: (parts: string[]) => void): boolean {
   for (let i = 1; i < parts.length; i++) {
     const p = join(root, parts.slice(0, i));
     const st = lstatOrNull(p);
     if (st === null) {
       if (!create) return false;
       fs.mkdirSync(p, 0o755);
+      made?.(parts.slice(0, i));
     } else if (st.isSymbolicLink()) {
       throw new Error(`${what}: entry "${parts.join('/')}" would be written through the symlink "${parts.slice(0, i).join('/')}"`);
     } else if (!st.isDirectory()) {

@@ -29,6 +29,7 @@ import { readOciImage } from './oci.js';
 import type { ImageRef } from './ref.js';
 import { openSource, type SourceKind } from './source.js';
 import { unpackTar } from './tar-read.js';
+import { dirMetaInLayers } from './layer-view.js';
 import { layerMediaType, OCI_CONFIG, OCI_MANIFEST, ociManifest, writeBlob, writeBlobBytes, type BlobDesc } from './blobs.js';
 import type { Platform } from './config.js';
 import { BudgetStream, type UnpackBudget } from './unpack-limit.js';
@@ -58,6 +59,8 @@ export interface LayerTarget {
   has(diffId: string): boolean;
   /** a fresh empty directory to unpack the layer `diffId` into */
   stage(diffId: string): string;
+  /** the directory of a layer the store holds (has() said so) */
+  dirOf(diffId: string): string;
 }
 
 export interface ImportOptions {
@@ -98,12 +101,16 @@ export async function importArchive(file: string, ref: ImageRef, o: ImportOption
       : await readOciImage(source.files, ref, what, o.platform);
   for (const layer of parts.layers) await verifyLayer(source.files, layer, o.budget);
   const unpacked = new Map<string, string>();
+  const below: string[] = []; // the directories of the layers so far, topmost first
   for (const layer of parts.layers) {
     const diffId = formatDigest(layer.diffId as Digest);
-    if (unpacked.has(diffId) || o.layers.has(diffId)) continue; // an image may repeat a layer (empty ones)
-    const dir = o.layers.stage(diffId);
-    await applyLayer(source.files, layer, dir);
-    unpacked.set(diffId, dir);
+    // an image may repeat a layer (empty ones)
+    if (!unpacked.has(diffId) && !o.layers.has(diffId)) {
+      const dir = o.layers.stage(diffId);
+      await applyLayer(source.files, layer, dir, [...below]);
+      unpacked.set(diffId, dir);
+    }
+    below.unshift(unpacked.get(diffId) ?? o.layers.dirOf(diffId));
   }
   const kept: BlobDesc[] = [];
   for (const layer of parts.layers) kept.push(await keepLayer(source.files, layer, o.blobDir));
@@ -135,10 +142,14 @@ async function verifyLayer(files: ArchiveFiles, layer: LayerRef, budget: UnpackB
   check();
 }
 
-/** Unpacks a layer into its own directory, its whiteouts stored as overlayfs reads them. */
-async function applyLayer(files: ArchiveFiles, layer: LayerRef, dir: string): Promise<void> {
+/**
+ * Unpacks a layer into its own directory, its whiteouts stored as overlayfs reads them; a parent
+ * directory the layer does not list takes its metadata from the layers below (`lowerDirs`, topmost
+ * first), the image this layer first came with.
+ */
+async function applyLayer(files: ArchiveFiles, layer: LayerRef, dir: string, lowerDirs: string[]): Promise<void> {
   const { stream, check } = await openLayer(files, layer);
-  await unpackTar(stream, dir, { what: layer.what, whiteouts: true, overlay: true });
+  await unpackTar(stream, dir, { what: layer.what, whiteouts: true, overlay: true, lowerDirMeta: (p) => dirMetaInLayers(lowerDirs, p) });
   check();
 }
 

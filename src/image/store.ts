@@ -222,6 +222,7 @@ export class ImageStore {
         return hasLayer(this.paths, diffId);
       },
       stage: (diffId) => stageLayer(staging, diffId).diff,
+      dirOf: (diffId) => lowerDir(this.paths, diffId),
     };
   }
 

@@ -52,6 +52,13 @@ export interface UnpackOptions {
   overlay?: boolean;
   /** apply owners (default: when running as root; an unprivileged process cannot) */
   chown?: boolean;
+  /**
+   * Overlay mode: the metadata the image's lower layers give a directory (undefined: they have
+   * none there). A directory the layer needs but does not list (a parent of an entry or a marker)
+   * gets it, as containerd does: in an overlay the upper directory's mode, owner and times win,
+   * so a parent made with defaults would change them for the whole image.
+   */
+  lowerDirMeta?: (parts: string[]) => Meta | undefined;
 }
 
 const DEVICE_TYPE: Record<string, number> = {
@@ -66,6 +73,9 @@ export class Unpacker {
   private readonly dirMeta = new Map<string, { parts: string[]; meta: Meta }>();
   /** overlay mode: the whiteout devices this layer made, keys like `etc/gone` */
   private readonly whited = new Set<string>();
+  /** directories made because an entry needed them, not listed by the layer */
+  private readonly implicit: string[][] = [];
+  private readonly made = (parts: string[]) => this.implicit.push(parts);
   private readonly chown: boolean;
   /** regular-file bytes written */
   bytes = 0;
@@ -87,7 +97,7 @@ export class Unpacker {
       this.dirMeta.set('', { parts, meta: metaOf(header) });
     } else {
       this.reviveWhited(parts);
-      checkParents(this.root, parts, true, this.opts.what);
+      checkParents(this.root, parts, true, this.opts.what, this.made);
       consumed = await this.create(parts, header, body);
       this.written.add(parts);
     }
@@ -111,7 +121,7 @@ export class Unpacker {
   /** Overlay mode: an opaque mark for `dir` (set in finish), or a 0/0 device at `dir/name`. */
   private storeWhiteout(dir: string[], name: string): void {
     this.reviveWhited(dir, true);
-    checkParents(this.root, [...dir, name], true, this.opts.what);
+    checkParents(this.root, [...dir, name], true, this.opts.what, this.made);
     if (name === 'opaque') {
       this.opaque.push(dir);
       return;
@@ -181,7 +191,7 @@ export class Unpacker {
   }
 
   private markOpaque(dir: string[]): void {
-    markOpaqueIn(this.root, dir, this.opts.what);
+    if (markOpaqueIn(this.root, dir, this.opts.what)) this.made(dir);
   }
 
   /** Removes a path and forgets the metadata of directories that were at or under it. */
@@ -199,6 +209,11 @@ export class Unpacker {
       if (this.opts.overlay) this.markOpaque(dir);
       else if (isPlainDirectory(this.root, dir)) sweepOpaque(this.root, dir, this.written);
     }
+    const lower = this.opts.lowerDirMeta;
+    for (const parts of lower ? this.implicit : []) {
+      const meta = this.dirMeta.has(parts.join('/')) ? undefined : lower!(parts);
+      if (meta) this.dirMeta.set(parts.join('/'), { parts, meta });
+    }
     const dirs = [...this.dirMeta.values()].sort((a, b) => b.parts.length - a.parts.length);
     for (const { parts, meta } of dirs) {
       if (isPlainDirectory(this.root, parts)) applyMeta(join(this.root, parts), meta, this.chown);
@@ -206,14 +221,15 @@ export class Unpacker {
   }
 }
 
-/** Overlay mode: `dir` hides what the lower layers have there (made if the layer did not). */
-function markOpaqueIn(root: string, dir: string[], what: string): void {
+/** Overlay mode: `dir` hides what the lower layers have there (made if the layer did not: true). */
+function markOpaqueIn(root: string, dir: string[], what: string): boolean {
   const abs = join(root, dir);
   const st = lstatOrNull(abs);
+  if (st !== null && !st.isDirectory()) return false; // the layer put a file or symlink there: nothing below to hide
   if (st === null) fs.mkdirSync(abs, 0o755);
-  else if (!st.isDirectory()) return; // the layer put a file or symlink there: nothing below to hide
   if (!isPlainDirectory(root, dir)) throw new Error(`${what}: opaque directory "${dir.join('/')}" is not a plain directory`);
   kernel.lsetxattr(abs, OVERLAY_OPAQUE_XATTR, 'y');
+  return st === null;
 }
 
 /** Owner, mode and mtime of an entry; pax records (`uid`, `gid`, `mtime`) win over the header. */

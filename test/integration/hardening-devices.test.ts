@@ -63,7 +63,7 @@ describe('device nodes in an image', () => {
     // cgroup: only nodev can stop it) and the kernel log.
     const base = await inspect(roots, 'busybox');
     const tree = path.join(roots.dir, 'devimg');
-    fs.cpSync(base.rootfs, tree, { recursive: true, verbatimSymlinks: true });
+    fs.cpSync(base.lowerDirs[0], tree, { recursive: true, verbatimSymlinks: true });
     execFileSync('mknod', ['-m', '0666', path.join(tree, 'null-node'), 'c', '1', '3']);
     execFileSync('mknod', ['-m', '0666', path.join(tree, 'kmsg-node'), 'c', '1', '11']);
     const tar = path.join(roots.dir, 'devimg.tar');

@@ -1,17 +1,29 @@
 /**
  * Helpers for the image integration tests: a test image built from the busybox image (two layers,
  * a whiteout, an opaque directory, a config with Entrypoint/Cmd/Env/WorkingDir), its expected
- * root filesystem, and a file-by-file description of a directory tree to compare them.
+ * root filesystem, a file-by-file description of a directory tree to compare them, and the
+ * image's files as its containers see them (its layers mounted as one read-only overlay).
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { entriesOfDir, makeTar, type Entry, type ImageSpec } from '../unit/image/fixtures.js';
 import { tspod, type TestRoots } from './helpers.js';
 
 /** The store record of an image, from `tspod image inspect`. */
-export async function inspect(roots: TestRoots, name: string): Promise<{ id: string; rootfs: string; config: Record<string, unknown> }> {
+export interface InspectedImage {
+  id: string;
+  /** the image's layer directories, topmost first */
+  lowerDirs: string[];
+  /** its layers' diff IDs, bottom first */
+  layers: string[];
+  config: Record<string, unknown>;
+}
+
+export async function inspect(roots: TestRoots, name: string): Promise<InspectedImage> {
   const res = await tspod(roots, ['image', 'inspect', name]);
   expect(res.code, res.stderr).toBe(0);
   return JSON.parse(res.stdout);
@@ -37,6 +49,26 @@ export function describeTree(root: string): Record<string, string> {
   };
   walk('');
   return out;
+}
+
+/**
+ * describeTree of the image as overlayfs shows it: its layers mounted read-only (with an empty
+ * directory at the bottom, since a mount of lower directories only needs two) on a scratch
+ * directory, described, unmounted.
+ */
+export function describeImage(lowerDirs: string[]): Record<string, string> {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-it-view-'));
+  const empty = path.join(scratch, 'empty');
+  const mnt = path.join(scratch, 'mnt');
+  fs.mkdirSync(empty);
+  fs.mkdirSync(mnt);
+  execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `ro,userxattr,lowerdir=${[...lowerDirs, empty].join(':')}`, mnt]);
+  try {
+    return describeTree(mnt);
+  } finally {
+    execFileSync('umount', [mnt]);
+    fs.rmSync(scratch, { recursive: true });
+  }
 }
 
 /** The same description, for the flattened entries an archive should produce. */

@@ -9,7 +9,7 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeTar, tarOfDir, writeDockerArchive, writeOciLayout, type Entry } from '../unit/image/fixtures.js';
 import { expectClean, newRoots, removeRoots, tspod, type TestRoots } from './helpers.js';
-import { buildTestImage, describeEntries, describeTree, inspect, listAll, type TestImage } from './image-helpers.js';
+import { buildTestImage, describeEntries, describeImage, inspect, listAll, type InspectedImage, type TestImage } from './image-helpers.js';
 
 let roots: TestRoots;
 let image: TestImage;
@@ -18,7 +18,7 @@ let files: string;
 beforeAll(async () => {
   roots = newRoots('image-import');
   files = fs.mkdtempSync(path.join(roots.dir, 'files-'));
-  image = await buildTestImage((await inspect(roots, 'busybox')).rootfs);
+  image = await buildTestImage((await inspect(roots, 'busybox')).lowerDirs[0]);
 });
 afterAll(() => {
   expect(listAll(path.join(roots.root, 'images', 'tmp'))).toEqual([]);
@@ -26,7 +26,7 @@ afterAll(() => {
   removeRoots(roots);
 });
 
-async function importOk(name: string, file: string): Promise<{ id: string; rootfs: string; config: Record<string, unknown> }> {
+async function importOk(name: string, file: string): Promise<InspectedImage> {
   const res = await tspod(roots, ['image', 'import', name, file]);
   expect(res.code, res.stderr).toBe(0);
   const record = await inspect(roots, name);
@@ -59,7 +59,7 @@ describe('importing image archives built from busybox', () => {
     const record = await importOk('test-oci:v1', archive);
     expect(record.id).toBe(built.id);
     expect(record.config).toEqual(expectedConfig);
-    expect(describeTree(record.rootfs)).toEqual(describeEntries(image.flattened));
+    expect(describeImage(record.lowerDirs)).toEqual(describeEntries(image.flattened));
   });
 
   test('an OCI image layout directory', async () => {
@@ -67,7 +67,7 @@ describe('importing image archives built from busybox', () => {
     const built = writeOciLayout(layout, image.spec);
     const record = await importOk('test-layout', layout);
     expect(record.id).toBe(built.id);
-    expect(describeTree(record.rootfs)).toEqual(describeEntries(image.flattened));
+    expect(describeImage(record.lowerDirs)).toEqual(describeEntries(image.flattened));
   });
 
   test('a docker save archive', async () => {
@@ -76,7 +76,7 @@ describe('importing image archives built from busybox', () => {
     const record = await importOk('test-docker', archive);
     expect(record.id).toBe(built.id);
     expect(record.config).toEqual(expectedConfig);
-    expect(describeTree(record.rootfs)).toEqual(describeEntries(image.flattened));
+    expect(describeImage(record.lowerDirs)).toEqual(describeEntries(image.flattened));
   });
 
   test('a gzip-compressed root filesystem tarball (as docker export writes, with a device node)', async () => {
@@ -86,7 +86,7 @@ describe('importing image archives built from busybox', () => {
     fs.writeFileSync(archive, zlib.gzipSync(await makeTar([...flat, ...dev])));
     const record = await importOk('test-rootfs', archive);
     expect(record.config).toEqual({});
-    const tree = describeTree(record.rootfs);
+    const tree = describeImage(record.lowerDirs);
     expect(tree['dev/null']).toMatch(/^chr 666 0:0 \d+ 259$/); // makedev(1, 3)
     delete tree['dev/null'];
     delete tree.dev;
@@ -96,7 +96,7 @@ describe('importing image archives built from busybox', () => {
   test('the same archive imported twice is stored once', async () => {
     const layout = path.join(files, 'oci-dir');
     const again = await importOk('test-layout:again', layout);
-    expect(again.rootfs).toBe((await inspect(roots, 'test-layout')).rootfs);
+    expect(again.lowerDirs).toEqual((await inspect(roots, 'test-layout')).lowerDirs);
   });
 });
 

@@ -57,7 +57,7 @@ async function bomb(dir: string): Promise<{ file: string; gzSize: number }> {
 
 function storeContents(): Record<string, string[]> {
   const images = path.join(roots.root, 'images');
-  return Object.fromEntries(['sha256', 'blobs/sha256', 'tmp'].map((d) => [d, fs.existsSync(path.join(images, d)) ? fs.readdirSync(path.join(images, d)).sort() : []]));
+  return Object.fromEntries(['sha256', 'blobs/sha256', 'layers/sha256', 'tmp'].map((d) => [d, fs.existsSync(path.join(images, d)) ? fs.readdirSync(path.join(images, d)).sort() : []]));
 }
 
 describe('decompression bombs', () => {

@@ -16,7 +16,7 @@ let image: TestImage;
 
 beforeAll(async () => {
   roots = newRoots('image-run');
-  image = await buildTestImage((await inspect(roots, 'busybox')).rootfs);
+  image = await buildTestImage((await inspect(roots, 'busybox')).lowerDirs[0]);
   const files = fs.mkdtempSync(path.join(roots.dir, 'files-'));
   const layout = path.join(files, 'oci');
   writeOciLayout(layout, image.spec);
@@ -73,8 +73,9 @@ describe('the image config drives the container process', () => {
 
 describe('containers share the image read-only', () => {
   test('two containers of one pod on the same image do not see each other\'s writes, and the image is unchanged', async () => {
-    const { rootfs } = await inspect(roots, 'from-oci');
-    const before = describeTree(rootfs);
+    const { lowerDirs } = await inspect(roots, 'from-oci');
+    const layers = () => lowerDirs.map((d) => describeTree(d));
+    const before = layers();
     const wait = (f: string) => `until [ -e /ctl/${f} ]; do sleep 0.05; done`;
     const first = [
       'echo 1 > /etc/first; echo changed >> /etc/passwd; rm /srv/hello.txt; rm -r /opt/data; touch /ctl/first-done',
@@ -94,6 +95,6 @@ describe('containers share the image read-only', () => {
     ], [{ name: 'ctl', emptyDir: {} }]);
     expect(linesOf(out, 'first')).toEqual(['first-alone']);
     expect(linesOf(out, 'second')).toEqual(['second-alone', '0', 'world', 'new']);
-    expect(describeTree(rootfs)).toEqual(before);
+    expect(layers()).toEqual(before);
   });
 });

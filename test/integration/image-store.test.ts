@@ -50,7 +50,7 @@ describe('tspod image ls, inspect, rm', () => {
     const records = JSON.parse(await ok(['image', 'ls', '--json']));
     const small = records.find((r: { ref: string }) => r.ref === 'docker.io/library/small:1');
     expect(small).toMatchObject({ name: 'docker.io/library/small', tag: '1', config: { Cmd: ['cat', '/etc/which'] }, size: 3 });
-    expect(fs.readFileSync(path.join(small.rootfs, 'etc/which'), 'utf8')).toBe('one');
+    expect(fs.readFileSync(path.join(small.lowerDirs[0], 'etc/which'), 'utf8')).toBe('one');
   });
 
   test('inspect shows the record, its origin and the whole OCI config', async () => {
@@ -109,8 +109,8 @@ describe('concurrency and interruption', () => {
     const par = refs.filter((r: string) => r.startsWith('docker.io/library/par:'));
     expect(par).toEqual([0, 1, 2, 3, 4, 5].map((i) => `docker.io/library/par:${i}`));
     for (let i = 0; i < 6; i++) {
-      const { rootfs } = await inspect(roots, `par:${i}`);
-      expect(fs.readFileSync(path.join(rootfs, 'etc/which'), 'utf8')).toBe('abcdef'[i]);
+      const { lowerDirs } = await inspect(roots, `par:${i}`);
+      expect(fs.readFileSync(path.join(lowerDirs[0], 'etc/which'), 'utf8')).toBe('abcdef'[i]);
       await ok(['image', 'rm', `par:${i}`]);
     }
   });
@@ -130,7 +130,7 @@ describe('concurrency and interruption', () => {
     fs.truncateSync(big, 512 + size + 1024);
     const run = start(roots, ['image', 'import', 'big', big]);
     const tmp = path.join(roots.root, 'images', 'tmp');
-    await waitFor('the import to start unpacking', () => listAll(tmp).some((p) => p.endsWith('rootfs/big')));
+    await waitFor('the import to start unpacking', () => listAll(tmp).some((p) => p.endsWith('diff/big')));
     run.child.kill('SIGKILL');
     await run.done;
     expect(fs.readdirSync(tmp).length).toBeGreaterThan(0);

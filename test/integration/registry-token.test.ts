@@ -114,7 +114,7 @@ describe('the distribution token flow, against the real registry', () => {
     expect(res.code, res.stderr).toBe(0);
     expect(tokens.requests.slice(before)).toEqual([{ scopes: [`repository:${repo}:pull`], user: TOKEN_USER, service: TOKEN_SERVICE }]);
     const details = JSON.parse((await tspod(roots, ['image', 'inspect', ref])).stdout);
-    expect(fs.readFileSync(path.join(details.rootfs, 'which.txt'), 'utf8')).toBe(`${repo}\n`);
+    expect(fs.readFileSync(path.join(details.lowerDirs[0], 'which.txt'), 'utf8')).toBe(`${repo}\n`);
   });
 
   test('anonymous on a private repository: the token grants nothing, and the registry says so', async () => {

@@ -20,7 +20,7 @@ beforeAll(async () => {
   // The image of the Kubernetes documentation's supplementalGroupsPolicy example: its /etc/group
   // lists user 1000 in group 50000.
   const rootfs = path.join(roots.dir, 'groups-rootfs');
-  fs.cpSync((await inspect(roots, 'busybox')).rootfs, rootfs, { recursive: true, verbatimSymlinks: true });
+  fs.cpSync((await inspect(roots, 'busybox')).lowerDirs[0], rootfs, { recursive: true, verbatimSymlinks: true });
   fs.appendFileSync(path.join(rootfs, 'etc/passwd'), 'user-defined-in-image:x:1000:1000::/home:/bin/sh\n');
   fs.appendFileSync(path.join(rootfs, 'etc/group'), 'wheel:x:10:root\nuser-defined-in-image:x:1000:\ngroup-defined-in-image:x:50000:user-defined-in-image\n');
   fs.writeFileSync(path.join(roots.dir, 'groups.tar'), await tarOfDir(rootfs));

@@ -34,6 +34,7 @@ const target: LayerTarget = {
     fs.mkdirSync(dir, { recursive: true });
     return dir;
   },
+  dirOf: (diffId) => path.join(tmp, 'present', diffId.slice(7)),
 };
 
 /** Scratch space, a blob directory, and an unpack budget of 1 GiB. */
@@ -171,6 +172,23 @@ describe('layers the store has already', () => {
     const rep = await importArchive(twice, ref, opts());
     expect(rep.layers[0].diffId).toBe(rep.layers[1].diffId);
     expect(fs.readdirSync(layersDir)).toHaveLength(1);
+  });
+
+  it('a directory a layer needs but does not list takes its mode and mtime from the layers below', async () => {
+    const old = new Date('2020-01-01T00:00:00Z');
+    const layout = path.join(tmp, 'layout');
+    writeOciLayout(layout, { layers: [
+      await makeTar([{ name: 'opt/', type: 'directory', mode: 0o750, mtime: old }, { name: 'opt/sub/', type: 'directory', mode: 0o700, mtime: old }]),
+      await makeTar([{ name: 'opt/sub/new', data: 'n' }, { name: 'fresh/.wh.x', data: '' }]),
+    ] });
+    const imported = await importArchive(layout, ref, opts());
+    const top = imported.layers[1].unpacked!;
+    for (const [d, mode] of [['opt', 0o750], ['opt/sub', 0o700]] as const) {
+      const st = fs.statSync(path.join(top, d));
+      expect(st.mode & 0o7777, d).toBe(mode);
+      expect(st.mtime.getTime(), d).toBe(old.getTime());
+    }
+    expect(fs.statSync(path.join(top, 'fresh')).mode & 0o7777).toBe(0o755); // nothing below: the default
   });
 
   it('a layer the store has is still checked against its digest', async () => {
