@@ -82,7 +82,7 @@ describe('tspod exec', () => {
     // if it were reached, as in the debian image), and a /bin/sh that is a script for node.
     const base = await inspect(roots, 'busybox');
     const tree = path.join(roots.dir, 'shebang');
-    fs.cpSync(base.rootfs, tree, { recursive: true, verbatimSymlinks: true });
+    fs.cpSync(base.lowerDirs[0], tree, { recursive: true, verbatimSymlinks: true });
     const libs = execFileSync('ldd', [process.execPath], { encoding: 'utf8' }).match(/\/\S+/g) ?? [];
     expect(libs.length).toBeGreaterThan(1);
     for (const lib of libs) {

@@ -164,7 +164,7 @@ describe('blobs redirected to storage on another origin', () => {
     expect(front.storageGets.length).toBeGreaterThanOrEqual(2);
     expect(front.storageAuth).toEqual([]);
     const details = JSON.parse((await tspod(roots, ['image', 'inspect', ref])).stdout);
-    expect(fs.readFileSync(path.join(details.rootfs, 'which.txt'), 'utf8')).toMatch(/^private\/img\d+\n$/);
+    expect(fs.readFileSync(path.join(details.lowerDirs[0], 'which.txt'), 'utf8')).toMatch(/^private\/img\d+\n$/);
   });
 });
 
