@@ -112,15 +112,18 @@ function defaultLifecycle(l: Loose): Lifecycle {
 }
 
 /**
- * `Always` when the image names no tag or the tag `latest` (and no digest), else `IfNotPresent`.
- * A tag follows the last `:` after the last `/` (a `:` before a `/` is a registry's port).
+ * `Always` when the image's tag is `latest`, or it names neither a tag nor a digest; else
+ * `IfNotPresent`. As the API server reads it (ParseImageName), a digest does not hide the tag:
+ * `name:latest@sha256:...` is `Always`, `name@sha256:...` is `IfNotPresent`. A tag follows the
+ * last `:` after the last `/` (a `:` before a `/` is a registry's port).
  */
 export function defaultPullPolicy(image: string): PullPolicy {
-  if (image.includes('@')) return 'IfNotPresent';
-  const lastPart = image.slice(image.lastIndexOf('/') + 1);
+  const at = image.indexOf('@');
+  const named = at >= 0 ? image.slice(0, at) : image;
+  const lastPart = named.slice(named.lastIndexOf('/') + 1);
   const colon = lastPart.lastIndexOf(':');
-  const tag = colon >= 0 ? lastPart.slice(colon + 1) : '';
-  return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
+  const tag = colon >= 0 ? lastPart.slice(colon + 1) : at >= 0 ? undefined : 'latest';
+  return tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
 function defaultEnvVar(e: Loose): EnvVar {

@@ -2,7 +2,7 @@
  * `imagePullPolicy`, as the kubelet applies it, and what tspod adds for hosts without a registry.
  *
  * The API server defaults the policy from the reference (manifest/defaults.ts): `Always` for
- * `:latest` or no tag (without a digest), else `IfNotPresent`. The kubelet then:
+ * `:latest` (even beside a digest) or neither tag nor digest, else `IfNotPresent`. The kubelet then:
  * - `Never`: uses the image in the store, or fails with `ErrImageNeverPull`;
  * - `IfNotPresent`: uses the image in the store, else pulls;
  * - `Always`: asks the registry what the reference means now (a pull whose layers are mostly or

@@ -51,7 +51,9 @@ export function barProgress(out: NodeJS.WriteStream): Progress {
   };
   return {
     message: (text) => {
-      drawn = 0; // messages scroll above the bars, which are drawn again below
+      // A message goes above the bars: erase them, write it, draw them again below it.
+      if (drawn > 0) out.write(`\x1b[${drawn}A\x1b[J`);
+      drawn = 0;
       out.write(`${text}\n`);
       draw(true);
     },
@@ -70,7 +72,7 @@ export function barProgress(out: NodeJS.WriteStream): Progress {
 function line(b: Bar, now: number, columns: number): string {
   const head = `Copying blob ${short(b.digest)} `;
   if (b.status) return `${head}${b.status}`;
-  const rate = b.got / Math.max(0.001, (now - b.started) / 1000);
+  const rate = Math.round(b.got / Math.max(0.001, (now - b.started) / 1000));
   const tail = ` ${humanBytes(b.got)} / ${humanBytes(b.size)} | ${humanBytes(rate)}/s`;
   const width = Math.max(10, Math.min(40, columns - head.length - tail.length - 3));
   const filled = b.size > 0 ? Math.min(width, Math.round((b.got / b.size) * width)) : 0;

@@ -7,6 +7,8 @@
  *   origin, as S3 or a CDN is), reached by a one-use URL that stands for the request, as a
  *   presigned URL does; the storage server fetches the blob from the registry itself and records
  *   every Authorization header a client sends it (there must be none);
+ * - answers a manifest request with another manifest, as a compromised registry or mirror might;
+ * - delivers a blob slowly, so that a pull's progress can be watched;
  * - answers 429 Too Many Requests, as a registry enforcing a pull rate limit does;
  * - cuts a blob's transfer half-way once (the connection closed), or stalls it half-way (the bytes
  *   stop, the connection stays open) so that the test can kill the pulling process mid-transfer.
@@ -29,6 +31,10 @@ export interface Front {
   storageGets: string[];
   cutOnce: Set<string>;
   stall: Set<string>;
+  /** digests delivered slowly: 16 KiB every 40 ms (so that progress can be watched) */
+  slow: Set<string>;
+  /** manifest references answered with another reference's manifest (a registry that lies) */
+  manifestAs: Map<string, string>;
   /** answer every request 429 with this message, as a rate-limited registry does */
   rateLimit?: string;
   /** called when a stalled transfer has sent its first half */
@@ -37,6 +43,7 @@ export interface Front {
 }
 
 const BLOB = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/;
+const MANIFEST = /^\/v2\/(.+)\/manifests\/([^/?]+)$/;
 
 export async function startFront(upstream: string, ca: string, tls: { cert: string; key: string }): Promise<Front> {
   const caPem = fs.readFileSync(ca);
@@ -44,7 +51,7 @@ export async function startFront(upstream: string, ca: string, tls: { cert: stri
   const pending = new Map<string, { path: string; headers: http.IncomingHttpHeaders; digest: string }>();
   const sockets = new Set<net.Socket>();
   const front: Front = {
-    host: '', blobGets: new Map(), redirect: false, storageAuth: [], storageGets: [], cutOnce: new Set(), stall: new Set(),
+    host: '', blobGets: new Map(), redirect: false, storageAuth: [], storageGets: [], cutOnce: new Set(), stall: new Set(), slow: new Set(), manifestAs: new Map(),
     close: async () => undefined,
   };
   const toRegistry = (path: string, method: string, headers: http.IncomingHttpHeaders) =>
@@ -57,6 +64,7 @@ export async function startFront(upstream: string, ca: string, tls: { cert: stri
     res.writeHead(up.statusCode ?? 502, up.headers);
     const cut = digest !== undefined && up.statusCode === 200 && front.cutOnce.delete(digest);
     const stall = digest !== undefined && up.statusCode === 200 && front.stall.has(digest);
+    if (digest !== undefined && front.slow.has(digest)) return void trickle(up, res);
     if (!cut && !stall) return void up.pipe(res);
     const half = Number(up.headers['content-length'] ?? 0) >> 1;
     let sent = 0;
@@ -94,7 +102,9 @@ export async function startFront(upstream: string, ca: string, tls: { cert: stri
       res.writeHead(307, { location: `https://127.0.0.1:${(storage.address() as net.AddressInfo).port}/storage/${id}` });
       return void res.end();
     }
-    toRegistry(req.url ?? '/', req.method ?? 'GET', req.headers).then((up) => deliver(up, res, digest), () => res.writeHead(502).end());
+    const m = MANIFEST.exec(req.url ?? '');
+    const url = m && front.manifestAs.has(m[2] as string) ? `/v2/${m[1]}/manifests/${front.manifestAs.get(m[2] as string)}` : (req.url ?? '/');
+    toRegistry(url, req.method ?? 'GET', req.headers).then((up) => deliver(up, res, digest), () => res.writeHead(502).end());
   });
   for (const s of [api, storage]) s.on('connection', (c) => (sockets.add(c), c.on('close', () => sockets.delete(c))));
   await new Promise<void>((r) => storage.listen(0, '127.0.0.1', r));
@@ -105,4 +115,22 @@ export async function startFront(upstream: string, ca: string, tls: { cert: stri
     await Promise.all([api, storage].map((s) => new Promise((r) => s.close(r))));
   };
   return front;
+}
+
+/** The whole answer, then 16 KiB every 40 ms. */
+function trickle(up: http.IncomingMessage, res: http.ServerResponse): void {
+  const chunks: Buffer[] = [];
+  up.on('data', (c: Buffer) => chunks.push(c));
+  up.on('end', () => {
+    const all = Buffer.concat(chunks);
+    let at = 0;
+    const next = () => {
+      if (res.destroyed) return;
+      res.write(all.subarray(at, at + 16384));
+      at += 16384;
+      if (at < all.length) setTimeout(next, 40);
+      else res.end();
+    };
+    next();
+  });
 }

@@ -149,6 +149,23 @@ describe('pods from a registry, and the pull policies', () => {
     expectClean(roots);
   });
 
+  test('a pinned digest beside :latest defaults to Always (as the API server reads it), and the digest decides', async () => {
+    // the registry has no tag latest in this repository: only the digest can be what is pulled
+    const image = `${reg.host}/tspod/busybox:latest@${busyboxDigest}`;
+    const res = await runPod(roots, pod('pinned', { restartPolicy: 'Never', containers: [{ name: 'c', image, command: ['true'] }] }), ['--network', 'none', '--keep']);
+    try {
+      expect(res.code, res.stderr).toBe(0);
+      // asked the registry (Always), by the digest
+      expect(res.stderr).toContain(`${image}: manifest ${busyboxDigest}`);
+      const inspected = JSON.parse((await tspod(roots, ['inspect', 'pinned', '-o', 'json'])).stdout);
+      expect(inspected.spec.containers[0].imagePullPolicy).toBe('Always');
+      expect(inspected.status.containerStatuses[0].imageID).toContain(busyboxId.slice(7));
+    } finally {
+      expect((await tspod(roots, ['rm', 'pinned'])).code).toBe(0);
+    }
+    expectClean(roots);
+  });
+
   test('Always follows a moved tag; IfNotPresent and Never use the store', async () => {
     const first = await runPod(roots, pod('always', { restartPolicy: 'Never', containers: [app('Always')] }), ['--network', 'none']);
     expect(first.code, first.stderr).toBe(0);

@@ -8,6 +8,7 @@
  * registry's own storage, a transfer cut off, a pull killed mid-transfer, and two pulls at once.
  */
 import { execFile, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { newRoots, removeRoots, start, TSPOD, tspod, waitFor, type TestRoots } from './helpers.js';
 import { startFront, type Front } from './registry-front.js';
 import { deriveLayout, makeCerts, pushAsync, startRegistry, type Registry } from './registry-helpers.js';
+import type { Entry } from '../unit/image/fixtures.js';
 import { startTokenServer, TOKEN_ISSUER, TOKEN_PASSWORD, TOKEN_SERVICE, TOKEN_USER, type TokenServer } from './token-server.js';
 
 let roots: TestRoots;
@@ -57,10 +59,10 @@ afterAll(async () => {
 });
 
 /** A new private repository: busybox plus one layer of its own; its reference (on `host`) and that layer's digest. */
-async function newImage(host: string): Promise<{ ref: string; repo: string; layer: string }> {
+async function newImage(host: string, more: Entry[] = []): Promise<{ ref: string; repo: string; layer: string }> {
   const repo = `private/img${n++}`;
   const dir = path.join(roots.dir, repo.replace('/', '-'));
-  await deriveLayout(path.join(roots.dir, 'busybox'), dir, [{ name: 'which.txt', data: `${repo}\n` }]);
+  await deriveLayout(path.join(roots.dir, 'busybox'), dir, [{ name: 'which.txt', data: `${repo}\n` }, ...more]);
   execFileSync('tar', ['-C', dir, '-cf', `${dir}.tar`, '.']);
   await pushAsync(`${dir}.tar`, reg, skopeoCerts, `${repo}:1.0`, CREDS);
   // skopeo recompresses on the way: the layer's digest is the registry's
@@ -188,6 +190,21 @@ describe('broken transfers leave nothing behind, and a retry completes', () => {
     expect(leftovers()).toEqual([]);
   });
 
+  test('a pinned digest is verified: a registry answering with another manifest is refused', async () => {
+    const { ref } = await newImage(front.host);
+    const pinned = `sha256:${'5'.repeat(64)}`;
+    const names = storeNames();
+    front.manifestAs.set(pinned, '1.0');
+    try {
+      const res = await pull(['-q', `${ref.slice(0, -':1.0'.length)}@${pinned}`]);
+      expect(res.code).toBe(125);
+      expect(res.stderr).toMatch(new RegExp(`manifest: digest mismatch: expected ${pinned}, got sha256:[0-9a-f]{64}`));
+    } finally {
+      front.manifestAs.delete(pinned);
+    }
+    expect(storeNames()).toBe(names);
+  });
+
   test('a connection cut half-way fails the pull; a retry completes', async () => {
     const { ref, layer } = await newImage(front.host);
     const names = storeNames();
@@ -233,5 +250,59 @@ describe('broken transfers leave nothing behind, and a retry completes', () => {
     expect(b.code, b.stderr).toBe(0);
     expect(a.stdout).toBe(b.stdout);
     expect((front.blobGets.get(layer) ?? 0) - (gets.get(layer) ?? 0)).toBe(1);
+  });
+});
+
+describe('progress', () => {
+  const PTY = path.join(import.meta.dirname, 'pty-run.py');
+  /** A new image whose own layer (512 KiB that do not compress) the front delivers slowly. */
+  const slowImage = async () => {
+    const img = await newImage(front.host, [{ name: 'noise.bin', data: crypto.randomBytes(512 * 1024) }]);
+    front.slow.add(img.layer);
+    return img;
+  };
+  const onTerminal = (args: string[]) =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile('python3', [PTY, TSPOD, ...args], { env: roots.env, encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout }));
+    });
+
+  test('on a terminal: a bar per layer, redrawn in place, with bytes, total and rate', async () => {
+    const { ref, layer } = await slowImage();
+    const res = await onTerminal(['image', 'pull', ref]);
+    expect(res.code, res.out).toBe(0);
+    const short = layer.slice(7, 19);
+    expect(res.out).toMatch(/\x1b\[\d+A/); // the cursor goes back up to redraw
+    expect(res.out).toContain('\x1b[2K');
+    // mid-transfer: part of the bar filled, bytes of the total, a rate
+    const bar = new RegExp(`Copying blob ${short} \\[=*>? *\\] (\\d+(\\.\\d)? (B|KiB)) / 512\\.\\d KiB \\| \\d+(\\.\\d)? (B|KiB|MiB)/s`, 'g');
+    const partial = [...res.out.matchAll(bar)].map((m) => m[1]).filter((got) => got !== '0 B' && !got!.startsWith('512'));
+    expect(partial.length, res.out).toBeGreaterThan(2);
+    expect(res.out).toContain(`Copying blob ${short} done`);
+    // the base layer has a bar too, which ends as a download or as found in the store
+    expect(res.out).toMatch(new RegExp(`Copying blob (?!${short})[0-9a-f]{12} (done|already in the store)`));
+  });
+
+  test('not a terminal: one plain line per event, no control characters', async () => {
+    const { ref, layer } = await slowImage();
+    const res = await pull([ref]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).not.toMatch(/\x1b/);
+    const short = layer.slice(7, 19);
+    const lines = res.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^127\.0\.0\.1:\d+\/private\/img\d+:1\.0: manifest sha256:[0-9a-f]{64}$/);
+    expect(lines.filter((l) => new RegExp(`^Copying blob ${short} \\(512\\.\\d KiB\\)$`).test(l))).toHaveLength(1);
+    expect(lines).toContain(`Copying blob ${short} done`);
+    // two layers, each announced once and ended once
+    expect(lines.filter((l) => /^Copying blob [0-9a-f]{12} \(.*\)$/.test(l))).toHaveLength(2);
+    expect(lines.filter((l) => /^Copying blob [0-9a-f]{12} (done|already in the store)$/.test(l))).toHaveLength(2);
+    expect(lines.at(-2)).toMatch(/: unpacking 2 layers$/);
+    expect(lines.at(-1)).toMatch(/: stored as sha256:[0-9a-f]{64}$/);
+  });
+
+  test('--quiet: nothing on the terminal but the image ID', async () => {
+    const { ref } = await slowImage();
+    const res = await onTerminal(['image', 'pull', '--quiet', ref]);
+    expect(res.code, res.out).toBe(0);
+    expect(res.out).toMatch(/^sha256:[0-9a-f]{64}\r?\n$/);
   });
 });

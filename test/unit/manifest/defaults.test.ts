@@ -69,6 +69,10 @@ describe('container defaults', () => {
     expect(defaultPullPolicy('registry.local:5000/busybox')).toBe('Always');
     expect(defaultPullPolicy('registry.local:5000/busybox:1.36')).toBe('IfNotPresent');
     expect(defaultPullPolicy('busybox@sha256:' + 'a'.repeat(64))).toBe('IfNotPresent');
+    // the API server's ParseImageName keeps the tag beside a digest: latest is still latest
+    expect(defaultPullPolicy('busybox:latest@sha256:' + 'a'.repeat(64))).toBe('Always');
+    expect(defaultPullPolicy('busybox:1.36@sha256:' + 'a'.repeat(64))).toBe('IfNotPresent');
+    expect(defaultPullPolicy('localhost:5000/busybox@sha256:' + 'a'.repeat(64))).toBe('IfNotPresent');
     expect(defaulted((p) => (p.spec.containers[1].imagePullPolicy = 'Never')).spec.containers[1]!.imagePullPolicy).toBe('Never');
   });
 
