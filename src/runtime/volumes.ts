@@ -38,7 +38,7 @@ export const imageVolumeKey = (volume: string) => `volume:${volume}`;
  * as its lower directories.
  */
 export function imageLayers(img: ImageRecord): string[] {
-  return [img.rootfs];
+  return img.lowerDirs;
 }
 
 const IMAGE_VOLUME_ATTRS = ['RDONLY', 'NOSUID', 'NODEV', 'NOEXEC'];
@@ -58,7 +58,8 @@ async function makeImageVolume(ctx: VolumeContext, v: Volume): Promise<void> {
     ctx.undo.push(`unmount image volume "${v.name}"`, () => ctx.host.umount(dir));
     ctx.host.mount('', dir, '', ['REMOUNT', 'BIND', ...IMAGE_VOLUME_ATTRS]);
   } else {
-    ctx.host.mount('overlay', dir, 'overlay', IMAGE_VOLUME_ATTRS, `lowerdir=${layers.join(':')}`);
+    // userxattr: the layers mark opaque directories with user.overlay.opaque (image/whiteout.ts)
+    ctx.host.mount('overlay', dir, 'overlay', IMAGE_VOLUME_ATTRS, `lowerdir=${layers.join(':')},userxattr`);
     ctx.undo.push(`unmount image volume "${v.name}"`, () => ctx.host.umount(dir));
   }
 }

@@ -19,7 +19,7 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(tree, 'bin'));
   fs.writeFileSync(path.join(tree, 'models', 'model.txt'), 'weights v1\n');
   const busybox = JSON.parse((await tspod(roots, ['image', 'inspect', 'busybox'])).stdout);
-  const rootfs = (Array.isArray(busybox) ? busybox[0] : busybox).rootfs as string;
+  const rootfs = (Array.isArray(busybox) ? busybox[0] : busybox).lowerDirs[0] as string; // busybox has one layer
   fs.copyFileSync(path.join(rootfs, 'bin', 'busybox'), path.join(tree, 'bin', 'busybox'));
   fs.chmodSync(path.join(tree, 'bin', 'busybox'), 0o4755);
   const tar = path.join(roots.dir, 'data.tar');
