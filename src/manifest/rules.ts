@@ -13,6 +13,8 @@
  * - `dnsPolicy: None` needs at least one nameserver in `dnsConfig`.
  * - `runAsNonRoot: true` with `runAsUser: 0` can never start (the kubelet refuses it at start-up;
  *   tspod says so before anything is created).
+ * - `hostUsers: false` with a host namespace, and `procMount: Unmasked` without `hostUsers: false`
+ *   (user-namespace.ts).
  * - The old seccomp annotations carry a known value and agree with the fields (seccomp.ts); so do
  *   the AppArmor annotations (apparmor.ts).
  */
@@ -21,6 +23,7 @@ import { fieldPath, indexPath, type Issue } from './errors.js';
 import { appArmorAnnotationIssues } from './apparmor.js';
 import { podResourceIssues } from './pod-resources.js';
 import { seccompAnnotationIssues } from './seccomp.js';
+import { userNamespaceIssues } from './user-namespace.js';
 import { volumeRules } from './volume-rules.js';
 import type { Container, Pod } from './types.js';
 
@@ -42,6 +45,7 @@ export function checkPod(pod: Pod): Issue[] {
     ...hostPortRules(app, pod.spec.hostNetwork),
     ...init.flatMap(initOnlyRules),
     ...namespaceRules(pod),
+    ...userNamespaceIssues(pod),
     ...dnsRules(pod),
     ...seccompAnnotationIssues(pod),
     ...appArmorAnnotationIssues(pod),

@@ -109,7 +109,8 @@ const containerSecurityContext = obj(
     runAsNonRoot: bool(),
     allowPrivilegeEscalation: bool(),
     readOnlyRootFilesystem: bool(),
-    procMount: unsupported('Default'),
+    // Unmasked only with hostUsers: false (user-namespace.ts), as the API server validates.
+    procMount: str({ values: ['Default', 'Unmasked'] }),
     seccompProfile,
     seLinuxOptions,
     appArmorProfile,
@@ -279,6 +280,8 @@ const podSpec = obj({
   hostPID: bool(),
   hostIPC: bool(),
   shareProcessNamespace: bool(),
+  // false: the pod gets a user namespace of its own (src/runtime/userns.ts); true/absent: the host's.
+  hostUsers: bool(),
   hostname: str({ check: dnsLabel }),
   subdomain: str({ check: dnsLabel }),
   hostAliases: list(obj({ ip: str({ required: true, check: ipAddress }), hostnames: list(str({ check: dnsSubdomain })) })),
@@ -304,7 +307,6 @@ const podSpec = obj({
   // These change how the pod is isolated or what it runs: never left out.
   ephemeralContainers: unsupported([]),
   runtimeClassName: unsupported(),
-  hostUsers: unsupported(true),
   os: unsupported(),
   setHostnameAsFQDN: unsupported(false),
   hostnameOverride: unsupported(),

@@ -75,6 +75,8 @@ export interface PodSpec {
   hostPID: boolean;
   hostIPC: boolean;
   shareProcessNamespace: boolean;
+  /** false: a user namespace of the pod's own (container root is an unprivileged host id); absent: the host's */
+  hostUsers?: boolean;
   hostname?: string;
   subdomain?: string;
   hostAliases: HostAlias[];
@@ -320,6 +322,8 @@ export interface SecurityContext {
   runAsNonRoot?: boolean;
   allowPrivilegeEscalation?: boolean;
   readOnlyRootFilesystem?: boolean;
+  /** Unmasked: no masked or read-only /proc and /sys paths (only with hostUsers: false) */
+  procMount?: 'Default' | 'Unmasked';
   seccompProfile?: SeccompProfile;
   appArmorProfile?: AppArmorProfile;
   seLinuxOptions?: SELinuxOptions;

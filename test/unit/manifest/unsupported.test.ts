@@ -16,7 +16,6 @@ describe('unsupported fields', () => {
     expect(linesAfter((p) => (p.spec.volumes[0] = { name: 'data', nfs: { server: 's', path: '/' } }))).toEqual([
       'spec.volumes[0].nfs: not supported by tspod',
     ]);
-    expect(linesAfter((p) => (p.spec.hostUsers = false))).toEqual(['spec.hostUsers: not supported by tspod']);
     expect(linesAfter((p) => (p.metadata.generateName = 'web-'))).toEqual(['metadata.generateName: not supported by tspod']);
     expect(linesAfter((p) => (p.spec.containers[0].volumeDevices = [{ name: 'd', devicePath: '/dev/xvda' }]))).toEqual([
       'spec.containers[0].volumeDevices: not supported by tspod',
@@ -122,9 +121,9 @@ describe('the table', () => {
     expect(ignorable).toEqual([]);
   });
 
-  test('volume types, hostUsers and os are never ignorable', () => {
+  test('volume types, os and runtimeClassName are never ignorable', () => {
     const nodes = new Map([...walkTable(POD_SCHEMA, '')].map(([p, n]) => [p, n]));
-    for (const path of ['.spec.volumes[].nfs', '.spec.volumes[].csi', '.spec.hostUsers', '.spec.os', '.spec.runtimeClassName']) {
+    for (const path of ['.spec.volumes[].nfs', '.spec.volumes[].csi', '.spec.os', '.spec.runtimeClassName']) {
       expect(nodes.get(path), path).toMatchObject({ kind: 'unsupported', ignorable: false });
     }
   });
