@@ -135,6 +135,34 @@ static int op_credentials(struct tp_child *c, const struct tp_op *op) {
   return 0;
 }
 
+/*
+ * awaitIdMap: wait until the parent has written this process's uid_map and gid_map. A process in a
+ * new user namespace has no ids there until a process with CAP_SETUID and CAP_SETGID in the parent
+ * namespace (tspod, which knows our pid only after clone) writes the maps; until then a file it
+ * creates or a setresuid it makes has no id to use. The parent writes one byte when both maps are
+ * in; EOF means it could not write them (it reports why).
+ */
+static int op_await_id_map(struct tp_child *c, const struct tp_plan *plan) {
+  char b;
+  ssize_t n;
+  do n = read(plan->idmap_fd[0], &b, 1); while (n < 0 && errno == EINTR);
+  if (n == 1) { close(plan->idmap_fd[0]); return 0; }
+  if (n == 0) errno = EPIPE;
+  return tp_fail(c, TP_SYS_READ, W_NONE);
+}
+
+/*
+ * setresuid: become `uid`/`gid` (of the user namespace the process is in), with no supplementary
+ * groups. After joining the pod's user namespace the process still has host uid 0, which is not
+ * mapped there: a file it made would belong to host root. Raw syscalls (see op_credentials).
+ */
+static int op_setresuid(struct tp_child *c, const struct tp_op *op) {
+  if (syscall(SYS_setgroups, 0, NULL) < 0) return tp_fail(c, TP_SYS_SETGROUPS, W_NONE);
+  if (syscall(SYS_setresgid, op->gid, op->gid, op->gid) < 0) return tp_fail(c, TP_SYS_SETRESGID, W_NONE);
+  if (syscall(SYS_setresuid, op->uid, op->uid, op->uid) < 0) return tp_fail(c, TP_SYS_SETRESUID, W_NONE);
+  return 0;
+}
+
 static int op_no_new_privs(struct tp_child *c, const struct tp_op *op) {
   (void)op;
   return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? tp_fail(c, TP_SYS_PRCTL, W_NONE) : 0;
@@ -248,6 +276,9 @@ static int run_op(struct tp_child *c, const struct tp_plan *plan, const struct t
   case TP_OP_SESSION_KEYRING: return tp_op_session_keyring(c, op);
   case TP_OP_SECCOMP: return op_seccomp(c, op);
   case TP_OP_EXEC: return op_exec(c, op, plan, report_fd);
+  case TP_OP_AWAIT_ID_MAP: return op_await_id_map(c, plan);
+  case TP_OP_SETRESUID: return op_setresuid(c, op);
+  case TP_OP_IDMAP_MOUNT: return tp_op_idmap_mount(c, op);
   default: errno = EINVAL; return tp_fail(c, TP_SYS_EXECVE, W_NONE);
   }
 }
@@ -270,6 +301,8 @@ void tp_child_run(const struct tp_plan *plan, int report_fd) {
    * /proc/<pid>/exe or /proc/<pid>/root of this half-built child, which still maps the host's node. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   reset_signals();
+  /* The parent's end of the id-map pipe: held here too, our read would never see EOF. */
+  if (plan->idmap_fd[1] >= 0) close(plan->idmap_fd[1]);
   if (setup_stdio(&c, plan) < 0) report_and_exit(&c, report_fd, -1);
   for (size_t i = 0; i < plan->nops; i++) {
     const struct tp_op *op = &plan->ops[i];

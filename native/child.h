@@ -39,6 +39,7 @@ int tp_op_pivot_root(struct tp_child *c, const struct tp_op *op);
 int tp_op_mask_path(struct tp_child *c, const struct tp_op *op);
 int tp_op_read_only_path(struct tp_child *c, const struct tp_op *op);
 int tp_op_chdir(struct tp_child *c, const struct tp_op *op);
+int tp_op_idmap_mount(struct tp_child *c, const struct tp_op *op);
 
 /* Process operations (child_proc.c). */
 int tp_op_session_keyring(struct tp_child *c, const struct tp_op *op);

@@ -48,6 +48,16 @@ static int sys_mount_setattr(int fd, uint64_t attr_set) {
   struct mount_attr attr = { .attr_set = attr_set };
   return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
 }
+/* The same with MOUNT_ATTR_IDMAP when userns_fd >= 0: ids seen through the mount are those of the
+ * files shifted by that user namespace's mapping (on-disk 0 is seen as the namespace's root). */
+static int sys_mount_setattr_idmap(int fd, uint64_t attr_set, int userns_fd) {
+  struct mount_attr attr = { .attr_set = attr_set };
+  if (userns_fd >= 0) {
+    attr.attr_set |= MOUNT_ATTR_IDMAP;
+    attr.userns_fd = (uint64_t)userns_fd;
+  }
+  return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+}
 
 /* Close without disturbing errno (used on error paths). */
 static void quiet_close(int fd) {
@@ -236,7 +246,7 @@ int tp_op_bind(struct tp_child *c, const struct tp_op *op) {
   int tree = open_bind_source(c, op);
   if (tree < 0) return -1;
   uint64_t attrs = op->attrs | (op->read_only ? MOUNT_ATTR_RDONLY : 0);
-  if (attrs && sys_mount_setattr(tree, attrs) < 0) {
+  if ((attrs || op->fd >= 0) && sys_mount_setattr_idmap(tree, attrs, op->fd) < 0) {
     quiet_close(tree);
     return tp_fail(c, TP_SYS_MOUNT_SETATTR, W_TARGET);
   }
@@ -344,4 +354,27 @@ int tp_op_chdir(struct tp_child *c, const struct tp_op *op) {
   int rc = fchdir(fd);
   quiet_close(fd);
   return rc < 0 ? tp_fail(c, TP_SYS_FCHDIR, W_TARGET) : 0;
+}
+
+/*
+ * idmapMount: `source` at the host path `target`, seen through the user namespace `fd` (a layer of
+ * the image below a pod with a user namespace: its root-owned files are seen as owned by the pod's
+ * root). Read-only: overlayfs only reads a lower layer. Only in the container's private mount
+ * namespace (after "/" is made private), so the host never sees it; an idmapped mount needs
+ * CAP_SYS_ADMIN in the initial user namespace, which is why it is made before the process joins the
+ * pod's user namespace.
+ */
+int tp_op_idmap_mount(struct tp_child *c, const struct tp_op *op) {
+  int tree = sys_open_tree(AT_FDCWD, op->source, OPEN_TREE_CLONE | AT_RECURSIVE);
+  if (tree < 0) return tp_fail(c, TP_SYS_OPEN_TREE, W_SOURCE);
+  if (sys_mount_setattr_idmap(tree, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV, op->fd) < 0) {
+    quiet_close(tree);
+    return tp_fail(c, TP_SYS_MOUNT_SETATTR, W_SOURCE);
+  }
+  int fd = open(op->target, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) { quiet_close(tree); return tp_fail(c, TP_SYS_OPEN, W_TARGET); }
+  int rc = sys_move_mount(tree, fd);
+  quiet_close(fd);
+  quiet_close(tree);
+  return rc < 0 ? tp_fail(c, TP_SYS_MOVE_MOUNT, W_TARGET) : 0;
 }

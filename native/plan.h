@@ -34,7 +34,7 @@ struct tp_op {
   const char *search_path;    /* exec: PATH used when argv[0] has no slash */
   unsigned long mount_flags;  /* mount(2) MS_* */
   uint64_t attrs;             /* mountFs/bind: MOUNT_ATTR_* */
-  int fd;                     /* setns: pidfd or namespace fd */
+  int fd;                     /* setns: pidfd or namespace fd; bind, idmapMount: user namespace fd of an idmapped mount (-1: none) */
   int ns_flags;               /* setns, unshare: CLONE_NEW* */
   int create;                 /* enum tp_create */
   int optional;               /* a missing target is not an error */
@@ -49,6 +49,9 @@ struct tp_op {
   size_t ngroups;
   int set_user;               /* 0: keep uid/gid/groups */
   uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable;
+  /* awaitIdMap: what the parent writes to /proc/<pid>/uid_map and gid_map */
+  const char *uid_map;
+  const char *gid_map;
   /* seccomp: the compiled BPF program (struct sock_filter[]) and SECCOMP_FILTER_FLAG_* */
   const void *bpf;
   size_t bpf_len;
@@ -61,6 +64,7 @@ struct tp_plan {
   size_t nops;
   volatile int32_t *progress; /* shared with the parent: index of the step being run (spawn's deadline) */
   int exec_helper_fd;         /* the sealed memfd holding tspod-exec (spawn.cc), >= 10 */
+  int idmap_fd[2];            /* awaitIdMap: pipe; the parent writes one byte once the id maps are written (-1: none) */
 };
 
 /* What the child tells the parent over the close-on-exec pipe. EOF means execve succeeded. */

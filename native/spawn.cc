@@ -166,6 +166,10 @@ tp_op convert_op(Napi::Env env, PlanMemory &m, const Napi::Object &o, uint32_t i
   op.major = static_cast<unsigned>(num(o, "major", 0));
   op.minor = static_cast<unsigned>(num(o, "minor", 0));
   op.source_type = source_type(env, o);
+  op.uid_map = m.str(o, "uidMap");
+  op.gid_map = m.str(o, "gidMap");
+  if (op.kind == TP_OP_AWAIT_ID_MAP && (!op.uid_map || !op.gid_map))
+    throw Napi::TypeError::New(env, "awaitIdMap: uidMap and gidMap are required");
   if (op.kind == TP_OP_CREDENTIALS) convert_credentials(env, m, o, op);
   if (op.kind == TP_OP_SECCOMP) {
     // Compiled here, before clone: libseccomp allocates, which the child must not do.
@@ -236,13 +240,40 @@ void read_reports(int fd, SpawnResult &r, int64_t timeout_ms, const volatile int
   }
 }
 
+// Write the new user namespace's uid_map and gid_map of child `pid` (the awaitIdMap op at `index`
+// waits for them), then release the child with one byte. Only a process holding CAP_SETUID and
+// CAP_SETGID in the parent namespace may map other ids than its own, and only after clone is the
+// pid known: so the parent writes them, never the child. gid_map is written as is: a privileged
+// writer leaves setgroups allowed, which the credentials step needs.
+bool write_id_maps(long pid, const tp_op &op, int index, int release_fd, tp_msg &error) {
+  const std::pair<const char *, const char *> maps[] = {{"uid_map", op.uid_map}, {"gid_map", op.gid_map}};
+  for (const auto &[file, text] : maps) {
+    std::string path = "/proc/" + std::to_string(pid) + "/" + file;
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    ssize_t len = static_cast<ssize_t>(strlen(text));
+    ssize_t n = fd < 0 ? -1 : write(fd, text, static_cast<size_t>(len));
+    int saved = errno;
+    if (fd >= 0) close(fd);
+    if (n != len) {
+      error = {TP_MSG_ERROR, index, n < 0 ? saved : EIO, fd < 0 ? TP_SYS_OPEN : TP_SYS_WRITE, 0, 0};
+      return false;
+    }
+  }
+  char one = 1;
+  if (write(release_fd, &one, 1) != 1) {
+    error = {TP_MSG_ERROR, index, errno, TP_SYS_WRITE, 0, 0};
+    return false;
+  }
+  return true;
+}
+
 // Reap a child that we know is exiting (it reported an error, or it was the fork op's middle process).
 void reap_pidfd(int pidfd) {
   siginfo_t si;
   while (waitid(static_cast<idtype_t>(P_PIDFD), pidfd, &si, WEXITED) < 0 && errno == EINTR) {}
 }
 
-SpawnResult clone_and_run(tp_plan &plan, int clone_flags, int64_t timeout_ms) {
+SpawnResult clone_and_run(tp_plan &plan, int clone_flags, int64_t timeout_ms, const tp_op *id_map_op, int id_map_index) {
   SpawnResult r;
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0) { r.failed = true; r.error = {TP_MSG_ERROR, -1, errno, TP_SYS_OPEN, 0, 0}; return r; }
@@ -275,6 +306,7 @@ SpawnResult clone_and_run(tp_plan &plan, int clone_flags, int64_t timeout_ms) {
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   close(pipefd[1]);
   if (pid < 0) {
+    if (id_map_op) { close(plan.idmap_fd[0]); close(plan.idmap_fd[1]); }
     close(pipefd[0]);
     munmap(page, sizeof(int32_t));
     r.failed = true;
@@ -282,7 +314,17 @@ SpawnResult clone_and_run(tp_plan &plan, int clone_flags, int64_t timeout_ms) {
     return r;
   }
   r.pid = pid;
+  tp_msg map_error{};
+  bool map_failed = false;
+  if (id_map_op) {
+    // On failure the release end is closed unwritten: the child's read sees EOF and it exits.
+    map_failed = !write_id_maps(pid, *id_map_op, id_map_index, plan.idmap_fd[1], map_error);
+    close(plan.idmap_fd[1]);
+    close(plan.idmap_fd[0]);
+    plan.idmap_fd[0] = plan.idmap_fd[1] = -1;
+  }
   read_reports(pipefd[0], r, timeout_ms, plan.progress);
+  if (map_failed) { r.failed = true; r.error = map_error; }
   close(pipefd[0]);
   munmap(page, sizeof(int32_t));
   plan.progress = nullptr;
@@ -319,10 +361,18 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   }
   m.plan.ops = m.ops.data();
   m.plan.nops = m.ops.size();
+  // A plan that waits for its user namespace's id maps gets the pipe they are announced on.
+  m.plan.idmap_fd[0] = m.plan.idmap_fd[1] = -1;
+  const tp_op *id_map_op = nullptr;
+  int id_map_index = -1;
+  for (size_t i = 0; i < m.ops.size(); i++) {
+    if (m.ops[i].kind == TP_OP_AWAIT_ID_MAP) { id_map_op = &m.ops[i]; id_map_index = static_cast<int>(i); break; }
+  }
+  if (id_map_op && pipe2(m.plan.idmap_fd, O_CLOEXEC) < 0) tp_throw_errno(env, "pipe2");
   auto stdio = js.Get("stdio").As<Napi::Array>();
   for (int i = 0; i < 3; i++) m.plan.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
 
-  SpawnResult r = clone_and_run(m.plan, tp_ns_flags(env, js, "clone"), num(js, "timeoutMs", 0));
+  SpawnResult r = clone_and_run(m.plan, tp_ns_flags(env, js, "clone"), num(js, "timeoutMs", 0), id_map_op, id_map_index);
   if (r.failed && r.pid > 0) {
     reap_pidfd(r.pidfd);
     close(r.pidfd);

@@ -22,8 +22,9 @@ export function containerPlan(c: ContainerInput): Plan {
     ...cgroupFsOps(c),
     ...sortByDepth([...c.podFiles, ...c.volumes]).map((m) => bindOp(m, c.privileged)),
     { op: 'pivotRoot', why: 'make the overlay "/" and detach the host tree (chroot alone can be escaped)' },
-    ...(c.privileged ? [] : hardenOps()),
+    ...(c.privileged || c.procUnmasked ? [] : hardenOps()),
     ...(c.rootfs.readOnly ? [readOnlyRoot()] : []),
+    ...(c.userns ? userNamespaceOps() : []),
     ...processOps(c),
   ];
   const clone: NsName[] = ['mnt'];
@@ -59,9 +60,14 @@ function joinOps(c: ContainerInput): NativeOp[] {
 }
 
 function rootfsOps(c: ContainerInput): NativeOp[] {
+  const { idmapped } = c.rootfs;
   return [
     { op: 'mount', source: '', target: '/', flags: ['REC', 'PRIVATE'], why: 'no mount made from here on may propagate to the host' },
-    ...overlayOps(c.rootfs),
+    ...(idmapped ?? []).map((target, i): NativeOp => ({
+      op: 'idmapMount', source: c.rootfs.lowers[i], target,
+      ...(i === 0 ? { why: 'each image layer seen through the pod\'s user namespace: its root-owned files are the pod root\'s (needs host root: before joining)' } : {}),
+    })),
+    ...overlayOps(idmapped ? { ...c.rootfs, lowers: idmapped } : c.rootfs),
     { op: 'openRoot', target: c.rootfs.mountPoint, why: 'every target from here on is resolved inside this root' },
     { op: 'mountFs', source: 'proc', target: '/proc', attrs: ['NOSUID', 'NODEV', 'NOEXEC'], why: 'a proc of the container PID namespace (needs the new PID namespace first)' },
   ];
@@ -114,7 +120,27 @@ function bindOp(m: BindMount, privileged: boolean): NativeOp {
   const op: NativeOp = { op: 'bind', source: m.source, target: m.target, readOnly: m.readOnly, ...(privileged ? {} : { attrs: ['NODEV'] }), why: m.what };
   if (m.subPath) op.subPath = m.subPath;
   if (m.sourceType) op.sourceType = m.sourceType;
+  if (m.idmap) op.idmap = true;
   return op;
+}
+
+/*
+ * hostUsers: false. Everything above was built by host root, in a mount namespace of the host's
+ * user namespace: idmapped mounts and the overlay need CAP_SYS_ADMIN in the initial user namespace,
+ * and host root can mount proc, sysfs and mqueue for namespaces the pod's user namespace owns. Only
+ * now does the process join the pod's user namespace, which takes every host capability away (it
+ * keeps them in the pod's namespace only), and become its root, an unprivileged host id. Then a copy
+ * of the mount namespace, which the kernel makes for a less privileged user namespace with every
+ * mount locked: the container cannot unmount a mask to see what is under it, nor remount a read-only
+ * mount read-write; and the copy belongs to the pod's user namespace, so its capabilities apply to it.
+ */
+function userNamespaceOps(): NativeOp[] {
+  return [
+    { op: 'setns', target: 'infra', ns: ['user'], why: 'join the pod\'s user namespace last: what came before needed host root' },
+    { op: 'setresuid', uid: 0, gid: 0, why: 'root of the pod\'s user namespace, an unprivileged host id (host uid 0 is not mapped there)' },
+    { op: 'unshare', ns: ['mnt'], why: 'a copy of the mounts owned by the pod\'s user namespace: every mount locked (no unmasking, no remounting read-write)' },
+    { op: 'openRoot', target: '/', why: 'the root of the new copy: the rest resolves inside it' },
+  ];
 }
 
 /* A mount hides what lies under it: /data must be mounted before /data/logs (as containerd sorts). */
@@ -178,6 +204,9 @@ export function withSeccomp(ops: NativeOp[], step: SeccompStep | undefined, noNe
 function credentialOps(c: ContainerInput): NativeOp[] {
   const { argv, env, workingDir } = c.process;
   const caps = c.user && c.user.uid !== 0 ? [] : c.capabilities;
+  // In a user namespace the ids are always set: they are the namespace's, and a process that
+  // keeps its ids would run as host uid 0 there (unmapped).
+  const user = c.user ?? (c.userns ? { uid: 0, gid: 0, groups: [] } : undefined);
   const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5);
   const ops: NativeOp[] = [
     { op: 'chdir', target: workingDir, create: 'dir', why: 'the working directory, created if missing, inside the root' },
@@ -185,9 +214,9 @@ function credentialOps(c: ContainerInput): NativeOp[] {
     { op: 'closeFds', why: 'only stdin, stdout and stderr cross into the container' },
     {
       op: 'credentials',
-      ...(c.user ? { uid: c.user.uid, gid: c.user.gid, groups: c.user.groups } : {}),
+      ...(user ? { uid: user.uid, gid: user.gid, groups: user.groups } : {}),
       bounding: c.capabilities, effective: caps, permitted: caps, inheritable: [],
-      why: 'the default capability set; inheritable and ambient empty',
+      why: c.userns ? 'the default capability set, held in the pod\'s user namespace only; inheritable and ambient empty' : 'the default capability set; inheritable and ambient empty',
     },
   ];
   if (c.noNewPrivs) ops.push({ op: 'noNewPrivs', why: 'allowPrivilegeEscalation: false' });

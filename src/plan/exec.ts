@@ -44,6 +44,7 @@ export function execPlan(input: ExecInput): Plan {
       why: 'all of its namespaces in one call; the cgroup namespace after the cgroup move, so its root is the container cgroup; mnt also moves our root and cwd to the container root',
     },
     { op: 'fork', why: 'a joined PID namespace applies to children only: the grandchild is the process in the container' },
+    ...(ctx.userns ? userNamespaceOps(input.container) : []),
     { op: 'openRoot', target: '/', why: 'after setns(mnt) "/" is the container root: resolve the working directory inside it' },
     { op: 'chdir', target: ctx.workingDir, why: 'the container working directory' },
     ...sessionOps(input.tty ? 0 : undefined),
@@ -58,6 +59,22 @@ export function execPlan(input: ExecInput): Plan {
   });
   // The container's own seccomp filter, at the same place as in the container's plan.
   return { name: `exec in ${input.container}`, clone: [], ops: withSeccomp(ops, ctx.seccomp, ctx.noNewPrivs) };
+}
+
+/*
+ * A container of a pod with a user namespace: its cgroup and PID namespaces were made by host root
+ * when it was built, so they belong to the host's user namespace, and only host root may join them.
+ * Joining the pod's user namespace first (as nsenter does for an unprivileged caller) would give up
+ * that right before it is used: setns(2) with all the flags at once checks every other namespace
+ * against the user namespace being joined, and fails with EPERM. So the user namespace comes after
+ * the others, as it came last for the container itself; then the process is root there, an
+ * unprivileged host id, before it touches anything of the container.
+ */
+function userNamespaceOps(container: string): NativeOp[] {
+  return [
+    { op: 'setns', target: execTarget(container), ns: ['user'], why: 'the pod\'s user namespace, after the namespaces that belong to the host\'s: it gives up every host capability' },
+    { op: 'setresuid', uid: 0, gid: 0, why: 'root of the pod\'s user namespace (host uid 0 is not mapped there)' },
+  ];
 }
 
 /* After setns and fork: joining namespaces needs CAP_SYS_ADMIN (and CAP_SYS_CHROOT for mnt), which

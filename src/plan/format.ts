@@ -31,7 +31,10 @@ export function describeOp(op: NativeOp): string {
     case 'mountFs':
       return `mount ${op.source} on ${op.target}${op.options?.length ? ` (${list(op.options.map(([k, v]) => (v ? `${k}=${v}` : k)))})` : ''}${op.attrs?.length ? ` [${list(op.attrs.map((a) => a.toLowerCase()))}]` : ''}`;
     case 'bind':
-      return `bind ${op.source}${op.subPath ? ` (subPath ${op.subPath})` : ''} on ${op.target}${op.readOnly ? ' read-only' : ''}`;
+      return `bind ${op.source}${op.subPath ? ` (subPath ${op.subPath})` : ''} on ${op.target}${op.readOnly ? ' read-only' : ''}${op.idmap ? ' idmapped (the pod\'s user namespace)' : ''}`;
+    case 'awaitIdMap': return `wait for uid_map ${q(op.uidMap)} and gid_map ${q(op.gidMap)} (written by tspod)`;
+    case 'setresuid': return `setgroups([]); setresgid(${op.gid}); setresuid(${op.uid})`;
+    case 'idmapMount': return `open_tree(${op.source}) idmapped (the pod's user namespace), read-only, on ${op.target}`;
     case 'mknod': return `mknod ${op.target} c ${op.major}:${op.minor} mode ${op.mode.toString(8)}`;
     case 'symlink': return `symlink ${op.target} -> ${op.data}`;
     case 'pivotRoot': return 'pivot_root(".", ".") and detach the old root';

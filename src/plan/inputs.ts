@@ -22,6 +22,8 @@ export interface InfraInput {
   pauseBinary: string;
   /** cgroup.procs files of the pod's cgroup (one per v1 hierarchy, or one on v2) */
   cgroupProcs: string[];
+  /** hostUsers: false: the user namespace's uid_map and gid_map lines (runtime/userns.ts) */
+  userns?: { uidMap: string; gidMap: string };
 }
 
 export interface BindMount {
@@ -36,6 +38,8 @@ export interface BindMount {
   what: string;
   /** the type `source` must be when it is bound (a typed hostPath) */
   sourceType?: SourceType;
+  /** in a pod with a user namespace: seen through it (idmapped), so its root-owned files are the pod root's */
+  idmap?: boolean;
 }
 
 export interface ContainerInput {
@@ -51,7 +55,13 @@ export interface ContainerInput {
     lowers: string[]; upper: string; work: string; mountPoint: string; readOnly: boolean;
     /** the kernel takes overlay's "lowerdir+" key (Linux 6.8+) */
     lowerdirPlus: boolean;
+    /** with a user namespace: where each of `lowers` is idmapped first (the overlay's lower directories then) */
+    idmapped?: string[];
   };
+  /** hostUsers: false: join the pod's user namespace last (see plan/container.ts) */
+  userns: boolean;
+  /** procMount: Unmasked: no masked or read-only /proc and /sys paths */
+  procUnmasked: boolean;
   /** /etc/hosts, /etc/hostname, /etc/resolv.conf, /dev/termination-log... (host files) */
   podFiles: BindMount[];
   /** the pod's shared /dev/shm (a tmpfs on the host) */

@@ -4,7 +4,9 @@
  * (the image, the user database of the image, cgroup paths) are passed in.
  */
 import os from 'node:os';
+import path from 'node:path';
 import { podHostname } from '../manifest/index.js';
+import { ownUserNamespace } from '../manifest/user-namespace.js';
 import type { Container, ImageConfig, Pod, ProcessSpec } from '../manifest/types.js';
 import type { InstanceDirs, PodLayout } from '../layout.js';
 import type { CgroupMount } from '../cgroups/detect.js';
@@ -30,8 +32,10 @@ export function podHostnameOn(pod: Pod, nodeName: string): string {
   return pod.spec.hostNetwork ? nodeName : podHostname(pod);
 }
 
-export function infraInput(pod: Pod, layout: PodLayout, facts: { pauseBinary: string; cgroupProcs: string[] }): InfraInput {
+export function infraInput(pod: Pod, layout: PodLayout, facts: { pauseBinary: string; cgroupProcs: string[]; idMap?: string }): InfraInput {
+  if (ownUserNamespace(pod) && !facts.idMap) throw new Error('a pod with hostUsers: false needs its id range');
   return {
+    ...(ownUserNamespace(pod) ? { userns: { uidMap: facts.idMap!, gidMap: facts.idMap! } } : {}),
     namespaces: podNamespaces(pod),
     hostname: podHostname(pod),
     sysctls: pod.spec.securityContext.sysctls ?? [],
@@ -63,6 +67,24 @@ export function hostPathSourceType(pod: Pod, name: string): SourceType | undefin
   return type ? byType[type] : undefined;
 }
 
+/**
+ * In a pod with a user namespace, which volumes are seen through it (idmapped mounts): the ones
+ * whose files tspod writes for the pod as host root (configMap, secret, downwardAPI, projected) and
+ * the named volumes of claims (their files keep pod-relative ids on disk, whichever range the next
+ * pod gets). Not hostPath: that is the host's data, with the host's owners, and host root's files
+ * stay out of reach of the pod's root. Not emptyDir: tspod makes it owned by the pod's host ids
+ * (runtime/userns.ts), so what a container writes there belongs on the host to the ids it ran as.
+ */
+function idmapped(pod: Pod, name: string): boolean {
+  const v = pod.spec.volumes.find((x) => x.name === name);
+  return ownUserNamespace(pod) && Boolean(v?.configMap || v?.secret || v?.downwardAPI || v?.projected || v?.persistentVolumeClaim);
+}
+
+/** Where lower layer `i` of a userns container's image is idmapped before the overlay is mounted. */
+export function idmappedLayerDir(instance: InstanceDirs, i: number): string {
+  return path.join(instance.dir, `idmapped-${i}`);
+}
+
 function alwaysReadOnly(pod: Pod, name: string): boolean {
   const v = pod.spec.volumes.find((x) => x.name === name);
   return Boolean(v?.configMap || v?.secret || v?.downwardAPI || v?.projected || v?.image || v?.persistentVolumeClaim?.readOnly);
@@ -78,12 +100,14 @@ function volumeMounts(pod: Pod, layout: PodLayout, c: Container, subPaths?: (str
     readOnly: (m.readOnly ?? false) || alwaysReadOnly(pod, m.name),
     what: `volume "${m.name}"${m.readOnly || alwaysReadOnly(pod, m.name) ? ' (read-only)' : ''}`,
     ...(hostPathSourceType(pod, m.name) ? { sourceType: hostPathSourceType(pod, m.name) } : {}),
+    ...(idmapped(pod, m.name) ? { idmap: true } : {}),
   }));
 }
 
 /** The files the kubelet manages, one copy per pod, bind-mounted into every container. */
-function podFiles(layout: PodLayout, c: Container, terminationLog: string): BindMount[] {
-  const file = (source: string, target: string, what: string): BindMount => ({ source, target, readOnly: false, what });
+function podFiles(layout: PodLayout, c: Container, terminationLog: string, userns: boolean): BindMount[] {
+  // With a user namespace they are idmapped: root-owned on the host, the pod's root's inside.
+  const file = (source: string, target: string, what: string): BindMount => ({ source, target, readOnly: false, what, ...(userns ? { idmap: true } : {}) });
   return [
     file(layout.hosts, '/etc/hosts', 'the pod\'s /etc/hosts (one file for every container)'),
     file(layout.hostname, '/etc/hostname', 'the pod\'s hostname file'),
@@ -133,8 +157,11 @@ export function containerInput(pod: Pod, layout: PodLayout, c: Container, f: Con
       work: f.instance.work,
       mountPoint: f.instance.rootfs,
       readOnly: sc.readOnlyRootFilesystem ?? false,
+      ...(ownUserNamespace(pod) ? { idmapped: f.image.lowerDirs.map((_, i) => idmappedLayerDir(f.instance, i)) } : {}),
     },
-    podFiles: podFiles(layout, c, f.terminationLog),
+    userns: ownUserNamespace(pod),
+    procUnmasked: sc.procMount === 'Unmasked',
+    podFiles: podFiles(layout, c, f.terminationLog, ownUserNamespace(pod)),
     shm: layout.shm,
     volumes: volumeMounts(pod, layout, c, f.subPaths),
     privileged: sc.privileged ?? false,

@@ -36,7 +36,16 @@ export type NativeOp = Why &
         op: 'bind'; source: string; subPath?: string; target: string; readOnly?: boolean; attrs?: MountAttr[];
         /** the file type the source must have, checked on the fd the bind is made from (a hostPath `type`) */
         sourceType?: SourceType;
+        /** seen through the pod's user namespace (an idmapped mount); `fd` is filled in by the executor */
+        idmap?: boolean;
+        fd?: number;
       }
+    /** wait until the parent wrote the new user namespace's uid_map and gid_map (lines "inside outside count") */
+    | { op: 'awaitIdMap'; uidMap: string; gidMap: string }
+    /** become uid/gid of the current user namespace, no supplementary groups */
+    | { op: 'setresuid'; uid: number; gid: number }
+    /** a read-only idmapped copy of `source` at the host path `target` (an image layer for overlayfs) */
+    | { op: 'idmapMount'; source: string; target: string; fd?: number }
     | { op: 'mknod'; target: string; mode: number; major: number; minor: number }
     | { op: 'symlink'; target: string; data: string }
     | { op: 'pivotRoot' }

@@ -20,7 +20,8 @@ import { containerCgroupMounts } from '../cgroups/detect.js';
 import { capsFromMask, type CapName } from '../plan/capabilities.js';
 import { containerPlan } from '../plan/container.js';
 import { formatPlan } from '../plan/format.js';
-import { containerInput } from '../plan/pod-inputs.js';
+import { containerInput, idmappedLayerDir } from '../plan/pod-inputs.js';
+import { ownUpperLayer } from './userns.js';
 import type { Plan } from '../plan/types.js';
 import { toNativePlan } from './execute.js';
 import type { InstanceDirs } from '../layout.js';
@@ -130,11 +131,12 @@ function execContext(plan: Plan, cgroupProcs: string[]): ExecContext {
     env: exec.env, workingDir: chdir.target, capabilities: cred.bounding.map(String),
     ...(cred.uid !== undefined ? { user: { uid: cred.uid, gid: cred.gid ?? 0, groups: cred.groups ?? [] } } : {}),
     noNewPrivs: plan.ops.some((o) => o.op === 'noNewPrivs'), cgroupProcs,
+    ...(plan.ops.some((o) => o.op === 'setns' && o.ns.includes('user')) ? { userns: true } : {}),
     ...(seccomp?.op === 'seccomp' ? { seccomp: { profile: seccomp.profile, filter: seccomp.filter, instructions: seccomp.instructions } } : {}),
   };
 }
 
-async function prepareInstance(sb: Sandbox, c: Container, instance: number): Promise<{ dirs: InstanceDirs; cgroup: { dirs: string[]; procs: string[] } }> {
+async function prepareInstance(sb: Sandbox, c: Container, image: ImageRecord, instance: number): Promise<{ dirs: InstanceDirs; cgroup: { dirs: string[]; procs: string[] } }> {
   const { host } = sb.opts;
   const dirs = sb.layout.instance(c.name, instance);
   // Only the last terminated instance is kept (for `logs --previous`), as the kubelet's GC does.
@@ -142,6 +144,11 @@ async function prepareInstance(sb: Sandbox, c: Container, instance: number): Pro
   // The overlay's upper and work directories must be on the same file system, and fresh.
   await host.remove(dirs.dir);
   for (const d of [dirs.upper, dirs.work, dirs.rootfs]) await host.mkdir(d);
+  if (sb.userns) {
+    await ownUpperLayer(dirs.upper, sb.userns.range);
+    // Mount points for the idmapped image layers, in the container's own mount namespace only.
+    for (let i = 0; i < image.lowerDirs.length; i++) await host.mkdir(idmappedLayerDir(dirs, i));
+  }
   await host.writeFile(sb.layout.terminationLog(c.name, instance), '', 0o666);
   const cgroup = await host.createCgroup(`${sb.cgroup}/${c.name}-${instance}`, limitsOf(c), (d) => sb.recordCgroup(d));
   return { dirs, cgroup };
@@ -161,7 +168,7 @@ function spawnPlan(sb: Sandbox, c: Container, plan: Plan): { pid: number; pidfd:
   const err = host.pipe();
   const devnull = fs.openSync('/dev/null', 'r');
   try {
-    const p = host.spawn(toNativePlan(plan, { infraPidfd: sb.infra?.pidfd, stdio: [devnull, out[1], err[1]] }));
+    const p = host.spawn(toNativePlan(plan, { infraPidfd: sb.infra?.pidfd, usernsFd: sb.userns?.fd, stdio: [devnull, out[1], err[1]] }));
     return { ...p, stdout: out[0], stderr: err[0] };
   } catch (e) {
     host.closeFd(out[0]);
@@ -178,7 +185,7 @@ function spawnPlan(sb: Sandbox, c: Container, plan: Plan): { pid: number; pidfd:
 }
 
 export async function startContainer(sb: Sandbox, c: Container, image: ImageRecord, instance: number): Promise<ContainerProcess> {
-  const { dirs, cgroup } = await prepareInstance(sb, c, instance);
+  const { dirs, cgroup } = await prepareInstance(sb, c, image, instance);
   try {
     const plan = planContainer(sb, c, image, instance, cgroup.procs);
     for (const line of formatPlan(plan)) sb.opts.explain(line);

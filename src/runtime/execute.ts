@@ -20,6 +20,8 @@ export interface ExecuteFacts {
   /** pidfds of other processes by name (`tspod exec` joins a container's namespaces) */
   pidfds?: Record<string, number>;
   stdio: [number, number, number];
+  /** an fd of the pod's user namespace (/proc/<infra>/ns/user), for idmapped mounts */
+  usernsFd?: number;
   /** override SPAWN_TIMEOUT_MS */
   timeoutMs?: number;
 }
@@ -33,6 +35,10 @@ function nativeOp(op: NativeOp, facts: ExecuteFacts): NativeOp {
     const fd = rest.target === 'infra' ? facts.infraPidfd : facts.pidfds?.[rest.target];
     if (fd === undefined) throw new Error(`plan step setns: no pidfd for "${rest.target}"`);
     return { ...rest, fd };
+  }
+  if ((rest.op === 'bind' && rest.idmap) || rest.op === 'idmapMount') {
+    if (facts.usernsFd === undefined) throw new Error(`plan step ${rest.op} ${rest.target}: no user namespace to idmap with`);
+    return { ...rest, fd: facts.usernsFd };
   }
   if (rest.op === 'credentials') {
     return {

@@ -31,6 +31,8 @@ import type { ImageRecord } from '../image/store.js';
 import { podLayout, type PodLayout } from '../layout.js';
 import { Undo } from './undo.js';
 import { prepareVolumes } from './volumes.js';
+import { claimPodRange, shiftEmptyDirs } from './userns.js';
+import { idMapLine, type UsernsRange } from '../state/userns-ranges.js';
 
 export interface SandboxOptions {
   host: Host;
@@ -52,6 +54,8 @@ export class Sandbox {
   readonly layout: PodLayout;
   readonly undo = new Undo();
   infra?: { pid: number; pidfd: number };
+  /** hostUsers: false: the pod's host ids, and an fd of its user namespace once the infra made it */
+  userns?: { range: UsernsRange; fd?: number };
   podIP?: string;
   /** the pod's cgroup, relative to each hierarchy (tspod/<uid>) */
   readonly cgroup: string;
@@ -87,12 +91,16 @@ export class Sandbox {
   async start(): Promise<void> {
     try {
       await this.makeDirectories();
+      // The id range before anything is owned by it (the emptyDirs, the infra's namespace).
+      const range = await claimPodRange({ ...this.opts, undo: this.undo });
+      if (range) this.userns = { range };
       await this.writeEtcFiles();
       await this.mountShm();
       await prepareVolumes(
         { host: this.opts.host, layout: this.layout, undo: this.undo, recordMount: (t) => this.recordMount(t), explain: this.opts.explain, config: this.config, downward: this.downwardFacts(), images: this.opts.images },
         this.pod,
       );
+      if (range) await shiftEmptyDirs(this.pod, this.layout, range, this.opts.explain);
       await this.startInfra();
       await this.attachNetwork();
     } catch (err) {
@@ -177,9 +185,11 @@ export class Sandbox {
       await host.createCgroup(this.cgroup, limits, (d) => this.recordCgroup(d));
     }
     const cg = await host.createCgroup(`${this.cgroup}/infra`, {}, (d) => this.recordCgroup(d));
-    const plan = infraPlan(infraInput(this.pod, this.layout, { pauseBinary: PAUSE_BINARY, cgroupProcs: cg.procs }));
+    const idMap = this.userns ? idMapLine(this.userns.range) : undefined;
+    const plan = infraPlan(infraInput(this.pod, this.layout, { pauseBinary: PAUSE_BINARY, cgroupProcs: cg.procs, ...(idMap ? { idMap } : {}) }));
     const infra = this.spawn(plan, host);
     this.infra = infra;
+    if (this.userns) this.openUserNamespace(infra.pid);
     this.opts.state.infra = processRef(infra.pid);
     await this.opts.save();
     this.undo.push('stop the infra (pause) process', async () => {
@@ -189,6 +199,16 @@ export class Sandbox {
       await exited;
       clearTimeout(timer);
       host.closeFd(infra.pidfd);
+    });
+  }
+
+  /* The infra is alive and unreaped (our child), so its pid names it: the fd is its user namespace. */
+  private openUserNamespace(pid: number): void {
+    const fd = fs.openSync(`/proc/${pid}/ns/user`, 'r');
+    this.userns!.fd = fd;
+    this.undo.push('close the pod\'s user namespace fd', () => {
+      fs.closeSync(fd);
+      delete this.userns!.fd;
     });
   }
 

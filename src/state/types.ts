@@ -73,6 +73,8 @@ export interface ExecContext {
   seccomp?: SeccompStep;
   /** cgroup.procs files of the running instance's cgroup */
   cgroupProcs: string[];
+  /** the container joined the pod's user namespace (hostUsers: false): so does the process */
+  userns?: boolean;
 }
 
 export interface ContainerRecord {
@@ -114,6 +116,8 @@ export interface PodState {
   mounts: string[];
   /** cgroup directories made for this pod, removed at teardown (children first) */
   cgroups: string[];
+  /** hostUsers: false: the pod's 65536 host ids (claimed before use, freed at teardown; state/userns-ranges.ts) */
+  userns?: { hostId: number; length: number };
   /** the CNI attachment (recorded before the netns is pinned), undone at teardown */
   network?: unknown;
   /** ids of the images the pod's containers use (the image store refuses to remove them) */

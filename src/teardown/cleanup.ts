@@ -26,6 +26,7 @@ import { isAlive } from '../state/store.js';
 import type { PodState, ProcessRef } from '../state/types.js';
 import { mountsUnder } from '../mountinfo.js';
 import { realHost, type Host } from '../runtime/host.js';
+import { releaseRange } from '../state/userns-ranges.js';
 
 export interface CleanupOptions {
   warn: (line: string) => void;
@@ -51,6 +52,8 @@ export async function removePod(roots: Roots, name: string, state: PodState | un
     await attempt('removing the pod\'s cgroups', () => host.removeCgroups(state.cgroups));
     if (state.network) await attempt('detaching the pod from its network', () => detachPod(state.network as NetworkAttachment));
     await attempt('unmounting the pod\'s host mounts', () => unmountAll(host, [...state.mounts].reverse()));
+    // Last of the pod's things: its processes (the owners of the range's ids) are gone by now.
+    if (state.userns) releaseRange(roots, state.userns, state.uid);
   }
   const layout = podLayout(roots, name);
   await attempt('unmounting what is still mounted under the pod\'s directories', () => unmountAll(host, mountsUnder([layout.runDir, layout.dataDir])));

@@ -16,6 +16,8 @@ import { listPodNames, lockPod, readState, type PodLock } from '../state/store.j
 import { removePod, type CleanupOptions } from './cleanup.js';
 import { getPod, readPod, type PodEntry } from '../pods/pods.js';
 import { ORPHAN_HINT, stopPod } from '../control/stop.js';
+import { freeStaleRanges } from '../state/userns-ranges.js';
+import { aliveClaim } from '../runtime/userns.js';
 
 const CREATING_GRACE_MS = 60_000;
 
@@ -57,7 +59,19 @@ export async function gcPods(roots: Roots, o: CleanupOptions): Promise<GcResult>
     }
   }
   await unpinStrays(roots, o).catch((err) => result.failed.push({ name: 'netns pins', error: err as Error }));
+  await freeStrayRanges(roots, o).catch((err) => result.failed.push({ name: 'user-namespace ranges', error: err as Error }));
   return result;
+}
+
+/**
+ * User-namespace ranges (state/userns-ranges.ts) claimed by pods that are gone: a pod removed by
+ * hand, or a supervisor killed between claiming a range and saving it in the state. A pod whose
+ * directory exists keeps its range (a pod being created may not have written its state yet).
+ */
+async function freeStrayRanges(roots: Roots, o: CleanupOptions): Promise<void> {
+  const pods = new Map<string, string | undefined>();
+  for (const name of await listPodNames(roots)) pods.set(name, (await readState(roots, name).catch(() => undefined))?.uid);
+  for (const hostId of freeStaleRanges(roots, aliveClaim(pods))) o.warn(`user-namespace range ${hostId}.. had no pod: freed`);
 }
 
 function dirMtime(dir: string): number {
