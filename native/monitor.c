@@ -49,6 +49,8 @@
  * fails with EPIPE, SIGPIPE is ignored, and that channel is dropped). We exit when both pipes have
  * closed, that is when every process of the container holding them is gone.
  *
+ * The same program is the parent of a detached supervisor (`tspod-monitor pod`, monitor_pod.c).
+ *
  * Usage: tspod-monitor log FILE MAX_SIZE MAX_FILES STDOUT_FD STDERR_FD REPORT_FD TEE_FD
  *   (a fd of -1 is absent: a tty container has one stream; a detached pod has no tee)
  * Exit status: 0 once the streams ended, 2 for a usage error.
@@ -74,6 +76,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "monitor.h"
 
 enum {
   SPLIT = 16 * 1024,        /* longest piece: containerd's CRI logger splits lines here */
@@ -451,7 +455,7 @@ static long long parse_num(const char *arg, long long min) {
 }
 
 __attribute__((noreturn)) static void usage(const char *why) {
-  fprintf(stderr, "tspod-monitor: %s\nusage: tspod-monitor log FILE MAX_SIZE MAX_FILES STDOUT_FD STDERR_FD REPORT_FD TEE_FD\n", why);
+  fprintf(stderr, "tspod-monitor: %s\nusage: tspod-monitor log FILE MAX_SIZE MAX_FILES STDOUT_FD STDERR_FD REPORT_FD TEE_FD\n       tspod-monitor pod EXITS_DIR CMD [ARG...]\n", why);
   exit(2);
 }
 
@@ -484,8 +488,8 @@ static void close_others(const int fds[4]) {
   close_range(from, ~0U, 0);
 }
 
-int main(int argc, char **argv) {
-  if (argc != 9 || strcmp(argv[1], "log") != 0) usage("wrong arguments");
+static int log_main(int argc, char **argv) {
+  if (argc != 9) usage("wrong arguments");
   lf.path = argv[2];
   if (lf.path[0] != '/' || strlen(lf.path) >= PATH_MAX - 64) usage("FILE must be an absolute path");
   lf.max_size = parse_num(argv[3], 1024);
@@ -537,4 +541,10 @@ int main(int argc, char **argv) {
   end_dropping();
   if (lf.fd >= 0) close(lf.fd);
   return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "log") == 0) return log_main(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "pod") == 0) return pod_main(argc, argv);
+  usage("the first argument is log or pod");
 }

@@ -24,6 +24,8 @@ export interface PodLayout {
   stateFile: string;
   lockFile: string;
   controlSocket: string;
+  /** exit records of processes that ended while the supervisor was gone (state/exits.ts) */
+  exitsDir: string;
   infraRoot: string;
   shm: string;
   etcDir: string;
@@ -54,6 +56,7 @@ export function podLayout(roots: Roots, name: string): PodLayout {
     stateFile: path.join(runDir, 'state.json'),
     lockFile: path.join(runDir, 'lock'),
     controlSocket: path.join(runDir, 'control.sock'),
+    exitsDir: path.join(runDir, 'exits'),
     infraRoot: path.join(runDir, 'infra-root'),
     shm: path.join(runDir, 'shm'),
     etcDir,

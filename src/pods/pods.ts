@@ -13,6 +13,7 @@ import type { Roots } from '../paths.js';
 import { podLayout } from '../layout.js';
 import { checkPodName } from './pod-name.js';
 import { isAlive, isSupervised, listPodNames, readState } from '../state/store.js';
+import { readExitRecord } from '../state/exits.js';
 import type { PodState, ProcessRef } from '../state/types.js';
 
 /** running: supervised; terminated: ended and kept; orphaned: supervisor gone, not cleaned up; creating: no state yet. */
@@ -47,7 +48,33 @@ export async function readPod(roots: Roots, name: string): Promise<PodEntry | un
   // orphaned with a stale state.
   const supervised = isSupervised(roots, name);
   const state = await readState(roots, name);
-  return { name, state, supervised, condition: conditionOf(state, supervised) };
+  const condition = conditionOf(state, supervised);
+  if (state && condition === 'orphaned') withRecordedExits(state, podLayout(roots, name).exitsDir);
+  return { name, state, supervised, condition };
+}
+
+/**
+ * An orphaned pod's containers that ended after its supervisor died: their recorded state still
+ * says running, but the pod's monitor wrote how they ended (state/exits.ts). Shown terminated,
+ * with the exit code, signal and time of that record, as the kubelet would have recorded them.
+ */
+export function withRecordedExits(state: PodState, exitsDir: string): void {
+  for (const s of [...state.status.initContainerStatuses, ...state.status.containerStatuses]) {
+    const ref = state.containers[s.name]?.process;
+    if (!ref || !('running' in s.state)) continue;
+    const exit = readExitRecord(exitsDir, ref);
+    if (!exit) continue;
+    const exitCode = exit.code ?? 128 + (exit.signal ?? 0);
+    s.state = {
+      terminated: {
+        exitCode, ...(exit.signal ? { signal: exit.signal } : {}), reason: exitCode === 0 ? 'Completed' : 'Error',
+        startedAt: s.state.running.startedAt, finishedAt: exit.finishedAt.replace(/\.(\d{3})\d*Z$/, '.$1Z'),
+        ...(s.containerID ? { containerID: s.containerID } : {}),
+      },
+    };
+    s.ready = false;
+    s.started = false;
+  }
 }
 
 export async function getPod(roots: Roots, name: string): Promise<PodEntry> {

@@ -4,8 +4,9 @@
  * The command validates the manifest and resolves the images itself (so that a bad manifest or a
  * missing image is reported where the user typed the command), then starts `tspod __supervise` as
  * a new process in a session of its own (setsid: no controlling terminal, so closing the terminal
- * does not send it SIGHUP), hands it the validated pod as JSON on its stdin, and waits on a second
- * pipe (its fd 3) for one line: `{"ok":true}` once every app container has started, or
+ * does not send it SIGHUP), as the child of a `tspod-monitor pod` that outlives it and records
+ * the exits of the pod's processes if it dies (state/exits.ts), hands it the validated pod as JSON
+ * on its stdin, and waits on a second pipe (its fd 3) for one line: `{"ok":true}` once every app container has started, or
  * `{"ok":false,"error":"..."}` when the pod could not start. Then the command exits and the
  * supervisor runs on: it holds the pod's lock and serves its control socket (`tspod stop`), writes
  * the containers' output to their log files and its own messages to `<root>/pods/<name>/supervisor.log`.
@@ -15,7 +16,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ImageRecord } from '../image/store.js';
-import { PACKAGE_DIR, podDataDir, type Roots } from '../paths.js';
+import { MONITOR_BINARY, PACKAGE_DIR, podDataDir, type Roots } from '../paths.js';
+import { podLayout } from '../layout.js';
 import type { Pod } from '../manifest/types.js';
 
 /** What the detached supervisor is handed on its stdin. */
@@ -44,7 +46,10 @@ export function supervisorLog(roots: Roots, name: string): string {
 
 /** Start the detached supervisor; resolves once the pod has started, rejects with its start error. */
 export async function startDetached(input: SuperviseInput): Promise<void> {
-  const child = spawn(process.execPath, [...process.execArgv, CLI_ENTRY, '__supervise'], {
+  // Under tspod-monitor (native/monitor_pod.c): the subreaper that records every exit of the pod
+  // its supervisor does not live to see (state/exits.ts). It passes its stdio and fd 3 on.
+  const exits = podLayout(input.roots, input.pod.metadata.name).exitsDir;
+  const child = spawn(MONITOR_BINARY, ['pod', exits, process.execPath, ...process.execArgv, CLI_ENTRY, '__supervise'], {
     detached: true,
     cwd: '/',
     stdio: ['pipe', 'ignore', 'ignore', 'pipe'],

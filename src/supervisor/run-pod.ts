@@ -80,6 +80,8 @@ async function claim(roots: Roots, name: string): Promise<PodLock> {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     throw new PodExistsError(`pod "${name}" already exists (see "tspod ps -a"; remove it with "tspod rm ${name}")`);
   }
+  // Where the monitor of a detached pod records exits the supervisor does not live to see.
+  await fsp.mkdir(layout.exitsDir, { mode: 0o700 });
   // A data directory without a run directory is what a crashed, half-collected pod left: stale.
   await fsp.rm(layout.dataDir, { recursive: true, force: true });
   return lockPod(roots, name)!;

@@ -63,7 +63,8 @@ export async function removePod(roots: Roots, name: string, state: PodState | un
   // The data first, the run directory (state, lock) last: a crash in between leaves a pod that
   // `gc` still finds.
   fs.rmSync(layout.dataDir, { recursive: true, force: true });
-  fs.rmSync(layout.runDir, { recursive: true, force: true });
+  // (retried: the pod's monitor may still be writing the exit records of the processes just killed)
+  fs.rmSync(layout.runDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 }
 
 function describe(e: Error): string {

@@ -3,6 +3,9 @@
  * by a small C process of its own, not by the supervisor. Checked on real pods:
  *  - the log outlives the supervisor: lines a container writes after its supervisor was killed
  *    (SIGKILL) are in its log; `tspod gc` then leaves no monitor behind;
+ *  - so do exit statuses: a detached supervisor runs under `tspod-monitor pod`, the subreaper
+ *    that records the exit of a container that ends after the supervisor was killed; `inspect`
+ *    shows it;
  *  - a monitor killed (SIGKILL) while its container runs: the container is killed (nothing reads its
  *    output any more), a LogMonitorFailed event says why, the pod ends Failed and `rm` leaves
  *    nothing;
@@ -59,6 +62,36 @@ describe('the log monitor', () => {
     expect(gc.code, gc.stderr).toBe(0);
     await expectNothingLeft(roots, [state]);
     expect(monitorsOf('outlive')).toEqual([]);
+  }, 60_000);
+
+  test('exits while the supervisor is gone are recorded: inspect shows them; gc leaves no monitor', async () => {
+    await runDetached(pod('exits', {
+      restartPolicy: 'Never',
+      containers: [busybox('a', 'while [ ! -e /tmp/go ]; do sleep 0.05; done; echo bye; exit 3'), busybox('b', 'exec sleep 1000')],
+    }));
+    const state = readState(roots, 'exits');
+    // The supervisor's parent is the pod's monitor, the subreaper that records what it leaves.
+    const ppid = Number(fs.readFileSync(`/proc/${state.supervisor.pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+    expect(fs.readFileSync(`/proc/${ppid}/cmdline`, 'utf8').split('\0').slice(0, 2)).toEqual([expect.stringMatching(/tspod-monitor$/), 'pod']);
+    process.kill(state.supervisor.pid, 'SIGKILL');
+    await waitFor('the supervisor to die', () => !alive(state.supervisor) || undefined);
+    // Now container a ends, with nobody but the monitor to see it.
+    const go = await tspod(roots, ['exec', 'exits', '-c', 'a', '--', 'touch', '/tmp/go']);
+    expect(go.code, go.stderr).toBe(0);
+    const status = await waitFor('a recorded as terminated', async () => {
+      const p = JSON.parse((await tspod(roots, ['inspect', 'exits', '-o', 'json'])).stdout);
+      const a = p.status.containerStatuses.find((c: { name: string }) => c.name === 'a');
+      return 'terminated' in a.state ? p.status : undefined;
+    });
+    expect(status.phase).toBe('Unknown'); // (orphaned: nobody vouches for the pod as a whole)
+    const [a, b] = status.containerStatuses;
+    expect(a.state.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(b.state).toHaveProperty('running');
+    expect(fs.readFileSync(logOf('exits', 'a'), 'utf8')).toMatch(/ stdout F bye\n$/);
+    const gc = await tspod(roots, ['gc']);
+    expect(gc.code, gc.stderr).toBe(0);
+    await expectNothingLeft(roots, [state]);
+    await waitFor('the pod monitor to be gone', () => !fs.existsSync(`/proc/${ppid}`) || undefined);
   }, 60_000);
 
   test('a monitor killed while its container runs: the container is killed, the event says why, the pod fails', async () => {

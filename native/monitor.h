@@ -1,0 +1,9 @@
+/* tspod-monitor's two parts: the log writer (monitor.c) and the parent of a detached supervisor
+ * (monitor_pod.c), one static program. */
+#ifndef TSPOD_MONITOR_H
+#define TSPOD_MONITOR_H
+
+/* `tspod-monitor pod EXITS_DIR CMD [ARG...]`: returns the exit status. */
+int pod_main(int argc, char **argv);
+
+#endif
