@@ -4,7 +4,7 @@
 // - watchExit(pidfd, cb)   learn how a child ended, through its pidfd (never waitpid(-1))
 // - host-side calls that are safe in a multithreaded process: mount, umount2, pipe, flock, mknod,
 //   lsetxattr, lgetxattr (the image store's overlay markers: Node has no xattr calls),
-//   pidfdOpen, pidfdSendSignal, openptyIn, cgroupDeviceAttach (bpf.cc). Node itself never calls
+//   pidfdOpen, pidfdSendSignal, openptyIn, socketpair, recvFd, cgroupDeviceAttach (bpf.cc). Node itself never calls
 //   setns or unshare: those change only the calling thread (or fail outright) in a process that
 //   has threads.
 // Failures are thrown as Node-style system errors (code, errno, syscall, path).
@@ -24,6 +24,7 @@
 #endif
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
@@ -184,6 +185,36 @@ Napi::Value OpenPtyIn(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// socketpair(): [a, b], a connected pair of unix stream sockets, both close-on-exec. A plan's
+// console step sends the container's terminal master over one end (child_console.c).
+Napi::Value SocketPair(const Napi::CallbackInfo &info) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) tp_throw_errno(info.Env(), "socketpair");
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, sv[0]);
+  out.Set(1u, sv[1]);
+  return out;
+}
+
+// recvFd(sock): the one fd sent on the unix socket (SCM_RIGHTS), close-on-exec; -1 when the
+// other end closed without sending one. Non-blocking: the sender is done before this is called.
+Napi::Value RecvFd(const Napi::CallbackInfo &info) {
+  char byte;
+  struct iovec iov = {&byte, 1};
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
+  ssize_t n = recvmsg(int_arg(info, 0), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  if (n < 0 && errno != EAGAIN) tp_throw_errno(info.Env(), "recvmsg");
+  struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr;
+  int fd = -1;
+  if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+  return Napi::Number::New(info.Env(), fd);
+}
+
 // setWinsize(fd, rows, cols): the terminal size a program in the pty sees.
 Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
   struct winsize ws = {};
@@ -241,6 +272,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));
   exports.Set("openptyIn", Napi::Function::New(env, OpenPtyIn, "openptyIn"));
+  exports.Set("socketpair", Napi::Function::New(env, SocketPair, "socketpair"));
+  exports.Set("recvFd", Napi::Function::New(env, RecvFd, "recvFd"));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize, "setWinsize"));
   exports.Set("seccompCompile", Napi::Function::New(env, SeccompCompile, "seccompCompile"));
   exports.Set("seccompKnown", Napi::Function::New(env, SeccompKnown, "seccompKnown"));

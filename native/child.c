@@ -279,6 +279,7 @@ static int run_op(struct tp_child *c, const struct tp_plan *plan, const struct t
   case TP_OP_AWAIT_ID_MAP: return op_await_id_map(c, plan);
   case TP_OP_SETRESUID: return op_setresuid(c, op);
   case TP_OP_IDMAP_MOUNT: return tp_op_idmap_mount(c, op);
+  case TP_OP_CONSOLE: return tp_op_console(c, op);
   default: errno = EINVAL; return tp_fail(c, TP_SYS_EXECVE, W_NONE);
   }
 }

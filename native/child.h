@@ -43,5 +43,6 @@ int tp_op_idmap_mount(struct tp_child *c, const struct tp_op *op);
 
 /* Process operations (child_proc.c). */
 int tp_op_session_keyring(struct tp_child *c, const struct tp_op *op);
+int tp_op_console(struct tp_child *c, const struct tp_op *op);
 
 #endif

@@ -24,6 +24,10 @@ export interface Kernel {
   pidfdOpen(pid: number): number;
   closeFd(fd: number): void;
   pipe(): [number, number];
+  /** a connected pair of unix stream sockets, both close-on-exec (a container's console socket) */
+  socketpair(): [number, number];
+  /** the fd sent over the socket (SCM_RIGHTS), -1 when none was */
+  recvFd(sock: number): number;
   mount(source: string, target: string, fstype: string, flags: string[], data?: string): void;
   /** lazy detach (MNT_DETACH) */
   umount(target: string): void;
@@ -55,6 +59,8 @@ export const kernel: Kernel = {
   pidfdOpen: (pid) => native.pidfdOpen(pid),
   closeFd: (fd) => native.close(fd),
   pipe: () => native.pipe(),
+  socketpair: () => native.socketpair(),
+  recvFd: (sock) => native.recvFd(sock),
   mount: (source, target, fstype, flags, data) => native.mount(source, target, fstype, flags, data),
   umount: (target) => native.umount2(target, true),
   flock: (fd, how, wait = true) => native.flock(fd, how, wait),

@@ -52,6 +52,10 @@ interface Binding {
   pidfdSendSignal(pidfd: number, signal: number): boolean;
   openptyIn(root: string): { master: number; slave: number; name: string };
   setWinsize(fd: number, rows: number, cols: number): void;
+  /** a connected pair of unix stream sockets, both close-on-exec */
+  socketpair(): [number, number];
+  /** the fd sent on the socket (SCM_RIGHTS), or -1 when none was */
+  recvFd(sock: number): number;
   seccompCompile(filter: SeccompFilter): Buffer;
   seccompKnown(names: string[], version?: false): boolean[];
   seccompKnown(names: string[], version: true): string;
@@ -123,6 +127,8 @@ export const native = {
   /** a pty from the devpts instance under `root` (a container's: /proc/<pid>/root) */
   openptyIn: (root: string) => call(() => load().openptyIn(root)),
   setWinsize: (fd: number, rows: number, cols: number) => call(() => load().setWinsize(fd, rows, cols)),
+  socketpair: () => call(() => load().socketpair()),
+  recvFd: (sock: number) => call(() => load().recvFd(sock)),
   /** the BPF program libseccomp makes of a resolved filter (8 bytes per instruction) */
   seccompCompile: (filter: SeccompFilter) => call(() => load().seccompCompile(filter)),
   /** for each name, whether the host's libseccomp knows that system call */

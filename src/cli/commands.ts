@@ -1,5 +1,6 @@
 /** Every command of the CLI, in the order `tspod --help` lists them. Add new command modules here. */
 import type { CommandModule } from 'yargs';
+import { attachCommand } from './attach.js';
 import { completionCommand } from './completion.js';
 import { downCommand } from './down.js';
 import { eventsCommand } from './events.js';
@@ -20,7 +21,7 @@ import { waitCommand } from './wait.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
-  runCommand, psCommand, inspectCommand, nsCommand, logsCommand, eventsCommand, execCommand, stopCommand, waitCommand, rmCommand, downCommand, gcCommand, imageCommand, volumeCommand,
+  runCommand, psCommand, inspectCommand, nsCommand, logsCommand, eventsCommand, execCommand, attachCommand, stopCommand, waitCommand, rmCommand, downCommand, gcCommand, imageCommand, volumeCommand,
   completionCommand,
   superviseCommand, jobCommand,
 ];

@@ -12,8 +12,19 @@
  *     → {"op":"nonsense"}             ← {"ok":false,"error":"unknown request \"nonsense\""}
  *
  * `timeout` is the grace period in seconds; without it, the pod's terminationGracePeriodSeconds.
+ *
+ *     → {"op":"attach","container":"shell","stdin":true}
+ *     ← {"ok":true,"tty":true,"stdin":true}   then binary frames both ways (attach/frames.ts)
+ *
+ * An attach takes the connection over: after its reply, the connection carries that session only.
  */
-export type ControlRequest = { op: 'ping' } | { op: 'stop'; timeout?: number };
+export type ControlRequest = { op: 'ping' } | { op: 'stop'; timeout?: number } | AttachRequestMsg;
+
+export interface AttachRequestMsg {
+  op: 'attach';
+  container: string;
+  stdin: boolean;
+}
 
 export type ControlReply = ({ ok: true } & Record<string, unknown>) | { ok: false; error: string };
 
@@ -25,13 +36,18 @@ export function parseRequest(line: string): ControlRequest {
   } catch {
     throw new Error('request is not JSON');
   }
-  const m = msg as { op?: unknown; timeout?: unknown };
+  const m = msg as { op?: unknown; timeout?: unknown; container?: unknown; stdin?: unknown };
   if (typeof msg !== 'object' || msg === null || typeof m.op !== 'string') throw new Error('request has no "op"');
   if (m.op === 'ping') return { op: 'ping' };
   if (m.op === 'stop') {
     if (m.timeout === undefined) return { op: 'stop' };
     if (typeof m.timeout !== 'number' || !Number.isInteger(m.timeout) || m.timeout < 0) throw new Error('stop: "timeout" must be a whole number of seconds');
     return { op: 'stop', timeout: m.timeout };
+  }
+  if (m.op === 'attach') {
+    if (typeof m.container !== 'string' || m.container === '') throw new Error('attach: "container" must be a container name');
+    if (m.stdin !== undefined && typeof m.stdin !== 'boolean') throw new Error('attach: "stdin" must be true or false');
+    return { op: 'attach', container: m.container, stdin: m.stdin === true };
   }
   throw new Error(`unknown request "${m.op}"`);
 }

@@ -5,18 +5,21 @@
  * It listens from the moment the pod's name is claimed, before the sandbox exists, so a `stop` may
  * arrive before there is a supervisor to ask: it is kept and applied as soon as one is attached.
  * A `stop` is answered only once the pod has stopped *and* been torn down, so that the command
- * that asked can go on (`rm`) at once. At the end the socket is closed and its file unlinked.
+ * that asked can go on (`rm`) at once. An `attach` hands the connection over to the target, which
+ * serves the session on it (attach/serve.ts). At the end the socket is closed and its file unlinked.
  */
 import fs from 'node:fs';
 import net from 'node:net';
 import { socketAddress } from './address.js';
-import { Lines, parseRequest, type ControlReply, type ControlRequest } from './protocol.js';
+import { parseRequest, type AttachRequestMsg, type ControlReply, type ControlRequest } from './protocol.js';
 
 export interface ControlTarget {
   /** start a graceful stop (idempotent); `timeout` overrides the grace period, in seconds */
   stop(timeout?: number): void;
   /** settles when the pod has stopped and been torn down */
   done: Promise<unknown>;
+  /** serve an attach session on `socket` (its reply included); `rest`: bytes that came after the request line */
+  attach?(req: AttachRequestMsg, socket: net.Socket, rest: Buffer): void;
 }
 
 export class ControlServer {
@@ -76,11 +79,25 @@ export class ControlServer {
   private serve(socket: net.Socket): void {
     const conn = { socket, pending: 0 };
     this.connections.add(conn);
-    const lines = new Lines();
+    let buf: Buffer = Buffer.alloc(0);
     let chain = Promise.resolve();
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      for (const line of lines.push(chunk)) {
+    // Bytes, not text: after an attach request the connection carries binary frames.
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      for (let nl = buf.indexOf(10); nl >= 0; nl = buf.indexOf(10)) {
+        const line = buf.subarray(0, nl).toString('utf8');
+        buf = buf.subarray(nl + 1);
+        if (line.trim() === '') continue;
+        const req = peekAttach(line);
+        if (req) {
+          // The session owns the connection from here on (it leaves the set: close() does not end it).
+          socket.off('data', onData);
+          socket.pause();
+          this.connections.delete(conn);
+          const rest = buf;
+          chain = chain.then(() => this.handOver(req, socket, rest));
+          return;
+        }
         conn.pending++;
         // One reply per request, in the order of the requests.
         chain = chain.then(async () => {
@@ -90,9 +107,19 @@ export class ControlServer {
           if (--conn.pending === 0 && this.closing) socket.end();
         }).catch((err) => this.warn(`control socket ${this.socketPath}: ${err}`));
       }
-    });
+    };
+    socket.on('data', onData);
     socket.on('error', () => undefined);
     socket.on('close', () => this.connections.delete(conn));
+  }
+
+  private async handOver(req: AttachRequestMsg, socket: net.Socket, rest: Buffer): Promise<void> {
+    const target = await this.target;
+    if (!target?.attach) {
+      socket.end(JSON.stringify({ ok: false, error: 'the pod is going away' }) + '\n');
+      return;
+    }
+    target.attach(req, socket, rest);
   }
 
   private async answer(line: string): Promise<ControlReply> {
@@ -103,11 +130,22 @@ export class ControlServer {
       return { ok: false, error: (err as Error).message };
     }
     if (req.op === 'ping') return { ok: true, pid: process.pid };
+    if (req.op === 'attach') return { ok: false, error: 'attach takes the connection over' }; // (handled by serve)
     const target = await this.target;
     if (target) {
       target.stop(req.timeout);
       await target.done.catch((err) => this.warn(`the pod ended with an error: ${err}`));
     }
     return { ok: true };
+  }
+}
+
+/** The line as an attach request, when it is a valid one (anything else is answered as a request). */
+function peekAttach(line: string): AttachRequestMsg | undefined {
+  try {
+    const req = parseRequest(line);
+    return req.op === 'attach' ? req : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -206,6 +206,12 @@ export interface Container {
   livenessProbe?: Probe;
   readinessProbe?: Probe;
   startupProbe?: Probe;
+  /** keep a stdin open (a pipe the runtime holds) that `tspod attach -i` writes to; else /dev/null */
+  stdin?: boolean;
+  /** close that stdin when the first attach session that used it ends */
+  stdinOnce?: boolean;
+  /** a terminal (from the container's own devpts) as stdin, stdout and stderr */
+  tty?: boolean;
   /** only `Always`, only on an init container: a sidecar (native sidecar, Kubernetes 1.29+) */
   restartPolicy?: 'Always';
 }

@@ -201,8 +201,23 @@ export function withSeccomp(ops: NativeOp[], step: SeccompStep | undefined, noNe
   return [...ops.slice(0, at), op, ...ops.slice(at)];
 }
 
+/*
+ * A terminal (`tty: true`) is opened after pivot_root, so that it comes from the container's own
+ * devpts (mounted by devOps), and before setsid, which makes it the controlling terminal. Its
+ * master goes to the supervisor over the console socket (native/child_console.c); TERM=xterm as
+ * containerd sets for a tty, unless the container sets TERM itself.
+ */
+function terminalOps(c: ContainerInput): NativeOp[] {
+  if (!c.tty) return sessionOps();
+  return [
+    { op: 'console', why: 'a terminal of the container\'s own devpts on stdin, stdout and stderr; its master to the supervisor' },
+    ...sessionOps(0),
+  ];
+}
+
 function credentialOps(c: ContainerInput): NativeOp[] {
-  const { argv, env, workingDir } = c.process;
+  const { argv, workingDir } = c.process;
+  const env = c.tty && !c.process.env.some((e) => e.startsWith('TERM=')) ? [...c.process.env, 'TERM=xterm'] : c.process.env;
   const caps = c.user && c.user.uid !== 0 ? [] : c.capabilities;
   // In a user namespace the ids are always set: they are the namespace's, and a process that
   // keeps its ids would run as host uid 0 there (unmapped).
@@ -210,7 +225,7 @@ function credentialOps(c: ContainerInput): NativeOp[] {
   const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5);
   const ops: NativeOp[] = [
     { op: 'chdir', target: workingDir, create: 'dir', why: 'the working directory, created if missing, inside the root' },
-    ...sessionOps(),
+    ...terminalOps(c),
     { op: 'closeFds', why: 'only stdin, stdout and stderr cross into the container' },
     {
       op: 'credentials',

@@ -50,6 +50,7 @@ export function describeOp(op: NativeOp): string {
     case 'noNewPrivs': return 'prctl(PR_SET_NO_NEW_PRIVS)';
     case 'closeFds': return 'close_range(3, ~0, CLOSE_RANGE_CLOEXEC)';
     case 'setsid': return op.fd !== undefined && op.fd >= 0 ? `setsid(); ioctl(${op.fd}, TIOCSCTTY)` : 'setsid()';
+    case 'console': return 'open /dev/pts/ptmx in the root, TIOCGPTPEER; send the master (SCM_RIGHTS); dup2 the slave onto 0, 1, 2';
     case 'sessionKeyring': return 'keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)';
     case 'seccomp': {
       const allowed = new Set(op.filter.rules.filter((r) => r.action === 'SCMP_ACT_ALLOW').flatMap((r) => r.names)).size;

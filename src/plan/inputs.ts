@@ -69,6 +69,8 @@ export interface ContainerInput {
   volumes: BindMount[];
   privileged: boolean;
   process: { argv: string[]; env: string[]; workingDir: string };
+  /** `tty: true`: the process's stdio is a terminal of the container's own devpts */
+  tty: boolean;
   /** uid/gid/supplementary groups; absent: the image's default, root */
   user?: { uid: number; gid: number; groups: number[] };
   capabilities: CapName[];

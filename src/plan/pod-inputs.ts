@@ -166,6 +166,7 @@ export function containerInput(pod: Pod, layout: PodLayout, c: Container, f: Con
     volumes: volumeMounts(pod, layout, c, f.subPaths),
     privileged: sc.privileged ?? false,
     process: f.process,
+    tty: c.tty ?? false,
     ...(f.user ? { user: f.user } : {}),
     capabilities: containerCapabilities({ privileged: sc.privileged, add: sc.capabilities?.add, drop: sc.capabilities?.drop, available: f.available }),
     noNewPrivs: sc.allowPrivilegeEscalation === false,

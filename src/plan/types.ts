@@ -68,6 +68,8 @@ export type NativeOp = Why &
     | { op: 'noNewPrivs' }
     | { op: 'closeFds' }
     | { op: 'setsid'; fd?: number }
+    /** open a terminal in the container's devpts, send its master over the socket `fd`, put its slave on 0-2 */
+    | { op: 'console'; fd?: number }
     | { op: 'sessionKeyring' }
     | {
         op: 'seccomp';

@@ -8,6 +8,7 @@
  * stdout/stderr to pipes, and hand back its pid and pidfd.
  */
 import fs from 'node:fs';
+import { containerStdio, type StdioEnds } from './container-stdio.js';
 import os from 'node:os';
 import { ConfigRefError, parseCpuMillis, parseQuantity, resolveProcess, mergeEnv } from '../manifest/index.js';
 import { containerEnv, mountSubPath } from '../manifest/process.js';
@@ -37,9 +38,11 @@ export interface ContainerProcess {
   instance: number;
   pid: number;
   pidfd: number;
-  /** read ends of the container's stdout and stderr pipes */
+  /** the supervisor's ends of its stdin, stdout and stderr (container-stdio.ts) */
   stdout: number;
-  stderr: number;
+  stderr?: number;
+  stdin?: number;
+  tty: boolean;
   cgroupDirs: string[];
   dirs: InstanceDirs;
   terminationLog: string;
@@ -162,25 +165,26 @@ export async function cleanupInstance(sb: Sandbox, p: ContainerProcess): Promise
   await sb.opts.host.remove(p.dirs.work);
 }
 
-function spawnPlan(sb: Sandbox, c: Container, plan: Plan): { pid: number; pidfd: number; stdout: number; stderr: number } {
+function spawnPlan(sb: Sandbox, c: Container, plan: Plan): { pid: number; pidfd: number } & StdioEnds {
   const { host } = sb.opts;
-  const out = host.pipe();
-  const err = host.pipe();
-  const devnull = fs.openSync('/dev/null', 'r');
+  const stdio = containerStdio(host, c);
+  let p: { pid: number; pidfd: number };
   try {
-    const p = host.spawn(toNativePlan(plan, { infraPidfd: sb.infra?.pidfd, usernsFd: sb.userns?.fd, stdio: [devnull, out[1], err[1]] }));
-    return { ...p, stdout: out[0], stderr: err[0] };
+    p = host.spawn(toNativePlan(plan, { infraPidfd: sb.infra?.pidfd, usernsFd: sb.userns?.fd, stdio: stdio.child, consoleSocket: stdio.consoleSocket }));
   } catch (e) {
-    host.closeFd(out[0]);
-    host.closeFd(err[0]);
+    stdio.abort();
     const code = (e as { code?: string; op?: string }).op === 'exec' ? (e as { code?: string }).code : undefined;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new CannotRunError(`container "${c.name}": command not found`, 127, { cause: e });
     if (code === 'EACCES' || code === 'ENOEXEC' || code === 'EPERM') throw new CannotRunError(`container "${c.name}": command cannot be executed`, 126, { cause: e });
     throw stepError(`container "${c.name}"`, plan, e);
-  } finally {
-    host.closeFd(out[1]);
-    host.closeFd(err[1]);
-    fs.closeSync(devnull);
+  }
+  try {
+    return { ...p, ...stdio.started() };
+  } catch (e) {
+    // The process runs but its terminal is lost: it must not run on unsupervised.
+    host.signal(p.pidfd, 9);
+    void host.waitExit(p.pidfd).then(() => host.closeFd(p.pidfd));
+    throw e;
   }
 }
 

@@ -22,6 +22,8 @@ export interface ExecuteFacts {
   stdio: [number, number, number];
   /** an fd of the pod's user namespace (/proc/<infra>/ns/user), for idmapped mounts */
   usernsFd?: number;
+  /** the socket a `console` step sends the container's terminal master over */
+  consoleSocket?: number;
   /** override SPAWN_TIMEOUT_MS */
   timeoutMs?: number;
 }
@@ -39,6 +41,10 @@ function nativeOp(op: NativeOp, facts: ExecuteFacts): NativeOp {
   if ((rest.op === 'bind' && rest.idmap) || rest.op === 'idmapMount') {
     if (facts.usernsFd === undefined) throw new Error(`plan step ${rest.op} ${rest.target}: no user namespace to idmap with`);
     return { ...rest, fd: facts.usernsFd };
+  }
+  if (rest.op === 'console') {
+    if (facts.consoleSocket === undefined) throw new Error('plan step console: no console socket');
+    return { ...rest, fd: facts.consoleSocket };
   }
   if (rest.op === 'credentials') {
     return {

@@ -12,6 +12,8 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ControlServer } from '../control/server.js';
+import { serveAttach } from '../attach/serve.js';
+import type { AttachHandle, AttachRequest, AttachSink } from '../attach/hub.js';
 import type { ImageRecord } from '../image/store.js';
 import { hostIPs } from '../network/index.js';
 import type { Roots } from '../paths.js';
@@ -66,6 +68,10 @@ export interface RunningPod {
    * from its ledger (the state in memory) as `tspod gc` would. Resolves once nothing is left.
    */
   abort(err: unknown, waitMs?: number): Promise<void>;
+  /** attach a session to the running instance of a container (attach/hub.ts), in this process */
+  attach(name: string, sink: AttachSink, req: AttachRequest): AttachHandle;
+  /** resolves once container `name` is running, false when the pod is stopping first */
+  whenRunning(name: string): Promise<boolean>;
 }
 
 /** How long an aborted supervisor gets to tear its pod down before the ledger is used instead. */
@@ -176,7 +182,10 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
       await finish();
     }
   })();
-  control.attach({ stop: (timeout) => void supervisor.stop(timeout), done });
+  control.attach({
+    stop: (timeout) => void supervisor.stop(timeout), done,
+    attach: (req, socket, rest) => serveAttach(socket, rest, (sink) => supervisor.attach(req.container, sink, { stdin: req.stdin })),
+  });
   // The socket closes last: a `stop` request is answered once the pod is torn down (`done`).
   const closed = done.finally(() => control.close().catch((err) => o.warn(`closing the control socket: ${describeError(err)}`)));
   let aborting: Promise<void> | undefined;
@@ -194,7 +203,11 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
     await control.close().catch(() => undefined);
     // (The lock goes with the process, which the last-resort handler ends now.)
   })());
-  return { done: closed, stop: (grace, bySignal) => void supervisor.stop(grace, bySignal), abort };
+  return {
+    done: closed, stop: (grace, bySignal) => void supervisor.stop(grace, bySignal), abort,
+    attach: (name, sink, req) => supervisor.attach(name, sink, req),
+    whenRunning: (name) => supervisor.whenRunning(name),
+  };
 }
 
 /** The pod's state saver: a failure is a warning line and a FailedStateSave event, once per run of failures. */

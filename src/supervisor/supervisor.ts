@@ -30,12 +30,16 @@ import { startProbing } from './probing.js';
 import { processRef } from '../state/store.js';
 import { backoffPolicy, nextDelay, shouldRestart } from './backoff.js';
 import { ContainerLog, type LogSink } from './logs.js';
+import { instanceStreams, type InstanceStreams } from './container-streams.js';
+import type { AttachHandle, AttachRequest, AttachSink } from '../attach/hub.js';
 import { containerID, exitCodeOf, findStatus, runExitStatus, terminatedState, updatePhase, type Exit } from './status.js';
 import { readTerminationMessage } from './termination.js';
 
 interface Running {
   proc: ContainerProcess;
   log: ContainerLog;
+  /** its stdin/terminal and the attach sessions */
+  streams: InstanceStreams;
   exited: Promise<Exit>;
   /** settles once the exit has been recorded and the instance cleaned up */
   ended: Promise<void>;
@@ -181,6 +185,27 @@ export class Supervisor {
       }
     }
     return true;
+  }
+
+  /**
+   * Attach a session to the running instance of container `name` (attach/hub.ts); throws, with
+   * the words of `kubectl attach`, when there is none to attach to.
+   */
+  attach(name: string, sink: AttachSink, req: AttachRequest): AttachHandle {
+    if (!this.containerNamed(name)) throw new Error(`container ${name} not found in pod ${this.sb.pod.metadata.name}`);
+    const r = this.running.get(name);
+    if (!r || r.gone) {
+      const phase = this.status.phase;
+      if (phase === 'Succeeded' || phase === 'Failed') throw new Error(`cannot attach a container in a completed pod; current phase is ${phase}`);
+      throw new Error(`container ${name} is not running (it is ${Object.keys(findStatus(this.status, name).state)[0]})`);
+    }
+    return r.streams.hub.attach(sink, req);
+  }
+
+  /** Resolves once an instance of container `name` runs (true), or the pod is stopping (false). */
+  async whenRunning(name: string): Promise<boolean> {
+    await this.until(() => this.running.has(name));
+    return this.running.has(name) && !this.stopping;
   }
 
   /** Resolves once `done()` holds, or the pod is stopping. */
@@ -376,12 +401,14 @@ export class Supervisor {
     s.containerID = containerID(this.sb.opts.state.uid, c.name, proc.instance);
     this.sb.opts.state.containers[c.name] = { instance: proc.instance, process: processRef(proc.pid), exec: proc.exec };
     let r: Running | undefined;
-    const log = new ContainerLog(c.name, this.sb.layout.log(c.name, proc.instance), proc, this.o.sink, {
+    const logFile = this.sb.layout.log(c.name, proc.instance);
+    const streams = instanceStreams(c, proc, this.sb.opts.host, logFile);
+    const log = new ContainerLog(c.name, logFile, streams.output, this.o.sink, {
       onTrouble: (m) => this.logTrouble(c, m),
       onDeath: (how) => r && this.monitorDied(c, r, how),
     });
     const exited = this.sb.opts.host.waitExit(proc.pidfd);
-    r = { proc, log, exited } as Running;
+    r = { proc, log, streams, exited } as Running;
     r.ended = exited.then((exit) => this.onExit(c, kind, r, exit));
     this.running.set(c.name, r);
     this.refresh();
@@ -395,6 +422,8 @@ export class Supervisor {
     r.prober?.stop();
     this.sb.opts.host.closeFd(r.proc.pidfd);
     await r.log.drain();
+    // Every session has seen the last output: they end, and the stdin pipe closes.
+    r.streams.close();
     const s = findStatus(this.status, c.name);
     const oom = this.sb.opts.host.oomKilled(r.proc.cgroupDirs);
     const message = await readTerminationMessage(c, r.proc, exit, this.sb.layout.log(c.name, r.proc.instance));

@@ -23,8 +23,8 @@ describe('unsupported fields', () => {
   });
 
   test('ignorable ones say how to run without them', () => {
-    expect(linesAfter((p) => (p.spec.containers[0].stdin = true))).toEqual([
-      'spec.containers[0].stdin: not supported by tspod (--ignore-unsupported runs the pod without it)',
+    expect(linesAfter((p) => (p.spec.containers[0].resizePolicy = [{ resourceName: 'cpu', restartPolicy: 'NotRequired' }]))).toEqual([
+      'spec.containers[0].resizePolicy: not supported by tspod (--ignore-unsupported runs the pod without it)',
     ]);
     expect(linesAfter((p) => (p.spec.readinessGates = [{ conditionType: 'example.com/ready' }]))).toEqual([
       'spec.readinessGates: not supported by tspod (--ignore-unsupported runs the pod without it)',
@@ -34,16 +34,14 @@ describe('unsupported fields', () => {
   test('with --ignore-unsupported, ignorable ones become warnings and are dropped', () => {
     const pod = basePod();
     pod.spec.readinessGates = [{ conditionType: 'example.com/ready' }];
-    pod.spec.containers[0].stdin = true;
-    pod.spec.containers[0].tty = true;
+    pod.spec.containers[0].resizePolicy = [{ resourceName: 'cpu', restartPolicy: 'NotRequired' }];
     const result = validatePod(pod, { ignoreUnsupported: true });
     expect(result.warnings).toEqual([
-      'spec.containers[0].stdin: not supported by tspod, ignored',
-      'spec.containers[0].tty: not supported by tspod, ignored',
+      'spec.containers[0].resizePolicy: not supported by tspod, ignored',
       'spec.readinessGates: not supported by tspod, ignored',
     ]);
     expect(result.pod.spec).not.toHaveProperty('readinessGates');
-    expect(result.pod.spec.containers[0]).not.toHaveProperty('stdin');
+    expect(result.pod.spec.containers[0]).not.toHaveProperty('resizePolicy');
   });
 
   test('with --ignore-unsupported, the others are still errors, and say so', () => {

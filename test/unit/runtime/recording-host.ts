@@ -84,6 +84,14 @@ export class RecordingHost implements Host {
     this.record(['pipe']);
     return [-1, -1];
   }
+  socketpair(): [number, number] {
+    this.record(['socketpair']);
+    return [-1, -1];
+  }
+  recvFd(sock: number): number {
+    this.record(['recvFd', sock]);
+    return -1;
+  }
   mount(source: string, target: string, fstype: string, flags: string[], data?: string) {
     this.record(['mount', source, target, fstype, flags, data]);
     this.world.mounts.push(target);
