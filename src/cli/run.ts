@@ -21,6 +21,9 @@ import { planPod } from '../runtime/dry-run.js';
 import { imageVolumeKey } from '../runtime/volumes.js';
 import { noConfig, type ConfigObjects } from '../manifest/index.js';
 import type { Pod } from '../manifest/types.js';
+import type { Container } from '../manifest/types.js';
+import { attachTarget, attachToRun, type RunAttachOptions } from '../attach/run-attached.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../attach/detach-keys.js';
 import { newState, runPod, PodExistsError } from '../supervisor/run-pod.js';
 import { prefixedPrinter } from '../logs/reader.js';
 import { logRotation } from '../logs/log-file.js';
@@ -49,6 +52,10 @@ export interface RunArgs extends GlobalArgs, FileArgs {
   wait: boolean;
   pull?: PullOverride;
   replace: boolean;
+  stdin: boolean;
+  tty: boolean;
+  container?: string;
+  quiet: boolean;
 }
 
 export function runOptions<T>(y: Argv<T>) {
@@ -190,6 +197,8 @@ function say(stream: 'stdout' | 'stderr', text: string | Buffer): void {
 }
 
 async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Record<string, ImageRecord>, config: ConfigObjects, network: string): Promise<void> {
+  // -i/-t: one container's streams are this terminal's (attach/run-attached.ts); checked first.
+  const attached = argv.stdin || argv.tty ? attachArgs(argv, pod) : undefined;
   let stopSignal: number | undefined;
   let stop: ((grace?: number, sig?: number) => void) | undefined;
   const stopFor = (n: number) => {
@@ -217,14 +226,19 @@ async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Reco
       const ip = state.status.podIP ? `, IP ${state.status.podIP}` : '';
       say('stderr', `tspod: pod "${state.name}" started${ip} (Ctrl-C stops it)\n`);
     };
-    // Each container's bytes as it wrote them, `name | ` in front, on the stream it used.
-    const sink = prefixedPrinter(say);
-    const running = await runPod({ roots, pod, images, config, network, keep: argv.keep, sink, explain, warn, onStarted });
+    // Each container's bytes as it wrote them, `name | ` in front, on the stream it used; with -i,
+    // only the attached container's output is shown, as the session's (the others' is logged).
+    const sink = attached ? () => undefined : prefixedPrinter(say);
+    let live: PodState | undefined;
+    const running = await runPod({
+      roots, pod, images, config, network, keep: argv.keep, sink, explain, warn,
+      onStarted: attached ? (state) => (live = state) : onStarted, onInitializing: (state) => (live = state),
+    });
     stop = running.stop;
     // An error nobody caught stops and tears down the pod rather than leave it Orphaned.
     unguard = guardPod(running, { warn, exit: (status) => process.exit(status) });
     if (stopSignal !== undefined) running.stop(undefined, stopSignal);
-    const status = await running.done;
+    const status = attached ? await attachToRun(running, () => live, attached.container, attached.options) : await running.done;
     process.exitCode = outputStatus === EX_IOERR ? EX_IOERR : status;
   } catch (err) {
     if (err instanceof PodExistsError) throw new ExitError(err.message, 125);
@@ -234,6 +248,16 @@ async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Reco
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     onOutputClosed(undefined);
+  }
+}
+
+/** -i, -t, -c, -q of a foreground run, checked against the pod (status 125 when it cannot be attached). */
+function attachArgs(argv: RunArgs, pod: Pod): { container: Container; options: RunAttachOptions } {
+  const options: RunAttachOptions = { container: argv.container, stdin: argv.stdin || argv.tty, tty: argv.tty, quiet: argv.quiet, detachKeys: parseDetachKeys(DEFAULT_DETACH_KEYS) };
+  try {
+    return { container: attachTarget(pod, options), options };
+  } catch (err) {
+    throw new ExitError((err as Error).message, 125);
   }
 }
 
@@ -268,11 +292,23 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       .example('$0 run -d pod.yaml', 'leave it to a detached supervisor; print its name once it has started')
       .example('$0 run --dry-run pod.yaml', 'print the namespaces, mounts and syscalls it would make')
       .example('cat pod.yaml | $0 run -', 'a manifest from standard input')
+      .example('$0 run -it shell.yaml', 'this terminal on the first container with stdin (and tty); the pod is removed when the session ends')
+      .option('stdin', { alias: 'i', type: 'boolean', default: false, describe: 'attach standard input to the first container with stdin: true (or -c), as kubectl run -i' })
+      .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'with -i: this terminal, in raw mode, on the container\'s terminal (tty: true)' })
+      .option('container', { alias: 'c', type: 'string', describe: 'with -i/-t: the container to attach to' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'with -i/-t: print only what the container writes' })
       .epilogue('Exit status: 0 when every app container exited 0; else the first failed container\'s exit code (128+N for signal N; 130/143 when stopped by SIGINT/SIGTERM); 125 when tspod could not run the pod; 126/127 when a command cannot be executed / is not found.') as unknown as Argv<RunArgs>,
   handler: async (argv: ArgumentsCamelCase<RunArgs>) => {
     const roots = rootsOf(argv);
     checkLogRotation();
     const run = await loadRun(argv);
+    if ((argv.stdin || argv.tty) && (argv.detach || argv.dryRun)) {
+      throw new ExitError(`-i/-t attach this terminal to a foreground run; not with ${argv.detach ? '-d (attach later: tspod attach POD -i -t)' : '--dry-run'}`, 125);
+    }
+    if (argv.container !== undefined && !argv.stdin && !argv.tty) throw new ExitError('-c names the container to attach to: it needs -i or -t', 125);
+    if ((argv.stdin || argv.tty) && (run.pods.length !== 1 || run.workloads.length > 0)) throw new ExitError('-i/-t attach this terminal to one pod: these files make several', 125);
+    // A pod that cannot be attached to is refused before anything is removed, pulled or made.
+    if (argv.stdin || argv.tty) attachArgs(argv, run.pods[0]!.pod);
     if (!argv.dryRun) await clearTheWay(roots, run, argv.replace);
     const pods = run.pods;
     // Admission before images, as a kubelet admits before it pulls: a pod that does not fit

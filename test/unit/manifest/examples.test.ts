@@ -14,7 +14,7 @@ const facts: DownwardFacts = { podName: 'p', namespace: 'default', uid: 'u', nod
 
 test('the expected examples are there', () => {
   expect(files.sort()).toEqual(
-    ['init-containers', 'restart-policy', 'shared-localhost', 'shared-pid', 'shared-volume', 'two-containers', 'two-containers-hostpath'].map((n) => `${n}.yaml`).sort(),
+    ['init-containers', 'restart-policy', 'shared-localhost', 'shared-pid', 'shared-volume', 'shell', 'two-containers', 'two-containers-hostpath'].map((n) => `${n}.yaml`).sort(),
   );
 });
 
