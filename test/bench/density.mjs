@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+/**
+ * `make bench`, third part: what a running detached pod costs the host in memory (issue 14).
+ *
+ * `--pods` detached pods (20) of one busybox `sleep` each are started one after another with
+ * `tspod run -d --network none`; the total time is printed. Then the PSS (proportional set size:
+ * each shared page divided among the processes sharing it, so the sum over processes is the memory
+ * really used) of every process on the host is summed from /proc/PID/smaps_rollup, and compared
+ * with the sum before the first pod. Printed per pod: what tspod's new processes keep resident,
+ * by kind (the Node supervisors, the pod monitors `tspod-monitor pod`, the log monitors
+ * `tspod-monitor log`), the pods' own processes (pause, sleep), and the host's whole growth less
+ * the pods' own (which on a shared host also counts whatever else started meanwhile). The target
+ * of issue 14 is at most 2 MiB per pod.
+ *
+ * Everything lives in one temporary directory, removed at the end (the pods with `rm -f`).
+ *
+ * Usage (as root, after `make setup`): node test/bench/density.mjs [--pods N (20)] [--json]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { entriesIn, mountsUnder } from './checks.mjs';
+import { run } from './measure.mjs';
+import { prepareTspod, TSPOD } from './tspod.mjs';
+
+const say = (msg) => process.stderr.write(`bench: ${msg}\n`);
+
+function options() {
+  const { values } = parseArgs({ options: { pods: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } } });
+  const pods = Number(values.pods);
+  if (!Number.isInteger(pods) || pods < 1) throw new Error('--pods takes a whole number of at least 1');
+  return { pods, json: values.json };
+}
+
+const manifest = (name) => JSON.stringify({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name },
+  spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sleep', '100000'] }] },
+});
+
+/** PSS in KiB of every process, with its command line. */
+function processes() {
+  const out = new Map();
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const m = /^Pss:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${e}/smaps_rollup`, 'utf8'));
+      const argv = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+      if (m) out.set(Number(e), { pss: Number(m[1]), argv });
+    } catch {
+      // gone, or a kernel thread
+    }
+  }
+  return out;
+}
+
+const sum = (ps) => [...ps].reduce((a, p) => a + p.pss, 0);
+
+async function main() {
+  const o = options();
+  if (process.getuid() !== 0) throw new Error('run it as root: sudo make bench');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-density-'));
+  const problems = [];
+  let result;
+  const names = Array.from({ length: o.pods }, (_, i) => `dense-${i}`);
+  let t;
+  try {
+    say(`busybox image into ${dir}`);
+    t = prepareTspod(dir);
+    const before = processes();
+    say(`${o.pods} detached pods of one sleep, one after another`);
+    const start = process.hrtime.bigint();
+    for (const name of names) run(TSPOD, ['run', '-d', '--network', 'none', '-'], { env: t.env, input: manifest(name), stdio: ['pipe', 'ignore', 'pipe'] });
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    await new Promise((r) => setTimeout(r, 2000)); // let start-up garbage be collected
+    const after = processes();
+    // The pods' own processes: each pod's infra and containers, from its state.
+    const own = new Set();
+    for (const name of names) {
+      const s = JSON.parse(fs.readFileSync(path.join(t.runRoot, 'pods', name, 'state.json'), 'utf8'));
+      if (s.infra) own.add(s.infra.pid);
+      for (const c of Object.values(s.containers)) if (c.process) own.add(c.process.pid);
+    }
+    const grown = sum(after.values()) - sum(before.values());
+    const added = [...after].filter(([pid]) => !before.has(pid));
+    const kind = (argv) => (argv.includes('__supervise') && !argv[0].endsWith('tspod-monitor') ? 'supervisor' : argv[0].endsWith('tspod-monitor') ? `monitor ${argv[1]}` : 'other');
+    const parts = {};
+    for (const [pid, p] of added) {
+      const k = own.has(pid) ? 'pods' : kind(p.argv);
+      parts[k] = (parts[k] ?? 0) + p.pss;
+    }
+    // What tspod keeps: its processes that were not there before. The host's growth less the pods'
+    // own processes is printed too; on a busy host it also holds whatever else started meanwhile.
+    const tspodKiB = Object.entries(parts).filter(([k]) => k === 'supervisor' || k.startsWith('monitor')).reduce((a, [, v]) => a + v, 0);
+    result = {
+      pods: o.pods, startSeconds: seconds, perPodKiB: tspodKiB / o.pods, hostGrowthPerPodKiB: (grown - (parts.pods ?? 0)) / o.pods,
+      partsPerPodKiB: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v / o.pods])),
+    };
+  } catch (err) {
+    problems.push(`stopped: ${err.message}`);
+  } finally {
+    if (t) {
+      try {
+        run(TSPOD, ['rm', '-f', ...names.filter((n) => fs.existsSync(path.join(t.runRoot, 'pods', n)))], { env: t.env });
+      } catch (err) {
+        problems.push(`rm -f: ${err.message}`);
+      }
+      const left = entriesIn([path.join(t.runRoot, 'pods'), path.join(t.root, 'pods')]);
+      if (left.length > 0) problems.push(`tspod pods left behind: ${left.join(' ')}`);
+    }
+    const mounts = mountsUnder(dir);
+    if (mounts.length > 0) problems.push(`mounts left behind: ${mounts.join(' ')}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
+  }
+  if (o.json) console.log(JSON.stringify({ ...result, problems }, null, 2));
+  else if (result) {
+    const mib = (k) => `${(k / 1024).toFixed(2)} MiB`;
+    console.log(`\nmemory of ${result.pods} detached pods of one sleep (PSS; target of issue 14: 2 MiB per pod)`);
+    console.log(`  ${mib(result.perPodKiB)} per pod kept resident by tspod's processes; ${result.pods} pods started one after another in ${result.startSeconds.toFixed(1)} s`);
+    const what = { supervisor: 'the Node supervisor', 'monitor pod': 'tspod-monitor pod (exit records)', 'monitor log': 'tspod-monitor log (one per container)', pods: "the pods' own processes (pause, sleep)", other: 'other processes started meanwhile (not tspod)' };
+    for (const [k, v] of Object.entries(result.partsPerPodKiB)) console.log(`    ${mib(v).padStart(10)}  ${what[k] ?? k}`);
+    console.log(`  the host's PSS grew by ${mib(result.hostGrowthPerPodKiB)} per pod beyond the pods' own processes (with the rest of the host)`);
+  }
+  for (const p of problems) console.error(`bench: problem: ${p}`);
+  process.exitCode = problems.length > 0 ? 1 : 0;
+}
+
+main().catch((err) => {
+  console.error(`bench: ${err.message}`);
+  process.exitCode = 1;
+});
