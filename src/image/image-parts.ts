@@ -16,6 +16,11 @@ export interface LayerRef {
   size?: number;
   /** sha256 of the uncompressed tar, from the config's `rootfs.diff_ids` */
   diffId?: Digest;
+  /**
+   * the blob is not in the archive (OCI layouts): importable only when the store has the layer's
+   * diff ID already, as in a pull that did not download a layer the store had by diff ID
+   */
+  absent?: boolean;
 }
 
 export interface ImageParts {

@@ -48,7 +48,8 @@ export interface Imported {
 
 export interface ImportedLayer {
   diffId: string;
-  blob: string;
+  /** the blob kept for it; undefined when the archive left it out (the store has the layer) */
+  blob?: string;
   /** the staged layer's `diff/` directory; undefined when the store had the layer already */
   unpacked?: string;
 }
@@ -99,7 +100,13 @@ export async function importArchive(file: string, ref: ImageRef, o: ImportOption
     source.kind === 'docker-archive'
       ? await readDockerImage(source.files, ref, what, o.platform)
       : await readOciImage(source.files, ref, what, o.platform);
-  for (const layer of parts.layers) await verifyLayer(source.files, layer, o.budget);
+  for (const layer of parts.layers) {
+    if (layer.absent && !o.layers.has(formatDigest(layer.diffId as Digest))) {
+      throw new Error(`${layer.what} is missing from the archive (a foreign layer is not supported)`);
+    }
+  }
+  // a layer without its blob is the store's (checked when it came): nothing to verify or keep
+  for (const layer of parts.layers) if (!layer.absent) await verifyLayer(source.files, layer, o.budget);
   const unpacked = new Map<string, string>();
   const below: string[] = []; // the directories of the layers so far, topmost first
   for (const layer of parts.layers) {
@@ -113,11 +120,14 @@ export async function importArchive(file: string, ref: ImageRef, o: ImportOption
     below.unshift(unpacked.get(diffId) ?? o.layers.dirOf(diffId));
   }
   const kept: BlobDesc[] = [];
-  for (const layer of parts.layers) kept.push(await keepLayer(source.files, layer, o.blobDir));
-  const layers = parts.layers.map((l, i) => {
+  const layers: ImportedLayer[] = [];
+  for (const l of parts.layers) {
     const diffId = formatDigest(l.diffId as Digest);
-    return { diffId, blob: kept[i].digest, unpacked: unpacked.get(diffId) };
-  });
+    const blob = l.absent ? undefined : await keepLayer(source.files, l, o.blobDir);
+    if (blob) kept.push(blob);
+    layers.push({ diffId, blob: blob?.digest, unpacked: unpacked.get(diffId) });
+  }
+  // with an absent layer the archive must have its manifest (only OCI layouts leave blobs out)
   return { kind: source.kind, configBytes: parts.configBytes, config: parts.config, layers, ...keep(o.blobDir, parts.configBytes, kept, parts.manifest) };
 }
 /** Keeps a layer's stored bytes as a blob, checked against its digest once more. */

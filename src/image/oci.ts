@@ -58,8 +58,8 @@ function layerOf(files: ArchiveFiles, d: Descriptor, i: number, what: string): L
   const layerWhat = `${what}: layer ${i + 1} (${d.digest.algorithm}:${d.digest.hex})`;
   if (!/tar/.test(d.mediaType)) throw new Error(`${layerWhat} has media type "${d.mediaType}", which is not a tar layer`);
   const path = blobPath(d.digest);
-  if (!files.has(path)) throw new Error(`${layerWhat} is missing from the archive (a foreign layer is not supported)`);
-  return { path, what: layerWhat, digest: d.digest, size: d.size };
+  // a missing blob is for the importer to judge: the store may have the layer by its diff ID
+  return { path, what: layerWhat, digest: d.digest, size: d.size, ...(files.has(path) ? {} : { absent: true }) };
 }
 
 /** Picks the image for `ref` (or, for a nested index, for this host) among an index's manifests. */

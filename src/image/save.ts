@@ -35,7 +35,7 @@ export async function saveImage(store: ImageStore, ref: string, file: string, fo
   const writing = pipeline(pack, fs.createWriteStream(temp, { mode: 0o600 }));
   try {
     if (format === 'oci') await packOci(store, pack, record.tag, manifest, manifestBytes, m, blobs);
-    else await packDocker(store, pack, record.tag !== undefined ? `${familiarName(record.name)}:${record.tag}` : undefined, m, path.dirname(temp));
+    else await packDocker(store, pack, record.tag !== undefined ? `${familiarName(record.name)}:${record.tag}` : undefined, m, blobs, path.dirname(temp));
     pack.finalize();
     await writing;
     fs.renameSync(temp, file);
@@ -56,20 +56,30 @@ async function packOci(store: ImageStore, pack: tar.Pack, tag: string | undefine
   await add(pack, 'index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [desc] })));
   await addDir(pack, 'blobs/');
   await addDir(pack, 'blobs/sha256/');
+  // A pull does not download a layer the store has by diff ID under another blob: this image
+  // then lacks that blob, and its manifest cannot be written byte for byte.
+  const lacking = m.layers.find((l) => !blobs.includes(l.digest));
+  if (lacking) {
+    throw new Error(`layer ${lacking.digest} was not downloaded (the store had the same layer from another image, compressed otherwise); save it with --format docker, which writes layers uncompressed`);
+  }
   // the manifest, its config and layers; an index the image was pulled through stays behind
   const wanted = [digest, m.config.digest, ...m.layers.map((l) => l.digest)].filter((d) => blobs.includes(d));
   for (const d of new Set(wanted)) await addFile(pack, `blobs/sha256/${d.slice(7)}`, store.blobPath(d));
 }
 
-async function packDocker(store: ImageStore, pack: tar.Pack, tag: string | undefined, m: Manifest, scratch: string) {
+async function packDocker(store: ImageStore, pack: tar.Pack, tag: string | undefined, m: Manifest, blobs: string[], scratch: string) {
   const config = `blobs/sha256/${m.config.digest.slice(7)}`;
   await addDir(pack, 'blobs/');
   await addDir(pack, 'blobs/sha256/');
   await addFile(pack, config, store.blobPath(m.config.digest));
+  const diffIds = (JSON.parse(fs.readFileSync(store.blobPath(m.config.digest), 'utf8')) as { rootfs?: { diff_ids?: string[] } }).rootfs?.diff_ids ?? [];
   const layers: string[] = [];
-  for (const l of m.layers) {
-    // docker load wants each layer's uncompressed tar, named by its diff ID
-    const blob = store.blobPath(l.digest);
+  for (const [i, l] of m.layers.entries()) {
+    // docker load wants each layer's uncompressed tar, named by its diff ID: any blob known to
+    // decompress to it will do (the image's own may not have been downloaded, see packOci)
+    const source = blobs.includes(l.digest) ? l.digest : store.blobsOfLayer(diffIds[i] ?? '')[0];
+    if (source === undefined) throw new Error(`layer ${l.digest}: the store keeps no blob of it`);
+    const blob = store.blobPath(source);
     const head = Buffer.alloc(6);
     const fd = fs.openSync(blob, 'r');
     fs.readSync(fd, head, 0, 6, 0);

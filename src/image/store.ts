@@ -195,7 +195,7 @@ export class ImageStore {
     for (const l of imported.layers) {
       if (l.unpacked === undefined || staged.has(l.diffId)) continue;
       const dir = path.dirname(l.unpacked);
-      writeLayerMeta(dir, { diffId: l.diffId, size: diskUsage(l.unpacked), blobs: [l.blob] });
+      writeLayerMeta(dir, { diffId: l.diffId, size: diskUsage(l.unpacked), blobs: l.blob ? [l.blob] : [] });
       staged.set(l.diffId, dir);
     }
     const meta: ImageMeta = {
@@ -204,7 +204,7 @@ export class ImageStore {
       layers: imported.layers.map((l) => l.diffId),
     };
     writeImageFiles(image, imported.configBytes, meta);
-    const layerBlobs = new Map(imported.layers.map((l) => [l.blob, l.diffId]));
+    const layerBlobs = new Map(imported.layers.flatMap((l) => (l.blob ? [[l.blob, l.diffId] as const] : [])));
     return this.add({ dir: image, blobDir: o.blobDir, configBytes: imported.configBytes, refs, staged, layerBlobs });
   }
 
@@ -334,6 +334,16 @@ export class ImageStore {
       throw new Error(`image "${details.ref}" was stored before tspod kept image blobs; import or pull it again to save it`);
     }
     return { record: record(details), manifest: meta.manifest, blobs: meta.blobs };
+  }
+
+  /** True when the layer store holds the layer `diffId` (a pull need not download it). */
+  hasLayer(diffId: string): boolean {
+    return hasLayer(this.paths, diffId);
+  }
+
+  /** The stored blobs known to decompress to the layer `diffId` (any of them stands for it). */
+  blobsOfLayer(diffId: string): string[] {
+    return (readLayerMeta(this.paths, diffId)?.blobs ?? []).filter((b) => fs.existsSync(this.blobPath(b)));
   }
 
   blobPath(digest: string): string {

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { blobFile } from '../image/blobs.js';
-import { hostPlatform, type Platform } from '../image/config.js';
+import { hostPlatform, parseImageConfig, type Platform } from '../image/config.js';
 import { DigestStream, parseDigest, sha256 } from '../image/digest.js';
 import { digestRef, formatRef, tagRef, type ImageRef } from '../image/ref.js';
 import type { ImageRecord, ImageStore } from '../image/store.js';
@@ -143,7 +143,10 @@ async function download(store: ImageStore, client: RepositoryClient, r: Resolved
     fs.writeFileSync(blobFile(blobDir, r.manifest.digest), r.manifest.bytes);
     fs.writeFileSync(blobFile(blobDir, sha256(r.config)), r.config);
     const layers = r.manifest.doc.layers ?? [];
-    await inParallel(layers, PARALLEL_LAYERS, (l) => fetchLayer(store, client, l, blobDir, o.progress, what));
+    // config.rootfs.diff_ids[i] is the diff ID of manifest layer i: a layer the store has by diff ID
+    // (under another blob, compressed otherwise) is not downloaded, and the import uses the stored one
+    const diffIds = parseImageConfig(r.config, `${what}: config`).diffIds;
+    await inParallel(layers.map((l, i) => ({ l, diffId: diffIds[i] })), PARALLEL_LAYERS, ({ l, diffId }) => fetchLayer(store, client, l, diffId, blobDir, o.progress, what));
     if (r.top !== r.manifest) fs.writeFileSync(blobFile(blobDir, r.top.digest), r.top.bytes);
     o.progress.message(`${what}: unpacking ${layers.length} layer${layers.length === 1 ? '' : 's'}`);
     const rec = await store.importStaged(staging, layout, r.ref, r.names, {
@@ -156,14 +159,21 @@ async function download(store: ImageStore, client: RepositoryClient, r: Resolved
   }
 }
 
-/** One layer into `blobDir`: linked from the store when it has it, else downloaded and checked. */
-async function fetchLayer(store: ImageStore, client: RepositoryClient, l: Descriptor, blobDir: string, progress: Progress, what: string): Promise<void> {
+/**
+ * One layer into `blobDir`: linked from the store when it has the blob, left out when it has the
+ * layer by diff ID (the import then takes the stored layer), else downloaded and checked.
+ */
+async function fetchLayer(store: ImageStore, client: RepositoryClient, l: Descriptor, diffId: string | undefined, blobDir: string, progress: Progress, what: string): Promise<void> {
   const digest = parseDigest(l.digest, `${what}: layer`);
   const target = blobFile(blobDir, l.digest);
   const bar = progress.layer(l.digest, l.size);
   const stored = store.blobPath(l.digest);
   if (fs.existsSync(stored)) {
     fs.linkSync(stored, target);
+    bar.done('already in the store');
+    return;
+  }
+  if (diffId !== undefined && store.hasLayer(diffId)) {
     bar.done('already in the store');
     return;
   }

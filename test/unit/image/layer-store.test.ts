@@ -130,6 +130,29 @@ describe('layers stored once, by diff ID', () => {
   });
 });
 
+describe('a layer the store had by diff ID under another blob', () => {
+  it('is used without its blob; save writes it from the blob it is known by (docker), and refuses to invent the missing one (OCI)', async () => {
+    const a = await onBase('a', 'a');
+    await store.import('a:1', a.layout);
+    // the same layers, the base gzip-compressed otherwise (another blob), and left out of the layout
+    const spec = { layers: [await makeTar(BASE), await makeTar([{ name: 'etc/', type: 'directory' }, { name: 'etc/b', data: 'b' }])], gzip: [false, false] };
+    const layout = path.join(tmp, 'b');
+    const built = writeOciLayout(layout, spec);
+    fs.rmSync(path.join(layout, 'blobs', 'sha256', built.layerDigests[0].slice(7)));
+    const b = await store.import('b:1', layout);
+    expect(b.lowerDirs[1]).toBe(lowerDir(store.paths, a.diffIds[0]));
+    const { saveImage } = await import('../../../src/image/save.js');
+    await saveImage(store, 'b:1', path.join(tmp, 'b-docker.tar'), 'docker');
+    expect(fs.statSync(path.join(tmp, 'b-docker.tar')).size).toBeGreaterThan(0);
+    const err = await saveImage(store, 'b:1', path.join(tmp, 'b-oci.tar'), 'oci').then(() => undefined, (e: Error) => e);
+    expect(String((err?.cause as Error | undefined)?.message)).toMatch(/layer sha256:[0-9a-f]+ was not downloaded .*--format docker/);
+    expect(fs.existsSync(path.join(tmp, 'b-oci.tar'))).toBe(false);
+    // its layers are counted as any image's
+    await store.remove('a:1');
+    expect(hasLayer(store.paths, a.diffIds[0])).toBe(true);
+  });
+});
+
 describe('migrating a store of the old format', () => {
   /** Writes an image the way the old store did: sha256/<id>/{rootfs/,config.json,image.json}. */
   async function oldImage(layers: Entry[][], files: Entry[]): Promise<{ id: string; diffIds: string[] }> {
