@@ -24,6 +24,19 @@ export interface RunAttachOptions {
   detachKeys: Buffer;
 }
 
+/** What is wrong with `run`'s -i, -t and -c together with its other options and the files, if anything. */
+export function attachFlagsProblem(
+  f: { stdin: boolean; tty: boolean; container?: string; detach: boolean; dryRun: boolean },
+  files: { pods: number; workloads: number },
+): string | undefined {
+  const attach = f.stdin || f.tty;
+  if (!attach) return f.container !== undefined ? '-c names the container to attach to: it needs -i or -t' : undefined;
+  if (f.detach) return '-i/-t attach this terminal to a foreground run; not with -d (attach later: tspod attach POD -i -t)';
+  if (f.dryRun) return '-i/-t attach this terminal to a foreground run; not with --dry-run';
+  if (files.pods !== 1 || files.workloads > 0) return '-i/-t attach this terminal to one pod: these files make several';
+  return undefined;
+}
+
 /** The container to attach to, or an error (shown with status 125) saying why there is none. */
 export function attachTarget(pod: Pod, o: Pick<RunAttachOptions, 'container' | 'stdin' | 'tty'>): Container {
   const all = [...pod.spec.initContainers, ...pod.spec.containers];

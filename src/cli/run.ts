@@ -22,7 +22,7 @@ import { imageVolumeKey } from '../runtime/volumes.js';
 import { noConfig, type ConfigObjects } from '../manifest/index.js';
 import type { Pod } from '../manifest/types.js';
 import type { Container } from '../manifest/types.js';
-import { attachTarget, attachToRun, type RunAttachOptions } from '../attach/run-attached.js';
+import { attachFlagsProblem, attachTarget, attachToRun, type RunAttachOptions } from '../attach/run-attached.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../attach/detach-keys.js';
 import { newState, runPod, PodExistsError } from '../supervisor/run-pod.js';
 import { prefixedPrinter } from '../logs/reader.js';
@@ -302,11 +302,8 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     const roots = rootsOf(argv);
     checkLogRotation();
     const run = await loadRun(argv);
-    if ((argv.stdin || argv.tty) && (argv.detach || argv.dryRun)) {
-      throw new ExitError(`-i/-t attach this terminal to a foreground run; not with ${argv.detach ? '-d (attach later: tspod attach POD -i -t)' : '--dry-run'}`, 125);
-    }
-    if (argv.container !== undefined && !argv.stdin && !argv.tty) throw new ExitError('-c names the container to attach to: it needs -i or -t', 125);
-    if ((argv.stdin || argv.tty) && (run.pods.length !== 1 || run.workloads.length > 0)) throw new ExitError('-i/-t attach this terminal to one pod: these files make several', 125);
+    const flags = attachFlagsProblem(argv, { pods: run.pods.length, workloads: run.workloads.length });
+    if (flags) throw new ExitError(flags, 125);
     // A pod that cannot be attached to is refused before anything is removed, pulled or made.
     if (argv.stdin || argv.tty) attachArgs(argv, run.pods[0]!.pod);
     if (!argv.dryRun) await clearTheWay(roots, run, argv.replace);
