@@ -215,6 +215,21 @@ Napi::Value RecvFd(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
+// setOutputProcessing(fd, on): turn the terminal's output processing (OPOST: "\n" becomes "\r\n")
+// on or off; returns whether it was on. Node's raw mode (libuv's) leaves it on, as a program with
+// its own terminal does not expect: a container's terminal already sends "\r\n", and a full-screen
+// program moving the cursor with a bare "\n" would be shifted to the first column.
+Napi::Value SetOutputProcessing(const Napi::CallbackInfo &info) {
+  int fd = int_arg(info, 0);
+  struct termios t;
+  if (tcgetattr(fd, &t) < 0) tp_throw_errno(info.Env(), "tcgetattr");
+  bool was = (t.c_oflag & OPOST) != 0;
+  if (info[1].ToBoolean().Value()) t.c_oflag |= OPOST;
+  else t.c_oflag &= ~static_cast<tcflag_t>(OPOST);
+  if (tcsetattr(fd, TCSANOW, &t) < 0) tp_throw_errno(info.Env(), "tcsetattr");
+  return Napi::Boolean::New(info.Env(), was);
+}
+
 // setWinsize(fd, rows, cols): the terminal size a program in the pty sees.
 Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
   struct winsize ws = {};
@@ -274,6 +289,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openptyIn", Napi::Function::New(env, OpenPtyIn, "openptyIn"));
   exports.Set("socketpair", Napi::Function::New(env, SocketPair, "socketpair"));
   exports.Set("recvFd", Napi::Function::New(env, RecvFd, "recvFd"));
+  exports.Set("setOutputProcessing", Napi::Function::New(env, SetOutputProcessing, "setOutputProcessing"));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize, "setWinsize"));
   exports.Set("seccompCompile", Napi::Function::New(env, SeccompCompile, "seccompCompile"));
   exports.Set("seccompKnown", Napi::Function::New(env, SeccompKnown, "seccompKnown"));

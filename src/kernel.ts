@@ -41,6 +41,8 @@ export interface Kernel {
   /** a pty from the devpts instance under `root` (a container's: /proc/<pid>/root) */
   openptyIn(root: string): { master: number; slave: number; name: string };
   setWinsize(fd: number, rows: number, cols: number): void;
+  /** output processing (OPOST) of a terminal on or off; returns whether it was on */
+  setOutputProcessing(fd: number, on: boolean): boolean;
   /** the BPF program libseccomp makes of a resolved filter (8 bytes per instruction) */
   seccompCompile(filter: SeccompFilter): Buffer;
   /** for each name, whether the host's libseccomp knows that system call */
@@ -69,6 +71,7 @@ export const kernel: Kernel = {
   lgetxattr: (p, name) => native.lgetxattr(p, name),
   openptyIn: (root) => native.openptyIn(root),
   setWinsize: (fd, rows, cols) => native.setWinsize(fd, rows, cols),
+  setOutputProcessing: (fd, on) => native.setOutputProcessing(fd, on),
   seccompCompile: (filter) => native.seccompCompile(filter),
   seccompKnown: (names) => native.seccompKnown(names),
   seccompVersion: () => native.seccompVersion(),

@@ -52,6 +52,8 @@ interface Binding {
   pidfdSendSignal(pidfd: number, signal: number): boolean;
   openptyIn(root: string): { master: number; slave: number; name: string };
   setWinsize(fd: number, rows: number, cols: number): void;
+  /** OPOST on or off on the terminal; whether it was on */
+  setOutputProcessing(fd: number, on: boolean): boolean;
   /** a connected pair of unix stream sockets, both close-on-exec */
   socketpair(): [number, number];
   /** the fd sent on the socket (SCM_RIGHTS), or -1 when none was */
@@ -127,6 +129,7 @@ export const native = {
   /** a pty from the devpts instance under `root` (a container's: /proc/<pid>/root) */
   openptyIn: (root: string) => call(() => load().openptyIn(root)),
   setWinsize: (fd: number, rows: number, cols: number) => call(() => load().setWinsize(fd, rows, cols)),
+  setOutputProcessing: (fd: number, on: boolean) => call(() => load().setOutputProcessing(fd, on)),
   socketpair: () => call(() => load().socketpair()),
   recvFd: (sock: number) => call(() => load().recvFd(sock)),
   /** the BPF program libseccomp makes of a resolved filter (8 bytes per instruction) */

@@ -11,6 +11,7 @@
  * (detach-keys.ts) end the session and leave the container running; the terminal is restored
  * however the session ends. Without one, stdin is relayed as bytes until its EOF.
  */
+import { kernel } from '../kernel.js';
 import { DetachScanner } from './detach-keys.js';
 import type { AttachHandle, AttachSink } from './hub.js';
 
@@ -62,8 +63,12 @@ export async function runSession(open: (sink: AttachSink) => AttachHandle | Prom
   };
   const onEnd = () => handle.endInput();
   const resize = () => handle.resize(out.rows, out.columns);
+  // Raw as a terminal emulator's program expects: no output processing either (Node's raw mode
+  // keeps it), the container's terminal does its own.
+  let outputProcessing: boolean | undefined;
   if (raw) {
     stdin.setRawMode(true);
+    if (out.isTTY) outputProcessing = kernel.setOutputProcessing(1, false);
     if (out.isTTY) {
       // As kubectl: one size off, then the right one, so that a program attached to again redraws.
       handle.resize(out.rows + 1, out.columns + 1);
@@ -81,6 +86,7 @@ export async function runSession(open: (sink: AttachSink) => AttachHandle | Prom
     out.off('resize', resize);
     stdin.off('data', onData).off('end', onEnd);
     if (raw) stdin.setRawMode(false);
+    if (outputProcessing !== undefined) kernel.setOutputProcessing(1, outputProcessing);
     stdin.pause();
   }
 }

@@ -31,10 +31,12 @@ export function openPtySession(root: string): PtySession {
   // Before the process starts: it may ask for its size at once.
   resize();
   let relay: tty.ReadStream | undefined;
+  let outputProcessing: boolean | undefined;
   let drained: Promise<void> = Promise.resolve();
   const restore = () => {
     out.off('resize', resize);
     if (stdin.isTTY) stdin.setRawMode(false);
+    if (outputProcessing !== undefined) kernel.setOutputProcessing(1, outputProcessing);
     stdin.pause();
     stdin.unpipe();
   };
@@ -50,6 +52,8 @@ export function openPtySession(root: string): PtySession {
       });
       relay.on('data', (chunk: Buffer) => out.write(chunk));
       if (stdin.isTTY) stdin.setRawMode(true);
+      // Node's raw mode keeps output processing ("\n" to "\r\n"); the pty in the pod does its own.
+      if (stdin.isTTY && out.isTTY) outputProcessing = kernel.setOutputProcessing(1, false);
       stdin.on('data', (chunk: Buffer) => relay!.write(chunk));
       stdin.resume();
       out.on('resize', resize);

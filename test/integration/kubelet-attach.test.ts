@@ -154,6 +154,9 @@ describe('tty: true', () => {
       const end = await term.done;
       // The container's exit code; nothing typed was left unread on this terminal.
       expect(end.status, end.output).toBe(3);
+      // Raw as terminal programs expect: the container's terminal makes the CRs, this one adds none.
+      expect(term.raw()).toContain('40 120\r\nread:go:x\r\n');
+      expect(term.raw()).not.toContain('\r\r\n');
       expect(end.inq).toBe(0);
     } finally {
       term.kill();

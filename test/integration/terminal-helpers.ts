@@ -15,6 +15,8 @@ export interface Terminal {
   type(text: string): void;
   resize(rows: number, cols: number): void;
   output(): string;
+  /** the bytes as they came, CRs included */
+  raw(): string;
   /** wait until the output matches */
   expectOutput(re: RegExp, ms?: number): Promise<void>;
   done: Promise<{ status: number; inq: number; output: string }>;
@@ -26,8 +28,12 @@ export function onTerminal(roots: TestRoots, rows: number, cols: number, args: s
     env: roots.env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
   });
   let out = '';
+  let raw = '';
   let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8').replace(/\r/g, '')));
+  child.stdout!.on('data', (d: Buffer) => {
+    raw += d.toString('utf8');
+    out += d.toString('utf8').replace(/\r/g, '');
+  });
   child.stderr!.on('data', (d: Buffer) => (err += d));
   const control = child.stdio[3] as Writable;
   const done = new Promise<{ status: number; inq: number; output: string }>((resolve, reject) => {
@@ -41,6 +47,7 @@ export function onTerminal(roots: TestRoots, rows: number, cols: number, args: s
     type: (text) => child.stdin!.write(text),
     resize: (r, c) => control.write(`resize ${r} ${c}\n`),
     output: () => out,
+    raw: () => raw,
     expectOutput: async (re, ms = 30_000) => {
       try {
         await waitFor(`${re} on the terminal`, () => re.test(out), ms);
