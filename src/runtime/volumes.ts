@@ -10,8 +10,8 @@
  * and CRI-O's CRI make the missing directory before the bind, so `hostPath: {path: /data}` runs.
  *
  * An `image` volume (Kubernetes 1.31+) is an image of the store, pulled by its `pullPolicy` as a
- * container's image is (cli/run.ts resolveImages), merged from its layers as a container's root is,
- * and mounted read-only and noexec (KEP-4639: "mounted as read-only (ro) and non-executable files
+ * container's image is (cli/run.ts resolveImages), an overlay of its layers as a container's root
+ * is (without an upper directory), mounted read-only and noexec (KEP-4639: "mounted as read-only (ro) and non-executable files
  * (noexec)"), nosuid and nodev too: its files are data to read, never programs of the pod. It is
  * mounted once for the pod, on the host under the pod's directory (recorded first, as every host
  * mount is), and each container binds it from there; a bind keeps those attributes, with `subPath`
@@ -43,25 +43,34 @@ export function imageLayers(img: ImageRecord): string[] {
 
 const IMAGE_VOLUME_ATTRS = ['RDONLY', 'NOSUID', 'NODEV', 'NOEXEC'];
 
+/**
+ * The overlay of an image volume: the image's layers, with no upper directory (so read-only),
+ * merged as a container's root is merged: whiteouts hide, opaque directories (marked with
+ * user.overlay.opaque, hence "userxattr") hide what is below. Overlayfs takes no fewer than two
+ * lower directories without an upper one: an image of one layer gets an empty one below it.
+ */
+export function imageVolumeOptions(layers: string[], empty: string): string {
+  const escape = (p: string) => p.replace(/[\\:,]/g, (ch) => `\\${ch}`);
+  const lowers = layers.length === 1 ? [...layers, empty] : layers;
+  const data = `lowerdir=${lowers.map(escape).join(':')},userxattr`;
+  // mount(2) takes one page of options.
+  if (data.length >= 4096) throw new Error(`the image has ${layers.length} layers, too many to mount as a volume (the options exceed one page)`);
+  return data;
+}
+
 async function makeImageVolume(ctx: VolumeContext, v: Volume): Promise<void> {
   const img = ctx.images?.[imageVolumeKey(v.name)];
   if (!img) throw new Error(`image volume "${v.name}": image "${v.image!.reference}" was not resolved before the pod started`);
   const dir = ctx.layout.volume(v.name);
-  const layers = imageLayers(img);
+  // A volume name is a DNS label, without dots: this name is no other volume's.
+  const empty = `${dir}.empty`;
+  const data = imageVolumeOptions(imageLayers(img), empty);
   await ctx.host.mkdir(dir, 0o755);
-  ctx.explain(`volume "${v.name}": image ${img.ref} (${img.id.slice(0, 19)}), read-only, noexec, at ${dir}`);
+  await ctx.host.mkdir(empty, 0o755);
+  ctx.explain(`volume "${v.name}": image ${img.ref} (${img.id.slice(0, 19)}), an overlay of its layers, read-only, noexec, at ${dir}`);
   await ctx.recordMount(dir);
-  if (layers.length === 1) {
-    // Overlayfs needs two lower directories when it has no upper one: one layer is a bind,
-    // made read-only (and the rest) by a remount of the bind, which is how MS_BIND takes flags.
-    ctx.host.mount(layers[0]!, dir, '', ['BIND']);
-    ctx.undo.push(`unmount image volume "${v.name}"`, () => ctx.host.umount(dir));
-    ctx.host.mount('', dir, '', ['REMOUNT', 'BIND', ...IMAGE_VOLUME_ATTRS]);
-  } else {
-    // userxattr: the layers mark opaque directories with user.overlay.opaque (image/whiteout.ts)
-    ctx.host.mount('overlay', dir, 'overlay', IMAGE_VOLUME_ATTRS, `lowerdir=${layers.join(':')},userxattr`);
-    ctx.undo.push(`unmount image volume "${v.name}"`, () => ctx.host.umount(dir));
-  }
+  ctx.host.mount('overlay', dir, 'overlay', IMAGE_VOLUME_ATTRS, data);
+  ctx.undo.push(`unmount image volume "${v.name}"`, () => ctx.host.umount(dir));
 }
 
 const TYPE_CHECK: Record<string, { test: (st: import('node:fs').Stats) => boolean; what: string }> = {

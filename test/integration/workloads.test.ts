@@ -113,7 +113,7 @@ describe('a StatefulSet', () => {
 });
 
 describe('a Job', () => {
-  test('completions 3, parallelism 2: three pods succeed, never more than two at once; the foreground run removes them', async () => {
+  test('completions 3, parallelism 2: three pods succeed, never more than two at once; kept with --keep until down', async () => {
     const shared = path.join(roots.dir, 'job-shared');
     fs.mkdirSync(shared);
     const script = 'echo "start $(cat /etc/podinfo/name)" >> /shared/log; sleep 2; echo "end $(cat /etc/podinfo/name)" >> /shared/log; echo done';
@@ -125,7 +125,8 @@ describe('a Job', () => {
           containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', script], volumeMounts: [{ name: 'podinfo', mountPath: '/etc/podinfo' }, { name: 'shared', mountPath: '/shared' }] }] } },
       },
     };
-    const run = await tspod(roots, ['run', '--network', 'none', file('job.json', job)]);
+    const f = file('job.json', job);
+    const run = await tspod(roots, ['run', '--keep', '--network', 'none', f]);
     expect(run.code, run.stderr).toBe(0);
     const pods = run.stdout.split('\n').filter((l) => new RegExp(`^pi-${ALPHA}{5}$`).test(l));
     expect(pods).toHaveLength(3);
@@ -141,10 +142,31 @@ describe('a Job', () => {
     }
     expect(log.filter((l) => l.startsWith('end ')).map((l) => l.slice(4)).sort()).toEqual([...pods].sort());
     expect(most).toBe(2);
+    // Kept: listed as kubectl lists a finished Job's pods, until down.
+    const ps = (await tspod(roots, ['ps', '-a', '-l', 'job-name=pi', '--no-headers'])).stdout.trim().split('\n');
+    expect(ps.map((l) => l.split(/\s+/)[0]).sort()).toEqual([...pods].sort());
+    for (const l of ps) expect(l.split(/\s+/)[2]).toBe('Completed');
+    expect(jobsLeft()).toEqual(['pi']);
+    const uids = await Promise.all(pods.map(uidOf));
+    const down = await tspod(roots, ['down', f]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(names(down.stdout).sort()).toEqual([...pods].sort());
+    expect(jobsLeft()).toEqual([]);
+    expectClean(roots, uids);
+  }, 120_000);
+
+  test('in the foreground without --keep, a Job and its pods are gone once it completed', async () => {
+    const job = {
+      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'once' },
+      spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'c', image: 'busybox', command: ['echo', 'hello'] }] } } },
+    };
+    const run = await tspod(roots, ['run', '--network', 'none', file('once.json', job)]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^\\[pod/once-${ALPHA}{5}/c\\] hello$`, 'm'));
     expect(names((await tspod(roots, ['ps', '-a', '-q'])).stdout)).toEqual([]);
     expect(jobsLeft()).toEqual([]);
     expectClean(roots);
-  }, 120_000);
+  }, 60_000);
 
   test('backoffLimit 1: one retry after the back-off, then Failed; down removes the Job and its pods', async () => {
     const job = {

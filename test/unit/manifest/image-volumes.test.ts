@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { ManifestError, validatePod } from '../../../src/manifest/index.js';
 import { containerInput } from '../../../src/plan/pod-inputs.js';
 import { image, layout, proc } from '../plan/fixtures.js';
+import { imageVolumeOptions } from '../../../src/runtime/volumes.js';
 
 const withVolume = (src: object, mount: object = { name: 'v', mountPath: '/data' }) => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' },
@@ -31,5 +32,17 @@ describe('image volumes', () => {
     const l = layout('p');
     const input = containerInput(pod, l, pod.spec.containers[0]!, { image, process: proc, instance: l.instance('c', 0), terminationLog: l.terminationLog('c', 0), cgroupProcs: [] });
     expect(input.volumes).toEqual([expect.objectContaining({ source: l.volume('v'), subPath: 'weights', target: '/m', readOnly: true })]);
+  });
+});
+
+describe('the overlay of an image volume', () => {
+  test('its layers topmost first, an empty one below a single layer, userxattr; separators escaped', () => {
+    expect(imageVolumeOptions(['/l/top', '/l/base'], '/e')).toBe('lowerdir=/l/top:/l/base,userxattr');
+    expect(imageVolumeOptions(['/images/x/rootfs'], '/pod/volumes/v.empty')).toBe('lowerdir=/images/x/rootfs:/pod/volumes/v.empty,userxattr');
+    expect(imageVolumeOptions(['/l/sha256:ab,c'], '/e')).toBe('lowerdir=/l/sha256\\:ab\\,c:/e,userxattr');
+  });
+
+  test('options that do not fit a page are refused, naming the layers', () => {
+    expect(() => imageVolumeOptions(Array.from({ length: 100 }, (_, i) => `/var/lib/tspod/images/layers/${'f'.repeat(40)}${i}`), '/e')).toThrow('the image has 100 layers, too many to mount as a volume');
   });
 });
