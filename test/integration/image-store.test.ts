@@ -137,6 +137,8 @@ describe('concurrency and interruption', () => {
     expect((await tspod(roots, ['image', 'inspect', 'big'])).code).toBe(125);
     await ok(['image', 'ls']);
     expect(fs.readdirSync(tmp)).toEqual([]);
+    // no layer of it either, whole or partial: layers are unpacked in tmp/ and renamed in whole
+    expect(listAll(path.join(roots.root, 'images', 'layers')).filter((p) => p.endsWith('/big'))).toEqual([]);
     fs.rmSync(big);
   });
 });
