@@ -5,7 +5,7 @@
  *    (SIGKILL) are in its log; `tspod gc` then leaves no monitor behind;
  *  - so do exit statuses: a detached supervisor runs under `tspod-monitor pod`, the subreaper
  *    that records the exit of a container that ends after the supervisor was killed; `inspect`
- *    shows it;
+ *    shows it; the pod monitor killed changes nothing while the supervisor lives;
  *  - a monitor killed (SIGKILL) while its container runs: the container is killed (nothing reads its
  *    output any more), a LogMonitorFailed event says why, the pod ends Failed and `rm` leaves
  *    nothing;
@@ -92,6 +92,23 @@ describe('the log monitor', () => {
     expect(gc.code, gc.stderr).toBe(0);
     await expectNothingLeft(roots, [state]);
     await waitFor('the pod monitor to be gone', () => !fs.existsSync(`/proc/${ppid}`) || undefined);
+  }, 60_000);
+
+  test('the pod monitor killed: the supervisor goes on, the pod stops and is removed as ever', async () => {
+    await runDetached(pod('podmon', { containers: [busybox('a', 'exec sleep 1000')] }));
+    const state = readState(roots, 'podmon');
+    const ppid = Number(fs.readFileSync(`/proc/${state.supervisor.pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+    expect(fs.readFileSync(`/proc/${ppid}/cmdline`, 'utf8')).toMatch(/tspod-monitor\0pod\0/);
+    process.kill(ppid, 'SIGKILL');
+    await waitFor('the pod monitor to be gone', () => !fs.existsSync(`/proc/${ppid}/stat`) || undefined);
+    expect(alive(state.supervisor)).toBe(true);
+    const ps = await tspod(roots, ['ps']);
+    expect(ps.stdout).toMatch(/podmon\s+1\/1\s+Running/);
+    const stop = await tspod(roots, ['stop', '-t', '0', 'podmon']);
+    expect(stop.code, stop.stderr).toBe(0);
+    const rm = await tspod(roots, ['rm', 'podmon']);
+    expect(rm.code, rm.stderr).toBe(0);
+    await expectNothingLeft(roots, [state]);
   }, 60_000);
 
   test('a monitor killed while its container runs: the container is killed, the event says why, the pod fails', async () => {
