@@ -3,7 +3,8 @@
  * /proc/self/uid_map, the image's files owned by the pod's root, what a container writes to an
  * emptyDir owned on the host by the mapped id, host root's files out of reach through a hostPath,
  * masks that a container with CAP_SYS_ADMIN in its namespace cannot remove, `tspod exec` in the
- * namespace, disjoint ranges for concurrent pods, and each range freed at teardown.
+ * namespace, disjoint ranges for concurrent pods, and each range freed at teardown; a privileged
+ * container has every capability in the namespace and still cannot read host root's file.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -91,6 +92,29 @@ describe('hostUsers: false', () => {
     expect(res.code, res.stderr).toBe(0);
     // Its own mount namespace belongs to the pod's user namespace (a tmpfs of its own works).
     expect(linesOf(res.stdout, 'c')).toEqual(['1', 'umount-refused', '1', 'remount-refused', 'own-mount-ok']);
+    expect(claims()).toEqual([]);
+    expectClean(roots);
+  });
+
+  test('privileged in a user namespace: every capability, but only there (host root\'s file stays unreadable); image volumes keep host owners', async () => {
+    const script = [
+      'grep ^CapEff /proc/self/status', 'mkdir /tmp/m && mount -t tmpfs t /tmp/m && echo mount-ok',
+      'cat /host/key 2>&1 || echo read-refused', 'stat -c "%u" /iv/bin/busybox', 'head -1 /iv/etc/passwd',
+    ].join('; ');
+    const res = await runPod(roots, pod('privileged', {
+      hostUsers: false, restartPolicy: 'Never',
+      volumes: [{ name: 'host', hostPath: { path: secretDir, type: 'Directory' } }, { name: 'iv', image: { reference: 'busybox', pullPolicy: 'Never' } }],
+      containers: [{
+        name: 'c', image: 'busybox', command: ['sh', '-c', script], securityContext: { privileged: true },
+        volumeMounts: [{ name: 'host', mountPath: '/host' }, { name: 'iv', mountPath: '/iv' }],
+      }],
+    }), ['--network', 'none']);
+    expect(res.code, res.stderr).toBe(0);
+    const out = linesOf(res.stdout, 'c');
+    // CAP_SYS_ADMIN (bit 21) and CAP_DAC_OVERRIDE (bit 1), held in the pod's user namespace only.
+    const eff = BigInt(`0x${out[0].split(/\s+/)[1]}`);
+    expect([(eff >> 21n) & 1n, (eff >> 1n) & 1n]).toEqual([1n, 1n]);
+    expect(out.slice(1)).toEqual(['mount-ok', 'cat: can\'t open \'/host/key\': Permission denied', 'read-refused', '65534', 'root:x:0:0:root:/root:/bin/sh']);
     expect(claims()).toEqual([]);
     expectClean(roots);
   });
