@@ -74,8 +74,8 @@ export function hostPathSourceType(pod: Pod, name: string): SourceType | undefin
  * pod gets). Not hostPath: that is the host's data, with the host's owners, and host root's files
  * stay out of reach of the pod's root. Not emptyDir: tspod makes it owned by the pod's host ids
  * (runtime/userns.ts), so what a container writes there belongs on the host to the ids it ran as.
- * Not image volumes: one of several layers is an overlayfs mount, which the kernel cannot idmap
- * (mount_setattr answers EINVAL), so their files show the overflow id 65534 (read-only anyway).
+ * Not image volumes: each is an overlayfs mount of the image's layers, which the kernel cannot
+ * idmap (mount_setattr answers EINVAL), so their files show the overflow id 65534 (read-only anyway).
  */
 function idmapped(pod: Pod, name: string): boolean {
   const v = pod.spec.volumes.find((x) => x.name === name);
