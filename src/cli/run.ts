@@ -37,7 +37,7 @@ import type { PodOnNode } from '../admission/types.js';
 import { loadNode, type NodeInfo } from '../node/node.js';
 import { loadRun, type FileArgs, type RunObjects } from './run-files.js';
 import { runManyDetached, runManyForeground } from './run-many.js';
-import { describeInUse, findInUse, removeInUse } from '../workloads/in-use.js';
+import { describeInUse, findInUse, removeInUse, type InUse } from '../workloads/in-use.js';
 import type { Roots } from '../paths.js';
 import { waitForPod } from '../pods/wait.js';
 import type { PodObject } from '../pods/view.js';
@@ -164,15 +164,27 @@ async function admitAll(roots: Roots, pods: Pod[], show: boolean): Promise<Pod[]
 }
 
 /**
+ * Bare pods are refused in the words the API server uses for a name taken (`pods "web" already
+ * exists`) with the way out; anything owned by a workload names the workload and its pods.
+ */
+function inUseMessage(found: InUse[]): string {
+  const bare = found.filter((f) => f.what === `pod "${f.pods[0]}"` && f.pods.length === 1 && !f.job);
+  if (bare.length === found.length) {
+    const names = bare.map((f) => f.pods[0]).join(' ');
+    const what = bare.map((f) => f.what).join(', ');
+    return `${what} already ${bare.length === 1 ? 'exists' : 'exist'} (see "tspod ps -a"; remove ${bare.length === 1 ? 'it' : 'them'} with "tspod rm ${names}", or run the files again with --replace)`;
+  }
+  return `already on this node: ${describeInUse(found)}; remove them with "tspod down FILE" or run the files again with --replace`;
+}
+
+/**
  * A run of files must not collide with what an earlier run of them made (podman kube play refuses
  * the same way): refused naming it all, or, with --replace, removed first (as `tspod down`).
  */
 async function clearTheWay(roots: Roots, run: RunObjects, replace: boolean): Promise<void> {
   const found = await findInUse(roots, run.podNames, run.workloads);
   if (found.length === 0) return;
-  if (!replace) {
-    throw new ExitError(`already on this node: ${describeInUse(found)}; remove them with "tspod down FILE" or run the files again with --replace`, 125);
-  }
+  if (!replace) throw new ExitError(inUseMessage(found), 125);
   const warn = (line: string) => process.stderr.write(`tspod: warning: ${line}\n`);
   try {
     const removed = await removeInUse(roots, found, warn);
