@@ -168,6 +168,35 @@ describe('hostUsers: false', () => {
     expectClean(roots);
   });
 
+  test('the documentation\'s user-namespaces-stateless.yaml runs as written (debian, sleep infinity), its root a host id of its range', async () => {
+    // Verbatim from the Kubernetes documentation (tasks/configure-pod-container/user-namespaces).
+    const doc = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: userns\nspec:\n  hostUsers: false\n  containers:\n  - name: shell\n    command: ["sleep", "infinity"]\n    image: debian\n';
+    const full = newRoots('userns-doc');
+    // debian is in the default store that `make setup` builds (read, never written).
+    fs.rmSync(path.join(full.root, 'images'), { recursive: true });
+    fs.symlinkSync('/var/lib/tspod/images', path.join(full.root, 'images'));
+    try {
+      const r = await tspod(full, ['run', '-d', '--network', 'none', '-'], doc);
+      expect(r.code, r.stderr).toBe(0);
+      try {
+        const { hostId } = JSON.parse(fs.readFileSync(path.join(full.runRoot, 'pods', 'userns', 'state.json'), 'utf8')).userns;
+        const e = await tspod(full, ['exec', 'userns', '--', 'sh', '-c', 'cat /proc/self/uid_map; readlink /proc/self/ns/user; id -un']);
+        expect(e.code, e.stderr).toBe(0);
+        const [map, ns, user] = e.stdout.trim().split('\n');
+        expect(squash(map)).toBe(mapLine(hostId));
+        expect(ns).not.toBe(fs.readlinkSync('/proc/self/ns/user'));
+        expect(user).toBe('root');
+      } finally {
+        expect((await tspod(full, ['rm', '-f', 'userns'])).code).toBe(0);
+      }
+      expect(fs.readdirSync(path.join(full.runRoot, 'userns'))).toEqual([]);
+      expectClean(full);
+    } finally {
+      fs.unlinkSync(path.join(full.root, 'images'));
+      removeRoots(full);
+    }
+  });
+
   test('gc frees the range of a pod whose supervisor was killed', async () => {
     const r = await runPod(roots, sleeper('orphan'), ['-d', '--network', 'none']);
     expect(r.code, r.stderr).toBe(0);
