@@ -112,6 +112,27 @@ describe('a StatefulSet', () => {
   });
 });
 
+describe('a DaemonSet', () => {
+  test('one pod on this node, NAME-XXXXX, with the revision labels', async () => {
+    const ds = {
+      apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent' },
+      spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: sleeper() } },
+    };
+    const f = file('ds.json', ds);
+    const run = await tspod(roots, ['run', '-d', '--network', 'none', f]);
+    expect(run.code, run.stderr).toBe(0);
+    const [p, ...rest] = names(run.stdout);
+    expect(rest).toEqual([]);
+    expect(p).toMatch(new RegExp(`^agent-${ALPHA}{5}$`));
+    expect((await exec(p!, 'cat', '/etc/podinfo/labels'))).toMatch(new RegExp(`app="agent"\ncontroller-revision-hash="${ALPHA}+"\npod-template-generation="1"`));
+    const uids = [await uidOf(p!)];
+    const down = await tspod(roots, ['down', f]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(names(down.stdout)).toEqual([p]);
+    expectClean(roots, uids);
+  });
+});
+
 describe('a Job', () => {
   test('completions 3, parallelism 2: three pods succeed, never more than two at once; kept with --keep until down', async () => {
     const shared = path.join(roots.dir, 'job-shared');
@@ -201,6 +222,35 @@ describe('a Job', () => {
     expect(jobsLeft()).toEqual([]);
     expectClean(roots, uids);
   }, 120_000);
+
+  test('--replace and down stop a running Job\'s controller first: no pod is made after', async () => {
+    const job = {
+      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'long' },
+      spec: { completions: 5, template: { spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 2, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '600'] }] } } },
+    };
+    const f = file('long.json', job);
+    const first = names((await tspod(roots, ['run', '-d', '--network', 'none', f])).stdout);
+    expect(first).toHaveLength(1);
+    const controller = JSON.parse(fs.readFileSync(path.join(roots.runRoot, 'jobs', 'long', 'job.json'), 'utf8')).controller.pid as number;
+    const replaced = await tspod(roots, ['run', '-d', '--replace', '--network', 'none', f]);
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(replaced.stderr).toContain(`replaced: removed ${first[0]}`);
+    // Gone (or a zombie its new parent has not reaped yet): it runs no more.
+    const state = fs.existsSync(`/proc/${controller}/stat`) ? fs.readFileSync(`/proc/${controller}/stat`, 'utf8').replace(/^.*\) /s, '')[0] : 'gone';
+    expect(['gone', 'Z']).toContain(state);
+    const second = names(replaced.stdout);
+    expect(second).toHaveLength(1);
+    expect(second[0]).not.toBe(first[0]);
+    const uids = [await uidOf(second[0]!)];
+    const down = await tspod(roots, ['down', f]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(names(down.stdout)).toEqual(second);
+    // Nothing the stopped controller could have made afterwards.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(names((await tspod(roots, ['ps', '-a', '-q'])).stdout)).toEqual([]);
+    expect(jobsLeft()).toEqual([]);
+    expectClean(roots, uids);
+  }, 60_000);
 
   test('a CronJob is refused by name, nothing made', async () => {
     const cron = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'c' }, spec: { schedule: '* * * * *', jobTemplate: {} } };
