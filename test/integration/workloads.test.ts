@@ -252,6 +252,32 @@ describe('a Job', () => {
     expectClean(roots, uids);
   }, 60_000);
 
+  test('activeDeadlineSeconds: the running pod is stopped, the Job Failed (DeadlineExceeded)', async () => {
+    const job = {
+      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'late' },
+      spec: { activeDeadlineSeconds: 3, template: { spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 2, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '600'] }] } } },
+    };
+    const run = await tspod(roots, ['run', '--network', 'none', file('late.json', job)]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('job "late" failed: DeadlineExceeded: Job was active longer than specified deadline');
+    expect(names((await tspod(roots, ['ps', '-a', '-q'])).stdout)).toEqual([]);
+    expect(jobsLeft()).toEqual([]);
+    expectClean(roots);
+  }, 60_000);
+
+  test('ttlSecondsAfterFinished: the detached controller removes the finished Job and its pods', async () => {
+    const job = {
+      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'brief' },
+      spec: { ttlSecondsAfterFinished: 1, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['true'] }] } } },
+    };
+    const run = await tspod(roots, ['run', '-d', '--network', 'none', file('brief.json', job)]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(names(run.stdout)).toHaveLength(1);
+    await waitFor('the Job to be removed', () => jobsLeft().length === 0 || undefined, 30_000);
+    expect(names((await tspod(roots, ['ps', '-a', '-q'])).stdout)).toEqual([]);
+    expectClean(roots);
+  }, 60_000);
+
   test('a CronJob is refused by name, nothing made', async () => {
     const cron = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'c' }, spec: { schedule: '* * * * *', jobTemplate: {} } };
     const r = await tspod(roots, ['run', '-d', file('cron.json', cron)]);
