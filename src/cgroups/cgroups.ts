@@ -82,8 +82,8 @@ export function attachDevicePolicy(dir: string, rules: Limits['devices'] & objec
 }
 
 /** Where the cgroup `rel` lives in each hierarchy (nothing is created: --dry-run shows these). */
-export function plannedCgroup(rel: string): CgroupSet {
-  const dirs = hierarchies(cgroupLayout()).map((h) => path.join(h, rel));
+export function plannedCgroup(rel: string, layout: CgroupLayout = cgroupLayout()): CgroupSet {
+  const dirs = hierarchies(layout).map((h) => path.join(h, rel));
   return { dirs, procs: dirs.map((d) => path.join(d, 'cgroup.procs')) };
 }
 
@@ -126,7 +126,10 @@ async function killAll(dir: string): Promise<void> {
 
 /** Remove cgroup directories, deepest first; processes left inside are killed. Missing ones are fine. */
 export async function removeCgroups(dirs: string[]): Promise<void> {
-  const ordered = [...new Set(dirs)].sort((a, b) => b.split('/').length - a.split('/').length);
+  // With every cgroup below them: a child nobody recorded (a crash between its mkdir and the
+  // save) would otherwise keep its parent busy for ever.
+  const all = (await Promise.all(dirs.map(subtree))).flat();
+  const ordered = [...new Set(all)].sort((a, b) => b.split('/').length - a.split('/').length);
   for (const dir of ordered) {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -141,6 +144,13 @@ export async function removeCgroups(dirs: string[]): Promise<void> {
       }
     }
   }
+}
+
+/** `dir` and the cgroup directories below it (none when it does not exist). */
+async function subtree(dir: string): Promise<string[]> {
+  const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
+  const below = await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => subtree(path.join(dir, e.name))));
+  return [dir, ...below.flat()];
 }
 
 /** Did the kernel's OOM killer kill a process of this cgroup? (v2 memory.events, v1 memory.oom_control) */

@@ -16,8 +16,8 @@ import { effectivePolicy, ensureImage, PULL_OVERRIDES, type PullOverride } from 
 import { progressFor } from '../registry/progress.js';
 import { pullImage } from '../registry/pull.js';
 import { chooseNetwork } from '../network/index.js';
-import { formatPlan } from '../plan/format.js';
-import { planPod } from '../runtime/dry-run.js';
+import { formatPodPlan, planPod, podPlanJson } from '../runtime/dry-run.js';
+import { gatherFacts } from '../runtime/facts.js';
 import { imageVolumeKey } from '../runtime/volumes.js';
 import { noConfig, type ConfigObjects } from '../manifest/index.js';
 import type { Pod } from '../manifest/types.js';
@@ -56,6 +56,7 @@ export interface RunArgs extends GlobalArgs, FileArgs {
   tty: boolean;
   container?: string;
   quiet: boolean;
+  uid?: string;
 }
 
 export function runOptions<T>(y: Argv<T>) {
@@ -65,8 +66,9 @@ export function runOptions<T>(y: Argv<T>) {
     .option('file', { alias: 'f', type: 'string', describe: 'another such file (repeatable)' })
     .option('configmap', { type: 'string', describe: 'a file of ConfigMaps the pods refer to (repeatable)' })
     .option('secret', { type: 'string', describe: 'a file of Secrets the pods refer to (repeatable)' })
-    .option('dry-run', { type: 'boolean', default: false, describe: 'print the plans (namespaces, mounts, syscalls) and exit' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'print the whole pod (host steps, infra, containers: namespaces, mounts, syscalls) and exit' })
     .option('json', { type: 'boolean', default: false, describe: 'with --dry-run: print the plans as JSON' })
+    .option('uid', { type: 'string', describe: 'with --dry-run: plan the pod with this metadata.uid (a stable output, to compare)' })
     .option('explain', { type: 'boolean', default: false, describe: 'narrate each step as it happens' })
     .option('network', { type: 'string', describe: 'CNI network to attach the pod to, or "none"', defaultDescription: 'tspod' })
     .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'run the pod under a detached supervisor; print its name once it is taken in hand (its containers started, or its init containers begun)' })
@@ -123,13 +125,12 @@ export async function resolveImages(roots: Roots, pod: Pod, o: { pull?: PullOver
   return images;
 }
 
-function printPlans(roots: Roots, pod: Pod, images: Record<string, ImageRecord>, config: ConfigObjects, json: boolean): void {
-  const plans = planPod(roots, newState({ pod, images, keep: false }), images, config);
-  if (json) {
-    process.stdout.write(JSON.stringify(plans, null, 2) + '\n');
-    return;
-  }
-  process.stdout.write(plans.map((p) => formatPlan(p).join('\n')).join('\n\n') + '\n');
+async function printPlans(roots: Roots, pod: Pod, images: Record<string, ImageRecord>, config: ConfigObjects, o: { json: boolean; network: string; uid?: string }): Promise<void> {
+  const planned = o.uid ? { ...pod, metadata: { ...pod.metadata, uid: o.uid } } : pod;
+  const facts = await gatherFacts(roots, o.network, pod);
+  const plan = planPod(roots, newState({ pod: planned, images, keep: false }), images, facts, config);
+  for (const w of plan.warnings) process.stderr.write(`tspod: warning: ${w}\n`);
+  process.stdout.write(o.json ? podPlanJson(plan) : formatPodPlan(plan));
 }
 
 
@@ -329,8 +330,9 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     const jobImages: Record<string, ImageRecord>[] = [];
     for (const { sample, config } of run.jobs) jobImages.push(await resolveImages(roots, sample, { pull: argv.pull, dryRun: argv.dryRun, config }));
     if (argv.dryRun) {
-      for (const [i, { config }] of pods.entries()) printPlans(roots, admissions[i]!, images[i]!, config, argv.json);
-      for (const [i, { config }] of run.jobs.entries()) printPlans(roots, admissions[pods.length + i]!, jobImages[i]!, config, argv.json);
+      const dry = (pod: Pod) => ({ json: argv.json, network: chooseNetwork(argv.network, pod.metadata.annotations), uid: argv.uid });
+      for (const [i, { config }] of pods.entries()) await printPlans(roots, admissions[i]!, images[i]!, config, dry(admissions[i]!));
+      for (const [i, { config }] of run.jobs.entries()) await printPlans(roots, admissions[pods.length + i]!, jobImages[i]!, config, dry(admissions[pods.length + i]!));
       return;
     }
     const one = pods.length === 1 && run.workloads.length === 0;

@@ -20,7 +20,6 @@ import type { DownwardAPIVolumeFile, DownwardFacts, KeyToPath, Pod, Volume, Volu
 import { writeAtomic, type PayloadFile, type WriteOwner } from './atomic-writer.js';
 import type { PodLayout } from '../layout.js';
 import type { Host } from './host.js';
-import type { Undo } from './undo.js';
 
 type Kind = 'configmap' | 'secret';
 interface SourceSpec { items?: KeyToPath[]; defaultMode: number; optional?: boolean }
@@ -115,8 +114,10 @@ export function checkConfigVolumes(pod: Pod, config: ConfigObjects): void {
 export interface PayloadVolumeContext {
   host: Host;
   layout: PodLayout;
-  undo: Undo;
-  /** persist a host mount point in the pod's state before mounting it */
+  /**
+   * persist a host mount point in the pod's ledger before mounting it: the volume's undo unmounts
+   * what it recorded (runtime/ledger.ts), so every mount a volume makes must be recorded here
+   */
   recordMount: (target: string) => Promise<void>;
   explain: (line: string) => void;
   /** the ConfigMaps and Secrets the pod's configMap/secret volumes read */
@@ -135,7 +136,6 @@ export async function makePayloadVolume(ctx: PayloadVolumeContext, pod: Pod, v: 
     // Before the first byte is written: a secret's files exist only in memory.
     await ctx.recordMount(dir);
     ctx.host.mount('tmpfs', dir, 'tmpfs', ['NOSUID', 'NODEV', 'NOEXEC'], 'mode=0777');
-    ctx.undo.push(`unmount volume "${v.name}" (tmpfs)`, () => ctx.host.umount(dir));
   }
   const ts = await writeAtomic(dir, files, owner);
   const what = v.configMap ? `configmap "${v.configMap.name}"` : v.secret ? `secret "${v.secret.secretName}"` : v.downwardAPI ? 'downwardAPI' : `projected (${v.projected!.sources.length} sources)`;

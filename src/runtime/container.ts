@@ -9,29 +9,17 @@
  */
 import fs from 'node:fs';
 import { containerStdio, type StdioEnds } from './container-stdio.js';
-import os from 'node:os';
-import { ConfigRefError, parseCpuMillis, parseQuantity, resolveProcess, mergeEnv } from '../manifest/index.js';
-import { containerEnv, mountSubPath } from '../manifest/process.js';
-import { podHostnameOn } from '../plan/pod-inputs.js';
 import type { Container } from '../manifest/types.js';
 import type { ImageRecord } from '../image/store.js';
-import { cgroupLayout } from '../cgroups/cgroups.js';
-import { DEFAULT_DEVICE_RULES } from '../cgroups/devices.js';
-import { containerCgroupMounts } from '../cgroups/detect.js';
-import { capsFromMask, type CapName } from '../plan/capabilities.js';
-import { containerPlan } from '../plan/container.js';
 import { formatPlan } from '../plan/format.js';
-import { containerInput, idmappedLayerDir } from '../plan/pod-inputs.js';
+import { idmappedLayerDir } from '../plan/pod-inputs.js';
 import { ownUpperLayer } from './userns.js';
 import type { Plan } from '../plan/types.js';
 import { toNativePlan } from './execute.js';
 import type { InstanceDirs } from '../layout.js';
 import type { ExecContext } from '../state/types.js';
 import { stepError, type Sandbox } from './sandbox.js';
-import { resolveUser } from './user.js';
 import { collectDeadInstances } from './dead-containers.js';
-import { seccompChoice } from '../manifest/seccomp.js';
-import { seccompStep } from '../seccomp/index.js';
 
 export interface ContainerProcess {
   name: string;
@@ -57,71 +45,8 @@ export class CannotRunError extends Error {
   }
 }
 
-/**
- * The container's configuration cannot be made (the kubelet's CreateContainerConfigError): an env
- * reference to a ConfigMap or Secret key that does not exist, runAsNonRoot with an image that runs
- * as root. Nothing of the instance is left; the message is the kubelet's.
- */
-export class CreateContainerConfigError extends Error {}
-
-/** The capabilities tspod itself holds (its bounding set): a container cannot get more. */
-let ownCapabilities: CapName[] | undefined;
-function hostCapabilities(): CapName[] {
-  if (!ownCapabilities) {
-    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-    ownCapabilities = m ? capsFromMask(m[1]) : [];
-  }
-  return ownCapabilities;
-}
-
-function limitsOf(c: Container) {
-  const l = c.resources.limits ?? {};
-  const r = c.resources.requests ?? {};
-  return {
-    ...(l.memory ? { memoryBytes: Math.ceil(parseQuantity(l.memory)) } : {}),
-    ...(l.cpu ? { cpuMillis: parseCpuMillis(l.cpu) } : {}),
-    // Every container gets a weight: without a CPU request the kubelet's minimum (2 shares), not
-    // the cgroup's default of 1024, which would weigh it as much as a container asking for a CPU.
-    cpuRequestMillis: (r.cpu ?? l.cpu) ? parseCpuMillis((r.cpu ?? l.cpu)!) : 0,
-    // Written to the container's cgroup here, before the child joins it (its first plan step):
-    // there is no moment at which the container runs without the device policy.
-    ...(c.securityContext?.privileged ? {} : { devices: DEFAULT_DEVICE_RULES }),
-  };
-}
-
-/** Build the container's plan: pure, given the sandbox's paths and the image (also used by --dry-run). */
-export function planContainer(sb: Sandbox, c: Container, image: ImageRecord, instance: number, cgroupProcs: string[]): Plan {
-  const pod = sb.pod;
-  const state = sb.opts.state;
-  const process = configOf(() => resolveProcess(c, image.config, sb.downwardFacts(), sb.config));
-  process.env = mergeEnv([`HOSTNAME=${podHostnameOn(pod, os.hostname())}`, ...process.env]);
-  const user = resolveUser(pod, c, image);
-  if ((c.securityContext?.runAsNonRoot ?? pod.spec.securityContext.runAsNonRoot) && (user?.uid ?? 0) === 0) {
-    throw new CreateContainerConfigError(`container has runAsNonRoot and image will run as root (pod: "${pod.metadata.name}_${pod.metadata.namespace}(${state.uid})", container: ${c.name})`);
-  }
-  const subPaths = c.volumeMounts.some((m) => m.subPathExpr)
-    ? configOf(() => {
-      const env = containerEnv(c, sb.downwardFacts(), sb.config);
-      return c.volumeMounts.map((m) => mountSubPath(c, m, env));
-    })
-    : undefined;
-  const input = containerInput(pod, sb.layout, c, {
-    image, process, ...(subPaths ? { subPaths } : {}), instance: sb.layout.instance(c.name, instance),
-    terminationLog: sb.layout.terminationLog(c.name, instance), ...(user ? { user } : {}), cgroupProcs,
-    available: hostCapabilities(), cgroupMounts: containerCgroupMounts(cgroupLayout()),
-  });
-  const seccomp = seccompStep(seccompChoice(pod, c.name), { roots: sb.opts.roots, capabilities: input.capabilities, privileged: input.privileged });
-  return containerPlan({ ...input, ...(seccomp ? { seccomp } : {}) });
-}
-
-function configOf<T>(make: () => T): T {
-  try {
-    return make();
-  } catch (err) {
-    if (err instanceof ConfigRefError) throw new CreateContainerConfigError(err.detail);
-    throw err;
-  }
-}
+export { CreateContainerConfigError, limitsOf, planContainer, type PlanContext } from './container-plan.js';
+import { limitsOf, planContainer } from './container-plan.js';
 
 /** The parts of a container's plan that a process joining it later must repeat. */
 function execContext(plan: Plan, cgroupProcs: string[]): ExecContext {

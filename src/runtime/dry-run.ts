@@ -1,34 +1,38 @@
 /**
- * `tspod run --dry-run`: every plan the pod would execute, computed exactly as a real run computes
- * them but without touching the system (no directory, mount, cgroup or process is made).
+ * `tspod run --dry-run`: the whole pod as it would be made (pod-plan.ts), computed exactly as a
+ * real run computes it but without touching the system (no directory, mount, cgroup or process is
+ * made): the host steps, the infra's plan, and each container's cgroup (limits, device policy)
+ * and plan (namespaces, mounts, credentials, seccomp profile). As text, or as JSON.
  */
-import { PAUSE_BINARY, type Roots } from '../paths.js';
-import { plannedCgroup } from '../cgroups/cgroups.js';
+import type { Roots } from '../paths.js';
 import type { ImageRecord } from '../image/store.js';
-import { infraPlan } from '../plan/infra.js';
-import { infraInput } from '../plan/pod-inputs.js';
-import type { Plan } from '../plan/types.js';
+import { formatHostSteps, describeHostStep } from '../plan/host-steps.js';
+import { formatPlan } from '../plan/format.js';
 import type { ConfigObjects } from '../manifest/config-objects.js';
 import type { PodState } from '../state/types.js';
-import { planContainer } from './container.js';
+import type { HostFacts } from './facts.js';
 import { realHost } from './host.js';
+import { planWholePod, type PodPlan } from './pod-plan.js';
 import { Sandbox } from './sandbox.js';
-import { ownUserNamespace } from '../manifest/user-namespace.js';
-import { idMapLine, peekRange } from '../state/userns-ranges.js';
 
-/** The plans for `state`, the record of a pod about to start (supervisor/run-pod.ts newState). */
-export function planPod(roots: Roots, state: PodState, images: Record<string, ImageRecord>, config?: ConfigObjects): Plan[] {
-  const pod = state.pod;
+/** The whole plan for `state`, the record of a pod about to start (supervisor/run-pod.ts newState). */
+export function planPod(roots: Roots, state: PodState, images: Record<string, ImageRecord>, facts: HostFacts, config?: ConfigObjects): PodPlan {
   const noop = () => undefined;
-  const sb = new Sandbox({ host: realHost, roots, state, save: async () => undefined, network: 'none', explain: noop, warn: noop, config });
-  // hostUsers: false: the range a run would claim now (nothing is claimed by a dry run).
-  const range = ownUserNamespace(pod) ? peekRange(roots) : undefined;
-  if (range) sb.userns = { range };
-  const infra = infraPlan(infraInput(state.pod, sb.layout, {
-    pauseBinary: PAUSE_BINARY, cgroupProcs: plannedCgroup(`${sb.cgroup}/infra`).procs, ...(range ? { idMap: idMapLine(range) } : {}),
-  }));
-  const containers = [...pod.spec.initContainers, ...pod.spec.containers].map((c) =>
-    planContainer(sb, c, images[c.name], 0, plannedCgroup(`${sb.cgroup}/${c.name}-0`).procs),
-  );
-  return [infra, ...containers];
+  const sb = new Sandbox({ host: realHost, roots, state, save: async () => undefined, network: 'none', explain: noop, warn: noop, config, facts });
+  return planWholePod(sb, images);
+}
+
+/** The plan as `--dry-run` prints it: the host steps, the infra, then each container. */
+export function formatPodPlan(p: PodPlan): string {
+  const containers = p.containers.map((c) => [
+    `${c.name}: ${describeHostStep({ kind: 'cgroup', rel: c.cgroup.rel, dirs: c.cgroup.dirs, limits: c.cgroup.limits, why: '' })}`,
+    `${c.name}: seccomp profile ${c.seccomp}${c.seccomp === 'Unconfined' ? ' (no filter)' : ' (the seccomp step below)'}`,
+    ...formatPlan(c.plan),
+  ].join('\n'));
+  return [formatHostSteps(p.hostSteps).join('\n'), formatPlan(p.infra).join('\n'), ...containers].join('\n\n') + '\n';
+}
+
+/** The plan as `--dry-run --json` prints it (the warnings go to stderr, as in a run). */
+export function podPlanJson(p: PodPlan): string {
+  return JSON.stringify({ hostSteps: p.hostSteps, infra: p.infra, containers: p.containers }, null, 2) + '\n';
 }

@@ -1,6 +1,6 @@
 /**
  * The seam between the pod's lifecycle and the host: the only way runtime/, supervisor/ and
- * teardown/ change the system.
+ * teardown/ change the system (processes, mounts, files, cgroups, the pod's network).
  *
  * A Host is the Kernel (kernel.ts: the addon's system calls, starting processes from plans,
  * waiting for and signalling them, mounting) plus the files and cgroups tspod makes for a pod. The
@@ -13,6 +13,9 @@ import fs from 'node:fs/promises';
 import { createCgroup, oomKilled, removeCgroups, type CgroupSet } from '../cgroups/cgroups.js';
 import type { Limits } from '../cgroups/limits.js';
 import { kernel, type Kernel } from '../kernel.js';
+import { attachPod, detachPod, type AttachOptions, type NetworkAttachment } from '../network/index.js';
+import { isAlive } from '../state/store.js';
+import type { ProcessRef } from '../state/types.js';
 
 export interface Host extends Kernel {
   mkdir(path: string, mode?: number): Promise<void>;
@@ -24,6 +27,12 @@ export interface Host extends Kernel {
   /** rmdir each directory, children first, killing what is left in it; missing ones are fine */
   removeCgroups(dirs: string[]): Promise<void>;
   oomKilled(dirs: string[]): boolean;
+  /** is the process still the one recorded (same pid, same start time)? */
+  processAlive(ref: ProcessRef): boolean;
+  /** CNI ADD through the network's plugins (network/index.ts): null when the pod gets none */
+  attachNetwork(o: AttachOptions): Promise<NetworkAttachment | null>;
+  /** CNI DEL and unpinning; idempotent */
+  detachNetwork(a: NetworkAttachment): Promise<void>;
 }
 
 export const realHost: Host = {
@@ -41,4 +50,7 @@ export const realHost: Host = {
   createCgroup,
   removeCgroups,
   oomKilled,
+  processAlive: isAlive,
+  attachNetwork: attachPod,
+  detachNetwork: (a) => detachPod(a),
 };

@@ -1,38 +1,35 @@
 /**
  * The pod sandbox: everything a pod has before its first container starts, and after its last one
- * ended (the CRI calls it the same). In order:
- *
- *   directories → /etc files → the shared /dev/shm → volumes → cgroups → infra → network
- *
- * Why this order: the infra's plan needs its root directory and cgroup; containers need the files,
- * /dev/shm, volumes and the infra's namespaces; the network is attached to the infra's network
- * namespace, which exists only once the infra runs, and the pod IP it yields goes into /etc/hosts.
- * Each step pushes its undo, and a failure unwinds what was done, last first. Everything mounted on
- * the host is recorded in the pod's state before it is mounted, so that `gc` can undo it even if
- * this process is killed halfway.
+ * ended (the CRI calls it the same). It is the pod's host steps (pod-plan.ts: directories, /etc
+ * files, /dev/shm, volumes, cgroups, the infra, the network), run by the ledger's executor
+ * (ledger.ts), which records each step in the pod's state before doing it; teardown walks that
+ * ledger backwards, here (the pod's end, a failed start) as in `rm` and `gc`. This module does the
+ * acts that need the pod's machinery (volumes, the infra's spawn, the CNI attach) and keeps the
+ * live infra's pidfd, which the supervisor's containers join.
  */
 import { noConfig, type ConfigObjects } from '../manifest/config-objects.js';
 import fs from 'node:fs';
-import os from 'node:os';
-import { attachPod, detachPod, hostIPs, hostNetworkHostsFile, hostsFile, podDomain, portMappings, readHostResolvConf, resolvConf, type NetworkAttachment } from '../network/index.js';
-import { PAUSE_BINARY, type Roots } from '../paths.js';
+import { portMappings, type NetworkAttachment } from '../network/index.js';
+import type { Roots } from '../paths.js';
 import { formatPlan } from '../plan/format.js';
-import { infraPlan } from '../plan/infra.js';
-import { infraInput, podHostnameOn, podNamespaces } from '../plan/pod-inputs.js';
+import type { HostStep, LedgerEntry } from '../plan/host-steps.js';
+import { podNamespaces } from '../plan/pod-inputs.js';
 import type { Plan } from '../plan/types.js';
 import type { DownwardFacts, Pod } from '../manifest/types.js';
-import { nodeAllocatable } from './allocatable.js';
-import { podCgroupLimits } from './pod-cgroup.js';
 import type { PodState } from '../state/types.js';
 import { processRef } from '../state/store.js';
 import { toNativePlan } from './execute.js';
+import { gatherFacts, type HostFacts } from './facts.js';
 import type { Host } from './host.js';
 import type { ImageRecord } from '../image/store.js';
+import { actSimply, runHostSteps, undoLedger } from './ledger.js';
 import { podLayout, type PodLayout } from '../layout.js';
-import { Undo } from './undo.js';
-import { prepareVolumes } from './volumes.js';
-import { claimPodRange, shiftEmptyDirs } from './userns.js';
-import { idMapLine, type UsernsRange } from '../state/userns-ranges.js';
+import { planHostSteps, podCgroup, podHostsFile } from './pod-plan.js';
+import { prepareVolume } from './volumes.js';
+import { shiftEmptyDirs } from './userns.js';
+import { claimRange, idMapLine, type UsernsRange } from '../state/userns-ranges.js';
+import { plannedCgroup } from '../cgroups/cgroups.js';
+import { podInfraPlan } from './pod-plan.js';
 
 export interface SandboxOptions {
   host: Host;
@@ -48,21 +45,24 @@ export interface SandboxOptions {
   config?: ConfigObjects;
   /** the pod's images (its image volumes' among them: volumes.ts imageVolumeKey) */
   images?: Record<string, ImageRecord>;
+  /** the host's facts (gathered at start when not given: a --dry-run or a test gives them) */
+  facts?: HostFacts;
 }
 
 export class Sandbox {
   readonly layout: PodLayout;
-  readonly undo = new Undo();
   infra?: { pid: number; pidfd: number };
   /** hostUsers: false: the pod's host ids, and an fd of its user namespace once the infra made it */
   userns?: { range: UsernsRange; fd?: number };
   podIP?: string;
   /** the pod's cgroup, relative to each hierarchy (tspod/<uid>) */
   readonly cgroup: string;
+  private gathered?: HostFacts;
 
   constructor(readonly opts: SandboxOptions) {
     this.layout = podLayout(opts.roots, opts.state.name);
-    this.cgroup = `tspod/${opts.state.uid}`;
+    this.cgroup = podCgroup(opts.state.uid);
+    this.gathered = opts.facts;
   }
 
   get config(): ConfigObjects {
@@ -71,6 +71,12 @@ export class Sandbox {
 
   get pod(): Pod {
     return this.opts.state.pod;
+  }
+
+  /** The host's facts the pod was planned with (known once start() began). */
+  get facts(): HostFacts {
+    if (!this.gathered) throw new Error('the sandbox has not gathered the host\'s facts yet');
+    return this.gathered;
   }
 
   /** What the downward API reads about this pod now (the addresses only once the network is up). */
@@ -82,27 +88,19 @@ export class Sandbox {
       labels: pod.metadata.labels ?? {}, annotations: pod.metadata.annotations ?? {},
       podIP: this.podIP ?? status.podIP, podIPs: status.podIPs?.map((p) => p.ip),
       hostIP: status.hostIP, hostIPs: status.hostIP ? [status.hostIP] : [],
-      nodeName: pod.spec.nodeName ?? os.hostname(), serviceAccountName: pod.spec.serviceAccountName,
-      allocatable: nodeAllocatable(this.opts.roots.root), containers: [...pod.spec.initContainers, ...pod.spec.containers],
+      nodeName: pod.spec.nodeName ?? this.facts.hostname, serviceAccountName: pod.spec.serviceAccountName,
+      allocatable: this.facts.allocatable, containers: [...pod.spec.initContainers, ...pod.spec.containers],
     };
   }
 
   /** Build the sandbox; on failure everything done so far is undone before the error is thrown. */
   async start(): Promise<void> {
     try {
-      await this.makeDirectories();
-      // The id range before anything is owned by it (the emptyDirs, the infra's namespace).
-      const range = await claimPodRange({ ...this.opts, undo: this.undo });
-      if (range) this.userns = { range };
-      await this.writeEtcFiles();
-      await this.mountShm();
-      await prepareVolumes(
-        { host: this.opts.host, layout: this.layout, undo: this.undo, recordMount: (t) => this.recordMount(t), explain: this.opts.explain, config: this.config, downward: this.downwardFacts(), images: this.opts.images },
-        this.pod,
-      );
-      if (range) await shiftEmptyDirs(this.pod, this.layout, range, this.opts.explain);
-      await this.startInfra();
-      await this.attachNetwork();
+      this.gathered ??= await gatherFacts(this.opts.roots, this.opts.network, this.pod);
+      const steps = planHostSteps({ pod: this.pod, uid: this.opts.state.uid, layout: this.layout, facts: this.facts }, this.opts.warn);
+      await runHostSteps({ ...this.opts, act: (entry) => this.act(entry) }, steps);
+      this.hostNetworkAddresses();
+      if (!steps.some((s) => s.kind === 'network') && !this.pod.spec.hostNetwork) this.opts.explain('network: none (loopback only)');
     } catch (err) {
       const undoErrors = await this.teardown();
       for (const e of undoErrors) this.opts.warn(String(e));
@@ -110,14 +108,17 @@ export class Sandbox {
     }
   }
 
-  /** Undo everything, last first. Returns the undo steps that failed. */
+  /** Undo every host step of the pod's ledger, last first. Returns the undo steps that failed. */
   async teardown(): Promise<Error[]> {
-    return this.undo.unwind((what) => this.opts.explain(`undo: ${what}`));
-  }
-
-  async recordMount(target: string): Promise<void> {
-    this.opts.state.mounts.push(target);
-    await this.opts.save();
+    const { host, state } = this.opts;
+    const errors = await undoLedger({ host, state, roots: this.opts.roots, infra: this.infra, explain: this.opts.explain }, state.ledger ?? []);
+    this.infra = undefined;
+    // (An fd of this process only: nothing a crash could leave on the host.)
+    if (this.userns?.fd !== undefined) {
+      fs.closeSync(this.userns.fd);
+      delete this.userns.fd;
+    }
+    return errors;
   }
 
   /** Record a cgroup directory in the state before it is made. */
@@ -126,90 +127,63 @@ export class Sandbox {
     await this.opts.save();
   }
 
-  private async makeDirectories(): Promise<void> {
-    const { host } = this.opts;
-    const l = this.layout;
-    this.opts.explain(`pod directories: ${l.runDir} (state, /etc files, /dev/shm), ${l.dataDir} (volumes, layers, logs)`);
-    this.undo.push('remove the pod\'s container layers and volumes', async () => {
-      await host.remove(l.containersDir);
-      await host.remove(l.volumesDir);
-      await host.remove(l.infraRoot);
-    });
-    for (const dir of [l.dataDir, l.volumesDir, l.containersDir, l.logsDir, l.etcDir, l.infraRoot]) await host.mkdir(dir);
-  }
-
-  private async writeEtcFiles(): Promise<void> {
-    const l = this.layout;
-    const pod = this.pod;
-    this.opts.explain(`pod files: ${l.hosts}, ${l.hostname}, ${l.resolvConf} (bind-mounted into every container)`);
-    await this.opts.host.writeFile(l.hostname, `${podHostnameOn(pod, os.hostname())}\n`);
-    await this.writeHosts();
-    const hostResolv = await readHostResolvConf().catch(() => ({ content: '' }));
-    const resolv = resolvConf(
-      { hostResolvConf: hostResolv.content, dnsPolicy: pod.spec.dnsPolicy, dnsConfig: pod.spec.dnsConfig, hostNetwork: pod.spec.hostNetwork },
-      this.opts.warn,
-    );
-    await this.opts.host.writeFile(l.resolvConf, resolv);
-  }
-
-  async writeHosts(): Promise<void> {
-    const pod = this.pod;
-    const content = pod.spec.hostNetwork
-      ? hostNetworkHostsFile({ hostHosts: fs.readFileSync('/etc/hosts', 'utf8'), hostAliases: pod.spec.hostAliases })
-      : hostsFile({
-          podIPs: this.opts.state.status.podIPs?.map((p) => p.ip) ?? [], hostname: podHostnameOn(pod, os.hostname()),
-          domain: podDomain(pod.spec.subdomain, pod.metadata.namespace), hostAliases: pod.spec.hostAliases,
-        });
-    await this.opts.host.writeFile(this.layout.hosts, content);
-  }
-
-  /* One tmpfs for the pod: every container binds it on /dev/shm, so they share POSIX shared memory
-   * the way they share the IPC namespace. */
-  private async mountShm(): Promise<void> {
-    const { host } = this.opts;
-    const shm = this.layout.shm;
-    this.opts.explain(`/dev/shm of the pod: tmpfs at ${shm} (64 MiB, shared by all containers)`);
-    await host.mkdir(shm);
-    await this.recordMount(shm);
-    host.mount('shm', shm, 'tmpfs', ['NOSUID', 'NODEV', 'NOEXEC'], 'mode=1777,size=65536k');
-    this.undo.push('unmount the pod\'s /dev/shm', () => host.umount(shm));
-  }
-
-  private async startInfra(): Promise<void> {
-    const { host } = this.opts;
-    this.undo.push('remove the pod\'s cgroups', () => host.removeCgroups(this.opts.state.cgroups));
-    // The pod's own cgroup first, with its pod-level limits: the containers' are made inside it.
-    const limits = podCgroupLimits(this.pod);
-    if (Object.keys(limits).length) {
-      this.opts.explain(`pod cgroup ${this.cgroup}: pod-level limits ${JSON.stringify(limits)}, shared by every container`);
-      await host.createCgroup(this.cgroup, limits, (d) => this.recordCgroup(d));
+  private async act(entry: LedgerEntry): Promise<void> {
+    const step = entry.step;
+    if (step.kind === 'volume') return this.makeVolume(entry, step);
+    if (step.kind === 'infra') return this.startInfra(entry, step);
+    if (step.kind === 'userns') return this.claimIds();
+    if (step.kind === 'idShift') {
+      if (!this.userns) throw new Error('the pod\'s ids are shifted into a range it has not claimed');
+      return shiftEmptyDirs(this.pod, this.layout, this.userns.range, this.opts.explain);
     }
-    const cg = await host.createCgroup(`${this.cgroup}/infra`, {}, (d) => this.recordCgroup(d));
-    const idMap = this.userns ? idMapLine(this.userns.range) : undefined;
-    const plan = infraPlan(infraInput(this.pod, this.layout, { pauseBinary: PAUSE_BINARY, cgroupProcs: cg.procs, ...(idMap ? { idMap } : {}) }));
-    const infra = this.spawn(plan, host);
+    if (step.kind === 'network') return this.attachNetwork(step);
+    if (step.kind === 'cgroup') {
+      await this.opts.host.createCgroup(step.rel, step.limits, (d) => this.recordCgroup(d));
+      return;
+    }
+    await actSimply(this.opts.host, this.opts.state, step);
+  }
+
+  private async makeVolume(entry: LedgerEntry, step: Extract<HostStep, { kind: 'volume' }>): Promise<void> {
+    const v = this.pod.spec.volumes.find((x) => x.name === step.volume);
+    if (!v) throw new Error(`volume "${step.volume}" is not defined in spec.volumes`);
+    const recordMount = async (target: string) => {
+      (entry.mounts ??= []).push(target);
+      this.opts.state.mounts.push(target);
+      await this.opts.save();
+    };
+    await prepareVolume({ host: this.opts.host, layout: this.layout, recordMount, explain: this.opts.explain, config: this.config, downward: this.downwardFacts(), images: this.opts.images }, this.pod, v);
+  }
+
+  /* Claimed now (its file made with O_EXCL, so concurrent pods never share one), then recorded;
+   * a crash in between leaves a claim whose pod has no record of it, which gc frees as stale. */
+  private async claimIds(): Promise<void> {
+    const state = this.opts.state;
+    const range = claimRange(this.opts.roots, { pod: state.name, uid: state.uid });
+    state.userns = range;
+    this.userns = { range };
+    await this.opts.save();
+    this.opts.explain(`user namespace: container ids 0..${range.length - 1} are host ids ${range.hostId}..${range.hostId + range.length - 1} (uid_map and gid_map "${idMapLine(range)}")`);
+  }
+
+  private async startInfra(entry: LedgerEntry, step: Extract<HostStep, { kind: 'infra' }>): Promise<void> {
+    let plan = step.plan;
+    if (this.userns && !sameRange(this.userns.range, this.facts.userns)) {
+      // The range claimed is not the one the plan was made with (another pod took that one since).
+      const procs = plannedCgroup(`${this.cgroup}/infra`, this.facts.cgroups).procs;
+      plan = podInfraPlan(this.pod, this.layout, { pauseBinary: this.facts.pauseBinary, cgroupProcs: procs, userns: this.userns.range });
+      entry.step = { ...step, plan };
+    }
+    const infra = this.spawn(plan, this.opts.host);
     this.infra = infra;
     if (this.userns) this.openUserNamespace(infra.pid);
     this.opts.state.infra = processRef(infra.pid);
     await this.opts.save();
-    this.undo.push('stop the infra (pause) process', async () => {
-      const exited = host.waitExit(infra.pidfd);
-      host.signal(infra.pidfd, 15);
-      const timer = setTimeout(() => host.signal(infra.pidfd, 9), 2000);
-      await exited;
-      clearTimeout(timer);
-      host.closeFd(infra.pidfd);
-    });
   }
 
   /* The infra is alive and unreaped (our child), so its pid names it: the fd is its user namespace. */
   private openUserNamespace(pid: number): void {
-    const fd = fs.openSync(`/proc/${pid}/ns/user`, 'r');
-    this.userns!.fd = fd;
-    this.undo.push('close the pod\'s user namespace fd', () => {
-      fs.closeSync(fd);
-      delete this.userns!.fd;
-    });
+    this.userns!.fd = fs.openSync(`/proc/${pid}/ns/user`, 'r');
   }
 
   private spawn(plan: Plan, host: Host): { pid: number; pidfd: number } {
@@ -226,37 +200,33 @@ export class Sandbox {
     }
   }
 
-  private async attachNetwork(): Promise<void> {
-    if (this.pod.spec.hostNetwork) {
-      // The pod is the host, network-wise: its IP is the node's (as status.podIP reports it).
-      const ips = hostIPs();
-      this.opts.state.status.podIPs = ips.map((ip) => ({ ip }));
-      this.opts.state.status.podIP = this.podIP = ips[0];
-      this.opts.explain('network: the host\'s (hostNetwork)');
-      return;
-    }
-    if (this.opts.network === 'none' || !this.infra) {
-      this.opts.explain('network: none (loopback only)');
-      return;
-    }
+  /* The pod is the host, network-wise: its IP is the node's (as status.podIP reports it). */
+  private hostNetworkAddresses(): void {
+    if (!this.pod.spec.hostNetwork) return;
+    const ips = this.facts.hostIPs;
+    this.opts.state.status.podIPs = ips.map((ip) => ({ ip }));
+    this.opts.state.status.podIP = this.podIP = ips[0];
+    this.opts.explain('network: the host\'s (hostNetwork)');
+  }
+
+  private async attachNetwork(step: Extract<HostStep, { kind: 'network' }>): Promise<void> {
+    if (!this.infra) throw new Error('the network is attached to the infra, which is not running');
     const state = this.opts.state;
-    const att = await attachPod({
+    const att = await this.opts.host.attachNetwork({
       runRoot: this.opts.roots.runRoot, podName: state.name, podUid: state.uid, namespace: this.pod.metadata.namespace,
-      infraPid: this.infra.pid, network: this.opts.network, portMappings: portMappings(this.pod.spec.containers),
+      infraPid: this.infra.pid, network: step.network, portMappings: portMappings(this.pod.spec.containers),
       record: async (a: NetworkAttachment) => {
         state.network = a;
         await this.opts.save();
       },
       warn: this.opts.warn,
-    }).finally(() => {
-      if (state.network) this.undo.push('detach the pod from its network', () => detachPod(state.network as NetworkAttachment));
     });
     if (!att) return;
     this.podIP = att.ips[0];
     state.status.podIP = this.podIP;
     state.status.podIPs = att.ips.map((ip) => ({ ip }));
     this.opts.explain(`network "${att.network}": pod IP ${att.ips.join(', ')}`);
-    await this.writeHosts();
+    await this.opts.host.writeFile(step.hostsFile, podHostsFile(this.pod, this.facts, att.ips));
     await this.opts.save();
   }
 }
@@ -272,3 +242,4 @@ export function stepError(who: string, plan: Plan, err: unknown): Error {
   return new Error(`${who}: ${step} ${e.timedOut ? 'did not finish in time; the process was killed' : 'failed'}${wrongType}`, { cause: err });
 }
 
+const sameRange = (a: UsernsRange, b: UsernsRange | undefined) => !!b && a.hostId === b.hostId && a.length === b.length;

@@ -70,7 +70,6 @@ async function makeImageVolume(ctx: VolumeContext, v: Volume): Promise<void> {
   ctx.explain(`volume "${v.name}": image ${img.ref} (${img.id.slice(0, 19)}), an overlay of its layers, read-only, noexec, at ${dir}`);
   await ctx.recordMount(dir);
   ctx.host.mount('overlay', dir, 'overlay', IMAGE_VOLUME_ATTRS, data);
-  ctx.undo.push(`unmount image volume "${v.name}"`, () => ctx.host.umount(dir));
 }
 
 const TYPE_CHECK: Record<string, { test: (st: import('node:fs').Stats) => boolean; what: string }> = {
@@ -130,7 +129,6 @@ async function makeEmptyDir(ctx: VolumeContext, v: Volume): Promise<void> {
   ctx.explain(`volume "${v.name}": tmpfs at ${dir}${size ? ` (${v.emptyDir.sizeLimit})` : ''}, memory-backed emptyDir`);
   await ctx.recordMount(dir);
   ctx.host.mount('tmpfs', dir, 'tmpfs', ['NOSUID', 'NODEV'], `mode=0777${size}`);
-  ctx.undo.push(`unmount memory volume "${v.name}"`, () => ctx.host.umount(dir));
 }
 
 /**
@@ -159,24 +157,25 @@ async function applyOwnership(ctx: VolumeContext, pod: Pod, v: Volume): Promise<
   await setVolumeOwnership(ctx.layout.volume(v.name), { gid: fsGroup, readOnly: managed.readOnly });
 }
 
-/** Make every volume of the pod; each step registers its undo. */
-export async function prepareVolumes(ctx: VolumeContext, pod: Pod): Promise<void> {
-  for (const v of pod.spec.volumes) {
-    if (v.hostPath) {
-      ctx.explain(`volume "${v.name}": hostPath ${v.hostPath.path}${v.hostPath.type ? ` (type ${v.hostPath.type})` : ''}`);
-      await checkHostPath(v.name, v.hostPath);
-    } else if (v.persistentVolumeClaim) {
-      // Not undone: a claim's volume outlives the pod, until `tspod volume rm`.
-      const dir = ctx.layout.claim(v.persistentVolumeClaim.claimName);
-      ctx.explain(`volume "${v.name}": persistentVolumeClaim "${v.persistentVolumeClaim.claimName}", the named volume at ${dir} (made on first use, kept)`);
-      await fs.mkdir(dir, { recursive: true, mode: 0o755 });
-    } else if (v.image) {
-      await makeImageVolume(ctx, v);
-    } else if (isPayloadVolume(v)) {
-      await makePayloadVolume(ctx, pod, v);
-    } else {
-      await makeEmptyDir(ctx, v);
-    }
-    await applyOwnership(ctx, pod, v);
+/**
+ * Make one volume of the pod: a host step of its own (plan/host-steps.ts), whose undo unmounts
+ * what it recorded through `ctx.recordMount`; its directory goes with the pod's volumes directory.
+ */
+export async function prepareVolume(ctx: VolumeContext, pod: Pod, v: Volume): Promise<void> {
+  if (v.hostPath) {
+    ctx.explain(`volume "${v.name}": hostPath ${v.hostPath.path}${v.hostPath.type ? ` (type ${v.hostPath.type})` : ''}`);
+    await checkHostPath(v.name, v.hostPath);
+  } else if (v.persistentVolumeClaim) {
+    // Not undone: a claim's volume outlives the pod, until `tspod volume rm`.
+    const dir = ctx.layout.claim(v.persistentVolumeClaim.claimName);
+    ctx.explain(`volume "${v.name}": persistentVolumeClaim "${v.persistentVolumeClaim.claimName}", the named volume at ${dir} (made on first use, kept)`);
+    await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+  } else if (v.image) {
+    await makeImageVolume(ctx, v);
+  } else if (isPayloadVolume(v)) {
+    await makePayloadVolume(ctx, pod, v);
+  } else {
+    await makeEmptyDir(ctx, v);
   }
+  await applyOwnership(ctx, pod, v);
 }

@@ -3,6 +3,7 @@
  * host view (processes, mounts, cgroups, the network attachment) that teardown and `gc` undo.
  */
 import type { Pod } from '../manifest/types.js';
+import type { LedgerEntry } from '../plan/host-steps.js';
 import type { SeccompStep } from '../plan/inputs.js';
 
 /** A process, identified beyond its pid: the start time tells a recycled pid apart. */
@@ -112,7 +113,12 @@ export interface PodState {
   keep: boolean;
   infra?: ProcessRef;
   containers: Record<string, ContainerRecord>;
-  /** host mount points made for this pod (recorded before mounting), detached at teardown */
+  /**
+   * The pod's host steps, each recorded before it is done (runtime/ledger.ts): teardown, whoever
+   * does it, walks them backwards. Absent in states of tspods before the ledger (gc converts those).
+   */
+  ledger?: LedgerEntry[];
+  /** host mount points made for this pod (recorded before mounting); the ledger's mounts, for older readers */
   mounts: string[];
   /** cgroup directories made for this pod, removed at teardown (children first) */
   cgroups: string[];

@@ -16,12 +16,14 @@ afterAll(() => removeRoots(roots));
 const busybox = (name: string, script: string) => ({ name, image: 'busybox', command: ['sh', '-c', script] });
 
 describe('tspod run', () => {
-  test('--dry-run --json prints the plans and touches nothing', async () => {
+  test('--dry-run --json prints the whole pod (host steps, infra, containers) and touches nothing', async () => {
     const res = await runPod(roots, pod('dry', { containers: [busybox('a', 'true'), busybox('b', 'true')] }), ['--dry-run', '--json']);
     expect(res.code, res.stderr).toBe(0);
-    const plans = JSON.parse(res.stdout);
+    const whole = JSON.parse(res.stdout);
+    const plans = [whole.infra, ...whole.containers.map((c: { plan: unknown }) => c.plan)];
     expect(plans.map((p: { name: string }) => p.name)).toEqual(['infra', 'a', 'b']);
     expect(plans[1].ops.at(-1)).toMatchObject({ op: 'exec', argv: ['sh', '-c', 'true'] });
+    expect(whole.hostSteps.map((s: { kind: string }) => s.kind)).toEqual(expect.arrayContaining(['mkdir', 'tmpfs', 'cgroup', 'infra', 'containers']));
     expect(fs.existsSync(path.join(roots.runRoot, 'pods', 'dry'))).toBe(false);
     expect(fs.existsSync(path.join(roots.root, 'pods', 'dry'))).toBe(false);
   });

@@ -9,6 +9,8 @@
  */
 import type { ExitStatus, NativePlan } from '../../../src/kernel.js';
 import type { Host } from '../../../src/runtime/host.js';
+import type { AttachOptions, NetworkAttachment } from '../../../src/network/index.js';
+import type { ProcessRef } from '../../../src/state/types.js';
 
 export type Call = [name: string, ...args: unknown[]];
 
@@ -20,6 +22,7 @@ export class RecordingHost implements Host {
   readonly calls: Call[] = [];
   protected nextPid = 1000;
   protected exits = new Map<number, (s: ExitStatus) => void>();
+  private cgroupOf = new Map<number, string>();
   failOn?: (call: Call) => Error | undefined;
   /** what the calls made, and is still there */
   readonly world = {
@@ -60,6 +63,9 @@ export class RecordingHost implements Host {
     this.record(['spawn', plan]);
     const pid = this.nextPid++;
     this.world.processes.add(pid);
+    // The cgroup its first steps join: removing that cgroup kills it (cgroup.kill).
+    const join = plan.ops.find((o) => o.op === 'writeFile' && o.target.endsWith('/cgroup.procs'));
+    if (join?.op === 'writeFile') this.cgroupOf.set(pid, join.target.slice(0, -'/cgroup.procs'.length));
     return { pid, pidfd: pid };
   }
   waitExit(pidfd: number): Promise<ExitStatus> {
@@ -159,13 +165,33 @@ export class RecordingHost implements Host {
   }
   async removeCgroups(dirs: string[]) {
     this.record(['removeCgroups', [...dirs]]);
-    const ordered = [...new Set(dirs)].sort((a, b) => b.split('/').length - a.split('/').length);
-    for (const d of ordered) {
-      if ([...this.world.cgroups].some((c) => c.startsWith(`${d}/`))) throw sysError('EBUSY', 'rmdir', d);
-      this.world.cgroups.delete(d);
+    // As the real one: each directory with the cgroups below it, deepest first.
+    for (const d of dirs) for (const c of [...this.world.cgroups]) if (c === d || c.startsWith(`${d}/`)) this.world.cgroups.delete(c);
+    for (const [pid, cg] of this.cgroupOf) {
+      if (!this.world.cgroups.has(cg) && this.world.processes.delete(pid)) this.exits.get(pid)?.({ code: null, signal: 9 });
     }
   }
   oomKilled() {
     return false;
+  }
+  processAlive(ref: ProcessRef): boolean {
+    return this.world.processes.has(ref.pid);
+  }
+  /** CNI ADD, as network/index.ts does it: recorded before the pin, the pin, then the address. */
+  async attachNetwork(o: AttachOptions): Promise<NetworkAttachment | null> {
+    const a: NetworkAttachment = {
+      network: o.network, source: 'recording', containerId: o.podUid, netnsPin: `${o.runRoot}/netns/${o.podName}`, ifName: 'eth0',
+      args: [], config: { cniVersion: '1.0.0', name: o.network, plugins: [] }, result: null, ips: [], portMappings: o.portMappings,
+    };
+    await o.record(a);
+    this.record(['attachNetwork', o.network, o.infraPid]);
+    this.world.networks.add(a.netnsPin);
+    a.ips = ['10.88.0.2'];
+    await o.record(a);
+    return a;
+  }
+  async detachNetwork(a: NetworkAttachment): Promise<void> {
+    this.record(['detachNetwork', a.network]);
+    this.world.networks.delete(a.netnsPin);
   }
 }

@@ -5,6 +5,8 @@ import { validatePod } from '../../../src/manifest/index.js';
 import { newState } from '../../../src/supervisor/run-pod.js';
 import type { ImageRecord } from '../../../src/image/store.js';
 import { RecordingHost, type Call } from './recording-host.js';
+import type { LedgerEntry } from '../../../src/plan/host-steps.js';
+import { testFacts } from './facts.js';
 
 const roots = { root: '/var/lib/tspod-test', runRoot: '/run/tspod-test' };
 const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', lowerDirs: ['/img/rootfs'], config: { Cmd: ['sh'] }, created: '' };
@@ -15,8 +17,8 @@ function sandbox(host: RecordingHost, spec: object = {}) {
     spec: { containers: [{ name: 'c', image: 'busybox', command: ['true'] }], ...spec },
   }).pod;
   const state = newState({ pod, images: { c: image }, keep: false });
-  const saved: string[][] = [];
-  const sb = new Sandbox({ host, roots, state, save: async () => void saved.push([...state.mounts]), network: 'none', explain: () => undefined, warn: () => undefined });
+  const saved: unknown[] = [];
+  const sb = new Sandbox({ host, roots, state, save: async () => void saved.push(JSON.parse(JSON.stringify(state))), network: 'none', explain: () => undefined, warn: () => undefined, facts: testFacts });
   return { sb, state, saved };
 }
 
@@ -43,27 +45,38 @@ describe('the sandbox, against a recording host', () => {
     expect(host.calls.find((x) => x[0] === 'mount' && String(x[2]).endsWith('/volumes/m'))?.[5]).toBe('mode=0777,size=1048576');
   });
 
-  test('records every host mount in the state before making it', async () => {
+  test('records every host step in the ledger, saved, before doing it', async () => {
     const host = new RecordingHost();
-    const { sb, state, saved } = sandbox(host);
-    let savedBeforeMount = false;
+    const { sb, state, saved } = sandbox(host, { volumes: [{ name: 'm', emptyDir: { medium: 'Memory' } }] });
+    const unrecorded: string[] = [];
+    const lastSaved = () => (saved.at(-1) ?? { ledger: [], mounts: [] }) as { ledger: LedgerEntry[]; mounts: string[] };
     host.failOn = (call) => {
-      if (call[0] === 'mount') savedBeforeMount = saved.some((m) => m.includes(call[2] as string));
+      const { ledger } = lastSaved();
+      const covered =
+        call[0] === 'mount' ? ledger.some((e) => (e.step.kind === 'tmpfs' && e.step.target === call[2]) || e.mounts?.includes(call[2] as string))
+          : call[0] === 'spawn' ? ledger.some((e) => e.step.kind === 'infra')
+            : call[0] === 'createCgroup' ? ledger.some((e) => e.step.kind === 'cgroup' && e.step.rel === call[1])
+              : true;
+      if (!covered) unrecorded.push(call[0]);
       return undefined;
     };
     await sb.start();
-    expect(savedBeforeMount).toBe(true);
-    expect(state.mounts).toEqual([sb.layout.shm]);
+    expect(unrecorded).toEqual([]);
+    expect(state.ledger!.every((e) => e.done)).toBe(true);
+    expect(state.mounts).toEqual([sb.layout.shm, sb.layout.volume('m')]);
   });
 
-  test('is torn down in reverse order', async () => {
+  test('is torn down in reverse order, and nothing is left', async () => {
     const host = new RecordingHost();
-    const { sb } = sandbox(host);
+    const { sb, state } = sandbox(host);
     await sb.start();
     const before = host.calls.length;
     expect(await sb.teardown()).toEqual([]);
     const undo = host.calls.slice(before).map((c) => c[0]).filter((n) => n !== 'closeFd');
-    expect(undo).toEqual(['signal', 'removeCgroups', 'umount', 'remove', 'remove', 'remove']);
+    // (umount until EINVAL: a target mounted twice is detached until it is not a mount point.)
+    expect(undo).toEqual(['signal', 'removeCgroups', 'removeCgroups', 'umount', 'umount', 'remove', 'remove', 'remove']);
+    expect(state.ledger).toEqual([]);
+    expect(host.leftovers([sb.layout.volumesDir, sb.layout.containersDir, sb.layout.infraRoot])).toEqual([]);
   });
 
   test('a failing infra undoes everything done before it, and says which step failed', async () => {
@@ -73,7 +86,8 @@ describe('the sandbox, against a recording host', () => {
     await expect(sb.start()).rejects.toThrow(/^infra: step 5 \(.*\) failed$/);
     const names = host.names();
     const after = names.slice(names.indexOf('spawn') + 1);
-    expect(after).toEqual(['removeCgroups', 'umount', 'remove', 'remove', 'remove']);
+    expect(after).toEqual(['removeCgroups', 'removeCgroups', 'umount', 'umount', 'remove', 'remove', 'remove']);
+    expect(host.leftovers([sb.layout.volumesDir, sb.layout.containersDir, sb.layout.infraRoot])).toEqual([]);
   });
 
   test('a container whose setup fails leaves no cgroup and no layer behind', async () => {
