@@ -9,6 +9,11 @@
  * `rm -f`, `gc` after a killed supervisor). Each undo is idempotent and tolerates its act never
  * having happened: a crash between recording a step and doing it leaves a step to undo that did
  * nothing.
+ *
+ * A new kind of host step is: a member of `HostStep` here, its line in `describeHostStep`, its
+ * place in the plan (runtime/pod-plan.ts, with the why of that place), its act (runtime/ledger.ts
+ * actSimply, or runtime/sandbox.ts when it needs the pod's machinery) and its undo
+ * (runtime/ledger.ts undoStep); the compiler points at each switch that lacks it.
  */
 import type { Limits } from '../cgroups/limits.js';
 import type { PortMapping } from '../network/types.js';

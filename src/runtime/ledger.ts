@@ -119,10 +119,14 @@ async function undoStep(u: UndoContext, entry: LedgerEntry): Promise<void> {
       if (u.infra) return stopOwnChild(host, u.infra);
       if (state.infra) return killAll(u, [state.infra]);
       return;
-    case 'cgroup':
-      await host.removeCgroups(step.dirs);
-      state.cgroups = state.cgroups.filter((d) => !step.dirs.some((s) => d === s || d.startsWith(`${s}/`)));
+    case 'cgroup': {
+      // The planned directories, and those the act recorded having made for the same cgroup
+      // (the same, unless the hierarchies moved since planning), with what is below them.
+      const mine = (d: string) => step.dirs.some((s) => d === s || d.startsWith(`${s}/`)) || (!!step.rel && (d.endsWith(`/${step.rel}`) || d.includes(`/${step.rel}/`)));
+      await host.removeCgroups([...step.dirs, ...state.cgroups.filter(mine)]);
+      state.cgroups = state.cgroups.filter((d) => !mine(d));
       return;
+    }
     case 'volume':
       for (const m of [...(entry.mounts ?? [])].reverse()) unmountAll(host, m);
       return;
@@ -143,6 +147,11 @@ async function undoStep(u: UndoContext, entry: LedgerEntry): Promise<void> {
       return;
     case 'writeFile':
       return; // in the pod's run directory, which goes with the pod
+    default: {
+      // A new kind of step needs its undo here (the compiler says so).
+      const unknown: never = step;
+      throw new Error(`no undo for host step ${JSON.stringify(unknown)}`);
+    }
   }
 }
 

@@ -141,7 +141,7 @@ export class Sandbox {
       await this.opts.host.createCgroup(step.rel, step.limits, (d) => this.recordCgroup(d));
       return;
     }
-    await actSimply(this.opts.host, this.opts.state, step);
+    if (!(await actSimply(this.opts.host, this.opts.state, step))) throw new Error(`no act for host step "${step.kind}"`);
   }
 
   private async makeVolume(entry: LedgerEntry, step: Extract<HostStep, { kind: 'volume' }>): Promise<void> {

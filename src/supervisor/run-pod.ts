@@ -20,6 +20,7 @@ import type { Roots } from '../paths.js';
 import { realHost, type Host } from '../runtime/host.js';
 import { podLayout } from '../layout.js';
 import { Sandbox } from '../runtime/sandbox.js';
+import type { HostFacts } from '../runtime/facts.js';
 import type { Pod } from '../manifest/types.js';
 import { lockPod, processRef, writeState, type PodLock, type StateFs } from '../state/store.js';
 import { StateSaver } from '../state/saver.js';
@@ -49,6 +50,8 @@ export interface RunPodOptions {
   explain: (line: string) => void;
   warn: (line: string) => void;
   host?: Host;
+  /** the host's facts to plan with (default: gathered when the sandbox starts; a test gives fixed ones) */
+  facts?: HostFacts;
   /** the state file's writes (a test injects faults here) */
   stateFs?: StateFs;
   /** called once the app containers have started (or the pod failed to start) */
@@ -141,7 +144,7 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
   const saver = stateSaver(o, state);
   // The sandbox records what it makes before making it: those saves must reach the disk.
   const save = () => saver.strict();
-  const sandbox = new Sandbox({ host: o.host ?? realHost, roots: o.roots, state, save, network: o.network, explain: o.explain, warn: o.warn, config: o.config, images: o.images });
+  const sandbox = new Sandbox({ host: o.host ?? realHost, roots: o.roots, state, save, network: o.network, explain: o.explain, warn: o.warn, config: o.config, images: o.images, facts: o.facts });
   const finish = async () => {
     state.tornDown = true;
     try {

@@ -1,5 +1,6 @@
 /**
- * `tspod rm` and `tspod gc`: deciding which pods may be removed, then removing them (cleanup.ts).
+ * `tspod rm` and `tspod gc`: deciding which pods may be removed, then removing them (cleanup.ts:
+ * the pod's ledger walked backwards, the one teardown there is).
  *
  * A pod is only ever removed by a process holding its lock, the lock its supervisor holds for its
  * whole life: so nothing is pulled from under a running supervisor, and two `gc` runs do not
