@@ -75,6 +75,12 @@ export class Supervisor {
   private readonly running = new Map<string, Running>();
   /** containers waiting out their back-off, with how to cancel the wait */
   private readonly pending = new Map<string, () => void>();
+  /**
+   * Instances being made after their wait (back-off, config retry) ended: neither pending nor
+   * running yet, but the pod is not finished while one is (another container's end must not end it).
+   */
+  private starting = 0;
+  private stopGrace = 0;
   private readonly backoffs = new Map<string, number>();
   private readonly policy = backoffPolicy();
   private stopping?: Promise<void>;
@@ -139,7 +145,10 @@ export class Supervisor {
    */
   stop(graceSeconds = Math.max(2, this.sb.pod.spec.terminationGracePeriodSeconds), bySignal?: number): Promise<void> {
     if (bySignal && this.stoppedBySignal === undefined) this.stoppedBySignal = bySignal;
-    if (!this.stopping) this.markDeletion(graceSeconds);
+    if (!this.stopping) {
+      this.markDeletion(graceSeconds);
+      this.stopGrace = graceSeconds;
+    }
     this.stopping ??= this.stopAll(graceSeconds).finally(() => this.wake());
     this.wake();
     return this.stopping;
@@ -153,7 +162,25 @@ export class Supervisor {
   }
 
   private finished(): boolean {
-    return this.running.size === 0 && this.pending.size === 0;
+    return this.running.size === 0 && this.pending.size === 0 && this.starting === 0;
+  }
+
+  /**
+   * Make a new instance of `c` once its wait is over, counted as starting meanwhile. A stop that
+   * came while it was being made did not see it (stopAll stops what runs): it is stopped now.
+   */
+  private async startAfterWait(c: Container, kind: Kind): Promise<void> {
+    this.starting++;
+    try {
+      if (!this.stopping) await this.startInstance(c, kind);
+    } finally {
+      this.starting--;
+      const r = this.running.get(c.name);
+      if (this.stopping && r && !r.gone) {
+        const cancel = killInstance(this.killTarget(c, r), this.stopGrace, this.killOptions());
+        void r.ended.then(cancel);
+      }
+    }
   }
 
   private armDeadline(): NodeJS.Timeout | undefined {
@@ -258,7 +285,7 @@ export class Supervisor {
   private retryLater(c: Container, kind: Kind): Promise<void> {
     return this.configRetryDelay(c)
       .then(async (go) => {
-        if (go && !this.stopping) await this.startInstance(c, kind);
+        if (go) await this.startAfterWait(c, kind);
       })
       .catch((err) => this.fail(err))
       .finally(() => this.wake());
@@ -444,7 +471,7 @@ export class Supervisor {
     // (A sidecar that exits once the app containers are done is not brought back: it was being stopped.)
     if (again && !this.stopping && !(kind === 'sidecar' && this.appsDone())) {
       void this.backoff(c).then(async (go) => {
-        if (go && !this.stopping) await this.startInstance(c, kind).catch((err) => this.fail(err));
+        if (go) await this.startAfterWait(c, kind).catch((err) => this.fail(err));
         this.wake();
       });
     }
