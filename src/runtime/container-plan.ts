@@ -75,7 +75,7 @@ export function planContainer(sb: PlanContext, c: Container, image: ImageRecord,
   const input = containerInput(pod, sb.layout, c, {
     image, process, ...(subPaths ? { subPaths } : {}), instance: sb.layout.instance(c.name, instance),
     terminationLog: sb.layout.terminationLog(c.name, instance), ...(user ? { user } : {}), cgroupProcs,
-    available: sb.facts.capabilities, cgroupMounts: containerCgroupMounts(sb.facts.cgroups),
+    available: sb.facts.capabilities, cgroupMounts: containerCgroupMounts(sb.facts.cgroups), kernelRelease: sb.facts.kernelRelease,
   });
   const seccomp = seccompStep(seccompChoice(pod, c.name), { roots: sb.opts.roots, capabilities: input.capabilities, privileged: input.privileged });
   return containerPlan({ ...input, ...(seccomp ? { seccomp } : {}) });

@@ -43,6 +43,8 @@ export interface HostFacts {
   allocatable: Allocatable;
   /** where tspod's pause program is (the infra runs it) */
   pauseBinary: string;
+  /** the running kernel's release (os.release()): which overlay options it takes */
+  kernelRelease: string;
   /** hostUsers: false: the id range a claim would get now (the run claims its own: ledger.ts) */
   userns?: UsernsRange;
 }
@@ -82,6 +84,7 @@ export async function gatherFacts(roots: Roots, network: string, pod: Pod): Prom
     ...(hostNetwork ? {} : { network: await networkFacts(network) }),
     allocatable: nodeAllocatable(roots.root),
     pauseBinary: PAUSE_BINARY,
+    kernelRelease: os.release(),
     ...(range ? { userns: range } : {}),
   };
 }

@@ -14,7 +14,7 @@ import type { ImageRecord } from '../../../src/image/store.js';
 import { networkedFacts } from './facts.js';
 
 const roots = { root: '/var/lib/tspod-golden', runRoot: '/run/tspod-golden' };
-const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', rootfs: '/img/rootfs', config: { Cmd: ['sh'], Env: ['PATH=/bin'] }, created: '' };
+const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', repoDigests: [], lowerDirs: ['/img/rootfs'], config: { Cmd: ['sh'], Env: ['PATH=/bin'] }, created: '' };
 
 function plan() {
   const pod = validatePod({

@@ -14,6 +14,7 @@ export const testFacts: HostFacts = {
   capabilities: [...CAPABILITIES],
   allocatable: { cpuMillis: 4000, memoryBytes: 8 * 2 ** 30, ephemeralStorageBytes: 100 * 2 ** 30 },
   pauseBinary: '/usr/lib/tspod/tspod-pause',
+  kernelRelease: '6.8.0-test',
 };
 
 /** The same host, attaching pods to the built-in network. */

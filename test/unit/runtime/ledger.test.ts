@@ -19,7 +19,7 @@ import { RecordingHost, type Call } from './recording-host.js';
 import { networkedFacts } from './facts.js';
 
 const roots = { root: '/var/lib/tspod-test', runRoot: '/run/tspod-test' };
-const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', rootfs: '/img/rootfs', config: { Cmd: ['sh'] }, created: '' };
+const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', repoDigests: [], lowerDirs: ['/img/rootfs'], config: { Cmd: ['sh'] }, created: '' };
 const layout = podLayout(roots, 'p');
 
 function podState(): PodState {
@@ -72,6 +72,22 @@ describe('the pod\'s ledger', () => {
     expect(kinds).toEqual(['mkdir', 'writeFile', 'tmpfs', 'volume', 'cgroup', 'infra', 'network', 'containers']);
     expect(steps.filter((s) => s.kind === 'cgroup').map((s) => s.kind === 'cgroup' && s.rel)).toEqual([`tspod/${state.uid}`, `tspod/${state.uid}/infra`]);
     expect(steps.every((s) => s.why.length > 10)).toBe(true);
+  });
+
+  test('hostUsers: false: the id range is claimed before anything it owns, the emptyDirs shifted once made, the infra mapped', () => {
+    const pod = validatePod({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', uid: 'u-2' },
+      spec: { hostUsers: false, containers: [{ name: 'a', image: 'busybox' }], volumes: [{ name: 'disk', emptyDir: {} }] },
+    }).pod;
+    const facts = { ...networkedFacts, userns: { hostId: 131072, length: 65536 } };
+    const steps = planHostSteps({ pod, uid: 'u-2', layout, facts });
+    const at = (kind: string) => steps.findIndex((s) => s.kind === kind);
+    expect(at('userns')).toBeGreaterThan(steps.map((s) => s.kind).lastIndexOf('mkdir', at('writeFile')));
+    expect(at('userns')).toBeLessThan(at('writeFile'));
+    expect(at('idShift')).toBeGreaterThan(at('volume'));
+    expect(at('idShift')).toBeLessThan(at('infra'));
+    const infra = steps[at('infra')]!;
+    expect(infra.kind === 'infra' && infra.plan.ops.find((o) => o.op === 'awaitIdMap')).toMatchObject({ uidMap: '0 131072 65536', gidMap: '0 131072 65536' });
   });
 
   test('a whole pod is torn down by its own ledger, last step first, and nothing is left', async () => {

@@ -85,7 +85,7 @@ function start(spec: { restartPolicy?: string; initContainers?: C[]; containers:
       containers: spec.containers.map((x) => ({ ...x, image: 'busybox' })),
     },
   }).pod;
-  const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', rootfs: path.join(dir, 'rootfs'), config: { Cmd: ['sh'] }, created: '' };
+  const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', repoDigests: [], lowerDirs: [path.join(dir, 'rootfs')], config: { Cmd: ['sh'] }, created: '' };
   const images = Object.fromEntries([...pod.spec.initContainers, ...pod.spec.containers].map((x) => [x.name, image]));
   return runPod({ roots, pod, images, network: 'none', keep: true, host, sink: () => undefined, explain: () => undefined, warn: () => undefined });
 }
