@@ -14,6 +14,8 @@ export interface Roots {
   root: string;
   /** state, locks, sockets, netns pins */
   runRoot: string;
+  /** user-namespace id-range claims: the host's own directory unless set (state/userns-ranges.ts) */
+  idRangesDir?: string;
 }
 
 export const DEFAULT_ROOT = '/var/lib/tspod';
@@ -23,6 +25,7 @@ export function resolveRoots(opts: { root?: string; runRoot?: string } = {}, env
   return {
     root: path.resolve(opts.root ?? env.TSPOD_ROOT ?? DEFAULT_ROOT),
     runRoot: path.resolve(opts.runRoot ?? env.TSPOD_RUN_ROOT ?? DEFAULT_RUN_ROOT),
+    ...(env.TSPOD_ID_RANGES_DIR ? { idRangesDir: path.resolve(env.TSPOD_ID_RANGES_DIR) } : {}),
   };
 }
 

@@ -8,12 +8,16 @@
  * kubelet's default mapping when no `kubelet` entry is in /etc/subuid. The last block is not given
  * either: it holds id 4294967295, (uid_t)-1, which no mapping may contain.
  *
- * A block is claimed by creating a file named after its first host id in `<run-root>/userns/` with
- * O_CREAT|O_EXCL: the kernel lets exactly one creator succeed, so two pods starting at the same time
- * (two tspod processes) never get the same block. The claim file names the pod (name and uid), so
- * it is freed by the pod's teardown, and `gc` can free the claim of a pod that no longer exists even
- * when the pod's own state never recorded it (a crash between the claim and the state save). The
- * run root is a tmpfs, so claims die with the ranges' users at reboot.
+ * A block is claimed by creating a file named after its first host id in one directory for the
+ * whole host (`/run/tspod-userns/`) with O_CREAT|O_EXCL: the kernel lets exactly one creator
+ * succeed, so two pods starting at the same time (two tspod processes) never get the same block.
+ * The directory is the host's, not the run root's, because host ids are the host's: two tspods with
+ * different `--run-root`s (or test runs side by side) must not hand the same ids to two pods, which
+ * would let the one pod's root own the other's files. The claim file names the pod (name, uid and
+ * run root), so it is freed by the pod's teardown, and `gc` can free the claim of a pod that no
+ * longer exists even when the pod's own state never recorded it (a crash between the claim and the
+ * state save); `gc` judges only its own run root's claims, and those of run roots that are gone.
+ * /run is a tmpfs, so claims die with the ranges' users at reboot.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,10 +37,15 @@ export interface UsernsRange {
 export interface RangeClaim {
   pod: string;
   uid: string;
+  /** the run root of the tspod that holds the pod (written by claimRange) */
+  runRoot?: string;
 }
 
+/** The host's claims directory, unless the roots name another (unit tests, which run without root). */
+export const DEFAULT_CLAIMS_DIR = '/run/tspod-userns';
+
 export function claimsDir(roots: Roots): string {
-  return path.join(roots.runRoot, 'userns');
+  return roots.idRangesDir ?? DEFAULT_CLAIMS_DIR;
 }
 
 /** The `/proc/<pid>/uid_map` (and gid_map) line of a range: container 0 → hostId, `length` ids. */
@@ -66,7 +75,7 @@ export function claimRange(roots: Roots, claim: RangeClaim, lastBlock = LAST_BLO
       throw new Error(`claiming host ids ${hostId}.. for the user namespace of pod "${claim.pod}"`, { cause: err });
     }
     try {
-      fs.writeSync(fd, JSON.stringify(claim) + '\n');
+      fs.writeSync(fd, JSON.stringify({ ...claim, runRoot: roots.runRoot }) + '\n');
     } finally {
       fs.closeSync(fd);
     }
@@ -130,10 +139,19 @@ function youngerThan(file: string, ms: number): boolean {
   }
 }
 
+/** Is the claim another run root's, whose tspod still exists to judge it? */
+function othersToJudge(roots: Roots, claim: RangeClaim): boolean {
+  return claim.runRoot !== undefined && claim.runRoot !== roots.runRoot && fs.existsSync(claim.runRoot);
+}
+
 export function freeStaleRanges(roots: Roots, alive: (c: RangeClaim) => boolean): number[] {
   const freed: number[] = [];
   for (const { hostId, claim } of listClaims(roots)) {
-    if (claim ? alive(claim) : youngerThan(path.join(claimsDir(roots), String(hostId)), HALF_WRITTEN_GRACE_MS)) continue;
+    if (claim && othersToJudge(roots, claim)) continue;
+    // What is left is this run root's, or a gone run root's (whose pods are gone with it).
+    const ours = claim !== undefined && (claim.runRoot === undefined || claim.runRoot === roots.runRoot);
+    const keep = claim ? ours && alive(claim) : youngerThan(path.join(claimsDir(roots), String(hostId)), HALF_WRITTEN_GRACE_MS);
+    if (keep) continue;
     fs.rmSync(path.join(claimsDir(roots), String(hostId)), { force: true });
     freed.push(hostId);
   }

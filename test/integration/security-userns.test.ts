@@ -23,10 +23,19 @@ beforeAll(() => {
 });
 afterAll(() => removeRoots(roots));
 
-const claims = () => {
-  const dir = path.join(roots.runRoot, 'userns');
-  return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+/** The host's range claims held by this file's pods (the directory is shared by every tspod root). */
+const claimsOf = (runRoot: string) => {
+  const dir = '/run/tspod-userns';
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((n) => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8')).runRoot === runRoot;
+    } catch {
+      return false;
+    }
+  }).sort();
 };
+const claims = () => claimsOf(roots.runRoot);
 const mapLine = (hostId: number) => `0 ${hostId} 65536`;
 const squash = (s: string) => s.trim().split(/\s+/).join(' ');
 const stateOf = (name: string) => JSON.parse(fs.readFileSync(path.join(roots.runRoot, 'pods', name, 'state.json'), 'utf8'));
@@ -189,7 +198,7 @@ describe('hostUsers: false', () => {
       } finally {
         expect((await tspod(full, ['rm', '-f', 'userns'])).code).toBe(0);
       }
-      expect(fs.readdirSync(path.join(full.runRoot, 'userns'))).toEqual([]);
+      expect(claimsOf(full.runRoot)).toEqual([]);
       expectClean(full);
     } finally {
       fs.unlinkSync(path.join(full.root, 'images'));

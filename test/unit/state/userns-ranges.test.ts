@@ -17,7 +17,7 @@ import type { Roots } from '../../../src/paths.js';
 let roots: Roots;
 beforeEach(() => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-userns-'));
-  roots = { root: path.join(dir, 'root'), runRoot: path.join(dir, 'run') } as Roots;
+  roots = { root: path.join(dir, 'root'), runRoot: path.join(dir, 'run'), idRangesDir: path.join(dir, 'userns') };
 });
 afterEach(() => fs.rmSync(path.dirname(roots.runRoot), { recursive: true, force: true }));
 
@@ -27,7 +27,7 @@ describe('claimRange', () => {
     const b = claimRange(roots, { pod: 'b', uid: 'ub' });
     expect(a).toEqual({ hostId: 65536, length: 65536 });
     expect(b).toEqual({ hostId: 131072, length: 65536 });
-    expect(readClaim(roots, 65536)).toEqual({ pod: 'a', uid: 'ua' });
+    expect(readClaim(roots, 65536)).toEqual({ pod: 'a', uid: 'ua', runRoot: roots.runRoot });
     expect(idMapLine(a)).toBe('0 65536 65536');
   });
 
@@ -70,6 +70,24 @@ process.send(r);`);
     const all = (await Promise.all([run(), run(), run(), run()])).flat();
     expect(new Set(all).size).toBe(20);
     expect(all.every((h) => h % USERNS_LENGTH === 0 && h >= USERNS_LENGTH)).toBe(true);
+  });
+});
+
+describe('one claims directory for the host', () => {
+  test('two run roots never get the same range; each gc judges only its own (and gone roots\') claims', () => {
+    const other: Roots = { ...roots, runRoot: path.join(path.dirname(roots.runRoot), 'run2') };
+    fs.mkdirSync(roots.runRoot, { recursive: true });
+    fs.mkdirSync(other.runRoot, { recursive: true });
+    const mine = claimRange(roots, { pod: 'web', uid: 'u1' });
+    const theirs = claimRange(other, { pod: 'web', uid: 'u2' });
+    expect(theirs.hostId).not.toBe(mine.hostId);
+    expect(readClaim(roots, theirs.hostId)).toEqual({ pod: 'web', uid: 'u2', runRoot: other.runRoot });
+    // This root's gc knows no pods at all: it frees its own claim, never the other root's.
+    expect(freeStaleRanges(roots, () => false)).toEqual([mine.hostId]);
+    expect(listClaims(roots).map((c) => c.hostId)).toEqual([theirs.hostId]);
+    // Once the other run root is gone, so are its pods: its claim is freed by anyone's gc.
+    fs.rmSync(other.runRoot, { recursive: true });
+    expect(freeStaleRanges(roots, () => true)).toEqual([theirs.hostId]);
   });
 });
 
