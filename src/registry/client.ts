@@ -49,7 +49,7 @@ export class RepositoryClient {
   private send(url: string, headers: Record<string, string>): Promise<Response> {
     const all: Record<string, string> = { 'user-agent': 'tspod', ...headers };
     if (this.authorization) all.authorization = this.authorization;
-    return send({ url, headers: all, ca: this.endpoint.ca, signal: this.signal });
+    return send({ url, headers: all, trust: this.endpoint.trust, signal: this.signal });
   }
 
   private async authorize(c: Challenge): Promise<string> {
@@ -64,7 +64,7 @@ export class RepositoryClient {
     realm.searchParams.set('scope', c.params.scope ?? `repository:${this.repository}:pull`);
     const headers: Record<string, string> = { 'user-agent': 'tspod' };
     if (basic) headers.authorization = basic;
-    const res = await send({ url: realm.href, headers, ca: this.endpoint.ca, signal: this.signal });
+    const res = await send({ url: realm.href, headers, trust: this.endpoint.trust, signal: this.signal });
     const body = await readBody(res);
     if (res.status >= 400) throw this.error(res, body, `token from ${realm.host}`);
     let token: unknown;

@@ -17,7 +17,8 @@
  * - `mirrors`: servers tried first, in order, with the same repository paths (as containerd's
  *   `hosts.toml`); the registry itself is tried last. A mirror's own entry gives its `ca`.
  * - `insecure`: plain HTTP instead of HTTPS (a registry on a trusted loopback or lab network).
- * - `ca`: a PEM file of certificate authorities to trust for this registry, besides the usual ones.
+ * - `ca`: a PEM file of certificate authorities to trust for this server, besides the usual ones;
+ *   a token server or blob storage a registry sends tspod to is trusted by its own entry (`host:port`).
  * - `blocked`: never contact this registry. A pull that needs it fails as an unreachable registry
  *   does, so a pod whose image is in the store still runs (ARCHITECTURE §13); an offline host or a
  *   test run blocks `"*"`.
@@ -42,7 +43,12 @@ export interface Endpoint {
   url: string;
   /** the registry this endpoint serves (for credentials and messages) */
   registry: string;
-  ca?: Buffer;
+  /**
+   * The authority to trust, besides the usual ones, for a host this endpoint leads to: itself, its
+   * token server, the storage it redirects to. Each host's own `ca` entry (by `host:port`), so a
+   * registry's private authority is never what vouches for a public token server or the reverse.
+   */
+  trust: (host: string) => Buffer | undefined;
   mirror: boolean;
 }
 
@@ -73,12 +79,14 @@ export class HostConfig {
   endpoints(registry: string): Endpoint[] {
     const h = this.host(registry);
     if (h.blocked) return [];
-    const mirrors = h.mirrors.map((url) => {
-      const host = new URL(url).host;
-      return { url: url.replace(/\/+$/, ''), registry, ca: this.caOf(this.host(host)), mirror: true };
-    });
+    const read = new Map<string, Buffer | undefined>();
+    const trust = (host: string) => {
+      if (!read.has(host)) read.set(host, this.caOf(this.host(host)));
+      return read.get(host);
+    };
+    const mirrors = h.mirrors.map((url) => ({ url: url.replace(/\/+$/, ''), registry, trust, mirror: true }));
     const server = registry === DEFAULT_REGISTRY ? DOCKER_HUB_API : registry;
-    return [...mirrors, { url: `${h.insecure ? 'http' : 'https'}://${server}`, registry, ca: this.caOf(h), mirror: false }];
+    return [...mirrors, { url: `${h.insecure ? 'http' : 'https'}://${server}`, registry, trust, mirror: false }];
   }
 
   private caOf(h: RegistryHost): Buffer | undefined {

@@ -11,6 +11,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 
 const MAX_REDIRECTS = 5;
 const CONNECT_TIMEOUT_MS = Number(process.env.TSPOD_REGISTRY_TIMEOUT_MS ?? 15_000);
@@ -24,7 +25,11 @@ export interface Request {
   method?: 'GET' | 'HEAD' | 'POST';
   headers?: Record<string, string>;
   body?: string;
-  ca?: Buffer;
+  /**
+   * Certificate authorities to trust for a server, besides the usual ones: by host, because a
+   * redirect may lead to another server with trust of its own (none: the usual ones only).
+   */
+  trust?: (host: string) => Buffer | undefined;
   signal?: AbortSignal;
 }
 
@@ -55,7 +60,9 @@ function once(req: Request): Promise<Response> {
   const url = new URL(req.url);
   const mod = url.protocol === 'http:' ? http : https;
   return new Promise((resolve, reject) => {
-    const r = mod.request(url, { method: req.method ?? 'GET', headers: req.headers, ...(req.ca ? { ca: req.ca } : {}), signal: req.signal }, (res) => {
+    // A `ca` replaces Node's own roots, so they are given again beside the host's own authority.
+    const ca = req.trust?.(url.host);
+    const r = mod.request(url, { method: req.method ?? 'GET', headers: req.headers, ...(ca ? { ca: [...tls.rootCertificates, ca.toString('utf8')] } : {}), signal: req.signal }, (res) => {
       resolve({ status: res.statusCode ?? 0, headers: res.headers, url: url.href, body: res });
     });
     r.setTimeout(CONNECT_TIMEOUT_MS, () => r.destroy(Object.assign(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));

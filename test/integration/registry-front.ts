@@ -15,13 +15,15 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type http from 'node:http';
+import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 
 export interface Front {
   /** `127.0.0.1:PORT`: use it as the registry's name */
   host: string;
+  /** the storage server's `127.0.0.1:PORT` */
+  storageHost: string;
   /** GETs of `/v2/<repo>/blobs/<digest>`, per digest */
   blobGets: Map<string, number>;
   redirect: boolean;
@@ -37,6 +39,8 @@ export interface Front {
   manifestAs: Map<string, string>;
   /** answer every request 429 with this message, as a rate-limited registry does */
   rateLimit?: string;
+  /** the most blob transfers in progress at once */
+  maxInFlight: number;
   /** called when a stalled transfer has sent its first half */
   onStall?: (digest: string) => void;
   close: () => Promise<void>;
@@ -45,13 +49,14 @@ export interface Front {
 const BLOB = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/;
 const MANIFEST = /^\/v2\/(.+)\/manifests\/([^/?]+)$/;
 
-export async function startFront(upstream: string, ca: string, tls: { cert: string; key: string }): Promise<Front> {
+/** With `plain`, the front itself speaks plain HTTP (a registry the host configuration marks `insecure`). */
+export async function startFront(upstream: string, ca: string, tls: { cert: string; key: string }, o: { plain?: boolean } = {}): Promise<Front> {
   const caPem = fs.readFileSync(ca);
   const opts = { cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) };
   const pending = new Map<string, { path: string; headers: http.IncomingHttpHeaders; digest: string }>();
   const sockets = new Set<net.Socket>();
   const front: Front = {
-    host: '', blobGets: new Map(), redirect: false, storageAuth: [], storageGets: [], cutOnce: new Set(), stall: new Set(), slow: new Set(), manifestAs: new Map(),
+    host: '', storageHost: '', blobGets: new Map(), redirect: false, storageAuth: [], storageGets: [], cutOnce: new Set(), stall: new Set(), slow: new Set(), manifestAs: new Map(), maxInFlight: 0,
     close: async () => undefined,
   };
   const toRegistry = (path: string, method: string, headers: http.IncomingHttpHeaders) =>
@@ -60,8 +65,13 @@ export async function startFront(upstream: string, ca: string, tls: { cert: stri
       r.on('error', reject);
       r.end();
     });
+  let inFlight = 0;
   const deliver = (up: http.IncomingMessage, res: http.ServerResponse, digest: string | undefined) => {
     res.writeHead(up.statusCode ?? 502, up.headers);
+    if (digest !== undefined) {
+      front.maxInFlight = Math.max(front.maxInFlight, ++inFlight);
+      res.on('close', () => inFlight--);
+    }
     const cut = digest !== undefined && up.statusCode === 200 && front.cutOnce.delete(digest);
     const stall = digest !== undefined && up.statusCode === 200 && front.stall.has(digest);
     if (digest !== undefined && front.slow.has(digest)) return void trickle(up, res);
@@ -88,7 +98,7 @@ export async function startFront(upstream: string, ca: string, tls: { cert: stri
     front.storageGets.push(p.digest);
     toRegistry(p.path, 'GET', p.headers).then((up) => deliver(up, res, p.digest), () => res.writeHead(502).end());
   });
-  const api = https.createServer(opts, (req, res) => {
+  const api = (o.plain ? http.createServer : https.createServer)(opts, (req, res) => {
     if (front.rateLimit) {
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '60' });
       return void res.end(JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: front.rateLimit }] }));
@@ -110,6 +120,7 @@ export async function startFront(upstream: string, ca: string, tls: { cert: stri
   await new Promise<void>((r) => storage.listen(0, '127.0.0.1', r));
   await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
   front.host = `127.0.0.1:${(api.address() as net.AddressInfo).port}`;
+  front.storageHost = `127.0.0.1:${(storage.address() as net.AddressInfo).port}`;
   front.close = async () => {
     for (const c of sockets) c.destroy();
     await Promise.all([api, storage].map((s) => new Promise((r) => s.close(r))));

@@ -155,7 +155,15 @@ export async function putBlob(reg: Registry, ca: string, repo: string, bytes: Bu
 }
 
 /** The image of an OCI layout, its layers recompressed with the host's zstd, pushed by hand. */
-export async function pushZstd(reg: Registry, ca: string, layout: string, repo: string, tag: string): Promise<string> {
+export function pushZstd(reg: Registry, ca: string, layout: string, repo: string, tag: string): Promise<string> {
+  return pushRecompressed(reg, ca, layout, repo, tag, 'zstd');
+}
+
+/**
+ * The image of an OCI layout pushed by hand with its layers as `zstd` (the host's zstd) or `plain`
+ * (uncompressed tar) blobs; returns the manifest's digest.
+ */
+export async function pushRecompressed(reg: Registry, ca: string, layout: string, repo: string, tag: string, as: 'zstd' | 'plain'): Promise<string> {
   const blob = (d: string) => fs.readFileSync(path.join(layout, 'blobs/sha256', d.slice(7)));
   const index = JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8'));
   const manifest = JSON.parse(blob(index.manifests[0].digest).toString('utf8'));
@@ -163,14 +171,21 @@ export async function pushZstd(reg: Registry, ca: string, layout: string, repo: 
   for (const l of manifest.layers) {
     const raw = blob(l.digest);
     const plain = l.mediaType.endsWith('gzip') ? zlib.gunzipSync(raw) : raw;
-    const z = execFileSync('zstd', ['-q', '-c', '-3'], { input: plain, maxBuffer: 1 << 30 });
-    await putBlob(reg, ca, repo, z);
-    layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', digest: sha256(z), size: z.length });
+    const bytes = as === 'zstd' ? execFileSync('zstd', ['-q', '-c', '-3'], { input: plain, maxBuffer: 1 << 30 }) : plain;
+    await putBlob(reg, ca, repo, bytes);
+    layers.push({ mediaType: `application/vnd.oci.image.layer.v1.tar${as === 'zstd' ? '+zstd' : ''}`, digest: sha256(bytes), size: bytes.length });
   }
   await putBlob(reg, ca, repo, blob(manifest.config.digest));
   const body = Buffer.from(JSON.stringify({ ...manifest, layers }));
   await putManifest(reg, ca, repo, tag, body, 'application/vnd.oci.image.manifest.v1+json');
   return sha256(body);
+}
+
+/** skopeo copy as Docker schema 2 (`--format v2s2`): the manifest and config media types docker's. */
+export function pushDockerV2(archive: string, reg: Registry, certDir: string, dest: string): void {
+  needCommand('skopeo', 'skopeo');
+  const args = pushArgs(archive, reg, certDir, dest, `${USER}:${PASSWORD}`);
+  execFileSync('skopeo', [args[0]!, '--format', 'v2s2', ...args.slice(1)], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 /** The manifest the registry has for `repo:ref`, its bytes and digest. */

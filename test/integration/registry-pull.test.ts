@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { expectClean, linesOf, newRoots, pod, removeRoots, runPod, tspod, type TestRoots } from './helpers.js';
 import { inspect } from './image-helpers.js';
-import { archiveOf, deriveLayout, getManifest, makeCerts, pushZstd, PASSWORD, push, putManifest, startRegistry, USER, type Registry } from './registry-helpers.js';
+import { archiveOf, deriveLayout, getManifest, makeCerts, pushDockerV2, pushRecompressed, pushZstd, PASSWORD, push, putManifest, startRegistry, USER, type Registry } from './registry-helpers.js';
 
 let roots: TestRoots;
 let reg: Registry;
@@ -31,8 +31,11 @@ beforeAll(async () => {
   fs.mkdirSync(d('registry'));
   reg = await startRegistry(d('registry'), certs);
   // tspod trusts the test CA for this registry only; every other registry stays blocked
-  fs.writeFileSync(roots.env.TSPOD_REGISTRIES_CONFIG!, JSON.stringify({ registries: { [reg.host]: { ca }, '*': { blocked: true } } }));
-  fs.writeFileSync(d('auth.json'), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
+  // and the registry "localhost:1" (nothing listens there) has two mirrors: one down, then this registry
+  const mirrors = { mirrors: ['https://127.0.0.1:1', `https://${reg.host}`] };
+  fs.writeFileSync(roots.env.TSPOD_REGISTRIES_CONFIG!, JSON.stringify({ registries: { [reg.host]: { ca }, 'localhost:1': mirrors, '*': { blocked: true } } }));
+  const auth = { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') };
+  fs.writeFileSync(d('auth.json'), JSON.stringify({ auths: { [reg.host]: auth, 'localhost:1': auth } }));
   roots.env.REGISTRY_AUTH_FILE = d('auth.json');
   roots.env.HOME = roots.dir;
 
@@ -45,6 +48,10 @@ beforeAll(async () => {
   // zstd: an image of its own (a config no other image has), so that its layers are downloaded
   await deriveLayout(d('busybox'), d('zapp'), [{ name: 'zstd.txt', data: 'unpacked from zstd\n' }]);
   await pushZstd(reg, ca, d('zapp'), 'tspod/zapp', 'zstd');
+  // uncompressed layers, and Docker schema 2 media types
+  await deriveLayout(d('busybox'), d('plainapp'), [{ name: 'plain.txt', data: 'unpacked from a plain tar\n' }]);
+  await pushRecompressed(reg, ca, d('plainapp'), 'tspod/plainapp', 'tar', 'plain');
+  pushDockerV2(d('busybox.tar'), reg, d('skopeo-certs'), 'tspod/busybox:v2s2');
   // skopeo compresses layers on the way: the registry's manifests are not the saved ones
   const pushed = await getManifest(reg, ca, 'tspod/busybox', '1.0');
   busyboxDigest = pushed.digest;
@@ -123,6 +130,29 @@ describe('tspod image pull from a registry with TLS and htpasswd', () => {
     expect(none.code).toBe(125);
     expect(none.stderr).toMatch(/no image for linux\/s390x \(the index has linux\/arm64\/v8, linux\/amd64\)/);
     expect(arm64Digest).toMatch(/^sha256:/);
+  });
+
+  test('Docker schema 2 and uncompressed layers', async () => {
+    const v2 = await getManifest(reg, ca, 'tspod/busybox', 'v2s2');
+    expect((v2.doc as unknown as { mediaType: string }).mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    const docker = await pull(['-q', `${reg.host}/tspod/busybox:v2s2`]);
+    expect(docker.code, docker.stderr).toBe(0);
+    expect(docker.stdout.trim()).toBe(busyboxId);
+    const plain = await getManifest(reg, ca, 'tspod/plainapp', 'tar');
+    expect(plain.doc.layers.map((l) => l.mediaType)).toEqual(['application/vnd.oci.image.layer.v1.tar', 'application/vnd.oci.image.layer.v1.tar']);
+    const res = await pull([`${reg.host}/tspod/plainapp:tar`]);
+    expect(res.code, res.stderr).toBe(0);
+    const details = await inspect(roots, `${reg.host}/tspod/plainapp:tar`);
+    const dirs = details.lowerDirs;
+    expect(fs.readFileSync(path.join(dirs[0]!, 'plain.txt'), 'utf8')).toBe('unpacked from a plain tar\n');
+  });
+
+  test('mirrors: tried in order, one that is down skipped, with the registry\'s name and credentials', async () => {
+    const res = await pull(['-q', 'localhost:1/tspod/busybox:1.0']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout.trim()).toBe(busyboxId);
+    const details = JSON.parse((await tspod(roots, ['image', 'inspect', 'localhost:1/tspod/busybox:1.0'])).stdout);
+    expect(details.repoDigests).toContain(`localhost:1/tspod/busybox@${busyboxDigest}`);
   });
 
   test('layer sharing: an image on the same base downloads only its own layer', async () => {

@@ -23,6 +23,7 @@ let roots: TestRoots;
 let reg: Registry;
 let tokens: TokenServer;
 let front: Front;
+let plainFront: Front;
 let skopeoCerts: string;
 let n = 0;
 const CREDS = `${TOKEN_USER}:${TOKEN_PASSWORD}`;
@@ -39,7 +40,13 @@ beforeAll(async () => {
   fs.mkdirSync(d('registry'));
   reg = await startRegistry(d('registry'), certs, { realm: tokens.realm, service: TOKEN_SERVICE, issuer: TOKEN_ISSUER, bundle: tokens.bundle });
   front = await startFront(reg.host, certs.ca, certs);
-  fs.writeFileSync(roots.env.TSPOD_REGISTRIES_CONFIG!, JSON.stringify({ registries: { [reg.host]: { ca: certs.ca }, [front.host]: { ca: certs.ca }, '*': { blocked: true } } }));
+  plainFront = await startFront(reg.host, certs.ca, certs, { plain: true });
+  fs.writeFileSync(roots.env.TSPOD_REGISTRIES_CONFIG!, JSON.stringify({ registries: {
+    [reg.host]: { ca: certs.ca }, [front.host]: { ca: certs.ca }, [plainFront.host]: { insecure: true },
+    // the token server and the blob storage are servers of their own, trusted by their own entries
+    [new URL(tokens.realm).host]: { ca: certs.ca }, [front.storageHost]: { ca: certs.ca }, [plainFront.storageHost]: { ca: certs.ca },
+    '*': { blocked: true },
+  } }));
   const auth = { username: TOKEN_USER, password: TOKEN_PASSWORD };
   fs.writeFileSync(d('config.json'), JSON.stringify({ auths: { [reg.host]: auth, [front.host]: auth } }));
   roots.env.DOCKER_CONFIG = roots.dir;
@@ -53,16 +60,21 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await front?.close();
+  await plainFront?.close();
   await reg?.stop();
   await tokens?.close();
   removeRoots(roots);
 });
 
 /** A new private repository: busybox plus one layer of its own; its reference (on `host`) and that layer's digest. */
-async function newImage(host: string, more: Entry[] = []): Promise<{ ref: string; repo: string; layer: string }> {
+async function newImage(host: string, more: Entry[] = [], another?: Entry[]): Promise<{ ref: string; repo: string; layer: string }> {
   const repo = `private/img${n++}`;
-  const dir = path.join(roots.dir, repo.replace('/', '-'));
+  let dir = path.join(roots.dir, repo.replace('/', '-'));
   await deriveLayout(path.join(roots.dir, 'busybox'), dir, [{ name: 'which.txt', data: `${repo}\n` }, ...more]);
+  if (another) {
+    await deriveLayout(dir, `${dir}-2`, another);
+    dir = `${dir}-2`;
+  }
   execFileSync('tar', ['-C', dir, '-cf', `${dir}.tar`, '.']);
   await pushAsync(`${dir}.tar`, reg, skopeoCerts, `${repo}:1.0`, CREDS);
   // skopeo recompresses on the way: the layer's digest is the registry's
@@ -134,6 +146,20 @@ describe('the distribution token flow, against the real registry', () => {
     const res = await pull([ref], { ...roots.env, DOCKER_CONFIG: wrong });
     expect(res.code).toBe(125);
     expect(res.stderr).toMatch(/token from 127\.0\.0\.1:\d+: incorrect username or password \(UNAUTHORIZED\)/);
+  });
+});
+
+describe('plain HTTP', () => {
+  test('to a registry the host configuration marks insecure; never to one it does not', async () => {
+    const res = await pull(['-q', `${plainFront.host}/public/busybox:1.0`], anonymous());
+    expect(res.code, res.stderr).toBe(0);
+    const config = JSON.parse(fs.readFileSync(roots.env.TSPOD_REGISTRIES_CONFIG!, 'utf8'));
+    delete config.registries[plainFront.host].insecure;
+    const strict = path.join(roots.dir, 'strict.json');
+    fs.writeFileSync(strict, JSON.stringify(config));
+    const refused = await pull(['-q', `${plainFront.host}/public/busybox:1.0`], { ...anonymous(), TSPOD_REGISTRIES_CONFIG: strict });
+    expect(refused.code).toBe(125);
+    expect(refused.stderr).toMatch(/127\.0\.0\.1:\d+: .*(wrong version number|EPROTO|SSL)/i);
   });
 });
 
@@ -280,6 +306,17 @@ describe('progress', () => {
     expect(res.out).toContain(`Copying blob ${short} done`);
     // the base layer has a bar too, which ends as a download or as found in the store
     expect(res.out).toMatch(new RegExp(`Copying blob (?!${short})[0-9a-f]{12} (done|already in the store)`));
+  });
+
+  test('layers are fetched in parallel', async () => {
+    const noise = (name: string) => [{ name, data: crypto.randomBytes(256 * 1024) }];
+    const { ref } = await newImage(front.host, noise('a.bin'), noise('b.bin'));
+    const m = await getManifestAs(ref.slice(front.host.length + 1, -':1.0'.length));
+    for (const l of m.layers.slice(-2)) front.slow.add(l.digest);
+    front.maxInFlight = 0;
+    const res = await pull(['-q', ref]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(front.maxInFlight).toBeGreaterThanOrEqual(2);
   });
 
   test('not a terminal: one plain line per event, no control characters', async () => {

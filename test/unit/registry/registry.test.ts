@@ -99,6 +99,23 @@ describe('host configuration', () => {
     expect(h.endpoints('quay.io')).toEqual([]);
   });
 
+  it('trusts each server by its own entry: the registry\'s authority does not vouch for its token server', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-hosts-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'reg.pem'), 'REG');
+      fs.writeFileSync(path.join(dir, 'auth.pem'), 'AUTH');
+      const h = new HostConfig(parseHostConfig(JSON.stringify({ registries: {
+        'r.example:5000': { ca: path.join(dir, 'reg.pem') }, 'auth.example': { ca: path.join(dir, 'auth.pem') },
+      } }), 'f'));
+      const [e] = h.endpoints('r.example:5000');
+      expect(e!.trust('r.example:5000')?.toString()).toBe('REG');
+      expect(e!.trust('auth.example')?.toString()).toBe('AUTH');
+      expect(e!.trust('storage.example')).toBeUndefined();
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
   it('refuses what it does not know', () => {
     expect(() => parseHostConfig('{"registries":{"a":{"mirror":[]}}}', 'f')).toThrow('f: registries["a"].mirror: unknown field');
     expect(() => parseHostConfig('{"registries":{"a":{"mirrors":["ftp://x"]}}}', 'f')).toThrow(/mirrors must be a list of http/);
