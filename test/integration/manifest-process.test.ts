@@ -60,16 +60,17 @@ describe('the process a container runs', () => {
   });
 
   test('an unsupported field is refused by name; --ignore-unsupported warns and runs', async () => {
-    const manifest = pod('stdin', {
+    // resizePolicy (in-place resize) needs a resize request from an API server: ignorable, refused by default.
+    const manifest = pod('resize', {
       restartPolicy: 'Never',
-      containers: [{ name: 'c', image: 'busybox', command: ['echo', 'ran'], stdin: true }],
+      containers: [{ name: 'c', image: 'busybox', command: ['echo', 'ran'], resizePolicy: [{ resourceName: 'cpu', restartPolicy: 'NotRequired' }] }],
     });
     const refused = await runPod(roots, manifest, ['--network', 'none']);
     expect(refused.code).toBe(125);
-    expect(refused.stderr).toContain('spec.containers[0].stdin');
+    expect(refused.stderr).toContain('spec.containers[0].resizePolicy');
     const ignored = await runPod(roots, manifest, ['--network', 'none', '--ignore-unsupported']);
     expect(ignored.code, ignored.stderr).toBe(0);
-    expect(ignored.stderr).toMatch(/warning: .*spec\.containers\[0\]\.stdin/);
+    expect(ignored.stderr).toMatch(/warning: .*spec\.containers\[0\]\.resizePolicy/);
     expect(linesOf(ignored.stdout, 'c')).toEqual(['ran']);
     // A securityContext field is never ignored.
     const never = await runPod(roots, pod('sc', { containers: [{ name: 'c', image: 'busybox', securityContext: { windowsOptions: { runAsUserName: 'x' } } }] }), ['--ignore-unsupported']);
