@@ -322,8 +322,20 @@ export class Supervisor {
       return undefined;
     }
     const r = this.track(c, kind, proc);
-    if (await this.postStart(c, r)) this.watch(c, r);
+    // A stop that came while this instance was being made did not see it (stopAll kills the
+    // instances running then): it gets the same stop now, or it would run to its own end.
+    if (this.stopping) this.stopLate(c, r);
+    else if (await this.postStart(c, r)) this.watch(c, r);
     return r;
+  }
+
+  /** Stop an instance that started after the pod's stop began, within what is left of the grace period. */
+  private stopLate(c: Container, r: Running): void {
+    const deletion = this.sb.opts.state.deletion;
+    const left = deletion ? Math.max(0, (Date.parse(deletion.timestamp) - Date.now()) / 1000) : 0;
+    this.events.killing(this.subject(c));
+    const cancel = killInstance(this.killTarget(c, r), left, this.killOptions());
+    void r.ended.then(cancel);
   }
 
   /**
