@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { CgroupWatch } from './cgroup-watch.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 
@@ -16,15 +17,8 @@ function need(ok: boolean, what: string): void {
   if (!ok) throw new Error(`integration tests need ${what}`);
 }
 
-/** Every pod cgroup (`<hierarchy>/tspod/<uid>`) on the host right now. */
-function podCgroups(): string[] {
-  return fs.readdirSync('/sys/fs/cgroup').flatMap((h) => {
-    const dir = path.join('/sys/fs/cgroup', h, 'tspod');
-    return fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name)) : [];
-  });
-}
 
-export default async function setup(project: TestProject): Promise<() => void> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   need(process.getuid?.() === 0, 'root (run them with sudo)');
   need(fs.existsSync(path.join(repo, 'native/build/tspod.node')), 'the native addon: run "make build"');
   need(fs.existsSync(path.join(repo, 'native/build/tspod-pause')), 'the pause program: run "make build"');
@@ -32,11 +26,15 @@ export default async function setup(project: TestProject): Promise<() => void> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-it-base-'));
   execFileSync(path.join(repo, 'rootfs/busybox.sh'), [], { env: { ...process.env, TSPOD_ROOT: path.join(base, 'root') }, stdio: ['ignore', 'ignore', 'inherit'] });
   project.provide('baseRoot', path.join(base, 'root'));
-  const before = new Set(podCgroups());
-  return () => {
+  // This run's id, in the environment of the test workers and so of every process they start.
+  const testRun = path.basename(base);
+  process.env.TSPOD_TEST_RUN = testRun;
+  const watch = new CgroupWatch(testRun);
+  return async () => {
     fs.rmSync(base, { recursive: true, force: true });
-    // Whatever test leaked it, a pod cgroup left behind fails the run.
-    const leaked = podCgroups().filter((d) => !before.has(d));
+    // Whatever test of this run leaked it, a pod cgroup left behind fails the run; other runs'
+    // pods on the same host do not (cgroup-watch.ts).
+    const leaked = await watch.stop();
     if (leaked.length > 0) throw new Error(`pod cgroups left behind by the tests: ${leaked.join(', ')}`);
   };
 }
