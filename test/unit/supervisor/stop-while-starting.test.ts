@@ -28,7 +28,7 @@ afterEach(() => {
 test('containers still starting when the stop came are stopped too, with the stop signal', async () => {
   const spec = { restartPolicy: 'Never', containers: ['a', 'b'].map((name) => ({ name, image: 'busybox', command: ['sleep', '30'] })) };
   const pod = validatePod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec }).pod;
-  const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', rootfs: path.join(dir, 'rootfs'), config: { Cmd: ['sh'] }, created: '' };
+  const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', lowerDirs: [path.join(dir, 'rootfs')], config: { Cmd: ['sh'] }, created: '' };
   const running = await runPod({
     roots: { root: path.join(dir, 'data'), runRoot: path.join(dir, 'run') }, pod, images: { a: image, b: image },
     network: 'none', keep: false, host, sink: () => undefined, explain: () => undefined, warn: () => undefined,
