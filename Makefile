@@ -6,7 +6,7 @@ APT_PACKAGES := busybox-static mmdebstrap containernetworking-plugins iptables i
                 docker-registry skopeo apache2-utils openssl libseccomp-dev
 BENCH_PACKAGES := runc crun
 
-.PHONY: all deps build build-native build-ts system-deps setup install check test test-unit \
+.PHONY: all deps build build-native build-ts system-deps setup install check lint test test-unit \
         test-integration bench clean
 
 all: build
@@ -47,19 +47,25 @@ install: build
 # Everything a fresh Debian host needs to run pods: packages, build, base images, the command.
 setup: system-deps build images install
 
+# typescript-eslint and the code's layout rules (eslint.config.js); no root, no build needed.
+lint: node_modules
+	npx eslint --max-warnings 0 .
+
 test-unit: build-ts
 	npx vitest run --project unit
 
 test-integration: build
 	npx vitest run --project integration
 
-# In stages, so a failure says where: the build typechecks (tsc), then the unit tests (no root),
-# then the integration tests (root, the real kernel).
+# In stages, so a failure says where: the build typechecks (tsc), then the lint, the unit tests (no
+# root) and the integration tests (root, the real kernel). Every stage runs even when one before it
+# failed, so that one run tells all that is wrong; the stages that failed are named at the end.
 test: build
-	@echo "== unit tests"
-	npx vitest run --project unit
-	@echo "== integration tests"
-	npx vitest run --project integration
+	@failed=""; \
+	echo "== lint"; npx eslint --max-warnings 0 . || failed="$$failed lint"; \
+	echo "== unit tests"; npx vitest run --project unit || failed="$$failed unit"; \
+	echo "== integration tests"; npx vitest run --project integration || failed="$$failed integration"; \
+	if [ -n "$$failed" ]; then echo "== failed:$$failed"; exit 1; fi
 
 # Set up, then run every test: the one command of the README.
 check: setup test

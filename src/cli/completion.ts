@@ -71,8 +71,10 @@ export async function complete(words: string[], src: CompletionSources): Promise
       if (w === '--root') globals.root = before[i + 1];
       if (w === '--run-root') globals.runRoot = before[i + 1];
       i++;
-    } else if (w === '--') positional.push(...before.slice(i + 1)), (i = before.length);
-    else if (!w.startsWith('-')) positional.push(w);
+    } else if (w === '--') {
+      positional.push(...before.slice(i + 1));
+      i = before.length;
+    } else if (!w.startsWith('-')) positional.push(w);
   }
   const prev = before.at(-1);
   if (prev === '--log-level') return ['error', 'warn', 'info', 'debug'].filter((x) => x.startsWith(cur));

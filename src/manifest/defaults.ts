@@ -20,6 +20,7 @@ import type {
 import { dottedSysctl } from './security.js';
 
 // The walk guarantees types, not presence: defaults read the cleaned tree through this loose view.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- that loose view is the point
 type Loose = Record<string, any>;
 
 export function applyDefaults(raw: Loose): Pod {

@@ -14,7 +14,7 @@ const oneHandler = exactlyOne(['exec', 'httpGet', 'tcpSocket', 'grpc'], 'handler
 export const livenessRules: Rules = (cleaned, raw) => {
   const issues: Issue[] = oneHandler(cleaned, raw);
   if (cleaned.successThreshold !== undefined && cleaned.successThreshold !== 1) {
-    issues.push({ path: 'successThreshold', message: `invalid value ${String(cleaned.successThreshold)}: must be 1` });
+    issues.push({ path: 'successThreshold', message: `invalid value ${cleaned.successThreshold as number}: must be 1` });
   }
   return issues;
 };

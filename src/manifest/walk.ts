@@ -136,7 +136,7 @@ function walkResourceList(value: unknown, path: string, ctx: WalkContext): unkno
     if (cleaned === undefined) continue;
     // Extended resources are counted, never divided: the API server wants whole numbers.
     if (kind === 'extended' && !Number.isInteger(parseQuantity(cleaned as string))) {
-      ctx.issues.push(issue(p, `must be an integer, got "${cleaned}"`));
+      ctx.issues.push(issue(p, `must be an integer, got "${cleaned as string}"`));
       continue;
     }
     if (k !== '__proto__') out[k] = cleaned;

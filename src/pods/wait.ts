@@ -33,7 +33,7 @@ export function satisfied(w: WaitFor, pod: PodObject | undefined): boolean {
   }
   let v: unknown = pod;
   for (const key of w.path) v = v && typeof v === 'object' ? (v as Record<string | number, unknown>)[key] : undefined;
-  return v !== undefined && (typeof v === 'object' ? JSON.stringify(v) : String(v)) === w.value;
+  return v !== undefined && (typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean)) === w.value;
 }
 
 export class WaitTimeoutError extends Error {}

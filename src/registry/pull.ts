@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { describeError } from '../errors.js';
 import { blobFile } from '../image/blobs.js';
 import { hostPlatform, parseImageConfig, type Platform } from '../image/config.js';
 import { DigestStream, parseDigest, sha256 } from '../image/digest.js';
@@ -204,5 +205,5 @@ async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise
     }
   };
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
-  if (failed !== undefined) throw failed;
+  if (failed !== undefined) throw failed instanceof Error ? failed : new Error(describeError(failed));
 }

@@ -106,7 +106,7 @@ async function measureOci(b) {
     let rows;
     if (name === 'crun' && cgroups.mode === 'hybrid' && cgroups.controllers.length > 0) {
       b.notes.push(
-        `crun ran in a mount namespace without /sys/fs/cgroup/unified: it refuses a hybrid host whose cgroup2 ` +
+        'crun ran in a mount namespace without /sys/fs/cgroup/unified: it refuses a hybrid host whose cgroup2 ' +
           `has controllers (here: ${cgroups.controllers.join(' ')}); it used the cgroup v1 controllers, as runc does`,
       );
       rows = measureWithoutCgroup2(name, stateRoot, bundles, b);

@@ -24,7 +24,7 @@ afterAll(() => removeRoots(roots));
 /** What bash offers after `tspod WORDS...` (the last word is being completed). */
 function tab(...words: string[]): string[] {
   const script = (fs.readFileSync(path.join(roots.dir, 'completion.bash'), 'utf8'));
-  const quoted = ['tspod', ...words].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
+  const quoted = ['tspod', ...words].map((w) => `'${w.replace(/'/g, '\'\\\'\'')}'`).join(' ');
   const res = spawnSync('bash', ['--norc', '-c', `${script}\nCOMP_WORDS=(${quoted}); COMP_CWORD=${words.length}; cd ${JSON.stringify(roots.dir)}; _tspod; printf '%s\\n' "\${COMPREPLY[@]}"`], {
     env: { ...roots.env, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8',
   });

@@ -64,7 +64,7 @@ describe('image volumes', () => {
   test('a subPath the image lacks fails the container; nothing is left mounted', async () => {
     const r = await runPod(roots, volumePod('missing', 'cat /model/x', [{ name: 'data', mountPath: '/model', subPath: 'no-such-dir' }]), ['--network', 'none']);
     expect(r.code).toBe(125);
-    expect(r.stderr).toContain(`container "c": step`);
+    expect(r.stderr).toContain('container "c": step');
     expect(r.stderr).toMatch(/\(bind \/model\) failed: EROFS: read-only file system, openat2 'no-such-dir'/);
     expectClean(roots);
   });

@@ -88,7 +88,7 @@ describe('CreateContainerConfigError', () => {
     });
     const res = await tspod(roots, ['run', '-d', '--network', 'none', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [settings, manifest] }));
     expect(res.code, res.stderr).toBe(0);
-    expect(res.stderr).toContain(`container "nokey": couldn't find key nope in ConfigMap default/settings: the container will wait in CreateContainerConfigError`);
+    expect(res.stderr).toContain('container "nokey": couldn\'t find key nope in ConfigMap default/settings: the container will wait in CreateContainerConfigError');
     // The retries are events folded into one, its count growing.
     const evs = await waitFor('a retried start', async () => {
       const evs = await events('cfgerr');

@@ -77,7 +77,7 @@ export async function startRegistry(dir: string, certs: { cert: string; key: str
     : ['auth:', '  htpasswd:', '    realm: tspod-test', `    path: ${htpasswd}`];
   const config = path.join(dir, 'config.yml');
   fs.writeFileSync(config, [
-    'version: 0.1', 'log:', '  level: error', 'storage:', `  filesystem:`, `    rootdirectory: ${path.join(dir, 'storage')}`,
+    'version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${path.join(dir, 'storage')}`,
     '  delete:', '    enabled: true', 'http:', `  addr: 127.0.0.1:${port}`, '  tls:', `    certificate: ${certs.cert}`, `    key: ${certs.key}`,
     ...auth, '',
   ].join('\n'));

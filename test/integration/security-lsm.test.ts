@@ -42,7 +42,7 @@ describe('AppArmor and SELinux settings', () => {
     ] as const) {
       const r = await run(sc, {}, ann);
       expect(r.code, r.stderr).toBe(125);
-      expect(r.stderr).toContain(`pod "lsm" was not admitted on node`);
+      expect(r.stderr).toContain('pod "lsm" was not admitted on node');
       expect(r.stderr).toContain(refusal);
       expect(r.out).toEqual([]);
     }

@@ -19,7 +19,7 @@ async function load(text: string) {
   writeFileSync(file, text);
   return loadObjects([{ source: file, role: 'any' }]);
 }
-const pod = (name: string, containers = `[{name: c, image: busybox}]`) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec: {containers: ${containers}}\n`;
+const pod = (name: string, containers = '[{name: c, image: busybox}]') => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec: {containers: ${containers}}\n`;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 describe('files of objects', () => {
@@ -36,7 +36,7 @@ describe('files of objects', () => {
   });
 
   test('every issue of every object, with the file and object number', async () => {
-    const err = await load(`apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {k: "not base64!"}\n---\napiVersion: apps/v1\nkind: Frobnicator\nmetadata: {name: x}\n`).catch((e) => e);
+    const err = await load('apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {k: "not base64!"}\n---\napiVersion: apps/v1\nkind: Frobnicator\nmetadata: {name: x}\n').catch((e) => e);
     expect(err.message).toMatch(/#1: data\[k\]: is not valid base64/);
     expect(err.message).toMatch(/#2: kind: kind "Frobnicator" is not supported/);
   });

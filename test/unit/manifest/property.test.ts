@@ -54,8 +54,17 @@ const knownNames = [...fieldNames(POD_SCHEMA)];
 
 /** Every [container, key] position in a JSON tree, in a fixed order. */
 function positions(value: Json, out: [Json, string | number][] = []): [Json, string | number][] {
-  if (Array.isArray(value)) value.forEach((v, i) => (out.push([value, i]), positions(v, out)));
-  else if (value && typeof value === 'object') for (const k of Object.keys(value)) out.push([value, k]), positions(value[k], out);
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      out.push([value, i]);
+      positions(v, out);
+    });
+  } else if (value && typeof value === 'object') {
+    for (const k of Object.keys(value)) {
+      out.push([value, k]);
+      positions(value[k], out);
+    }
+  }
   return out;
 }
 
@@ -78,8 +87,10 @@ function mutate(pod: Json, m: { at: number; op: string; key: string; value: unkn
   // Values go in as copies: the generator's own value must never become part of the tree, or a
   // later mutation could add the tree into it and make it cyclic (then no manifest file exists).
   if (m.op === 'set') parent[key] = structuredClone(m.value);
-  else if (m.op === 'delete') Array.isArray(parent) ? parent.splice(key as number, 1) : delete parent[key];
-  else if (m.op === 'add' && target && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, m.key, { value: structuredClone(m.value), enumerable: true, configurable: true, writable: true });
+  else if (m.op === 'delete') {
+    if (Array.isArray(parent)) parent.splice(key as number, 1);
+    else delete parent[key];
+  } else if (m.op === 'add' && target && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, m.key, { value: structuredClone(m.value), enumerable: true, configurable: true, writable: true });
   else if (m.op === 'add' && Array.isArray(target)) target.push(structuredClone(m.value));
   else if (m.op === 'duplicate' && Array.isArray(parent)) parent.push(structuredClone(target));
 }

@@ -12,7 +12,7 @@ describe('environment', () => {
   test('names are valid environment variable names', () => {
     expect(env([{ name: 'MY_VAR.1-x', value: 'v' }, { name: '_X' }])).toEqual([]);
     expect(env([{ name: '1VAR', value: 'v' }])).toEqual([
-      `spec.containers[1].env[0].name: invalid environment variable name "1VAR": must be letters, digits, '_', '-' and '.', not starting with a digit`,
+      'spec.containers[1].env[0].name: invalid environment variable name "1VAR": must be letters, digits, \'_\', \'-\' and \'.\', not starting with a digit',
     ]);
     expect(env([{ name: 'A=B', value: 'v' }])[0]).toMatch(/^spec\.containers\[1\]\.env\[0\]\.name: invalid environment variable name "A=B"/);
     expect(env([{ value: 'v' }])).toEqual(['spec.containers[1].env[0].name: required']);
@@ -46,7 +46,7 @@ describe('environment', () => {
       'spec.containers[1].env[0].valueFrom.secretKeyRef: may not be set together with configMapKeyRef: specify only one source',
     ]);
     expect(env([{ name: 'A', valueFrom: { secretKeyRef: { name: 's', key: 'bad/key' } } }])).toEqual([
-      `spec.containers[1].env[0].valueFrom.secretKeyRef.key: invalid key "bad/key": must consist of letters, digits, '-', '_' or '.'`,
+      'spec.containers[1].env[0].valueFrom.secretKeyRef.key: invalid key "bad/key": must consist of letters, digits, \'-\', \'_\' or \'.\'',
     ]);
   });
 });
@@ -148,7 +148,7 @@ describe('pod-level rules', () => {
     expect(linesAfter((p) => (p.spec.hostAliases = [{ ip: '10.1.2.3', hostnames: ['db.local', 'db'] }]))).toEqual([]);
     expect(linesAfter((p) => (p.spec.hostAliases = [{ ip: '10.1.2', hostnames: ['DB'] }]))).toEqual([
       'spec.hostAliases[0].ip: invalid IP address "10.1.2"',
-      `spec.hostAliases[0].hostnames[0]: invalid name "DB": must be a DNS subdomain (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)`,
+      'spec.hostAliases[0].hostnames[0]: invalid name "DB": must be a DNS subdomain (lower-case letters, digits, \'-\' and \'.\', starting and ending with a letter or digit)',
     ]);
   });
 

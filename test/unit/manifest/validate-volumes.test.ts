@@ -21,7 +21,7 @@ describe('volumes and mounts', () => {
       p.spec.volumes[0].name = 'Data';
       p.spec.containers.forEach((c: { volumeMounts: { name: string }[] }) => (c.volumeMounts[0]!.name = 'Data'));
     })).toEqual([
-      `spec.volumes[0].name: invalid name "Data": must be a DNS label (lower-case letters, digits and '-', starting and ending with a letter or digit)`,
+      'spec.volumes[0].name: invalid name "Data": must be a DNS label (lower-case letters, digits and \'-\', starting and ending with a letter or digit)',
     ]);
   });
 
@@ -30,10 +30,10 @@ describe('volumes and mounts', () => {
     expect(at('/var/data')).toEqual([]);
     expect(at('/processes')).toEqual([]);
     expect(at('data')).toEqual(['spec.containers[1].volumeMounts[0].mountPath: "data" is not an absolute path']);
-    expect(at('/data/../etc')).toEqual([`spec.containers[1].volumeMounts[0].mountPath: "/data/../etc" may not contain '..'`]);
+    expect(at('/data/../etc')).toEqual(['spec.containers[1].volumeMounts[0].mountPath: "/data/../etc" may not contain \'..\'']);
     expect(at('/proc')).toEqual(['spec.containers[1].volumeMounts[0].mountPath: "/proc" is under /proc, where volumes may not be mounted']);
     expect(at('//proc/sys')).toEqual(['spec.containers[1].volumeMounts[0].mountPath: "//proc/sys" is under /proc, where volumes may not be mounted']);
-    expect(at('/')).toEqual([`spec.containers[1].volumeMounts[0].mountPath: "/" is the container's root, which cannot be a volume`]);
+    expect(at('/')).toEqual(['spec.containers[1].volumeMounts[0].mountPath: "/" is the container\'s root, which cannot be a volume']);
     expect(at('')).toEqual(['spec.containers[1].volumeMounts[0].mountPath: required']);
   });
 
@@ -42,7 +42,7 @@ describe('volumes and mounts', () => {
     expect(at('site/html')).toEqual([]);
     expect(at('a..b')).toEqual([]);
     expect(at('/site')).toEqual(['spec.containers[1].volumeMounts[0].subPath: "/site" must be a relative path']);
-    expect(at('site/../..')).toEqual([`spec.containers[1].volumeMounts[0].subPath: "site/../.." may not contain '..'`]);
+    expect(at('site/../..')).toEqual(['spec.containers[1].volumeMounts[0].subPath: "site/../.." may not contain \'..\'']);
   });
 
   test('a volume has exactly one type', () => {

@@ -94,7 +94,7 @@ describe('-o json|yaml|name', () => {
     const p = podWith('Running', [], [cs('a', running)]);
     expect(JSON.parse(formatPods([p], 'json', true))).toEqual({ apiVersion: 'v1', items: [JSON.parse(JSON.stringify(p))], kind: 'List', metadata: { resourceVersion: '' } });
     expect(JSON.parse(formatPods([p], 'json', false)).kind).toBe('Pod');
-    expect(formatPods([p], 'yaml', true)).toMatch(/^apiVersion: v1\nitems:\n  - apiVersion: v1\n    kind: Pod\n/);
+    expect(formatPods([p], 'yaml', true)).toMatch(/^apiVersion: v1\nitems:\n {2}- apiVersion: v1\n {4}kind: Pod\n/);
     expect(formatPods([p, p], 'name', false)).toBe('pod/web\npod/web\n');
     expect(podList([])).toMatchObject({ kind: 'List', items: [] });
   });
