@@ -1,22 +1,8 @@
 /**
- * The names TypeScript shares with the addon, read from native/abi.json (the one definition;
- * native/gen-abi.mjs turns the same file into a C header). A unit test checks that the op names
- * used in plans/types.ts are exactly the addon's.
+ * The names TypeScript shares with the addon. native/abi.json is the one definition; native/gen-abi.mjs
+ * turns it into the C header the addon is built with and into ./abi-names.ts, whose lists and unions
+ * plans are typed with (plan/types.ts checks that its ops are exactly these). A unit test fails when
+ * abi-names.ts is older than abi.json.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { PACKAGE_DIR } from '../paths.js';
-import type { NsName } from './types.js';
-
-export interface Abi {
-  namespaces: { name: NsName; clone: string }[];
-  ops: string[];
-  mountAttrs: string[];
-  mountFlags: string[];
-  syscalls: string[];
-}
-
-export const abi: Abi = JSON.parse(readFileSync(path.join(PACKAGE_DIR, 'native', 'abi.json'), 'utf8'));
-
-/** Namespace kinds in the kernel's order of /proc/<pid>/ns listing used by `tspod ns`. */
-export const NAMESPACES: NsName[] = abi.namespaces.map((n) => n.name);
+export { MOUNT_ATTRS, MOUNT_FLAGS, NAMESPACES, OPS, SYSCALLS } from './abi-names.js';
+export type { MountAttr, MountFlag, NsName, OpName, SyscallName } from './abi-names.js';

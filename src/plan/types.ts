@@ -7,13 +7,12 @@
  * native/plan.h); `why` is for people and is never sent to the addon.
  */
 
-/** Namespace kinds, with the kernel's names (`/proc/<pid>/ns/<name>`). */
-export type NsName = 'mnt' | 'uts' | 'ipc' | 'net' | 'pid' | 'cgroup' | 'user' | 'time';
-
-export type MountAttr = 'RDONLY' | 'NOSUID' | 'NODEV' | 'NOEXEC' | 'NOATIME' | 'STRICTATIME' | 'NODIRATIME';
-export type MountFlag = 'RDONLY' | 'NOSUID' | 'NODEV' | 'NOEXEC' | 'BIND' | 'REC' | 'PRIVATE' | 'SLAVE' | 'REMOUNT';
-
 import type { SeccompFilter } from '../seccomp/profile.js';
+import type { MountAttr, MountFlag, NsName, OpName as AbiOpName } from './abi-names.js';
+
+// Namespace kinds (the kernel's names, `/proc/<pid>/ns/<name>`), mount attributes and flags: the
+// addon's lists, generated from native/abi.json.
+export type { MountAttr, MountFlag, NsName };
 
 interface Why {
   /** one line for `--explain`: why this step, and why here */
@@ -82,6 +81,15 @@ export type NativeOp = Why &
       }
     | { op: 'exec'; target: string; argv: string[]; env: string[]; searchPath?: string }
   );
+
+/** Equal when each of two unions of names has every member of the other. */
+type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type MustHold<T extends true> = T;
+/**
+ * The typecheck fails unless the ops above are exactly the addon's (abi.json): an op the addon
+ * does not know, or one it executes that plans cannot express.
+ */
+export type OpsAreTheAddons = MustHold<SameNames<NativeOp['op'], AbiOpName>>;
 
 export type OpName = NativeOp['op'];
 
