@@ -7,7 +7,6 @@
  * container's plan (plan/container.ts); here we prepare what the plan refers to, connect its
  * stdout/stderr to pipes, and hand back its pid and pidfd.
  */
-import fs from 'node:fs';
 import { containerStdio, type StdioEnds } from './container-stdio.js';
 import type { Container } from '../manifest/types.js';
 import type { ImageRecord } from '../image/store.js';
