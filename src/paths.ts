@@ -6,6 +6,7 @@
  * hosts) holds what only makes sense while pods run: state, locks, control sockets, netns pins. Tests
  * move both (`--root`, `--run-root`, or `TSPOD_ROOT`, `TSPOD_RUN_ROOT`) so they run isolated.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,8 +30,19 @@ export function resolveRoots(opts: { root?: string; runRoot?: string } = {}, env
   };
 }
 
-/** The checkout (or installed package) tspod runs from: `dist/` and `native/build/` live under it. */
-export const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The checkout (or installed package) tspod runs from: `dist/` and `native/build/` live under it.
+ * The nearest directory above this module with a package.json: this module is `src/paths.ts`,
+ * `dist/paths.js`, or a chunk of the CLI bundle in `dist/chunks/`.
+ */
+export const PACKAGE_DIR = packageDir(path.dirname(fileURLToPath(import.meta.url)));
+
+function packageDir(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '..');
+  }
+}
 
 /** The static infra program built from native/pause.c. */
 export const PAUSE_BINARY = process.env.TSPOD_PAUSE ?? path.join(PACKAGE_DIR, 'native', 'build', 'tspod-pause');
