@@ -20,7 +20,7 @@ export function parseMountinfo(text: string): MountLine[] {
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const [left, right = ''] = line.split(' - ');
+      const [left = '', right = ''] = line.split(' - ');
       const [fstype = '', , superOpts = ''] = right.split(' ');
       return { mountPoint: unescape(left.split(' ')[4] ?? ''), fstype, superOptions: superOpts.split(',') };
     })

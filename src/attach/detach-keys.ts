@@ -8,6 +8,8 @@
  * back until it is clear whether they do; if they do not, they are passed on after all, so
  * ctrl-p alone still reaches the program (a shell's "previous line").
  */
+import { groups } from '../checked.js';
+
 export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 
 const CTRL_SPECIAL: Record<string, number> = { '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, '_': 31 };
@@ -19,9 +21,10 @@ export function parseDetachKeys(spec: string): Buffer {
     const k = key.trim();
     const ctrl = /^ctrl-(.)$/i.exec(k);
     if (ctrl) {
-      const c = ctrl[1].toLowerCase();
+      const c = groups(ctrl, 1)[0].toLowerCase();
+      const special = CTRL_SPECIAL[c];
       if (c >= 'a' && c <= 'z') bytes.push(c.charCodeAt(0) - 96);
-      else if (c in CTRL_SPECIAL) bytes.push(CTRL_SPECIAL[c]);
+      else if (special !== undefined) bytes.push(special);
       else throw new Error(`invalid detach keys "${spec}": unknown key "${k}" (ctrl- takes a-z, @, [, \\, ], ^ or _)`);
     } else if (k.length === 1 && k.charCodeAt(0) < 128) {
       bytes.push(k.charCodeAt(0));
@@ -48,7 +51,7 @@ export class DetachScanner {
         continue;
       }
       // Not the sequence after all: the held keys are typed input.
-      for (let i = 0; i < this.held; i++) out.push(this.keys[i]);
+      out.push(...this.keys.subarray(0, this.held));
       this.held = 0;
       if (b === this.keys[0]) this.held = 1;
       else out.push(b);

@@ -43,7 +43,7 @@ export class FrameReader {
       const length = this.buf.readUInt32BE(1);
       if (length > MAX_FRAME) throw new Error(`attach frame of ${length} bytes (at most ${MAX_FRAME})`);
       if (this.buf.length < 5 + length) break;
-      frames.push({ channel: this.buf[0], payload: Buffer.from(this.buf.subarray(5, 5 + length)) });
+      frames.push({ channel: this.buf.readUInt8(0), payload: Buffer.from(this.buf.subarray(5, 5 + length)) });
       this.buf = this.buf.subarray(5 + length);
     }
     return frames;

@@ -12,6 +12,7 @@ import { ImageStore } from '../image/store.js';
 import { resolveRoots } from '../paths.js';
 import { listPodNames } from '../state/store.js';
 import type { GlobalArgs } from './common.js';
+import { groups, nth } from '../checked.js';
 
 const BASH = `# tspod completion for bash: source <(tspod completion bash)
 _tspod() {
@@ -66,7 +67,7 @@ export async function complete(words: string[], src: CompletionSources): Promise
   const globals: { root?: string; runRoot?: string } = {};
   const positional: string[] = [];
   for (let i = 0; i < before.length; i++) {
-    const w = before[i];
+    const w = nth(before, i);
     if (WITH_VALUE.has(w)) {
       if (w === '--root') globals.root = before[i + 1];
       if (w === '--run-root') globals.runRoot = before[i + 1];
@@ -99,7 +100,7 @@ export function realSources(commands: string[], helpOf: (words: string[]) => Pro
   const roots = (g: { root?: string; runRoot?: string }) => resolveRoots(g);
   return {
     commands,
-    options: async (words) => [...new Set([...(await helpOf(words)).matchAll(/(?<![\w-])(--?[a-z][\w-]*)/g)].map((m) => m[1]))].filter((o) => o !== '--version'),
+    options: async (words) => [...new Set([...(await helpOf(words)).matchAll(/(?<![\w-])(--?[a-z][\w-]*)/g)].map((m) => groups(m, 1)[0]))].filter((o) => o !== '--version'),
     pods: (g) => listPodNames(roots(g)).catch(() => []),
     images: async (g) => {
       try {

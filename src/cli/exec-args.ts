@@ -7,6 +7,8 @@
  * to put the command after `--` (usage.ts).
  */
 
+import { nth } from '../checked.js';
+
 /** Options of exec (and the global ones) that take a value: the next word is theirs. */
 const WITH_VALUE = new Set(['-c', '--container', '-e', '--env', '-u', '--user', '-w', '--workdir', '--root', '--run-root', '--log-level']);
 
@@ -15,7 +17,7 @@ export function execArgs(args: readonly string[]): string[] {
   let i = 0;
   const positional: number[] = [];
   for (; i < args.length; i++) {
-    const a = args[i];
+    const a = nth(args, i);
     if (a === '--') return [...args];
     if (WITH_VALUE.has(a)) {
       i++;

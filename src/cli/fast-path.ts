@@ -16,6 +16,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { globalOptions } from './common.js';
+import { nth } from '../checked.js';
 
 /** An option as the builders declare it; a key not listed here makes the fast path decline. */
 interface OptionSpec {
@@ -166,7 +167,7 @@ export function parseFast(args: readonly string[], word: string, shape: CommandS
   let seenCommand = false;
   try {
     for (let i = 0; i < args.length; i++) {
-      const a = args[i];
+      const a = nth(args, i);
       if (a.startsWith('-')) {
         const name = byFlag.get(a);
         const spec = name === undefined ? undefined : shape.options.get(name);
@@ -212,9 +213,10 @@ const HOT: Record<string, Loader> = {
  */
 export async function runFast(args: readonly string[], words: readonly string[]): Promise<boolean> {
   const word = words[0];
-  if (words.length !== 1 || word === undefined || !Object.hasOwn(HOT, word)) return false;
+  const load = word !== undefined && Object.hasOwn(HOT, word) ? HOT[word] : undefined;
+  if (words.length !== 1 || word === undefined || load === undefined) return false;
   if (args.includes('--') || args.some((a) => /^-[^-]./.test(a) || a.includes('='))) return false;
-  const command = await HOT[word]();
+  const command = await load();
   const shape = shapeOf(command);
   const argv = shape && parseFast(args, word, shape);
   if (!argv || typeof command.handler !== 'function') return false;

@@ -7,6 +7,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { ImageStore, type ImageRecord } from '../image/store.js';
 import { rootsOf, type GlobalArgs } from './common.js';
+import { padColumns } from '../table.js';
 
 interface LsArgs extends GlobalArgs {
   json: boolean;
@@ -28,8 +29,7 @@ export function formatImageTable(images: ImageRecord[], now: Date): string {
   for (const i of images) {
     rows.push([i.name, i.tag ?? '<none>', i.digest ?? '<none>', shortId(i.id), timeAgo(new Date(i.created), now), i.size === undefined ? '-' : humanSize(i.size)]);
   }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] + 3))).join('')).join('\n') + '\n';
+  return padColumns(rows, 3).join('\n') + '\n';
 }
 
 export function shortId(id: string): string {

@@ -9,6 +9,7 @@ import { commands } from './commands.js';
 import { UsageError, commandWords, usageError } from './usage.js';
 import { complete, realSources } from './completion.js';
 import { imageCommand, imageSubcommands } from './image.js';
+import { nth } from '../checked.js';
 
 const EPILOGUE = `Exit status: 0 on success; for "run", the first failed container's exit code (128+N for
 signal N, 130/143 when stopped by SIGINT/SIGTERM); for "exec", the command's own; 125 when tspod
@@ -45,8 +46,9 @@ export function parser(args: string[]): Argv {
     .fail((msg, err) => {
       if (err) throw err;
       const words = commandWords(args);
-      if (words.length > 0 && !knownCommand(words[0])) {
-        throw new UsageError(`error: unknown command "${words[0]}"${/^Did you mean/.test(msg ?? '') ? ` (${msg})` : ''}`, ['See "tspod --help" for the commands.']);
+      const [typed] = words;
+      if (typed !== undefined && !knownCommand(typed)) {
+        throw new UsageError(`error: unknown command "${typed}"${/^Did you mean/.test(msg ?? '') ? ` (${msg})` : ''}`, ['See "tspod --help" for the commands.']);
       }
       throw usageError(msg ?? '', args, words, specOf(words));
     });
@@ -68,7 +70,7 @@ function helpOf(words: string[]): Promise<string> {
 
 /** `tspod __complete WORD...` (the completion scripts call it): one candidate a line. */
 export async function completeWords(words: string[]): Promise<void> {
-  const names = commands.flatMap((c) => [c.command ?? []].flat().map((s) => s.split(' ')[0])).filter((n) => !n.startsWith('__'));
+  const names = commands.flatMap((c) => [c.command ?? []].flat().map((s) => nth(s.split(' '), 0))).filter((n) => !n.startsWith('__'));
   const out = await complete(words, realSources(names, helpOf));
   process.stdout.write(out.map((c) => `${c}\n`).join(''));
 }

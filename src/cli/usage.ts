@@ -9,6 +9,7 @@
  * Which command was typed is read from the raw arguments (the first word that is not a global
  * option, and for `image` the word after it), not from the parser's internals.
  */
+import { groups as groupsOf, nth } from '../checked.js';
 import { ExitError } from './common.js';
 
 /** A usage error: the message, then the usage line and a pointer to the help. */
@@ -25,7 +26,7 @@ const GLOBAL_WITH_VALUE = new Set(['--root', '--run-root', '--log-level']);
 export function commandWords(args: readonly string[], groups: readonly string[] = ['image']): string[] {
   const words: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    const a = args[i];
+    const a = nth(args, i);
     if (a === '--') break;
     if (GLOBAL_WITH_VALUE.has(a)) {
       i++;
@@ -33,7 +34,7 @@ export function commandWords(args: readonly string[], groups: readonly string[] 
     }
     if (a.startsWith('-')) continue;
     words.push(a);
-    if (!groups.includes(words[0]) || words.length === 2) break;
+    if ((words.length === 1 && !groups.includes(a)) || words.length === 2) break;
   }
   return words;
 }
@@ -48,7 +49,7 @@ export function usageLine(words: readonly string[], spec: string | undefined): s
 
 /** The names of the demanded positionals of a command spec (`rm <pods..>` → ['POD']). */
 function demanded(spec: string | undefined): string[] {
-  return [...(spec ?? '').matchAll(/<([^>.]+)(\.\.)?>/g)].map((m) => m[1].toUpperCase().replace(/S$/, m[2] ? '' : 'S'));
+  return [...(spec ?? '').matchAll(/<([^>.]+)(\.\.)?>/g)].map((m) => groupsOf(m, 1)[0].toUpperCase().replace(/S$/, m[2] ? '' : 'S'));
 }
 
 /** The option as the user typed it: `l` → `-l`, `no-headerz` → `--no-headerz`. */
@@ -65,12 +66,12 @@ export function usageError(msg: string, args: readonly string[], words: readonly
   const hint = [`Usage: ${usageLine(words, spec)}`, `See "tspod ${[...words, '--help'].join(' ')}" for help and examples.`];
   const missing = /^Not enough non-option arguments: got (\d+), need at least (\d+)/.exec(msg);
   if (missing) {
-    const names = demanded(spec).slice(Number(missing[1]));
+    const names = demanded(spec).slice(Number(groupsOf(missing, 1)[0]));
     return new UsageError(`error: ${names.join(' and ') || 'an argument'} ${names.length > 1 ? 'are' : 'is'} required`, hint);
   }
   const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
   if (unknown) {
-    const names = unknown[1].split(', ').map((n) => asTyped(n, args));
+    const names = groupsOf(unknown, 1)[0].split(', ').map((n) => asTyped(n, args));
     if (words[0] === 'exec') {
       return new UsageError(`error: unknown option ${names.join(', ')} for exec: put the command and its arguments after "--"`,
         ['Usage: tspod exec POD [-c NAME] [-i] [-t] [-e NAME=VALUE] [-u UID[:GID]] [-w DIR] -- COMMAND [ARG...]', ...hint.slice(1)]);
@@ -84,11 +85,14 @@ export function usageError(msg: string, args: readonly string[], words: readonly
     return new UsageError(`error: ${what.join('; ')}`, hint);
   }
   const missingOption = /^Missing required argument: (.+)$/.exec(msg);
-  if (missingOption) return new UsageError(`error: ${missingOption[1].split(', ').map((n) => `--${n}`).join(', ')} is required`, hint);
+  if (missingOption) return new UsageError(`error: ${groupsOf(missingOption, 1)[0].split(', ').map((n) => `--${n}`).join(', ')} is required`, hint);
   const notEnough = /^Not enough arguments following: (.+)$/.exec(msg);
-  if (notEnough) return new UsageError(`error: ${asTyped(notEnough[1], [])} needs a value`, hint);
+  if (notEnough) return new UsageError(`error: ${asTyped(groupsOf(notEnough, 1)[0], [])} needs a value`, hint);
   const invalid = /^Invalid values?:\s*Argument: (\S+), Given: (.+), Choices: (.+)$/s.exec(msg.replace(/\n\s*/g, ' '));
-  if (invalid) return new UsageError(`error: --${invalid[1]}: ${invalid[2].trim()} is not one of ${invalid[3].trim()}`, hint);
+  if (invalid) {
+    const [option, given, choices] = groupsOf(invalid, 1, 2, 3);
+    return new UsageError(`error: --${option}: ${given.trim()} is not one of ${choices.trim()}`, hint);
+  }
   if (/^Did you mean/.test(msg) || /^Unknown command/.test(msg)) return new UsageError(`error: ${msg}`, ['See "tspod --help" for the commands.']);
   return new UsageError(`error: ${msg.replace(/^error: /, '')}`, hint);
 }

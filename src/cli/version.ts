@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { groups } from '../checked.js';
 import { PACKAGE_DIR } from '../paths.js';
 
 function read(file: string): string | undefined {
@@ -22,7 +23,7 @@ function gitDir(dir: string): string | undefined {
   const st = fs.statSync(dotGit, { throwIfNoEntry: false });
   if (st?.isDirectory()) return dotGit;
   const m = st?.isFile() ? /^gitdir: (.+)$/m.exec(read(dotGit) ?? '') : null;
-  return m ? path.resolve(dir, m[1]) : undefined;
+  return m ? path.resolve(dir, groups(m, 1)[0]) : undefined;
 }
 
 /** The commit HEAD names, abbreviated to 7 digits; undefined outside a git checkout. */

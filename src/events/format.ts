@@ -5,6 +5,7 @@
  */
 import { humanAge } from '../pods/view.js';
 import type { PodEvent } from '../state/types.js';
+import { padColumns } from '../table.js';
 
 export interface EventRow {
   pod: string;
@@ -26,6 +27,5 @@ function from(e: PodEvent): string {
 export function formatEvents(rows: EventRow[], now: Date, withPod: boolean): string {
   const head = [...(withPod ? ['POD'] : []), 'TYPE', 'REASON', 'AGE', 'FROM', 'MESSAGE'];
   const cells = [head, ...rows.map((r) => [...(withPod ? [r.pod] : []), r.event.type, r.event.reason, age(r.event, now), from(r.event), r.event.message])];
-  const widths = head.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
-  return cells.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] + 2))).join('')).join('\n') + '\n';
+  return padColumns(cells, 2).join('\n') + '\n';
 }

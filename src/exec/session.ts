@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import { kernel } from '../kernel.js';
 import type { Roots } from '../paths.js';
 import { isAlive } from '../state/store.js';
-import type { ExecContext, PodState } from '../state/types.js';
+import type { ExecContext, PodState, ProcessRef } from '../state/types.js';
 import { execInContainer, shellStatus } from './exec.js';
 import { getPod, pickContainer, stateOf } from '../pods/pods.js';
 import { openPtySession } from './terminal.js';
@@ -42,45 +42,48 @@ export function withOverrides(ctx: ExecContext, o: Pick<ExecOptions, 'env' | 'us
   return { ...ctx, env, ...(user ? { user } : {}), workingDir: o.workdir ?? ctx.workingDir };
 }
 
-/** The container's main process as a pidfd, checked to be the recorded process (not a reused pid). */
-function openContainer(name: string, state: PodState, container: string): number {
-  const rec = state.containers[container];
+/**
+ * The container's main process as a pidfd, checked to be the recorded process (not a reused pid),
+ * with the record of that process and of how to join it.
+ */
+function openContainer(name: string, state: PodState, container: string): { pidfd: number; process: ProcessRef; exec: ExecContext } {
+  const { process: proc, exec } = state.containers[container] ?? {};
   const notRunning = new Error(`container "${container}" of pod "${name}" is not running`);
-  if (!rec?.process || !rec.exec || !isAlive(rec.process)) throw notRunning;
+  if (!proc || !exec || !isAlive(proc)) throw notRunning;
   let pidfd: number;
   try {
-    pidfd = kernel.pidfdOpen(rec.process.pid);
+    pidfd = kernel.pidfdOpen(proc.pid);
   } catch (err) {
     throw new Error(notRunning.message, { cause: err });
   }
-  if (!isAlive(rec.process)) {
+  if (!isAlive(proc)) {
     kernel.closeFd(pidfd);
     throw notRunning;
   }
-  return pidfd;
+  return { pidfd, process: proc, exec };
 }
 
 export async function execSession(roots: Roots, name: string, o: ExecOptions): Promise<number> {
   const state = stateOf(await getPod(roots, name));
   const container = pickContainer(state, o.container);
-  const containerPidfd = openContainer(name, state, container);
-  const context = withOverrides(state.containers[container].exec!, o);
+  const running = openContainer(name, state, container);
+  const context = withOverrides(running.exec, o);
   const forward = (sig: NodeJS.Signals) => child && kernel.signal(child.pidfd, sig === 'SIGTERM' ? 15 : 1);
   const ignore = () => undefined;
   let child: { pid: number; pidfd: number } | undefined;
   process.on('SIGTERM', forward).on('SIGHUP', forward).on('SIGINT', ignore).on('SIGQUIT', ignore);
-  const pty = o.tty ? openPtySession(`/proc/${state.containers[container].process!.pid}/root`) : undefined;
+  const pty = o.tty ? openPtySession(`/proc/${running.process.pid}/root`) : undefined;
   const devnull = fs.openSync('/dev/null', 'r');
   try {
     const stdio: [number, number, number] = pty ? [pty.slave, pty.slave, pty.slave] : [o.interactive ? 0 : devnull, 1, 2];
-    child = execInContainer({ container, pidfd: containerPidfd, context, argv: o.argv, stdio, tty: o.tty });
+    child = execInContainer({ container, pidfd: running.pidfd, context, argv: o.argv, stdio, tty: o.tty });
     pty?.started();
     const status = await kernel.waitExit(child.pidfd);
     await pty?.finish();
     return shellStatus(status);
   } finally {
     if (child) kernel.closeFd(child.pidfd);
-    kernel.closeFd(containerPidfd);
+    kernel.closeFd(running.pidfd);
     fs.closeSync(devnull);
     process.off('SIGTERM', forward).off('SIGHUP', forward).off('SIGINT', ignore).off('SIGQUIT', ignore);
   }

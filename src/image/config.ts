@@ -13,6 +13,7 @@
  * its volumes and probes itself).
  */
 import type { ImageConfig } from '../manifest/types.js';
+import { groups } from '../checked.js';
 
 export type { ImageConfig };
 
@@ -119,7 +120,8 @@ export interface Platform {
 export function parsePlatform(text: string, what: string): Platform {
   const m = /^([a-z0-9]+)\/([a-z0-9_]+)(?:\/([a-z0-9]+))?$/.exec(text);
   if (!m) throw new Error(`${what}: "${text}" is not OS/ARCH or OS/ARCH/VARIANT (e.g. linux/amd64)`);
-  return { os: m[1], architecture: m[2], ...(m[3] ? { variant: m[3] } : {}) };
+  const [os, architecture] = groups(m, 1, 2);
+  return { os, architecture, ...(m[3] ? { variant: m[3] } : {}) };
 }
 
 /** This host's platform. */

@@ -9,6 +9,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { groups } from '../checked.js';
 
 export type Algorithm = 'sha256' | 'sha512';
 
@@ -23,8 +24,9 @@ const HEX_LENGTH: Record<Algorithm, number> = { sha256: 64, sha512: 128 };
 export function parseDigest(text: unknown, what: string): Digest {
   if (typeof text !== 'string') throw new Error(`${what}: digest is missing`);
   const m = /^(sha256|sha512):([a-f0-9]+)$/.exec(text);
-  if (!m || m[2].length !== HEX_LENGTH[m[1] as Algorithm]) throw new Error(`${what}: "${text}" is not a sha256 or sha512 digest`);
-  return { algorithm: m[1] as Algorithm, hex: m[2] };
+  const [algorithm, hex] = m ? groups(m, 1, 2) : [];
+  if (!hex || hex.length !== HEX_LENGTH[algorithm as Algorithm]) throw new Error(`${what}: "${text}" is not a sha256 or sha512 digest`);
+  return { algorithm: algorithm as Algorithm, hex };
 }
 
 export function formatDigest(d: Digest): string {

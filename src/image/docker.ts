@@ -13,6 +13,7 @@ import { parseDigest, verifyBytes, type Digest } from './digest.js';
 import type { ArchiveFiles } from './archive-files.js';
 import type { ImageParts, LayerRef } from './image-parts.js';
 import { formatRef, normalizeRef, type ImageRef } from './ref.js';
+import { only } from '../checked.js';
 
 interface DockerManifestEntry {
   Config: string;
@@ -77,8 +78,10 @@ function entriesOf(bytes: Buffer, what: string): DockerManifestEntry[] {
 function selectImage(entries: DockerManifestEntry[], ref: ImageRef, what: string): DockerManifestEntry {
   const wanted = formatRef(ref);
   const named = entries.filter((e) => e.RepoTags.some((t) => sameRef(t, wanted)));
-  if (named.length >= 1) return named[0];
-  if (entries.length === 1) return entries[0];
+  const [first] = named;
+  if (first) return first;
+  const one = only(entries);
+  if (one) return one;
   if (entries.length === 0) throw new Error(`${what} holds no image`);
   const tags = entries.map((e) => e.RepoTags.join(' ') || '<untagged>').join(', ');
   throw new Error(`${what} holds ${entries.length} images (${tags}) and none is tagged "${wanted}"`);

@@ -37,8 +37,8 @@ type Look = { kind: 'found'; path: string } | { kind: 'hidden' } | { kind: 'abse
 function lookInLayer(layer: string, parts: string[], want: (st: fs.Stats) => boolean): Look {
   let dir = layer;
   let opaque = false; // a directory on the way, in this layer, hides the lower layers below it
-  for (let i = 0; i < parts.length; i++) {
-    const p = path.join(dir, parts[i]);
+  for (const [i, part] of parts.entries()) {
+    const p = path.join(dir, part);
     const st = lstatOrNull(p);
     if (st === null) return opaque ? { kind: 'hidden' } : { kind: 'absent' };
     if (isOverlayWhiteout(st)) return { kind: 'hidden' };

@@ -30,6 +30,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Staging, StorePaths } from './store-files.js';
+import { groups } from '../checked.js';
 
 export interface LayerMeta {
   /** `sha256:<hex>` of the uncompressed tar (or, for a migrated multi-layer image, see migrate.ts) */
@@ -45,7 +46,7 @@ const WANTS = 'wants.json';
 function parts(diffId: string): [string, string] {
   const m = /^(sha256|sha512):([0-9a-f]{64,128})$/.exec(diffId);
   if (!m) throw new Error(`"${diffId}" is not a layer diff ID`);
-  return [m[1], m[2]];
+  return groups(m, 1, 2);
 }
 
 /** The directory of the layer `diffId` in the store (holds `diff/` and `layer.json`). */

@@ -31,6 +31,7 @@ import { sha256 } from './digest.js';
 import { hasLayer, layerDir, lowerDir, writeLayerMeta } from './layers.js';
 import { diskUsage, type Staging, type StorePaths } from './store-files.js';
 import type { ImageMeta } from './image-meta.js';
+import { only } from '../checked.js';
 
 /** True when some image of the store has no `layers` yet (the old format). */
 export function needsMigration(p: StorePaths): boolean {
@@ -71,8 +72,8 @@ function oldImageLayer(p: StorePaths, id: string): { diffId: string; flattened: 
   } catch {
     return undefined;
   }
-  const distinct = [...new Set(diffIds)];
-  return distinct.length === 1 ? { diffId: distinct[0], flattened: false } : { diffId: flattenedLayerKey(id), flattened: true };
+  const one = only([...new Set(diffIds)]);
+  return one !== undefined ? { diffId: one, flattened: false } : { diffId: flattenedLayerKey(id), flattened: true };
 }
 
 function migrateImage(p: StorePaths, id: string, meta: ImageMeta, staging: (purpose: string) => Staging): void {

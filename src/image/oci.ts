@@ -14,6 +14,7 @@ import { parseDigest, verifyBytes, type Digest } from './digest.js';
 import type { ArchiveFiles } from './archive-files.js';
 import { familiarName, formatRef, type ImageRef } from './ref.js';
 import type { ImageParts, LayerRef } from './image-parts.js';
+import { only } from '../checked.js';
 
 interface Descriptor {
   mediaType: string;
@@ -68,12 +69,15 @@ function selectManifest(all: Descriptor[], ref: ImageRef | undefined, what: stri
   if (ref) {
     const names = [ref.tag, formatRef(ref), familiarName(formatRef(ref))];
     const named = images.filter((d) => names.includes(d.annotations[REF_NAME]));
-    if (named.length === 1) return named[0];
+    const one = only(named);
+    if (one) return one;
   }
-  if (images.length === 1) return images[0];
+  const one = only(images);
+  if (one) return one;
   const host = hostArchitecture();
   const forHost = images.filter((d) => d.platform?.os === 'linux' && d.platform.architecture === host);
-  if (forHost.length === 1) return forHost[0];
+  const mine = only(forHost);
+  if (mine) return mine;
   if (images.length === 0) throw new Error(`${what} lists no image manifest`);
   const names = images.map((d) => d.annotations[REF_NAME] ?? `${d.platform?.os}/${d.platform?.architecture}`).join(', ');
   throw new Error(`${what} holds ${images.length} images (${names}) and none is named "${ref ? formatRef(ref) : '?'}" for linux/${host}`);

@@ -17,6 +17,7 @@
  * keys images by the normalised form while showing what the manifest said next to it.
  */
 import { parseDigest } from './digest.js';
+import { nth } from '../checked.js';
 
 export const DEFAULT_TAG = 'latest';
 export const DEFAULT_REGISTRY = 'docker.io';
@@ -72,7 +73,7 @@ function checkDigest(text: string, bad: (why: string) => Error): string {
 function splitRegistry(written: string, bad: (why: string) => Error): { registry: string; path: string } {
   if (written === '') throw bad('the name is empty');
   const parts = written.split('/');
-  const first = parts[0];
+  const first = nth(parts, 0); // split gives at least one part
   const isRegistry = parts.length > 1 && (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase());
   let registry = isRegistry ? first : DEFAULT_REGISTRY;
   if (isRegistry && !DOMAIN.test(first)) throw bad(`"${first}" is not a valid registry host name`);

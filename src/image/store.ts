@@ -35,6 +35,7 @@ import {
   commitLayers, declareWants, hasLayer, lowerDir, readLayerMeta, stageLayer, sweepLayers, wantedByImports, writeLayerMeta,
 } from './layers.js';
 import { layersOfImage, migrateStore, needsMigration } from './migrate.js';
+import { only } from '../checked.js';
 
 export interface ImageRecord {
   /** the repository, normalised: `docker.io/library/busybox` */
@@ -238,6 +239,8 @@ export class ImageStore {
 
   /** Makes a staged image part of the store and points `refs` at it (repo digests are kept too). */
   add(img: NewImage): ImageRecord {
+    const [name] = img.refs;
+    if (name === undefined) throw new Error('internal: an image is added to the store under at least one reference');
     const id = sha256(img.configBytes);
     withLock(this.paths, 'ex', () => {
       moveBlobs(img.blobDir, this.paths.blobs);
@@ -255,8 +258,7 @@ export class ImageStore {
       writeRefs(this.paths, refs);
       this.sweep(); // the image a tag pointed to before may now be unused
     });
-    const first = parseRef(img.refs[0]);
-    return record(this.details(img.refs[0], id, first));
+    return record(this.details(name, id, parseRef(name)));
   }
 
   /**
@@ -271,7 +273,8 @@ export class ImageStore {
     if (missing) throw new Error(`layer ${missing} of image ${id} is not in the store ${this.paths.dir}; import the image again`);
     meta.size = [...new Set(layers)].reduce((n, d) => n + (readLayerMeta(this.paths, d)?.size ?? 0), 0);
     writeImageFiles(dir, undefined, meta);
-    if (new Set(layers).size === 1) fs.symlinkSync(path.relative(final, lowerDir(this.paths, layers[0])), path.join(dir, 'rootfs'));
+    const one = only([...new Set(layers)]);
+    if (one !== undefined) fs.symlinkSync(path.relative(final, lowerDir(this.paths, one)), path.join(dir, 'rootfs'));
     fs.renameSync(dir, final);
   }
 

@@ -11,9 +11,10 @@
  */
 import fs from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
+import { groups } from '../checked.js';
 
 const MIN_RESERVE = 256 << 20;
-const UNITS: Record<string, number> = { '': 1, K: 1 << 10, M: 1 << 20, G: 1 << 30, T: 2 ** 40 };
+const UNITS = { '': 1, K: 1 << 10, M: 1 << 20, G: 1 << 30, T: 2 ** 40 };
 
 export interface UnpackBudget {
   limit: number;
@@ -26,7 +27,8 @@ export interface UnpackBudget {
 export function parseSize(text: string, what: string): number {
   const m = /^([0-9]+(?:\.[0-9]+)?)([KMGT]?)(?:i?B?)?$/i.exec(text.trim());
   if (!m) throw new Error(`${what}: "${text}" is not a size (bytes, or a number with K, M, G or T)`);
-  return Math.floor(Number(m[1]) * UNITS[m[2].toUpperCase()]);
+  const [number, unit] = groups(m, 1, 2);
+  return Math.floor(Number(number) * UNITS[unit.toUpperCase() as keyof typeof UNITS]); // the pattern allows only these units
 }
 
 /** What the filesystem holding `dir` can take, less the reserve. */

@@ -171,7 +171,7 @@ export class Unpacker {
       applyMeta(abs, meta, this.chown, true);
     } else if (type === 'link') {
       fs.linkSync(this.linkTarget(parts, h.linkname ?? ''), abs);
-    } else if (type in DEVICE_TYPE) {
+    } else if (DEVICE_TYPE[type] !== undefined) {
       kernel.mknod(abs, DEVICE_TYPE[type] | (meta.mode & 0o7777), h.devmajor ?? 0, h.devminor ?? 0);
       applyMeta(abs, meta, this.chown);
     } else {

@@ -15,6 +15,7 @@ import type { LogLine } from './cri-log.js';
 import { since, tail } from './select.js';
 import { LogPrinter, LogTail, loggedInstances, mergeByTime, selectInstance } from './reader.js';
 import { containerNames, getPod, pickContainer, stateOf } from '../pods/pods.js';
+import { nth } from '../checked.js';
 
 export interface LogsOptions {
   container?: string;
@@ -53,7 +54,7 @@ export async function showLogs(roots: Roots, name: string, o: LogsOptions): Prom
     const instance = selectInstance(loggedInstances(layout.logsDir, c), state.containers[c]?.instance, o.previous);
     return { container: c, instance, done: false, ...(instance !== undefined ? { tail: new LogTail(layout.log(c, instance)) } : {}) };
   });
-  if (o.container !== undefined && chosen[0].instance === undefined && (o.previous || !o.follow)) {
+  if (o.container !== undefined && nth(chosen, 0).instance === undefined && (o.previous || !o.follow)) {
     throw new Error(o.previous
       ? `previous terminated container "${o.container}" in pod "${name}" not found`
       : `container "${o.container}" in pod "${name}" has not started yet: it has no logs`);

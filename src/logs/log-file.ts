@@ -22,19 +22,21 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { groups } from '../checked.js';
 
 export interface LogRotation {
   maxSize: number;
   maxFiles: number;
 }
 
-const UNITS: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+const UNITS = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
 
 /** The rotation settings from the environment; a bad value is an error naming the variable. */
 export function logRotation(env = process.env): LogRotation {
   const size = env.TSPOD_LOG_MAX_SIZE ?? '10Mi';
   const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(size);
-  const maxSize = m ? Number(m[1]) * UNITS[m[2] ?? ''] : NaN;
+  // The pattern allows only the units of UNITS.
+  const maxSize = m ? Number(groups(m, 1)[0]) * UNITS[(m[2] ?? '') as keyof typeof UNITS] : NaN;
   if (!(maxSize >= 1024)) throw new Error(`TSPOD_LOG_MAX_SIZE: invalid value "${size}": must be a size of at least 1024 bytes (e.g. 10Mi)`);
   const files = env.TSPOD_LOG_MAX_FILES ?? '5';
   const maxFiles = /^\d+$/.test(files) ? Number(files) : NaN;

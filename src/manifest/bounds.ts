@@ -13,6 +13,7 @@
  *   measure may count a multi-line plain scalar as one level more, never fewer than there are.
  */
 import { ManifestError } from './errors.js';
+import { last } from '../checked.js';
 
 export const MAX_MANIFEST_BYTES = 3 * 1024 * 1024;
 export const MAX_NESTING_DEPTH = 100;
@@ -67,13 +68,13 @@ export function tooDeepAt(text: string, limit = MAX_NESTING_DEPTH): { line: numb
         continue;
       }
       blockScalarIndent = -1;
-      while (blocks.length && blocks[blocks.length - 1] >= indent) blocks.pop();
+      while (blocks.length && last(blocks) >= indent) blocks.pop();
       blocks.push(indent);
       if (blocks.length + flow > limit) return { line, col: indent + 1 };
       i = j - 1;
       continue;
     }
-    if (ch === '#' && (col === 0 || /\s/.test(text[i - 1]))) {
+    if (ch === '#' && (col === 0 || /\s/.test(text.charAt(i - 1)))) {
       const end = text.indexOf('\n', i);
       if (end < 0) break;
       i = end - 1;
@@ -99,7 +100,7 @@ export function tooDeepAt(text: string, limit = MAX_NESTING_DEPTH): { line: numb
       continue;
     }
     if (flow === 0 && (ch === '|' || ch === '>') && atNodeStart) {
-      blockScalarIndent = blocks.length ? blocks[blocks.length - 1] : 0;
+      blockScalarIndent = blocks.at(-1) ?? 0;
       atNodeStart = false;
       continue;
     }

@@ -16,7 +16,8 @@
  * CHECK runs in list order with the ADD result, VERSION asks one plugin what it speaks.
  */
 import { execPlugin, findPlugin, pluginStdin, type PluginCall } from './exec.js';
-import type { CniResult, NetConfList } from './types.js';
+import type { CniResult, NetConfList, PluginConf } from './types.js';
+import { beforeFirst } from '../checked.js';
 
 export type ListCall = Omit<PluginCall, 'command'>;
 
@@ -74,9 +75,10 @@ export async function checkNetworkList(list: NetConfList, call: ListCall, capabi
 
 /** The specification versions a plugin supports (`CNI_COMMAND=VERSION`). */
 export async function pluginVersions(type: string, pluginDirs: string[]): Promise<string[]> {
-  const list: NetConfList = { cniVersion: '1.0.0', name: 'version-query', plugins: [{ type }] };
+  const plugin: PluginConf = { type };
+  const list: NetConfList = { cniVersion: '1.0.0', name: 'version-query', plugins: [plugin] };
   const call: PluginCall = { command: 'VERSION', containerId: '', netns: '', ifName: '', args: [], pluginDirs };
-  const out = (await execPlugin(list, list.plugins[0], call, { cniVersion: '1.0.0' })) as { supportedVersions?: unknown };
+  const out = (await execPlugin(list, plugin, call, { cniVersion: '1.0.0' })) as { supportedVersions?: unknown };
   return Array.isArray(out?.supportedVersions) ? out.supportedVersions.map(String) : [];
 }
 
@@ -101,6 +103,9 @@ export function toCurrentResult(out: unknown): CniResult {
 /** The pod's addresses from a result, without prefix length: those in the pod's namespace, in order. */
 export function resultIPs(result: CniResult | null): string[] {
   if (!result?.ips) return [];
-  const inPod = (i: number | undefined) => i === undefined || result.interfaces?.[i] === undefined || !!result.interfaces[i].sandbox;
-  return [...new Set(result.ips.filter((ip) => inPod(ip.interface)).map((ip) => ip.address.split('/')[0]))];
+  const inPod = (i: number | undefined) => {
+    const iface = i === undefined ? undefined : result.interfaces?.[i];
+    return iface === undefined || !!iface.sandbox;
+  };
+  return [...new Set(result.ips.filter((ip) => inPod(ip.interface)).map((ip) => beforeFirst(ip.address, '/')))];
 }

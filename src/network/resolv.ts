@@ -55,11 +55,12 @@ export async function readHostResolvConf(paths = HOST_RESOLV_CONF_PATHS): Promis
 export function parseResolvConf(text: string): DNSSettings {
   const s: DNSSettings = { servers: [], searches: [], options: [] };
   for (const line of text.split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    if (fields[0] === '' || fields[0].startsWith('#') || fields[0].startsWith(';')) continue;
-    if (fields[0] === 'nameserver' && fields.length >= 2) s.servers.push(fields[1]);
-    if (fields[0] === 'search') s.searches = fields.slice(1).filter((d) => d !== '.').map((d) => d.replace(/\.$/, ''));
-    if (fields[0] === 'options') s.options = fields.slice(1);
+    const [key = '', ...values] = line.trim().split(/\s+/);
+    const [server] = values;
+    if (key === '' || key.startsWith('#') || key.startsWith(';')) continue;
+    if (key === 'nameserver' && server !== undefined) s.servers.push(server);
+    if (key === 'search') s.searches = values.filter((d) => d !== '.').map((d) => d.replace(/\.$/, ''));
+    if (key === 'options') s.options = values;
   }
   return s;
 }

@@ -11,6 +11,7 @@ import { devOps } from './dev.js';
 import type { BindMount, ContainerInput, SeccompStep } from './inputs.js';
 import { MASKED_PATHS, READ_ONLY_PATHS } from './paths.js';
 import type { NativeOp, NsName, Plan } from './types.js';
+import { nth } from '../checked.js';
 
 export function containerPlan(c: ContainerInput): Plan {
   const ops: NativeOp[] = [
@@ -64,7 +65,7 @@ function rootfsOps(c: ContainerInput): NativeOp[] {
   return [
     { op: 'mount', source: '', target: '/', flags: ['REC', 'PRIVATE'], why: 'no mount made from here on may propagate to the host' },
     ...(idmapped ?? []).map((target, i): NativeOp => ({
-      op: 'idmapMount', source: c.rootfs.lowers[i], target,
+      op: 'idmapMount', source: nth(c.rootfs.lowers, i), target, // one target for each lower layer
       ...(i === 0 ? { why: 'each image layer seen through the pod\'s user namespace: its root-owned files are the pod root\'s (needs host root: before joining)' } : {}),
     })),
     ...overlayOps(idmapped ? { ...c.rootfs, lowers: idmapped } : c.rootfs),
@@ -217,6 +218,8 @@ function terminalOps(c: ContainerInput): NativeOp[] {
 
 function credentialOps(c: ContainerInput): NativeOp[] {
   const { argv, workingDir } = c.process;
+  const [file] = argv;
+  if (file === undefined) throw new Error(`container "${c.name}": no command to run`); // manifest/process.ts refuses this first
   const env = c.tty && !c.process.env.some((e) => e.startsWith('TERM=')) ? [...c.process.env, 'TERM=xterm'] : c.process.env;
   const caps = c.user && c.user.uid !== 0 ? [] : c.capabilities;
   // In a user namespace the ids are always set: they are the namespace's, and a process that
@@ -235,6 +238,6 @@ function credentialOps(c: ContainerInput): NativeOp[] {
     },
   ];
   if (c.noNewPrivs) ops.push({ op: 'noNewPrivs', why: 'allowPrivilegeEscalation: false' });
-  ops.push({ op: 'exec', target: argv[0], argv, env, ...(pathVar !== undefined ? { searchPath: pathVar } : {}) });
+  ops.push({ op: 'exec', target: file, argv, env, ...(pathVar !== undefined ? { searchPath: pathVar } : {}) });
   return ops;
 }

@@ -31,7 +31,8 @@ export function execTarget(container: string): string {
 
 export function execPlan(input: ExecInput): Plan {
   const { context: ctx, argv } = input;
-  if (argv.length === 0) throw new Error(`exec in container "${input.container}": no command given`);
+  const [file] = argv;
+  if (file === undefined) throw new Error(`exec in container "${input.container}": no command given`);
   const env = input.tty && !ctx.env.some((e) => e.startsWith('TERM=')) ? [...ctx.env, 'TERM=xterm'] : ctx.env;
   const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5);
   const ops: NativeOp[] = [
@@ -54,7 +55,7 @@ export function execPlan(input: ExecInput): Plan {
   // no_new_privs changes only what execve may grant, so anywhere before exec does; as in the container.
   if (ctx.noNewPrivs) ops.push({ op: 'noNewPrivs', why: 'the container runs with no_new_privs' });
   ops.push({
-    op: 'exec', target: argv[0], argv, env, ...(pathVar !== undefined ? { searchPath: pathVar } : {}),
+    op: 'exec', target: file, argv, env, ...(pathVar !== undefined ? { searchPath: pathVar } : {}),
     why: 'the command, with the container environment (its PATH for the search)',
   });
   // The container's own seccomp filter, at the same place as in the container's plan.

@@ -13,6 +13,7 @@ import { NAMESPACES } from '../plan/abi.js';
 import { isAlive } from '../state/store.js';
 import type { PodState, ProcessRef } from '../state/types.js';
 import { containerNames } from './pods.js';
+import { padColumns } from '../table.js';
 
 export type NsInodes = Record<string, number>;
 
@@ -72,7 +73,6 @@ export function formatNsTable(pod: PodNamespaces, host: NsInodes): string {
     return `${inode}${count(k, inode) > 1 ? '*' : ''}${host[k] === inode ? '^' : ''}`;
   };
   const cells = [['PROCESS', 'PID', ...kinds.map((k) => k.toUpperCase())], ...rows.map(([name, p]) => [name, String(p.pid), ...kinds.map((k) => cell(k, p.ns[k]))])];
-  const widths = cells[0].map((_, c) => Math.max(...cells.map((r) => r[c].length)));
-  const lines = cells.map((r) => r.map((x, c) => (c === r.length - 1 ? x : x.padEnd(widths[c] + 2))).join(''));
+  const lines = padColumns(cells, 2);
   return [...lines, '', '* shared by several of the pod\'s processes   ^ the host\'s namespace'].join('\n') + '\n';
 }

@@ -4,6 +4,7 @@
  */
 import YAML from 'yaml';
 import type { PodObject } from './view.js';
+import { only } from '../checked.js';
 
 export const OBJECT_FORMATS = ['json', 'yaml', 'name'] as const;
 export type ObjectFormat = (typeof OBJECT_FORMATS)[number];
@@ -20,5 +21,6 @@ export function formatObject(value: object, format: 'json' | 'yaml'): string {
 /** `list`: always a List (a listing); else one pod prints as itself. */
 export function formatPods(pods: PodObject[], format: ObjectFormat, list: boolean): string {
   if (format === 'name') return pods.map((p) => `pod/${p.metadata.name}\n`).join('');
-  return formatObject(!list && pods.length === 1 ? pods[0] : podList(pods), format);
+  const one = list ? undefined : only(pods);
+  return formatObject(one ?? podList(pods), format);
 }

@@ -15,6 +15,7 @@ import { checkPodName } from './pod-name.js';
 import { isAlive, isSupervised, listPodNames, readState } from '../state/store.js';
 import { readExitRecord } from '../state/exits.js';
 import type { PodState, ProcessRef } from '../state/types.js';
+import { nth } from '../checked.js';
 
 /** running: supervised; terminated: ended and kept; orphaned: supervisor gone, not cleaned up; creating: no state yet. */
 export type PodCondition = 'running' | 'terminated' | 'orphaned' | 'creating';
@@ -112,7 +113,7 @@ export function containerNames(state: PodState, which: 'all' | 'app' = 'all'): s
 
 /** `-c NAME`, checked against the pod; without it, the first app container. */
 export function pickContainer(state: PodState, name: string | undefined): string {
-  if (name === undefined) return state.pod.spec.containers[0].name;
+  if (name === undefined) return nth(state.pod.spec.containers, 0).name; // validation requires one
   if (!containerNames(state).includes(name)) {
     throw new Error(`container "${name}" is not in pod "${state.name}" (it has ${containerNames(state).join(', ')})`);
   }

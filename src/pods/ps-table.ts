@@ -17,6 +17,7 @@
  */
 import type { ContainerStatus } from '../state/types.js';
 import { humanAge, type PodObject } from './view.js';
+import { padColumns } from '../table.js';
 
 export interface PsRow {
   name: string;
@@ -86,8 +87,7 @@ export function podStatusColumns(pod: PodObject, orphaned: boolean, now: Date): 
     last = sidecarLast;
     let hasRunning = false;
     const apps: ContainerStatus[] = pod.status.containerStatuses ?? [];
-    for (let i = apps.length - 1; i >= 0; i--) {
-      const c = apps[i];
+    for (const c of [...apps].reverse()) {
       restarts += c.restartCount;
       last = later(last, lastFinished(c));
       const t = terminatedOf(c);
@@ -132,8 +132,7 @@ export function psRow(pod: PodObject, orphaned: boolean, now: Date, node: string
 export function formatTable(header: string[] | undefined, rows: string[][]): string {
   const all = header ? [header, ...rows] : rows;
   if (all.length === 0) return '';
-  const widths = all[0].map((_, c) => Math.max(...all.map((r) => r[c].length)));
-  return all.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] + 3))).join('')).join('\n') + '\n';
+  return padColumns(all, 3).join('\n') + '\n';
 }
 
 export const PS_HEADER = ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'];

@@ -12,6 +12,7 @@
  * values (at most 63 characters, letters, digits, `-`, `_`, `.`, starting and ending with a letter
  * or digit, or empty). A selector that does not parse is a usage error naming the requirement.
  */
+import { groups } from '../checked.js';
 
 export type Requirement =
   | { key: string; op: 'exists' | '!' }
@@ -60,17 +61,21 @@ function splitRequirements(selector: string): string[] {
 function parseRequirement(req: string): Requirement {
   if (req === '') throw new SelectorError('invalid label selector: an empty requirement (two commas, or one at an end)');
   let m = /^!\s*([^\s=!(),]+)$/.exec(req);
-  if (m) return { key: checkKey(m[1], req), op: '!' };
+  if (m) return { key: checkKey(groups(m, 1)[0], req), op: '!' };
   m = /^([^\s=!(),]+)\s+(in|notin)\s*\(([^()]*)\)$/.exec(req);
   if (m) {
-    const values = m[3].split(',').map((v) => checkValue(v.trim(), req));
-    if (m[3].trim() === '') throw new SelectorError(`invalid label selector: ${JSON.stringify(req)}: ${m[2]} needs at least one value`);
-    return { key: checkKey(m[1], req), op: m[2] as 'in' | 'notin', values };
+    const [key, op, list] = groups(m, 1, 2, 3);
+    const values = list.split(',').map((v) => checkValue(v.trim(), req));
+    if (list.trim() === '') throw new SelectorError(`invalid label selector: ${JSON.stringify(req)}: ${op} needs at least one value`);
+    return { key: checkKey(key, req), op: op as 'in' | 'notin', values };
   }
   m = /^([^\s=!(),]+)\s*(==|=|!=)\s*([^\s=!(),]*)$/.exec(req);
-  if (m) return { key: checkKey(m[1], req), op: m[2] === '!=' ? '!=' : '=', value: checkValue(m[3], req) };
+  if (m) {
+    const [key, op, value] = groups(m, 1, 2, 3);
+    return { key: checkKey(key, req), op: op === '!=' ? '!=' : '=', value: checkValue(value, req) };
+  }
   m = /^([^\s=!(),]+)$/.exec(req);
-  if (m) return { key: checkKey(m[1], req), op: 'exists' };
+  if (m) return { key: checkKey(groups(m, 1)[0], req), op: 'exists' };
   throw new SelectorError(`invalid label selector: unable to parse requirement ${JSON.stringify(req)} (expected KEY, !KEY, KEY=VALUE, KEY!=VALUE, KEY in (V,...), KEY notin (V,...))`);
 }
 
@@ -81,15 +86,14 @@ export function parseSelector(selector: string): Requirement[] {
 }
 
 function holds(r: Requirement, labels: Record<string, string>): boolean {
-  const has = Object.hasOwn(labels, r.key);
-  const v = labels[r.key];
+  const v = Object.hasOwn(labels, r.key) ? labels[r.key] : undefined; // not a key of Object.prototype
   switch (r.op) {
-    case 'exists': return has;
-    case '!': return !has;
-    case '=': return has && v === r.value;
-    case '!=': return !has || v !== r.value;
-    case 'in': return has && r.values.includes(v);
-    case 'notin': return !has || !r.values.includes(v);
+    case 'exists': return v !== undefined;
+    case '!': return v === undefined;
+    case '=': return v === r.value;
+    case '!=': return v !== r.value;
+    case 'in': return v !== undefined && r.values.includes(v);
+    case 'notin': return v === undefined || !r.values.includes(v);
   }
 }
 

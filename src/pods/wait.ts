@@ -7,6 +7,7 @@
 import type { Roots } from '../paths.js';
 import { readPod } from './pods.js';
 import { podObject, type PodObject } from './view.js';
+import { groups } from '../checked.js';
 
 export type WaitFor =
   | { kind: 'condition'; type: string; status: 'True' | 'False' }
@@ -17,11 +18,12 @@ export type WaitFor =
 export function parseWaitFor(text: string): WaitFor | undefined {
   if (text === 'delete') return { kind: 'delete' };
   const cond = /^condition=([A-Za-z]+)(?:=(true|false))?$/i.exec(text);
-  if (cond) return { kind: 'condition', type: cond[1], status: cond[2]?.toLowerCase() === 'false' ? 'False' : 'True' };
+  if (cond) return { kind: 'condition', type: groups(cond, 1)[0], status: cond[2]?.toLowerCase() === 'false' ? 'False' : 'True' };
   const jp = /^jsonpath=\{((?:\.[A-Za-z0-9_-]+(?:\[\d+\])*)+)\}=(.*)$/.exec(text);
   if (!jp) return undefined;
-  const path = [...jp[1].matchAll(/\.([A-Za-z0-9_-]+)|\[(\d+)\]/g)].map((m) => (m[1] !== undefined ? m[1] : Number(m[2])));
-  return { kind: 'jsonpath', path, value: jp[2] };
+  const [fields, value] = groups(jp, 1, 2);
+  const path = [...fields.matchAll(/\.([A-Za-z0-9_-]+)|\[(\d+)\]/g)].map((m) => m[1] ?? Number(m[2])); // a name or an index
+  return { kind: 'jsonpath', path, value };
 }
 
 /** Does the pod (undefined: there is none) satisfy the wait? */

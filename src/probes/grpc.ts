@@ -27,10 +27,10 @@ export function encodeRequest(service: string): Buffer {
 /** Protobuf: field 1, wire type 0 (varint): the status number (absent = 0, UNKNOWN). */
 export function decodeStatus(b: Buffer): number {
   for (let i = 0; i < b.length; ) {
-    const key = b[i++];
+    const key = b.readUInt8(i++);
     let v = 0;
     for (let shift = 0; i < b.length; shift += 7) {
-      const byte = b[i++];
+      const byte = b.readUInt8(i++);
       v |= (byte & 0x7f) << shift;
       if (byte < 0x80) break;
     }

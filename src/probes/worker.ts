@@ -30,7 +30,7 @@ export interface WorkerHooks {
   verdict(v: Verdict): void;
 }
 
-const title = (k: ProbeKind) => k[0].toUpperCase() + k.slice(1);
+const title = (k: ProbeKind) => k.charAt(0).toUpperCase() + k.slice(1);
 
 export class ProbeWorker {
   private timer?: NodeJS.Timeout;

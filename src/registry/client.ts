@@ -13,6 +13,7 @@
 import type { Credentials } from './credentials.js';
 import type { Endpoint } from './hosts.js';
 import { readBody, send, type Response } from './http.js';
+import { groups } from '../checked.js';
 
 export class RegistryError extends Error {
   constructor(message: string, readonly status: number, readonly code?: string) {
@@ -106,8 +107,9 @@ export class RepositoryClient {
 export function parseChallenge(header: string): Challenge | undefined {
   const m = /^\s*(\w+)\s*(.*)$/.exec(header);
   if (!m) return undefined;
+  const [scheme, rest] = groups(m, 1, 2);
   const params: Record<string, string> = {};
   const re = /(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g;
-  for (let p = re.exec(m[2]); p; p = re.exec(m[2])) params[p[1].toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
-  return { scheme: m[1].toLowerCase(), params };
+  for (let p = re.exec(rest); p; p = re.exec(rest)) params[groups(p, 1)[0].toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
+  return { scheme: scheme.toLowerCase(), params };
 }

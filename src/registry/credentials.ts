@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_REGISTRY } from '../image/ref.js';
+import { groups } from '../checked.js';
 
 export interface Credentials {
   username: string;
@@ -97,7 +98,7 @@ export function keyringKey(key: string): { host: string; path: string } | undefi
 export function keyMatches(key: { host: string; path: string }, registry: string, repoPath: string): boolean {
   const split = (h: string) => {
     const m = /^(.*?)(?::(\d+))?$/.exec(h) as RegExpExecArray;
-    return { labels: m[1].split('.'), port: m[2] ?? '' };
+    return { labels: groups(m, 1)[0].split('.'), port: m[2] ?? '' };
   };
   const g = split(key.host);
   const t = split(registry);

@@ -13,6 +13,7 @@ import type { Platform } from '../image/config.js';
 import { parseDigest, sha256, verifyBytes } from '../image/digest.js';
 import type { RepositoryClient } from './client.js';
 import { readBody } from './http.js';
+import { beforeFirst } from '../checked.js';
 
 export const INDEX_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'];
 export const MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'];
@@ -45,7 +46,7 @@ export async function fetchManifest(client: RepositoryClient, reference: string,
   } catch (cause) {
     throw new Error(`${what}: the manifest is not valid JSON`, { cause });
   }
-  const mediaType = doc.mediaType ?? String(res.headers['content-type'] ?? '').split(';')[0];
+  const mediaType = doc.mediaType ?? beforeFirst(String(res.headers['content-type'] ?? ''), ';');
   if (![...MANIFEST_TYPES, ...INDEX_TYPES].includes(mediaType)) {
     throw new Error(`${what}: unsupported manifest type "${mediaType}" (tspod reads OCI and Docker schema 2 manifests)`);
   }

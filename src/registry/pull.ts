@@ -31,6 +31,7 @@ import { RegistryUnreachable } from './http.js';
 import { INDEX_TYPES, fetchManifest, selectPlatform, type Descriptor, type FetchedManifest } from './manifests.js';
 import { holdPullLock } from './pull-lock.js';
 import type { Progress } from './progress.js';
+import { nth } from '../checked.js';
 
 const PARALLEL_LAYERS = 3;
 
@@ -200,7 +201,7 @@ async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise
   let failed: unknown;
   const worker = async () => {
     while (next < items.length && failed === undefined) {
-      const item = items[next++];
+      const item = nth(items, next++);
       await fn(item).catch((err) => (failed ??= err));
     }
   };

@@ -17,6 +17,7 @@ import { pluginTypes } from '../network/config.js';
 import { capsFromMask, type CapName } from '../plan/capabilities.js';
 import { PAUSE_BINARY, type Roots } from '../paths.js';
 import { nodeAllocatable } from './allocatable.js';
+import { groups } from '../checked.js';
 
 /** The CNI network a pod is attached to, as configured (or why it could not be read). */
 export interface NetworkFacts {
@@ -53,7 +54,7 @@ let ownCapabilities: CapName[] | undefined;
 function hostCapabilities(): CapName[] {
   if (!ownCapabilities) {
     const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-    ownCapabilities = m ? capsFromMask(m[1]) : [];
+    ownCapabilities = m ? capsFromMask(groups(m, 1)[0]) : [];
   }
   return ownCapabilities;
 }

@@ -38,13 +38,14 @@ export function parseDb(text: string, kind: 'passwd' | 'group'): Entry[] {
   return text
     .split('\n')
     .filter((l) => l && !l.startsWith('#'))
-    .map((l) => l.split(':'))
-    .filter((f) => f.length >= 3 && /^\d+$/.test(f[2]))
-    .map((f) =>
-      kind === 'passwd'
-        ? { name: f[0], id: Number(f[2]), gid: /^\d+$/.test(f[3] ?? '') ? Number(f[3]) : 0 }
-        : { name: f[0], id: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) },
-    );
+    .flatMap((l): Entry[] => {
+      // name:password:id:... (a line too short, or whose id is not a number, names nobody)
+      const [name = '', , id = '', fourth = ''] = l.split(':');
+      if (!/^\d+$/.test(id)) return [];
+      return kind === 'passwd'
+        ? [{ name, id: Number(id), gid: /^\d+$/.test(fourth) ? Number(fourth) : 0 }]
+        : [{ name, id: Number(id), members: fourth.split(',').filter(Boolean) }];
+    });
 }
 
 function lookup(db: Entry[], spec: string, what: string, image: string): Entry {

@@ -19,7 +19,7 @@
  */
 import fs from 'node:fs/promises';
 import type { ImageRecord } from '../image/store.js';
-import type { HostPathVolumeSource, Pod, Volume } from '../manifest/types.js';
+import type { HostPathType, HostPathVolumeSource, Pod, Volume } from '../manifest/types.js';
 import { isPayloadVolume, makePayloadVolume, type PayloadVolumeContext } from './config-volumes.js';
 import { setVolumeOwnership } from './ownership.js';
 import { parseQuantity } from '../manifest/index.js';
@@ -72,7 +72,7 @@ async function makeImageVolume(ctx: VolumeContext, v: Volume): Promise<void> {
   ctx.host.mount('overlay', dir, 'overlay', IMAGE_VOLUME_ATTRS, data);
 }
 
-const TYPE_CHECK: Record<string, { test: (st: import('node:fs').Stats) => boolean; what: string }> = {
+const TYPE_CHECK: Record<Exclude<HostPathType, ''>, { test: (st: import('node:fs').Stats) => boolean; what: string }> = {
   Directory: { test: (st) => st.isDirectory(), what: 'a directory' },
   DirectoryOrCreate: { test: (st) => st.isDirectory(), what: 'a directory' },
   File: { test: (st) => st.isFile(), what: 'a file' },

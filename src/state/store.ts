@@ -109,7 +109,10 @@ function procStat(pid: number): { state: string; startTime: number } | undefined
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0], startTime: Number(fields[19]) };
+    const state = fields[0];
+    const startTime = fields[19];
+    if (state === undefined || startTime === undefined) return undefined; // not the kernel's format
+    return { state, startTime: Number(startTime) };
   } catch {
     return undefined;
   }

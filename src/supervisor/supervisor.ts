@@ -293,16 +293,17 @@ export class Supervisor {
 
   /** One attempt at starting an instance of `c`. */
   private async tryStart(c: Container, kind: Kind): Promise<Running | undefined | typeof CONFIG_ERROR> {
+    const image = this.o.images[c.name];
+    if (!image) throw new Error(`internal: container "${c.name}" has no image pulled for it`);
     const s = findStatus(this.status, c.name);
     const record = this.sb.opts.state.containers[c.name];
     const instance = record ? record.instance + 1 : 0;
     this.sb.opts.state.containers[c.name] = { instance };
     if (instance > 0) s.restartCount += 1;
     let proc: ContainerProcess;
-    const image = this.o.images[c.name];
-    this.events.pulled(this.subject(c), c.image, image?.pull, instance === 0);
+    this.events.pulled(this.subject(c), c.image, image.pull, instance === 0);
     try {
-      proc = await startContainer(this.sb, c, this.o.images[c.name], instance);
+      proc = await startContainer(this.sb, c, image, instance);
     } catch (err) {
       if (err instanceof CreateContainerConfigError) {
         // No container was made: neither an instance nor a restart to count.
@@ -468,8 +469,8 @@ export class Supervisor {
     const message = await readTerminationMessage(c, r.proc, exit, this.sb.layout.log(c.name, r.proc.instance));
     s.state = terminatedState(exit, { startedAt: r.proc.startedAt, oom, message, containerID: s.containerID });
     s.started = false;
-    delete this.sb.opts.state.containers[c.name].process;
-    delete this.sb.opts.state.containers[c.name].exec;
+    delete this.sb.opts.state.containers[c.name]?.process;
+    delete this.sb.opts.state.containers[c.name]?.exec;
     await cleanupInstance(this.sb, r.proc).catch((err) => this.sb.opts.warn(`cleaning up container "${c.name}": ${err}`));
     this.running.delete(c.name);
     this.sb.opts.explain(`${c.name}: exited with ${exit.code !== null ? `code ${exit.code}` : `signal ${exit.signal}`}`);
