@@ -16,7 +16,7 @@ import { effectivePolicy, ensureImage, PULL_OVERRIDES, type PullOverride } from 
 import { progressFor } from '../registry/progress.js';
 import { pullImage } from '../registry/pull.js';
 import { chooseNetwork } from '../network/index.js';
-import { formatPodPlan, planPod, podPlanJson } from '../runtime/dry-run.js';
+import { formatPodPlan, dryRunPlan, podPlanJson } from '../runtime/dry-run.js';
 import { gatherFacts } from '../runtime/facts.js';
 import { imageVolumeKey } from '../runtime/volumes.js';
 import { noConfig, type ConfigObjects } from '../manifest/index.js';
@@ -128,7 +128,7 @@ export async function resolveImages(roots: Roots, pod: Pod, o: { pull?: PullOver
 async function printPlans(roots: Roots, pod: Pod, images: Record<string, ImageRecord>, config: ConfigObjects, o: { json: boolean; network: string; uid?: string }): Promise<void> {
   const planned = o.uid ? { ...pod, metadata: { ...pod.metadata, uid: o.uid } } : pod;
   const facts = await gatherFacts(roots, o.network, pod);
-  const plan = planPod(roots, newState({ pod: planned, images, keep: false }), images, facts, config);
+  const plan = dryRunPlan(roots, newState({ pod: planned, images, keep: false }), images, facts, config);
   for (const w of plan.warnings) process.stderr.write(`tspod: warning: ${w}\n`);
   process.stdout.write(o.json ? podPlanJson(plan) : formatPodPlan(plan));
 }

@@ -57,7 +57,7 @@ export function limitsOf(c: Container): Limits {
 }
 
 /** Build the container's plan: pure, given the sandbox's paths and the image (also used by --dry-run). */
-export function planContainer(sb: PlanContext, c: Container, image: ImageRecord, instance: number, cgroupProcs: string[]): Plan {
+export function podContainerPlan(sb: PlanContext, c: Container, image: ImageRecord, instance: number, cgroupProcs: string[]): Plan {
   const pod = sb.pod;
   const state = sb.opts.state;
   const process = configOf(() => resolveProcess(c, image.config, sb.downwardFacts(), sb.config));

@@ -44,8 +44,8 @@ export class CannotRunError extends Error {
   }
 }
 
-export { CreateContainerConfigError, limitsOf, planContainer, type PlanContext } from './container-plan.js';
-import { limitsOf, planContainer } from './container-plan.js';
+export { CreateContainerConfigError, limitsOf, podContainerPlan, type PlanContext } from './container-plan.js';
+import { limitsOf, podContainerPlan } from './container-plan.js';
 
 /** The parts of a container's plan that a process joining it later must repeat. */
 function execContext(plan: Plan, cgroupProcs: string[]): ExecContext {
@@ -115,7 +115,7 @@ function spawnPlan(sb: Sandbox, c: Container, plan: Plan): { pid: number; pidfd:
 export async function startContainer(sb: Sandbox, c: Container, image: ImageRecord, instance: number): Promise<ContainerProcess> {
   const { dirs, cgroup } = await prepareInstance(sb, c, image, instance);
   try {
-    const plan = planContainer(sb, c, image, instance, cgroup.procs);
+    const plan = podContainerPlan(sb, c, image, instance, cgroup.procs);
     for (const line of formatPlan(plan)) sb.opts.explain(line);
     const p = spawnPlan(sb, c, plan);
     sb.opts.explain(`${c.name}: running as pid ${p.pid}`);

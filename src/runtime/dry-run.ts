@@ -12,14 +12,14 @@ import type { ConfigObjects } from '../manifest/config-objects.js';
 import type { PodState } from '../state/types.js';
 import type { HostFacts } from './facts.js';
 import { realHost } from './host.js';
-import { planWholePod, type PodPlan } from './pod-plan.js';
+import { podPlan, type PodPlan } from './pod-plan.js';
 import { Sandbox } from './sandbox.js';
 
 /** The whole plan for `state`, the record of a pod about to start (supervisor/run-pod.ts newState). */
-export function planPod(roots: Roots, state: PodState, images: Record<string, ImageRecord>, facts: HostFacts, config?: ConfigObjects): PodPlan {
+export function dryRunPlan(roots: Roots, state: PodState, images: Record<string, ImageRecord>, facts: HostFacts, config?: ConfigObjects): PodPlan {
   const noop = () => undefined;
   const sb = new Sandbox({ host: realHost, roots, state, save: async () => undefined, network: 'none', explain: noop, warn: noop, config, facts });
-  return planWholePod(sb, images);
+  return podPlan(sb, images);
 }
 
 /** The plan as `--dry-run` prints it: the host steps, the infra, then each container. */

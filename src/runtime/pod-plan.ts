@@ -32,12 +32,12 @@ import { infraInput, podHostnameOn, volumeSource } from '../plan/pod-inputs.js';
 import type { Plan } from '../plan/types.js';
 import type { PodLayout } from '../layout.js';
 import type { HostFacts } from './facts.js';
-import { limitsOf, planContainer, type PlanContext } from './container-plan.js';
+import { limitsOf, podContainerPlan, type PlanContext } from './container-plan.js';
 import type { Limits } from '../cgroups/limits.js';
 import { ownUserNamespace } from '../manifest/user-namespace.js';
 import { idMapLine, USERNS_LENGTH, type UsernsRange } from '../state/userns-ranges.js';
 
-export interface ContainerPlan {
+export interface PlannedContainer {
   name: string;
   /** the first instance's cgroup: its limits and device policy */
   cgroup: { rel: string; dirs: string[]; limits: Limits };
@@ -49,7 +49,7 @@ export interface ContainerPlan {
 export interface PodPlan {
   hostSteps: HostStep[];
   infra: Plan;
-  containers: ContainerPlan[];
+  containers: PlannedContainer[];
   /** what planning noticed (a resolv.conf trimmed to the kubelet's limits, ...) */
   warnings: string[];
 }
@@ -150,7 +150,7 @@ function usernsSteps(pod: Pod): { claim: HostStep[]; shift: HostStep[] } {
 }
 
 /** The pod's host steps (pure). */
-export function planHostSteps(i: HostStepInput, warn: (w: string) => void = () => undefined): HostStep[] {
+export function podHostSteps(i: HostStepInput, warn: (w: string) => void = () => undefined): HostStep[] {
   const { pod, layout: l, facts } = i;
   const cgroups = cgroupSteps(pod, i.uid, facts);
   const infraCgroup = plannedCgroup(`${podCgroup(i.uid)}/infra`, facts.cgroups);
@@ -171,15 +171,17 @@ export function planHostSteps(i: HostStepInput, warn: (w: string) => void = () =
 }
 
 /** The whole pod (pure, given the facts in `ctx`): what `--dry-run` prints. */
-export function planWholePod(ctx: PlanContext, images: Record<string, ImageRecord>): PodPlan {
+export function podPlan(ctx: PlanContext, images: Record<string, ImageRecord>): PodPlan {
   const warnings: string[] = [];
   const state = ctx.opts.state;
-  const hostSteps = planHostSteps({ pod: ctx.pod, uid: state.uid, layout: ctx.layout, facts: ctx.facts }, (w) => warnings.push(w));
+  const hostSteps = podHostSteps({ pod: ctx.pod, uid: state.uid, layout: ctx.layout, facts: ctx.facts }, (w) => warnings.push(w));
   const infra = hostSteps.find((s): s is Extract<HostStep, { kind: 'infra' }> => s.kind === 'infra')!;
-  const containers = [...ctx.pod.spec.initContainers, ...ctx.pod.spec.containers].map((c): ContainerPlan => {
+  const containers = [...ctx.pod.spec.initContainers, ...ctx.pod.spec.containers].map((c): PlannedContainer => {
     const rel = `${podCgroup(state.uid)}/${c.name}-0`;
     const cg = plannedCgroup(rel, ctx.facts.cgroups);
-    const plan = planContainer(ctx, c, images[c.name]!, 0, cg.procs);
+    const image = images[c.name];
+    if (!image) throw new Error(`container "${c.name}": no image was pulled for it`);
+    const plan = podContainerPlan(ctx, c, image, 0, cg.procs);
     const filter = plan.ops.find((o) => o.op === 'seccomp');
     return { name: c.name, cgroup: { rel, dirs: cg.dirs, limits: limitsOf(c) }, seccomp: filter?.op === 'seccomp' ? filter.profile : 'Unconfined', plan };
   });

@@ -24,7 +24,7 @@ import type { Host } from './host.js';
 import type { ImageRecord } from '../image/store.js';
 import { actSimply, runHostSteps, undoLedger } from './ledger.js';
 import { podLayout, type PodLayout } from '../layout.js';
-import { planHostSteps, podCgroup, podHostsFile } from './pod-plan.js';
+import { podHostSteps, podCgroup, podHostsFile } from './pod-plan.js';
 import { prepareVolume } from './volumes.js';
 import { shiftEmptyDirs } from './userns.js';
 import { claimRange, idMapLine, type UsernsRange } from '../state/userns-ranges.js';
@@ -97,7 +97,7 @@ export class Sandbox {
   async start(): Promise<void> {
     try {
       this.gathered ??= await gatherFacts(this.opts.roots, this.opts.network, this.pod);
-      const steps = planHostSteps({ pod: this.pod, uid: this.opts.state.uid, layout: this.layout, facts: this.facts }, this.opts.warn);
+      const steps = podHostSteps({ pod: this.pod, uid: this.opts.state.uid, layout: this.layout, facts: this.facts }, this.opts.warn);
       await runHostSteps({ ...this.opts, act: (entry) => this.act(entry) }, steps);
       this.hostNetworkAddresses();
       if (!steps.some((s) => s.kind === 'network') && !this.pod.spec.hostNetwork) this.opts.explain('network: none (loopback only)');

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { formatPodPlan, planPod, podPlanJson } from '../../../src/runtime/dry-run.js';
+import { formatPodPlan, dryRunPlan, podPlanJson } from '../../../src/runtime/dry-run.js';
 import { validatePod } from '../../../src/manifest/index.js';
 import { newState } from '../../../src/supervisor/run-pod.js';
 import type { ImageRecord } from '../../../src/image/store.js';
@@ -30,7 +30,7 @@ function plan() {
     },
   }).pod;
   const state = newState({ pod, images: { init: image, server: image }, keep: false });
-  return planPod(roots, state, { init: image, server: image }, networkedFacts);
+  return dryRunPlan(roots, state, { init: image, server: image }, networkedFacts);
 }
 
 function golden(name: string, actual: string): void {
@@ -56,7 +56,7 @@ describe('--dry-run, the whole pod', () => {
 
   test('names each container\'s seccomp profile (RuntimeDefault by default; its size is the host libseccomp\'s, so not in the saved copy)', () => {
     const pod = validatePod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', uid: 'u-1' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } }).pod;
-    const p = planPod(roots, newState({ pod, images: { c: image }, keep: false }), { c: image }, networkedFacts);
+    const p = dryRunPlan(roots, newState({ pod, images: { c: image }, keep: false }), { c: image }, networkedFacts);
     expect(p.containers[0]!.seccomp).toBe('RuntimeDefault');
     expect(formatPodPlan(p)).toMatch(/^c: seccomp profile RuntimeDefault \(the seccomp step below\)$/m);
     expect(formatPodPlan(p)).toMatch(/seccomp\(SECCOMP_SET_MODE_FILTER\) RuntimeDefault: default errno EPERM/);

@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import { Sandbox } from '../../../src/runtime/sandbox.js';
 import { startContainer } from '../../../src/runtime/container.js';
-import { planHostSteps } from '../../../src/runtime/pod-plan.js';
+import { podHostSteps } from '../../../src/runtime/pod-plan.js';
 import { ledgerOf } from '../../../src/runtime/ledger.js';
 import { removePod } from '../../../src/teardown/cleanup.js';
 import { validatePod } from '../../../src/manifest/index.js';
@@ -67,7 +67,7 @@ const podLeftovers = (host: RecordingHost) => host.leftovers([layout.runDir, lay
 describe('the pod\'s ledger', () => {
   test('plans the host steps in their order, each with its why', () => {
     const state = podState();
-    const steps = planHostSteps({ pod: state.pod, uid: state.uid, layout, facts: networkedFacts });
+    const steps = podHostSteps({ pod: state.pod, uid: state.uid, layout, facts: networkedFacts });
     const kinds = [...new Set(steps.map((s) => s.kind))];
     expect(kinds).toEqual(['mkdir', 'writeFile', 'tmpfs', 'volume', 'cgroup', 'infra', 'network', 'containers']);
     expect(steps.filter((s) => s.kind === 'cgroup').map((s) => s.kind === 'cgroup' && s.rel)).toEqual([`tspod/${state.uid}`, `tspod/${state.uid}/infra`]);
@@ -80,7 +80,7 @@ describe('the pod\'s ledger', () => {
       spec: { hostUsers: false, containers: [{ name: 'a', image: 'busybox' }], volumes: [{ name: 'disk', emptyDir: {} }] },
     }).pod;
     const facts = { ...networkedFacts, userns: { hostId: 131072, length: 65536 } };
-    const steps = planHostSteps({ pod, uid: 'u-2', layout, facts });
+    const steps = podHostSteps({ pod, uid: 'u-2', layout, facts });
     const at = (kind: string) => steps.findIndex((s) => s.kind === kind);
     expect(at('userns')).toBeGreaterThan(steps.map((s) => s.kind).lastIndexOf('mkdir', at('writeFile')));
     expect(at('userns')).toBeLessThan(at('writeFile'));
