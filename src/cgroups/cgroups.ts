@@ -89,16 +89,18 @@ export function plannedCgroup(rel: string, layout: CgroupLayout = cgroupLayout()
 
 /**
  * Make the cgroup `rel` (e.g. "tspod/<uid>/web-0") in every hierarchy, parents included. `record`
- * is called with each directory before it is made.
+ * is called with each directory before it is made: with all of them at once, before the first is
+ * made, so that a saver that coalesces (state/saver.ts) records them in one write, not one each.
  */
 export async function createCgroup(rel: string, limits: Limits, record: (dir: string) => Promise<void>): Promise<CgroupSet> {
   const layout = cgroupLayout();
   const planned = plannedCgroup(rel);
   // Every level below the shared "tspod" directory belongs to the pod: record them all.
   const levels = rel.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/')).slice(1);
+  const hierarchyOf = (dir: string) => dir.slice(0, dir.length - rel.length - 1);
+  await Promise.all(planned.dirs.flatMap((dir) => levels.map((level) => record(path.join(hierarchyOf(dir), level)))));
   for (const dir of planned.dirs) {
-    const hierarchy = dir.slice(0, dir.length - rel.length - 1);
-    for (const level of levels) await record(path.join(hierarchy, level));
+    const hierarchy = hierarchyOf(dir);
     await fsp.mkdir(dir, { recursive: true });
     if (dir.startsWith(`${layout.unified}/`)) await enableV2Controllers(layout, rel);
     await writeLimits(layout, hierarchy, dir, limits);

@@ -34,15 +34,25 @@ export interface StepRunner {
   act: (entry: LedgerEntry, index: number) => Promise<void>;
 }
 
-/** Record, save, then do each step, in order. A failure leaves the ledger as it is, for the undo. */
+/**
+ * Record every step and save, then do each, in order. A failure leaves the ledger as it is, for
+ * the undo.
+ *
+ * All the steps are recorded in one save before the first is done, not one save per step (issue
+ * 15: a save is a write and a rename). That is as safe: what the ledger must never miss is a step
+ * that was done, and a step recorded but not yet done is undone like one a crash came just after,
+ * which every undo tolerates (above). What an act makes beyond its step (a volume's mounts, a
+ * cgroup's directories, the infra's pid, the network attachment) it records itself, before making it.
+ */
 export async function runHostSteps(r: StepRunner, steps: HostStep[]): Promise<void> {
   const ledger = (r.state.ledger ??= []);
-  for (const step of steps) {
-    const entry: LedgerEntry = { step };
-    ledger.push(entry);
-    await r.save();
-    r.explain(`host step ${ledger.length}: ${describeHostStep(step)} (${step.why})`);
-    await r.act(entry, ledger.length - 1);
+  const entries = steps.map((step): LedgerEntry => ({ step }));
+  ledger.push(...entries);
+  await r.save();
+  for (const entry of entries) {
+    const index = ledger.indexOf(entry);
+    r.explain(`host step ${index + 1}: ${describeHostStep(entry.step)} (${entry.step.why})`);
+    await r.act(entry, index);
     entry.done = true;
   }
   await r.save();

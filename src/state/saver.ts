@@ -15,6 +15,12 @@
  * event), the save is retried every `retryMs` while they fail, and the first save that works
  * again is reported too (`recovered`). Every save writes the whole state as it is when the write
  * starts, one write at a time, so the last write is always the newest state.
+ *
+ * Saves are coalesced (issue 15): the saves asked for while a write is waiting to start share that
+ * write, which, starting after every one of them was asked for, holds what each wanted saved. So
+ * a burst of changes (each cgroup directory of a pod, the steps of its ledger) costs one or two
+ * writes, and a strict save still resolves only once a write that began after it has reached the
+ * disk.
  */
 export interface SaveReport {
   failed(err: NodeJS.ErrnoException): void;
@@ -23,6 +29,8 @@ export interface SaveReport {
 
 export class StateSaver {
   private chain: Promise<void> = Promise.resolve();
+  /** the write asked for and not yet begun, which later saves join */
+  private next?: Promise<void>;
   /** failed attempts since the last save that worked */
   private failures = 0;
   private retry?: NodeJS.Timeout;
@@ -32,7 +40,13 @@ export class StateSaver {
 
   /** A ledger save: rejects when the state could not be written. */
   strict(): Promise<void> {
-    const attempt = this.chain.then(() => this.attempt());
+    if (this.next) return this.next;
+    const attempt = this.chain.then(() => {
+      // From here on the state is being written: a change after this needs a write of its own.
+      this.next = undefined;
+      return this.attempt();
+    });
+    this.next = attempt;
     this.chain = attempt.catch(() => undefined);
     return attempt;
   }

@@ -65,16 +65,48 @@ describe('StateSaver', () => {
     await saver.close();
   });
 
-  test('writes one at a time, in order', async () => {
+  test('writes one at a time, in order; the saves asked for while a write waits share it', async () => {
     const order: number[] = [];
     let n = 0;
+    let writing = 0;
+    let overlapped = false;
     const saver = new StateSaver(async () => {
       const mine = n++;
+      overlapped ||= writing++ > 0;
       await new Promise((r) => setTimeout(r, 5 - mine));
+      writing--;
       order.push(mine);
     }, { failed: () => undefined, recovered: () => undefined });
-    await Promise.all([saver.lenient(), saver.strict(), saver.lenient()]);
-    expect(order).toEqual([0, 1, 2]);
+    const first = saver.lenient();
+    await new Promise((r) => setImmediate(r)); // the first write has begun
+    await Promise.all([first, saver.strict(), saver.lenient(), saver.strict()]);
+    expect(order).toEqual([0, 1]);
+    expect(overlapped).toBe(false);
+  });
+
+  test('a save resolves only once a write that began after it was asked for has ended', async () => {
+    let value = 'old';
+    const written: string[] = [];
+    const saver = new StateSaver(async () => {
+      const seen = value; // what a write holds: the state when it begins
+      await new Promise((r) => setTimeout(r, 5));
+      written.push(seen);
+    }, { failed: () => undefined, recovered: () => undefined });
+    const first = saver.strict();
+    await new Promise((r) => setImmediate(r));
+    value = 'new';
+    await saver.strict();
+    await first;
+    expect(written).toEqual(['old', 'new']);
+  });
+
+  test('the strict saves that share a failed write all reject', async () => {
+    const saver = new StateSaver(async () => {
+      throw fault('ENOSPC');
+    }, { failed: () => undefined, recovered: () => undefined }, 60_000);
+    const results = await Promise.allSettled([saver.strict(), saver.strict()]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    await saver.close();
   });
 
   test('close stops the retries', async () => {
