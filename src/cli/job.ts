@@ -5,17 +5,8 @@
  */
 import type { CommandModule } from 'yargs';
 import { superviseJob } from '../workloads/job-detach.js';
+import { readStdin } from '../stdin.js';
 import type { GlobalArgs } from './common.js';
-
-function readStdin(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (c: string) => (text += c));
-    process.stdin.on('end', () => resolve(text));
-    process.stdin.on('error', reject);
-  });
-}
 
 export const jobCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: '__job',

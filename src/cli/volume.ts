@@ -10,6 +10,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { dnsSubdomain } from '../manifest/names.js';
 import { claimDir, type Roots } from '../paths.js';
 import { listPods } from '../pods/pods.js';
+import { padColumns } from '../table.js';
 import { ExitError, rootsOf, type GlobalArgs } from './common.js';
 
 interface VolumeArgs extends GlobalArgs {
@@ -49,8 +50,7 @@ const lsCommand: CommandModule<GlobalArgs, VolumeArgs> = {
     const all = await Promise.all((await names(roots)).map((n) => describeVolume(roots, n)));
     if (argv.json) return void process.stdout.write(JSON.stringify(all, null, 2) + '\n');
     const rows = [['NAME', 'USED BY', 'MOUNTPOINT'], ...all.map((v) => [v.name, v.usedBy.join(',') || '-', v.mountpoint])];
-    const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-    process.stdout.write(rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(w[c]! + 3))).join('')).join('\n') + '\n');
+    process.stdout.write(padColumns(rows, 3).join('\n') + '\n');
   },
 };
 

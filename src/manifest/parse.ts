@@ -13,6 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isScalar, LineCounter, parseAllDocuments, type Document, type Tags } from 'yaml';
+import { readStdin } from '../stdin.js';
 import { checkDepth, checkSize, depthOf, MAX_NESTING_DEPTH } from './bounds.js';
 import { ManifestError } from './errors.js';
 import { parseJsonManifest } from './json-fast.js';
@@ -122,10 +123,4 @@ export async function loadManifest(source: string, opts: LoadOptions = {}): Prom
     if (err instanceof ManifestError) err.source = name;
     throw err;
   }
-}
-
-export async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
 }

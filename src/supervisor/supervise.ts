@@ -11,22 +11,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeError } from '../errors.js';
+import { readStdin } from '../stdin.js';
 import { readState } from '../state/store.js';
 import { runPod, PodExistsError, type RunningPod } from './run-pod.js';
 import { guardPod } from './last-resort.js';
 import { removePod } from '../teardown/cleanup.js';
 import type { PodState } from '../state/types.js';
 import { READY_FD, supervisorLog, type ReadyMessage, type SuperviseInput } from './detach.js';
-
-function readStdin(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (c: string) => (text += c));
-    process.stdin.on('end', () => resolve(text));
-    process.stdin.on('error', reject);
-  });
-}
 
 let readySent = false;
 

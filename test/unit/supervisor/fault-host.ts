@@ -5,7 +5,12 @@
  * pids are beyond pid_max: no real process can ever be mistaken for one of them.
  */
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
+import type { ImageRecord } from '../../../src/image/store.js';
 import { kernel, type NativePlan } from '../../../src/kernel.js';
+import type { Roots } from '../../../src/paths.js';
 import { RecordingHost } from '../runtime/recording-host.js';
 
 export class FaultHost extends RecordingHost {
@@ -51,4 +56,36 @@ export class FaultHost extends RecordingHost {
     // (The read ends left are the log pumps' own: they closed them with their sockets.)
     this.pipeFds.clear();
   }
+}
+
+/** What a pod run against a FaultHost needs around it (pretendWorld). */
+export interface PretendWorld<H extends FaultHost> {
+  /** the scratch directory that holds everything below */
+  dir: string;
+  roots: Roots;
+  /** a busybox image whose one layer is an empty directory */
+  image: ImageRecord;
+  host: H;
+}
+
+/**
+ * A fresh world for each test of the calling file: a scratch directory (named from `prefix`) with
+ * the pod's roots and the image's empty layer, and a new host; disposed of and removed after the
+ * test. The object is the same throughout; its fields are the current test's.
+ */
+export function pretendWorld<H extends FaultHost>(prefix: string, makeHost: () => H): PretendWorld<H> {
+  const world = {} as PretendWorld<H>;
+  beforeEach(() => {
+    world.dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    world.roots = { root: path.join(world.dir, 'data'), runRoot: path.join(world.dir, 'run') };
+    const layer = path.join(world.dir, 'rootfs');
+    fs.mkdirSync(layer);
+    world.image = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', lowerDirs: [layer], config: { Cmd: ['sh'] }, created: '' };
+    world.host = makeHost();
+  });
+  afterEach(() => {
+    world.host.dispose();
+    fs.rmSync(world.dir, { recursive: true, force: true });
+  });
+  return world;
 }

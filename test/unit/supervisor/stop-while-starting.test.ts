@@ -4,33 +4,19 @@
  * stop too. The soak test found foreground runs interrupted at that moment running their
  * container to its own end (a `sleep 30` pod took 30 s to answer Ctrl-C).
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
-import type { ImageRecord } from '../../../src/image/store.js';
+import { expect, test } from 'vitest';
 import { validatePod } from '../../../src/manifest/index.js';
 import { runPod } from '../../../src/supervisor/run-pod.js';
-import { FaultHost } from './fault-host.js';
+import { FaultHost, pretendWorld } from './fault-host.js';
 
-let dir: string;
-let host: FaultHost;
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-stopstart-'));
-  fs.mkdirSync(path.join(dir, 'rootfs'));
-  host = new FaultHost();
-});
-afterEach(() => {
-  host.dispose();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const world = pretendWorld('tspod-stopstart-', () => new FaultHost());
 
 test('containers still starting when the stop came are stopped too, with the stop signal', async () => {
   const spec = { restartPolicy: 'Never', containers: ['a', 'b'].map((name) => ({ name, image: 'busybox', command: ['sleep', '30'] })) };
   const pod = validatePod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec }).pod;
-  const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', lowerDirs: [path.join(dir, 'rootfs')], config: { Cmd: ['sh'] }, created: '' };
+  const { image, host } = world;
   const running = await runPod({
-    roots: { root: path.join(dir, 'data'), runRoot: path.join(dir, 'run') }, pod, images: { a: image, b: image },
+    roots: world.roots, pod, images: { a: image, b: image },
     network: 'none', keep: false, host, sink: () => undefined, explain: () => undefined, warn: () => undefined,
   });
   // As `tspod run` does with a signal that came during the start: the sandbox is up, the

@@ -8,31 +8,16 @@
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { validatePod } from '../../../src/manifest/index.js';
-import type { ImageRecord } from '../../../src/image/store.js';
 import { runPod, type RunningPod } from '../../../src/supervisor/run-pod.js';
 import { guardPod } from '../../../src/supervisor/last-resort.js';
 import { realStateFs, type StateFs } from '../../../src/state/store.js';
 import { podLayout } from '../../../src/layout.js';
 import type { PodState } from '../../../src/state/types.js';
-import { FaultHost } from './fault-host.js';
+import { FaultHost, pretendWorld } from './fault-host.js';
 
-let dir: string;
-let host: FaultHost;
-let roots: { root: string; runRoot: string };
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-svfault-'));
-  roots = { root: path.join(dir, 'data'), runRoot: path.join(dir, 'run') };
-  fs.mkdirSync(path.join(dir, 'rootfs'), { recursive: true });
-  host = new FaultHost();
-});
-afterEach(() => {
-  host.dispose();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const world = pretendWorld('tspod-svfault-', () => new FaultHost());
 
 const fault = (code: string, syscall: string, file: string) =>
   Object.assign(new Error(`${code}: injected, ${syscall} '${file}'`), { code, syscall, path: file });
@@ -66,19 +51,19 @@ function pod(restartPolicy = 'Never') {
 }
 
 async function start(sfs: StateFs, warnings: string[], sink = () => undefined as void): Promise<RunningPod> {
-  const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', lowerDirs: [path.join(dir, 'rootfs')], config: { Cmd: ['sh'] }, created: '' };
+  const { image } = world;
   let started!: () => void;
   const ready = new Promise<void>((r) => (started = r));
   const running = await runPod({
-    roots, pod: pod(), images: { a: image, b: image }, network: 'none', keep: true, host, stateFs: sfs,
+    roots: world.roots, pod: pod(), images: { a: image, b: image }, network: 'none', keep: true, host: world.host, stateFs: sfs,
     sink, explain: () => undefined, warn: (l) => warnings.push(l), onStarted: () => started(),
   });
   await ready;
   return running;
 }
 
-const onDisk = (): PodState => JSON.parse(fs.readFileSync(podLayout(roots, 'p').stateFile, 'utf8')) as PodState;
-const strays = () => fs.readdirSync(podLayout(roots, 'p').runDir).filter((n) => n.includes('.tmp-'));
+const onDisk = (): PodState => JSON.parse(fs.readFileSync(podLayout(world.roots, 'p').stateFile, 'utf8')) as PodState;
+const strays = () => fs.readdirSync(podLayout(world.roots, 'p').runDir).filter((n) => n.includes('.tmp-'));
 const until = async (what: string, cond: () => boolean, ms = 10_000) => {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -97,7 +82,7 @@ describe('a state save that fails while the pod runs', () => {
       let ended = false;
       void running.done.then(() => (ended = true));
       failing.on = true;
-      host.exit(1, 3); // container "a" (the infra is process 0) exits with 3: a status save
+      world.host.exit(1, 3); // container "a" (the infra is process 0) exits with 3: a status save
       await until('the failed save', () => warnings.some((w) => w.includes('saving the pod\'s state')));
       // Supervised still: the disk holds the older state, the supervisor knows better.
       expect(ended).toBe(false);
@@ -117,7 +102,7 @@ describe('a state save that fails while the pod runs', () => {
       running.stop(0);
       expect(await running.done).toBe(3);
       expect(onDisk().tornDown).toBe(true);
-      expect(host.names()).toContain('removeCgroups');
+      expect(world.host.names()).toContain('removeCgroups');
     }, 30_000);
   }
 
@@ -129,8 +114,8 @@ describe('a state save that fails while the pod runs', () => {
     running.stop(0);
     expect(await running.done).toBe(143); // SIGTERM ended them (the grace of 0 had no time to SIGKILL)
     // The pod's processes were signalled and its host objects undone, whatever the disk said.
-    expect(host.calls.filter((c) => c[0] === 'signal')).toHaveLength(3);
-    expect(host.names().slice(-8)).toEqual(expect.arrayContaining(['umount', 'removeCgroups']));
+    expect(world.host.calls.filter((c) => c[0] === 'signal')).toHaveLength(3);
+    expect(world.host.names().slice(-8)).toEqual(expect.arrayContaining(['umount', 'removeCgroups']));
     expect(warnings.some((w) => /torn down, but its record could not be saved .*ENOSPC.*"tspod gc" removes it/.test(w))).toBe(true);
     expect(strays()).toEqual([]);
   }, 30_000);
@@ -142,10 +127,10 @@ describe('the terminal of a foreground run', () => {
     const running = await start(realStateFs, warnings, () => {
       throw fault('EIO', 'write', '/dev/tty');
     });
-    fs.writeSync(host.outputs[1]![0]!, 'one\ntwo\n');
-    host.exit(1, 0);
+    fs.writeSync(world.host.outputs[1]![0]!, 'one\ntwo\n');
+    world.host.exit(1, 0);
     await until('a recorded as exited', () => 'terminated' in stateOf(onDisk(), 'a'));
-    const log = fs.readFileSync(podLayout(roots, 'p').log('a', 0), 'utf8');
+    const log = fs.readFileSync(podLayout(world.roots, 'p').log('a', 0), 'utf8');
     expect(log).toMatch(/ stdout F one\n.* stdout F two\n$/);
     running.stop(0);
     await running.done;
@@ -163,13 +148,13 @@ describe('the last resort', () => {
       emitter.emit(kind, new TypeError('again')); // one abort, however many errors
       expect(await exited).toBe(125);
       // Stopped (both containers and the infra signalled), torn down, reported.
-      expect(host.calls.filter((c) => c[0] === 'signal').map((c) => c[2])).toEqual([15, 15, 15]);
-      expect(host.names()).toEqual(expect.arrayContaining(['removeCgroups', 'umount']));
+      expect(world.host.calls.filter((c) => c[0] === 'signal').map((c) => c[2])).toEqual([15, 15, 15]);
+      expect(world.host.names()).toEqual(expect.arrayContaining(['removeCgroups', 'umount']));
       expect(onDisk()).toMatchObject({ tornDown: true });
       expect(onDisk().events!.find((e) => e.reason === 'SupervisorFailed')?.message).toMatch(/boom/);
       expect(warnings.filter((w) => w.includes('the supervisor failed'))).toHaveLength(1);
       expect(warnings.some((w) => w.includes('again'))).toBe(true);
-      expect(fs.existsSync(podLayout(roots, 'p').controlSocket)).toBe(false);
+      expect(fs.existsSync(podLayout(world.roots, 'p').controlSocket)).toBe(false);
     }, 30_000);
   }
 });

@@ -7,15 +7,13 @@
  * or network attachment on the host.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { validatePod } from '../../../src/manifest/index.js';
-import type { ImageRecord } from '../../../src/image/store.js';
 import { runPod, type RunningPod } from '../../../src/supervisor/run-pod.js';
 import type { NativePlan } from '../../../src/kernel.js';
 import type { PodState } from '../../../src/state/types.js';
-import { FaultHost } from './fault-host.js';
+import { FaultHost, pretendWorld } from './fault-host.js';
 
 /** A FaultHost on which some containers ignore SIGTERM (by their command's name), and cgroups can be held. */
 class StubbornHost extends FaultHost {
@@ -50,9 +48,7 @@ const commandOf = (plan: NativePlan) => {
   return exec?.op === 'exec' ? exec.argv[exec.argv.length - 1]! : '?';
 };
 
-let dir: string;
-let host: StubbornHost;
-let roots: { root: string; runRoot: string };
+const world = pretendWorld('tspod-svlife-', () => new StubbornHost());
 let backoff: string | undefined;
 beforeAll(() => {
   backoff = process.env.TSPOD_BACKOFF_BASE_MS;
@@ -61,16 +57,6 @@ beforeAll(() => {
 afterAll(() => {
   if (backoff === undefined) delete process.env.TSPOD_BACKOFF_BASE_MS;
   else process.env.TSPOD_BACKOFF_BASE_MS = backoff;
-});
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-svlife-'));
-  roots = { root: path.join(dir, 'data'), runRoot: path.join(dir, 'run') };
-  fs.mkdirSync(path.join(dir, 'rootfs'), { recursive: true });
-  host = new StubbornHost();
-});
-afterEach(() => {
-  host.dispose();
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 type C = { name: string; command: string[]; restartPolicy?: string };
@@ -85,13 +71,22 @@ function start(spec: { restartPolicy?: string; initContainers?: C[]; containers:
       containers: spec.containers.map((x) => ({ ...x, image: 'busybox' })),
     },
   }).pod;
-  const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', repoDigests: [], lowerDirs: [path.join(dir, 'rootfs')], config: { Cmd: ['sh'] }, created: '' };
+  const { image } = world;
   const images = Object.fromEntries([...pod.spec.initContainers, ...pod.spec.containers].map((x) => [x.name, image]));
-  return runPod({ roots, pod, images, network: 'none', keep: true, host, sink: () => undefined, explain: () => undefined, warn: () => undefined });
+  return runPod({ roots: world.roots, pod, images, network: 'none', keep: true, host: world.host, sink: () => undefined, explain: () => undefined, warn: () => undefined });
+}
+
+/** Holds the making of the cgroup whose name ends in `suffix`: atCgroup once it is reached, until release(). */
+function holdCgroup(suffix: string): { atCgroup: Promise<void>; release: () => void } {
+  let release!: () => void;
+  let reached!: () => void;
+  const atCgroup = new Promise<void>((r) => (reached = r));
+  world.host.hold = { suffix, until: new Promise<void>((r) => (release = r)), reached };
+  return { atCgroup, release: () => release() };
 }
 
 /** The commands spawned so far, in order ("pause" for the infra). */
-const spawned = () => host.calls.filter((x) => x[0] === 'spawn').map((x) => {
+const spawned = () => world.host.calls.filter((x) => x[0] === 'spawn').map((x) => {
   const cmd = commandOf(x[1] as NativePlan);
   return cmd === '/pause' ? 'pause' : cmd;
 });
@@ -103,7 +98,7 @@ const until = async (what: string, cond: () => boolean, ms = 10_000) => {
   }
 };
 const settle = () => new Promise((r) => setTimeout(r, 150));
-const onDisk = (): PodState => JSON.parse(fs.readFileSync(path.join(roots.runRoot, 'pods', 'p', 'state.json'), 'utf8')) as PodState;
+const onDisk = (): PodState => JSON.parse(fs.readFileSync(path.join(world.roots.runRoot, 'pods', 'p', 'state.json'), 'utf8')) as PodState;
 /** The n-th spawned process (0: the infra), for FaultHost.exit. */
 const nth = (cmd: string, k = 0) => spawned().map((s, i) => [s, i] as const).filter(([s]) => s === cmd)[k]![1];
 
@@ -113,54 +108,51 @@ describe('the supervisor, against a pretend host', () => {
     await until('i1', () => spawned().includes('i1'));
     await settle();
     expect(spawned()).toEqual(['pause', 'i1']);
-    host.exit(nth('i1'), 0);
+    world.host.exit(nth('i1'), 0);
     await until('i2', () => spawned().includes('i2'));
     await settle();
     expect(spawned()).toEqual(['pause', 'i1', 'i2']);
-    host.exit(nth('i2'), 0);
+    world.host.exit(nth('i2'), 0);
     await until('a and b', () => spawned().includes('a') && spawned().includes('b'));
-    host.exit(nth('a'), 0);
-    host.exit(nth('b'), 0);
+    world.host.exit(nth('a'), 0);
+    world.host.exit(nth('b'), 0);
     expect(await running.done).toBe(0);
-    expect(host.leftovers([])).toEqual([]);
+    expect(world.host.leftovers([])).toEqual([]);
   }, 30_000);
 
   test('an init container that fails under restartPolicy Never fails the pod: no app container starts', async () => {
     const running = await start({ restartPolicy: 'Never', initContainers: [c('i1')], containers: [c('a')] });
     await until('i1', () => spawned().includes('i1'));
-    host.exit(nth('i1'), 3);
+    world.host.exit(nth('i1'), 3);
     expect(await running.done).toBe(3);
     expect(spawned()).toEqual(['pause', 'i1']);
     expect(onDisk().status.phase).toBe('Failed');
-    expect(host.leftovers([])).toEqual([]);
+    expect(world.host.leftovers([])).toEqual([]);
   }, 30_000);
 
   test('OnFailure restarts a failed container as a new instance after the back-off, and not one that succeeded', async () => {
     const running = await start({ restartPolicy: 'OnFailure', containers: [c('a'), c('b')] });
     await until('a and b', () => spawned().includes('a') && spawned().includes('b'));
-    host.exit(nth('a'), 1);
-    host.exit(nth('b'), 0);
+    world.host.exit(nth('a'), 1);
+    world.host.exit(nth('b'), 0);
     await until('a again', () => spawned().filter((s) => s === 'a').length === 2);
     await settle();
     expect(spawned().filter((s) => s === 'b')).toHaveLength(1);
-    const restarted = host.calls.filter((x) => x[0] === 'createCgroup').map((x) => String(x[1]).split('/').pop());
+    const restarted = world.host.calls.filter((x) => x[0] === 'createCgroup').map((x) => String(x[1]).split('/').pop());
     expect(restarted).toEqual(expect.arrayContaining(['a-0', 'b-0', 'a-1']));
     await until('the restart recorded', () => onDisk().status.containerStatuses.find((s) => s.name === 'a')?.restartCount === 1);
-    host.exit(nth('a', 1), 0);
+    world.host.exit(nth('a', 1), 0);
     expect(await running.done).toBe(0);
-    expect(host.leftovers([])).toEqual([]);
+    expect(world.host.leftovers([])).toEqual([]);
   }, 30_000);
 
   test('another container ending while a restart is being made does not end the pod (nor leave the new instance behind)', async () => {
     const running = await start({ restartPolicy: 'OnFailure', containers: [c('a'), c('b')] });
     await until('a and b', () => spawned().includes('a') && spawned().includes('b'));
-    let release!: () => void;
-    let reached!: () => void;
-    const atCgroup = new Promise<void>((r) => (reached = r));
-    host.hold = { suffix: '/a-1', until: new Promise<void>((r) => (release = r)), reached };
-    host.exit(nth('a'), 1);
+    const { atCgroup, release } = holdCgroup('/a-1');
+    world.host.exit(nth('a'), 1);
     await atCgroup; // the back-off is over and a's next instance is being made
-    host.exit(nth('b'), 0);
+    world.host.exit(nth('b'), 0);
     await settle();
     release();
     await until('a again', () => spawned().filter((s) => s === 'a').length === 2);
@@ -168,41 +160,38 @@ describe('the supervisor, against a pretend host', () => {
     void running.done.then(() => (ended = true));
     await settle();
     expect(ended).toBe(false);
-    host.exit(nth('a', 1), 0);
+    world.host.exit(nth('a', 1), 0);
     expect(await running.done).toBe(0);
     expect(onDisk().status.phase).toBe('Succeeded');
-    expect(host.leftovers([])).toEqual([]);
+    expect(world.host.leftovers([])).toEqual([]);
   }, 30_000);
 
   test('a stop that comes while a restart is being made stops the new instance too', async () => {
     const running = await start({ restartPolicy: 'OnFailure', containers: [c('a'), c('b')] });
     await until('a and b', () => spawned().includes('a') && spawned().includes('b'));
-    let release!: () => void;
-    let reached!: () => void;
-    const atCgroup = new Promise<void>((r) => (reached = r));
-    host.hold = { suffix: '/a-1', until: new Promise<void>((r) => (release = r)), reached };
-    host.exit(nth('a'), 1);
+    const { atCgroup, release } = holdCgroup('/a-1');
+    world.host.exit(nth('a'), 1);
     await atCgroup;
     running.stop(0);
     await settle();
     release();
     expect(await running.done).toBe(143);
-    expect(host.leftovers([])).toEqual([]);
+    expect(world.host.leftovers([])).toEqual([]);
   }, 30_000);
 
   test('a stop sends SIGTERM, SIGKILL to a container still running after the grace period, then undoes the ledger', async () => {
-    host.stubborn.add('stubborn');
+    world.host.stubborn.add('stubborn');
     const running = await start({ terminationGracePeriodSeconds: 1, containers: [c('polite'), c('stubborn')] });
     await until('both', () => spawned().includes('polite') && spawned().includes('stubborn'));
     const t0 = Date.now();
     running.stop();
     const status = await running.done;
-    const signals = host.calls.filter((x) => x[0] === 'signal').map((x) => [spawned()[(x[1] as number) - 5_000_000], x[2]]);
+    const signals = world.host.calls.filter((x) => x[0] === 'signal').map((x) => [spawned()[(x[1] as number) - 5_000_000], x[2]]);
     expect(signals).toEqual(expect.arrayContaining([['polite', 15], ['stubborn', 15], ['stubborn', 9], ['pause', 15]]));
     expect(signals.findIndex(([n, s]) => n === 'stubborn' && s === 9)).toBeGreaterThan(signals.findIndex(([n, s]) => n === 'stubborn' && s === 15));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
     expect(status).toBe(143);
     expect(onDisk()).toMatchObject({ tornDown: true, ledger: [] });
-    expect(host.leftovers([])).toEqual([]);
+    expect(world.host.leftovers([])).toEqual([]);
   }, 30_000);
 });
