@@ -8,13 +8,17 @@
  * `99-x.conflist`.
  *
  * When no file defines it, the network `tspod` is tspod's built-in default: a Linux bridge `tspod0`
- * acting as the pods' gateway, with addresses from `host-local` and outgoing traffic masqueraded,
- * `portmap` for `hostPort`, and `firewall` to let the pods' traffic through the host's FORWARD
- * chain even where its policy is DROP (as Docker leaves it).
+ * acting as the pods' gateway, with addresses from `host-local`, and `portmap` for `hostPort`. A
+ * pod that publishes no hostPort runs the bridge alone (`podChain`): portmap would only look for
+ * mappings it does not have. The masquerading of outgoing traffic and the FORWARD rules that let
+ * it through a DROP policy (as Docker leaves it) are not the plugins' per-pod work here (bridge's
+ * `ipMasq`, the firewall plugin): the whole subnet's, installed once (host-rules.ts).
+ * A configuration file's list is always run as it is written.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { LoadedNetwork, NetConfList, PluginConf } from './types.js';
+import { DEFAULT_IPAM_DIR } from './host-rules.js';
+import type { HostRules, LoadedNetwork, NetConfList, PluginConf, PortMapping } from './types.js';
 
 export const DEFAULT_NETWORK = 'tspod';
 export const DEFAULT_SUBNET = '10.203.0.0/16';
@@ -35,6 +39,8 @@ export interface CniSettings {
   subnet: string;
   /** host-local's `dataDir` for the built-in network; undefined: its default, /var/lib/cni/networks */
   ipamDir?: string;
+  /** the built-in network's bridge */
+  bridge: string;
 }
 
 function dirList(value: string | undefined, fallback: string[]): string[] {
@@ -48,6 +54,7 @@ export function cniSettings(env: NodeJS.ProcessEnv = process.env, given: Partial
     pluginDirs: given.pluginDirs ?? dirList(env.TSPOD_CNI_PATH, DEFAULT_PLUGIN_DIRS),
     subnet: given.subnet ?? (env.TSPOD_SUBNET || DEFAULT_SUBNET),
     ipamDir: given.ipamDir ?? (env.TSPOD_IPAM_DIR || undefined),
+    bridge: given.bridge ?? (env.TSPOD_BRIDGE || DEFAULT_BRIDGE),
   };
 }
 
@@ -69,9 +76,17 @@ export function checkSubnet(subnet: string): void {
   }
 }
 
-/** The built-in `tspod` network. */
+/** A Linux interface name: 1 to 15 bytes, no "/", no white space, not "." or "..". */
+export function checkBridge(name: string): void {
+  if (!/^[^\s/:]{1,15}$/.test(name) || name === '.' || name === '..') {
+    throw new Error(`TSPOD_BRIDGE: "${name}" is not an interface name (1 to 15 characters, no "/", ":" or spaces)`);
+  }
+}
+
+/** The built-in `tspod` network, with every plugin a pod may need (portmap for hostPorts). */
 export function builtinNetwork(settings: CniSettings): NetConfList {
   checkSubnet(settings.subnet);
+  checkBridge(settings.bridge);
   const ipam: Record<string, unknown> = {
     type: 'host-local',
     ranges: [[{ subnet: settings.subnet }]],
@@ -82,11 +97,29 @@ export function builtinNetwork(settings: CniSettings): NetConfList {
     cniVersion: '1.0.0',
     name: DEFAULT_NETWORK,
     plugins: [
-      { type: 'bridge', bridge: DEFAULT_BRIDGE, isGateway: true, ipMasq: true, hairpinMode: true, ipam },
+      // ipMasq off: the subnet's masquerade is one rule for all pods (builtinHostRules)
+      { type: 'bridge', bridge: settings.bridge, isGateway: true, ipMasq: false, hairpinMode: true, ipam },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },
-      { type: 'firewall' },
     ],
   };
+}
+
+/** The masquerade and forward rules the built-in network's pods rely on (host-rules.ts). */
+export function builtinHostRules(settings: CniSettings): HostRules {
+  checkSubnet(settings.subnet);
+  checkBridge(settings.bridge);
+  const leaseDir = path.join(settings.ipamDir ?? DEFAULT_IPAM_DIR, DEFAULT_NETWORK);
+  return { network: DEFAULT_NETWORK, subnet: settings.subnet, bridge: settings.bridge, leaseDir };
+}
+
+/**
+ * The plugins a pod runs: a configuration file's list as written; the built-in network's without
+ * portmap when the pod maps no hostPort (it would be run for ADD and for DEL, only to find that it
+ * has nothing to do).
+ */
+export function podChain(net: LoadedNetwork, ports: PortMapping[]): NetConfList {
+  if (net.source !== BUILT_IN || ports.length > 0) return net.list;
+  return { ...net.list, plugins: net.list.plugins.filter((p) => p.type !== 'portmap') };
 }
 
 /** A configuration file's JSON, as a conflist (a single plugin becomes a list of one). */

@@ -65,6 +65,15 @@ export function formatCniArgs(args: [string, string][]): string {
   return args.map(([k, v]) => `${k}=${v}`).join(';');
 }
 
+/** PATH with the system's directories added at its end: iptables and ip live in sbin. */
+export function systemPath(value: string | undefined): string {
+  const dirs = (value ?? '').split(':').filter((d) => d !== '');
+  for (const d of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
+    if (!dirs.includes(d)) dirs.push(d);
+  }
+  return dirs.join(':');
+}
+
 /**
  * The plugin's environment: ours (plugins run `iptables`, so PATH matters) without any CNI_* we
  * happen to carry, plus the call's CNI_* variables.
@@ -72,11 +81,7 @@ export function formatCniArgs(args: [string, string][]): string {
 export function pluginEnv(call: PluginCall, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined && !k.startsWith('CNI_')) env[k] = v;
-  const dirs = (env.PATH ?? '').split(':').filter((d) => d !== '');
-  for (const d of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
-    if (!dirs.includes(d)) dirs.push(d);
-  }
-  env.PATH = dirs.join(':');
+  env.PATH = systemPath(env.PATH);
   Object.assign(env, {
     CNI_COMMAND: call.command,
     CNI_CONTAINERID: call.containerId,

@@ -11,15 +11,21 @@
  * Crash safety rests on one ordering rule: the attachment is recorded (`record`) *before* anything
  * exists on the host, and again after each plugin succeeded, so whatever state a crash leaves, the
  * pod's saved state says enough for `detachPod` to undo it.
+ *
+ * On the built-in network, the masquerade and forward rules are the network's, not the pod's
+ * (host-rules.ts): an attach makes sure they are there, and nothing of them is the pod's to undo.
  */
 import { addNetworkList, checkNetworkList, delNetworkList, missingPlugins, resultIPs, type ListCall } from './cni.js';
-import { BUILT_IN, DEFAULT_NETWORK, cniSettings, loadNetwork, pluginTypes, validNetworkName, type CniSettings } from './config.js';
+import {
+  BUILT_IN, DEFAULT_NETWORK, builtinHostRules, cniSettings, loadNetwork, pluginTypes, podChain, validNetworkName, type CniSettings,
+} from './config.js';
+import { checkHostRules, holdHostRules, realIptables, removeHostRules, type IptablesOps, type RemoveOutcome } from './host-rules.js';
 import { isHostNetns, isPinned, netnsPinPath, pinNetns, unpinNetns, type MountOps } from './netns.js';
-import type { LoadedNetwork, NetworkAttachment, PortMapping } from './types.js';
+import type { LoadedNetwork, NetConfList, NetworkAttachment, PortMapping } from './types.js';
 
 export * from './types.js';
 export { CniError } from './exec.js';
-export { cniSettings, DEFAULT_NETWORK, DEFAULT_SUBNET, DEFAULT_BRIDGE, loadNetwork, type CniSettings } from './config.js';
+export { cniSettings, DEFAULT_NETWORK, DEFAULT_SUBNET, DEFAULT_BRIDGE, loadNetwork, podChain, type CniSettings } from './config.js';
 export { netnsPinPath, isPinned, listNetnsPins, unpinNetns } from './netns.js';
 export { hostsFile, hostNetworkHostsFile, podDomain, CLUSTER_DOMAIN, type HostAlias } from './hosts.js';
 export { resolvConf, readHostResolvConf, type DNSPolicy, type PodDNSConfig } from './resolv.js';
@@ -60,11 +66,14 @@ export interface AttachOptions {
   warn: (msg: string) => void;
   settings?: Partial<CniSettings>;
   mountOps?: MountOps;
+  /** the iptables work of the built-in network's host rules (host-rules.ts); tests may record it */
+  iptablesOps?: IptablesOps;
 }
 
 export interface DetachOptions {
   settings?: Partial<CniSettings>;
   mountOps?: MountOps;
+  iptablesOps?: IptablesOps;
   /** unpin even when DEL failed (the error is still thrown): for a DEL that can never succeed */
   force?: boolean;
 }
@@ -81,8 +90,8 @@ function noPlugins(o: AttachOptions, net: LoadedNetwork, missing: string[], s: C
   return null;
 }
 
-function newAttachment(o: AttachOptions, net: LoadedNetwork): NetworkAttachment {
-  return {
+function newAttachment(o: AttachOptions, net: LoadedNetwork, chain: NetConfList, s: CniSettings): NetworkAttachment {
+  const a: NetworkAttachment = {
     network: net.list.name,
     source: net.source,
     containerId: o.podUid,
@@ -95,11 +104,13 @@ function newAttachment(o: AttachOptions, net: LoadedNetwork): NetworkAttachment 
       ['K8S_POD_INFRA_CONTAINER_ID', o.podUid],
       ['K8S_POD_UID', o.podUid],
     ],
-    config: net.list,
+    config: chain,
     result: null,
     ips: [],
     portMappings: o.portMappings,
   };
+  if (net.source === BUILT_IN) a.hostRules = builtinHostRules(s);
+  return a;
 }
 
 function listCall(a: NetworkAttachment, s: CniSettings, netns: string): ListCall {
@@ -118,15 +129,21 @@ export async function attachPod(o: AttachOptions): Promise<NetworkAttachment | n
   if (o.network === NO_NETWORK) return null;
   const settings = cniSettings(process.env, o.settings);
   const net = await loadNetwork(o.network, settings);
-  const missing = missingPlugins(pluginTypes(net.list), settings.pluginDirs);
+  const chain = podChain(net, o.portMappings);
+  const missing = missingPlugins(pluginTypes(chain), settings.pluginDirs);
   if (missing.length > 0) return noPlugins(o, net, missing, settings);
 
-  const a = newAttachment(o, net);
+  const a = newAttachment(o, net, chain, settings);
   // Checked before anything is recorded: undoing *this* attach must not touch another pod's pin.
   if (await isPinned(a.netnsPin)) {
     throw new Error(`network namespace pin "${a.netnsPin}" is in use: is a pod named "${o.podName}" already running?`);
   }
   await o.record(a);
+  // The host rules are checked while the plugins run: nothing in the pod sends a packet before its
+  // containers start. The hold is released only after ADD, once the pod's lease exists (or ADD
+  // failed and was undone): until then, `tspod gc` cannot take the rules away.
+  const rules = a.hostRules ? holdHostRules(a.hostRules, o.iptablesOps ?? realIptables) : Promise.resolve(() => {});
+  rules.catch(() => {}); // awaited below; a failure is not unhandled meanwhile
   try {
     await pinNetns(o.infraPid, a.netnsPin, o.mountOps);
     const step = async (result: NetworkAttachment['result']) => {
@@ -135,8 +152,13 @@ export async function attachPod(o: AttachOptions): Promise<NetworkAttachment | n
       await o.record(a);
     };
     await addNetworkList(a.config, listCall(a, settings, a.netnsPin), capabilityArgs(a), step);
+    (await rules)();
   } catch (err) {
-    await undoFailedAttach(a, o, err);
+    try {
+      await undoFailedAttach(a, o, err);
+    } finally {
+      await rules.then((release) => release(), () => {});
+    }
   }
   return a;
 }
@@ -182,6 +204,16 @@ export async function checkPod(a: NetworkAttachment, o: DetachOptions = {}): Pro
   if (!a.result) throw new Error(`pod "${podNameOf(a)}" has no result from network "${a.network}" to check`);
   const settings = cniSettings(process.env, o.settings);
   await checkNetworkList(a.config, listCall(a, settings, a.netnsPin), capabilityArgs(a), a.result);
+  if (a.hostRules) await checkHostRules(a.hostRules, o.iptablesOps);
+}
+
+/**
+ * `tspod gc`: removes the built-in network's host rules and its bridge when no pod is on it (no
+ * lease in its store, no attach under way, no port on the bridge). They are a host fixture, made
+ * by the first pod and kept, as the CNI plugins keep theirs; this is how the host is left as it was.
+ */
+export async function removeBuiltinNetwork(o: DetachOptions = {}): Promise<RemoveOutcome> {
+  return removeHostRules(builtinHostRules(cniSettings(process.env, o.settings)), o.iptablesOps);
 }
 
 function podNameOf(a: NetworkAttachment): string {

@@ -10,7 +10,6 @@
  * undo it later (`DEL`), even from another process after a crash, even if the configuration files
  * changed meanwhile. It is plain JSON, made to be stored in the pod's state.
  */
-
 /** One plugin of a conflist: its `type` names the executable; the rest is the plugin's own. */
 export interface PluginConf {
   type: string;
@@ -71,4 +70,18 @@ export interface NetworkAttachment {
   /** the pod's addresses, without prefix length, primary first */
   ips: string[];
   portMappings: PortMapping[];
+  /**
+   * the network-wide masquerade and forward rules the pod relies on (the built-in network's; absent
+   * for a configuration file's, whose plugins do their own)
+   */
+  hostRules?: HostRules;
+}
+
+/** The built-in network's masquerade and forward rules (host-rules.ts): what they match, where its leases are. */
+export interface HostRules {
+  network: string;
+  subnet: string;
+  bridge: string;
+  /** host-local's directory of this network's leases (`<dataDir>/<network>`) */
+  leaseDir: string;
 }

@@ -12,7 +12,7 @@ import type { CgroupLayout } from '../cgroups/detect.js';
 import type { Allocatable, Pod } from '../manifest/types.js';
 import { ownUserNamespace } from '../manifest/user-namespace.js';
 import { peekRange, type UsernsRange } from '../state/userns-ranges.js';
-import { cniSettings, hostIPs, loadNetwork, NO_NETWORK, readHostResolvConf } from '../network/index.js';
+import { cniSettings, hostIPs, loadNetwork, NO_NETWORK, podChain, portMappings, readHostResolvConf } from '../network/index.js';
 import { pluginTypes } from '../network/config.js';
 import { capsFromMask, type CapName } from '../plan/capabilities.js';
 import { PAUSE_BINARY, type Roots } from '../paths.js';
@@ -59,11 +59,12 @@ function hostCapabilities(): CapName[] {
   return ownCapabilities;
 }
 
-async function networkFacts(name: string): Promise<NetworkFacts | undefined> {
+async function networkFacts(name: string, pod: Pod): Promise<NetworkFacts | undefined> {
   if (name === NO_NETWORK) return undefined;
   try {
     const net = await loadNetwork(name, cniSettings(process.env));
-    return { name: net.list.name, source: net.source, plugins: pluginTypes(net.list) };
+    // The plugins this pod runs: the built-in network's depend on its hostPorts.
+    return { name: net.list.name, source: net.source, plugins: pluginTypes(podChain(net, portMappings(pod.spec.containers))) };
   } catch (err) {
     // Told again, and fatally, by the attach itself: a plan shows what it can.
     return { name, source: `(cannot be read: ${(err as Error).message})`, plugins: [] };
@@ -82,7 +83,7 @@ export async function gatherFacts(roots: Roots, network: string, pod: Pod): Prom
     hostIPs: hostIPs(),
     cgroups: cgroupLayout(),
     capabilities: hostCapabilities(),
-    ...(hostNetwork ? {} : { network: await networkFacts(network) }),
+    ...(hostNetwork ? {} : { network: await networkFacts(network, pod) }),
     allocatable: nodeAllocatable(roots.root),
     pauseBinary: PAUSE_BINARY,
     kernelRelease: os.release(),

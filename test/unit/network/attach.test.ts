@@ -4,18 +4,23 @@ import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { attachPod, chooseNetwork, detachPod, portMappings, type AttachOptions, type NetworkAttachment } from '../../../src/network/index.js';
 import type { MountOps } from '../../../src/network/netns.js';
+import { tryLockDir } from '../../../src/network/host-rules.js';
+import { FakeIptables } from './fake-iptables.js';
 import { FakePlugins } from './fake-plugins.js';
 
-/** The built-in network's plugins, faked; pinning is recorded, not done (no root needed). */
+/** The built-in network's plugins, faked; pinning and iptables are recorded, not done (no root needed). */
 const fake = new FakePlugins(['bridge', 'host-local', 'portmap', 'firewall']);
 const runRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-run-'));
+const ipamDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-ipam-'));
 afterAll(() => {
   fake.remove();
   fs.rmSync(runRoot, { recursive: true, force: true });
+  fs.rmSync(ipamDir, { recursive: true, force: true });
 });
 
 let events: string[];
 let records: NetworkAttachment[];
+let iptables: FakeIptables;
 const mountOps: MountOps = {
   mount: (source, target, _fstype, flags) => void events.push(`mount ${source} ${target} ${flags.join(',')}`),
   umount: (target) => void events.push(`umount ${target}`),
@@ -35,8 +40,9 @@ function options(over: Partial<AttachOptions> = {}): AttachOptions {
       records.push(structuredClone(a));
     },
     warn: (msg) => void events.push(`warn ${msg}`),
-    settings: { pluginDirs: [fake.dir], configDirs: ['/nonexistent-tspod'] },
+    settings: { pluginDirs: [fake.dir], configDirs: ['/nonexistent-tspod'], ipamDir },
     mountOps,
+    iptablesOps: iptables,
     ...over,
   };
 }
@@ -45,17 +51,55 @@ beforeEach(() => {
   fake.reset();
   events = [];
   records = [];
+  iptables = new FakeIptables();
 });
 
 describe('attachPod', () => {
   it('records the attachment before pinning and before ADD, then after each plugin', async () => {
     const a = await attachPod(options());
     const pin = path.join(runRoot, 'netns', 'web');
-    expect(events).toEqual(['record empty', `mount /proc/4242/ns/net ${pin} BIND`, 'record 3', 'record 4', 'record 5']);
+    expect(events).toEqual(['record empty', `mount /proc/4242/ns/net ${pin} BIND`, 'record 3', 'record 4']);
     expect(records[0]).toMatchObject({ network: 'tspod', source: 'built-in', containerId: '0b1c-uid', netnsPin: pin, result: null, ips: [] });
-    expect(fake.sequence()).toEqual(['bridge:ADD', 'portmap:ADD', 'firewall:ADD']);
+    expect(fake.sequence()).toEqual(['bridge:ADD', 'portmap:ADD']);
     expect(a).toMatchObject({ ifName: 'eth0', ips: ['10.1.2.3'], portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] });
-    expect(a?.config.plugins.map((p) => p.type)).toEqual(['bridge', 'portmap', 'firewall']);
+    expect(a?.config.plugins.map((p) => p.type)).toEqual(['bridge', 'portmap']);
+  });
+
+  it('runs the bridge alone for a pod without hostPort, the network\'s rules installed once', async () => {
+    const a = (await attachPod(options({ portMappings: [] }))) as NetworkAttachment;
+    expect(fake.sequence()).toEqual(['bridge:ADD']);
+    expect(a.config.plugins.map((p) => p.type)).toEqual(['bridge']);
+    expect(a.config.plugins[0]).toMatchObject({ ipMasq: false, isGateway: true });
+    expect(a.hostRules).toEqual({ network: 'tspod', subnet: '10.203.0.0/16', bridge: 'tspod0', leaseDir: path.join(ipamDir, 'tspod') });
+    expect(iptables.log).toEqual(['check nat', 'check filter', 'check nat', 'check filter', 'restore nat,filter', 'check nat', 'check filter']);
+    iptables.log.length = 0;
+    await attachPod(options({ portMappings: [], podName: 'second' }));
+    expect(iptables.log).toEqual(['check nat', 'check filter']);
+  });
+
+  it('releases the lease store once ADD is done, and after a failed ADD', async () => {
+    const leaseDir = path.join(ipamDir, 'tspod');
+    await attachPod(options({ portMappings: [] }));
+    const free = async () => {
+      const release = tryLockDir(leaseDir, 'ex');
+      release?.();
+      return release !== null;
+    };
+    expect(await free()).toBe(true);
+    fake.failOn('bridge:ADD');
+    await expect(attachPod(options({ portMappings: [], podName: 'failing' }))).rejects.toThrow('attaching pod "failing"');
+    expect(await free()).toBe(true);
+  });
+
+  it('leaves the iptables alone on a network from a configuration file', async () => {
+    const conf = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-conf-'));
+    const list = { cniVersion: '1.0.0', name: 'tspod', plugins: [{ type: 'bridge', ipMasq: true }, { type: 'portmap', capabilities: { portMappings: true } }] };
+    fs.writeFileSync(path.join(conf, 'tspod.conflist'), JSON.stringify(list));
+    const a = (await attachPod(options({ portMappings: [], settings: { pluginDirs: [fake.dir], configDirs: [conf], ipamDir } }))) as NetworkAttachment;
+    expect(fake.sequence()).toEqual(['bridge:ADD', 'portmap:ADD']);
+    expect(a.hostRules).toBeUndefined();
+    expect(iptables.log).toEqual([]);
+    fs.rmSync(conf, { recursive: true });
   });
 
   it('gives the plugins the pin, the pod uid, eth0 and the Kubernetes CNI_ARGS', async () => {
@@ -81,7 +125,7 @@ describe('attachPod', () => {
     const err = (await attachPod(options()).catch((e: unknown) => e)) as Error;
     expect(err.message).toBe('attaching pod "web" to network "tspod"');
     expect((err.cause as Error).message).toBe('cni plugin "portmap" ADD on network "tspod" failed (code 7): portmap refused: by request');
-    expect(fake.sequence()).toEqual(['bridge:ADD', 'portmap:ADD', 'firewall:DEL', 'portmap:DEL', 'bridge:DEL']);
+    expect(fake.sequence()).toEqual(['bridge:ADD', 'portmap:ADD', 'portmap:DEL', 'bridge:DEL']);
     // the DEL gets the last result ADD produced
     expect(fake.calls()[2].stdin.prevResult).toEqual(records.at(-1)?.result);
     expect(fs.existsSync(path.join(runRoot, 'netns', 'web'))).toBe(false);
@@ -91,11 +135,11 @@ describe('attachPod', () => {
 describe('attachPod without CNI plugins', () => {
   it('warns once, with what to install, and returns null for the built-in network', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-nocni-'));
-    const settings = { pluginDirs: [empty], configDirs: ['/nonexistent-tspod'] };
+    const settings = { pluginDirs: [empty], configDirs: ['/nonexistent-tspod'], ipamDir };
     expect(await attachPod(options({ settings }))).toBeNull();
     expect(await attachPod(options({ settings, podName: 'other' }))).toBeNull();
     expect(events).toEqual([
-      `warn cni plugins bridge, host-local, portmap, firewall are not installed in ${empty}: pods get only a loopback interface and no IP address; for pod IPs, install them (apt-get install containernetworking-plugins)`,
+      `warn cni plugins bridge, host-local, portmap are not installed in ${empty}: pods get only a loopback interface and no IP address; for pod IPs, install them (apt-get install containernetworking-plugins)`,
     ]);
     fs.rmSync(empty, { recursive: true });
   });
@@ -117,11 +161,11 @@ describe('detachPod', () => {
     fake.reset();
     await detachPod(a, { settings: { pluginDirs: [fake.dir] }, mountOps });
     await detachPod(a, { settings: { pluginDirs: [fake.dir] }, mountOps });
-    expect(fake.sequence()).toEqual(['firewall:DEL', 'portmap:DEL', 'bridge:DEL', 'firewall:DEL', 'portmap:DEL', 'bridge:DEL']);
+    expect(fake.sequence()).toEqual(['portmap:DEL', 'bridge:DEL', 'portmap:DEL', 'bridge:DEL']);
     for (const c of fake.calls()) expect(c.stdin.prevResult).toEqual(a.result);
     // nothing is mounted in this test, so the plugins are told there is no namespace left
     expect(fake.calls()[0].env.CNI_NETNS).toBe('');
-    expect(fake.calls()[1].stdin.runtimeConfig).toEqual({ portMappings: a.portMappings });
+    expect(fake.calls()[0].stdin.runtimeConfig).toEqual({ portMappings: a.portMappings });
   });
 
   it('keeps going through the list and reports failures', async () => {
@@ -129,7 +173,7 @@ describe('detachPod', () => {
     fake.reset();
     fake.failOn('portmap:DEL');
     await expect(detachPod(a, { settings: { pluginDirs: [fake.dir] }, mountOps })).rejects.toThrow('detaching pod "web" from network "tspod"');
-    expect(fake.sequence()).toEqual(['firewall:DEL', 'portmap:DEL', 'bridge:DEL']);
+    expect(fake.sequence()).toEqual(['portmap:DEL', 'bridge:DEL']);
   });
 });
 

@@ -4,29 +4,33 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   BUILT_IN,
+  builtinHostRules,
   builtinNetwork,
+  checkBridge,
   checkSubnet,
   cniSettings,
   loadNetwork,
   parseConfigFile,
   pluginTypes,
+  podChain,
   scanConfigDirs,
   type CniSettings,
 } from '../../../src/network/config.js';
 
 describe('cniSettings', () => {
-  it('defaults to /etc/cni/net.d, /usr/lib/cni and /opt/cni/bin, and 10.203.0.0/16', () => {
+  it('defaults to /etc/cni/net.d, /usr/lib/cni and /opt/cni/bin, 10.203.0.0/16 and bridge tspod0', () => {
     expect(cniSettings({})).toEqual({
       configDirs: ['/etc/cni/net.d'],
       pluginDirs: ['/usr/lib/cni', '/opt/cni/bin'],
       subnet: '10.203.0.0/16',
       ipamDir: undefined,
+      bridge: 'tspod0',
     });
   });
 
-  it('takes TSPOD_CNI_CONFIG_DIR, TSPOD_CNI_PATH (colon lists), TSPOD_SUBNET and TSPOD_IPAM_DIR', () => {
-    const env = { TSPOD_CNI_CONFIG_DIR: '/a:/b', TSPOD_CNI_PATH: '/p', TSPOD_SUBNET: '10.9.0.0/24', TSPOD_IPAM_DIR: '/i' };
-    expect(cniSettings(env)).toEqual({ configDirs: ['/a', '/b'], pluginDirs: ['/p'], subnet: '10.9.0.0/24', ipamDir: '/i' });
+  it('takes TSPOD_CNI_CONFIG_DIR, TSPOD_CNI_PATH (colon lists), TSPOD_SUBNET, TSPOD_IPAM_DIR and TSPOD_BRIDGE', () => {
+    const env = { TSPOD_CNI_CONFIG_DIR: '/a:/b', TSPOD_CNI_PATH: '/p', TSPOD_SUBNET: '10.9.0.0/24', TSPOD_IPAM_DIR: '/i', TSPOD_BRIDGE: 'br9' };
+    expect(cniSettings(env)).toEqual({ configDirs: ['/a', '/b'], pluginDirs: ['/p'], subnet: '10.9.0.0/24', ipamDir: '/i', bridge: 'br9' });
   });
 
   it('lets explicit settings win over the environment', () => {
@@ -35,9 +39,9 @@ describe('cniSettings', () => {
 });
 
 describe('builtinNetwork', () => {
-  const settings: CniSettings = { configDirs: [], pluginDirs: [], subnet: '10.203.0.0/16' };
+  const settings: CniSettings = { configDirs: [], pluginDirs: [], subnet: '10.203.0.0/16', bridge: 'tspod0' };
 
-  it('is bridge tspod0 (gateway, masquerade, hairpin) with host-local, then portmap, then firewall', () => {
+  it('is bridge tspod0 (gateway, hairpin, no per-pod masquerade) with host-local, then portmap', () => {
     expect(builtinNetwork(settings)).toEqual({
       cniVersion: '1.0.0',
       name: 'tspod',
@@ -46,14 +50,29 @@ describe('builtinNetwork', () => {
           type: 'bridge',
           bridge: 'tspod0',
           isGateway: true,
-          ipMasq: true,
+          ipMasq: false,
           hairpinMode: true,
           ipam: { type: 'host-local', ranges: [[{ subnet: '10.203.0.0/16' }]], routes: [{ dst: '0.0.0.0/0' }] },
         },
         { type: 'portmap', capabilities: { portMappings: true }, snat: true },
-        { type: 'firewall' },
       ],
     });
+  });
+
+  it('has host rules for its subnet and bridge, keyed to its lease store', () => {
+    expect(builtinHostRules(settings)).toEqual({ network: 'tspod', subnet: '10.203.0.0/16', bridge: 'tspod0', leaseDir: '/var/lib/cni/networks/tspod' });
+    expect(builtinHostRules({ ...settings, ipamDir: '/x', bridge: 'br1', subnet: '10.1.0.0/24' })).toEqual({
+      network: 'tspod', subnet: '10.1.0.0/24', bridge: 'br1', leaseDir: '/x/tspod',
+    });
+  });
+
+  it('uses the configured bridge, and refuses a name that is no interface name', () => {
+    expect(builtinNetwork({ ...settings, bridge: 'br-test' }).plugins[0].bridge).toBe('br-test');
+    expect(() => checkBridge('a/b')).toThrow('TSPOD_BRIDGE: "a/b" is not an interface name');
+    expect(() => checkBridge('sixteen-chars-xx')).toThrow(/not an interface name/);
+    expect(() => checkBridge('')).toThrow(/not an interface name/);
+    expect(() => checkBridge('..')).toThrow(/not an interface name/);
+    expect(() => checkBridge('tspod0')).not.toThrow();
   });
 
   it('uses the configured subnet and IPAM directory', () => {
@@ -163,5 +182,27 @@ describe('pluginTypes', () => {
   it('lists the plugins and the IPAM plugins they delegate to, once each', () => {
     const list = { cniVersion: '1.0.0', name: 'n', plugins: [{ type: 'bridge', ipam: { type: 'host-local' } }, { type: 'portmap' }, { type: 'bridge' }] };
     expect(pluginTypes(list)).toEqual(['bridge', 'host-local', 'portmap']);
+  });
+});
+
+describe('podChain', () => {
+  const settings: CniSettings = { configDirs: [], pluginDirs: [], subnet: '10.203.0.0/16', bridge: 'tspod0' };
+  const builtIn = { list: builtinNetwork(settings), source: BUILT_IN };
+  const port = { hostPort: 8080, containerPort: 80, protocol: 'tcp' as const };
+
+  it('is the bridge alone on the built-in network for a pod without hostPort', () => {
+    expect(podChain(builtIn, []).plugins.map((p) => p.type)).toEqual(['bridge']);
+    expect(pluginTypes(podChain(builtIn, []))).toEqual(['bridge', 'host-local']);
+  });
+
+  it('keeps portmap on the built-in network when the pod maps a hostPort', () => {
+    expect(podChain(builtIn, [port]).plugins.map((p) => p.type)).toEqual(['bridge', 'portmap']);
+  });
+
+  it("runs a configuration file's list as written, with or without hostPorts", () => {
+    const list = { cniVersion: '1.0.0', name: 'tspod', plugins: [{ type: 'bridge' }, { type: 'portmap' }, { type: 'firewall' }] };
+    const fromFile = { list, source: '/etc/cni/net.d/10-tspod.conflist' };
+    expect(podChain(fromFile, [])).toBe(list);
+    expect(podChain(fromFile, [port])).toBe(list);
   });
 });
