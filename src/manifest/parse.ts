@@ -12,7 +12,8 @@
  * A syntax error is a `ManifestError` whose single issue is `<source>:<line>:<column>`.
  */
 import { readFile } from 'node:fs/promises';
-import { isScalar, LineCounter, parseAllDocuments, type Document, type Tags } from 'yaml';
+import type { Document, LineCounter, Tags } from 'yaml';
+import { yamlLib } from '../yaml.js';
 import { readStdin } from '../stdin.js';
 import { checkDepth, checkSize, depthOf, MAX_NESTING_DEPTH } from './bounds.js';
 import { ManifestError } from './errors.js';
@@ -62,6 +63,7 @@ export function parseDocuments(text: string, source: string): ParsedDocument[] {
 
 /** parseDocuments through the YAML parser only (also what json-fast.ts is compared with). */
 export function parseYamlDocuments(text: string, source: string): ParsedDocument[] {
+  const { isScalar, LineCounter, parseAllDocuments } = yamlLib();
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, {
     version: '1.1',

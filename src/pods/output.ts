@@ -2,7 +2,7 @@
  * Printing Pod objects as `kubectl get -o ...` does: `json` and `yaml` (one pod as itself, several
  * or a listing as a `v1` `List`), `name` (`pod/NAME`). The table formats are ps-table.ts.
  */
-import YAML from 'yaml';
+import { yamlLib } from '../yaml.js';
 import type { PodObject } from './view.js';
 import { only } from '../checked.js';
 
@@ -15,7 +15,7 @@ export function podList(items: PodObject[]): object {
 }
 
 export function formatObject(value: object, format: 'json' | 'yaml'): string {
-  return format === 'json' ? JSON.stringify(value, null, 4) + '\n' : YAML.stringify(value, { lineWidth: 0 });
+  return format === 'json' ? JSON.stringify(value, null, 4) + '\n' : yamlLib().stringify(value, { lineWidth: 0 });
 }
 
 /** `list`: always a List (a listing); else one pod prints as itself. */

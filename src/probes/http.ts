@@ -6,8 +6,8 @@
  * to the same host, at most 10 times; a redirect to another host is not followed and its own 3xx
  * response is the answer. Errors are worded as Go's http client words them.
  */
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
 import type { HTTPGetAction } from '../manifest/types.js';
 import { dialError } from './tcp.js';
 import { KUBE_VERSION, MAX_OUTPUT, type ProbeResult } from './result.js';
@@ -35,7 +35,8 @@ export function requestHeaders(a: HTTPGetAction, agent: 'kube-probe' | 'kube-lif
 
 function once(url: URL, headers: Record<string, string>, onReq: (r: http.ClientRequest) => void): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const mod = url.protocol === 'https:' ? https : http;
+    // Loaded on the first probe, not with the supervisor (most pods have no HTTP probe or hook).
+    const mod: typeof http | typeof https = process.getBuiltinModule(url.protocol === 'https:' ? 'node:https' : 'node:http');
     const req = mod.request(url, { method: 'GET', headers: { ...headers, Connection: 'close' }, agent: false, rejectUnauthorized: false });
     onReq(req);
     req.once('response', resolve);

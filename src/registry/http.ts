@@ -9,9 +9,8 @@
  * the connection or has no address is *unreachable* (`RegistryUnreachable`), which the pull policy
  * treats differently from a registry that answered "no".
  */
-import http from 'node:http';
-import https from 'node:https';
-import tls from 'node:tls';
+import type http from 'node:http';
+import type https from 'node:https';
 
 const MAX_REDIRECTS = 5;
 const CONNECT_TIMEOUT_MS = Number(process.env.TSPOD_REGISTRY_TIMEOUT_MS ?? 15_000);
@@ -58,7 +57,10 @@ export async function send(req: Request): Promise<Response> {
 
 function once(req: Request): Promise<Response> {
   const url = new URL(req.url);
-  const mod = url.protocol === 'http:' ? http : https;
+  // Loaded on the first request, not with every command that might pull (issue 15: a run whose
+  // images are all in the store never loads Node's HTTP, TLS and HTTPS modules).
+  const mod: typeof http | typeof https = process.getBuiltinModule(url.protocol === 'http:' ? 'node:http' : 'node:https');
+  const tls = process.getBuiltinModule('node:tls');
   return new Promise((resolve, reject) => {
     // A `ca` replaces Node's own roots, so they are given again beside the host's own authority.
     const ca = req.trust?.(url.host);
