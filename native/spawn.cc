@@ -172,9 +172,16 @@ tp_op convert_op(Napi::Env env, PlanMemory &m, const Napi::Object &o, uint32_t i
     throw Napi::TypeError::New(env, "awaitIdMap: uidMap and gidMap are required");
   if (op.kind == TP_OP_CREDENTIALS) convert_credentials(env, m, o, op);
   if (op.kind == TP_OP_SECCOMP) {
-    // Compiled here, before clone: libseccomp allocates, which the child must not do.
+    // Compiled before clone (libseccomp allocates, which the child must not do): by the caller,
+    // who passes the program (it compiles a pod's shared filter once), or else here.
     if (!o.Has("filter") || !o.Get("filter").IsObject()) throw Napi::TypeError::New(env, "seccomp: filter is required");
-    m.programs.push_back(tp_seccomp_compile(env, o.Get("filter").As<Napi::Object>()));
+    if (o.Has("program") && o.Get("program").IsBuffer()) {
+      auto program = o.Get("program").As<Napi::Buffer<uint8_t>>();
+      if (program.Length() == 0 || program.Length() % 8 != 0) throw Napi::TypeError::New(env, "seccomp: program is not whole BPF instructions");
+      m.programs.emplace_back(program.Data(), program.Data() + program.Length());
+    } else {
+      m.programs.push_back(tp_seccomp_compile(env, o.Get("filter").As<Napi::Object>()));
+    }
     op.bpf = m.programs.back().data();
     op.bpf_len = m.programs.back().size();
     op.seccomp_flags = tp_seccomp_flags(env, o.Get("filter").As<Napi::Object>());

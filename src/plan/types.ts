@@ -78,6 +78,8 @@ export type NativeOp = Why &
         filter: SeccompFilter;
         /** size of the compiled BPF program, in instructions (shown by --dry-run) */
         instructions?: number;
+        /** the filter compiled (added at spawn, runtime/execute.ts): the addon loads it as it is */
+        program?: Buffer;
       }
     | { op: 'exec'; target: string; argv: string[]; env: string[]; searchPath?: string }
   );

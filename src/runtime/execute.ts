@@ -13,6 +13,7 @@ import type { NativePlan } from '../kernel.js';
 import { EXEC_HELPER } from '../paths.js';
 import { capNumber } from '../plan/capabilities.js';
 import type { NativeOp, Plan } from '../plan/types.js';
+import { compiledFilter } from '../seccomp/index.js';
 
 export interface ExecuteFacts {
   /** pidfd of the infra process, for `setns` steps that target "infra" */
@@ -46,6 +47,7 @@ function nativeOp(op: NativeOp, facts: ExecuteFacts): NativeOp {
     if (facts.consoleSocket === undefined) throw new Error('plan step console: no console socket');
     return { ...rest, fd: facts.consoleSocket };
   }
+  if (rest.op === 'seccomp') return { ...rest, program: compiledFilter(rest.filter) };
   if (rest.op === 'credentials') {
     return {
       ...rest,

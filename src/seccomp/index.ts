@@ -20,7 +20,7 @@ import type { SeccompChoice } from '../manifest/seccomp.js';
 import { kernel } from '../kernel.js';
 import { PACKAGE_DIR, type Roots } from '../paths.js';
 import type { SeccompStep } from '../plan/inputs.js';
-import { NODE_ARCH, parseProfile, resolveFilter, type SeccompProfile } from './profile.js';
+import { NODE_ARCH, parseProfile, resolveFilter, type SeccompFilter, type SeccompProfile } from './profile.js';
 
 export const DEFAULT_PROFILE_FILE = path.join(PACKAGE_DIR, 'src', 'seccomp', 'runtime-default.json');
 
@@ -81,6 +81,24 @@ export function seccompStep(choice: SeccompChoice, f: SeccompFacts): SeccompStep
   const filter = resolveFilter(p, {
     capabilities: f.capabilities, arch, kernel: os.release(), known: known(p.syscalls.flatMap((r) => r.names)),
   }, where);
-  const instructions = kernel.seccompCompile(filter).length / 8;
+  const instructions = compiledFilter(filter).length / 8;
   return { profile: label, filter, instructions };
+}
+
+/** Programs compiled in this process, by their filter's JSON (the containers of a pod share one). */
+const compiled = new Map<string, Buffer>();
+
+/**
+ * The BPF program of `filter`, compiled once per process (issue 15): libseccomp takes milliseconds
+ * per compile, and the filter was compiled for its size at planning and again at each spawn. The
+ * addon's spawn takes this program as it is (runtime/execute.ts).
+ */
+export function compiledFilter(filter: SeccompFilter): Buffer {
+  const key = JSON.stringify(filter);
+  let program = compiled.get(key);
+  if (!program) {
+    program = kernel.seccompCompile(filter);
+    compiled.set(key, program);
+  }
+  return program;
 }

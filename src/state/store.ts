@@ -7,7 +7,6 @@
  * kernel drops that lock when the process dies, however it dies, so "can I take the lock?" tells
  * reliably whether a pod is still supervised or was orphaned (its supervisor killed).
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -34,7 +33,8 @@ export const realStateFs: StateFs = {
  * leaves the old file as it was and no temporary file behind: nothing half-done.
  */
 export async function writeJsonAtomic(file: string, value: unknown, mode = 0o600, sfs: StateFs = realStateFs): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // (node:crypto loaded here, on the first write: ps, inspect and logs only read states.)
+  const tmp = `${file}.tmp-${process.pid}-${process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex')}`;
   try {
     await sfs.writeFile(tmp, JSON.stringify(value, null, 2) + '\n', mode);
     await sfs.rename(tmp, file);
