@@ -7,13 +7,14 @@
  *   through the pidfd), without and
  *   with the five namespaces a pod's infra creates: the kernel-side cost of a process and of its
  *   namespaces, with no Node start in it;
- * - one `tspod run --network none` split at its "started" line (see tspodRunSplit).
+ * - the phases of one `tspod run --explain --network none` of pod2 (tspodRunPhases): where each
+ *   phase begins is where tspod says it does.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { run, series } from './measure.mjs';
-import { REPO, TSPOD, tspodRunSplit } from './tspod.mjs';
+import { PHASE_ROWS, POD2, REPO, TSPOD, tspodRunPhases } from './tspod.mjs';
 
 const POD_NAMESPACES = ['mnt', 'pid', 'net', 'ipc', 'uts'];
 
@@ -54,14 +55,11 @@ export async function measureBreakdown(t, opts, progress) {
       addonSpawn(native, POD_NAMESPACES, devNull, EXEC_HELPER),
     );
 
-    progress('tspod run --network none, split');
-    const splits = [];
-    await series(async () => splits.push(await tspodRunSplit(t, ['--network', 'none'])), opts);
-    const recorded = splits.slice(opts.warmup);
-    rows.push(
-      { name: '… until "started"', what: 'Node, manifest, sandbox, infra, container start', samples: recorded.map((s) => s.started) },
-      { name: '… "started" to exit', what: 'container run, teardown, Node exit', samples: recorded.map((s) => s.rest) },
-    );
+    progress('tspod pod2 --network none --explain, in phases');
+    const phases = [];
+    await series(async () => phases.push(await tspodRunPhases(t, ['--network', 'none'], POD2)), opts);
+    const recorded = phases.slice(opts.warmup);
+    for (const p of PHASE_ROWS) rows.push({ name: `pod2: ${p.name}`, what: p.what, samples: recorded.map((r) => r[p.name]) });
   } finally {
     fs.closeSync(devNull);
   }

@@ -8,7 +8,7 @@
  * read-only paths; a cgroup per container. That is one container, the fair unit of comparison.
  *
  * A pod is more: tspod starts the infra (pause) first and the container joins its namespaces. The
- * "2 containers" rows do the same with an OCI runtime: a holder (busybox `sleep`, in the part of
+ * "×2" and "pod2" rows do the same with an OCI runtime: a holder (busybox `sleep`, in the part of
  * pause) and a member whose net, ipc and uts namespaces are the holder's
  * (`/proc/<holder pid>/ns/...`); then the holder is killed and deleted, as a pod's infra is stopped
  * at its end.
@@ -79,14 +79,15 @@ function runSingle(rt, b, id) {
 }
 
 /**
- * The holder, then the member in the holder's net, ipc and uts namespaces, then the holder stopped.
+ * The holder, then `members` containers one after the other in the holder's net, ipc and uts
+ * namespaces, then the holder stopped: with two members, the OCI equivalent of pod2 (issue 15).
  *
  * The holder's `run` stays in the foreground, as a shim keeps it: the runtime is the parent of the
  * container's process, so a `kill` is seen at once and the runtime deletes the container as it
  * exits. (A detached holder is left to the host's init to reap, which can take seconds, and
  * `runc delete --force` sleeps 100 ms before it looks: either would be measured instead.)
  */
-async function runPair(rt, b, id) {
+async function runPod(rt, b, id, members) {
   const pidFile = path.join(b.dir, `${id}.pid`);
   const holder = rt.spawn(['run', '--pid-file', pidFile, '--bundle', b.holder, `${id}-holder`]);
   try {
@@ -97,7 +98,7 @@ async function runPair(rt, b, id) {
       shared[ns.type] ? { type: ns.type, path: `/proc/${pid}/ns/${shared[ns.type]}` } : ns,
     );
     fs.writeFileSync(path.join(b.member, 'config.json'), JSON.stringify(config));
-    rt.cmd(['run', '--bundle', b.member, `${id}-member`]);
+    for (let m = 0; m < members; m++) rt.cmd(['run', '--bundle', b.member, `${id}-member${m}`]);
   } catch (err) {
     holder.kill('SIGKILL'); // the container, if there is one, is deleted with the leftovers
     throw err;
@@ -130,10 +131,12 @@ export async function measureRuntime(rt, bundles, opts, idPrefix) {
   let n = 0;
   const id = () => `${idPrefix}-${rt.name}-${n++}`;
   const single = await series(() => runSingle(rt, bundles, id()), opts);
-  const pair = await series(() => runPair(rt, bundles, id()), opts);
+  const pair = await series(() => runPod(rt, bundles, id(), 1), opts);
+  const pod2 = await series(() => runPod(rt, bundles, id(), 2), opts);
   return [
     { name: `${rt.name} run`, what: 'one container', samples: single },
     { name: `${rt.name} run ×2`, what: '2nd joins net/ipc/uts of the 1st', samples: pair },
+    { name: `${rt.name} pod2`, what: 'a holder, 2 containers joining its net/ipc/uts: pod2', samples: pod2 },
   ];
 }
 

@@ -67,8 +67,29 @@ export function table(headers, lines) {
   return [fmt(headers), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
 }
 
-/** The text report: machine, main table with ratios, breakdown, notes. */
-export function textReport({ machine: m, rows, references, breakdown, notes }) {
+/**
+ * Issue 15's targets, from this run's medians: pod2 within 2.0× crun's pod2 (2.5× on CNI), tspod's
+ * own cost (pod2 − `node -e 0`) within crun's whole pod2, and run -d, ps, inspect and logs each
+ * within 1.5× `node -e 0`. Absent rows (no crun, no CNI plugins) leave their targets out.
+ */
+export function targets(rows, breakdown) {
+  const median = (name) => {
+    const r = [...rows, ...breakdown].find((x) => x.name === name);
+    return r ? summarize(r.samples).median : undefined;
+  };
+  const node = median('node -e 0');
+  const crunPod = median('crun pod2');
+  const out = [];
+  const add = (what, value, limit) => value !== undefined && !Number.isNaN(value) && out.push({ what, ratio: Math.round(value * 100) / 100, limit, met: value <= limit });
+  add('tspod pod2 --network none ÷ crun pod2', median('tspod pod2 --network none') / crunPod, 2.0);
+  add("tspod's own cost (pod2 --network none − node -e 0) ÷ crun pod2", (median('tspod pod2 --network none') - node) / crunPod, 1.0);
+  add('tspod pod2 (CNI) ÷ crun pod2', median('tspod pod2') / crunPod, 2.5);
+  for (const c of ['run -d', 'ps', 'inspect', 'logs']) add(`tspod ${c} ÷ node -e 0`, median(`tspod ${c}`) / node, 1.5);
+  return out;
+}
+
+/** The text report: machine, main table with ratios, breakdown, targets, notes. */
+export function textReport({ machine: m, rows, references, breakdown, targets: goals = [], notes }) {
   const ms = (x) => x.toFixed(1);
   const refNames = references;
   const out = [
@@ -89,6 +110,10 @@ export function textReport({ machine: m, rows, references, breakdown, notes }) {
   if (breakdown.length) {
     out.push('', 'where the time goes:', '');
     out.push(table(['', 'runs', 'median ms', 'mean ms', 'p90 ms', 'what'], breakdown.map((r) => [r.name, String(r.runs), ms(r.median), ms(r.mean), ms(r.p90), r.what])));
+  }
+  if (goals.length) {
+    out.push('', "issue 15's targets, from this run's medians:", '');
+    out.push(table(['', 'ratio', 'target', 'met'], goals.map((g) => [g.what, `${g.ratio.toFixed(2)}×`, `≤ ${g.limit.toFixed(1)}×`, g.met ? 'yes' : 'no'])));
   }
   if (notes.length) out.push('', ...notes.map((n) => `note: ${n}`));
   return out.join('\n');

@@ -7,13 +7,19 @@
  *
  *   tspod run --network none -   a pod of one busybox container running `true` (restartPolicy
  *                                Never): sandbox, cgroups, infra, container, teardown
- *   tspod run -                  the same on the default CNI network "tspod" (needs the plugins)
+ *   tspod pod2 --network none    the same with two containers (issue 15's pod2)
+ *   tspod run -, tspod pod2      both on the default CNI network "tspod" (needs the plugins)
  *   tspod run --dry-run -        Node's start, the manifest and the plans only
+ *   tspod run -d, ps, inspect,   a detached pod's start; the listing, the Pod object and the logs
+ *   logs                         of a running detached pod
  *   runc run, crun run           one container running `true` on the same busybox rootfs (oci.mjs)
  *   runc run ×2, crun run ×2     two containers, the second in the first's net/ipc/uts namespaces
+ *   runc pod2, crun pod2         a holder and two containers in its namespaces: pod2's equivalent
  *
- * then a breakdown of tspod's time (breakdown.mjs). Each median is also given divided by runc's and
- * crun's: a ratio from one run on one machine, which is what can be compared across changes.
+ * then a breakdown of tspod's time (breakdown.mjs: Node's own start, and the phases of one pod2
+ * run), and issue 15's targets checked against this run's medians (report.mjs). Each median is
+ * also given divided by runc's and crun's: a ratio from one run on one machine, which is what can
+ * be compared across changes.
  *
  * Everything lives in one temporary directory (tspod's root and run root, the OCI bundles, the
  * runtimes' state), which is checked and removed at the end (checks.mjs): the image unchanged, and
@@ -28,10 +34,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureBreakdown } from './breakdown.mjs';
 import { cgroupsNamed, entriesIn, fingerprint, mountsUnder } from './checks.mjs';
-import { isInterrupted, run, series, stopOnInterrupt } from './measure.mjs';
+import { isInterrupted, run, series, stopOnInterrupt, timed } from './measure.mjs';
 import { measureRuntime, removeLeftovers, runtime, writeBundles } from './oci.mjs';
-import { cgroupMode, machine, textReport, withStats } from './report.mjs';
-import { cniPluginDirs, missingCniPlugins, prepareTspod, REPO, tspodRun } from './tspod.mjs';
+import { cgroupMode, machine, targets, textReport, withStats } from './report.mjs';
+import { cniPluginDirs, missingCniPlugins, POD, POD2, prepareTspod, REPO, sleeper, tspodCommand, tspodRun } from './tspod.mjs';
 
 const ID_PREFIX = `tspod-bench-${process.pid}`;
 const WORKER = path.join(import.meta.dirname, 'oci-worker.mjs');
@@ -61,24 +67,49 @@ function options() {
 }
 
 async function measureTspod(b) {
-  const row = async (name, what, args) => {
+  const row = async (name, what, args, manifest) => {
     say(`${name} (${b.opts.warmup} warm-up + ${b.opts.runs} runs)`);
-    b.rows.push({ name, what, samples: await series(() => tspodRun(b.tspod, args), b.opts) });
+    b.rows.push({ name, what, samples: await series(() => tspodRun(b.tspod, args, manifest), b.opts) });
   };
-  await row('tspod run --network none', 'a pod: infra + 1 container, cgroups', ['--network', 'none']);
+  await row('tspod run --network none', 'a pod: infra + 1 container, cgroups', ['--network', 'none'], POD);
+  await row('tspod pod2 --network none', 'a pod of 2 containers (issue 15\'s pod2)', ['--network', 'none'], POD2);
   const missing = await missingCniPlugins();
   if (missing.length > 0) {
     const where = (await cniPluginDirs()).join(':');
     b.notes.push(`"tspod run" on the CNI network skipped: CNI plugins ${missing.join(', ')} not in ${where} (package containernetworking-plugins)`);
   } else {
     try {
-      await row('tspod run', 'the same, on the CNI network "tspod"', []);
+      await row('tspod run', 'the same, on the CNI network "tspod"', [], POD);
+      await row('tspod pod2', 'pod2 on the CNI network "tspod"', [], POD2);
     } catch (err) {
       if (isInterrupted()) throw err;
       b.problems.push(`tspod run on the CNI network failed: ${err.message}`);
     }
   }
-  await row('tspod run --dry-run', 'Node start + manifest + plans, nothing run', ['--dry-run']);
+  await row('tspod run --dry-run', 'Node start + manifest + plans, nothing run', ['--dry-run'], POD);
+  await measureDetached(b);
+}
+
+/** `run -d` (each pod removed afterwards, untimed), then ps, inspect and logs of a detached pod. */
+async function measureDetached(b) {
+  const t = b.tspod;
+  say(`tspod run -d, ps, inspect, logs (${b.opts.warmup} warm-up + ${b.opts.runs} runs each)`);
+  const samples = [];
+  for (let i = 0; i < b.opts.warmup + b.opts.runs; i++) {
+    const name = `detached-${i}`;
+    const ms = await timed(() => tspodCommand(t, ['run', '-d', '--network', 'none', '-'], sleeper(name)));
+    tspodCommand(t, ['rm', '-f', name]);
+    if (i >= b.opts.warmup) samples.push(ms);
+  }
+  b.rows.push({ name: 'tspod run -d', what: 'a detached pod of 1 container, until its start is reported', samples });
+  tspodCommand(t, ['run', '-d', '--network', 'none', '-'], sleeper('idle'));
+  try {
+    for (const [name, args] of [['tspod ps', ['ps']], ['tspod inspect', ['inspect', 'idle']], ['tspod logs', ['logs', 'idle']]]) {
+      b.rows.push({ name, what: 'of one running detached pod', samples: await series(() => tspodCommand(t, args), b.opts) });
+    }
+  } finally {
+    tspodCommand(t, ['rm', '-f', 'idle']);
+  }
 }
 
 /** A runtime measured by oci-worker.mjs in a mount namespace without the cgroup2 mount. */
@@ -177,6 +208,7 @@ async function main() {
     rows: withStats(b.rows, b.references),
     references: b.references.map((r) => r.label),
     breakdown: withStats(b.breakdown, []),
+    targets: targets(b.rows, b.breakdown),
     notes: b.notes,
     problems: b.problems,
   };

@@ -1,8 +1,10 @@
 /**
  * tspod under test: a store and run root of its own in the bench's temporary directory, the
  * busybox image built into that store by rootfs/busybox.sh (as the integration tests do), and the
- * pod the bench runs: one busybox container whose command is `true`, restartPolicy Never, given on
- * standard input (`tspod run -`).
+ * pods the bench runs, given on standard input (`tspod run -`): one busybox container whose command
+ * is `true` (restartPolicy Never), and pod2, two such containers (issue 15's shape). Their image is
+ * `imagePullPolicy: IfNotPresent`: `busybox` means `:latest`, which Kubernetes pulls `Always`, and a
+ * start-up bench must not contact a registry (runc and crun are given a root file system).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,12 +14,14 @@ import { run } from './measure.mjs';
 export const REPO = path.resolve(import.meta.dirname, '../..');
 export const TSPOD = path.join(REPO, 'bin/tspod');
 
-export const POD = JSON.stringify({
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: { name: 'bench' },
-  spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['true'] }] },
-});
+const container = (name, command) => ({ name, image: 'busybox', imagePullPolicy: 'IfNotPresent', command });
+const pod = (name, containers, restartPolicy = 'Never') =>
+  JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy, terminationGracePeriodSeconds: 0, containers } });
+
+export const POD = pod('bench', [container('c', ['true'])]);
+export const POD2 = pod('bench', [container('a', ['true']), container('b', ['true'])]);
+/** A pod that stays (for run -d, ps, inspect, logs), named `name`. */
+export const sleeper = (name) => pod(name, [container('c', ['sleep', '3600'])], 'Always');
 
 /** The isolated tspod of the bench under `dir`: its environment, and the busybox image's rootfs. */
 export function prepareTspod(dir) {
@@ -25,13 +29,22 @@ export function prepareTspod(dir) {
   t.env = { ...process.env, TSPOD_ROOT: t.root, TSPOD_RUN_ROOT: t.runRoot };
   run(path.join(REPO, 'rootfs/busybox.sh'), [], { env: t.env });
   const inspect = run(TSPOD, ['image', 'inspect', 'busybox'], { env: t.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.rootfs = JSON.parse(inspect.stdout).rootfs;
+  // The busybox image is one layer: its directory is the root file system runc and crun are given.
+  const { lowerDirs } = JSON.parse(inspect.stdout);
+  if (lowerDirs?.length !== 1) throw new Error(`the busybox image should be one layer, not ${JSON.stringify(lowerDirs)}`);
+  t.rootfs = lowerDirs[0];
   return t;
 }
 
-/** `tspod run [args] -` of the bench pod, to its exit. */
-export function tspodRun(t, args) {
-  run(TSPOD, ['run', ...args, '-'], { env: t.env, input: POD, stdio: ['pipe', 'ignore', 'pipe'] });
+/** `tspod run [args] -` of a bench pod (POD unless given), to its exit. */
+export function tspodRun(t, args, manifest = POD) {
+  run(TSPOD, ['run', ...args, '-'], { env: t.env, input: manifest, stdio: ['pipe', 'ignore', 'pipe'] });
+}
+
+/** `tspod ARGS`, for a command that ends (ps, inspect, logs, rm); a detached supervisor's stderr to a file. */
+export function tspodCommand(t, args, input) {
+  const stderrFile = path.join(t.root, '..', 'command.stderr');
+  return run(TSPOD, args, { env: t.env, input, stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'], stderrFile });
 }
 
 const cniConfig = () => import(path.join(REPO, 'dist/network/config.js'));
@@ -51,31 +64,51 @@ export async function missingCniPlugins() {
 }
 
 /**
- * One `tspod run`, split where tspod prints that the pod has started: before, Node's start, the
- * manifest, the sandbox, the infra and the container's start; after, the container's run, the
- * teardown and Node's exit. Asynchronous spawn (to see the line when it comes), so kept apart from
- * the main table, which is all spawnSync.
+ * Where one `tspod run --explain` of `manifest` spends its time, from the moments its lines reach
+ * us (stderr is a pipe, written synchronously): each phase ends where the next begins.
+ * --explain adds its own printing (the plans, step by step) to every phase after `load`.
  */
-export function tspodRunSplit(t, args) {
+const PHASES = [
+  ['load + manifest', /^\[tspod\] admission /, "Node's start, loading the CLI, reading and checking the manifest, images"],
+  ['sandbox', /^\[tspod\] host step \d+: cgroup /, 'admission, state, pod directories, /etc files, /dev/shm'],
+  ['cgroups', /^\[tspod\] host step \d+: spawn the infra/, "the pod's and the infra's cgroups"],
+  ['infra', /^\[tspod\] host step \d+: run the containers/, 'the infra spawned (namespaces, its cgroup joined)'],
+  ['containers', /^tspod: pod "[^"]+" started/, "each container's layers, cgroup, plan and spawn"],
+  ['run', /^\[tspod\] undo host step /, 'the containers run (`true`) and are seen to end'],
+  ['teardown', /^\[tspod\] undo host step 1: /, 'the ledger undone, last step first: processes, cgroups, mounts, directories'],
+];
+
+export function tspodRunPhases(t, args, manifest) {
   return new Promise((resolve, reject) => {
     const begin = process.hrtime.bigint();
-    let started;
+    const marks = [];
     let stderr = '';
-    const child = spawn(TSPOD, ['run', ...args, '-'], { env: t.env, stdio: ['pipe', 'ignore', 'pipe'] });
+    let pending = '';
+    const child = spawn(TSPOD, ['run', '--explain', ...args, '-'], { env: t.env, stdio: ['pipe', 'ignore', 'pipe'] });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk) => {
+      const now = process.hrtime.bigint();
       stderr += chunk;
-      if (started === undefined && /pod "bench" started/.test(stderr)) started = process.hrtime.bigint();
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop();
+      for (const line of lines) {
+        if (PHASES[marks.length]?.[1].test(line)) marks.push(now);
+      }
     });
     child.on('error', reject);
     child.on('close', (code) => {
       const end = process.hrtime.bigint();
-      if (code !== 0 || started === undefined) {
-        reject(new Error(`tspod run ${args.join(' ')}: status ${code}, no "started" line?\n${stderr.trim()}`));
+      if (code !== 0 || marks.length < PHASES.length) {
+        reject(new Error(`tspod run --explain ${args.join(' ')}: status ${code}, phases seen ${marks.length}\n${stderr.trim().slice(-2000)}`));
         return;
       }
-      resolve({ started: Number(started - begin) / 1e6, rest: Number(end - started) / 1e6 });
+      const at = [begin, ...marks];
+      const ms = (a, b) => Number(b - a) / 1e6;
+      resolve(Object.fromEntries([...PHASES.map(([name], i) => [name, ms(at[i], at[i + 1])]), ['exit', ms(at[PHASES.length], end)]]));
     });
-    child.stdin.end(POD);
+    child.stdin.end(manifest);
   });
 }
+
+/** The phases' names and what each holds, in order (the last, `exit`, is Node's own exit). */
+export const PHASE_ROWS = [...PHASES.map(([name, , what]) => ({ name, what })), { name: 'exit', what: "the last undo, the pod's files removed, Node's exit" }];
