@@ -4,7 +4,7 @@
 // - watchExit(pidfd, cb)   learn how a child ended, through its pidfd (never waitpid(-1))
 // - host-side calls that are safe in a multithreaded process: mount, umount2, pipe, flock, mknod,
 //   lsetxattr, lgetxattr (the image store's overlay markers: Node has no xattr calls),
-//   pidfdOpen, pidfdSendSignal, openptyIn, socketpair, recvFd, cgroupDeviceAttach (bpf.cc). Node itself never calls
+//   pidfdOpen, pidfdSendSignal, openptyIn, socketpair, recvFd, peerCred, cgroupDeviceAttach (bpf.cc). Node itself never calls
 //   setns or unshare: those change only the calling thread (or fail outright) in a process that
 //   has threads.
 // Failures are thrown as Node-style system errors (code, errno, syscall, path).
@@ -101,6 +101,19 @@ Napi::Value Flock(const Napi::CallbackInfo &info) {
   if (rc < 0 && errno == EWOULDBLOCK) return Napi::Boolean::New(info.Env(), false);
   if (rc < 0) tp_throw_errno(info.Env(), "flock");
   return Napi::Boolean::New(info.Env(), true);
+}
+
+// peerCred(fd): {pid, uid, gid} of the process that connected the unix socket `fd` (SO_PEERCRED:
+// the credentials the kernel recorded at connect(2), which the peer cannot forge).
+Napi::Value PeerCred(const Napi::CallbackInfo &info) {
+  struct ucred cred = {};
+  socklen_t len = sizeof cred;
+  if (getsockopt(int_arg(info, 0), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) tp_throw_errno(info.Env(), "getsockopt");
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("pid", Napi::Number::New(info.Env(), cred.pid));
+  out.Set("uid", Napi::Number::New(info.Env(), cred.uid));
+  out.Set("gid", Napi::Number::New(info.Env(), cred.gid));
+  return out;
 }
 
 // mknod(path, mode, major, minor): mode includes the file type (S_IFCHR, S_IFBLK, S_IFIFO).
@@ -282,6 +295,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("mknod", Napi::Function::New(env, Mknod, "mknod"));
+  exports.Set("peerCred", Napi::Function::New(env, PeerCred, "peerCred"));
   exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr, "lsetxattr"));
   exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr, "lgetxattr"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));

@@ -545,6 +545,7 @@ static int log_main(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "log") == 0) return log_main(argc, argv);
-  if (argc >= 2 && strcmp(argv[1], "pod") == 0) return pod_main(argc, argv);
-  usage("the first argument is log or pod");
+  /* (host: the parent of the one supervisor of a run root; pod: the same, the older name) */
+  if (argc >= 2 && (strcmp(argv[1], "host") == 0 || strcmp(argv[1], "pod") == 0)) return pod_main(argc, argv);
+  usage("the first argument is log or host");
 }

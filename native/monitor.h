@@ -3,7 +3,7 @@
 #ifndef TSPOD_MONITOR_H
 #define TSPOD_MONITOR_H
 
-/* `tspod-monitor pod EXITS_DIR CMD [ARG...]`: returns the exit status. */
+/* `tspod-monitor host EXITS_DIR CMD [ARG...]` (or `pod`, its older name): returns the exit status. */
 int pod_main(int argc, char **argv);
 
 #endif

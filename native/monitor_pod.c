@@ -1,6 +1,6 @@
 /*
- * tspod-monitor pod: the parent of a detached pod's supervisor, and the subreaper of everything
- * the supervisor starts, so that no exit status of the pod is ever lost (issue 14, its second
+ * tspod-monitor host: the parent of the detached pods' supervisor, and the subreaper of everything
+ * the supervisor starts, so that no exit status of a pod is ever lost (issue 14, its second
  * part: durable exit records; re-adoption by a new supervisor builds on them).
  *
  * The kernel concepts:
@@ -12,7 +12,7 @@
  *    supervisor dies (SIGKILL, a crash), they become ours.
  *  - While the supervisor lives it reaps its own children (through pidfds) and we see nothing of
  *    them. What reaches us is the supervisor's own exit and, after it, every pod process that
- *    ends without it. For each we write an *exit record* before we reap it: waitid(WNOWAIT) tells
+ *    ends without it. For each of those we write an *exit record* before we reap it: waitid(WNOWAIT) tells
  *    us of the exit and leaves the zombie in place, so its pid cannot be reused and its
  *    /proc/PID/stat (field 22: the start time, which tells a reused pid apart) can still be read;
  *    the record is written to a temporary file, fsync'd, renamed to `<pid>-<starttime>.json` and
@@ -20,11 +20,13 @@
  *    exists, whole, for every exit we reaped, whatever happens to us or the host afterwards.
  *  - SIGCHLD comes through a signalfd: one loop, no handler racing the main code.
  *
- * The records go to EXITS_DIR, the `exits` directory of the pod's run directory, made by the
- * supervisor once it has claimed the pod's name; before that (or after the pod was removed)
- * there is nowhere to write and an exit is reaped unrecorded (it is no pod's).
+ * One monitor serves a whole run root: its child is the one supervisor of every detached pod of
+ * that run root (supervisor/host-main.ts), and the records go to EXITS_DIR, the run root's
+ * `exits` directory, keyed by pid and start time, which is unique on the host: the supervisor (and
+ * `ps`, `inspect`, `gc`) find a pod's records by the ProcessRefs in its state. A missing directory
+ * (removed by hand) means there is nowhere to write: the exit is reaped unrecorded.
  *
- * Usage: tspod-monitor pod EXITS_DIR CMD [ARG...]   (CMD: an absolute path, run with ARGs)
+ * Usage: tspod-monitor host EXITS_DIR CMD [ARG...]   (CMD: an absolute path, run with ARGs)
  * The child gets our stdin, stdout, stderr and other fds; we close ours once it runs, so that a
  * pipe the caller reads (the readiness pipe of `run -d`) closes when the child closes it. We exit
  * when we have no child left, with the supervisor's status (128+N for a signal N).
@@ -103,7 +105,7 @@ static void record_exit(const char *exits_dir, const siginfo_t *si) {
 
 int pod_main(int argc, char **argv) {
   if (argc < 4 || argv[2][0] != '/' || argv[3][0] != '/') {
-    fprintf(stderr, "tspod-monitor: usage: tspod-monitor pod EXITS_DIR CMD [ARG...] (absolute paths)\n");
+    fprintf(stderr, "tspod-monitor: usage: tspod-monitor host EXITS_DIR CMD [ARG...] (absolute paths)\n");
     return 2;
   }
   const char *exits_dir = argv[2];
@@ -153,7 +155,8 @@ int pod_main(int argc, char **argv) {
         return status; /* ECHILD: nobody left */
       }
       if (si.si_pid == 0) break; /* more children, none exited yet */
-      record_exit(exits_dir, &si);
+      /* (The supervisor's own exit is no pod's: only its status is kept, as ours.) */
+      if (si.si_pid != child) record_exit(exits_dir, &si);
       if (si.si_pid == child) status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
       siginfo_t reaped;
       while (waitid(P_PID, (id_t)si.si_pid, &reaped, WEXITED) < 0 && errno == EINTR) {}

@@ -10,10 +10,10 @@
  * take `kernel` itself: they are the mechanisms the runtime is built from, each tested where it
  * is used, and a folder below runtime/ cannot import runtime/ (test/unit/layering.test.ts).
  */
-import { native, type ExitStatus, type NativePlan, type SystemError } from './native.js';
+import { native, type ExitStatus, type NativePlan, type PeerCred, type SystemError } from './native.js';
 import type { SeccompFilter } from './seccomp/profile.js';
 
-export type { ExitStatus, NativePlan, SystemError };
+export type { ExitStatus, NativePlan, PeerCred, SystemError };
 
 export interface Kernel {
   spawn(plan: NativePlan): { pid: number; pidfd: number };
@@ -28,6 +28,8 @@ export interface Kernel {
   socketpair(): [number, number];
   /** the fd sent over the socket (SCM_RIGHTS), -1 when none was */
   recvFd(sock: number): number;
+  /** the pid, uid and gid of the process that connected the unix socket `fd` (SO_PEERCRED) */
+  peerCred(fd: number): PeerCred;
   mount(source: string, target: string, fstype: string, flags: string[], data?: string): void;
   /** lazy detach (MNT_DETACH) */
   umount(target: string): void;
@@ -63,6 +65,7 @@ export const kernel: Kernel = {
   pipe: () => native.pipe(),
   socketpair: () => native.socketpair(),
   recvFd: (sock) => native.recvFd(sock),
+  peerCred: (fd) => native.peerCred(fd),
   mount: (source, target, fstype, flags, data) => native.mount(source, target, fstype, flags, data),
   umount: (target) => native.umount2(target, true),
   flock: (fd, how, wait = true) => native.flock(fd, how, wait),

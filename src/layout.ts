@@ -24,8 +24,6 @@ export interface PodLayout {
   stateFile: string;
   lockFile: string;
   controlSocket: string;
-  /** exit records of processes that ended while the supervisor was gone (state/exits.ts) */
-  exitsDir: string;
   infraRoot: string;
   shm: string;
   etcDir: string;
@@ -43,6 +41,34 @@ export interface PodLayout {
   terminationLog(container: string, restart: number): string;
 }
 
+/** The run root's own pieces: the one supervisor of its detached pods, and the exit records. */
+export interface HostLayout {
+  /** 0700, root's: the supervisor's socket, locks and log */
+  supervisorDir: string;
+  /** where `run -d` hands pods to the supervisor (supervisor/host-server.ts) */
+  supervisorSocket: string;
+  /** held (flock) by the supervisor that serves the socket, for as long as it does */
+  supervisorLock: string;
+  /** held while a supervisor is being started, or is leaving: one at a time (host-client.ts) */
+  startLock: string;
+  /** the supervisor's own messages (each pod's are in its supervisor.log) */
+  supervisorLog: string;
+  /** exit records of pod processes that ended while no supervisor lived (state/exits.ts) */
+  exitsDir: string;
+}
+
+export function hostLayout(roots: Roots): HostLayout {
+  const supervisorDir = path.join(roots.runRoot, 'supervisor');
+  return {
+    supervisorDir,
+    supervisorSocket: path.join(supervisorDir, 'control.sock'),
+    supervisorLock: path.join(supervisorDir, 'lock'),
+    startLock: path.join(supervisorDir, 'start.lock'),
+    supervisorLog: path.join(supervisorDir, 'supervisor.log'),
+    exitsDir: path.join(roots.runRoot, 'exits'),
+  };
+}
+
 export function podLayout(roots: Roots, name: string): PodLayout {
   const runDir = podRunDir(roots, name);
   const dataDir = podDataDir(roots, name);
@@ -56,7 +82,6 @@ export function podLayout(roots: Roots, name: string): PodLayout {
     stateFile: path.join(runDir, 'state.json'),
     lockFile: path.join(runDir, 'lock'),
     controlSocket: path.join(runDir, 'control.sock'),
-    exitsDir: path.join(runDir, 'exits'),
     infraRoot: path.join(runDir, 'infra-root'),
     shm: path.join(runDir, 'shm'),
     etcDir,

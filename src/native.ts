@@ -37,6 +37,13 @@ export interface ExitStatus {
   error?: Error;
 }
 
+/** The credentials the kernel recorded when the peer connected (SO_PEERCRED). */
+export interface PeerCred {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
 interface Binding {
   spawn(plan: NativePlan): { pid: number; pidfd: number };
   watchExit(pidfd: number, cb: (status: ExitStatus) => void): void;
@@ -58,6 +65,8 @@ interface Binding {
   socketpair(): [number, number];
   /** the fd sent on the socket (SCM_RIGHTS), or -1 when none was */
   recvFd(sock: number): number;
+  /** who connected the unix socket `fd` (SO_PEERCRED) */
+  peerCred(fd: number): PeerCred;
   seccompCompile(filter: SeccompFilter): Buffer;
   seccompKnown(names: string[], version?: false): boolean[];
   seccompKnown(names: string[], version: true): string;
@@ -132,6 +141,7 @@ export const native = {
   setOutputProcessing: (fd: number, on: boolean) => call(() => load().setOutputProcessing(fd, on)),
   socketpair: () => call(() => load().socketpair()),
   recvFd: (sock: number) => call(() => load().recvFd(sock)),
+  peerCred: (fd: number) => call(() => load().peerCred(fd)),
   /** the BPF program libseccomp makes of a resolved filter (8 bytes per instruction) */
   seccompCompile: (filter: SeccompFilter) => call(() => load().seccompCompile(filter)),
   /** for each name, whether the host's libseccomp knows that system call */

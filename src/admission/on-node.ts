@@ -51,7 +51,9 @@ export async function withNodeLock<T>(roots: Roots, fn: () => Promise<T>): Promi
   await fsp.mkdir(roots.runRoot, { recursive: true, mode: 0o700 });
   const fd = fs.openSync(path.join(roots.runRoot, 'node.lock'), fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
   try {
-    kernel.flock(fd, 'ex', true);
+    // Polled, never a blocking flock: the one supervisor admits many pods in one process, and a
+    // blocking call would stop its event loop while another of its own pods holds the lock.
+    while (!kernel.flock(fd, 'ex', false)) await new Promise((r) => setTimeout(r, 10));
     return await fn();
   } finally {
     fs.closeSync(fd);

@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import type { Roots } from '../paths.js';
-import { podLayout } from '../layout.js';
+import { hostLayout, podLayout } from '../layout.js';
 import { checkPodName } from './pod-name.js';
 import { isAlive, isSupervised, listPodNames, readState } from '../state/store.js';
 import { readExitRecord } from '../state/exits.js';
@@ -50,13 +50,13 @@ export async function readPod(roots: Roots, name: string): Promise<PodEntry | un
   const supervised = isSupervised(roots, name);
   const state = await readState(roots, name);
   const condition = conditionOf(state, supervised);
-  if (state && condition === 'orphaned') withRecordedExits(state, podLayout(roots, name).exitsDir);
+  if (state && condition === 'orphaned') withRecordedExits(state, hostLayout(roots).exitsDir);
   return { name, state, supervised, condition };
 }
 
 /**
  * An orphaned pod's containers that ended after its supervisor died: their recorded state still
- * says running, but the pod's monitor wrote how they ended (state/exits.ts). Shown terminated,
+ * says running, but the run root's monitor wrote how they ended (state/exits.ts). Shown terminated,
  * with the exit code, signal and time of that record, as the kubelet would have recorded them.
  */
 export function withRecordedExits(state: PodState, exitsDir: string): void {

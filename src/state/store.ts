@@ -81,7 +81,36 @@ export function lockPod(roots: Roots, name: string, wait = false): PodLock | und
     fs.closeSync(fd);
     return undefined;
   }
-  return { fd, release: () => fs.closeSync(fd) };
+  // Once only: a second close could close an fd reused meanwhile (another pod's lock, in the one
+  // supervisor of many pods).
+  let held = true;
+  return {
+    fd, release: () => {
+      if (!held) return;
+      held = false;
+      fs.closeSync(fd);
+    },
+  };
+}
+
+/**
+ * An exclusive flock on `file` (created 0600, never through a symlink): undefined when another
+ * process holds it and `wait` is false. (The supervisor's and the start lock: supervisor/host-main.ts.)
+ */
+export function lockFile(file: string, wait: boolean): { release(): void } | undefined {
+  const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+  if (!kernel.flock(fd, 'ex', wait)) {
+    fs.closeSync(fd);
+    return undefined;
+  }
+  let held = true;
+  return {
+    release: () => {
+      if (!held) return;
+      held = false;
+      fs.closeSync(fd);
+    },
+  };
 }
 
 /** Is the pod's supervisor alive? (It holds the lock while it runs.) */

@@ -6,6 +6,7 @@
  * supervisor, or from its ledger if the supervisor cannot: RunningPod.abort), and the process
  * ends with status 125. Errors that come while that is under way are reported and change nothing.
  */
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { EventEmitter } from 'node:events';
 import type { RunningPod } from './run-pod.js';
 
@@ -30,6 +31,49 @@ export function guardPod(running: RunningPod, o: LastResortOptions): () => void 
     }
     aborting = true;
     void running.abort(err).finally(() => o.exit(ABORT_STATUS));
+  };
+  target.on('uncaughtException', handler);
+  target.on('unhandledRejection', handler);
+  return () => {
+    target.off('uncaughtException', handler);
+    target.off('unhandledRejection', handler);
+  };
+}
+
+/**
+ * The one supervisor of many pods (host.ts) has one process and many pods: an error nobody caught
+ * must end only the pod whose code threw it. Each pod runs in an AsyncLocalStorage context of its
+ * own (`PodContext`): Node keeps that context across timers, I/O callbacks and promise chains,
+ * and gives it to the 'uncaughtException' and 'unhandledRejection' handlers (an exception is
+ * handled in the context of the callback that threw; a rejection in that of the promise). The
+ * handler here hands the error to that pod (`fail`: its RunningPod.abort, the pod torn down from
+ * its ledger if need be) and the process goes on with the other pods. An error outside any pod's
+ * context (the supervisor's own machinery) is reported and handed to `stray`.
+ */
+export interface PodContext {
+  name: string;
+  /** the pod's last resort: stop it and tear it down (repeated errors change nothing) */
+  fail(err: unknown): void;
+}
+
+export interface PodGuardOptions {
+  warn: (line: string) => void;
+  /** an error of no pod's */
+  stray: (err: unknown) => void;
+  on?: EventEmitter;
+}
+
+/** Install the per-pod last resort; returns the function that removes it. */
+export function guardPods(storage: AsyncLocalStorage<PodContext>, o: PodGuardOptions): () => void {
+  const target = o.on ?? process;
+  const handler = (err: unknown) => {
+    const pod = storage.getStore();
+    if (!pod) {
+      o.stray(err);
+      return;
+    }
+    o.warn(`pod "${pod.name}": an error nobody caught: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    pod.fail(err);
   };
   target.on('uncaughtException', handler);
   target.on('unhandledRejection', handler);

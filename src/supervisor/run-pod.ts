@@ -75,6 +75,8 @@ export interface RunningPod {
   attach(name: string, sink: AttachSink, req: AttachRequest): AttachHandle;
   /** resolves once container `name` is running, false when the pod is stopping first */
   whenRunning(name: string): Promise<boolean>;
+  /** record a Warning event about the pod (saved with its state) */
+  warning(reason: string, message: string): void;
 }
 
 /** How long an aborted supervisor gets to tear its pod down before the ledger is used instead. */
@@ -89,8 +91,6 @@ async function claim(roots: Roots, name: string): Promise<PodLock> {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     throw new PodExistsError(`pod "${name}" already exists (see "tspod ps -a"; remove it with "tspod rm ${name}")`);
   }
-  // Where the monitor of a detached pod records exits the supervisor does not live to see.
-  await fsp.mkdir(layout.exitsDir, { mode: 0o700 });
   // A data directory without a run directory is what a crashed, half-collected pod left: stale.
   await fsp.rm(layout.dataDir, { recursive: true, force: true });
   return lockPod(roots, name)!;
@@ -204,12 +204,17 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
     o.warn('the supervisor could not tear the pod down in time: removing it from its ledger');
     await removePod(o.roots, state.name, state, { warn: o.warn }).catch((e) => o.warn(describeError(e)));
     await control.close().catch(() => undefined);
-    // (The lock goes with the process, which the last-resort handler ends now.)
+    // Released here: the process may go on supervising other pods (supervisor/host.ts).
+    lock.release();
   })());
   return {
     done: closed, stop: (grace, bySignal) => void supervisor.stop(grace, bySignal), abort,
     attach: (name, sink, req) => supervisor.attach(name, sink, req),
     whenRunning: (name) => supervisor.whenRunning(name),
+    warning: (reason, message) => {
+      new EventRecorder(state).warning(undefined, reason, message);
+      void saver.lenient();
+    },
   };
 }
 

@@ -1,40 +1,42 @@
 /**
- * The detached supervisor's side of `tspod run -d` (detach.ts is the command's side): read the
- * pod from stdin, run it with runPod (the same code as a foreground run), report readiness on fd 3,
- * and live until the pod has ended and is torn down. Detached pods are kept (`keep`), so that
- * `ps -a`, `inspect` and `logs` still show them once they ended, until `tspod rm`.
+ * One detached pod inside the supervisor of all detached pods (host.ts hosts many of these; the
+ * command's side is detach.ts): run the pod with runPod (the same code as a foreground run),
+ * answer readiness once, and live until the pod has ended and is torn down. Detached pods are
+ * kept (`keep`), so that `ps -a`, `inspect` and `logs` still show them once they ended, until
+ * `tspod rm`.
  *
- * Its own messages go to `<root>/pods/<name>/supervisor.log`, opened only once the pod's name is
- * claimed (before that, the directory may belong to another pod of the same name); a failure
- * before that point reaches the user through the readiness pipe.
+ * What a process of its own gave each pod before is the pod's own here: its messages go to
+ * `<root>/pods/<name>/supervisor.log` (opened only once the pod's name is claimed: before that, the
+ * directory may belong to another pod of the same name; a failure before that point reaches the
+ * user through the readiness answer), a stop comes through `stop` (the host's signals call it for
+ * every pod), and its last resort is `fail` (an error nobody caught in the pod's code: the pod is
+ * stopped and torn down, from its ledger if need be, and the other pods go on).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeError } from '../errors.js';
-import { readStdin } from '../stdin.js';
 import { readState } from '../state/store.js';
 import { runPod, PodExistsError, type RunningPod } from './run-pod.js';
-import { guardPod } from './last-resort.js';
+import { ABORT_STATUS } from './last-resort.js';
 import { removePod } from '../teardown/cleanup.js';
 import type { PodState } from '../state/types.js';
-import { READY_FD, supervisorLog, type ReadyMessage, type SuperviseInput } from './detach.js';
+import { supervisorLog, type ReadyMessage, type SuperviseInput } from './detach.js';
 
-let readySent = false;
-
-/** The one readiness line; the command that waits for it exits when it has it. */
-function sendReady(msg: ReadyMessage): void {
-  if (readySent) return;
-  readySent = true;
-  try {
-    fs.writeSync(READY_FD, JSON.stringify(msg) + '\n');
-    fs.closeSync(READY_FD);
-  } catch {
-    // the command is gone (interrupted): the pod runs on regardless
-  }
+/** A pod being supervised here. */
+export interface HostedPod {
+  name: string;
+  /** resolves with the pod's exit status (CLI.md) once it has ended and is torn down */
+  done: Promise<number>;
+  /** stop gracefully (the pod's grace period), as SIGTERM did to a supervisor of one pod */
+  stop(): void;
+  /** the last resort: an error nobody caught in this pod's code */
+  fail(err: unknown): void;
+  /** a Warning event about the pod, from the supervisor (its monitor gone, say) */
+  warning(reason: string, message: string): void;
 }
 
-/** Appends timestamped lines to the supervisor's log, creating it on first use. */
-function logger(file: string): (line: string) => void {
+/** Appends timestamped lines to a log file, creating it on first use. */
+export function logger(file: string): (line: string) => void {
   let fd: number | undefined;
   return (line) => {
     try {
@@ -62,17 +64,17 @@ function readiness(state: PodState): ReadyMessage {
   return { ok: true, name: state.name };
 }
 
-/** Start the pod; on failure, report it on the readiness pipe and remove what the attempt left. */
-async function start(input: SuperviseInput, log: (line: string) => void): Promise<RunningPod | undefined> {
+/** Start the pod; on failure, answer with it and remove what the attempt left. */
+async function start(input: SuperviseInput, log: (line: string) => void, ready: (m: ReadyMessage) => void): Promise<RunningPod | undefined> {
   try {
     return await runPod({
       roots: input.roots, pod: input.pod, images: input.images, config: input.config, network: input.network, keep: true,
       // (no sink: the containers' output goes to their log files only)
       explain: input.explain ? (l) => log(`[explain] ${l}`) : () => undefined,
       warn: (l) => log(`warning: ${l}`),
-      onStarted: (state) => sendReady(readiness(state)),
+      onStarted: (state) => ready(readiness(state)),
       // Init containers may take any time, or keep failing: run -d returns once they begin.
-      onInitializing: (state) => sendReady({ ok: true, name: state.name }),
+      onInitializing: (state) => ready({ ok: true, name: state.name }),
     });
   } catch (err) {
     // Nothing of the pod runs: do not leave a pod to `rm` behind a `run` that failed (but never
@@ -81,36 +83,64 @@ async function start(input: SuperviseInput, log: (line: string) => void): Promis
     if (!(err instanceof PodExistsError)) {
       await removePod(input.roots, name, await readState(input.roots, name).catch(() => undefined), { warn: log }).catch((e) => log(describeError(e)));
     }
-    sendReady({ ok: false, error: describeError(err), status: 125 });
+    ready({ ok: false, error: describeError(err), status: 125 });
     return undefined;
   }
 }
 
-export async function superviseDetached(): Promise<number> {
-  const input = JSON.parse(await readStdin()) as SuperviseInput;
+/** Supervise one pod; `ready` is called once, with the answer `run -d` waits for. */
+export function supervisePod(input: SuperviseInput, answer: (m: ReadyMessage) => void): HostedPod {
   const name = input.pod.metadata.name;
   const log = logger(supervisorLog(input.roots, name));
+  let answered = false;
+  const ready = (m: ReadyMessage) => {
+    if (answered) return;
+    answered = true;
+    answer(m);
+  };
   let running: RunningPod | undefined;
   let stopRequested = false;
-  const onSignal = () => {
-    stopRequested = true;
-    running?.stop();
+  let failure: { err: unknown } | undefined;
+  // Settles once an abort has finished: the pod is gone then, even if its supervisor is stuck.
+  let abortFinished!: (status: number) => void;
+  const aborted = new Promise<number>((resolve) => (abortFinished = resolve));
+  let aborting = false;
+  const abort = (r: RunningPod, err: unknown) => {
+    if (aborting) return;
+    aborting = true;
+    void r.abort(err).catch((e) => log(describeError(e))).finally(() => abortFinished(ABORT_STATUS));
   };
-  process.on('SIGTERM', onSignal).on('SIGINT', onSignal).on('SIGHUP', () => undefined);
-  running = await start(input, log);
-  if (!running) return 125;
-  if (stopRequested) running.stop();
-  // An error nobody caught stops and tears down the pod rather than leave it Orphaned.
-  guardPod(running, { warn: (l) => log(`warning: ${l}`), exit: (status) => process.exit(status) });
-  log(`supervising pod "${name}" (pid ${process.pid})`);
-  try {
-    const status = await running.done;
-    log(`pod "${name}" ended (status ${status})`);
-    sendReady({ ok: false, error: `pod "${name}" ended before its app containers started (status ${status}); see "tspod logs ${name}"`, status: 125 });
-    return status;
-  } catch (err) {
-    log(`pod "${name}" failed: ${describeError(err)}`);
-    sendReady({ ok: false, error: describeError(err), status: 125 });
-    return 125;
-  }
+  const done = (async () => {
+    running = await start(input, log, ready);
+    if (!running) return 125;
+    if (stopRequested) running.stop();
+    if (failure) abort(running, failure.err);
+    log(`supervising pod "${name}" (pid ${process.pid})`);
+    try {
+      const status = await Promise.race([running.done, aborted]);
+      log(`pod "${name}" ended (status ${status})`);
+      ready({ ok: false, error: `pod "${name}" ended before its app containers started (status ${status}); see "tspod logs ${name}"`, status: 125 });
+      return status;
+    } catch (err) {
+      log(`pod "${name}" failed: ${describeError(err)}`);
+      ready({ ok: false, error: describeError(err), status: 125 });
+      return 125;
+    }
+  })();
+  return {
+    name, done,
+    stop: () => {
+      stopRequested = true;
+      running?.stop();
+    },
+    warning: (reason, message) => {
+      log(`warning: ${message}`);
+      running?.warning(reason, message);
+    },
+    fail: (err) => {
+      failure ??= { err };
+      // (before the start returned the pod, it is aborted as soon as it does)
+      if (running) abort(running, err);
+    },
+  };
 }

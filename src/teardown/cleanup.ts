@@ -18,7 +18,8 @@
  * The caller holds the pod's lock, so no supervisor (and no other `gc`) works on it meanwhile.
  */
 import type { Roots } from '../paths.js';
-import { podLayout } from '../layout.js';
+import { hostLayout, podLayout } from '../layout.js';
+import { recordedRefsOf, removeExitRecords } from '../state/exits.js';
 import type { PodState } from '../state/types.js';
 import { mountsUnder } from '../mountinfo.js';
 import { realHost, type Host } from '../runtime/host.js';
@@ -51,6 +52,8 @@ export async function removePod(roots: Roots, name: string, state: PodState | un
   // `gc` still finds. (Removals are retried: the pod's monitor may still be writing the exit
   // records of the processes just killed.)
   await host.remove(layout.dataDir);
+  // The exit records of its processes (a killed supervisor's pod): nobody will ask for them now.
+  if (state) removeExitRecords(hostLayout(roots).exitsDir, recordedRefsOf(state));
   await host.remove(layout.runDir);
 }
 

@@ -12,7 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { listNetnsPins, unpinNetns } from '../network/netns.js';
 import type { Roots } from '../paths.js';
-import { podLayout } from '../layout.js';
+import { hostLayout, podLayout } from '../layout.js';
+import { recordedRefsOf, removeExitRecordsExcept } from '../state/exits.js';
 import { listPodNames, lockPod, readState, type PodLock } from '../state/store.js';
 import { removePod, type CleanupOptions } from './cleanup.js';
 import { getPod, readPod, type PodEntry } from '../pods/pods.js';
@@ -61,6 +62,7 @@ export async function gcPods(roots: Roots, o: CleanupOptions): Promise<GcResult>
   }
   await unpinStrays(roots, o).catch((err) => result.failed.push({ name: 'netns pins', error: err as Error }));
   await freeStrayRanges(roots, o).catch((err) => result.failed.push({ name: 'user-namespace ranges', error: err as Error }));
+  await removeStrayExitRecords(roots).catch((err) => result.failed.push({ name: 'exit records', error: err as Error }));
   return result;
 }
 
@@ -73,6 +75,19 @@ async function freeStrayRanges(roots: Roots, o: CleanupOptions): Promise<void> {
   const pods = new Map<string, string | undefined>();
   for (const name of await listPodNames(roots)) pods.set(name, (await readState(roots, name).catch(() => undefined))?.uid);
   for (const hostId of freeStaleRanges(roots, aliveClaim(pods))) o.warn(`user-namespace range ${hostId}.. had no pod: freed`);
+}
+
+/**
+ * Exit records (state/exits.ts) that no pod of the run root names: the exits of log monitors and
+ * exec sessions of an orphaned pod, or of a pod removed by hand.
+ */
+async function removeStrayExitRecords(roots: Roots): Promise<void> {
+  const named = new Set<string>();
+  for (const name of await listPodNames(roots)) {
+    const state = await readState(roots, name).catch(() => undefined);
+    for (const ref of state ? recordedRefsOf(state) : []) named.add(`${ref.pid}-${ref.startTime}`);
+  }
+  removeExitRecordsExcept(hostLayout(roots).exitsDir, (ref) => named.has(`${ref.pid}-${ref.startTime}`));
 }
 
 function dirMtime(dir: string): number {

@@ -7,14 +7,17 @@
  * each shared page divided among the processes sharing it, so the sum over processes is the memory
  * really used) of every process on the host is summed from /proc/PID/smaps_rollup, and compared
  * with the sum before the first pod. Printed per pod: what tspod's new processes keep resident,
- * by kind (the Node supervisors, the pod monitors `tspod-monitor pod`, the log monitors
- * `tspod-monitor log`), the pods' own processes (pause, sleep), and the host's whole growth less
- * the pods' own (which on a shared host also counts whatever else started meanwhile). The target
- * of issue 14 is at most 2 MiB per pod.
+ * by kind (the one Node supervisor of all detached pods, its share: its PSS divided by the pods;
+ * its monitor `tspod-monitor host`; the log monitors `tspod-monitor log`), the pods' own processes
+ * (pause, sleep), and the host's whole growth less the pods' own (which on a shared host also
+ * counts whatever else started meanwhile). The target of issue 14 is at most 2 MiB per pod.
+ *
+ * Then serial.mjs's part: `--serial` pods (50) started one after another with `run -d`, and as many
+ * containers created and started detached by runc and crun: total time, peak and kept memory.
  *
  * Everything lives in one temporary directory, removed at the end (the pods with `rm -f`).
  *
- * Usage (as root, after `make setup`): node test/bench/density.mjs [--pods N (20)] [--json]
+ * Usage (as root, after `make setup`): node test/bench/density.mjs [--pods N (20)] [--serial N (50)] [--json]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,14 +26,22 @@ import { parseArgs } from 'node:util';
 import { entriesIn, mountsUnder } from './checks.mjs';
 import { run } from './measure.mjs';
 import { prepareTspod, TSPOD } from './tspod.mjs';
+import { spawnSync } from 'node:child_process';
+import { removeLeftovers, runtime, writeBundles } from './oci.mjs';
+import { cgroupMode } from './report.mjs';
+import { measureSerial, ociSerial, runAsync } from './serial.mjs';
+
+const SERIAL = path.join(import.meta.dirname, 'serial.mjs');
 
 const say = (msg) => process.stderr.write(`bench: ${msg}\n`);
 
 function options() {
-  const { values } = parseArgs({ options: { pods: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { pods: { type: 'string', default: '20' }, serial: { type: 'string', default: '50' }, json: { type: 'boolean', default: false } } });
   const pods = Number(values.pods);
   if (!Number.isInteger(pods) || pods < 1) throw new Error('--pods takes a whole number of at least 1');
-  return { pods, json: values.json };
+  const serial = Number(values.serial);
+  if (!Number.isInteger(serial) || serial < 0) throw new Error('--serial takes a whole number');
+  return { pods, serial, json: values.json };
 }
 
 const manifest = (name) => JSON.stringify({
@@ -96,12 +107,15 @@ async function main() {
       pods: o.pods, startSeconds: seconds, perPodKiB: tspodKiB / o.pods, hostGrowthPerPodKiB: (grown - (parts.pods ?? 0)) / o.pods,
       partsPerPodKiB: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v / o.pods])),
     };
+    run(TSPOD, ['rm', '-f', ...names], { env: t.env });
+    if (o.serial > 0) result.serial = await serialRuns(o.serial, t, dir, problems);
   } catch (err) {
     problems.push(`stopped: ${err.message}`);
   } finally {
     if (t) {
       try {
-        run(TSPOD, ['rm', '-f', ...names.filter((n) => fs.existsSync(path.join(t.runRoot, 'pods', n)))], { env: t.env });
+        const left = fs.existsSync(path.join(t.runRoot, 'pods')) ? fs.readdirSync(path.join(t.runRoot, 'pods')) : [];
+        if (left.length > 0) run(TSPOD, ['rm', '-f', ...left], { env: t.env });
       } catch (err) {
         problems.push(`rm -f: ${err.message}`);
       }
@@ -117,12 +131,75 @@ async function main() {
     const mib = (k) => `${(k / 1024).toFixed(2)} MiB`;
     console.log(`\nmemory of ${result.pods} detached pods of one sleep (PSS; target of issue 14: 2 MiB per pod)`);
     console.log(`  ${mib(result.perPodKiB)} per pod kept resident by tspod's processes; ${result.pods} pods started one after another in ${result.startSeconds.toFixed(1)} s`);
-    const what = { supervisor: 'the Node supervisor', 'monitor pod': 'tspod-monitor pod (exit records)', 'monitor log': 'tspod-monitor log (one per container)', pods: "the pods' own processes (pause, sleep)", other: 'other processes started meanwhile (not tspod)' };
+    const what = { supervisor: 'the Node supervisor of all detached pods (its share)', 'monitor host': 'tspod-monitor host (exit records; one for all pods)', 'monitor log': 'tspod-monitor log (one per container)', pods: "the pods' own processes (pause, sleep)", other: 'other processes started meanwhile (not tspod)' };
     for (const [k, v] of Object.entries(result.partsPerPodKiB)) console.log(`    ${mib(v).padStart(10)}  ${what[k] ?? k}`);
     console.log(`  the host's PSS grew by ${mib(result.hostGrowthPerPodKiB)} per pod beyond the pods' own processes (with the rest of the host)`);
+    if (result.serial) printSerial(result.serial);
   }
   for (const p of problems) console.error(`bench: problem: ${p}`);
   process.exitCode = problems.length > 0 ? 1 : 0;
+}
+
+/** The serial part (serial.mjs): tspod, then runc and crun, on the same rootfs. */
+async function serialRuns(n, t, dir, problems) {
+  say(`${n} detached pods one after another, then ${n} runc and crun containers (create + start)`);
+  const names = Array.from({ length: n }, (_, i) => `serial-${i}`);
+  const rows = [];
+  const ownOf = new Set();
+  let tspodRow;
+  try {
+    tspodRow = await measureSerial(n, (i) => runAsync(TSPOD, ['run', '-d', '--network', 'none', '-'], { env: t.env, input: manifest(names[i]) }), (pid) => {
+      if (ownOf.size === 0) {
+        for (const name of names) {
+          const s = JSON.parse(fs.readFileSync(path.join(t.runRoot, 'pods', name, 'state.json'), 'utf8'));
+          if (s.infra) ownOf.add(s.infra.pid);
+          for (const c of Object.values(s.containers)) if (c.process) ownOf.add(c.process.pid);
+        }
+      }
+      return ownOf.has(pid);
+    });
+  } finally {
+    run(TSPOD, ['rm', '-f', ...names.filter((x) => fs.existsSync(path.join(t.runRoot, 'pods', x)))], { env: t.env });
+  }
+  rows.push({ name: 'tspod run -d', what: 'a pod: pause + sleep, under the one supervisor', ...tspodRow });
+  const present = ['runc', 'crun'].filter((r) => spawnSync('sh', ['-c', `command -v ${r}`]).status === 0);
+  if (present.length === 0) return rows;
+  const bundles = writeBundles(path.join(dir, 'bundles'), t.rootfs, present[0]);
+  const cgroups = cgroupMode();
+  for (const name of present) {
+    const root = path.join(dir, `${name}-state`);
+    let r;
+    if (name === 'crun' && cgroups.mode === 'hybrid' && cgroups.controllers.length > 0) {
+      // (as in startup.mjs: crun 1.8 refuses a hybrid host whose cgroup2 has controllers)
+      const job = JSON.stringify({ name, root, bundle: bundles.holder, n, idPrefix: 'tspod-density' });
+      const out = spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', 'umount -l /sys/fs/cgroup/unified && exec "$@"', 'sh', process.execPath, SERIAL, job], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const parsed = JSON.parse(out.stdout || '{}');
+      if (parsed.leftovers?.length > 0) problems.push(`${name} containers left behind (deleted): ${parsed.leftovers.join(' ')}`);
+      if (parsed.error || !parsed.result) throw new Error(`${name}: ${parsed.error ?? out.stderr}`);
+      r = parsed.result;
+    } else {
+      const rt = runtime(name, root);
+      try {
+        r = await ociSerial(rt, bundles.holder, n, 'tspod-density');
+      } finally {
+        const left = removeLeftovers(rt);
+        if (left.length !== n) problems.push(`${name}: ${left.length} of ${n} containers found to delete`);
+      }
+    }
+    rows.push({ name: `${name} create + start`, what: 'a container: sleep', ...r });
+  }
+  return rows;
+}
+
+function printSerial(rows) {
+  const mib = (k) => `${(k / 1024).toFixed(1)} MiB`;
+  console.log(`\n${rows[0].n} started one after another, detached (PSS of every new process, sampled every 50 ms)`);
+  console.log(`  ${'what'.padEnd(22)} ${'total s'.padStart(8)} ${'ms each'.padStart(8)} ${'÷ runc'.padStart(7)} ${'÷ crun'.padStart(7)} ${'peak'.padStart(10)} ${'kept'.padStart(10)} ${'kept - own'.padStart(11)}`);
+  const ref = (n) => rows.find((r) => r.name.startsWith(n))?.seconds;
+  for (const r of rows) {
+    const ratio = (n) => (ref(n) ? `${(r.seconds / ref(n)).toFixed(1)}×` : '-');
+    console.log(`  ${r.name.padEnd(22)} ${r.seconds.toFixed(2).padStart(8)} ${((r.seconds * 1000) / r.n).toFixed(0).padStart(8)} ${ratio('runc').padStart(7)} ${ratio('crun').padStart(7)} ${mib(r.peakKiB).padStart(10)} ${mib(r.keptKiB).padStart(10)} ${mib(r.keptBeyondOwnKiB).padStart(11)}  ${r.what}`);
+  }
 }
 
 main().catch((err) => {

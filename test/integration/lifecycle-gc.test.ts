@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { PodState } from '../../src/state/types.js';
-import { mountsUnder, pod, removeRoots, tspod, waitFor, type TestRoots } from './helpers.js';
+import { mountsUnder, pod, removeRoots, start, tspod, waitFor, type TestRoots } from './helpers.js';
 import { alive, busybox, expectNothingLeft, lifecycleRoots, readState, removeAll } from './lifecycle-helpers.js';
 
 let roots: TestRoots;
@@ -80,8 +80,10 @@ describe('a pod whose supervisor was killed', () => {
   });
 
   test('rm -f removes an orphaned pod too; gc leaves running and kept pods alone', async () => {
-    const running = await tspod(roots, ['run', '-d', '--network', 'none', '-'], JSON.stringify(pod('alive', { containers: [busybox('a', 'exec sleep 1000')] })));
-    expect(running.code, running.stderr).toBe(0);
+    // A pod supervised by a process that is not killed: a foreground run (the detached pods of a
+    // run root share one supervisor, which orphan() kills).
+    const running = start(roots, ['run', '--network', 'none', '-'], JSON.stringify(pod('alive', { containers: [busybox('a', 'echo up; exec sleep 1000')] })));
+    await waitFor('the foreground pod to run', () => running.output().includes('a | up') || undefined);
     const kept = await tspod(roots, ['run', '--keep', '--network', 'none', '-'], JSON.stringify(pod('kept', { restartPolicy: 'Never', containers: [busybox('a', 'true')] })));
     expect(kept.code, kept.stderr).toBe(0);
     const state = await orphan('crashed-too');
@@ -97,6 +99,7 @@ describe('a pod whose supervisor was killed', () => {
     expectNetworkGone(again);
     const others = [readState(roots, 'alive'), readState(roots, 'kept')];
     expect((await tspod(roots, ['rm', '-f', 'alive', 'kept'])).code).toBe(0);
+    await running.done;
     await expectNothingLeft(roots, [state, again, ...others]);
   });
 });

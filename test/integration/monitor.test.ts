@@ -72,7 +72,7 @@ describe('the log monitor', () => {
     const state = readState(roots, 'exits');
     // The supervisor's parent is the pod's monitor, the subreaper that records what it leaves.
     const ppid = Number(fs.readFileSync(`/proc/${state.supervisor.pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-    expect(fs.readFileSync(`/proc/${ppid}/cmdline`, 'utf8').split('\0').slice(0, 2)).toEqual([expect.stringMatching(/tspod-monitor$/), 'pod']);
+    expect(fs.readFileSync(`/proc/${ppid}/cmdline`, 'utf8').split('\0').slice(0, 2)).toEqual([expect.stringMatching(/tspod-monitor$/), 'host']);
     process.kill(state.supervisor.pid, 'SIGKILL');
     await waitFor('the supervisor to die', () => !alive(state.supervisor) || undefined);
     // Now container a ends, with nobody but the monitor to see it.
@@ -98,7 +98,7 @@ describe('the log monitor', () => {
     await runDetached(pod('podmon', { containers: [busybox('a', 'exec sleep 1000')] }));
     const state = readState(roots, 'podmon');
     const ppid = Number(fs.readFileSync(`/proc/${state.supervisor.pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-    expect(fs.readFileSync(`/proc/${ppid}/cmdline`, 'utf8')).toMatch(/tspod-monitor\0pod\0/);
+    expect(fs.readFileSync(`/proc/${ppid}/cmdline`, 'utf8')).toMatch(/tspod-monitor\0host\0/);
     process.kill(ppid, 'SIGKILL');
     await waitFor('the pod monitor to be gone', () => !fs.existsSync(`/proc/${ppid}/stat`) || undefined);
     expect(alive(state.supervisor)).toBe(true);

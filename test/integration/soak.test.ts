@@ -85,9 +85,14 @@ async function runTrue(name: string, cni: boolean): Promise<void> {
 
 /**
  * What the first pod of a root makes once and every later pod shares: the pods directories of both
- * roots, the netns pin directory and the node's admission lock. Anything else new is a leak.
+ * roots, the netns pin directory and the node's admission lock; and what the first detached pod
+ * makes for all: the supervisor's directory (its locks and log) and the exit records' directory.
+ * Anything else new is a leak.
  */
-const SHARED = new Set(['root/pods/', 'run/netns/', 'run/node.lock', 'run/pods/']);
+const SHARED = new Set([
+  'root/pods/', 'run/netns/', 'run/node.lock', 'run/pods/',
+  'run/exits/', 'run/supervisor/', 'run/supervisor/lock', 'run/supervisor/start.lock', 'run/supervisor/supervisor.log',
+]);
 
 /** The host as before, looking for every pod this file made so far. */
 async function expectAsBefore(): Promise<void> {

@@ -98,6 +98,10 @@ export class RecordingHost implements Host {
     this.record(['recvFd', sock]);
     return -1;
   }
+  peerCred(fd: number) {
+    this.record(['peerCred', fd]);
+    return { pid: 1, uid: 0, gid: 0 };
+  }
   mount(source: string, target: string, fstype: string, flags: string[], data?: string) {
     this.record(['mount', source, target, fstype, flags, data]);
     this.world.mounts.push(target);
