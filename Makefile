@@ -73,7 +73,7 @@ check: setup test
 bench: setup
 	@missing=$$(for p in $(BENCH_PACKAGES); do command -v $$p >/dev/null || echo $$p; done); \
 	if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing || echo "no $$missing: tspod is measured alone"; fi
-	@status=0; node test/bench/startup.mjs || status=1; node test/bench/logs.mjs || status=1; node test/bench/density.mjs || status=1; exit $$status
+	@status=0; node test/bench/startup.mjs || status=1; node test/bench/cni.mjs || status=1; node test/bench/logs.mjs || status=1; node test/bench/density.mjs || status=1; exit $$status
 
 clean:
 	rm -rf dist native/build rootfs/out
