@@ -8,7 +8,8 @@
  * yargs — and builds the same argv object yargs would, then calls the command's handler.
  *
  * Anything else is declined (`undefined`), and main.ts hands the arguments to yargs unchanged: help,
- * `--version`, an unknown or repeated option, `--opt=value`, grouped short options, a value
+ * `--version`, an unknown or repeated option, a command's own option before the command (yargs
+ * reads only the global ones there), `--opt=value`, grouped short options, a value
  * that starts with `-` or looks like a number (yargs would convert it), a value outside its
  * choices, a missing or extra positional, `--`. So every error, and every message of one, is still
  * yargs's and usage.ts's: the fast path only ever takes inputs that yargs would accept as they are.
@@ -35,6 +36,8 @@ const KNOWN_KEYS = new Set(['type', 'alias', 'default', 'choices', 'array', 'dem
 /** What a builder declared: its options by name and its positionals in order. */
 export interface CommandShape {
   options: Map<string, OptionSpec>;
+  /** the global options' names: the only ones yargs takes before the command's word */
+  globals: Set<string>;
   positionals: { name: string; required: boolean; variadic: boolean }[];
 }
 
@@ -85,9 +88,10 @@ function positionalsOf(command: string): CommandShape['positionals'] {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function shapeOf(command: CommandModule<any, any>): CommandShape | undefined {
   if (typeof command.command !== 'string' || typeof command.builder !== 'function') return undefined;
-  const shape: CommandShape = { options: new Map(), positionals: positionalsOf(command.command) };
+  const shape: CommandShape = { options: new Map(), globals: new Set(), positionals: positionalsOf(command.command) };
   try {
     globalOptions(recorder(shape) as never);
+    for (const name of shape.options.keys()) shape.globals.add(name);
     (command.builder as (y: unknown) => unknown)(recorder(shape));
   } catch (err) {
     if (err instanceof Declined) return undefined;
@@ -172,6 +176,8 @@ export function parseFast(args: readonly string[], word: string, shape: CommandS
         const name = byFlag.get(a);
         const spec = name === undefined ? undefined : shape.options.get(name);
         if (name === undefined || spec === undefined || given.has(name)) throw new Declined();
+        // yargs reads the words before the command with the global options only ("Unknown argument").
+        if (!seenCommand && !shape.globals.has(name)) throw new Declined();
         const negated = a === `--no-${name}`;
         const { value, used } = negated ? { value: false, used: 0 } : optionValue(spec, args[i + 1]);
         given.add(name);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import yargs from 'yargs';
 import { describe, expect, test } from 'vitest';
 import { globalOptions } from '../../../src/cli/common.js';
@@ -79,6 +80,11 @@ const LEFT: [Word, string[]][] = [
   ['logs', ['logs', '--tail', '-x', 'web']],
   ['logs', ['logs', '--tail', '1.5', 'web']],
   ['logs', ['logs', '-c', '-x', 'web']],
+  // A command's own option before the command's word: yargs refuses it ("Unknown argument").
+  ['run', ['-d', 'run', 'p.yaml']],
+  ['run', ['--keep', 'run', 'p.yaml']],
+  ['ps', ['--headers', 'ps']],
+  ['logs', ['--timestamps', 'logs', 'web']],
 ];
 
 describe('the fast path takes plain invocations and hands the handler what yargs would', () => {
@@ -94,6 +100,26 @@ describe('the fast path takes plain invocations and hands the handler what yargs
 describe('it leaves everything else to yargs, which reports the errors', () => {
   test.each(LEFT)('%s %j', (word, args) => {
     expect(parseFast(args, word, shapeOf(COMMANDS[word])!)).toBeUndefined();
+  });
+});
+
+describe('whatever the fast path takes, yargs takes and reads the same', () => {
+  const FLAGS = ['--root', '--run-root', '--log-level', '-f', '--file', '--configmap', '--dry-run', '--no-dry-run', '--json', '--uid', '--network', '-d', '--wait', '--no-keep', '--pull', '-i', '-t', '-c', '-q', '-a', '-o', '--no-headers', '--headers', '-l', '--container', '--all-containers', '-p', '--timestamps', '--tail', '--since', '--prefix', '-it', '-5', '-1'];
+  const VALUES = ['p.yaml', 'web', '/dev/stdin', 'json', 'yaml', 'wide', 'none', 'never', 'debug', '5', '-5', '-1', '0', '010', '1.5', '.5', '+5', '1e3', 'true', 'false', 'yes', 'null', 'NaN', 'Infinity', '__proto__', 'ü', 'a b', '0x10', ' 5', 'run', 'ps', 'logs', '9007199254740993', '999999999'];
+  const token = fc.constantFrom(...FLAGS, ...VALUES);
+  const pair = fc.tuple(fc.constantFrom(...FLAGS), fc.constantFrom(...VALUES));
+  const globals = fc.array(fc.tuple(fc.constantFrom('--root', '--run-root', '--log-level'), fc.constantFrom(...VALUES)), { maxLength: 2 });
+  const rest = fc.array(fc.oneof(pair, token.map((t) => [t])), { maxLength: 7 });
+  test.each(Object.keys(COMMANDS) as Word[])('%s: generated command lines', async (word) => {
+    const shape = shapeOf(COMMANDS[word])!;
+    await fc.assert(
+      fc.asyncProperty(globals, fc.array(token, { maxLength: 2 }), rest, async (before, beforeWord, after) => {
+        const args = [...before.flat(), ...beforeWord, word, ...after.flat()];
+        const fast = parseFast(args, word, shape);
+        if (fast !== undefined) expect(fast).toEqual(await viaYargs(args, word));
+      }),
+      { numRuns: 1500 },
+    );
   });
 });
 
