@@ -51,10 +51,22 @@ export interface ParsedDocument {
   position: { line: number; col: number };
 }
 
+/**
+ * A carriage return not followed by a line feed is a line break in YAML 1.1 and 1.2 alike (and in
+ * JSON it is white space), as go-yaml reads it; the YAML library reads only LF and CR LF as breaks,
+ * so `{"a":\r1}` was the string "\r1" to it and 1 to JSON.parse. Line breaks in scalars are read as
+ * LF in any case (YAML's line break normalisation), so rewriting a lone CR as LF changes no value.
+ */
+export function normalizeBreaks(text: string): string {
+  return text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
+}
+
 /** Parses every document of a JSON or YAML text (`---` between them); at least one. */
-export function parseDocuments(text: string, source: string): ParsedDocument[] {
+export function parseDocuments(raw: string, source: string): ParsedDocument[] {
+  checkSize(raw, source);
+  // Before the depth is measured: it counts lines as the YAML reading will see them.
+  const text = normalizeBreaks(raw);
   // Before the YAML library sees the text: it recurses per level and would overflow the stack.
-  checkSize(text, source);
   checkDepth(text, source);
   const json = parseJsonManifest(text);
   if (json) return [{ value: json, position: { line: 1, col: 1 } }];
@@ -62,8 +74,9 @@ export function parseDocuments(text: string, source: string): ParsedDocument[] {
 }
 
 /** parseDocuments through the YAML parser only (also what json-fast.ts is compared with). */
-export function parseYamlDocuments(text: string, source: string): ParsedDocument[] {
+export function parseYamlDocuments(raw: string, source: string): ParsedDocument[] {
   const { isScalar, LineCounter, parseAllDocuments } = yamlLib();
+  const text = normalizeBreaks(raw);
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, {
     version: '1.1',

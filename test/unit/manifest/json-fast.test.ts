@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { parseJsonManifest } from '../../../src/manifest/json-fast.js';
-import { parseYamlDocuments } from '../../../src/manifest/parse.js';
+import { parseDocuments, parseYamlDocuments } from '../../../src/manifest/parse.js';
 
 const viaYaml = (text: string) => parseYamlDocuments(text, 'x.json');
 
@@ -20,6 +20,37 @@ describe('a JSON manifest read by JSON.parse means what the YAML reading means',
       }),
       { numRuns: 600 },
     );
+  });
+
+  test('generated documents with any unicode and JSON white space (CR, LF, CR LF, tab) between tokens: the same value both ways', () => {
+    const space = fc.constantFrom('', ' ', '\t', '\n', '\r', '\r\n', ' \r ');
+    // JSON.stringify, with white space of the generator's choosing after every structural character.
+    const spaced = (v: unknown, ws: () => string): string => {
+      if (Array.isArray(v)) return `[${ws()}${v.map((x) => spaced(x, ws)).join(`,${ws()}`)}${ws()}]`;
+      if (v !== null && typeof v === 'object') {
+        return `{${ws()}${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}${ws()}:${ws()}${spaced(x, ws)}`).join(`,${ws()}`)}${ws()}}`;
+      }
+      return JSON.stringify(v);
+    };
+    const doc = fc.oneof(fc.dictionary(fc.string({ unit: 'binary' }), fc.jsonValue({ stringUnit: 'binary' })), fc.array(fc.jsonValue({ stringUnit: 'binary' })));
+    fc.assert(
+      fc.property(doc, fc.array(space, { minLength: 1 }), (value, spaces) => {
+        let n = 0;
+        const t = spaced(value, () => spaces[n++ % spaces.length] ?? '');
+        const want = JSON.parse(t) as unknown;
+        expect(parseDocuments(t, 'x.json')[0]?.value).toEqual(want);
+        expect(viaYaml(t)[0]?.value).toEqual(want);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  test('a carriage return alone is a line break (JSON: white space), as go-yaml reads it', () => {
+    expect(parseJsonManifest('{"a":\r1}')).toEqual({ a: 1 });
+    expect(viaYaml('{"a":\r1}')[0]?.value).toEqual({ a: 1 });
+    expect(viaYaml(' {"a":\r1}')[0]?.value).toEqual({ a: 1 });
+    expect(viaYaml('a: 1\rb: 2\r')[0]?.value).toEqual({ a: 1, b: 2 });
+    expect(viaYaml('a: |\r  x\r  y\r')[0]?.value).toEqual({ a: 'x\ny\n' });
   });
 
   test('a Pod manifest as JSON is taken', () => {
