@@ -25,6 +25,16 @@ export function absolutePath(s: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A string that becomes an argument or environment string of execve (command, args, an exec
+ * handler's command, an env value): the kernel reads each up to its first NUL, so "a\0b" would
+ * run as "a" (runc's Go refuses it at exec, EINVAL); refused here, before anything is made.
+ */
+export function execString(s: string): string | undefined {
+  const at = s.indexOf('\0');
+  return at < 0 ? undefined : `may not contain a NUL character (at ${at} of ${JSON.stringify(s)}): execve would end the string there`;
+}
+
 export function mountPath(s: string): string | undefined {
   const problem = absolutePath(s);
   if (problem) return problem;

@@ -40,7 +40,23 @@ export function resolveProcess(container: Container, image: ImageConfig, facts: 
     );
   }
   const env = mergeEnv([`PATH=${DEFAULT_PATH}`, ...(image.Env ?? []), ...[...own].map(([k, v]) => `${k}=${v}`)]);
+  refuseNul(container, argv, env);
   return { argv, env, workingDir: container.workingDir || image.WorkingDir || '/' };
+}
+
+/**
+ * execve reads each string up to its first NUL: a value with one (a Secret's binary key, a `$(VAR)`
+ * of it) would run truncated. runc's exec refuses it (EINVAL); here the container cannot be made,
+ * as for a reference that cannot be resolved, naming the variable or argument. (The manifest's own
+ * strings are refused when it is validated: checks.ts execString.)
+ */
+function refuseNul(container: Container, argv: string[], env: string[]): void {
+  const arg = argv.findIndex((a) => a.includes('\0'));
+  const entry = env.find((e) => e.includes('\0'));
+  if (arg < 0 && entry === undefined) return;
+  const what = arg >= 0 ? `argument ${arg} of the command` : `environment variable ${entry?.slice(0, entry.indexOf('='))}`;
+  const detail = `${what} contains a NUL character, which execve cannot pass`;
+  throw new ConfigRefError(`container "${container.name}": ${detail}`, detail);
 }
 
 /** The four command/args cases; only what comes from the manifest is expanded. */

@@ -12,7 +12,7 @@
  * it a default in `defaults.ts` if Kubernetes has one, and teach the runtime.
  */
 import {
-  absolutePath, downwardField, image, medium, mountPath, mountPropagation, subPath, volumeDownwardField,
+  absolutePath, downwardField, execString, image, medium, mountPath, mountPropagation, subPath, volumeDownwardField,
 } from './checks.js';
 import { configKey, keyPath } from './config-checks.js';
 import {
@@ -55,7 +55,7 @@ const envVarSource = obj(
 );
 
 const envVar = obj(
-  { name: str({ required: true, check: envVarName }), value: str(), valueFrom: envVarSource },
+  { name: str({ required: true, check: envVarName }), value: str({ check: execString }), valueFrom: envVarSource },
   { rules: valueOrValueFrom },
 );
 
@@ -133,7 +133,7 @@ const tcpSocket = obj({ port: portRef(), host: str() });
 
 const lifecycleHandler = obj(
   {
-    exec: obj({ command: list(str(), { required: true }) }),
+    exec: obj({ command: list(str({ check: execString }), { required: true }) }),
     httpGet,
     tcpSocket,
     sleep: obj({ seconds: int({ min: 0, max: INT32_MAX, required: true }) }),
@@ -142,7 +142,7 @@ const lifecycleHandler = obj(
 );
 
 const probeFields = {
-  exec: obj({ command: list(str(), { required: true }) }),
+  exec: obj({ command: list(str({ check: execString }), { required: true }) }),
   httpGet,
   tcpSocket,
   grpc: obj({ port: int({ min: 1, max: 65535, required: true }), service: str() }),
@@ -161,8 +161,8 @@ const containerFields = {
   name: str({ required: true, check: dnsLabel }),
   image: str({ required: true, check: image }),
   imagePullPolicy: str({ values: ['Always', 'IfNotPresent', 'Never'] }),
-  command: list(str()),
-  args: list(str()),
+  command: list(str({ check: execString })),
+  args: list(str({ check: execString })),
   workingDir: str({ check: absolutePath }),
   env: list(envVar),
   ports: list(containerPort),

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { checkEnvRefs, loadObjects, resolveProcess, type ConfigObjects } from '../../../src/manifest/index.js';
+import { checkEnvRefs, ConfigRefError, loadObjects, resolveProcess, type ConfigObjects } from '../../../src/manifest/index.js';
 import { configPayload } from '../../../src/runtime/config-volumes.js';
 import { writeAtomic } from '../../../src/runtime/atomic-writer.js';
 
@@ -95,6 +95,23 @@ describe('env from ConfigMaps and Secrets', () => {
     ] })).toEqual(['L=$(HOME)', 'P=hunter2']);
     expect(() => envOf({ env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cm', key: 'nope' } } }] })).toThrow("couldn't find key nope in ConfigMap default/cm");
     expect(() => envOf({ envFrom: [{ secretRef: { name: 'gone' } }] })).toThrow('secret "gone" not found in namespace "default"');
+  });
+
+  test('a value with a NUL (a binary Secret key) cannot be made a variable or, through $(VAR), an argument: execve would cut it short', () => {
+    const binary: ConfigObjects = { configMaps: {}, secrets: { 'default/bin': { key: b64('abc\0; rm -rf /'), ok: b64('fine') } } };
+    const run = (more: object) => resolveProcess(container(more), {}, facts, binary);
+    const refused = (more: object) => {
+      try {
+        run(more);
+      } catch (err) {
+        return err instanceof ConfigRefError ? err.detail : String(err);
+      }
+      return 'made';
+    };
+    expect(refused({ env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 'bin', key: 'key' } } }] })).toBe('environment variable K contains a NUL character, which execve cannot pass');
+    expect(refused({ envFrom: [{ secretRef: { name: 'bin' } }] })).toBe('environment variable key contains a NUL character, which execve cannot pass');
+    expect(refused({ command: ['echo', '$(K)'], env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 'bin', key: 'key' } } }] })).toBe('argument 1 of the command contains a NUL character, which execve cannot pass');
+    expect(run({ env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 'bin', key: 'ok' } } }] }).env).toContain('K=fine');
   });
 });
 

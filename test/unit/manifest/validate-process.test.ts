@@ -18,6 +18,17 @@ describe('environment', () => {
     expect(env([{ value: 'v' }])).toEqual(['spec.containers[1].env[0].name: required']);
   });
 
+  test('a NUL in a string execve gets (command, args, env value, exec handler) is refused: the kernel would cut the string there', () => {
+    const nul = (set: (c: Record<string, unknown>) => void) => linesAfter((p) => set(p.spec.containers[1]));
+    const says = (at: number, s: string) => `may not contain a NUL character (at ${at} of ${JSON.stringify(s)}): execve would end the string there`;
+    expect(nul((c) => (c.command = ['sh', '-c', 'echo hi\0; rm -rf /']))).toEqual([`spec.containers[1].command[2]: ${says(7, 'echo hi\0; rm -rf /')}`]);
+    expect(nul((c) => (c.args = ['\0']))).toEqual([`spec.containers[1].args[0]: ${says(0, '\0')}`]);
+    expect(nul((c) => (c.env = [{ name: 'A', value: 'x\0y' }]))).toEqual([`spec.containers[1].env[0].value: ${says(1, 'x\0y')}`]);
+    expect(nul((c) => (c.livenessProbe = { exec: { command: ['cat', '/x\0'] } }))).toEqual([`spec.containers[1].livenessProbe.exec.command[1]: ${says(2, '/x\0')}`]);
+    expect(nul((c) => (c.lifecycle = { preStop: { exec: { command: ['a\0'] } } }))).toEqual([`spec.containers[1].lifecycle.preStop.exec.command[0]: ${says(1, 'a\0')}`]);
+    expect(nul((c) => (c.command = ['sh', '-c', 'echo \u2028 \x01 ok']))).toEqual([]);
+  });
+
   test('value and valueFrom exclude each other', () => {
     expect(env([{ name: 'A', value: 'v', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }])).toEqual([
       'spec.containers[1].env[0].valueFrom: may not be specified when value is not empty',
