@@ -21,6 +21,7 @@ import type { Roots } from '../paths.js';
 import { listPodNames, readState } from '../state/store.js';
 import { admit, describeFit } from './admit.js';
 import type { PodOnNode, Verdict } from './types.js';
+import { nth } from '../checked.js';
 
 export function onNode(pod: Pod): PodOnNode {
   return {
@@ -68,7 +69,7 @@ export class AdmissionError extends Error {
 
 /** The refusal as tspod prints it: the kubelet's reason and message, then a line per check that failed and per resource. */
 export function refusalText(v: Verdict): string {
-  const first = v.refusals[0]!;
+  const first = nth(v.refusals, 0); // a refusal is made of at least one
   const lines = [`pod "${v.pod.metadata.name}" was not admitted on node "${v.node}": ${first.reason}: ${first.message}`];
   for (const r of v.refusals) if (r.detail) lines.push(`  ${r.reason}: ${r.detail}`);
   const others = v.fit.find((f) => f.resource === 'pods')?.used ?? 0;
@@ -88,7 +89,7 @@ export async function admitOnNode(roots: Roots, pod: Pod, node: NodeInfo = loadN
 export function explainAdmission(v: Verdict, node: NodeInfo): string[] {
   const others = v.fit.find((f) => f.resource === 'pods')?.used ?? 0;
   const lines = [
-    `admission on node "${node.name}"${node.configFile ? ` (configured by ${node.configFile})` : ''}: ${v.refusals.length ? `refused, ${v.refusals[0]!.reason}` : 'admitted'}`,
+    `admission on node "${node.name}"${node.configFile ? ` (configured by ${node.configFile})` : ''}: ${v.refusals[0] ? `refused, ${v.refusals[0].reason}` : 'admitted'}`,
     `  labels: ${Object.entries(node.labels).map(([k, val]) => `${k}=${val}`).join(', ')}`,
     `  taints: ${node.taints.length ? node.taints.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(', ') : 'none'}`,
     ...v.fit.map((f) => `  ${describeFit(f, others)}`),

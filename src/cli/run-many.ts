@@ -30,6 +30,7 @@ import type { JobOutcome } from '../workloads/job-logic.js';
 import type { PodState } from '../state/types.js';
 import { ExitError } from './common.js';
 import type { JobToRun, PodToRun } from './run-files.js';
+import { nth } from '../checked.js';
 
 export interface ManyOptions {
   roots: Roots;
@@ -66,11 +67,11 @@ async function startOne(o: ManyOptions, p: PodToRun, images: Record<string, Imag
 
 /** `run -d`: every pod, then every Job's first pods; names on stdout. */
 export async function runManyDetached(o: ManyOptions): Promise<void> {
-  for (const [i, p] of o.pods.entries()) await startOne(o, p, o.images[i]!);
+  for (const [i, p] of o.pods.entries()) await startOne(o, p, nth(o.images, i));
   for (const [i, j] of o.jobs.entries()) {
     const network = chooseNetwork(o.network, j.sample.metadata.annotations);
     try {
-      const pods = await startJobDetached({ roots: o.roots, workload: j.workload, images: o.jobImages[i]!, config: j.config, network });
+      const pods = await startJobDetached({ roots: o.roots, workload: j.workload, images: nth(o.jobImages, i), config: j.config, network });
       for (const name of pods) process.stdout.write(`${name}\n`);
     } catch (err) {
       if (err instanceof JobStartError) throw new ExitError(err.message, 125);
@@ -113,12 +114,12 @@ export async function runManyForeground(o: ManyOptions): Promise<number> {
   try {
     for (const [i, p] of o.pods.entries()) {
       if (stopSignal !== undefined) break;
-      await startOne(o, p, o.images[i]!);
+      await startOne(o, p, nth(o.images, i));
       follow(p.pod.metadata.name);
     }
     const runs = o.jobs.map((j, i) => {
       const c = new JobController({
-        roots: o.roots, workload: j.workload, images: o.jobImages[i]!, config: j.config, network: chooseNetwork(o.network, j.sample.metadata.annotations),
+        roots: o.roots, workload: j.workload, images: nth(o.jobImages, i), config: j.config, network: chooseNetwork(o.network, j.sample.metadata.annotations),
         log: (l) => say(l), onPod: (name) => { process.stdout.write(`${name}\n`); follow(name); },
       });
       controllers.push(c);

@@ -41,6 +41,7 @@ import { describeInUse, findInUse, removeInUse, type InUse } from '../workloads/
 import type { Roots } from '../paths.js';
 import { waitForPod } from '../pods/wait.js';
 import type { PodObject } from '../pods/view.js';
+import { nth } from '../checked.js';
 
 export interface RunArgs extends GlobalArgs, FileArgs {
   dryRun: boolean;
@@ -318,7 +319,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     const flags = attachFlagsProblem(argv, { pods: run.pods.length, workloads: run.workloads.length });
     if (flags) throw new ExitError(flags, 125);
     // A pod that cannot be attached to is refused before anything is removed, pulled or made.
-    if (argv.stdin || argv.tty) attachArgs(argv, run.pods[0]!.pod);
+    if (argv.stdin || argv.tty) attachArgs(argv, nth(run.pods, 0).pod);
     if (!argv.dryRun) await clearTheWay(roots, run, argv.replace);
     const pods = run.pods;
     // Admission before images, as a kubelet admits before it pulls: a pod that does not fit
@@ -331,16 +332,16 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     for (const { sample, config } of run.jobs) jobImages.push(await resolveImages(roots, sample, { pull: argv.pull, dryRun: argv.dryRun, config }));
     if (argv.dryRun) {
       const dry = (pod: Pod) => ({ json: argv.json, network: chooseNetwork(argv.network, pod.metadata.annotations), uid: argv.uid });
-      for (const [i, { config }] of pods.entries()) await printPlans(roots, admissions[i]!, images[i]!, config, dry(admissions[i]!));
-      for (const [i, { config }] of run.jobs.entries()) await printPlans(roots, admissions[pods.length + i]!, jobImages[i]!, config, dry(admissions[pods.length + i]!));
+      for (const [i, { config }] of pods.entries()) await printPlans(roots, nth(admissions, i), nth(images, i), config, dry(nth(admissions, i)));
+      for (const [i, { config }] of run.jobs.entries()) await printPlans(roots, nth(admissions, pods.length + i), nth(jobImages, i), config, dry(nth(admissions, pods.length + i)));
       return;
     }
     const one = pods.length === 1 && run.workloads.length === 0;
     if (one) {
-      const { pod, config } = pods[0]!;
+      const { pod, config } = nth(pods, 0);
       const network = chooseNetwork(argv.network, pod.metadata.annotations);
-      if (argv.detach) await runDetached(argv, roots, pod, images[0]!, config, network);
-      else await runForeground(argv, roots, pod, images[0]!, config, network);
+      if (argv.detach) await runDetached(argv, roots, pod, nth(images, 0), config, network);
+      else await runForeground(argv, roots, pod, nth(images, 0), config, network);
       return;
     }
     if (argv.wait) throw new ExitError('--wait waits for one pod: these files make several', 125);

@@ -119,8 +119,8 @@ export function checkDepth(text: string, source: string): void {
 export function depthOf(value: unknown): number {
   let max = 0;
   const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length) {
-    const [v, d] = stack.pop()!;
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [v, d] = top;
     if (v === null || typeof v !== 'object') continue;
     max = Math.max(max, d + 1);
     if (max > MAX_NESTING_DEPTH) return max;

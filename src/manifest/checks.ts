@@ -9,6 +9,7 @@
  */
 import { COMMON_FIELDS, ENV_ONLY_FIELDS, isSubscriptField, VOLUME_ONLY_FIELDS } from './downward.js';
 import { qualifiedName } from './names.js';
+import { groups } from '../checked.js';
 
 function components(path: string): string[] {
   return path.split('/').filter((c) => c !== '');
@@ -75,7 +76,9 @@ const VOLUME_FIELDS: readonly string[] = [...COMMON_FIELDS, ...VOLUME_ONLY_FIELD
 
 /** A subscript's key is a label or annotation key: a qualified name. */
 function subscriptIssue(s: string): string | undefined {
-  const key = /\['(.+)'\]$/.exec(s)![1]!;
+  const m = /\['(.+)'\]$/.exec(s);
+  if (!m) return `invalid field path "${s}": a subscript is ['KEY']`;
+  const [key] = groups(m, 1);
   const problem = qualifiedName(key);
   return problem ? `invalid field path "${s}": ${problem}` : undefined;
 }

@@ -46,7 +46,7 @@ export function goQuote(s: string): string {
 
 /** `fieldpath.FormatMap`: `k="v"` lines in key order, the last without its newline. */
 export function formatMap(m: Record<string, string> | undefined): string {
-  return Object.keys(m ?? {}).sort().map((k) => `${k}=${goQuote(m![k]!)}`).join('\n');
+  return Object.entries(m ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${goQuote(v)}`).join('\n');
 }
 
 /** The value of a field path (already validated for where it is used). */

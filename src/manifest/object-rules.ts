@@ -21,17 +21,18 @@ function present(raw: Record<string, unknown>, names: readonly string[]): string
 export function exactlyOne(names: readonly string[], what: string): Rules {
   return (_cleaned, raw) => {
     const set = present(raw, names);
-    if (set.length === 1) return [];
-    if (set.length === 0) return [{ path: '', message: `must specify a ${what}` }];
-    return [{ path: set[1]!, message: `may not be set together with ${set[0]}: specify only one ${what}` }];
+    const [first, second] = set;
+    if (first === undefined) return [{ path: '', message: `must specify a ${what}` }];
+    if (second === undefined) return [];
+    return [{ path: second, message: `may not be set together with ${first}: specify only one ${what}` }];
   };
 }
 
 /** At most one of `names` may be set (`subPath` and `subPathExpr`). */
 export function atMostOne(names: readonly string[]): Rules {
   return (_cleaned, raw) => {
-    const set = present(raw, names).filter((n) => raw[n] !== '');
-    return set.length > 1 ? [{ path: set[1]!, message: `may not be set together with ${set[0]}` }] : [];
+    const [first, second] = present(raw, names).filter((n) => raw[n] !== '');
+    return second !== undefined ? [{ path: second, message: `may not be set together with ${first}` }] : [];
   };
 }
 

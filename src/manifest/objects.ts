@@ -22,6 +22,7 @@ import { validatePod } from './validate.js';
 import { isPlainObject } from './walk.js';
 import { jobPod, workloadPods } from './workload-pods.js';
 import { readWorkload, REFUSED_KINDS, WORKLOAD_KINDS, type Workload } from './workloads.js';
+import { nth } from '../checked.js';
 
 export interface LoadedObjects {
   pods: { pod: Pod; source: string }[];
@@ -95,7 +96,7 @@ function templatePath(path: string): string {
 function takeWorkload(out: LoadedObjects, value: unknown, where: string, ignoreUnsupported: boolean): void {
   const workload = readWorkload(value, where, ignoreUnsupported);
   const uid = workload.metadata.uid ?? 'sample';
-  const sample = workload.kind === 'Job' ? jobPod(workload, { uid }) : workloadPods({ ...workload, replicas: 1, paused: false }, { uid })[0]!;
+  const sample = workload.kind === 'Job' ? jobPod(workload, { uid }) : nth(workloadPods({ ...workload, replicas: 1, paused: false }, { uid }), 0); // one replica: one pod
   try {
     const { warnings } = validatePod(sample, { ignoreUnsupported });
     out.warnings.push(...warnings.map((w) => `${where}: ${templatePath(w)}`));

@@ -20,6 +20,7 @@ import { ManifestError } from './errors.js';
 import { parseJsonManifest } from './json-fast.js';
 import type { Pod } from './types.js';
 import { validatePod } from './validate.js';
+import { nth } from '../checked.js';
 
 const DROPPED_TAGS = /:(timestamp|binary|omap|pairs|set)$/;
 
@@ -38,11 +39,12 @@ function syntaxError(source: string, line: number, col: number, what: string, ca
 /** Parses one JSON or YAML document; `source` names it in error messages. */
 export function parseManifest(text: string, source: string): unknown {
   const docs = parseDocuments(text, source);
-  if (docs.length > 1) {
-    const { line, col } = docs[1]!.position;
+  const second = docs[1];
+  if (second) {
+    const { line, col } = second.position;
     throw syntaxError(source, line, col, `expected one document (one Pod), found ${docs.length}`);
   }
-  return docs[0]!.value;
+  return nth(docs, 0).value; // an empty manifest is refused by parseDocuments
 }
 
 export interface ParsedDocument {

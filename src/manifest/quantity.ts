@@ -36,8 +36,10 @@ function parseExact(q: string | number): Exact {
   const [, sign, whole = '', fraction = '', suffix = ''] = m;
   let pow10 = -fraction.length;
   let pow2 = 0;
-  if (suffix in BINARY) pow2 = BINARY[suffix]!;
-  else if (suffix in DECIMAL) pow10 += DECIMAL[suffix]!;
+  const binary = BINARY[suffix];
+  const decimal = DECIMAL[suffix];
+  if (binary !== undefined) pow2 = binary;
+  else if (decimal !== undefined) pow10 += decimal;
   else pow10 += Number(suffix.slice(1));
   const digits = BigInt(whole + fraction || '0');
   if (digits !== 0n && Math.abs(pow10 + (whole + fraction).replace(/^0+/, '').length) > MAX_EXPONENT) {

@@ -66,9 +66,10 @@ export function seccompAnnotationIssues(pod: Pod): Issue[] {
     if (!key.startsWith(CONTAINER_ANNOTATION_PREFIX)) continue;
     const name = key.slice(CONTAINER_ANNOTATION_PREFIX.length);
     const i = all.findIndex((c) => c.name === name);
-    if (i < 0) { issues.push({ path: `metadata.annotations[${key}]`, message: `names no container "${name}"` }); continue; }
+    const c = all[i];
+    if (c === undefined) { issues.push({ path: `metadata.annotations[${key}]`, message: `names no container "${name}"` }); continue; }
     const where = i < pod.spec.initContainers.length ? `spec.initContainers[${i}]` : `spec.containers[${i - pod.spec.initContainers.length}]`;
-    issues.push(...annotationIssue(key, value, all[i]!.securityContext?.seccompProfile, `${where}.securityContext`));
+    issues.push(...annotationIssue(key, value, c.securityContext?.seccompProfile, `${where}.securityContext`));
   }
   return issues;
 }

@@ -6,25 +6,28 @@
  * `ImagePullPolicy` finds `imagePullPolicy`. A name is suggested only when it is close relative to
  * its length, so short unrelated names are not offered.
  */
+import { nth } from '../checked.js';
 
 function distance(a: string, b: string): number {
   const rows: number[][] = [];
+  const at = (i: number, j: number) => nth(nth(rows, i), j); // only cells already filled
   for (let i = 0; i <= a.length; i++) {
-    rows.push([i]);
+    const row = [i];
+    rows.push(row);
     for (let j = 1; j <= b.length; j++) {
       if (i === 0) {
-        rows[0]!.push(j);
+        row.push(j);
         continue;
       }
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      let d = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+        d = Math.min(d, at(i - 2, j - 2) + 1);
       }
-      rows[i]!.push(d);
+      row.push(d);
     }
   }
-  return rows[a.length]![b.length]!;
+  return at(a.length, b.length);
 }
 
 /** The candidate closest to `name`, if any is close enough to be a likely typo. */

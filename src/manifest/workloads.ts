@@ -136,11 +136,12 @@ const issuesAt = (where: string, issues: Issue[]) => issues.map((i) => ({ path: 
 export function selectorMatches(sel: LabelSelector, labels: Record<string, string>): boolean {
   for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
   return (sel.matchExpressions ?? []).every((r) => {
-    const has = Object.hasOwn(labels, r.key);
+    const value = Object.hasOwn(labels, r.key) ? labels[r.key] : undefined;
+    const has = value !== undefined;
     const values = r.values ?? [];
     switch (r.operator) {
-      case 'In': return has && values.includes(labels[r.key]!);
-      case 'NotIn': return !has || !values.includes(labels[r.key]!);
+      case 'In': return has && values.includes(value);
+      case 'NotIn': return !has || !values.includes(value);
       case 'Exists': return has;
       case 'DoesNotExist': return !has;
       default: return false;

@@ -19,6 +19,7 @@ import type { Roots } from '../paths.js';
 import { hostLsmFacts, type LsmFacts } from './lsm.js';
 import { loadNodeConfig, OWN_LABELS, type NodeConfig, type Taint, type Threshold } from './config.js';
 import type { Amounts } from './resources.js';
+import { nth } from '../checked.js';
 
 export interface HostFacts {
   hostname: string;
@@ -104,7 +105,7 @@ export function buildNode(facts: HostFacts, config: NodeConfig): NodeInfo {
   const own = [name, 'linux', facts.arch, 'linux', facts.arch];
   return {
     name,
-    labels: { ...config.labels, ...Object.fromEntries(OWN_LABELS.map((l, i) => [l, own[i]!])) },
+    labels: { ...config.labels, ...Object.fromEntries(OWN_LABELS.map((l, i) => [l, nth(own, i)])) },
     taints: config.taints,
     capacity,
     allocatable,

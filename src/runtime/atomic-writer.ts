@@ -13,6 +13,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { beforeFirst } from '../checked.js';
 
 export interface PayloadFile {
   /** relative path inside the volume */
@@ -54,7 +55,7 @@ export async function writeAtomic(dir: string, files: PayloadFile[], owner: Writ
   await fs.rm(tmpLink, { force: true });
   await fs.symlink(tsName, tmpLink);
   await fs.rename(tmpLink, path.join(dir, '..data'));
-  const tops = [...new Set(files.map((f) => f.path.split('/')[0]!))];
+  const tops = [...new Set(files.map((f) => beforeFirst(f.path, '/')))];
   for (const top of tops) {
     const link = path.join(dir, top);
     if (!(await fs.lstat(link).catch(() => undefined))) await fs.symlink(path.join('..data', top), link);

@@ -20,6 +20,7 @@ import type { DownwardAPIVolumeFile, DownwardFacts, KeyToPath, Pod, Volume, Volu
 import { writeAtomic, type PayloadFile, type WriteOwner } from './atomic-writer.js';
 import type { PodLayout } from '../layout.js';
 import type { Host } from './host.js';
+import { nth } from '../checked.js';
 
 type Kind = 'configmap' | 'secret';
 interface SourceSpec { items?: KeyToPath[]; defaultMode: number; optional?: boolean }
@@ -56,15 +57,18 @@ export function configPayload(volume: string, src: Source, data: ConfigData | un
     if (src.spec.optional) return [];
     throw new Error(`${where} not found`);
   }
-  const file = (key: string, path: string, mode: number): PayloadFile => ({ path, content: Buffer.from(data[key]!, 'base64'), mode });
-  if (!src.spec.items?.length) return Object.keys(data).sort().map((k) => file(k, k, src.spec.defaultMode));
+  const file = (value: string, path: string, mode: number): PayloadFile => ({ path, content: Buffer.from(value, 'base64'), mode });
+  if (!src.spec.items?.length) {
+    return Object.entries(data).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => file(v, k, src.spec.defaultMode));
+  }
   const out: PayloadFile[] = [];
   for (const item of src.spec.items) {
-    if (data[item.key] === undefined) {
+    const value = data[item.key];
+    if (value === undefined) {
       if (src.spec.optional) continue;
       throw new Error(`${where} references non-existent config key: ${item.key}`);
     }
-    out.push(file(item.key, item.path, item.mode ?? src.spec.defaultMode));
+    out.push(file(value, item.path, item.mode ?? src.spec.defaultMode));
   }
   return out;
 }
@@ -93,7 +97,7 @@ function dataOf(config: ConfigObjects, pod: Pod, src: Source): ConfigData | unde
 export function volumePayload(pod: Pod, v: Volume, config: ConfigObjects, facts: DownwardFacts): PayloadFile[] {
   if (v.downwardAPI) return downwardPayload(v.name, v.downwardAPI.items, v.downwardAPI.defaultMode, facts);
   if (!v.projected) {
-    const src = configSources(v)[0]!;
+    const src = nth(configSources(v), 0); // a configMap or secret volume is its own one source
     return configPayload(v.name, src, dataOf(config, pod, src));
   }
   const byPath = new Map<string, PayloadFile>();
@@ -148,7 +152,8 @@ export function referencedConfig(pod: Pod, all: ConfigObjects): ConfigObjects {
   const out: ConfigObjects = { configMaps: {}, secrets: {} };
   const pick = (kind: 'configMaps' | 'secrets', name: string) => {
     const k = objectKey(ns, name);
-    if (all[kind][k]) out[kind][k] = all[kind][k]!;
+    const found = all[kind][k];
+    if (found) out[kind][k] = found;
     const type = kind === 'secrets' && out.secrets[k] ? all.secretTypes?.[k] : undefined;
     if (type) (out.secretTypes ??= {})[k] = type;
   };

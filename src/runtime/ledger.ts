@@ -98,8 +98,7 @@ export interface UndoContext {
 /** Undo every step of `ledger`, last first; the failures are returned (the others are undone). */
 export async function undoLedger(u: UndoContext, ledger: LedgerEntry[]): Promise<Error[]> {
   const errors: Error[] = [];
-  for (let i = ledger.length - 1; i >= 0; i--) {
-    const entry = ledger[i]!;
+  for (const [i, entry] of [...ledger.entries()].reverse()) {
     u.explain?.(`undo host step ${i + 1}: ${describeHostStep(entry.step)}`);
     try {
       await undoStep(u, entry);

@@ -21,6 +21,7 @@ import { kernel } from '../kernel.js';
 import { PACKAGE_DIR, type Roots } from '../paths.js';
 import type { SeccompStep } from '../plan/inputs.js';
 import { NODE_ARCH, parseProfile, resolveFilter, type SeccompFilter, type SeccompProfile } from './profile.js';
+import { nth } from '../checked.js';
 
 export const DEFAULT_PROFILE_FILE = path.join(PACKAGE_DIR, 'src', 'seccomp', 'runtime-default.json');
 
@@ -50,7 +51,7 @@ function readProfile(file: string, where: string): SeccompProfile {
 
 function known(names: string[]): (name: string) => boolean {
   const ask = [...new Set(names)].filter((n) => !knownCache.has(n));
-  if (ask.length > 0) kernel.seccompKnown(ask).forEach((k, i) => knownCache.set(ask[i]!, k));
+  if (ask.length > 0) kernel.seccompKnown(ask).forEach((k, i) => knownCache.set(nth(ask, i), k)); // one answer per name asked
   return (n) => knownCache.get(n) ?? false;
 }
 
