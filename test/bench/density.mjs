@@ -19,6 +19,7 @@
  *
  * Usage (as root, after `make setup`): node test/bench/density.mjs [--pods N (20)] [--serial N (50)] [--json]
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,7 +30,7 @@ import { prepareTspod, TSPOD } from './tspod.mjs';
 import { spawnSync } from 'node:child_process';
 import { removeLeftovers, runtime, writeBundles } from './oci.mjs';
 import { cgroupMode } from './report.mjs';
-import { measureSerial, ociSerial, runAsync } from './serial.mjs';
+import { isOurs, measureSerial, ociSerial, runAsync } from './serial.mjs';
 
 const SERIAL = path.join(import.meta.dirname, 'serial.mjs');
 
@@ -44,8 +45,10 @@ function options() {
   return { pods, serial, json: values.json };
 }
 
+/** Each pod's uid, chosen here: its processes are found by it (in their cgroup `tspod/<uid>`). */
+const uids = new Map();
 const manifest = (name) => JSON.stringify({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name },
+  apiVersion: 'v1', kind: 'Pod', metadata: { name, uid: uids.set(name, randomUUID()).get(name) },
   spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sleep', '100000'] }] },
 });
 
@@ -97,7 +100,8 @@ async function main() {
     const kind = (argv) => (argv.includes('__supervise') && !argv[0].endsWith('tspod-monitor') ? 'supervisor' : argv[0].endsWith('tspod-monitor') ? `monitor ${argv[1]}` : 'other');
     const parts = {};
     for (const [pid, p] of added) {
-      const k = own.has(pid) ? 'pods' : kind(p.argv);
+      // (what names neither the bench's directory nor one of its pods is other work on the host)
+      const k = own.has(pid) ? 'pods' : isOurs(pid, [dir]) ? kind(p.argv) : 'other';
       parts[k] = (parts[k] ?? 0) + p.pss;
     }
     // What tspod keeps: its processes that were not there before. The host's growth less the pods'
@@ -108,6 +112,8 @@ async function main() {
       partsPerPodKiB: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v / o.pods])),
     };
     run(TSPOD, ['rm', '-f', ...names], { env: t.env });
+    // The supervisor leaves a moment after its last pod: the serial part starts (and counts) its own.
+    await supervisorGone(t.runRoot);
     if (o.serial > 0) result.serial = await serialRuns(o.serial, t, dir, problems);
   } catch (err) {
     problems.push(`stopped: ${err.message}`);
@@ -131,13 +137,28 @@ async function main() {
     const mib = (k) => `${(k / 1024).toFixed(2)} MiB`;
     console.log(`\nmemory of ${result.pods} detached pods of one sleep (PSS; target of issue 14: 2 MiB per pod)`);
     console.log(`  ${mib(result.perPodKiB)} per pod kept resident by tspod's processes; ${result.pods} pods started one after another in ${result.startSeconds.toFixed(1)} s`);
-    const what = { supervisor: 'the Node supervisor of all detached pods (its share)', 'monitor host': 'tspod-monitor host (exit records; one for all pods)', 'monitor log': 'tspod-monitor log (one per container)', pods: "the pods' own processes (pause, sleep)", other: 'other processes started meanwhile (not tspod)' };
-    for (const [k, v] of Object.entries(result.partsPerPodKiB)) console.log(`    ${mib(v).padStart(10)}  ${what[k] ?? k}`);
+    const what = { supervisor: 'the Node supervisor of all detached pods (its share)', 'monitor host': 'tspod-monitor host (exit records; one for all pods)', 'monitor pod': 'tspod-monitor pod (a per-pod monitor of an older tspod)', 'monitor log': 'tspod-monitor log (one per container)', pods: "the pods' own processes (pause, sleep)", other: 'other processes started meanwhile (not tspod)' };
+    const order = ['supervisor', 'monitor host', 'monitor pod', 'monitor log', 'pods', 'other'];
+    const parts = Object.entries(result.partsPerPodKiB).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
+    for (const [k, v] of parts) console.log(`    ${mib(v).padStart(10)}  ${what[k] ?? k}`);
     console.log(`  the host's PSS grew by ${mib(result.hostGrowthPerPodKiB)} per pod beyond the pods' own processes (with the rest of the host)`);
     if (result.serial) printSerial(result.serial);
   }
   for (const p of problems) console.error(`bench: problem: ${p}`);
   process.exitCode = problems.length > 0 ? 1 : 0;
+}
+
+async function supervisorGone(runRoot) {
+  const marker = `--run-root\0${runRoot}\0__supervise`;
+  const live = () => fs.readdirSync('/proc').some((e) => /^\d+$/.test(e) && (() => {
+    try {
+      return fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(marker) && !fs.readFileSync(`/proc/${e}/stat`, 'utf8').includes(') Z');
+    } catch {
+      return false;
+    }
+  })());
+  for (let i = 0; i < 100 && live(); i++) await new Promise((r) => setTimeout(r, 100));
+  if (live()) throw new Error('the supervisor did not leave after its last pod');
 }
 
 /** The serial part (serial.mjs): tspod, then runc and crun, on the same rootfs. */
@@ -157,7 +178,7 @@ async function serialRuns(n, t, dir, problems) {
         }
       }
       return ownOf.has(pid);
-    });
+    }, () => [dir, ...names.map((x) => uids.get(x)).filter(Boolean)]);
   } finally {
     run(TSPOD, ['rm', '-f', ...names.filter((x) => fs.existsSync(path.join(t.runRoot, 'pods', x)))], { env: t.env });
   }
@@ -174,7 +195,8 @@ async function serialRuns(n, t, dir, problems) {
       const job = JSON.stringify({ name, root, bundle: bundles.holder, n, idPrefix: 'tspod-density' });
       const out = spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', 'umount -l /sys/fs/cgroup/unified && exec "$@"', 'sh', process.execPath, SERIAL, job], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       const parsed = JSON.parse(out.stdout || '{}');
-      if (parsed.leftovers?.length > 0) problems.push(`${name} containers left behind (deleted): ${parsed.leftovers.join(' ')}`);
+      // (the worker deletes the n containers it started: any other is a leftover)
+      if ((parsed.leftovers?.length ?? 0) !== n) problems.push(`${name}: ${parsed.leftovers?.length ?? 0} of ${n} containers found to delete`);
       if (parsed.error || !parsed.result) throw new Error(`${name}: ${parsed.error ?? out.stderr}`);
       r = parsed.result;
     } else {

@@ -17,17 +17,34 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runtime, removeLeftovers } from './oci.mjs';
 
-/** PSS (KiB) of every process not in `before`, by pid, with its command line. */
-export function newProcesses(before) {
+function read(file) {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return ''; // gone
+  }
+}
+
+/**
+ * Is process `pid` this bench's? On a shared host other work starts processes meanwhile: only
+ * those with one of `markers` in their command line or environment (tspod's commands, supervisor
+ * and monitors name the bench's directory there; runc and crun their --root), or in a cgroup whose
+ * path holds one (a pod's processes are in `tspod/<uid>`, a container's in `<id>`), are counted.
+ */
+export function isOurs(pid, markers) {
+  const cmdline = read(`/proc/${pid}/cmdline`);
+  const environ = read(`/proc/${pid}/environ`);
+  const cgroup = read(`/proc/${pid}/cgroup`);
+  return markers.some((m) => cmdline.includes(m) || environ.includes(m) || cgroup.includes(m));
+}
+
+/** PSS (KiB) of every process of ours (`markers`) not in `before`, by pid, with its command line. */
+export function newProcesses(before, markers) {
   const out = new Map();
   for (const e of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(e) || before.has(Number(e)) || Number(e) === process.pid) continue;
-    try {
-      const m = /^Pss:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${e}/smaps_rollup`, 'utf8'));
-      if (m) out.set(Number(e), { pss: Number(m[1]), argv: fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0') });
-    } catch {
-      // gone, or a kernel thread
-    }
+    const m = /^Pss:\s+(\d+) kB$/m.exec(read(`/proc/${e}/smaps_rollup`));
+    if (m && isOurs(e, markers)) out.set(Number(e), { pss: Number(m[1]), argv: read(`/proc/${e}/cmdline`).split('\0') });
   }
   return out;
 }
@@ -46,13 +63,14 @@ export function runAsync(cmd, args, { input, env } = {}) {
 }
 
 /**
- * Time `n` calls of `startOne(i)` one after another while sampling the new processes' PSS.
- * `own(ps)` picks the workloads' own processes from the new ones. Returns seconds and KiB.
+ * Time `n` calls of `startOne(i)` one after another while sampling the PSS of the new processes
+ * that `markers()` names (isOurs). `own(pid)` picks the workloads' own processes from them.
+ * Returns seconds and KiB.
  */
-export async function measureSerial(n, startOne, own) {
+export async function measureSerial(n, startOne, own, markers) {
   const before = pidsNow();
   let peak = 0;
-  const timer = setInterval(() => (peak = Math.max(peak, total(newProcesses(before)))), 50);
+  const timer = setInterval(() => (peak = Math.max(peak, total(newProcesses(before, markers())))), 50);
   const t0 = process.hrtime.bigint();
   try {
     for (let i = 0; i < n; i++) await startOne(i);
@@ -61,7 +79,7 @@ export async function measureSerial(n, startOne, own) {
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   await new Promise((r) => setTimeout(r, 1000));
-  const after = newProcesses(before);
+  const after = newProcesses(before, markers());
   const kept = total(after);
   const ownKiB = [...after].filter(([pid, p]) => own(pid, p)).reduce((a, [, p]) => a + p.pss, 0);
   return { n, seconds, peakKiB: Math.max(peak, kept), keptKiB: kept, keptBeyondOwnKiB: kept - ownKiB };
@@ -77,7 +95,7 @@ export async function ociSerial(rt, bundleDir, n, idPrefix) {
       await runAsync(rt.name, ['--root', rt.root, 'create', '--bundle', bundleDir, '--pid-file', pidFile(i), id]);
       pids.add(Number(fs.readFileSync(pidFile(i), 'utf8')));
       await runAsync(rt.name, ['--root', rt.root, 'start', id]);
-    }, (pid) => pids.has(pid));
+    }, (pid) => pids.has(pid), () => [rt.root, `${idPrefix}-${rt.name}-`]);
   } finally {
     for (let i = 0; i < n; i++) fs.rmSync(pidFile(i), { force: true });
   }
