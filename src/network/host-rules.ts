@@ -237,6 +237,52 @@ export async function holdHostRules(r: HostRules, ops: IptablesOps = realIptable
   throw new Error(`waited ${LOCK_TIMEOUT_MS / 1000} s for the lock of the network's lease store "${r.leaseDir}"`);
 }
 
+/** The guard of one attach: the store held shared, the rules being checked meanwhile. */
+export interface AttachGuard {
+  /** after ADD: waits for the check, installs what it found missing, and lets the store go */
+  complete(): Promise<void>;
+  /** after a failed ADD: lets the store go (idempotent) */
+  release(): void;
+}
+
+/**
+ * What an attach holds while its ADD runs: the shared lock, waited for (polled) *before* ADD, so
+ * that `tspod gc` cannot take the rules or the bridge away while the bridge plugin builds on it; the
+ * check of the rules runs alongside ADD (nothing in the pod sends a packet before its containers
+ * start). Should a rule be missing, it is installed once ADD is done: the pod's lease then keeps gc
+ * away while the shared lock is let go for the exclusive one.
+ */
+export async function guardHostRules(r: HostRules, ops: IptablesOps = realIptables): Promise<AttachGuard> {
+  fs.mkdirSync(r.leaseDir, { recursive: true, mode: 0o755 });
+  const until = Date.now() + LOCK_TIMEOUT_MS;
+  let release = tryLockDir(r.leaseDir, 'sh');
+  for (let wait = 2; !release; wait = Math.min(wait * 2, 50)) {
+    if (Date.now() >= until) throw new Error(`waited ${LOCK_TIMEOUT_MS / 1000} s for the lock of the network's lease store "${r.leaseDir}"`);
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    release = tryLockDir(r.leaseDir, 'sh');
+  }
+  const held = release;
+  let released = false;
+  const letGo = () => {
+    if (!released) held();
+    released = true;
+  };
+  const check = missingTables(r, ops);
+  check.catch(() => {}); // awaited by complete(); not unhandled when ADD failed first
+  return {
+    complete: async () => {
+      let missing: Rule['table'][];
+      try {
+        missing = await check;
+      } finally {
+        letGo();
+      }
+      if (missing.length > 0) (await holdHostRules(r, ops))();
+    },
+    release: letGo,
+  };
+}
+
 /** Throws unless both jumps are in place (for CHECK). */
 export async function checkHostRules(r: HostRules, ops: IptablesOps = realIptables): Promise<void> {
   const missing = await missingTables(r, ops);

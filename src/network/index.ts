@@ -19,7 +19,7 @@ import { addNetworkList, checkNetworkList, delNetworkList, missingPlugins, resul
 import {
   BUILT_IN, DEFAULT_NETWORK, builtinHostRules, cniSettings, loadNetwork, pluginTypes, podChain, validNetworkName, type CniSettings,
 } from './config.js';
-import { checkHostRules, holdHostRules, realIptables, removeHostRules, type IptablesOps, type RemoveOutcome } from './host-rules.js';
+import { checkHostRules, guardHostRules, realIptables, removeHostRules, type IptablesOps, type RemoveOutcome } from './host-rules.js';
 import { isHostNetns, isPinned, netnsPinPath, pinNetns, unpinNetns, type MountOps } from './netns.js';
 import type { LoadedNetwork, NetConfList, NetworkAttachment, PortMapping } from './types.js';
 
@@ -139,11 +139,9 @@ export async function attachPod(o: AttachOptions): Promise<NetworkAttachment | n
     throw new Error(`network namespace pin "${a.netnsPin}" is in use: is a pod named "${o.podName}" already running?`);
   }
   await o.record(a);
-  // The host rules are checked while the plugins run: nothing in the pod sends a packet before its
-  // containers start. The hold is released only after ADD, once the pod's lease exists (or ADD
-  // failed and was undone): until then, `tspod gc` cannot take the rules away.
-  const rules = a.hostRules ? holdHostRules(a.hostRules, o.iptablesOps ?? realIptables) : Promise.resolve(() => {});
-  rules.catch(() => {}); // awaited below; a failure is not unhandled meanwhile
+  // Before ADD: the lease store held, so `tspod gc` leaves the network's rules and bridge alone
+  // until this pod's lease exists; the rules are checked while the plugins run.
+  const guard = a.hostRules ? await guardHostRules(a.hostRules, o.iptablesOps ?? realIptables) : undefined;
   try {
     await pinNetns(o.infraPid, a.netnsPin, o.mountOps);
     const step = async (result: NetworkAttachment['result']) => {
@@ -152,13 +150,10 @@ export async function attachPod(o: AttachOptions): Promise<NetworkAttachment | n
       await o.record(a);
     };
     await addNetworkList(a.config, listCall(a, settings, a.netnsPin), capabilityArgs(a), step);
-    (await rules)();
+    await guard?.complete();
   } catch (err) {
-    try {
-      await undoFailedAttach(a, o, err);
-    } finally {
-      await rules.then((release) => release(), () => {});
-    }
+    guard?.release();
+    await undoFailedAttach(a, o, err);
   }
   return a;
 }

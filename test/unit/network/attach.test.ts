@@ -71,7 +71,9 @@ describe('attachPod', () => {
     expect(a.config.plugins.map((p) => p.type)).toEqual(['bridge']);
     expect(a.config.plugins[0]).toMatchObject({ ipMasq: false, isGateway: true });
     expect(a.hostRules).toEqual({ network: 'tspod', subnet: '10.203.0.0/16', bridge: 'tspod0', leaseDir: path.join(ipamDir, 'tspod') });
-    expect(iptables.log).toEqual(['check nat', 'check filter', 'check nat', 'check filter', 'restore nat,filter', 'check nat', 'check filter']);
+    // checked alongside ADD; found missing, installed after it (looked for again under each lock)
+    const checks = ['check nat', 'check filter'];
+    expect(iptables.log).toEqual([...checks, ...checks, ...checks, 'restore nat,filter', ...checks]);
     iptables.log.length = 0;
     await attachPod(options({ portMappings: [], podName: 'second' }));
     expect(iptables.log).toEqual(['check nat', 'check filter']);
@@ -89,6 +91,21 @@ describe('attachPod', () => {
     fake.failOn('bridge:ADD');
     await expect(attachPod(options({ portMappings: [], podName: 'failing' }))).rejects.toThrow('attaching pod "failing"');
     expect(await free()).toBe(true);
+  });
+
+  it('waits for the lease store before ADD while gc holds it, so nothing is removed under the bridge plugin', async () => {
+    const leaseDir = path.join(ipamDir, 'tspod');
+    fs.mkdirSync(leaseDir, { recursive: true });
+    iptables.installed.add('nat').add('filter');
+    const gc = tryLockDir(leaseDir, 'ex');
+    expect(gc).not.toBeNull();
+    const attached = attachPod(options({ portMappings: [], podName: 'waiting' }));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(events).toEqual(['record empty']); // not pinned, no plugin run
+    expect(fake.sequence()).toEqual([]);
+    gc?.();
+    await attached;
+    expect(fake.sequence()).toEqual(['bridge:ADD']);
   });
 
   it('leaves the iptables alone on a network from a configuration file', async () => {
