@@ -2,6 +2,7 @@
 //
 // - spawn(plan)            clone into new namespaces and run a plan there (spawn.cc, child.c)
 // - watchExit(pidfd, cb)   learn how a child ended, through its pidfd (never waitpid(-1))
+// - pollExit(pidfd, cb)    learn that any process ended (not only a child: nothing is reaped)
 // - host-side calls that are safe in a multithreaded process: mount, umount2, pipe, flock, mknod,
 //   lsetxattr, lgetxattr (the image store's overlay markers: Node has no xattr calls),
 //   pidfdOpen, pidfdSendSignal, openptyIn, socketpair, recvFd, peerCred, cgroupDeviceAttach (bpf.cc). Node itself never calls
@@ -16,6 +17,7 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/xattr.h>
 #include <linux/mount.h>
 #ifndef MNT_DETACH /* <sys/mount.h> has these, but clashes with <linux/mount.h> */
@@ -284,11 +286,32 @@ Napi::Value WatchExit(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// pollExit(pidfd, cb): cb() once the process behind the pidfd has ended, whoever its parent is.
+// A pidfd is readable (POLLIN) once its process has exited (pidfd_open(2)), for any process: what
+// a supervisor that adopted a pod has of processes that are not its children (it cannot wait for
+// them; their parent reaps them). A detached thread blocks in poll(2), as watchExit's in waitid.
+Napi::Value PollExit(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int pidfd = int_arg(info, 0);
+  auto tsfn = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "tspod.pollExit", 0, 1);
+  std::thread([pidfd, tsfn]() mutable {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, nullptr);
+    struct pollfd pfd = {pidfd, POLLIN, 0};
+    while (poll(&pfd, 1, -1) < 0 && errno == EINTR) {}
+    tsfn.BlockingCall([](Napi::Env, Napi::Function cb) { cb.Call({}); });
+    tsfn.Release();
+  }).detach();
+  return env.Undefined();
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("watchExit", Napi::Function::New(env, WatchExit, "watchExit"));
+  exports.Set("pollExit", Napi::Function::New(env, PollExit, "pollExit"));
   exports.Set("mount", Napi::Function::New(env, Mount, "mount"));
   exports.Set("umount2", Napi::Function::New(env, Umount2, "umount2"));
   exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));

@@ -19,6 +19,11 @@ export interface Kernel {
   spawn(plan: NativePlan): { pid: number; pidfd: number };
   /** resolves with how the process behind `pidfd` ended (it is reaped) */
   waitExit(pidfd: number): Promise<ExitStatus>;
+  /**
+   * resolves once the process behind `pidfd` has ended: any process, not only a child (a pidfd
+   * polls readable at its exit); nothing is reaped, and no status is learnt (its parent has it)
+   */
+  pollExit(pidfd: number): Promise<void>;
   /** false when the process is already gone */
   signal(pidfd: number, signal: number): boolean;
   pidfdOpen(pid: number): number;
@@ -59,6 +64,7 @@ export interface Kernel {
 export const kernel: Kernel = {
   spawn: (plan) => native.spawn(plan),
   waitExit: (pidfd) => native.waitExit(pidfd),
+  pollExit: (pidfd) => native.pollExit(pidfd),
   signal: (pidfd, sig) => native.pidfdSendSignal(pidfd, sig),
   pidfdOpen: (pid) => native.pidfdOpen(pid),
   closeFd: (fd) => native.close(fd),

@@ -47,6 +47,7 @@ export interface PeerCred {
 interface Binding {
   spawn(plan: NativePlan): { pid: number; pidfd: number };
   watchExit(pidfd: number, cb: (status: ExitStatus) => void): void;
+  pollExit(pidfd: number, cb: () => void): void;
   mount(source: string, target: string, fstype: string, flags: string[], data: string): void;
   umount2(target: string, detach: boolean): void;
   pipe(): [number, number];
@@ -124,6 +125,8 @@ export const native = {
   watchExit: (pidfd: number, cb: (s: ExitStatus) => void) => call(() => load().watchExit(pidfd, cb)),
   /** Resolves with how the process behind `pidfd` ended (it is reaped). */
   waitExit: (pidfd: number) => new Promise<ExitStatus>((resolve) => native.watchExit(pidfd, resolve)),
+  /** Resolves once the process behind `pidfd` has ended, any process (poll(2); nothing is reaped). */
+  pollExit: (pidfd: number) => new Promise<void>((resolve) => call(() => load().pollExit(pidfd, () => resolve()))),
   mount: (source: string, target: string, fstype: string, flags: string[], data = '') =>
     call(() => load().mount(source, target, fstype, flags, data)),
   umount2: (target: string, detach = true) => call(() => load().umount2(target, detach)),

@@ -1,5 +1,6 @@
 /** Every command of the CLI, in the order `tspod --help` lists them. Add new command modules here. */
 import type { CommandModule } from 'yargs';
+import { adoptCommand } from './adopt.js';
 import { attachCommand } from './attach.js';
 import { completionCommand } from './completion.js';
 import { downCommand } from './down.js';
@@ -23,5 +24,5 @@ import { waitCommand } from './wait.js';
 export const commands: CommandModule<any, any>[] = [
   runCommand, psCommand, inspectCommand, nsCommand, logsCommand, eventsCommand, execCommand, attachCommand, stopCommand, waitCommand, rmCommand, downCommand, gcCommand, imageCommand, volumeCommand,
   completionCommand,
-  superviseCommand, jobCommand,
+  superviseCommand, adoptCommand, jobCommand,
 ];

@@ -52,6 +52,8 @@ export interface SandboxOptions {
 export class Sandbox {
   readonly layout: PodLayout;
   infra?: { pid: number; pidfd: number };
+  /** the infra is another process's child (an adopted pod: supervisor/adopt.ts) */
+  private infraAdopted = false;
   /** hostUsers: false: the pod's host ids, and an fd of its user namespace once the infra made it */
   userns?: { range: UsernsRange; fd?: number };
   podIP?: string;
@@ -108,10 +110,28 @@ export class Sandbox {
     }
   }
 
+  /**
+   * Take up the running infra of a pod another supervisor built (adopt.ts), by a pidfd of it
+   * (checked against its start time): the containers to come join its namespaces. It is not our
+   * child, so we cannot reap it: teardown kills it as the ledger records it, as gc does.
+   */
+  adoptInfra(pidfd: number): void {
+    const ref = this.opts.state.infra;
+    if (!ref) throw new Error('the pod\'s state records no infra to adopt');
+    this.infra = { pid: ref.pid, pidfd };
+    this.infraAdopted = true;
+    if (this.opts.state.userns) {
+      this.userns = { range: this.opts.state.userns };
+      this.openUserNamespace(ref.pid);
+    }
+  }
+
   /** Undo every host step of the pod's ledger, last first. Returns the undo steps that failed. */
   async teardown(): Promise<Error[]> {
     const { host, state } = this.opts;
-    const errors = await undoLedger({ host, state, roots: this.opts.roots, infra: this.infra, explain: this.opts.explain }, state.ledger ?? []);
+    const infra = this.infraAdopted ? undefined : this.infra;
+    const errors = await undoLedger({ host, state, roots: this.opts.roots, infra, explain: this.opts.explain }, state.ledger ?? []);
+    if (this.infraAdopted && this.infra) host.closeFd(this.infra.pidfd);
     this.infra = undefined;
     // (An fd of this process only: nothing a crash could leave on the host.)
     if (this.userns?.fd !== undefined) {
@@ -181,7 +201,8 @@ export class Sandbox {
     await this.opts.save();
   }
 
-  /* The infra is alive and unreaped (our child), so its pid names it: the fd is its user namespace. */
+  /* The infra is alive and unreaped (our child, or held by a pidfd checked against its start time),
+   * so its pid names it: the fd is its user namespace. */
   private openUserNamespace(pid: number): void {
     this.userns!.fd = fs.openSync(`/proc/${pid}/ns/user`, 'r');
   }

@@ -84,3 +84,18 @@ export function recordedRefsOf(state: PodState): ProcessRef[] {
   const containers = Object.values(state.containers).flatMap((c) => (c.process ? [c.process] : []));
   return [...(state.infra ? [state.infra] : []), ...containers];
 }
+
+/**
+ * The record of a process that has ended (its pidfd polled readable), once the monitor has
+ * written it: the exit is seen at once, the record follows within the monitor's next SIGCHLD
+ * round, before it reaps. Undefined when none came within `timeoutMs` (the exit was reaped
+ * unrecorded: a monitor that died too, or a supervisor that reaped it and died before saving).
+ */
+export async function waitExitRecord(exitsDir: string, ref: ProcessRef, timeoutMs = 10_000): Promise<ExitRecord | undefined> {
+  const until = Date.now() + timeoutMs;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+    const r = readExitRecord(exitsDir, ref);
+    if (r || Date.now() >= until) return r;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}

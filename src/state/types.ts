@@ -2,6 +2,7 @@
  * What tspod records about a pod: the Kubernetes view (the spec as run and a PodStatus) and the
  * host view (processes, mounts, cgroups, the network attachment) that teardown and `gc` undo.
  */
+import type { ImageRecord } from '../image/store.js';
 import type { Pod } from '../manifest/types.js';
 import type { LedgerEntry } from '../plan/host-steps.js';
 import type { SeccompStep } from '../plan/inputs.js';
@@ -85,6 +86,15 @@ export interface ContainerRecord {
   exec?: ExecContext;
   /** instance number: 0 for the first run, +1 per restart (names the layer and log directories) */
   instance: number;
+  /** the running instance's cgroup directories (removed when it ends) */
+  cgroupDirs?: string[];
+  /** the running instance's log monitor (native/monitor.c), which a supervisor that adopts the pod must watch */
+  logMonitor?: ProcessRef;
+  /**
+   * The restart back-off (supervisor/backoff.ts), kept here so that it survives the supervisor:
+   * back-offs since the last reset, and when the start it delays is due (while it waits).
+   */
+  backoff?: { count: number; restartAt?: string };
 }
 
 /** A Kubernetes core/v1 Event about the pod or one of its containers (src/events/events.ts). */
@@ -135,6 +145,12 @@ export interface PodState {
    * ends. Shown as the Pod's `metadata.deletionTimestamp`, which makes kubectl's STATUS `Terminating`.
    */
   deletion?: { timestamp: string; gracePeriodSeconds: number };
+  /**
+   * What a supervisor that adopts the pod (supervisor/adopt.ts) needs and the rest of the state
+   * does not say: the network it was run on and its containers' images. (Its ConfigMaps and
+   * Secrets are never written to a file: an adopted pod's restarts cannot read them again.)
+   */
+  adoption?: { network: string; images: Record<string, ImageRecord> };
   /** true once teardown finished: nothing of the pod is left on the host but its logs and state */
   tornDown?: boolean;
 }

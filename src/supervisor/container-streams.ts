@@ -69,6 +69,14 @@ function terminalStreams(c: Container, proc: Proc, host: Pick<Host, 'setWinsize'
   };
 }
 
+/**
+ * An adopted instance's (supervisor/adopted.ts): its stdin or terminal was the dead supervisor's
+ * and is gone with it; its output is its log monitor's, which attach sessions follow in the log.
+ */
+export function adoptedStreams(c: Container, logFile: string): InstanceStreams {
+  return pipeStreams(c, { stdout: -1, tty: false }, logFile);
+}
+
 function pipeStreams(c: Container, proc: Proc, logFile: string): InstanceStreams {
   const input = proc.stdin !== undefined ? new net.Socket({ fd: proc.stdin, readable: false, writable: true }) : undefined;
   // EPIPE: the process closed its stdin or is gone; what was written is lost, as on any pipe.

@@ -122,7 +122,8 @@ async function claimAndAdmit(o: RunPodOptions): Promise<{ lock: PodLock; state: 
       const verdict = await admitOnNode(o.roots, o.pod, node);
       for (const line of explainAdmission(verdict, node)) o.explain(line);
       for (const w of verdict.warnings) o.warn(w);
-      const state = newState({ ...o, pod: verdict.pod });
+      // (What a supervisor that adopts the pod needs: supervisor/adopt.ts.)
+      const state: PodState = { ...newState({ ...o, pod: verdict.pod }), adoption: { network: o.network, images: o.images } };
       await writeState(o.roots, state);
       return { lock, state };
     } catch (err) {
@@ -145,19 +146,7 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
   // The sandbox records what it makes before making it: those saves must reach the disk.
   const save = () => saver.strict();
   const sandbox = new Sandbox({ host: o.host ?? realHost, roots: o.roots, state, save, network: o.network, explain: o.explain, warn: o.warn, config: o.config, images: o.images, facts: o.facts });
-  const finish = async () => {
-    state.tornDown = true;
-    try {
-      if (o.keep) await save();
-      else await removePodFiles(o.roots, state.name);
-    } catch (err) {
-      // Everything on the host is undone; only the record of it is stale or left over.
-      o.warn(`the pod is torn down, but its record could not be ${o.keep ? 'saved' : 'removed'} (${describeError(err)}): "tspod gc" removes it`);
-    } finally {
-      await saver.close();
-      lock.release();
-    }
-  };
+  const finish = podFinisher({ ...o, state, saver, lock });
   try {
     await save();
     // The state names the images now, so `tspod image rm` refuses them from here on; one removed
@@ -175,9 +164,32 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
   const supervisor = new Supervisor({ sandbox, images: o.images, sink: o.sink, saveStatus: () => saver.lenient(), onStarted: () => o.onStarted?.(state),
     onInitializing: () => o.onInitializing?.(state),
   });
+  return superviseSandbox({ ...o, state, sandbox, saver, control, lock, finish, supervisor }, () => supervisor.run());
+}
+
+/** What superviseSandbox is given: a pod whose sandbox exists, its state, saver, socket and end. */
+export interface Supervised {
+  roots: Roots;
+  warn: (line: string) => void;
+  state: PodState;
+  sandbox: Sandbox;
+  saver: StateSaver;
+  control: ControlServer;
+  lock: PodLock;
+  /** the pod's end once torn down: its record saved (or removed), the lock released */
+  finish: () => Promise<void>;
+  supervisor: Supervisor;
+}
+
+/**
+ * Supervise a pod until it has finished (`supervise`: the supervisor's run, or its adoption of a
+ * pod started elsewhere), then tear it down from its ledger; serve its control socket meanwhile.
+ */
+export function superviseSandbox(o: Supervised, supervise: () => Promise<number>): RunningPod {
+  const { state, sandbox, saver, control, lock, finish, supervisor } = o;
   const done = (async () => {
     try {
-      return await supervisor.run();
+      return await supervise();
     } finally {
       const errors = await sandbox.teardown();
       for (const e of errors) o.warn(String(e));
@@ -218,8 +230,25 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
   };
 }
 
+/** Once the pod is torn down: its record saved (a kept pod) or removed, the saver closed, the lock released. */
+export function podFinisher(o: { roots: Roots; keep: boolean; warn: (line: string) => void; state: PodState; saver: StateSaver; lock: PodLock }): () => Promise<void> {
+  return async () => {
+    o.state.tornDown = true;
+    try {
+      if (o.keep) await o.saver.strict();
+      else await removePodFiles(o.roots, o.state.name);
+    } catch (err) {
+      // Everything on the host is undone; only the record of it is stale or left over.
+      o.warn(`the pod is torn down, but its record could not be ${o.keep ? 'saved' : 'removed'} (${describeError(err)}): "tspod gc" removes it`);
+    } finally {
+      await o.saver.close();
+      o.lock.release();
+    }
+  };
+}
+
 /** The pod's state saver: a failure is a warning line and a FailedStateSave event, once per run of failures. */
-function stateSaver(o: RunPodOptions, state: PodState): StateSaver {
+export function stateSaver(o: { roots: Roots; warn: (line: string) => void; stateFs?: StateFs }, state: PodState): StateSaver {
   const file = podLayout(o.roots, state.name).stateFile;
   const events = new EventRecorder(state);
   return new StateSaver(() => writeState(o.roots, state, o.stateFs), {

@@ -59,20 +59,28 @@ export function findStatus(status: PodStatus, name: string): ContainerStatus {
 export interface Exit {
   code: number | null;
   signal: number | null;
+  /** when it ended, if not now (an exit recorded while no supervisor lived: state/exits.ts) */
+  finishedAt?: string;
+  /** how it ended is unknown (reaped unrecorded): the kubelet's ContainerStatusUnknown, exit code 137 */
+  lost?: boolean;
 }
+
+/** The kubelet's words for a container whose end nobody saw (kubelet_pods.go). */
+export const LOST_MESSAGE = 'The container could not be located when the pod was terminated';
 
 /** Kubernetes' exit code for a signal is 128+N; the reason says why it ended. */
 export function terminatedState(exit: Exit, o: { startedAt?: string; oom?: boolean; cannotRun?: string; message?: string; containerID?: string }): ContainerState {
-  const exitCode = exit.code ?? 128 + (exit.signal ?? 0);
-  const reason = o.cannotRun ? 'ContainerCannotRun' : o.oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
+  const exitCode = exit.lost ? 137 : exit.code ?? 128 + (exit.signal ?? 0);
+  const reason = o.cannotRun ? 'ContainerCannotRun' : exit.lost ? 'ContainerStatusUnknown' : o.oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
+  const message = o.cannotRun ?? (exit.lost ? LOST_MESSAGE : o.message);
   return {
     terminated: {
       exitCode,
       ...(exit.signal ? { signal: exit.signal } : {}),
       reason,
-      ...(o.cannotRun ?? o.message ? { message: o.cannotRun ?? o.message } : {}),
+      ...(message ? { message } : {}),
       ...(o.startedAt ? { startedAt: o.startedAt } : {}),
-      finishedAt: now(),
+      finishedAt: exit.finishedAt ?? now(),
       ...(o.containerID ? { containerID: o.containerID } : {}),
     },
   };

@@ -34,10 +34,12 @@ import { instanceStreams, type InstanceStreams } from './container-streams.js';
 import type { AttachHandle, AttachRequest, AttachSink } from '../attach/hub.js';
 import { containerID, exitCodeOf, findStatus, runExitStatus, terminatedState, updatePhase, type Exit } from './status.js';
 import { readTerminationMessage } from './termination.js';
+import { adoptedParts, byEnd, halfMade, type FoundInstance } from './adopted.js';
 
 interface Running {
   proc: ContainerProcess;
-  log: ContainerLog;
+  /** its log monitor (a ContainerLog, or an adopted one's AdoptedLog) */
+  log: { drain(): Promise<void> };
   /** its stdin/terminal and the attach sessions */
   streams: InstanceStreams;
   exited: Promise<Exit>;
@@ -81,7 +83,6 @@ export class Supervisor {
    */
   private starting = 0;
   private stopGrace = 0;
-  private readonly backoffs = new Map<string, number>();
   private readonly policy = backoffPolicy();
   private stopping?: Promise<void>;
   private stoppedBySignal?: number;
@@ -110,20 +111,96 @@ export class Supervisor {
 
   /** Run the pod to its end; resolves with the exit status of CLI.md. The sandbox must be started. */
   async run(): Promise<number> {
-    const deadline = this.armDeadline();
     this.events.scheduled();
-    try {
+    return this.supervise(() => this.startAll());
+  }
+
+  /**
+   * Supervise a pod this process did not start, from where its state says it was (adopt.ts): the
+   * instances found (running, or ended while no supervisor lived, oldest exit first) are taken in
+   * hand, back-offs under way go on, a stop under way goes on, and what never started starts.
+   */
+  async adopt(found: FoundInstance[]): Promise<number> {
+    this.initDone = this.status.conditions.some((x) => x.type === 'Initialized' && x.status === 'True');
+    return this.supervise(async () => {
+      this.resumeWaits();
+      // Oldest exit first: each is recorded, and answered by the restart policy, as if seen then.
+      for (const f of [...found].sort(byEnd)) {
+        const c = this.containerNamed(f.proc.name);
+        // (The log's death is told later, asynchronously: r is set by then.)
+        const r: Running = this.enter(c, adoptedParts(this.sb, c, f, (how) => this.monitorDied(c, r, how)));
+        if (f.exit) await r.ended;
+        // (A stop that came while the exits before it were answered did not see this one.)
+        else if (this.stopping) this.stopLate(c, r);
+        else this.watch(c, r);
+      }
+      const d = this.sb.opts.state.deletion;
+      if (d) void this.stop(Math.max(0, (Date.parse(d.timestamp) - Date.now()) / 1000));
+      await this.startAll();
+    });
+  }
+
+  /** The init containers (if not done), then the app containers that have not started yet. */
+  private async startAll(): Promise<void> {
+    if (!this.initDone) {
       if (this.sb.pod.spec.initContainers.length > 0) this.o.onInitializing?.();
       this.initDone = await this.runInitContainers();
       this.initFailed = !this.initDone && !this.stopping;
-      // A pod that failed to initialise is done: its sidecars must not keep it alive.
-      if (this.initFailed && this.running.size > 0) void this.stop();
-      if (this.initDone && !this.stopping) {
-        for (const c of this.sb.pod.spec.containers) {
-          // One that cannot be configured waits, and is retried, without holding up the others.
-          if ((await this.tryStart(c, 'app')) === CONFIG_ERROR) void this.retryLater(c, 'app');
-        }
+    }
+    // A pod that failed to initialise is done: its sidecars must not keep it alive.
+    if (this.initFailed && this.running.size > 0) void this.stop();
+    if (!this.initDone || this.stopping) return;
+    for (const c of this.sb.pod.spec.containers) {
+      // (An adopted pod's: running, ended or waiting; a fresh pod has none yet.)
+      if (this.sb.opts.state.containers[c.name]) continue;
+      // One that cannot be configured waits, and is retried, without holding up the others.
+      if ((await this.tryStart(c, 'app')) === CONFIG_ERROR) void this.retryLater(c, 'app');
+    }
+  }
+
+  /**
+   * Containers of an adopted pod that had no instance running (those that had are found: adopt): a back-off under way waits out what is
+   * left of it; an exit whose restart was not decided yet is decided now; an instance that was
+   * being made when the supervisor died is removed (its cgroup, with anything in it) and made again.
+   */
+  private resumeWaits(): void {
+    for (const c of [...this.sb.pod.spec.initContainers, ...this.sb.pod.spec.containers]) {
+      const rec = this.sb.opts.state.containers[c.name];
+      const kind = this.kindOf(c);
+      // (Before the init containers are done, runInitContainers takes the sidecars in turn.)
+      if (!rec || rec.process || kind === 'init' || (kind === 'sidecar' && !this.initDone)) continue;
+      const s = findStatus(this.status, c.name);
+      if ('terminated' in s.state) {
+        void this.afterExit(c, kind);
+      } else if (rec.backoff?.restartAt || !('waiting' in s.state) || s.state.waiting.reason !== 'CreateContainerConfigError') {
+        void this.resumeWait(c).then(async (go) => {
+          if (!go) return;
+          if (!rec.backoff?.restartAt) await this.sb.opts.host.removeCgroups(halfMade(this.sb, c.name, rec.instance));
+          await this.startAfterWait(c, kind);
+        }).catch((err) => this.fail(err)).finally(() => this.wake());
+      } else {
+        void this.retryLater(c, kind);
       }
+    }
+  }
+
+  /** What is left of a back-off recorded before an adoption; false when the pod stops meanwhile. */
+  private resumeWait(c: Container): Promise<boolean> {
+    const at = this.sb.opts.state.containers[c.name]?.backoff?.restartAt;
+    const left = at ? Date.parse(at) - Date.now() : 0;
+    return left > 0 ? this.pendingWait(c, left) : Promise.resolve(!this.stopping);
+  }
+
+  private kindOf(c: Container): Kind {
+    if (this.sidecars.has(c.name)) return 'sidecar';
+    return this.sb.pod.spec.initContainers.includes(c) ? 'init' : 'app';
+  }
+
+  /** Supervise until the pod has finished, from `begin` (which starts what is to start). */
+  private async supervise(begin: () => Promise<void>): Promise<number> {
+    const deadline = this.armDeadline();
+    try {
+      await begin();
       this.refresh();
       await this.save();
       this.o.onStarted?.();
@@ -197,15 +274,20 @@ export class Supervisor {
   private async runInitContainers(): Promise<boolean> {
     for (const c of this.sb.pod.spec.initContainers) {
       if (this.sidecars.has(c.name)) {
+        // (An adopted pod's sidecar may run already, or wait out its back-off.)
+        if (!this.running.has(c.name) && !this.pending.has(c.name) && (await this.resumeWait(c))) await this.startInstance(c, 'sidecar');
         // The next init container waits for this one to have started: it may need what it serves.
-        await this.startInstance(c, 'sidecar');
         await this.until(() => findStatus(this.status, c.name).started);
         continue;
       }
       for (;;) {
         if (this.stopping) return false;
-        const r = await this.startInstance(c, 'init');
-        await r?.ended;
+        // An adopted pod's init container may run already, or have ended (then its back-off comes first).
+        if (!('terminated' in findStatus(this.status, c.name).state) || this.running.has(c.name)) {
+          if (!(await this.resumeWait(c))) return false;
+          const r = this.running.get(c.name) ?? (await this.startInstance(c, 'init'));
+          await r?.ended;
+        }
         if (this.lastExitCode(c) === 0) break;
         if (this.sb.pod.spec.restartPolicy === 'Never' || this.stopping) return false;
         if (!(await this.backoff(c))) return false;
@@ -249,23 +331,33 @@ export class Supervisor {
     const s = findStatus(this.status, c.name);
     const ended = 'terminated' in s.state ? s.state.terminated : undefined;
     const ran = ended?.startedAt ? Date.parse(ended.finishedAt) - Date.parse(ended.startedAt) : 0;
-    const { delayMs, backoffs } = nextDelay(this.policy, this.backoffs.get(c.name) ?? 0, ran);
-    this.backoffs.set(c.name, backoffs);
+    const rec = this.sb.opts.state.containers[c.name];
+    const { delayMs, backoffs } = nextDelay(this.policy, rec?.backoff?.count ?? 0, ran);
+    // Counted from the exit (an exit recorded while no supervisor lived may be some time ago).
+    const from = Math.min(Date.now(), ended ? Date.parse(ended.finishedAt) || Date.now() : Date.now());
+    if (rec) rec.backoff = { count: backoffs, restartAt: new Date(from + delayMs).toISOString() };
     s.lastState = s.state;
     s.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delayMs / 1000}s restarting failed container=${c.name}` } };
     this.events.backOff(this.subject(c));
     this.sb.opts.explain(`${c.name}: restarting in ${delayMs} ms (back-off)`);
+    const wait = this.pendingWait(c, Math.max(0, from + delayMs - Date.now()));
+    void this.save();
+    return wait;
+  }
+
+  /** Wait `ms` before the next start of `c`, counted as pending meanwhile; false when the pod stops first. */
+  private pendingWait(c: Container, ms: number): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
+      if (this.stopping) return resolve(false);
       const t = setTimeout(() => {
         this.pending.delete(c.name);
         resolve(true);
-      }, delayMs);
+      }, ms);
       this.pending.set(c.name, () => {
         clearTimeout(t);
         this.pending.delete(c.name);
         resolve(false);
       });
-      void this.save();
     });
   }
 
@@ -298,7 +390,8 @@ export class Supervisor {
     const s = findStatus(this.status, c.name);
     const record = this.sb.opts.state.containers[c.name];
     const instance = record ? record.instance + 1 : 0;
-    this.sb.opts.state.containers[c.name] = { instance };
+    // (The back-off count goes on; the start it waited for is now.)
+    this.sb.opts.state.containers[c.name] = { instance, ...(record?.backoff ? { backoff: { count: record.backoff.count } } : {}) };
     if (instance > 0) s.restartCount += 1;
     let proc: ContainerProcess;
     this.events.pulled(this.subject(c), c.image, image.pull, instance === 0);
@@ -322,7 +415,7 @@ export class Supervisor {
       await this.afterExit(c, kind);
       return undefined;
     }
-    const r = this.track(c, kind, proc);
+    const r = this.track(c, proc);
     // A stop that came while this instance was being made did not see it (stopAll kills the
     // instances running then): it gets the same stop now, or it would run to its own end.
     if (this.stopping) this.stopLate(c, r);
@@ -358,18 +451,7 @@ export class Supervisor {
    * the restart back-off), without growing it. False when the pod stops meanwhile.
    */
   private configRetryDelay(c: Container): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      if (this.stopping) return resolve(false);
-      const t = setTimeout(() => {
-        this.pending.delete(c.name);
-        resolve(true);
-      }, this.policy.baseMs);
-      this.pending.set(c.name, () => {
-        clearTimeout(t);
-        this.pending.delete(c.name);
-        resolve(false);
-      });
-    });
+    return this.pendingWait(c, this.policy.baseMs);
   }
 
   /**
@@ -430,7 +512,7 @@ export class Supervisor {
     };
   }
 
-  private track(c: Container, kind: Kind, proc: ContainerProcess): Running {
+  private track(c: Container, proc: ContainerProcess): Running {
     const s = findStatus(this.status, c.name);
     this.events.created(this.subject(c));
     this.events.started(this.subject(c));
@@ -439,7 +521,6 @@ export class Supervisor {
     // A startup probe decides when the container has started; without one, it has now.
     s.started = !c.startupProbe;
     s.containerID = containerID(this.sb.opts.state.uid, c.name, proc.instance);
-    this.sb.opts.state.containers[c.name] = { instance: proc.instance, process: processRef(proc.pid), exec: proc.exec };
     let r: Running | undefined;
     const logFile = this.sb.layout.log(c.name, proc.instance);
     const streams = instanceStreams(c, proc, this.sb.opts.host, logFile);
@@ -447,9 +528,20 @@ export class Supervisor {
       onTrouble: (m) => this.logTrouble(c, m),
       onDeath: (how) => r && this.monitorDied(c, r, how),
     });
-    const exited = this.sb.opts.host.waitExit(proc.pidfd);
-    r = { proc, log, streams, exited } as Running;
-    r.ended = exited.then((exit) => this.onExit(c, kind, r, exit));
+    const backoff = this.sb.opts.state.containers[c.name]?.backoff;
+    // What a supervisor that adopts the pod needs to find the instance and its log monitor again.
+    this.sb.opts.state.containers[c.name] = {
+      instance: proc.instance, process: processRef(proc.pid), exec: proc.exec, cgroupDirs: proc.cgroupDirs,
+      ...(log.pid !== undefined ? { logMonitor: processRef(log.pid) } : {}), ...(backoff ? { backoff } : {}),
+    };
+    r = this.enter(c, { proc, log, streams, exited: this.sb.opts.host.waitExit(proc.pidfd) });
+    return r;
+  }
+
+  /** Take a running instance in hand: its exit is recorded and answered (onExit) when it comes. */
+  private enter(c: Container, parts: Pick<Running, 'proc' | 'log' | 'streams' | 'exited'>): Running {
+    const r = { ...parts } as Running;
+    r.ended = r.exited.then((exit) => this.onExit(c, this.kindOf(c), r, exit));
     this.running.set(c.name, r);
     this.refresh();
     void this.save();
@@ -460,7 +552,8 @@ export class Supervisor {
   private async onExit(c: Container, kind: Kind, r: Running, exit: Exit): Promise<void> {
     r.gone = true;
     r.prober?.stop();
-    this.sb.opts.host.closeFd(r.proc.pidfd);
+    // (An instance adopted after it ended has no pidfd: adopted.ts.)
+    if (r.proc.pidfd >= 0) this.sb.opts.host.closeFd(r.proc.pidfd);
     await r.log.drain();
     // Every session has seen the last output: they end, and the stdin pipe closes.
     r.streams.close();
@@ -469,8 +562,8 @@ export class Supervisor {
     const message = await readTerminationMessage(c, r.proc, exit, this.sb.layout.log(c.name, r.proc.instance));
     s.state = terminatedState(exit, { startedAt: r.proc.startedAt, oom, message, containerID: s.containerID });
     s.started = false;
-    delete this.sb.opts.state.containers[c.name]?.process;
-    delete this.sb.opts.state.containers[c.name]?.exec;
+    const rec = this.sb.opts.state.containers[c.name];
+    if (rec) for (const k of ['process', 'exec', 'cgroupDirs', 'logMonitor'] as const) delete rec[k];
     await cleanupInstance(this.sb, r.proc).catch((err) => this.sb.opts.warn(`cleaning up container "${c.name}": ${err}`));
     this.running.delete(c.name);
     this.sb.opts.explain(`${c.name}: exited with ${exit.code !== null ? `code ${exit.code}` : `signal ${exit.signal}`}`);

@@ -22,6 +22,8 @@ export class RecordingHost implements Host {
   readonly calls: Call[] = [];
   protected nextPid = 1000;
   protected exits = new Map<number, (s: ExitStatus) => void>();
+  /** what waits (pollExit) for a process to end, by pid */
+  private polls = new Map<number, (() => void)[]>();
   private cgroupOf = new Map<number, string>();
   failOn?: (call: Call) => Error | undefined;
   /** what the calls made, and is still there */
@@ -33,6 +35,8 @@ export class RecordingHost implements Host {
     cgroups: new Set<string>(),
     /** live processes by pidfd (= pid here) */
     processes: new Set<number>(),
+    /** start times of processes that have one other than the ProcessRef asked about (a recycled pid) */
+    startTimes: new Map<number, number>(),
     networks: new Set<string>(),
   };
 
@@ -72,10 +76,22 @@ export class RecordingHost implements Host {
     if (!this.world.processes.has(pidfd)) return Promise.resolve({ code: null, signal: 9 });
     return new Promise((resolve) => this.exits.set(pidfd, resolve));
   }
+  pollExit(pidfd: number): Promise<void> {
+    if (!this.world.processes.has(pidfd)) return Promise.resolve();
+    return new Promise((resolve) => this.polls.set(pidfd, [...(this.polls.get(pidfd) ?? []), resolve]));
+  }
+  /** The process ended: its parent learns how (waitExit), anyone else that it did (pollExit). */
+  protected ended(pid: number, status: ExitStatus): void {
+    this.world.processes.delete(pid);
+    this.exits.get(pid)?.(status);
+    for (const resolve of this.polls.get(pid) ?? []) resolve();
+    this.polls.delete(pid);
+  }
   signal(pidfd: number, sig: number): boolean {
     this.record(['signal', pidfd, sig]);
-    const alive = this.world.processes.delete(pidfd);
-    this.exits.get(pidfd)?.({ code: null, signal: sig });
+    const alive = this.world.processes.has(pidfd);
+    if (alive) this.ended(pidfd, { code: null, signal: sig });
+    else this.exits.get(pidfd)?.({ code: null, signal: sig });
     return alive;
   }
   pidfdOpen(pid: number): number {
@@ -171,15 +187,17 @@ export class RecordingHost implements Host {
     this.record(['removeCgroups', [...dirs]]);
     // As the real one: each directory with the cgroups below it, deepest first.
     for (const d of dirs) for (const c of [...this.world.cgroups]) if (c === d || c.startsWith(`${d}/`)) this.world.cgroups.delete(c);
+    // What is in a removed cgroup (or below it) is killed; a process elsewhere is not.
+    const removed = (cg: string) => dirs.some((d) => cg === d || cg.startsWith(`${d}/`));
     for (const [pid, cg] of this.cgroupOf) {
-      if (!this.world.cgroups.has(cg) && this.world.processes.delete(pid)) this.exits.get(pid)?.({ code: null, signal: 9 });
+      if (removed(cg) && this.world.processes.has(pid)) this.ended(pid, { code: null, signal: 9 });
     }
   }
   oomKilled() {
     return false;
   }
   processAlive(ref: ProcessRef): boolean {
-    return this.world.processes.has(ref.pid);
+    return this.world.processes.has(ref.pid) && (this.world.startTimes.get(ref.pid) ?? ref.startTime) === ref.startTime;
   }
   /** CNI ADD, as network/index.ts does it: recorded before the pin, the pin, then the address. */
   async attachNetwork(o: AttachOptions): Promise<NetworkAttachment | null> {

@@ -41,7 +41,7 @@ export class FaultHost extends RecordingHost {
   /** The container spawned as the n-th process ends with `code` (its output closes). */
   exit(n: number, code: number): void {
     for (const fd of this.outputs[n]!.splice(0)) fs.closeSync(fd);
-    this.exits.get(5_000_000 + n)?.({ code, signal: null });
+    this.ended(5_000_000 + n, { code, signal: null });
   }
 
   override signal(pidfd: number, sig: number): boolean {
