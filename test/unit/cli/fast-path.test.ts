@@ -53,6 +53,8 @@ const TAKEN: [Word, string[]][] = [
   ['logs', ['logs', 'web']],
   ['logs', ['logs', '-f', '--tail', '10', 'web', '-c', 'app']],
   ['logs', ['logs', '--all-containers', '--prefix', '--since', '5m', 'web']],
+  ['logs', ['logs', '--tail', '-1', 'web']],
+  ['logs', ['logs', '--tail', '0', 'web']],
   ['logs', ['logs', '-p', '--timestamps', '--since-time', '2026-12-02T01:00:00Z', 'web']],
 ];
 
