@@ -64,10 +64,16 @@ export interface HostStepInput {
 /** The pod's cgroup (tspod/<uid>), relative to each hierarchy. */
 export const podCgroup = (uid: string) => `tspod/${uid}`;
 
+/*
+ * The pod's data directory is root's alone (0700), as the run root's pod directory is: below it
+ * are files a container made as root, or as the pod's root through an idmapped mount, which are
+ * owned by host root on disk and may be set-user-ID (an upper layer, an emptyDir, the termination
+ * log). No host user may reach them to run them, whatever the mode of the data root above.
+ */
 function directorySteps(l: PodLayout): HostStep[] {
   const why = 'the pod\'s directories: state, /etc files and /dev/shm in the run root, volumes, layers and logs in the data root';
   return [
-    { kind: 'mkdir', path: l.dataDir, keep: true, why },
+    { kind: 'mkdir', path: l.dataDir, mode: 0o700, keep: true, why },
     { kind: 'mkdir', path: l.volumesDir, why: 'the pod\'s volumes (emptyDir, configMap, ...) live here until the pod ends' },
     { kind: 'mkdir', path: l.containersDir, why: 'each container instance\'s overlay layers (upper, work) live here' },
     { kind: 'mkdir', path: l.logsDir, keep: true, why: 'the containers\' logs outlive the pod\'s teardown (tspod logs), until rm' },

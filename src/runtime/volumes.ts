@@ -18,6 +18,7 @@
  * too, and a `subPath` the image lacks cannot be made in a read-only tree: the container fails.
  */
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { ImageRecord } from '../image/store.js';
 import type { HostPathType, HostPathVolumeSource, Pod, Volume } from '../manifest/types.js';
 import { isPayloadVolume, makePayloadVolume, type PayloadVolumeContext } from './config-volumes.js';
@@ -158,6 +159,18 @@ async function applyOwnership(ctx: VolumeContext, pod: Pod, v: Volume): Promise<
 }
 
 /**
+ * A named volume's `_data` (0755, the mount's root as the containers see it) inside a directory
+ * that is root's alone (0700, made so again if an older tspod left it open): what a container
+ * writes there as root, or as the pod's root through an idmapped mount, is host root's on disk and
+ * may be set-user-ID, so no host user may reach it (as Docker's volumes directory is closed).
+ */
+async function makeClaimDir(data: string): Promise<void> {
+  await fs.mkdir(path.dirname(data), { recursive: true, mode: 0o700 });
+  await fs.chmod(path.dirname(data), 0o700);
+  await fs.mkdir(data, { recursive: true, mode: 0o755 });
+}
+
+/**
  * Make one volume of the pod: a host step of its own (plan/host-steps.ts), whose undo unmounts
  * what it recorded through `ctx.recordMount`; its directory goes with the pod's volumes directory.
  */
@@ -169,7 +182,7 @@ export async function prepareVolume(ctx: VolumeContext, pod: Pod, v: Volume): Pr
     // Not undone: a claim's volume outlives the pod, until `tspod volume rm`.
     const dir = ctx.layout.claim(v.persistentVolumeClaim.claimName);
     ctx.explain(`volume "${v.name}": persistentVolumeClaim "${v.persistentVolumeClaim.claimName}", the named volume at ${dir} (made on first use, kept)`);
-    await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+    await makeClaimDir(dir);
   } else if (v.image) {
     await makeImageVolume(ctx, v);
   } else if (isPayloadVolume(v)) {

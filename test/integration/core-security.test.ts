@@ -1,12 +1,14 @@
 /**
  * What a container can and cannot reach, checked from inside it: the default capability set,
  * masked and read-only /proc and /sys paths, a /dev with only harmless devices, no inherited file
- * descriptors, and mount targets that cannot be redirected to the host by symlinks.
+ * descriptors, mount targets that cannot be redirected to the host by symlinks, and the files it
+ * writes (set-user-ID root ones too) out of the host users' reach.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { expectClean, linesOf, newRoots, pod, removeRoots, runPod, type TestRoots } from './helpers.js';
+import { expectClean, linesOf, newRoots, pod, removeRoots, runPod, waitFor, type TestRoots } from './helpers.js';
 
 let roots: TestRoots;
 beforeAll(() => {
@@ -97,6 +99,36 @@ describe('a container, from inside', () => {
     expect(res.code).toBe(125);
     expect(res.stderr).toMatch(/container "c".*bind.*EXDEV/s);
     expect(linesOf(res.stdout, 'c')).toEqual([]);
+    expectClean(roots);
+  });
+
+  test('a set-user-ID root program a container leaves in its upper layer or an emptyDir is out of every host user\'s reach', async () => {
+    // Its root is host root: what it writes is host root's on disk, set-user-ID if it says so. The
+    // roots sit in a directory everyone may traverse, as an operator's --root may.
+    fs.chmodSync(roots.dir, 0o755);
+    const plant = (file: string) => `cp /bin/busybox ${file} && chmod 4755 ${file}`;
+    const run = runPod(roots, pod('planter', {
+      restartPolicy: 'Never', terminationGracePeriodSeconds: 2, volumes: [{ name: 'e', emptyDir: {} }],
+      containers: [{
+        name: 'c', image: 'busybox', volumeMounts: [{ name: 'e', mountPath: '/e' }],
+        command: ['sh', '-c', `${plant('/suid')} && ${plant('/e/suid')} && touch /e/ready && while [ ! -e /e/done ]; do sleep 0.1; done`],
+      }],
+    }), ['--network', 'none']);
+    const volume = path.join(roots.root, 'pods', 'planter', 'volumes', 'e');
+    try {
+      await waitFor('the planted files', () => fs.existsSync(path.join(volume, 'ready')));
+      for (const file of [path.join(volume, 'suid'), path.join(roots.root, 'pods', 'planter', 'containers', 'c', '0', 'upper', 'suid')]) {
+        const st = fs.statSync(file);
+        expect({ file, uid: st.uid, mode: (st.mode & 0o7777).toString(8) }).toEqual({ file, uid: 0, mode: '4755' });
+        const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'head', '-c', '1', file], { encoding: 'utf8' });
+        expect({ file, status: r.status, denied: /Permission denied/.test(r.stderr) }).toEqual({ file, status: 1, denied: true });
+      }
+    } finally {
+      fs.writeFileSync(path.join(volume, 'done'), '');
+      fs.chmodSync(roots.dir, 0o700);
+      const res = await run;
+      expect(res.code, res.stderr).toBe(0);
+    }
     expectClean(roots);
   });
 });

@@ -4,8 +4,10 @@
  * emptyDir owned on the host by the mapped id, host root's files out of reach through a hostPath,
  * masks that a container with CAP_SYS_ADMIN in its namespace cannot remove, `tspod exec` in the
  * namespace, disjoint ranges for concurrent pods, and each range freed at teardown; a privileged
- * container has every capability in the namespace and still cannot read host root's file.
+ * container has every capability in the namespace and still cannot read host root's file; a
+ * set-user-ID root program it writes through an idmapped mount is out of the host users' reach.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -218,6 +220,45 @@ describe('hostUsers: false', () => {
     });
     expect(gc.code, gc.stderr).toBe(0);
     expect(claims()).toEqual([]);
+    expectClean(roots);
+  });
+
+  test('a setuid-root file a userns pod writes through an idmapped mount (claim volume, termination log, /etc/hosts) gives no host user root', async () => {
+    // Through an idmapped mount the pod's root writes files that host root owns on disk, and may
+    // set their set-user-ID bit. The host's defence is that no other user reaches them: here the
+    // roots sit in a directory everyone may traverse, as an operator's --root may.
+    fs.chmodSync(roots.dir, 0o755);
+    const plant = (file: string) => `cp /bin/busybox ${file} && chmod 4755 ${file}`;
+    const script = [plant('/claim/sh'), plant('/dev/termination-log'), plant('/etc/hosts'), 'touch /claim/ready', 'while [ ! -e /claim/done ]; do sleep 0.1; done'].join(' && ');
+    const run = runPod(roots, pod('planter', {
+      hostUsers: false, restartPolicy: 'Never', terminationGracePeriodSeconds: 2,
+      volumes: [{ name: 'claim', persistentVolumeClaim: { claimName: 'userns-loot' } }],
+      containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', script], volumeMounts: [{ name: 'claim', mountPath: '/claim' }] }],
+    }), ['--network', 'none']);
+    const data = path.join(roots.root, 'volumes', 'userns-loot', '_data');
+    try {
+      await waitFor('the planted files', () => fs.existsSync(path.join(data, 'ready')));
+      const planted = [
+        path.join(data, 'sh'),
+        path.join(roots.root, 'pods', 'planter', 'containers', 'c', '0', 'termination-log'),
+        path.join(roots.runRoot, 'pods', 'planter', 'etc', 'hosts'),
+      ];
+      for (const file of planted) {
+        // What the pod made: a set-user-ID program that host root owns on disk.
+        const st = fs.statSync(file);
+        expect({ file, uid: st.uid, mode: (st.mode & 0o7777).toString(8) }).toEqual({ file, uid: 0, mode: '4755' });
+        // The host user nobody cannot reach it to run it.
+        const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'head', '-c', '1', file], { encoding: 'utf8' });
+        expect({ file, status: r.status, denied: /Permission denied/.test(r.stderr) }).toEqual({ file, status: 1, denied: true });
+      }
+    } finally {
+      fs.mkdirSync(data, { recursive: true });
+      fs.writeFileSync(path.join(data, 'done'), '');
+      fs.chmodSync(roots.dir, 0o700);
+      const res = await run;
+      expect(res.code, res.stderr).toBe(0);
+    }
+    expect((await tspod(roots, ['volume', 'rm', 'userns-loot'])).code).toBe(0);
     expectClean(roots);
   });
 });
