@@ -8,7 +8,8 @@
  *     root at a time, and the kernel drops the lock however this process ends;
  *  2. the socket (host-server.ts), and one line on fd 3 for the command that started us (then it
  *     hands its pod over);
- *  3. pods, each in its own context (host.ts), until none is left: then the supervisor leaves
+ *  3. the orphaned pods of the run root (a supervisor before us died) adopted (adopt.ts);
+ *  4. pods, each in its own context (host.ts), until none is left: then the supervisor leaves
  *     (`leave`), and a later `run -d` starts a new one.
  *
  * Leaving races with a `run -d` that is handing a pod over. Both sides take the start lock: a
@@ -23,7 +24,9 @@ import { describeError } from '../errors.js';
 import { hostLayout, type HostLayout } from '../layout.js';
 import type { Roots } from '../paths.js';
 import { guardPods } from './last-resort.js';
-import { logger, supervisePod } from './supervise.js';
+import { adoptHosted, logger, supervisePod } from './supervise.js';
+import { listPodNames } from '../state/store.js';
+import { readPod } from '../pods/pods.js';
 import { PodHost } from './host.js';
 import { HostServer } from './host-server.js';
 import { prepareHostDirs } from './host-dirs.js';
@@ -142,7 +145,7 @@ export async function superviseHost(roots: Roots): Promise<number> {
   }
   const log = logger(layout.supervisorLog);
   let idleTarget: Leaver | undefined;
-  const host = new PodHost({ supervise: supervisePod, log, idle: () => idleTarget?.schedule() });
+  const host = new PodHost({ supervise: supervisePod, adopt: (r, name) => adoptHosted(r, name), log, idle: () => idleTarget?.schedule() });
   process.env = envPerContext(process.env, host.storage);
   guardPods(host.storage, { warn: log, stray: (err) => log(`an error outside any pod (the pods go on): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`) });
   const server = new HostServer({ socketPath: layout.supervisorSocket, runRoot: roots.runRoot, host, log });
@@ -168,9 +171,24 @@ export async function superviseHost(roots: Roots): Promise<number> {
   });
   log(`supervisor of ${roots.runRoot} started (pid ${process.pid}, monitor ${monitor})`);
   tellStarter({ ok: true, pid: process.pid });
+  await adoptOrphans(roots, host, log);
   if (host.isIdle) leaver.schedule();
   await leaver.gone;
   return 0;
+}
+
+/**
+ * Every pod of the run root whose supervisor died (its lock free, not torn down: `Orphaned` in
+ * `ps`) is taken up here (adopt.ts): the processes the monitor kept recording go on, with their
+ * exits meanwhile answered by the restart policy.
+ */
+async function adoptOrphans(roots: Roots, host: PodHost, log: (l: string) => void): Promise<void> {
+  for (const name of await listPodNames(roots).catch(() => [])) {
+    const pod = await readPod(roots, name).catch(() => undefined);
+    if (pod?.condition !== 'orphaned') continue;
+    log(`pod "${name}" is orphaned: adopting it`);
+    host.adopt(roots, name);
+  }
 }
 
 /** `lost` once our parent (the monitor) is no longer our parent: it died, and we were reparented. */

@@ -19,6 +19,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PodContext } from './last-resort.js';
 import type { HostedPod } from './supervise.js';
 import type { ReadyMessage, SuperviseInput } from './detach.js';
+import type { Roots } from '../paths.js';
 
 /** A hosted pod's context: what its code sees as "this pod" wherever it runs. */
 export interface HostedContext extends PodContext {
@@ -29,6 +30,8 @@ export interface HostedContext extends PodContext {
 export interface PodHostOptions {
   /** supervise one pod (supervise.ts's supervisePod; a test passes its own) */
   supervise(input: SuperviseInput, ready: (m: ReadyMessage) => void): HostedPod;
+  /** take up an orphaned pod and supervise it (supervise.ts's adoptHosted) */
+  adopt?(roots: Roots, name: string): HostedPod;
   /** the host's own messages */
   log(line: string): void;
   /** nothing is hosted and no hand-over is under way */
@@ -71,27 +74,37 @@ export class PodHost {
   host(input: SuperviseInput): Promise<ReadyMessage> {
     const name = input.pod.metadata.name;
     if (this.stopping) return Promise.resolve({ ok: false, error: `the supervisor is stopping: pod "${name}" was not started`, status: 125 });
+    return new Promise<ReadyMessage>((resolve) => this.keep(name, input.env, () => this.o.supervise(input, resolve)));
+  }
+
+  /** Adopt an orphaned pod (one whose supervisor died) and host it; counted from this call on. */
+  adopt(roots: Roots, name: string): void {
+    if (this.stopping || !this.o.adopt) return;
+    const adopt = this.o.adopt;
+    this.keep(name, undefined, () => adopt(roots, name));
+  }
+
+  /** Make the pod in a context of its own and keep it until it is gone. */
+  private keep(name: string, env: Record<string, string> | undefined, make: () => HostedPod): void {
     let pod: HostedPod | undefined;
     let early: { err: unknown } | undefined;
     const ctx: HostedContext = {
-      name, env: input.env,
+      name, env,
       fail: (err) => {
         if (pod) pod.fail(err);
         else early ??= { err };
       },
     };
-    return new Promise<ReadyMessage>((resolve) => {
-      this.storage.run(ctx, () => {
-        pod = this.o.supervise(input, resolve);
-      });
-      const hosted = pod!;
-      if (early) hosted.fail(early.err);
-      this.pods.add(hosted);
-      void hosted.done.catch((err) => this.o.log(`pod "${name}": ${String(err)}`)).finally(() => {
-        this.pods.delete(hosted);
-        this.o.log(`pod "${name}" is gone (${this.pods.size} left)`);
-        this.checkIdle();
-      });
+    this.storage.run(ctx, () => {
+      pod = make();
+    });
+    const hosted = pod!;
+    if (early) hosted.fail(early.err);
+    this.pods.add(hosted);
+    void hosted.done.catch((err) => this.o.log(`pod "${name}": ${String(err)}`)).finally(() => {
+      this.pods.delete(hosted);
+      this.o.log(`pod "${name}" is gone (${this.pods.size} left)`);
+      this.checkIdle();
     });
   }
 

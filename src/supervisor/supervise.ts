@@ -10,7 +10,8 @@
  * directory may belong to another pod of the same name; a failure before that point reaches the
  * user through the readiness answer), a stop comes through `stop` (the host's signals call it for
  * every pod), and its last resort is `fail` (an error nobody caught in the pod's code: the pod is
- * stopped and torn down, from its ledger if need be, and the other pods go on).
+ * stopped and torn down, from its ledger if need be, and the other pods go on). A pod whose
+ * supervisor died is hosted the same way once adopted (adoptHosted).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,6 +22,8 @@ import { ABORT_STATUS } from './last-resort.js';
 import { removePod } from '../teardown/cleanup.js';
 import type { PodState } from '../state/types.js';
 import { supervisorLog, type ReadyMessage, type SuperviseInput } from './detach.js';
+import { adoptPod } from './adopt.js';
+import type { Roots } from '../paths.js';
 
 /** A pod being supervised here. */
 export interface HostedPod {
@@ -88,7 +91,7 @@ async function start(input: SuperviseInput, log: (line: string) => void, ready: 
   }
 }
 
-/** Supervise one pod; `ready` is called once, with the answer `run -d` waits for. */
+/** Supervise one pod; `answer` is called once, with the answer `run -d` waits for. */
 export function supervisePod(input: SuperviseInput, answer: (m: ReadyMessage) => void): HostedPod {
   const name = input.pod.metadata.name;
   const log = logger(supervisorLog(input.roots, name));
@@ -98,6 +101,30 @@ export function supervisePod(input: SuperviseInput, answer: (m: ReadyMessage) =>
     answered = true;
     answer(m);
   };
+  return hosted(name, log, ready, () => start(input, log, ready));
+}
+
+/**
+ * Take up an orphaned pod (its supervisor died: adopt.ts) and supervise it here. A pod that
+ * cannot be adopted (another process has it, it has ended, its state is unreadable) is left as it
+ * was, for `ps` to show and `gc` to clean.
+ */
+export function adoptHosted(roots: Roots, name: string, adopt: typeof adoptPod = adoptPod): HostedPod {
+  const log = logger(supervisorLog(roots, name));
+  return hosted(name, log, () => undefined, async () => {
+    try {
+      const running = await adopt({ roots, name, warn: (l) => log(`warning: ${l}`), explain: () => undefined });
+      log(`adopted pod "${name}" (pid ${process.pid})`);
+      return running;
+    } catch (err) {
+      log(`pod "${name}" not adopted: ${describeError(err)}`);
+      return undefined;
+    }
+  });
+}
+
+/** A pod supervised here once `begin` has given its RunningPod (undefined: it never began). */
+function hosted(name: string, log: (line: string) => void, ready: (m: ReadyMessage) => void, begin: () => Promise<RunningPod | undefined>): HostedPod {
   let running: RunningPod | undefined;
   let stopRequested = false;
   let failure: { err: unknown } | undefined;
@@ -111,7 +138,7 @@ export function supervisePod(input: SuperviseInput, answer: (m: ReadyMessage) =>
     void r.abort(err).catch((e) => log(describeError(e))).finally(() => abortFinished(ABORT_STATUS));
   };
   const done = (async () => {
-    running = await start(input, log, ready);
+    running = await begin();
     if (!running) return 125;
     if (stopRequested) running.stop();
     if (failure) abort(running, failure.err);

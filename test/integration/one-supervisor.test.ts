@@ -9,6 +9,8 @@
  *    exits directory, made once and shared);
  *  - SIGKILL of the supervisor: every pod is orphaned, the monitor records the exit of a container
  *    that ends meanwhile (inspect shows it), gc removes everything, the monitor ends;
+ *  - and when a supervisor starts again (the next `run -d`), it adopts every orphan: the same
+ *    processes go on, the container that ended meanwhile is restarted as its policy says;
  *  - SIGKILL of the monitor: the supervisor says so (a MonitorLost event on each pod), its pods run
  *    on, the next `run -d` gets a new supervisor under a new monitor, and stop/rm leave nothing.
  */
@@ -126,6 +128,41 @@ describe('one supervisor for the detached pods of a run root', () => {
     expect(gc.stdout.trim().split('\n').sort()).toEqual(names);
     await expectNothingLeft(roots, states);
     await waitFor('the monitor to end with its last child', () => ended(monitor) || undefined);
+    expect(fs.readdirSync(path.join(roots.runRoot, 'exits'))).toEqual([]);
+  }, 120_000);
+
+  test('SIGKILL of the supervisor, then a new one: it adopts every orphan; the exit meanwhile restarts its container', async () => {
+    const names = ['a0', 'a1', 'a2'];
+    // a0's container exits 4 once told to (restartPolicy Always: it will be restarted).
+    await Promise.all(names.map((n, i) => runDetached(i === 0 ? sayer(n, 'while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 4') : sayer(n))));
+    const states = names.map((n) => readState(roots, n));
+    process.kill(states[0]!.supervisor.pid, 'SIGKILL');
+    await waitFor('the supervisor to die', () => !alive(states[0]!.supervisor) || undefined);
+    expect((await tspod(roots, ['exec', 'a0', '--', 'touch', '/tmp/go'])).code).toBe(0);
+    await waitFor('a0 to be recorded as ended', async () => ('terminated' in statusOf(await inspect(roots, 'a0'), 'c').state) || undefined);
+    // The next run -d starts a supervisor, which takes up the three orphans.
+    await runDetached(sayer('a3'));
+    const sup = readState(roots, 'a3').supervisor;
+    expect(sup.pid).not.toBe(states[0]!.supervisor.pid);
+    const ps = await waitFor('every pod running again', async () => {
+      const out = (await tspod(roots, ['ps'])).stdout;
+      return names.every((n) => new RegExp(`^${n}\\s+1/1\\s+Running\\s`, 'm').test(out)) ? out : undefined;
+    }, 30_000);
+    expect(ps).not.toMatch(/Orphaned/);
+    for (const n of names) expect(readState(roots, n).supervisor.pid).toBe(sup.pid);
+    // The others' containers are the same processes; a0's was restarted after its recorded exit.
+    expect(readState(roots, 'a1').containers.c!.process).toEqual(states[1]!.containers.c!.process);
+    const a0 = statusOf(await inspect(roots, 'a0'), 'c');
+    expect(a0.restartCount).toBe(1);
+    expect(a0.lastState.terminated).toMatchObject({ exitCode: 4 });
+    expect(await logsOf('a1')).toBe(`a1 ${states[1]!.uid}\n`);
+    const latest = [...names, 'a3'].map((n) => readState(roots, n));
+    expect((await tspod(roots, ['stop', 'a1'])).code).toBe(0);
+    expect((await tspod(roots, ['rm', '-f', ...names, 'a3'])).code).toBe(0);
+    await expectNothingLeft(roots, [...states, ...latest]);
+    // The adopted pods' processes were the old monitor's: it recorded their ends as rm killed them,
+    // after rm had removed the pods' records; gc removes records no pod names.
+    expect((await tspod(roots, ['gc'])).code).toBe(0);
     expect(fs.readdirSync(path.join(roots.runRoot, 'exits'))).toEqual([]);
   }, 120_000);
 

@@ -163,6 +163,28 @@ describe('hosting pods', () => {
     expect(envPerContext(base, host.storage).TSPOD_LOG_MAX_SIZE).toBe('the-supervisor-s');
   });
 
+  test('an adopted pod is hosted like a handed one: counted at once, in its own context, gone when it ends', async () => {
+    const adopted: FakePod[] = [];
+    const idles: number[] = [];
+    const host = new PodHost({
+      supervise: (i, ready) => new FakePod(i.pod.metadata.name, ready),
+      adopt: (_roots, name) => {
+        const p = new FakePod(name, () => undefined);
+        p.envSeen = host.storage.getStore()?.name;
+        adopted.push(p);
+        return p;
+      },
+      log: () => undefined, idle: () => idles.push(host.size),
+    });
+    host.adopt({ root: '/r', runRoot: '/run' }, 'orphan');
+    expect(host.names()).toEqual(['orphan']);
+    expect(adopted[0]!.envSeen).toBe('orphan');
+    adopted[0]!.end();
+    await tick();
+    expect(host.size).toBe(0);
+    expect(idles).toEqual([0]);
+  });
+
   test('a stop signal stops every pod and refuses new ones', async () => {
     const { host, pods, idles } = newHost();
     await Promise.all(['a', 'b'].map((n) => host.host(input(n))));
