@@ -13,9 +13,29 @@ const MAX_FILE = 4096;
 const MAX_LOG_BYTES = 2048;
 const MAX_LOG_LINES = 80;
 
+/**
+ * The first `max` bytes of the file (empty when it cannot be read). Never the whole file: the
+ * container writes it, as much as it likes, and the supervisor (one for every detached pod) would
+ * hold all of it in memory, or lose the message to ERR_FS_FILE_TOO_LARGE past 2 GiB.
+ */
+async function readStart(file: string, max: number): Promise<Buffer> {
+  const fh = await fs.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW).catch(() => undefined);
+  if (!fh) return Buffer.alloc(0);
+  try {
+    const buf = Buffer.alloc(max);
+    let got = 0;
+    for (let n = -1; n !== 0 && got < max; got += n) n = (await fh.read(buf, got, max - got, got)).bytesRead;
+    return buf.subarray(0, got);
+  } catch {
+    return Buffer.alloc(0);
+  } finally {
+    await fh.close();
+  }
+}
+
 export async function readTerminationMessage(c: Container, proc: { terminationLog: string }, exit: Exit, logFile: string): Promise<string | undefined> {
-  const fromFile = await fs.readFile(proc.terminationLog).catch(() => Buffer.alloc(0));
-  if (fromFile.length > 0) return fromFile.subarray(0, MAX_FILE).toString('utf8');
+  const fromFile = await readStart(proc.terminationLog, MAX_FILE);
+  if (fromFile.length > 0) return fromFile.toString('utf8');
   const failed = exit.code !== 0;
   if (c.terminationMessagePolicy !== 'FallbackToLogsOnError' || !failed) return undefined;
   const log = await fs.readFile(logFile).catch(() => Buffer.alloc(0));
