@@ -1,8 +1,9 @@
 /**
  * `image` volumes (Kubernetes 1.31+) from inside a real pod: an image of the store mounted whole
  * and by `subPath`, its files readable, the mount read-only, noexec, nosuid and nodev (a program
- * in it does not run, even as root), a `subPath` the image lacks failing the container; the image
- * cannot be removed while a pod uses it, and nothing is left mounted on the host afterwards.
+ * in it does not run, even as root), a `subPath` the image lacks failing the container, one through
+ * a symlink of the image that leaves it refused; the image cannot be removed while a pod uses it,
+ * and nothing is left mounted on the host afterwards.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,6 +23,9 @@ beforeAll(async () => {
   const rootfs = (Array.isArray(busybox) ? busybox[0] : busybox).lowerDirs[0] as string; // busybox has one layer
   fs.copyFileSync(path.join(rootfs, 'bin', 'busybox'), path.join(tree, 'bin', 'busybox'));
   fs.chmodSync(path.join(tree, 'bin', 'busybox'), 0o4755);
+  // A hostile image's ways out of itself: symlinks to the host's root and above the volume.
+  fs.symlinkSync('/', path.join(tree, 'out'));
+  fs.symlinkSync('../../../../../../../..', path.join(tree, 'up'));
   const tar = path.join(roots.dir, 'data.tar');
   execFileSync('tar', ['-C', tree, '-cf', tar, '.']);
   const imported = await tspod(roots, ['image', 'import', 'data:v1', tar]);
@@ -66,6 +70,22 @@ describe('image volumes', () => {
     expect(r.code).toBe(125);
     expect(r.stderr).toContain('container "c": step');
     expect(r.stderr).toMatch(/\(bind \/model\) failed: EROFS: read-only file system, openat2 'no-such-dir'/);
+    expectClean(roots);
+  });
+
+  test('a subPath through a symlink of the image that leaves it (to /, or above) is refused; inside, the links resolve in the container', async () => {
+    for (const subPath of ['out', 'up', 'out/etc']) {
+      const r = await runPod(roots, volumePod(`escape-${subPath.replace('/', '-')}`, 'cat /x/passwd /x/etc/passwd', [{ name: 'data', mountPath: '/x', subPath }]), ['--network', 'none']);
+      expect({ subPath, code: r.code }).toEqual({ subPath, code: 125 });
+      expect(r.stderr).toMatch(/\(bind \/x\) failed: EXDEV/);
+      expect(linesOf(r.stdout, 'c')).toEqual([]);
+    }
+    // Mounted whole, the links are the container's own: / is its root, never the host's.
+    const r = await runPod(roots, volumePod('links', 'readlink /data/out; stat -Lc "%d:%i" / /data/out', [{ name: 'data', mountPath: '/data' }]), ['--network', 'none']);
+    expect(r.code, r.stderr).toBe(0);
+    const [link, root, out] = linesOf(r.stdout, 'c');
+    expect(link).toBe('/');
+    expect(out).toBe(root);
     expectClean(roots);
   });
 
