@@ -18,7 +18,8 @@
  *    the record is written to a temporary file, fsync'd, renamed to `<pid>-<starttime>.json` and
  *    the directory fsync'd, and only then the zombie is reaped (waitid without WNOWAIT). A record
  *    exists, whole, for every exit we reaped, whatever happens to us or the host afterwards.
- *  - SIGCHLD comes through a signalfd: one loop, no handler racing the main code.
+ *  - SIGCHLD comes through a signalfd: one loop, no handler racing the main code. So does SIGTERM,
+ *    which is passed on to the supervisor (a service manager's stop is the supervisor's).
  *
  * One monitor serves a whole run root: its child is the one supervisor of every detached pod of
  * that run root (supervisor/host-main.ts), and the records go to EXITS_DIR, the run root's
@@ -117,6 +118,7 @@ int pod_main(int argc, char **argv) {
   sigset_t set, old;
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);
+  sigaddset(&set, SIGTERM);
   sigprocmask(SIG_BLOCK, &set, &old);
   int sfd = signalfd(-1, &set, SFD_CLOEXEC);
   if (sfd < 0) {
@@ -144,9 +146,17 @@ int pod_main(int argc, char **argv) {
   close_range((unsigned)sfd + 1, ~0U, 0);
 
   int status = 0;
+  bool child_alive = true;
   for (;;) {
     struct signalfd_siginfo info;
+    memset(&info, 0, sizeof info);
     if (read(sfd, &info, sizeof info) < 0 && errno != EINTR) break;
+    /* A stop (systemctl stop, kill) is for the supervisor: it stops its pods and exits, and we
+     * end once nothing is left. We never die of it ourselves, while pods may still need us. */
+    if (info.ssi_signo == SIGTERM) {
+      if (child_alive) kill(child, SIGTERM); /* (never a reaped pid, which may be reused) */
+      continue;
+    }
     for (;;) {
       siginfo_t si;
       memset(&si, 0, sizeof si);
@@ -157,7 +167,10 @@ int pod_main(int argc, char **argv) {
       if (si.si_pid == 0) break; /* more children, none exited yet */
       /* (The supervisor's own exit is no pod's: only its status is kept, as ours.) */
       if (si.si_pid != child) record_exit(exits_dir, &si);
-      if (si.si_pid == child) status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+      if (si.si_pid == child) {
+        status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+        child_alive = false;
+      }
       siginfo_t reaped;
       while (waitid(P_PID, (id_t)si.si_pid, &reaped, WEXITED) < 0 && errno == EINTR) {}
     }

@@ -5,7 +5,7 @@
  * before it is reaped; the monitor ends when no child is left, with its child's status. An orphaned
  * pod's containers are then shown terminated as the record says.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,6 +60,17 @@ describe('tspod-monitor host', () => {
     const shell = Number(out.trim().split('\n')[0]);
     expect(records.map((r) => r.pid)).not.toContain(shell);
     expect(records.map((r) => r.code)).toEqual([5]);
+  });
+
+  test('a SIGTERM to the monitor is passed on to its child (the supervisor); the monitor ends after it', async () => {
+    const child = spawn(MONITOR_BINARY, ['host', dir, '/bin/sh', '-c', 'trap "echo stopped; exit 9" TERM; echo up; while true; do sleep 0.05; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    while (!out.includes('up')) await new Promise((r) => setTimeout(r, 10));
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(9);
+    expect(out).toBe('up\nstopped\n');
   });
 
   test('a usage error is status 2', () => {
