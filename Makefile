@@ -47,9 +47,11 @@ install: build
 # Everything a fresh Debian host needs to run pods: packages, build, base images, the command.
 setup: system-deps build images install
 
-# typescript-eslint and the code's layout rules (eslint.config.js); no root, no build needed.
+# typescript-eslint (eslint.config.js), then the layout: prettier (.prettierrc.json; `npm run
+# format` rewrites the tree in it); no root, no build needed.
 lint: node_modules
 	npx eslint --max-warnings 0 .
+	npx prettier --check --log-level warn '**/*.{ts,js,mjs}'
 
 test-unit: build-ts
 	npx vitest run --project unit
@@ -62,7 +64,7 @@ test-integration: build
 # failed, so that one run tells all that is wrong; the stages that failed are named at the end.
 test: build
 	@failed=""; \
-	echo "== lint"; npx eslint --max-warnings 0 . || failed="$$failed lint"; \
+	echo "== lint"; { npx eslint --max-warnings 0 . && npx prettier --check --log-level warn '**/*.{ts,js,mjs}'; } || failed="$$failed lint"; \
 	echo "== unit tests"; npx vitest run --project unit || failed="$$failed unit"; \
 	echo "== integration tests"; npx vitest run --project integration || failed="$$failed integration"; \
 	if [ -n "$$failed" ]; then echo "== failed:$$failed"; exit 1; fi

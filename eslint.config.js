@@ -1,8 +1,9 @@
-// The lint of `make lint` (and so of `make check`): typescript-eslint's recommended rules, a few
-// type-aware rules chosen for what they catch in a runtime, and the layout the code already has
-// (@stylistic: no reformatting of the tree, only its habits kept).
+// The lint of `make lint` (and so of `make check`): typescript-eslint's recommended rules and a few
+// type-aware rules chosen for what they catch in a runtime. The layout is prettier's
+// (.prettierrc.json, `prettier --check` in make lint, `npm run format`): eslint-config-prettier,
+// last, turns off every rule that would argue with it.
 import js from '@eslint/js';
-import stylistic from '@stylistic/eslint-plugin';
+import prettier from 'eslint-config-prettier/flat';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -18,7 +19,10 @@ export default tseslint.config(
       'no-control-regex': 'off',
       // `let x` assigned once, after a closure that reads it was made (a signal handler).
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
     },
   },
   {
@@ -45,22 +49,5 @@ export default tseslint.config(
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
-  {
-    plugins: { '@stylistic': stylistic },
-    rules: {
-      '@stylistic/quotes': ['error', 'single', { avoidEscape: true }],
-      '@stylistic/semi': ['error', 'always'],
-      '@stylistic/comma-dangle': ['error', 'always-multiline'],
-      '@stylistic/eol-last': 'error',
-      '@stylistic/no-trailing-spaces': 'error',
-      '@stylistic/brace-style': ['error', '1tbs', { allowSingleLine: true }],
-      '@stylistic/keyword-spacing': 'error',
-      '@stylistic/space-infix-ops': 'error',
-      '@stylistic/space-before-blocks': 'error',
-      '@stylistic/arrow-parens': ['error', 'always'],
-      '@stylistic/comma-spacing': 'error',
-      '@stylistic/no-multi-spaces': 'error',
-      '@stylistic/member-delimiter-style': 'error',
-    },
-  },
+  prettier,
 );
