@@ -13,10 +13,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 const [, , allowFile, stamp, ...objects] = process.argv;
 const allowed = new Set(
-  readFileSync(allowFile, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean),
+  readFileSync(allowFile, 'utf8')
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean),
 );
 const nm = (args) => execFileSync('nm', [...args, ...objects], { encoding: 'utf8' });
-const names = (out) => out.split('\n').map((l) => l.trim().split(/\s+/).pop()).filter((n) => n && !n.endsWith(':'));
+const names = (out) =>
+  out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).pop())
+    .filter((n) => n && !n.endsWith(':'));
 const defined = new Set(names(nm(['--defined-only', '-j'])));
 const used = [...new Set(names(nm(['-u', '-j'])))].filter((n) => !defined.has(n));
 const bad = used.filter((n) => !allowed.has(n)).sort();

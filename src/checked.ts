@@ -12,7 +12,10 @@
  * The given groups of a successful match, where the pattern makes each of them mandatory (not in
  * an optional `(...)?` nor one side of an alternation): `const [os, arch] = groups(m, 1, 2)`.
  */
-export function groups<const N extends readonly number[]>(m: RegExpExecArray | RegExpMatchArray, ...which: N): { -readonly [K in keyof N]: string } {
+export function groups<const N extends readonly number[]>(
+  m: RegExpExecArray | RegExpMatchArray,
+  ...which: N
+): { -readonly [K in keyof N]: string } {
   return which.map((i) => {
     const g = m[i];
     if (g === undefined) throw new Error(`internal: group ${i} took no part in the match "${m[0]}"`);
@@ -22,7 +25,8 @@ export function groups<const N extends readonly number[]>(m: RegExpExecArray | R
 
 /** `list[i]` where i is known to be in range (a loop bound, a length checked just before). */
 export function nth<T>(list: ArrayLike<T>, i: number): T {
-  if (!Number.isInteger(i) || i < 0 || i >= list.length) throw new RangeError(`internal: index ${i} is outside a list of ${list.length}`);
+  if (!Number.isInteger(i) || i < 0 || i >= list.length)
+    throw new RangeError(`internal: index ${i} is outside a list of ${list.length}`);
   return list[i] as T;
 }
 

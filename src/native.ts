@@ -152,7 +152,8 @@ export const native = {
   /** the libseccomp version the addon runs with */
   seccompVersion: () => call(() => load().seccompKnown([], true)),
   /** load a cgroup v2 device program (encoded struct bpf_insn[]) and attach it to the cgroup directory */
-  cgroupDeviceAttach: (cgroupDir: string, instructions: Buffer) => call(() => load().cgroupDeviceAttach(cgroupDir, instructions)),
+  cgroupDeviceAttach: (cgroupDir: string, instructions: Buffer) =>
+    call(() => load().cgroupDeviceAttach(cgroupDir, instructions)),
   /** how many device programs are attached to the cgroup directory itself */
   cgroupDeviceQuery: (cgroupDir: string) => call(() => load().cgroupDeviceQuery(cgroupDir)),
 };

@@ -62,7 +62,8 @@ export function imagesDir(roots: Roots): string {
  * built here, and `tspod rm` removes what is built here recursively.
  */
 export function childDir(parent: string, name: string, what = 'pod'): string {
-  const refuse = (why: string) => new Error(`refusing to build a ${what} directory for the name ${JSON.stringify(name)}: ${why}`);
+  const refuse = (why: string) =>
+    new Error(`refusing to build a ${what} directory for the name ${JSON.stringify(name)}: ${why}`);
   if (typeof name !== 'string' || name === '' || name === '.' || name === '..') throw refuse('not a name');
   if (name.includes('/') || name.includes('\0')) throw refuse('a name is one path component');
   const dir = path.join(parent, name);

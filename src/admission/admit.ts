@@ -31,7 +31,12 @@ import { unmetNodeSelector, unmetTerm } from './selectors.js';
 import { showTaint, tolerates, untoleratedTaint } from './taints.js';
 import type { HostPortUse, PodOnNode, Refusal, ResourceFit, Verdict } from './types.js';
 
-const OUT_OF: Record<string, string> = { cpu: 'OutOfcpu', memory: 'OutOfmemory', 'ephemeral-storage': 'OutOfephemeral-storage', pods: 'OutOfpods' };
+const OUT_OF: Record<string, string> = {
+  cpu: 'OutOfcpu',
+  memory: 'OutOfmemory',
+  'ephemeral-storage': 'OutOfephemeral-storage',
+  pods: 'OutOfpods',
+};
 
 function resourceOrder(names: string[]): string[] {
   const known = NODE_RESOURCES.filter((r) => names.includes(r));
@@ -61,39 +66,69 @@ function affinityRefusal(pod: Pod, node: NodeInfo, notes: string[]): Refusal | u
   const selector = pod.spec.nodeSelector ?? {};
   const bySelector = unmetNodeSelector(selector, node);
   if (bySelector) return { reason: 'NodeAffinity', message, detail: bySelector };
-  if (Object.keys(selector).length) notes.push(`nodeSelector ${Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(', ')}: the node has these labels`);
+  if (Object.keys(selector).length)
+    notes.push(
+      `nodeSelector ${Object.entries(selector)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}: the node has these labels`,
+    );
   const terms = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
   if (!terms) return undefined;
   const unmet = terms.map((t) => unmetTerm(t, node));
   const met = unmet.indexOf(undefined);
-  if (met < 0) return { reason: 'NodeAffinity', message, detail: `no required node affinity term selects the node: ${unmet.map((u, i) => `term ${i}: ${u}`).join('; ')}` };
+  if (met < 0)
+    return {
+      reason: 'NodeAffinity',
+      message,
+      detail: `no required node affinity term selects the node: ${unmet.map((u, i) => `term ${i}: ${u}`).join('; ')}`,
+    };
   notes.push(`required node affinity: term ${met} selects the node`);
   return undefined;
 }
 
 function portsOf(pod: Pod): HostPortUse[] {
   return [...pod.spec.initContainers, ...pod.spec.containers].flatMap((c) =>
-    c.ports.filter((p) => p.hostPort).map((p) => ({ port: p.hostPort!, protocol: p.protocol, hostIP: p.hostIP ?? '' })));
+    c.ports.filter((p) => p.hostPort).map((p) => ({ port: p.hostPort!, protocol: p.protocol, hostIP: p.hostIP ?? '' })),
+  );
 }
 
 const anyAddress = (ip: string) => ip === '' || ip === '0.0.0.0' || ip === '::';
 
 function portRefusal(pod: Pod, others: PodOnNode[]): Refusal | undefined {
   for (const want of portsOf(pod)) {
-    const holder = others.find((o) => o.hostPorts.some((h) => h.port === want.port && h.protocol === want.protocol && (anyAddress(h.hostIP) || anyAddress(want.hostIP) || h.hostIP === want.hostIP)));
-    if (holder) return { reason: 'NodePorts', message: "node(s) didn't have free ports for the requested pod ports", detail: `host port ${want.port}/${want.protocol} is held by pod "${holder.name}"` };
+    const holder = others.find((o) =>
+      o.hostPorts.some(
+        (h) =>
+          h.port === want.port &&
+          h.protocol === want.protocol &&
+          (anyAddress(h.hostIP) || anyAddress(want.hostIP) || h.hostIP === want.hostIP),
+      ),
+    );
+    if (holder)
+      return {
+        reason: 'NodePorts',
+        message: "node(s) didn't have free ports for the requested pod ports",
+        detail: `host port ${want.port}/${want.protocol} is held by pod "${holder.name}"`,
+      };
   }
   return undefined;
 }
 
 function taintRefusal(pod: Pod, node: NodeInfo, notes: string[], warnings: string[]): Refusal | undefined {
   const taint = untoleratedTaint(node.taints, pod.spec.tolerations);
-  if (taint) return { reason: 'TaintToleration', message: "node(s) had taints that the pod didn't tolerate", detail: `untolerated taint ${showTaint(taint)}` };
+  if (taint)
+    return {
+      reason: 'TaintToleration',
+      message: "node(s) had taints that the pod didn't tolerate",
+      detail: `untolerated taint ${showTaint(taint)}`,
+    };
   for (const t of node.taints) {
     const by = (pod.spec.tolerations ?? []).filter((tol) => tolerates(tol, t));
     notes.push(`taint ${showTaint(t)}: ${by.length ? 'tolerated' : 'PreferNoSchedule, only a preference'}`);
     if (t.effect === 'NoExecute' && by.length && by.every((tol) => tol.tolerationSeconds !== undefined)) {
-      warnings.push(`the pod tolerates the NoExecute taint ${showTaint(t)} for ${Math.max(...by.map((tol) => tol.tolerationSeconds!))}s only; a cluster would then evict it, tspod does not evict`);
+      warnings.push(
+        `the pod tolerates the NoExecute taint ${showTaint(t)} for ${Math.max(...by.map((tol) => tol.tolerationSeconds!))}s only; a cluster would then evict it, tspod does not evict`,
+      );
     }
   }
   return undefined;
@@ -103,9 +138,10 @@ function taintRefusal(pod: Pod, node: NodeInfo, notes: string[], warnings: strin
 function trivialNotes(pod: Pod): string[] {
   const a = pod.spec.affinity;
   const notes: string[] = [];
-  const preferred = (a?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ?? 0)
-    + (a?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ?? 0)
-    + (a?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ?? 0);
+  const preferred =
+    (a?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ?? 0) +
+    (a?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ?? 0) +
+    (a?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ?? 0);
   if (preferred) notes.push(`${preferred} preferred (anti-)affinity term(s): they rank nodes, and there is one node`);
   const spread = pod.spec.topologySpreadConstraints ?? [];
   if (spread.length) notes.push(`${spread.length} topology spread constraint(s): one node is one domain per key`);
@@ -117,10 +153,21 @@ export function admit(pod: Pod, node: NodeInfo, others: PodOnNode[]): Verdict {
   const notes: string[] = [];
   const warnings: string[] = [];
   const refusals: Refusal[] = [];
-  const verdict = (p: Pod, fit: ResourceFit[] = []): Verdict => ({ pod: p, node: node.name, refusals, fit, notes, warnings });
+  const verdict = (p: Pod, fit: ResourceFit[] = []): Verdict => ({
+    pod: p,
+    node: node.name,
+    refusals,
+    fit,
+    notes,
+    warnings,
+  });
   const gates = pod.spec.schedulingGates ?? [];
   if (gates.length) {
-    refusals.push({ reason: 'SchedulingGated', message: 'Scheduling is blocked due to non-empty scheduling gates', detail: `gates: ${gates.map((g) => g.name).join(', ')}` });
+    refusals.push({
+      reason: 'SchedulingGated',
+      message: 'Scheduling is blocked due to non-empty scheduling gates',
+      detail: `gates: ${gates.map((g) => g.name).join(', ')}`,
+    });
     return verdict(pod);
   }
   const prio = resolvePriority(pod);
@@ -134,21 +181,33 @@ export function admit(pod: Pod, node: NodeInfo, others: PodOnNode[]): Verdict {
   const single = [
     affinityRefusal(pod, node, notes),
     pod.spec.nodeName && pod.spec.nodeName !== node.name
-      ? { reason: 'NodeName', message: "node(s) didn't match the requested node name", detail: `nodeName is ${pod.spec.nodeName}, this node is ${node.name}` }
+      ? {
+          reason: 'NodeName',
+          message: "node(s) didn't match the requested node name",
+          detail: `nodeName is ${pod.spec.nodeName}, this node is ${node.name}`,
+        }
       : undefined,
     portRefusal(pod, others),
     taintRefusal(pod, node, notes, warnings),
   ];
-  refusals.push(...single.filter((r): r is Refusal => r !== undefined), ...interPodRefusals(pod, node, others), ...spreadRefusals(pod, node, others));
+  refusals.push(
+    ...single.filter((r): r is Refusal => r !== undefined),
+    ...interPodRefusals(pod, node, others),
+    ...spreadRefusals(pod, node, others),
+  );
   // The kubelet's AppArmor admit handler runs after the scheduler's predicates.
   refusals.push(...lsmRefusals(pod, node.lsm ?? { apparmor: false, selinux: false }));
   notes.push(...trivialNotes(pod));
   if (refusals.length && prio.priority >= CRITICAL_PRIORITY) {
-    warnings.push(`the pod is critical (priority ${prio.priority}): a kubelet would evict lower-priority pods to admit it; tspod does not evict`);
+    warnings.push(
+      `the pod is critical (priority ${prio.priority}): a kubelet would evict lower-priority pods to admit it; tspod does not evict`,
+    );
   }
   for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
     if (c.resources.limits?.['ephemeral-storage']) {
-      warnings.push(`container "${c.name}": limits.ephemeral-storage is counted, not enforced (a kubelet evicts a pod that writes more; tspod does not measure disk use)`);
+      warnings.push(
+        `container "${c.name}": limits.ephemeral-storage is counted, not enforced (a kubelet evicts a pod that writes more; tspod does not measure disk use)`,
+      );
     }
   }
   return verdict(bound, fit);

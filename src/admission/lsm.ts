@@ -24,12 +24,22 @@ import type { Refusal } from './types.js';
 export function lsmRefusals(pod: Pod, lsm: LsmFacts): Refusal[] {
   const out: Refusal[] = [];
   if (appArmorRequired(pod)) {
-    out.push(lsm.apparmor
-      ? { reason: 'AppArmor', message: 'Cannot enforce AppArmor: tspod does not apply AppArmor profiles', detail: 'this host enforces AppArmor; use type Unconfined, or run the pod where a runtime applies the profile' }
-      : { reason: 'AppArmor', message: 'Cannot enforce AppArmor: AppArmor is not enabled on the host' });
+    out.push(
+      lsm.apparmor
+        ? {
+            reason: 'AppArmor',
+            message: 'Cannot enforce AppArmor: tspod does not apply AppArmor profiles',
+            detail:
+              'this host enforces AppArmor; use type Unconfined, or run the pod where a runtime applies the profile',
+          }
+        : { reason: 'AppArmor', message: 'Cannot enforce AppArmor: AppArmor is not enabled on the host' },
+    );
   }
   if (seLinuxRequested(pod) && lsm.selinux) {
-    out.push({ reason: 'SELinux', message: 'Cannot apply seLinuxOptions: tspod does not label processes or files, and this host enforces SELinux' });
+    out.push({
+      reason: 'SELinux',
+      message: 'Cannot apply seLinuxOptions: tspod does not label processes or files, and this host enforces SELinux',
+    });
   }
   return out;
 }

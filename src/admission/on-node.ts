@@ -30,7 +30,10 @@ export function onNode(pod: Pod): PodOnNode {
     labels: pod.metadata.labels ?? {},
     requests: podRequests(pod),
     hostPorts: [...pod.spec.initContainers, ...pod.spec.containers].flatMap((c) =>
-      c.ports.filter((p) => p.hostPort).map((p) => ({ port: p.hostPort!, protocol: p.protocol, hostIP: p.hostIP ?? '' }))),
+      c.ports
+        .filter((p) => p.hostPort)
+        .map((p) => ({ port: p.hostPort!, protocol: p.protocol, hostIP: p.hostIP ?? '' })),
+    ),
     antiAffinity: pod.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [],
   };
 }
@@ -70,7 +73,9 @@ export class AdmissionError extends Error {
 /** The refusal as tspod prints it: the kubelet's reason and message, then a line per check that failed and per resource. */
 export function refusalText(v: Verdict): string {
   const first = nth(v.refusals, 0); // a refusal is made of at least one
-  const lines = [`pod "${v.pod.metadata.name}" was not admitted on node "${v.node}": ${first.reason}: ${first.message}`];
+  const lines = [
+    `pod "${v.pod.metadata.name}" was not admitted on node "${v.node}": ${first.reason}: ${first.message}`,
+  ];
   for (const r of v.refusals) if (r.detail) lines.push(`  ${r.reason}: ${r.detail}`);
   const others = v.fit.find((f) => f.resource === 'pods')?.used ?? 0;
   for (const f of v.fit) lines.push(`  ${describeFit(f, others)}`);
@@ -79,7 +84,12 @@ export function refusalText(v: Verdict): string {
 }
 
 /** Admit the pod against the node as it is now; throws AdmissionError when it is refused. */
-export async function admitOnNode(roots: Roots, pod: Pod, node: NodeInfo = loadNode(roots), extra: PodOnNode[] = []): Promise<Verdict> {
+export async function admitOnNode(
+  roots: Roots,
+  pod: Pod,
+  node: NodeInfo = loadNode(roots),
+  extra: PodOnNode[] = [],
+): Promise<Verdict> {
   const verdict = admit(pod, node, [...(await podsOnNode(roots, pod.metadata.name)), ...extra]);
   if (verdict.refusals.length) throw new AdmissionError(verdict);
   return verdict;
@@ -90,7 +100,9 @@ export function explainAdmission(v: Verdict, node: NodeInfo): string[] {
   const others = v.fit.find((f) => f.resource === 'pods')?.used ?? 0;
   const lines = [
     `admission on node "${node.name}"${node.configFile ? ` (configured by ${node.configFile})` : ''}: ${v.refusals[0] ? `refused, ${v.refusals[0].reason}` : 'admitted'}`,
-    `  labels: ${Object.entries(node.labels).map(([k, val]) => `${k}=${val}`).join(', ')}`,
+    `  labels: ${Object.entries(node.labels)
+      .map(([k, val]) => `${k}=${val}`)
+      .join(', ')}`,
     `  taints: ${node.taints.length ? node.taints.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(', ') : 'none'}`,
     ...v.fit.map((f) => `  ${describeFit(f, others)}`),
     ...v.refusals.map((r) => `  ${r.reason}: ${r.message}${r.detail ? ` (${r.detail})` : ''}`),

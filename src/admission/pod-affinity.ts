@@ -23,20 +23,35 @@ import type { PodOnNode, Refusal } from './types.js';
 /** Namespaces have one label the API server sets on each: its own name. */
 const nsLabels = (ns: string) => ({ 'kubernetes.io/metadata.name': ns });
 
-function withLabelKeys(sel: LabelSelector | undefined, term: { matchLabelKeys?: string[]; mismatchLabelKeys?: string[] }, labels: Record<string, string>): LabelSelector | undefined {
+function withLabelKeys(
+  sel: LabelSelector | undefined,
+  term: { matchLabelKeys?: string[]; mismatchLabelKeys?: string[] },
+  labels: Record<string, string>,
+): LabelSelector | undefined {
   const extra = [
-    ...(term.matchLabelKeys ?? []).filter((k) => Object.hasOwn(labels, k)).map((key) => ({ key, operator: 'In' as const, values: [labels[key]!] })),
-    ...(term.mismatchLabelKeys ?? []).filter((k) => Object.hasOwn(labels, k)).map((key) => ({ key, operator: 'NotIn' as const, values: [labels[key]!] })),
+    ...(term.matchLabelKeys ?? [])
+      .filter((k) => Object.hasOwn(labels, k))
+      .map((key) => ({ key, operator: 'In' as const, values: [labels[key]!] })),
+    ...(term.mismatchLabelKeys ?? [])
+      .filter((k) => Object.hasOwn(labels, k))
+      .map((key) => ({ key, operator: 'NotIn' as const, values: [labels[key]!] })),
   ];
   if (!sel || extra.length === 0) return sel;
   return { ...sel, matchExpressions: [...(sel.matchExpressions ?? []), ...extra] };
 }
 
 /** Does `term`, written in a pod of namespace `ns` with `labels`, choose the pod `other`? */
-function chooses(term: PodAffinityTerm, ns: string, labels: Record<string, string>, other: { namespace: string; labels: Record<string, string> }): boolean {
-  const inNamespace = term.namespaces?.length || term.namespaceSelector
-    ? (term.namespaces ?? []).includes(other.namespace) || (!!term.namespaceSelector && selects(term.namespaceSelector, nsLabels(other.namespace)))
-    : other.namespace === ns;
+function chooses(
+  term: PodAffinityTerm,
+  ns: string,
+  labels: Record<string, string>,
+  other: { namespace: string; labels: Record<string, string> },
+): boolean {
+  const inNamespace =
+    term.namespaces?.length || term.namespaceSelector
+      ? (term.namespaces ?? []).includes(other.namespace) ||
+        (!!term.namespaceSelector && selects(term.namespaceSelector, nsLabels(other.namespace)))
+      : other.namespace === ns;
   return inNamespace && selects(withLabelKeys(term.labelSelector, term, labels), other.labels);
 }
 
@@ -53,24 +68,50 @@ export function interPodRefusals(pod: Pod, node: NodeInfo, others: PodOnNode[]):
     const here = Object.hasOwn(node.labels, t.topologyKey) && others.some((o) => chooses(t, ns, labels, o));
     const first = !anyChosen && affinity.every((u) => chooses(u, ns, labels, self));
     if (!here && !first) {
-      refusals.push({ reason: 'InterPodAffinity', message: "node(s) didn't match pod affinity rules", detail: `no pod on this node is chosen by the affinity term with topologyKey ${t.topologyKey}` });
+      refusals.push({
+        reason: 'InterPodAffinity',
+        message: "node(s) didn't match pod affinity rules",
+        detail: `no pod on this node is chosen by the affinity term with topologyKey ${t.topologyKey}`,
+      });
     }
   }
   for (const t of pod.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
     const hit = Object.hasOwn(node.labels, t.topologyKey) ? others.find((o) => chooses(t, ns, labels, o)) : undefined;
-    if (hit) refusals.push({ reason: 'InterPodAffinity', message: "node(s) didn't match pod anti-affinity rules", detail: `pod "${hit.name}" on this node is chosen by the anti-affinity term with topologyKey ${t.topologyKey}` });
+    if (hit)
+      refusals.push({
+        reason: 'InterPodAffinity',
+        message: "node(s) didn't match pod anti-affinity rules",
+        detail: `pod "${hit.name}" on this node is chosen by the anti-affinity term with topologyKey ${t.topologyKey}`,
+      });
   }
   for (const o of others) {
-    const t = o.antiAffinity.find((term) => Object.hasOwn(node.labels, term.topologyKey) && chooses(term, o.namespace, o.labels, self));
-    if (t) refusals.push({ reason: 'InterPodAffinity', message: "node(s) didn't satisfy existing pods anti-affinity rules", detail: `pod "${o.name}" on this node keeps such pods away (topologyKey ${t.topologyKey})` });
+    const t = o.antiAffinity.find(
+      (term) => Object.hasOwn(node.labels, term.topologyKey) && chooses(term, o.namespace, o.labels, self),
+    );
+    if (t)
+      refusals.push({
+        reason: 'InterPodAffinity',
+        message: "node(s) didn't satisfy existing pods anti-affinity rules",
+        detail: `pod "${o.name}" on this node keeps such pods away (topologyKey ${t.topologyKey})`,
+      });
   }
   return refusals;
 }
 
-function spreadRefusal(c: TopologySpreadConstraint, pod: Pod, node: NodeInfo, others: PodOnNode[]): Refusal | undefined {
+function spreadRefusal(
+  c: TopologySpreadConstraint,
+  pod: Pod,
+  node: NodeInfo,
+  others: PodOnNode[],
+): Refusal | undefined {
   if (c.whenUnsatisfiable !== 'DoNotSchedule') return undefined;
   const message = "node(s) didn't match pod topology spread constraints";
-  if (!(Object.hasOwn(node.labels, c.topologyKey))) return { reason: 'PodTopologySpread', message: `${message} (missing required label)`, detail: `the node has no label ${c.topologyKey}` };
+  if (!Object.hasOwn(node.labels, c.topologyKey))
+    return {
+      reason: 'PodTopologySpread',
+      message: `${message} (missing required label)`,
+      detail: `the node has no label ${c.topologyKey}`,
+    };
   const sel = withLabelKeys(c.labelSelector, { matchLabelKeys: c.matchLabelKeys }, labelsOf(pod));
   const count = others.filter((o) => o.namespace === pod.metadata.namespace && selects(sel, o.labels)).length;
   const selfMatch = selects(sel, labelsOf(pod)) ? 1 : 0;
@@ -78,7 +119,11 @@ function spreadRefusal(c: TopologySpreadConstraint, pod: Pod, node: NodeInfo, ot
   const min = (c.minDomains ?? 1) > 1 ? 0 : count;
   const skew = count + selfMatch - min;
   if (skew <= c.maxSkew) return undefined;
-  return { reason: 'PodTopologySpread', message, detail: `skew ${skew} > maxSkew ${c.maxSkew} on ${c.topologyKey}=${node.labels[c.topologyKey]} (${count} chosen pods here, one domain, minDomains ${c.minDomains})` };
+  return {
+    reason: 'PodTopologySpread',
+    message,
+    detail: `skew ${skew} > maxSkew ${c.maxSkew} on ${c.topologyKey}=${node.labels[c.topologyKey]} (${count} chosen pods here, one domain, minDomains ${c.minDomains})`,
+  };
 }
 
 export function spreadRefusals(pod: Pod, node: NodeInfo, others: PodOnNode[]): Refusal[] {

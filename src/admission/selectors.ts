@@ -13,7 +13,12 @@
  *
  * Each check returns `undefined` when it holds, or what failed, in words, for explanations.
  */
-import type { LabelSelector, LabelSelectorRequirement, NodeSelectorRequirement, NodeSelectorTerm } from '../manifest/types.js';
+import type {
+  LabelSelector,
+  LabelSelectorRequirement,
+  NodeSelectorRequirement,
+  NodeSelectorTerm,
+} from '../manifest/types.js';
 import type { NodeInfo } from '../node/node.js';
 
 const INT64 = /^[+-]?\d{1,19}$/;
@@ -34,16 +39,27 @@ function labelIs(labels: Record<string, string>, key: string): string {
 }
 
 /** Why a label requirement is not met by these labels, or undefined when it is. */
-export function unmetRequirement(r: NodeSelectorRequirement | LabelSelectorRequirement, labels: Record<string, string>): string | undefined {
+export function unmetRequirement(
+  r: NodeSelectorRequirement | LabelSelectorRequirement,
+  labels: Record<string, string>,
+): string | undefined {
   const has = Object.hasOwn(labels, r.key);
   const value = labels[r.key];
   const values = r.values ?? [];
   let ok: boolean;
   switch (r.operator) {
-    case 'In': ok = has && values.includes(value!); break;
-    case 'NotIn': ok = !has || !values.includes(value!); break;
-    case 'Exists': ok = has; break;
-    case 'DoesNotExist': ok = !has; break;
+    case 'In':
+      ok = has && values.includes(value!);
+      break;
+    case 'NotIn':
+      ok = !has || !values.includes(value!);
+      break;
+    case 'Exists':
+      ok = has;
+      break;
+    case 'DoesNotExist':
+      ok = !has;
+      break;
     case 'Gt':
     case 'Lt': {
       const want = asInt(values[0] ?? '');
@@ -53,7 +69,8 @@ export function unmetRequirement(r: NodeSelectorRequirement | LabelSelectorRequi
       ok = got !== undefined && (r.operator === 'Gt' ? got > want : got < want);
       break;
     }
-    default: return `${describe(r)}: unknown operator`;
+    default:
+      return `${describe(r)}: unknown operator`;
   }
   return ok ? undefined : `${describe(r)}: ${labelIs(labels, r.key)}`;
 }

@@ -44,7 +44,13 @@ export async function attachPod(roots: Roots, name: string, o: AttachOptions): P
   const socket = podLayout(roots, name).controlSocket;
   let result: SessionResult;
   try {
-    result = await runSession((sink) => attachRemote(socket, { container, stdin: o.stdin }, sink), { container, stdin: o.stdin, tty: o.tty, detachKeys: o.detachKeys, warn });
+    result = await runSession((sink) => attachRemote(socket, { container, stdin: o.stdin }, sink), {
+      container,
+      stdin: o.stdin,
+      tty: o.tty,
+      detachKeys: o.detachKeys,
+      warn,
+    });
   } catch (err) {
     throw new CannotAttach(`cannot attach to container "${container}" of pod "${name}": ${(err as Error).message}`);
   }

@@ -12,7 +12,7 @@ import { groups } from '../checked.js';
 
 export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 
-const CTRL_SPECIAL: Record<string, number> = { '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, '_': 31 };
+const CTRL_SPECIAL: Record<string, number> = { '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, _: 31 };
 
 /** `ctrl-p,ctrl-q` → [0x10, 0x11]; a readable error for anything else. */
 export function parseDetachKeys(spec: string): Buffer {

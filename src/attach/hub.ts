@@ -68,7 +68,10 @@ export class AttachHub {
   private inputClosed = false;
   private closed = false;
 
-  constructor(private readonly c: HubContainer, private readonly streams: HubStreams) {}
+  constructor(
+    private readonly c: HubContainer,
+    private readonly streams: HubStreams,
+  ) {}
 
   get tty(): boolean {
     return this.c.tty === true;
@@ -87,10 +90,13 @@ export class AttachHub {
 
   attach(sink: AttachSink, req: AttachRequest): AttachHandle {
     if (this.closed) throw new Error(`container "${this.c.name}" is not running`);
-    const refused = !req.stdin ? undefined
-      : !this.c.stdin ? `container "${this.c.name}" does not have stdin: true`
-      : this.inputClosed ? `container "${this.c.name}" closed its stdin (stdinOnce) when its first attach session ended; it is opened again when the container restarts`
-      : undefined;
+    const refused = !req.stdin
+      ? undefined
+      : !this.c.stdin
+        ? `container "${this.c.name}" does not have stdin: true`
+        : this.inputClosed
+          ? `container "${this.c.name}" closed its stdin (stdinOnce) when its first attach session ended; it is opened again when the container restarts`
+          : undefined;
     const stdin = req.stdin && refused === undefined && this.streams.input !== undefined;
     this.sinks.add(sink);
     if (this.sinks.size === 1) this.streams.watch?.start();
@@ -104,7 +110,9 @@ export class AttachHub {
       this.leave(sink, why);
     };
     return {
-      tty: this.tty, stdin, ...(refused ? { stdinRefused: refused } : {}),
+      tty: this.tty,
+      stdin,
+      ...(refused ? { stdinRefused: refused } : {}),
       write: (chunk) => {
         if (stdin && !done && !this.inputClosed) this.streams.input!.write(chunk);
       },

@@ -13,7 +13,11 @@ import type { AttachHandle, AttachSink } from './hub.js';
 export class AttachRefused extends Error {}
 
 /** Connect and ask; resolves with the handle once the supervisor accepted the session. */
-export function attachRemote(socketPath: string, req: Omit<AttachRequestMsg, 'op'>, sink: AttachSink): Promise<AttachHandle> {
+export function attachRemote(
+  socketPath: string,
+  req: Omit<AttachRequestMsg, 'op'>,
+  sink: AttachSink,
+): Promise<AttachHandle> {
   const addr = socketAddress(socketPath);
   const socket = net.createConnection(addr.address);
   return new Promise<AttachHandle>((resolve, reject) => {
@@ -45,7 +49,13 @@ export function attachRemote(socketPath: string, req: Omit<AttachRequestMsg, 'op
       buf = Buffer.concat([buf, chunk]);
       const nl = buf.indexOf(10);
       if (nl < 0) return;
-      const reply = JSON.parse(buf.subarray(0, nl).toString('utf8')) as { ok: boolean; error?: string; tty?: boolean; stdin?: boolean; stdinRefused?: string };
+      const reply = JSON.parse(buf.subarray(0, nl).toString('utf8')) as {
+        ok: boolean;
+        error?: string;
+        tty?: boolean;
+        stdin?: boolean;
+        stdinRefused?: string;
+      };
       if (!reply.ok) {
         socket.destroy();
         return reject(new AttachRefused(reply.error ?? 'refused'));
@@ -66,12 +76,17 @@ export function attachRemote(socketPath: string, req: Omit<AttachRequestMsg, 'op
   });
 }
 
-function remoteHandle(socket: net.Socket, reply: { tty?: boolean; stdin?: boolean; stdinRefused?: string }): AttachHandle {
+function remoteHandle(
+  socket: net.Socket,
+  reply: { tty?: boolean; stdin?: boolean; stdinRefused?: string },
+): AttachHandle {
   const send = (channel: number, payload: Buffer | string) => {
     if (!socket.destroyed) socket.write(encodeFrame(channel, payload));
   };
   return {
-    tty: reply.tty === true, stdin: reply.stdin === true, ...(reply.stdinRefused ? { stdinRefused: reply.stdinRefused } : {}),
+    tty: reply.tty === true,
+    stdin: reply.stdin === true,
+    ...(reply.stdinRefused ? { stdinRefused: reply.stdinRefused } : {}),
     write: (chunk) => send(Channel.stdin, chunk),
     endInput: () => send(Channel.close, Buffer.from([Channel.stdin])),
     resize: (rows, cols) => send(Channel.resize, JSON.stringify({ Width: cols, Height: rows })),

@@ -31,7 +31,8 @@ export function attachFlagsProblem(
 ): string | undefined {
   const attach = f.stdin || f.tty;
   if (!attach) return f.container !== undefined ? '-c names the container to attach to: it needs -i or -t' : undefined;
-  if (f.detach) return '-i/-t attach this terminal to a foreground run; not with -d (attach later: tspod attach POD -i -t)';
+  if (f.detach)
+    return '-i/-t attach this terminal to a foreground run; not with -d (attach later: tspod attach POD -i -t)';
   if (f.dryRun) return '-i/-t attach this terminal to a foreground run; not with --dry-run';
   if (files.pods !== 1 || files.workloads > 0) return '-i/-t attach this terminal to one pod: these files make several';
   return undefined;
@@ -43,24 +44,45 @@ export function attachTarget(pod: Pod, o: Pick<RunAttachOptions, 'container' | '
   const name = pod.metadata.name;
   if (o.container !== undefined) {
     const c = all.find((x) => x.name === o.container);
-    if (!c) throw new Error(`-c ${o.container}: pod "${name}" has no such container (it has ${all.map((x) => x.name).join(', ')})`);
+    if (!c)
+      throw new Error(
+        `-c ${o.container}: pod "${name}" has no such container (it has ${all.map((x) => x.name).join(', ')})`,
+      );
     if (o.stdin && !c.stdin) throw new Error(noStdin(name, c.name));
     return c;
   }
   const c = all.find((x) => x.stdin);
-  if (!c) throw new Error(`-i: no container of pod "${name}" has stdin: true (the container to attach to must ask for stdin; see "stdin" in the README)`);
+  if (!c)
+    throw new Error(
+      `-i: no container of pod "${name}" has stdin: true (the container to attach to must ask for stdin; see "stdin" in the README)`,
+    );
   return c;
 }
 
 /** Attach once the container runs; then stop the pod. Resolves with the exit status. */
-export async function attachToRun(running: RunningPod, state: () => PodState | undefined, c: Container, o: RunAttachOptions): Promise<number> {
+export async function attachToRun(
+  running: RunningPod,
+  state: () => PodState | undefined,
+  c: Container,
+  o: RunAttachOptions,
+): Promise<number> {
   const warn = (line: string) => process.stderr.write(`${line}\n`);
-  const up = await Promise.race([running.whenRunning(c.name), running.done.then(() => false, () => false)]);
+  const up = await Promise.race([
+    running.whenRunning(c.name),
+    running.done.then(
+      () => false,
+      () => false,
+    ),
+  ]);
   let end: SessionEnd | undefined;
   if (up) {
     if (!o.quiet) for (const line of BEFORE_SESSION) warn(line);
     ({ end } = await runSession((sink) => running.attach(c.name, sink, { stdin: o.stdin }), {
-      container: c.name, stdin: o.stdin, tty: o.tty, detachKeys: o.detachKeys, warn,
+      container: c.name,
+      stdin: o.stdin,
+      tty: o.tty,
+      detachKeys: o.detachKeys,
+      warn,
     }));
   }
   running.stop();
@@ -71,7 +93,9 @@ export async function attachToRun(running: RunningPod, state: () => PodState | u
 
 /** The container's last exit code (its state, or its last state while it waits to restart). */
 function exitCodeOf(state: PodState | undefined, name: string): number | undefined {
-  const s = [...(state?.status.initContainerStatuses ?? []), ...(state?.status.containerStatuses ?? [])].find((x) => x.name === name);
+  const s = [...(state?.status.initContainerStatuses ?? []), ...(state?.status.containerStatuses ?? [])].find(
+    (x) => x.name === name,
+  );
   if (!s) return undefined;
   for (const st of [s.state, s.lastState]) {
     if (st && 'terminated' in st) return st.terminated.exitCode;

@@ -33,7 +33,14 @@ export function serveAttach(socket: net.Socket, rest: Buffer, open: OpenSession)
     socket.resume();
     return;
   }
-  socket.write(JSON.stringify({ ok: true, tty: handle.tty, stdin: handle.stdin, ...(handle.stdinRefused ? { stdinRefused: handle.stdinRefused } : {}) }) + '\n');
+  socket.write(
+    JSON.stringify({
+      ok: true,
+      tty: handle.tty,
+      stdin: handle.stdin,
+      ...(handle.stdinRefused ? { stdinRefused: handle.stdinRefused } : {}),
+    }) + '\n',
+  );
   const reader = new FrameReader();
   const onFrames = (chunk: Buffer) => {
     try {
@@ -45,7 +52,14 @@ export function serveAttach(socket: net.Socket, rest: Buffer, open: OpenSession)
         } else if (f.channel === Channel.close && f.payload[0] === Channel.stdin) handle.endInput();
       }
     } catch (err) {
-      send(Channel.error, JSON.stringify({ status: 'Failure', reason: 'BadRequest', message: (err as Error).message } satisfies EndStatus));
+      send(
+        Channel.error,
+        JSON.stringify({
+          status: 'Failure',
+          reason: 'BadRequest',
+          message: (err as Error).message,
+        } satisfies EndStatus),
+      );
       handle.detach();
       socket.end();
     }

@@ -37,7 +37,10 @@ export interface SessionResult {
 }
 
 /** Start the session with `open` (local hub or remote), run it, resolve with how it ended. */
-export async function runSession(open: (sink: AttachSink) => AttachHandle | Promise<AttachHandle>, o: SessionOptions): Promise<SessionResult> {
+export async function runSession(
+  open: (sink: AttachSink) => AttachHandle | Promise<AttachHandle>,
+  o: SessionOptions,
+): Promise<SessionResult> {
   const stdin = process.stdin;
   const out = process.stdout;
   let settle!: (why: SessionEnd) => void;
@@ -50,7 +53,8 @@ export async function runSession(open: (sink: AttachSink) => AttachHandle | Prom
   // As kubectl: a container with a terminal gets one whether -t was given or not.
   const raw = handle.stdin && handle.tty && stdin.isTTY === true;
   if (o.tty && !handle.tty) o.warn(`error: Unable to use a TTY - container ${o.container} did not allocate one`);
-  else if (handle.tty && handle.stdin && !stdin.isTTY) o.warn('Unable to use a TTY - input is not a terminal or the right kind of file');
+  else if (handle.tty && handle.stdin && !stdin.isTTY)
+    o.warn('Unable to use a TTY - input is not a terminal or the right kind of file');
   const scanner = raw ? new DetachScanner(o.detachKeys) : undefined;
   const onData = (chunk: Buffer) => {
     if (!scanner) return handle.write(chunk);

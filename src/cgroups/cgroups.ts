@@ -92,11 +92,18 @@ export function plannedCgroup(rel: string, layout: CgroupLayout = cgroupLayout()
  * is called with each directory before it is made: with all of them at once, before the first is
  * made, so that a saver that coalesces (state/saver.ts) records them in one write, not one each.
  */
-export async function createCgroup(rel: string, limits: Limits, record: (dir: string) => Promise<void>): Promise<CgroupSet> {
+export async function createCgroup(
+  rel: string,
+  limits: Limits,
+  record: (dir: string) => Promise<void>,
+): Promise<CgroupSet> {
   const layout = cgroupLayout();
   const planned = plannedCgroup(rel);
   // Every level below the shared "tspod" directory belongs to the pod: record them all.
-  const levels = rel.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/')).slice(1);
+  const levels = rel
+    .split('/')
+    .map((_, i, parts) => parts.slice(0, i + 1).join('/'))
+    .slice(1);
   const hierarchyOf = (dir: string) => dir.slice(0, dir.length - rel.length - 1);
   await Promise.all(planned.dirs.flatMap((dir) => levels.map((level) => record(path.join(hierarchyOf(dir), level)))));
   for (const dir of planned.dirs) {

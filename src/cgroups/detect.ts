@@ -61,10 +61,21 @@ export function containerCgroupMounts(layout: CgroupLayout): CgroupMount[] {
   if (byMount.size === 0) return layout.unified ? [{ fstype: 'cgroup2', target: '/sys/fs/cgroup', options: [] }] : [];
   const base = '/sys/fs/cgroup';
   return [
-    { fstype: 'tmpfs', target: base, options: [['mode', '755'], ['size', '64k']] },
+    {
+      fstype: 'tmpfs',
+      target: base,
+      options: [
+        ['mode', '755'],
+        ['size', '64k'],
+      ],
+    },
     ...[...byMount].map(([mount, controllers]): CgroupMount => ({
-      fstype: 'cgroup', target: `${base}/${mount.split('/').pop()}`, options: controllers.map((c): [string, string] => [c, '']),
+      fstype: 'cgroup',
+      target: `${base}/${mount.split('/').pop()}`,
+      options: controllers.map((c): [string, string] => [c, '']),
     })),
-    ...(layout.unified ? [{ fstype: 'cgroup2' as const, target: `${base}/${layout.unified.split('/').pop()}`, options: [] }] : []),
+    ...(layout.unified
+      ? [{ fstype: 'cgroup2' as const, target: `${base}/${layout.unified.split('/').pop()}`, options: [] }]
+      : []),
   ];
 }

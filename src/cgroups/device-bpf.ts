@@ -44,12 +44,24 @@ export const OP = {
 } as const;
 
 // Registers: r1 holds the context on entry; r0 is the answer.
-const R0 = 0, R1 = 1, R2 = 2, R3 = 3, R4 = 4, R5 = 5, R6 = 6;
+const R0 = 0,
+  R1 = 1,
+  R2 = 2,
+  R3 = 3,
+  R4 = 4,
+  R5 = 5,
+  R6 = 6;
 
 const ACCESS = { m: 1, r: 2, w: 4 } as const;
 const TYPE = { b: 1, c: 2 } as const;
 
-const insn = (code: number, dst: number, src: number, off: number, imm: number): BpfInsn => ({ code, dst, src, off, imm });
+const insn = (code: number, dst: number, src: number, off: number, imm: number): BpfInsn => ({
+  code,
+  dst,
+  src,
+  off,
+  imm,
+});
 
 /** The access bits of a rule's "rwm" letters. */
 export function accessBits(access: string): number {

@@ -23,13 +23,25 @@ export interface DeviceRule {
   access: string; // some of "rwm"
 }
 
-const rw = (major: number, minor?: number): DeviceRule => ({ type: 'c', major, ...(minor !== undefined ? { minor } : {}), access: 'rwm' });
+const rw = (major: number, minor?: number): DeviceRule => ({
+  type: 'c',
+  major,
+  ...(minor !== undefined ? { minor } : {}),
+  access: 'rwm',
+});
 
 /** The runtime default for a non-privileged container (KUBERNETES-FACTS.md, "Devices"). */
 export const DEFAULT_DEVICE_RULES: readonly DeviceRule[] = [
-  { type: 'c', access: 'm' }, { type: 'b', access: 'm' },
-  rw(1, 3), rw(1, 5), rw(1, 7), rw(1, 8), rw(1, 9), // null zero full random urandom
-  rw(5, 0), rw(5, 2), rw(136), // tty, ptmx, pts/*
+  { type: 'c', access: 'm' },
+  { type: 'b', access: 'm' },
+  rw(1, 3),
+  rw(1, 5),
+  rw(1, 7),
+  rw(1, 8),
+  rw(1, 9), // null zero full random urandom
+  rw(5, 0),
+  rw(5, 2),
+  rw(136), // tty, ptmx, pts/*
 ];
 
 /** One rule as the v1 controller reads it: `c 1:3 rwm`, `b *:* m`. */

@@ -34,11 +34,13 @@ function quotaUs(millis: number): number {
 /** [file, value] pairs for a v1 controller hierarchy. */
 export function v1Files(controller: string, l: Limits): [string, string][] {
   const out: [string, string][] = [];
-  if (controller === 'memory' && l.memoryBytes !== undefined) out.push(['memory.limit_in_bytes', String(l.memoryBytes)]);
+  if (controller === 'memory' && l.memoryBytes !== undefined)
+    out.push(['memory.limit_in_bytes', String(l.memoryBytes)]);
   if (controller === 'cpu' && l.cpuMillis !== undefined) {
     out.push(['cpu.cfs_period_us', String(CFS_PERIOD_US)], ['cpu.cfs_quota_us', String(quotaUs(l.cpuMillis))]);
   }
-  if (controller === 'cpu' && l.cpuRequestMillis !== undefined) out.push(['cpu.shares', String(cpuShares(l.cpuRequestMillis))]);
+  if (controller === 'cpu' && l.cpuRequestMillis !== undefined)
+    out.push(['cpu.shares', String(cpuShares(l.cpuRequestMillis))]);
   if (controller === 'devices' && l.devices) out.push(...v1DeviceFiles(l.devices));
   return out;
 }
@@ -49,7 +51,9 @@ export function v2Files(controllers: string[], l: Limits): [string, string][] {
   if (controllers.includes('memory') && l.memoryBytes !== undefined) {
     out.push(['memory.max', String(l.memoryBytes)], ['memory.swap.max', '0']);
   }
-  if (controllers.includes('cpu') && l.cpuMillis !== undefined) out.push(['cpu.max', `${quotaUs(l.cpuMillis)} ${CFS_PERIOD_US}`]);
-  if (controllers.includes('cpu') && l.cpuRequestMillis !== undefined) out.push(['cpu.weight', String(cpuWeight(cpuShares(l.cpuRequestMillis)))]);
+  if (controllers.includes('cpu') && l.cpuMillis !== undefined)
+    out.push(['cpu.max', `${quotaUs(l.cpuMillis)} ${CFS_PERIOD_US}`]);
+  if (controllers.includes('cpu') && l.cpuRequestMillis !== undefined)
+    out.push(['cpu.weight', String(cpuWeight(cpuShares(l.cpuRequestMillis)))]);
   return out;
 }

@@ -20,7 +20,10 @@ export interface AttachArgs extends GlobalArgs {
   detachKeys: string;
 }
 
-const HINT = ['Usage: tspod attach POD [-c NAME] [-i] [-t] [-q] [--detach-keys KEYS]', 'See "tspod attach --help" for help and examples.'];
+const HINT = [
+  'Usage: tspod attach POD [-c NAME] [-i] [-t] [-q] [--detach-keys KEYS]',
+  'See "tspod attach --help" for help and examples.',
+];
 
 /** `--detach-keys`, checked (a usage error, status 125, naming the option). */
 export function detachKeysArg(spec: string): Buffer {
@@ -38,18 +41,43 @@ export const attachCommand: CommandModule<GlobalArgs, AttachArgs> = {
     y
       .positional('pod', { type: 'string', demandOption: true, describe: 'pod name' })
       .option('container', { alias: 'c', type: 'string', describe: 'the container (default: the first app container)' })
-      .option('stdin', { alias: 'i', type: 'boolean', default: false, describe: 'pass stdin to the container (it must have stdin: true)' })
-      .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'stdin is a TTY (the container must have tty: true)' })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'only print output from the remote session' })
-      .option('detach-keys', { type: 'string', default: DEFAULT_DETACH_KEYS, describe: 'the key sequence that detaches (with a terminal)' })
+      .option('stdin', {
+        alias: 'i',
+        type: 'boolean',
+        default: false,
+        describe: 'pass stdin to the container (it must have stdin: true)',
+      })
+      .option('tty', {
+        alias: 't',
+        type: 'boolean',
+        default: false,
+        describe: 'stdin is a TTY (the container must have tty: true)',
+      })
+      .option('quiet', {
+        alias: 'q',
+        type: 'boolean',
+        default: false,
+        describe: 'only print output from the remote session',
+      })
+      .option('detach-keys', {
+        type: 'string',
+        default: DEFAULT_DETACH_KEYS,
+        describe: 'the key sequence that detaches (with a terminal)',
+      })
       .example('$0 attach web', 'the output of the first container, from now on')
       .example('$0 attach shell -c sh -i -t', 'a terminal on the container "sh"; Ctrl-P Ctrl-Q detaches')
-      .example('echo hello | $0 attach cat -i', 'write to the container\'s stdin') as unknown as Argv<AttachArgs>,
+      .example('echo hello | $0 attach cat -i', "write to the container's stdin") as unknown as Argv<AttachArgs>,
   handler: async (argv: ArgumentsCamelCase<AttachArgs>) => {
     checkPodName(argv.pod);
     const detachKeys = detachKeysArg(argv.detachKeys);
     try {
-      await attachPod(rootsOf(argv), argv.pod, { container: argv.container, stdin: argv.stdin, tty: argv.tty, quiet: argv.quiet, detachKeys });
+      await attachPod(rootsOf(argv), argv.pod, {
+        container: argv.container,
+        stdin: argv.stdin,
+        tty: argv.tty,
+        quiet: argv.quiet,
+        detachKeys,
+      });
     } catch (err) {
       if (err instanceof CannotAttach) throw new ExitError(err.message, 125);
       throw err;

@@ -22,7 +22,23 @@ import { waitCommand } from './wait.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
-  runCommand, psCommand, inspectCommand, nsCommand, logsCommand, eventsCommand, execCommand, attachCommand, stopCommand, waitCommand, rmCommand, downCommand, gcCommand, imageCommand, volumeCommand,
+  runCommand,
+  psCommand,
+  inspectCommand,
+  nsCommand,
+  logsCommand,
+  eventsCommand,
+  execCommand,
+  attachCommand,
+  stopCommand,
+  waitCommand,
+  rmCommand,
+  downCommand,
+  gcCommand,
+  imageCommand,
+  volumeCommand,
   completionCommand,
-  superviseCommand, adoptCommand, jobCommand,
+  superviseCommand,
+  adoptCommand,
+  jobCommand,
 ];

@@ -21,8 +21,16 @@ export interface GlobalArgs {
 
 export function globalOptions<T>(y: Argv<T>) {
   return y
-    .option('root', { type: 'string', describe: 'images, pod volumes, layers, logs [env TSPOD_ROOT]', defaultDescription: '/var/lib/tspod' })
-    .option('run-root', { type: 'string', describe: 'pod state, locks, sockets, netns pins [env TSPOD_RUN_ROOT]', defaultDescription: '/run/tspod' })
+    .option('root', {
+      type: 'string',
+      describe: 'images, pod volumes, layers, logs [env TSPOD_ROOT]',
+      defaultDescription: '/var/lib/tspod',
+    })
+    .option('run-root', {
+      type: 'string',
+      describe: 'pod state, locks, sockets, netns pins [env TSPOD_RUN_ROOT]',
+      defaultDescription: '/run/tspod',
+    })
     .option('log-level', {
       choices: ['error', 'warn', 'info', 'debug'] as const,
       default: (process.env.TSPOD_LOG_LEVEL ?? 'info') as 'error' | 'warn' | 'info' | 'debug',
@@ -36,7 +44,11 @@ export function rootsOf(argv: GlobalArgs): Roots {
 
 /** An error that ends the command with a chosen exit status. */
 export class ExitError extends Error {
-  constructor(message: string, readonly status: number, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly status: number,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

@@ -41,7 +41,9 @@ export const completionCommand: CommandModule<GlobalArgs, GlobalArgs & { shell: 
     y
       .positional('shell', { choices: ['bash', 'zsh'] as const, demandOption: true, describe: 'the shell' })
       .example('source <($0 completion bash)', 'complete commands, options, pod and image names in this bash')
-      .example('$0 completion zsh > "${fpath[1]}/_tspod"', 'install it for zsh') as unknown as Argv<GlobalArgs & { shell: 'bash' | 'zsh' }>,
+      .example('$0 completion zsh > "${fpath[1]}/_tspod"', 'install it for zsh') as unknown as Argv<
+      GlobalArgs & { shell: 'bash' | 'zsh' }
+    >,
   handler: (argv: ArgumentsCamelCase<GlobalArgs & { shell: 'bash' | 'zsh' }>) => {
     process.stdout.write(argv.shell === 'bash' ? BASH : ZSH);
   },
@@ -82,7 +84,8 @@ export async function complete(words: string[], src: CompletionSources): Promise
   if (prev !== undefined && WITH_VALUE.has(prev)) return [];
   const [command, sub] = positional;
   const pick = (all: string[]) => all.filter((x) => x.startsWith(cur));
-  if (command === undefined) return pick(cur.startsWith('-') ? ['--help', '--version', '--root', '--run-root', '--log-level'] : src.commands);
+  if (command === undefined)
+    return pick(cur.startsWith('-') ? ['--help', '--version', '--root', '--run-root', '--log-level'] : src.commands);
   if (cur.startsWith('-')) return pick(await src.options(command === 'image' && sub ? [command, sub] : [command]));
   if (command === 'completion') return positional.length === 1 ? pick(['bash', 'zsh']) : [];
   if (command === 'image') {
@@ -100,7 +103,10 @@ export function realSources(commands: string[], helpOf: (words: string[]) => Pro
   const roots = (g: { root?: string; runRoot?: string }) => resolveRoots(g);
   return {
     commands,
-    options: async (words) => [...new Set([...(await helpOf(words)).matchAll(/(?<![\w-])(--?[a-z][\w-]*)/g)].map((m) => groups(m, 1)[0]))].filter((o) => o !== '--version'),
+    options: async (words) =>
+      [
+        ...new Set([...(await helpOf(words)).matchAll(/(?<![\w-])(--?[a-z][\w-]*)/g)].map((m) => groups(m, 1)[0])),
+      ].filter((o) => o !== '--version'),
     pods: (g) => listPodNames(roots(g)).catch(() => []),
     images: async (g) => {
       try {

@@ -15,9 +15,17 @@ export interface EachArgs {
 }
 
 /** The pods named, or with `--all` every pod `which` keeps; a usage error for both or neither. */
-export async function podsToDo(roots: Roots, a: EachArgs, verb: string, which: (p: PodEntry) => boolean): Promise<string[]> {
+export async function podsToDo(
+  roots: Roots,
+  a: EachArgs,
+  verb: string,
+  which: (p: PodEntry) => boolean,
+): Promise<string[]> {
   const names = (a.pods ?? []).map(String);
-  const hint = [`Usage: tspod ${verb} POD... [options], or tspod ${verb} --all`, `See "tspod ${verb} --help" for help and examples.`];
+  const hint = [
+    `Usage: tspod ${verb} POD... [options], or tspod ${verb} --all`,
+    `See "tspod ${verb} --help" for help and examples.`,
+  ];
   if (a.all && names.length > 0) throw new UsageError('error: give pod names or --all, not both', hint);
   if (!a.all && names.length === 0) throw new UsageError('error: POD is required (or --all)', hint);
   checkPodNames(names);
@@ -38,7 +46,12 @@ export async function forEachPod(names: string[], job: (name: string) => Promise
       waiting.shift()?.();
     }
   };
-  const results = names.map((n) => limited(n).then(() => undefined, (err: unknown) => err ?? new Error('failed')));
+  const results = names.map((n) =>
+    limited(n).then(
+      () => undefined,
+      (err: unknown) => err ?? new Error('failed'),
+    ),
+  );
   let failed = 0;
   // Reported in the order given, each once it and those before it are done.
   for (const [i, result] of results.entries()) {

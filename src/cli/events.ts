@@ -21,7 +21,7 @@ export const eventsCommand: CommandModule<GlobalArgs, EventsArgs> = {
       .positional('pod', { type: 'string', describe: 'pod name (default: every pod)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the Event objects' })
       .example('$0 events web', 'what happened to the pod "web"')
-      .example('$0 events --json', 'every pod\'s events as Event objects'),
+      .example('$0 events --json', "every pod's events as Event objects"),
   handler: async (argv: ArgumentsCamelCase<EventsArgs>) => {
     const roots = rootsOf(argv);
     if (argv.pod !== undefined) checkPodName(argv.pod);

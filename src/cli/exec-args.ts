@@ -10,7 +10,19 @@
 import { nth } from '../checked.js';
 
 /** Options of exec (and the global ones) that take a value: the next word is theirs. */
-const WITH_VALUE = new Set(['-c', '--container', '-e', '--env', '-u', '--user', '-w', '--workdir', '--root', '--run-root', '--log-level']);
+const WITH_VALUE = new Set([
+  '-c',
+  '--container',
+  '-e',
+  '--env',
+  '-u',
+  '--user',
+  '-w',
+  '--workdir',
+  '--root',
+  '--run-root',
+  '--log-level',
+]);
 
 /** The arguments with `--` inserted before an exec command that has none; other commands unchanged. */
 export function execArgs(args: readonly string[]): string[] {

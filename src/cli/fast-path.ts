@@ -31,7 +31,16 @@ interface OptionSpec {
   defaultDescription?: string;
 }
 
-const KNOWN_KEYS = new Set(['type', 'alias', 'default', 'choices', 'array', 'demandOption', 'describe', 'defaultDescription']);
+const KNOWN_KEYS = new Set([
+  'type',
+  'alias',
+  'default',
+  'choices',
+  'array',
+  'demandOption',
+  'describe',
+  'defaultDescription',
+]);
 
 /** What a builder declared: its options by name and its positionals in order. */
 export interface CommandShape {
@@ -77,12 +86,15 @@ function recorder(shape: CommandShape): unknown {
 
 /** `run [files..]` → its positionals. */
 function positionalsOf(command: string): CommandShape['positionals'] {
-  return command.split(' ').slice(1).map((word) => {
-    const required = word.startsWith('<');
-    const name = word.slice(1, -1);
-    const variadic = name.endsWith('..');
-    return { name: variadic ? name.slice(0, -2) : name, required, variadic };
-  });
+  return command
+    .split(' ')
+    .slice(1)
+    .map((word) => {
+      const required = word.startsWith('<');
+      const name = word.slice(1, -1);
+      const variadic = name.endsWith('..');
+      return { name: variadic ? name.slice(0, -2) : name, required, variadic };
+    });
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -110,7 +122,8 @@ function plainValue(v: string | undefined): v is string {
 }
 
 function set(argv: Record<string, unknown>, name: string, spec: OptionSpec, value: unknown): void {
-  for (const key of new Set([name, camel(name), ...(spec.alias ? [spec.alias, camel(spec.alias)] : [])])) argv[key] = value;
+  for (const key of new Set([name, camel(name), ...(spec.alias ? [spec.alias, camel(spec.alias)] : [])]))
+    argv[key] = value;
 }
 
 function optionValue(spec: OptionSpec, next: string | undefined): { value: unknown; used: number } {
@@ -158,7 +171,11 @@ function assignPositionals(argv: Record<string, unknown>, shape: CommandShape, w
  * The argv yargs would hand the handler of `word` for `args` (the whole command line, global
  * options included), or undefined when this parser leaves `args` to yargs.
  */
-export function parseFast(args: readonly string[], word: string, shape: CommandShape): Record<string, unknown> | undefined {
+export function parseFast(
+  args: readonly string[],
+  word: string,
+  shape: CommandShape,
+): Record<string, unknown> | undefined {
   const byFlag = new Map<string, string>();
   for (const [name, spec] of shape.options) {
     byFlag.set(`--${name}`, name);

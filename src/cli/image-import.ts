@@ -20,7 +20,11 @@ export const imageImportCommand: CommandModule<GlobalArgs, ImportArgs> = {
     y
       .positional('name', { type: 'string', demandOption: true, describe: 'NAME[:TAG] to store it as (tag: latest)' })
       .positional('file', { type: 'string', demandOption: true, describe: 'archive file, or OCI layout directory' })
-      .option('unpack-limit', { type: 'string', describe: 'refuse an image that unpacks to more than this (bytes, or 500M, 2G)', defaultDescription: 'free space of the store less a reserve' }),
+      .option('unpack-limit', {
+        type: 'string',
+        describe: 'refuse an image that unpacks to more than this (bytes, or 500M, 2G)',
+        defaultDescription: 'free space of the store less a reserve',
+      }),
   handler: async (argv: ArgumentsCamelCase<ImportArgs>) => {
     const image = await new ImageStore(rootsOf(argv)).import(argv.name, argv.file, { unpackLimit: argv.unpackLimit });
     process.stdout.write(`${image.id}\n`);

@@ -13,7 +13,8 @@ interface InspectArgs extends GlobalArgs {
 export const imageInspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
   command: 'inspect <name>',
   describe: 'show an image as JSON',
-  builder: (y: Argv<GlobalArgs>) => y.positional('name', { type: 'string', demandOption: true, describe: 'NAME[:TAG]' }),
+  builder: (y: Argv<GlobalArgs>) =>
+    y.positional('name', { type: 'string', demandOption: true, describe: 'NAME[:TAG]' }),
   handler: async (argv: ArgumentsCamelCase<InspectArgs>) => {
     const details = await new ImageStore(rootsOf(argv)).inspect(argv.name);
     process.stdout.write(JSON.stringify(details, null, 2) + '\n');

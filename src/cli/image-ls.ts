@@ -16,7 +16,8 @@ interface LsArgs extends GlobalArgs {
 export const imageLsCommand: CommandModule<GlobalArgs, LsArgs> = {
   command: ['ls', 'list'],
   describe: 'list the images in the store',
-  builder: (y: Argv<GlobalArgs>) => y.option('json', { type: 'boolean', default: false, describe: 'print the records as JSON' }),
+  builder: (y: Argv<GlobalArgs>) =>
+    y.option('json', { type: 'boolean', default: false, describe: 'print the records as JSON' }),
   handler: async (argv: ArgumentsCamelCase<LsArgs>) => {
     const images = await new ImageStore(rootsOf(argv)).list();
     process.stdout.write(argv.json ? JSON.stringify(images, null, 2) + '\n' : formatImageTable(images, new Date()));
@@ -27,7 +28,14 @@ export const imageLsCommand: CommandModule<GlobalArgs, LsArgs> = {
 export function formatImageTable(images: ImageRecord[], now: Date): string {
   const rows = [['NAME', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE']];
   for (const i of images) {
-    rows.push([i.name, i.tag ?? '<none>', i.digest ?? '<none>', shortId(i.id), timeAgo(new Date(i.created), now), i.size === undefined ? '-' : humanSize(i.size)]);
+    rows.push([
+      i.name,
+      i.tag ?? '<none>',
+      i.digest ?? '<none>',
+      shortId(i.id),
+      timeAgo(new Date(i.created), now),
+      i.size === undefined ? '-' : humanSize(i.size),
+    ]);
   }
   return padColumns(rows, 3).join('\n') + '\n';
 }
@@ -52,7 +60,14 @@ export function humanSize(bytes: number): string {
 export function timeAgo(then: Date, now: Date): string {
   const seconds = Math.max(0, Math.round((now.getTime() - then.getTime()) / 1000));
   if (Number.isNaN(seconds)) return 'unknown';
-  const steps: [string, number][] = [['year', 365 * 86400], ['month', 30 * 86400], ['week', 7 * 86400], ['day', 86400], ['hour', 3600], ['minute', 60]];
+  const steps: [string, number][] = [
+    ['year', 365 * 86400],
+    ['month', 30 * 86400],
+    ['week', 7 * 86400],
+    ['day', 86400],
+    ['hour', 3600],
+    ['minute', 60],
+  ];
   for (const [unit, size] of steps) {
     const n = Math.floor(seconds / size);
     if (n >= 1) return `${n} ${unit}${n === 1 ? '' : 's'} ago`;

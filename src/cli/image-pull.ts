@@ -25,10 +25,22 @@ export const imagePullCommand: CommandModule<GlobalArgs, PullArgs> = {
   describe: 'pull an image from a registry',
   builder: (y: Argv<GlobalArgs>) =>
     y
-      .positional('ref', { type: 'string', demandOption: true, describe: 'NAME[:TAG] or NAME[:TAG]@DIGEST (nginx is docker.io/library/nginx:latest)' })
+      .positional('ref', {
+        type: 'string',
+        demandOption: true,
+        describe: 'NAME[:TAG] or NAME[:TAG]@DIGEST (nginx is docker.io/library/nginx:latest)',
+      })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print no progress' })
-      .option('platform', { type: 'string', describe: 'OS/ARCH[/VARIANT] to pick from a multi-platform image', defaultDescription: 'this host' })
-      .option('unpack-limit', { type: 'string', describe: 'refuse an image that unpacks to more than this (bytes, or 500M, 2G)', defaultDescription: 'free space of the store less a reserve' }),
+      .option('platform', {
+        type: 'string',
+        describe: 'OS/ARCH[/VARIANT] to pick from a multi-platform image',
+        defaultDescription: 'this host',
+      })
+      .option('unpack-limit', {
+        type: 'string',
+        describe: 'refuse an image that unpacks to more than this (bytes, or 500M, 2G)',
+        defaultDescription: 'free space of the store less a reserve',
+      }),
   handler: async (argv: ArgumentsCamelCase<PullArgs>) => {
     let ref;
     let platform;
@@ -40,7 +52,12 @@ export const imagePullCommand: CommandModule<GlobalArgs, PullArgs> = {
     }
     const store = new ImageStore(rootsOf(argv));
     const progress = progressFor(process.stderr, argv.quiet);
-    const image = await pullImage(store, ref, { platform, credentials: hostCredentialSources(), progress, unpackLimit: argv.unpackLimit });
+    const image = await pullImage(store, ref, {
+      platform,
+      credentials: hostCredentialSources(),
+      progress,
+      unpackLimit: argv.unpackLimit,
+    });
     process.stdout.write(argv.quiet ? `${image.id}\n` : `${image.ref} ${image.id}\n`);
   },
 };

@@ -13,7 +13,8 @@ interface RmArgs extends GlobalArgs {
 export const imageRmCommand: CommandModule<GlobalArgs, RmArgs> = {
   command: 'rm <name>',
   describe: 'remove an image (refused while a pod uses it)',
-  builder: (y: Argv<GlobalArgs>) => y.positional('name', { type: 'string', demandOption: true, describe: 'NAME[:TAG] or NAME@DIGEST' }),
+  builder: (y: Argv<GlobalArgs>) =>
+    y.positional('name', { type: 'string', demandOption: true, describe: 'NAME[:TAG] or NAME@DIGEST' }),
   handler: async (argv: ArgumentsCamelCase<RmArgs>) => {
     const removed = await new ImageStore(rootsOf(argv)).remove(argv.name);
     process.stdout.write(`Untagged: ${removed}\n`);

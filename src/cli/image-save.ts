@@ -21,7 +21,11 @@ export const imageSaveCommand: CommandModule<GlobalArgs, SaveArgs> = {
     y
       .positional('ref', { type: 'string', demandOption: true, describe: 'NAME[:TAG] or NAME@DIGEST' })
       .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'the archive file to write' })
-      .option('format', { choices: ['docker', 'oci'] as const, default: 'docker' as const, describe: 'docker-archive or OCI archive' }),
+      .option('format', {
+        choices: ['docker', 'oci'] as const,
+        default: 'docker' as const,
+        describe: 'docker-archive or OCI archive',
+      }),
   handler: async (argv: ArgumentsCamelCase<SaveArgs>) => {
     await saveImage(new ImageStore(rootsOf(argv)), argv.ref, argv.output, argv.format);
   },

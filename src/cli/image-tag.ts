@@ -17,7 +17,11 @@ export const imageTagCommand: CommandModule<GlobalArgs, TagArgs> = {
   describe: 'give an image another name',
   builder: (y: Argv<GlobalArgs>) =>
     y
-      .positional('source', { type: 'string', demandOption: true, describe: 'NAME[:TAG] or NAME@DIGEST of an image in the store' })
+      .positional('source', {
+        type: 'string',
+        demandOption: true,
+        describe: 'NAME[:TAG] or NAME@DIGEST of an image in the store',
+      })
       .positional('target', { type: 'string', demandOption: true, describe: 'the new NAME[:TAG]' }),
   handler: (argv: ArgumentsCamelCase<TagArgs>) => {
     try {

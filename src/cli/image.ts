@@ -15,7 +15,16 @@ import { imageSaveCommand } from './image-save.js';
 import { imageTagCommand } from './image-tag.js';
 
 /** The subcommands, in the order the help lists them (main.ts reads their usage lines). */
-export const imageSubcommands = [imageLsCommand, imageImportCommand, imageInspectCommand, imageRmCommand, imagePullCommand, imageTagCommand, imagePruneCommand, imageSaveCommand];
+export const imageSubcommands = [
+  imageLsCommand,
+  imageImportCommand,
+  imageInspectCommand,
+  imageRmCommand,
+  imagePullCommand,
+  imageTagCommand,
+  imagePruneCommand,
+  imageSaveCommand,
+];
 
 export const imageCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'image',

@@ -21,7 +21,12 @@ export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('pods', { type: 'string', array: true, demandOption: true, describe: 'pod names' })
-      .option('output', { alias: 'o', choices: ['json', 'yaml'] as const, default: 'json' as const, describe: 'the format' })
+      .option('output', {
+        alias: 'o',
+        choices: ['json', 'yaml'] as const,
+        default: 'json' as const,
+        describe: 'the format',
+      })
       .example('$0 inspect web', 'the pod "web" with its status, as JSON')
       .example('$0 inspect -o yaml web db', 'two pods, as a v1 List in YAML'),
   handler: async (argv: ArgumentsCamelCase<InspectArgs>) => {

@@ -14,17 +14,22 @@ interface NsArgs extends GlobalArgs {
 
 export const nsCommand: CommandModule<GlobalArgs, NsArgs> = {
   command: 'ns <pod>',
-  describe: 'Show the namespaces of a pod\'s processes',
+  describe: "Show the namespaces of a pod's processes",
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('pod', { type: 'string', demandOption: true, describe: 'pod name' })
-      .option('json', { type: 'boolean', default: false, describe: 'print {"infra": {pid, ns}, "containers": {NAME: {pid, ns}}}' })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print {"infra": {pid, ns}, "containers": {NAME: {pid, ns}}}',
+      })
       .example('$0 ns web', 'which namespaces the infra and the containers of "web" share'),
   handler: async (argv: ArgumentsCamelCase<NsArgs>) => {
     checkPodName(argv.pod);
     const state = stateOf(await getPod(rootsOf(argv), argv.pod));
     const ns = podNamespaces(state);
-    if (!ns.infra && Object.keys(ns.containers).length === 0) throw new Error(`pod "${argv.pod}" has no running process`);
+    if (!ns.infra && Object.keys(ns.containers).length === 0)
+      throw new Error(`pod "${argv.pod}" has no running process`);
     process.stdout.write(argv.json ? JSON.stringify(ns, null, 2) + '\n' : formatNsTable(ns, readNamespaces('self')));
   },
 };

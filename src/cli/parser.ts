@@ -48,7 +48,9 @@ export function parser(args: string[]): Argv {
       const words = commandWords(args);
       const [typed] = words;
       if (typed !== undefined && !knownCommand(typed)) {
-        throw new UsageError(`error: unknown command "${typed}"${/^Did you mean/.test(msg ?? '') ? ` (${msg})` : ''}`, ['See "tspod --help" for the commands.']);
+        throw new UsageError(`error: unknown command "${typed}"${/^Did you mean/.test(msg ?? '') ? ` (${msg})` : ''}`, [
+          'See "tspod --help" for the commands.',
+        ]);
       }
       throw usageError(msg ?? '', args, words, specOf(words));
     });
@@ -56,7 +58,9 @@ export function parser(args: string[]): Argv {
   // yargs renders the whole help text after every command handler, to keep it in case the
   // handler's promise fails later; tspod prints its own errors (above), so that text is never
   // used and costs tens of milliseconds on every run (issue 15). Skip it.
-  const usage = (cli as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }).getInternalMethods().getUsageInstance();
+  const usage = (cli as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } })
+    .getInternalMethods()
+    .getUsageInstance();
   usage.cacheHelpMessage = () => undefined;
   return cli;
 }
@@ -64,13 +68,17 @@ export function parser(args: string[]): Argv {
 /** The help text of the command `words`, as `--help` prints it (for completion.ts). */
 function helpOf(words: string[]): Promise<string> {
   return new Promise((resolve) => {
-    void parser(words).parse([...words, '--help'], {}, (_err: unknown, _argv: unknown, output: string) => resolve(output ?? ''));
+    void parser(words).parse([...words, '--help'], {}, (_err: unknown, _argv: unknown, output: string) =>
+      resolve(output ?? ''),
+    );
   });
 }
 
 /** `tspod __complete WORD...` (the completion scripts call it): one candidate a line. */
 export async function completeWords(words: string[]): Promise<void> {
-  const names = commands.flatMap((c) => [c.command ?? []].flat().map((s) => nth(s.split(' '), 0))).filter((n) => !n.startsWith('__'));
+  const names = commands
+    .flatMap((c) => [c.command ?? []].flat().map((s) => nth(s.split(' '), 0)))
+    .filter((n) => !n.startsWith('__'));
   const out = await complete(words, realSources(names, helpOf));
   process.stdout.write(out.map((c) => `${c}\n`).join(''));
 }

@@ -28,7 +28,10 @@ interface PsArgs extends GlobalArgs {
   selector?: string | string[];
 }
 
-const HINT = ['Usage: tspod ps [-a] [-o wide|json|yaml|name] [-q] [--no-headers] [-l SELECTOR] [options]', 'See "tspod ps --help" for help and examples.'];
+const HINT = [
+  'Usage: tspod ps [-a] [-o wide|json|yaml|name] [-q] [--no-headers] [-l SELECTOR] [options]',
+  'See "tspod ps --help" for help and examples.',
+];
 
 /** `-l` (repeated: all of them), parsed; a bad selector is a usage error. */
 export function selectorOf(v: string | string[] | undefined) {
@@ -41,11 +44,15 @@ export function selectorOf(v: string | string[] | undefined) {
 }
 
 function formatOf(a: PsArgs): (typeof FORMATS)[number] | 'table' {
-  if (a.json && a.output !== undefined && a.output !== 'json') throw new UsageError('error: --json and -o are two ways of choosing the output: give one', HINT);
+  if (a.json && a.output !== undefined && a.output !== 'json')
+    throw new UsageError('error: --json and -o are two ways of choosing the output: give one', HINT);
   if (a.json || a.output === undefined) return a.json ? 'json' : 'table';
   const f = a.output;
   if (!(FORMATS as readonly string[]).includes(f)) {
-    throw new UsageError(`error: unknown output format ${JSON.stringify(f)}: expected one of ${FORMATS.join(', ')}`, HINT);
+    throw new UsageError(
+      `error: unknown output format ${JSON.stringify(f)}: expected one of ${FORMATS.join(', ')}`,
+      HINT,
+    );
   }
   return f as (typeof FORMATS)[number] | 'table';
 }
@@ -56,11 +63,19 @@ export const psCommand: CommandModule<GlobalArgs, PsArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'also the pods that ended and are kept' })
-      .option('output', { alias: 'o', type: 'string', describe: 'wide (more columns), json or yaml (a v1 List of Pods), name (pod/NAME)' })
+      .option('output', {
+        alias: 'o',
+        type: 'string',
+        describe: 'wide (more columns), json or yaml (a v1 List of Pods), name (pod/NAME)',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'the same as -o json' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the pod names' })
       .option('headers', { type: 'boolean', default: true, describe: 'print the header line (--no-headers: do not)' })
-      .option('selector', { alias: 'l', type: 'string', describe: 'only pods whose labels match: k=v, k!=v, k in (a,b), k notin (a), k, !k (comma: and)' })
+      .option('selector', {
+        alias: 'l',
+        type: 'string',
+        describe: 'only pods whose labels match: k=v, k!=v, k in (a,b), k notin (a), k, !k (comma: and)',
+      })
       .example('$0 ps', 'running pods: NAME READY STATUS RESTARTS AGE')
       .example('$0 ps -a -o wide', 'also the pods that ended, with their IPs')
       .example('$0 ps -l app=web,tier!=db', 'the pods whose labels match')
@@ -78,7 +93,13 @@ export const psCommand: CommandModule<GlobalArgs, PsArgs> = {
       return;
     }
     if (format === 'json' || format === 'yaml' || format === 'name') {
-      process.stdout.write(formatPods(pods.map((p) => p.object), format, true));
+      process.stdout.write(
+        formatPods(
+          pods.map((p) => p.object),
+          format,
+          true,
+        ),
+      );
       return;
     }
     const now = new Date();

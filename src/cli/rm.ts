@@ -20,7 +20,12 @@ export const rmCommand: CommandModule<GlobalArgs, RmArgs> = {
     y
       .positional('pods', { type: 'string', array: true, describe: 'pod names' })
       .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'every pod (running ones need -f)' })
-      .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'stop a running pod first; clean up after an orphaned one' })
+      .option('force', {
+        alias: 'f',
+        type: 'boolean',
+        default: false,
+        describe: 'stop a running pod first; clean up after an orphaned one',
+      })
       .example('$0 rm web', 'remove the stopped pod "web"')
       .example('$0 rm -f web db', 'stop them at once if they run, and remove them')
       .example('$0 rm --all', 'remove every pod that is not running')

@@ -5,7 +5,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  checkEnvRefs, expandSource, jobPod, loadObjects, ManifestError, validatePod, workloadPods, type ConfigObjects, type ObjectFile, type Workload,
+  checkEnvRefs,
+  expandSource,
+  jobPod,
+  loadObjects,
+  ManifestError,
+  validatePod,
+  workloadPods,
+  type ConfigObjects,
+  type ObjectFile,
+  type Workload,
 } from '../manifest/index.js';
 import type { Pod } from '../manifest/types.js';
 import { checkConfigVolumes, referencedConfig } from '../runtime/config-volumes.js';
@@ -48,7 +57,8 @@ const many = (v: string | string[] | undefined): string[] => (v === undefined ? 
 
 async function sources(args: FileArgs): Promise<ObjectFile[]> {
   const any = [...(args.files ?? []), ...many(args.file)].map((s) => (s === STDIN_ARG ? '-' : s));
-  if (any.length === 0) throw new ExitError('no manifest given: tspod run FILE... (or -f FILE, or - for standard input)', 125);
+  if (any.length === 0)
+    throw new ExitError('no manifest given: tspod run FILE... (or -f FILE, or - for standard input)', 125);
   if (any.filter((s) => s === '-').length > 1) throw new ExitError('standard input (-) can be given only once', 125);
   const out: ObjectFile[] = [];
   for (const s of any) for (const f of await expandSource(s)) out.push({ source: f, role: 'any' });
@@ -71,7 +81,8 @@ function checked(pod: Pod, all: ConfigObjects): ConfigObjects {
   const config = referencedConfig(pod, all);
   try {
     checkConfigVolumes(pod, config);
-    for (const w of checkEnvRefs(pod, config)) process.stderr.write(`tspod: warning: pod "${pod.metadata.name}": ${w}\n`);
+    for (const w of checkEnvRefs(pod, config))
+      process.stderr.write(`tspod: warning: pod "${pod.metadata.name}": ${w}\n`);
   } catch (err) {
     throw new ExitError(`pod "${pod.metadata.name}": ${(err as Error).message}`, 125);
   }
@@ -95,7 +106,8 @@ export async function loadRun(args: FileArgs): Promise<RunObjects> {
     throw err;
   }
   for (const w of loaded.warnings) process.stderr.write(`tspod: warning: ${w}\n`);
-  if (loaded.pods.length === 0 && loaded.workloads.length === 0) throw new ExitError(`no Pod or workload in ${shown}`, 125);
+  if (loaded.pods.length === 0 && loaded.workloads.length === 0)
+    throw new ExitError(`no Pod or workload in ${shown}`, 125);
   const names = new Set<string>();
   const claim = (name: string, source: string) => {
     if (names.has(name)) throw new ExitError(`${source}: pod "${name}" is defined twice`, 125);
@@ -110,7 +122,8 @@ export async function loadRun(args: FileArgs): Promise<RunObjects> {
   }
   for (const { workload, source } of loaded.workloads) {
     const key = `${workload.kind}/${workload.metadata.namespace}/${workload.metadata.name}`;
-    if (kinds.has(key)) throw new ExitError(`${source}: ${workload.kind} "${workload.metadata.name}" is defined twice`, 125);
+    if (kinds.has(key))
+      throw new ExitError(`${source}: ${workload.kind} "${workload.metadata.name}" is defined twice`, 125);
     kinds.add(key);
     out.workloads.push(workload);
     const uid = workload.metadata.uid ?? randomUUID();

@@ -58,8 +58,13 @@ async function startOne(o: ManyOptions, p: PodToRun, images: Record<string, Imag
   const sts = p.workload?.statefulSet;
   if (sts && !sts.parallel) {
     // OrderedReady: the StatefulSet controller makes pod N+1 once pod N is Running and Ready.
-    const ended = (x: { status: { phase: string } }) => (['Succeeded', 'Failed'].includes(x.status.phase) ? `pod "${p.pod.metadata.name}" ended before it was Ready: the StatefulSet stops there` : undefined);
-    await waitForPod(o.roots, p.pod.metadata.name, { kind: 'condition', type: 'Ready', status: 'True' }, Infinity, { until: ended }).catch((err: unknown) => {
+    const ended = (x: { status: { phase: string } }) =>
+      ['Succeeded', 'Failed'].includes(x.status.phase)
+        ? `pod "${p.pod.metadata.name}" ended before it was Ready: the StatefulSet stops there`
+        : undefined;
+    await waitForPod(o.roots, p.pod.metadata.name, { kind: 'condition', type: 'Ready', status: 'True' }, Infinity, {
+      until: ended,
+    }).catch((err: unknown) => {
       throw new ExitError((err as Error).message, 125);
     });
   }
@@ -71,7 +76,13 @@ export async function runManyDetached(o: ManyOptions): Promise<void> {
   for (const [i, j] of o.jobs.entries()) {
     const network = chooseNetwork(o.network, j.sample.metadata.annotations);
     try {
-      const pods = await startJobDetached({ roots: o.roots, workload: j.workload, images: nth(o.jobImages, i), config: j.config, network });
+      const pods = await startJobDetached({
+        roots: o.roots,
+        workload: j.workload,
+        images: nth(o.jobImages, i),
+        config: j.config,
+        network,
+      });
       for (const name of pods) process.stdout.write(`${name}\n`);
     } catch (err) {
       if (err instanceof JobStartError) throw new ExitError(err.message, 125);
@@ -98,8 +109,16 @@ export async function runManyForeground(o: ManyOptions): Promise<number> {
   const follows: Promise<void>[] = [];
   const follow = (name: string) => {
     started.push(name);
-    follows.push(showLogs(o.roots, name, { follow: true, previous: false, timestamps: false, allContainers: true, prefix: true, write: (b) => process.stdout.write(b) })
-      .catch((err: unknown) => void say(`following pod "${name}": ${describeError(err)}`)));
+    follows.push(
+      showLogs(o.roots, name, {
+        follow: true,
+        previous: false,
+        timestamps: false,
+        allContainers: true,
+        prefix: true,
+        write: (b) => process.stdout.write(b),
+      }).catch((err: unknown) => void say(`following pod "${name}": ${describeError(err)}`)),
+    );
   };
   const stopAll = async () => {
     for (const c of controllers) c.stop();
@@ -119,8 +138,16 @@ export async function runManyForeground(o: ManyOptions): Promise<number> {
     }
     const runs = o.jobs.map((j, i) => {
       const c = new JobController({
-        roots: o.roots, workload: j.workload, images: nth(o.jobImages, i), config: j.config, network: chooseNetwork(o.network, j.sample.metadata.annotations),
-        log: (l) => say(l), onPod: (name) => { process.stdout.write(`${name}\n`); follow(name); },
+        roots: o.roots,
+        workload: j.workload,
+        images: nth(o.jobImages, i),
+        config: j.config,
+        network: chooseNetwork(o.network, j.sample.metadata.annotations),
+        log: (l) => say(l),
+        onPod: (name) => {
+          process.stdout.write(`${name}\n`);
+          follow(name);
+        },
       });
       controllers.push(c);
       return stopSignal === undefined ? c.run() : Promise.resolve(undefined);
@@ -132,8 +159,16 @@ export async function runManyForeground(o: ManyOptions): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
-  const states = await Promise.all(started.map((n) => readPod(o.roots, n).then((p) => p?.state, () => undefined)));
-  const status = stopSignal ?? (outcomes.some((x) => x?.type === 'Failed') ? 1 : states.map(podStatus).find((s) => s !== 0) ?? 0);
+  const states = await Promise.all(
+    started.map((n) =>
+      readPod(o.roots, n).then(
+        (p) => p?.state,
+        () => undefined,
+      ),
+    ),
+  );
+  const status =
+    stopSignal ?? (outcomes.some((x) => x?.type === 'Failed') ? 1 : (states.map(podStatus).find((s) => s !== 0) ?? 0));
   if (!o.keep) await cleanUp(o, started);
   return status;
 }
@@ -149,8 +184,10 @@ async function waitEnded(roots: Roots, names: string[], stopping: () => boolean)
 
 async function cleanUp(o: ManyOptions, started: string[]): Promise<void> {
   const warn = (l: string) => say(`warning: ${l}`);
-  for (const j of o.jobs) await removeJobAndPods(o.roots, j.workload.metadata.name, warn).catch((err) => warn(describeError(err)));
+  for (const j of o.jobs)
+    await removeJobAndPods(o.roots, j.workload.metadata.name, warn).catch((err) => warn(describeError(err)));
   for (const n of started) {
-    if (await readPod(o.roots, n).catch(() => undefined)) await rmPod(o.roots, n, true, { warn }).catch((err) => warn(describeError(err)));
+    if (await readPod(o.roots, n).catch(() => undefined))
+      await rmPod(o.roots, n, true, { warn }).catch((err) => warn(describeError(err)));
   }
 }

@@ -61,23 +61,66 @@ export interface RunArgs extends GlobalArgs, FileArgs {
 }
 
 export function runOptions<T>(y: Argv<T>) {
-  return y
-    .positional('files', { type: 'string', array: true, describe: 'files of Pods, ConfigMaps and Secrets (JSON or YAML, several documents, kind: List), directories of them, or - for standard input' })
-    // Not `array: true`, which would swallow the positional files after them: repeat the option.
-    .option('file', { alias: 'f', type: 'string', describe: 'another such file (repeatable)' })
-    .option('configmap', { type: 'string', describe: 'a file of ConfigMaps the pods refer to (repeatable)' })
-    .option('secret', { type: 'string', describe: 'a file of Secrets the pods refer to (repeatable)' })
-    .option('dry-run', { type: 'boolean', default: false, describe: 'print the whole pod (host steps, infra, containers: namespaces, mounts, syscalls) and exit' })
-    .option('json', { type: 'boolean', default: false, describe: 'with --dry-run: print the plans as JSON' })
-    .option('uid', { type: 'string', describe: 'with --dry-run: plan the pod with this metadata.uid (a stable output, to compare)' })
-    .option('explain', { type: 'boolean', default: false, describe: 'narrate each step as it happens' })
-    .option('network', { type: 'string', describe: 'CNI network to attach the pod to, or "none"', defaultDescription: 'tspod' })
-    .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'run the pod under a detached supervisor; print its name once it is taken in hand (its containers started, or its init containers begun)' })
-    .option('wait', { type: 'boolean', default: false, describe: 'with -d: return once the pod is Ready (status 1 if it ends without being Ready)' })
-    .option('keep', { type: 'boolean', default: false, describe: 'keep the pod (state, logs) after it ends, until "tspod rm"' })
-    .option('replace', { type: 'boolean', default: false, describe: 'first remove what an earlier run of the files made (as "tspod down" does), then run them' })
-    .option('pull', { choices: PULL_OVERRIDES, describe: "override the containers' imagePullPolicy: always (Always), missing (IfNotPresent), never (Never)" })
-    .option('ignore-unsupported', { type: 'boolean', default: false, describe: 'warn about unsupported fields that cannot weaken isolation instead of refusing' });
+  return (
+    y
+      .positional('files', {
+        type: 'string',
+        array: true,
+        describe:
+          'files of Pods, ConfigMaps and Secrets (JSON or YAML, several documents, kind: List), directories of them, or - for standard input',
+      })
+      // Not `array: true`, which would swallow the positional files after them: repeat the option.
+      .option('file', { alias: 'f', type: 'string', describe: 'another such file (repeatable)' })
+      .option('configmap', { type: 'string', describe: 'a file of ConfigMaps the pods refer to (repeatable)' })
+      .option('secret', { type: 'string', describe: 'a file of Secrets the pods refer to (repeatable)' })
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'print the whole pod (host steps, infra, containers: namespaces, mounts, syscalls) and exit',
+      })
+      .option('json', { type: 'boolean', default: false, describe: 'with --dry-run: print the plans as JSON' })
+      .option('uid', {
+        type: 'string',
+        describe: 'with --dry-run: plan the pod with this metadata.uid (a stable output, to compare)',
+      })
+      .option('explain', { type: 'boolean', default: false, describe: 'narrate each step as it happens' })
+      .option('network', {
+        type: 'string',
+        describe: 'CNI network to attach the pod to, or "none"',
+        defaultDescription: 'tspod',
+      })
+      .option('detach', {
+        alias: 'd',
+        type: 'boolean',
+        default: false,
+        describe:
+          'run the pod under a detached supervisor; print its name once it is taken in hand (its containers started, or its init containers begun)',
+      })
+      .option('wait', {
+        type: 'boolean',
+        default: false,
+        describe: 'with -d: return once the pod is Ready (status 1 if it ends without being Ready)',
+      })
+      .option('keep', {
+        type: 'boolean',
+        default: false,
+        describe: 'keep the pod (state, logs) after it ends, until "tspod rm"',
+      })
+      .option('replace', {
+        type: 'boolean',
+        default: false,
+        describe: 'first remove what an earlier run of the files made (as "tspod down" does), then run them',
+      })
+      .option('pull', {
+        choices: PULL_OVERRIDES,
+        describe: "override the containers' imagePullPolicy: always (Always), missing (IfNotPresent), never (Never)",
+      })
+      .option('ignore-unsupported', {
+        type: 'boolean',
+        default: false,
+        describe: 'warn about unsupported fields that cannot weaken isolation instead of refusing',
+      })
+  );
 }
 
 /**
@@ -86,7 +129,11 @@ export function runOptions<T>(y: Argv<T>) {
  * it. The pod's `imagePullSecrets` (from `config`, the Secrets of the run's files) are tried before
  * the host's credentials (registry/pull-secrets.ts).
  */
-export async function resolveImages(roots: Roots, pod: Pod, o: { pull?: PullOverride; dryRun?: boolean; config?: ConfigObjects } = {}): Promise<Record<string, ImageRecord>> {
+export async function resolveImages(
+  roots: Roots,
+  pod: Pod,
+  o: { pull?: PullOverride; dryRun?: boolean; config?: ConfigObjects } = {},
+): Promise<Record<string, ImageRecord>> {
   const store = new ImageStore(roots);
   const images: Record<string, ImageRecord> = {};
   const pulled = new Map<string, Promise<ImageRecord>>();
@@ -109,7 +156,9 @@ export async function resolveImages(roots: Roots, pod: Pod, o: { pull?: PullOver
   };
   for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
     try {
-      images[c.name] = o.dryRun ? await store.resolve(c.image) : await ensureImage(c.image, effectivePolicy(c.imagePullPolicy, o.pull), { store, pull, warn });
+      images[c.name] = o.dryRun
+        ? await store.resolve(c.image)
+        : await ensureImage(c.image, effectivePolicy(c.imagePullPolicy, o.pull), { store, pull, warn });
     } catch (err) {
       throw new ExitError(`container "${c.name}": ${(err as Error).message}`, 125);
     }
@@ -118,7 +167,9 @@ export async function resolveImages(roots: Roots, pod: Pod, o: { pull?: PullOver
   for (const v of pod.spec.volumes) {
     if (!v.image) continue;
     try {
-      images[imageVolumeKey(v.name)] = o.dryRun ? await store.resolve(v.image.reference) : await ensureImage(v.image.reference, effectivePolicy(v.image.pullPolicy, o.pull), { store, pull, warn });
+      images[imageVolumeKey(v.name)] = o.dryRun
+        ? await store.resolve(v.image.reference)
+        : await ensureImage(v.image.reference, effectivePolicy(v.image.pullPolicy, o.pull), { store, pull, warn });
     } catch (err) {
       throw new ExitError(`volume "${v.name}": ${(err as Error).message}`, 125);
     }
@@ -126,14 +177,19 @@ export async function resolveImages(roots: Roots, pod: Pod, o: { pull?: PullOver
   return images;
 }
 
-async function printPlans(roots: Roots, pod: Pod, images: Record<string, ImageRecord>, config: ConfigObjects, o: { json: boolean; network: string; uid?: string }): Promise<void> {
+async function printPlans(
+  roots: Roots,
+  pod: Pod,
+  images: Record<string, ImageRecord>,
+  config: ConfigObjects,
+  o: { json: boolean; network: string; uid?: string },
+): Promise<void> {
   const planned = o.uid ? { ...pod, metadata: { ...pod.metadata, uid: o.uid } } : pod;
   const facts = await gatherFacts(roots, o.network, pod);
   const plan = dryRunPlan(roots, newState({ pod: planned, images, keep: false }), images, facts, config);
   for (const w of plan.warnings) process.stderr.write(`tspod: warning: ${w}\n`);
   process.stdout.write(o.json ? podPlanJson(plan) : formatPodPlan(plan));
 }
-
 
 /**
  * Admit each pod on the node, each counting the ones before it in the files (the authoritative
@@ -158,7 +214,8 @@ async function admitAll(roots: Roots, pods: Pod[], show: boolean): Promise<Pod[]
       bound.push(verdict.pod);
       earlier.push(onNode(verdict.pod));
     } catch (err) {
-      if (show && err instanceof AdmissionError) process.stdout.write(explainAdmission(err.verdict, node).join('\n') + '\n');
+      if (show && err instanceof AdmissionError)
+        process.stdout.write(explainAdmission(err.verdict, node).join('\n') + '\n');
       throw new ExitError(describeError(err), 125);
     }
   }
@@ -210,7 +267,14 @@ function say(stream: 'stdout' | 'stderr', text: string | Buffer): void {
   if (!outputClosed()) process[stream].write(text);
 }
 
-async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Record<string, ImageRecord>, config: ConfigObjects, network: string): Promise<void> {
+async function runForeground(
+  argv: RunArgs,
+  roots: Roots,
+  pod: Pod,
+  images: Record<string, ImageRecord>,
+  config: ConfigObjects,
+  network: string,
+): Promise<void> {
   // -i/-t: one container's streams are this terminal's (attach/run-attached.ts); checked first.
   const attached = argv.stdin || argv.tty ? attachArgs(argv, pod) : undefined;
   let stopSignal: number | undefined;
@@ -245,14 +309,25 @@ async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Reco
     const sink = attached ? () => undefined : prefixedPrinter(say);
     let live: PodState | undefined;
     const running = await runPod({
-      roots, pod, images, config, network, keep: argv.keep, sink, explain, warn,
-      onStarted: attached ? (state) => (live = state) : onStarted, onInitializing: (state) => (live = state),
+      roots,
+      pod,
+      images,
+      config,
+      network,
+      keep: argv.keep,
+      sink,
+      explain,
+      warn,
+      onStarted: attached ? (state) => (live = state) : onStarted,
+      onInitializing: (state) => (live = state),
     });
     stop = running.stop;
     // An error nobody caught stops and tears down the pod rather than leave it Orphaned.
     unguard = guardPod(running, { warn, exit: (status) => process.exit(status) });
     if (stopSignal !== undefined) running.stop(undefined, stopSignal);
-    const status = attached ? await attachToRun(running, () => live, attached.container, attached.options) : await running.done;
+    const status = attached
+      ? await attachToRun(running, () => live, attached.container, attached.options)
+      : await running.done;
     process.exitCode = outputStatus === EX_IOERR ? EX_IOERR : status;
   } catch (err) {
     if (err instanceof PodExistsError) throw new ExitError(err.message, 125);
@@ -267,7 +342,13 @@ async function runForeground(argv: RunArgs, roots: Roots, pod: Pod, images: Reco
 
 /** -i, -t, -c, -q of a foreground run, checked against the pod (status 125 when it cannot be attached). */
 function attachArgs(argv: RunArgs, pod: Pod): { container: Container; options: RunAttachOptions } {
-  const options: RunAttachOptions = { container: argv.container, stdin: argv.stdin || argv.tty, tty: argv.tty, quiet: argv.quiet, detachKeys: parseDetachKeys(DEFAULT_DETACH_KEYS) };
+  const options: RunAttachOptions = {
+    container: argv.container,
+    stdin: argv.stdin || argv.tty,
+    tty: argv.tty,
+    quiet: argv.quiet,
+    detachKeys: parseDetachKeys(DEFAULT_DETACH_KEYS),
+  };
   try {
     return { container: attachTarget(pod, options), options };
   } catch (err) {
@@ -275,7 +356,14 @@ function attachArgs(argv: RunArgs, pod: Pod): { container: Container; options: R
   }
 }
 
-async function runDetached(argv: RunArgs, roots: Roots, pod: Pod, images: Record<string, ImageRecord>, config: ConfigObjects, network: string): Promise<void> {
+async function runDetached(
+  argv: RunArgs,
+  roots: Roots,
+  pod: Pod,
+  images: Record<string, ImageRecord>,
+  config: ConfigObjects,
+  network: string,
+): Promise<void> {
   try {
     await startDetached({ roots, pod, images, config, network, explain: argv.explain });
   } catch (err) {
@@ -289,7 +377,9 @@ async function runDetached(argv: RunArgs, roots: Roots, pod: Pod, images: Record
 /** `run -d --wait`: until the pod is Ready; one that ends first will never be. */
 async function waitReady(roots: Roots, name: string): Promise<void> {
   const ended = (p: PodObject) =>
-    ['Succeeded', 'Failed', 'Unknown'].includes(p.status.phase) ? `pod "${name}" is ${p.status.phase} and will never be Ready` : undefined;
+    ['Succeeded', 'Failed', 'Unknown'].includes(p.status.phase)
+      ? `pod "${name}" is ${p.status.phase} and will never be Ready`
+      : undefined;
   try {
     await waitForPod(roots, name, { kind: 'condition', type: 'Ready', status: 'True' }, Infinity, { until: ended });
   } catch (err) {
@@ -306,12 +396,32 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       .example('$0 run -d pod.yaml', 'leave it to a detached supervisor; print its name once it has started')
       .example('$0 run --dry-run pod.yaml', 'print the namespaces, mounts and syscalls it would make')
       .example('cat pod.yaml | $0 run -', 'a manifest from standard input')
-      .example('$0 run -it shell.yaml', 'this terminal on the first container with stdin (and tty); the pod is removed when the session ends')
-      .option('stdin', { alias: 'i', type: 'boolean', default: false, describe: 'attach standard input to the first container with stdin: true (or -c), as kubectl run -i' })
-      .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'with -i: this terminal, in raw mode, on the container\'s terminal (tty: true)' })
+      .example(
+        '$0 run -it shell.yaml',
+        'this terminal on the first container with stdin (and tty); the pod is removed when the session ends',
+      )
+      .option('stdin', {
+        alias: 'i',
+        type: 'boolean',
+        default: false,
+        describe: 'attach standard input to the first container with stdin: true (or -c), as kubectl run -i',
+      })
+      .option('tty', {
+        alias: 't',
+        type: 'boolean',
+        default: false,
+        describe: "with -i: this terminal, in raw mode, on the container's terminal (tty: true)",
+      })
       .option('container', { alias: 'c', type: 'string', describe: 'with -i/-t: the container to attach to' })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'with -i/-t: print only what the container writes' })
-      .epilogue('Exit status: 0 when every app container exited 0; else the first failed container\'s exit code (128+N for signal N; 130/143 when stopped by SIGINT/SIGTERM); 125 when tspod could not run the pod; 126/127 when a command cannot be executed / is not found.') as unknown as Argv<RunArgs>,
+      .option('quiet', {
+        alias: 'q',
+        type: 'boolean',
+        default: false,
+        describe: 'with -i/-t: print only what the container writes',
+      })
+      .epilogue(
+        "Exit status: 0 when every app container exited 0; else the first failed container's exit code (128+N for signal N; 130/143 when stopped by SIGINT/SIGTERM); 125 when tspod could not run the pod; 126/127 when a command cannot be executed / is not found.",
+      ) as unknown as Argv<RunArgs>,
   handler: async (argv: ArgumentsCamelCase<RunArgs>) => {
     const roots = rootsOf(argv);
     checkLogRotation();
@@ -324,16 +434,34 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     const pods = run.pods;
     // Admission before images, as a kubelet admits before it pulls: a pod that does not fit
     // refuses the whole run before anything is pulled or made. A Job is admitted as one pod.
-    const admissions = await admitAll(roots, [...pods.map((p) => p.pod), ...run.jobs.map((j) => j.sample)], argv.dryRun && !argv.json);
+    const admissions = await admitAll(
+      roots,
+      [...pods.map((p) => p.pod), ...run.jobs.map((j) => j.sample)],
+      argv.dryRun && !argv.json,
+    );
     // Every image first: a missing one refuses the whole run before any pod starts.
     const images: Record<string, ImageRecord>[] = [];
-    for (const { pod, config } of pods) images.push(await resolveImages(roots, pod, { pull: argv.pull, dryRun: argv.dryRun, config }));
+    for (const { pod, config } of pods)
+      images.push(await resolveImages(roots, pod, { pull: argv.pull, dryRun: argv.dryRun, config }));
     const jobImages: Record<string, ImageRecord>[] = [];
-    for (const { sample, config } of run.jobs) jobImages.push(await resolveImages(roots, sample, { pull: argv.pull, dryRun: argv.dryRun, config }));
+    for (const { sample, config } of run.jobs)
+      jobImages.push(await resolveImages(roots, sample, { pull: argv.pull, dryRun: argv.dryRun, config }));
     if (argv.dryRun) {
-      const dry = (pod: Pod) => ({ json: argv.json, network: chooseNetwork(argv.network, pod.metadata.annotations), uid: argv.uid });
-      for (const [i, { config }] of pods.entries()) await printPlans(roots, nth(admissions, i), nth(images, i), config, dry(nth(admissions, i)));
-      for (const [i, { config }] of run.jobs.entries()) await printPlans(roots, nth(admissions, pods.length + i), nth(jobImages, i), config, dry(nth(admissions, pods.length + i)));
+      const dry = (pod: Pod) => ({
+        json: argv.json,
+        network: chooseNetwork(argv.network, pod.metadata.annotations),
+        uid: argv.uid,
+      });
+      for (const [i, { config }] of pods.entries())
+        await printPlans(roots, nth(admissions, i), nth(images, i), config, dry(nth(admissions, i)));
+      for (const [i, { config }] of run.jobs.entries())
+        await printPlans(
+          roots,
+          nth(admissions, pods.length + i),
+          nth(jobImages, i),
+          config,
+          dry(nth(admissions, pods.length + i)),
+        );
       return;
     }
     const one = pods.length === 1 && run.workloads.length === 0;
@@ -345,7 +473,16 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       return;
     }
     if (argv.wait) throw new ExitError('--wait waits for one pod: these files make several', 125);
-    const many = { roots, pods, images, jobs: run.jobs, jobImages, network: argv.network, explain: argv.explain, keep: argv.keep };
+    const many = {
+      roots,
+      pods,
+      images,
+      jobs: run.jobs,
+      jobImages,
+      network: argv.network,
+      explain: argv.explain,
+      keep: argv.keep,
+    };
     if (argv.detach) await runManyDetached(many);
     else process.exitCode = await runManyForeground(many);
   },

@@ -20,12 +20,18 @@ export const stopCommand: CommandModule<GlobalArgs, StopArgs> = {
     y
       .positional('pods', { type: 'string', array: true, describe: 'pod names' })
       .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'every running pod' })
-      .option('time', { alias: 't', type: 'number', describe: 'grace period in seconds before SIGKILL', defaultDescription: 'terminationGracePeriodSeconds' })
+      .option('time', {
+        alias: 't',
+        type: 'number',
+        describe: 'grace period in seconds before SIGKILL',
+        defaultDescription: 'terminationGracePeriodSeconds',
+      })
       .check((a) => {
-        if (a.time !== undefined && (!Number.isInteger(a.time) || a.time < 0)) throw new Error('-t: the grace period is a whole number of seconds');
+        if (a.time !== undefined && (!Number.isInteger(a.time) || a.time < 0))
+          throw new Error('-t: the grace period is a whole number of seconds');
         return true;
       })
-      .example('$0 stop web', 'preStop hooks, stop signal, then SIGKILL after the pod\'s grace period')
+      .example('$0 stop web', "preStop hooks, stop signal, then SIGKILL after the pod's grace period")
       .example('$0 stop -t 0 web db', 'two pods, without a grace period')
       .example('$0 stop --all', 'every running pod')
       .epilogue('Exit status: 0 when every pod stopped; 125 when any could not be stopped (the others are).'),

@@ -34,8 +34,13 @@ export function headCommit(dir = PACKAGE_DIR): string | undefined {
   const ref = /^ref: (.+)$/.exec(head)?.[1];
   if (!ref) return /^[0-9a-f]{40}$/.test(head) ? head.slice(0, 7) : undefined;
   const common = path.resolve(git, read(path.join(git, 'commondir')) ?? '.');
-  const id = read(path.join(git, ref)) ?? read(path.join(common, ref))
-    ?? (read(path.join(common, 'packed-refs')) ?? '').split('\n').find((l) => l.endsWith(` ${ref}`))?.slice(0, 40);
+  const id =
+    read(path.join(git, ref)) ??
+    read(path.join(common, ref)) ??
+    (read(path.join(common, 'packed-refs')) ?? '')
+      .split('\n')
+      .find((l) => l.endsWith(` ${ref}`))
+      ?.slice(0, 40);
   return id && /^[0-9a-f]{40}$/.test(id) ? id.slice(0, 7) : undefined;
 }
 

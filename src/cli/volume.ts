@@ -26,7 +26,9 @@ function checkName(name: string): string {
 
 /** The pods whose spec mounts claim `name`. */
 async function usersOf(roots: Roots, name: string): Promise<string[]> {
-  return (await listPods(roots)).filter((p) => p.state?.pod.spec.volumes.some((v) => v.persistentVolumeClaim?.claimName === name)).map((p) => p.name);
+  return (await listPods(roots))
+    .filter((p) => p.state?.pod.spec.volumes.some((v) => v.persistentVolumeClaim?.claimName === name))
+    .map((p) => p.name);
 }
 
 async function describeVolume(roots: Roots, name: string) {
@@ -44,12 +46,16 @@ async function names(roots: Roots): Promise<string[]> {
 const lsCommand: CommandModule<GlobalArgs, VolumeArgs> = {
   command: ['ls', 'list'],
   describe: 'list the named volumes',
-  builder: (y: Argv<GlobalArgs>) => y.option('json', { type: 'boolean', default: false, describe: 'print the records as JSON' }) as Argv<VolumeArgs>,
+  builder: (y: Argv<GlobalArgs>) =>
+    y.option('json', { type: 'boolean', default: false, describe: 'print the records as JSON' }) as Argv<VolumeArgs>,
   handler: async (argv: ArgumentsCamelCase<VolumeArgs>) => {
     const roots = rootsOf(argv);
     const all = await Promise.all((await names(roots)).map((n) => describeVolume(roots, n)));
     if (argv.json) return void process.stdout.write(JSON.stringify(all, null, 2) + '\n');
-    const rows = [['NAME', 'USED BY', 'MOUNTPOINT'], ...all.map((v) => [v.name, v.usedBy.join(',') || '-', v.mountpoint])];
+    const rows = [
+      ['NAME', 'USED BY', 'MOUNTPOINT'],
+      ...all.map((v) => [v.name, v.usedBy.join(',') || '-', v.mountpoint]),
+    ];
     process.stdout.write(padColumns(rows, 3).join('\n') + '\n');
   },
 };
@@ -72,7 +78,11 @@ const rmCommand: CommandModule<GlobalArgs, VolumeArgs> = {
     const roots = rootsOf(argv);
     for (const n of argv.names ?? []) {
       const v = await describeVolume(roots, n);
-      if (v.usedBy.length > 0) throw new ExitError(`volume "${n}" is in use by pod${v.usedBy.length > 1 ? 's' : ''} ${v.usedBy.join(', ')}: remove ${v.usedBy.length > 1 ? 'them' : 'it'} first`, 125);
+      if (v.usedBy.length > 0)
+        throw new ExitError(
+          `volume "${n}" is in use by pod${v.usedBy.length > 1 ? 's' : ''} ${v.usedBy.join(', ')}: remove ${v.usedBy.length > 1 ? 'them' : 'it'} first`,
+          125,
+        );
       await fs.rm(path.dirname(v.mountpoint), { recursive: true, force: true });
       process.stdout.write(`${n}\n`);
     }
@@ -83,6 +93,10 @@ export const volumeCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'volume',
   describe: 'list, inspect and remove the named volumes behind persistentVolumeClaim',
   builder: (y: Argv<GlobalArgs>) =>
-    y.command(lsCommand).command(inspectCommand).command(rmCommand).demandCommand(1, 'volume: a subcommand is required: ls, inspect or rm'),
+    y
+      .command(lsCommand)
+      .command(inspectCommand)
+      .command(rmCommand)
+      .demandCommand(1, 'volume: a subcommand is required: ls, inspect or rm'),
   handler: () => undefined,
 };

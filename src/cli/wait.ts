@@ -21,17 +21,27 @@ export const waitCommand: CommandModule<GlobalArgs, WaitArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('pods', { type: 'string', array: true, demandOption: true, describe: 'pod names' })
-      .option('for', { type: 'string', demandOption: true, describe: 'condition=TYPE[=false], delete, or jsonpath={.path}=VALUE' })
-      .option('timeout', { type: 'string', default: '30s', describe: 'how long to wait (1m30s, 500ms, 0 to check once)' })
+      .option('for', {
+        type: 'string',
+        demandOption: true,
+        describe: 'condition=TYPE[=false], delete, or jsonpath={.path}=VALUE',
+      })
+      .option('timeout', {
+        type: 'string',
+        default: '30s',
+        describe: 'how long to wait (1m30s, 500ms, 0 to check once)',
+      })
       .example('$0 wait web --for=condition=Ready', 'until the pod is Ready')
       .example('$0 wait job --for=jsonpath={.status.phase}=Succeeded --timeout 5m', 'until it has succeeded'),
   handler: async (argv: ArgumentsCamelCase<WaitArgs>) => {
     const names = argv.pods.map(String);
     checkPodNames(names);
     const w = parseWaitFor(argv.for);
-    if (!w) throw new ExitError(`--for: "${argv.for}" is not condition=TYPE[=false], delete or jsonpath={.field}=VALUE`, 125);
+    if (!w)
+      throw new ExitError(`--for: "${argv.for}" is not condition=TYPE[=false], delete or jsonpath={.field}=VALUE`, 125);
     const ms = parseDuration(argv.timeout);
-    if (ms === undefined) throw new ExitError(`--timeout: "${argv.timeout}" is not a duration (such as 30s, 1m30s, 500ms)`, 125);
+    if (ms === undefined)
+      throw new ExitError(`--timeout: "${argv.timeout}" is not a duration (such as 30s, 1m30s, 500ms)`, 125);
     const roots = rootsOf(argv);
     for (const name of names) {
       try {

@@ -8,7 +8,11 @@ import { Lines, type ControlReply, type ControlRequest } from './protocol.js';
 /** No process listens on the socket (it is not there, or its server is gone). */
 export class NotListeningError extends Error {}
 
-export async function controlRequest(socketPath: string, req: ControlRequest, timeoutMs = 0): Promise<ControlReply & { ok: true }> {
+export async function controlRequest(
+  socketPath: string,
+  req: ControlRequest,
+  timeoutMs = 0,
+): Promise<ControlReply & { ok: true }> {
   const addr = socketAddress(socketPath);
   const socket = net.createConnection(addr.address);
   let released = false;
@@ -18,7 +22,10 @@ export async function controlRequest(socketPath: string, req: ControlRequest, ti
   };
   const reply = await new Promise<ControlReply>((resolve, reject) => {
     const lines = new Lines();
-    const timer = timeoutMs > 0 ? setTimeout(() => reject(new Error(`no reply within ${timeoutMs / 1000}s`)), timeoutMs) : undefined;
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => reject(new Error(`no reply within ${timeoutMs / 1000}s`)), timeoutMs)
+        : undefined;
     const settle = () => {
       clearTimeout(timer);
       release();
@@ -40,7 +47,8 @@ export async function controlRequest(socketPath: string, req: ControlRequest, ti
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       settle();
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') reject(new NotListeningError(`nothing listens on ${socketPath}`, { cause: err }));
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')
+        reject(new NotListeningError(`nothing listens on ${socketPath}`, { cause: err }));
       else reject(err);
     });
     socket.on('close', () => {

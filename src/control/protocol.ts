@@ -41,11 +41,13 @@ export function parseRequest(line: string): ControlRequest {
   if (m.op === 'ping') return { op: 'ping' };
   if (m.op === 'stop') {
     if (m.timeout === undefined) return { op: 'stop' };
-    if (typeof m.timeout !== 'number' || !Number.isInteger(m.timeout) || m.timeout < 0) throw new Error('stop: "timeout" must be a whole number of seconds');
+    if (typeof m.timeout !== 'number' || !Number.isInteger(m.timeout) || m.timeout < 0)
+      throw new Error('stop: "timeout" must be a whole number of seconds');
     return { op: 'stop', timeout: m.timeout };
   }
   if (m.op === 'attach') {
-    if (typeof m.container !== 'string' || m.container === '') throw new Error('attach: "container" must be a container name');
+    if (typeof m.container !== 'string' || m.container === '')
+      throw new Error('attach: "container" must be a container name');
     if (m.stdin !== undefined && typeof m.stdin !== 'boolean') throw new Error('attach: "stdin" must be true or false');
     return { op: 'attach', container: m.container, stdin: m.stdin === true };
   }

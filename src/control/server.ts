@@ -28,7 +28,11 @@ export class ControlServer {
   private setTarget!: (t: ControlTarget | undefined) => void;
   private readonly target = new Promise<ControlTarget | undefined>((resolve) => (this.setTarget = resolve));
 
-  private constructor(private readonly server: net.Server, readonly socketPath: string, private readonly warn: (m: string) => void) {
+  private constructor(
+    private readonly server: net.Server,
+    readonly socketPath: string,
+    private readonly warn: (m: string) => void,
+  ) {
     server.on('connection', (s) => this.serve(s));
     server.on('error', (err) => warn(`control socket ${socketPath}: ${err.message}`));
   }
@@ -100,12 +104,14 @@ export class ControlServer {
         }
         conn.pending++;
         // One reply per request, in the order of the requests.
-        chain = chain.then(async () => {
-          const reply = await this.answer(line);
-          // A client gone meanwhile: the write fails (EPIPE) into the 'error' handler below.
-          if (!socket.destroyed) socket.write(JSON.stringify(reply) + '\n');
-          if (--conn.pending === 0 && this.closing) socket.end();
-        }).catch((err) => this.warn(`control socket ${this.socketPath}: ${err}`));
+        chain = chain
+          .then(async () => {
+            const reply = await this.answer(line);
+            // A client gone meanwhile: the write fails (EPIPE) into the 'error' handler below.
+            if (!socket.destroyed) socket.write(JSON.stringify(reply) + '\n');
+            if (--conn.pending === 0 && this.closing) socket.end();
+          })
+          .catch((err) => this.warn(`control socket ${this.socketPath}: ${err}`));
       }
     };
     socket.on('data', onData);

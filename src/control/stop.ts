@@ -10,7 +10,8 @@ import { podLayout } from '../layout.js';
 import { isSupervised } from '../state/store.js';
 import { getPod } from '../pods/pods.js';
 
-export const ORPHAN_HINT = (name: string) => `pod "${name}" was orphaned (its supervisor is gone): "tspod gc" or "tspod rm -f ${name}" removes what it left`;
+export const ORPHAN_HINT = (name: string) =>
+  `pod "${name}" was orphaned (its supervisor is gone): "tspod gc" or "tspod rm -f ${name}" removes what it left`;
 
 /** Stop the pod; resolves once it is stopped (at once when it already was). */
 export async function stopPod(roots: Roots, name: string, timeout?: number): Promise<void> {
@@ -30,7 +31,8 @@ export async function stopPod(roots: Roots, name: string, timeout?: number): Pro
         if ((await getPod(roots, name)).condition === 'orphaned') throw new Error(ORPHAN_HINT(name));
         return;
       }
-      if (attempt >= 100) throw new Error(`stopping pod "${name}": its supervisor does not answer on ${socket}`, { cause: err });
+      if (attempt >= 100)
+        throw new Error(`stopping pod "${name}": its supervisor does not answer on ${socket}`, { cause: err });
       await new Promise((r) => setTimeout(r, 50));
     }
   }

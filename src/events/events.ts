@@ -37,8 +37,14 @@ export function recordEvent(events: PodEvent[], e: EventInput, now = new Date())
   const t = now.toISOString().replace(/\.\d+Z$/, 'Z');
   const fieldPath = e.container ? fieldPathOf(e.container) : undefined;
   const component = e.component ?? 'kubelet';
-  const same = events.find((x) => x.type === e.type && x.reason === e.reason && x.message === e.message
-    && x.involvedObject.fieldPath === fieldPath && x.source.component === component);
+  const same = events.find(
+    (x) =>
+      x.type === e.type &&
+      x.reason === e.reason &&
+      x.message === e.message &&
+      x.involvedObject.fieldPath === fieldPath &&
+      x.source.component === component,
+  );
   if (same) {
     same.count += 1;
     same.lastTimestamp = t;
@@ -48,9 +54,14 @@ export function recordEvent(events: PodEvent[], e: EventInput, now = new Date())
     return same;
   }
   const ev: PodEvent = {
-    type: e.type, reason: e.reason, message: e.message,
+    type: e.type,
+    reason: e.reason,
+    message: e.message,
     involvedObject: { kind: 'Pod', ...(fieldPath ? { fieldPath } : {}) },
-    source: { component }, count: 1, firstTimestamp: t, lastTimestamp: t,
+    source: { component },
+    count: 1,
+    firstTimestamp: t,
+    lastTimestamp: t,
   };
   events.push(ev);
   if (events.length > MAX_EVENTS) events.splice(0, events.length - MAX_EVENTS);

@@ -26,6 +26,16 @@ function from(e: PodEvent): string {
 /** The table; with `withPod`, an OBJECT column names `pod/NAME` (events of every pod). */
 export function formatEvents(rows: EventRow[], now: Date, withPod: boolean): string {
   const head = [...(withPod ? ['POD'] : []), 'TYPE', 'REASON', 'AGE', 'FROM', 'MESSAGE'];
-  const cells = [head, ...rows.map((r) => [...(withPod ? [r.pod] : []), r.event.type, r.event.reason, age(r.event, now), from(r.event), r.event.message])];
+  const cells = [
+    head,
+    ...rows.map((r) => [
+      ...(withPod ? [r.pod] : []),
+      r.event.type,
+      r.event.reason,
+      age(r.event, now),
+      from(r.event),
+      r.event.message,
+    ]),
+  ];
   return padColumns(cells, 2).join('\n') + '\n';
 }

@@ -27,7 +27,9 @@ export class EventRecorder {
   scheduled(): void {
     const m = this.state.pod.metadata;
     recordPodEvent(this.state, {
-      type: 'Normal', reason: 'Scheduled', component: 'default-scheduler',
+      type: 'Normal',
+      reason: 'Scheduled',
+      component: 'default-scheduler',
       message: `Successfully assigned ${m.namespace}/${this.state.name} to ${this.state.pod.spec.nodeName ?? os.hostname()}`,
     });
   }
@@ -43,7 +45,12 @@ export class EventRecorder {
       this.normal(c, 'Pulled', `Successfully pulled image "${image}" in ${pull.seconds?.toFixed(3)}s`);
       return;
     }
-    if (first && pull?.how === 'offline') this.warning(c, 'Failed', `Failed to pull image "${image}": ${pull.message}; running the image present on machine`);
+    if (first && pull?.how === 'offline')
+      this.warning(
+        c,
+        'Failed',
+        `Failed to pull image "${image}": ${pull.message}; running the image present on machine`,
+      );
     this.normal(c, 'Pulled', `Container image "${image}" already present on machine`);
   }
 

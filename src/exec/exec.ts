@@ -16,7 +16,11 @@ import type { ExecContext } from '../state/types.js';
 
 /** The command could not be started: status 126 (cannot execute) or 127 (not found), as a shell says. */
 export class ExecCommandError extends Error {
-  constructor(message: string, readonly status: number, options: { cause: unknown }) {
+  constructor(
+    message: string,
+    readonly status: number,
+    options: { cause: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -39,7 +43,8 @@ export function execInContainer(r: ExecRequest, host: Host = realHost): { pid: n
   } catch (err) {
     const e = err as { op?: string; code?: string };
     const what = `command "${r.argv[0]}" in container "${r.container}"`;
-    if (e.op === 'exec' && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) throw new ExecCommandError(`${what}: not found`, 127, { cause: err });
+    if (e.op === 'exec' && (e.code === 'ENOENT' || e.code === 'ENOTDIR'))
+      throw new ExecCommandError(`${what}: not found`, 127, { cause: err });
     if (e.op === 'exec' && (e.code === 'EACCES' || e.code === 'ENOEXEC' || e.code === 'EPERM')) {
       throw new ExecCommandError(`${what}: cannot be executed`, 126, { cause: err });
     }

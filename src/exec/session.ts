@@ -38,7 +38,9 @@ export interface ExecOptions {
 export function withOverrides(ctx: ExecContext, o: Pick<ExecOptions, 'env' | 'user' | 'workdir'>): ExecContext {
   const names = new Set((o.env ?? []).map((e) => e.slice(0, e.indexOf('='))));
   const env = [...ctx.env.filter((e) => !names.has(e.slice(0, e.indexOf('=')))), ...(o.env ?? [])];
-  const user = o.user ? { uid: o.user.uid, gid: o.user.gid ?? (o.user.uid === ctx.user?.uid ? ctx.user.gid : 0), groups: [] } : ctx.user;
+  const user = o.user
+    ? { uid: o.user.uid, gid: o.user.gid ?? (o.user.uid === ctx.user?.uid ? ctx.user.gid : 0), groups: [] }
+    : ctx.user;
   return { ...ctx, env, ...(user ? { user } : {}), workingDir: o.workdir ?? ctx.workingDir };
 }
 
@@ -46,7 +48,11 @@ export function withOverrides(ctx: ExecContext, o: Pick<ExecOptions, 'env' | 'us
  * The container's main process as a pidfd, checked to be the recorded process (not a reused pid),
  * with the record of that process and of how to join it.
  */
-function openContainer(name: string, state: PodState, container: string): { pidfd: number; process: ProcessRef; exec: ExecContext } {
+function openContainer(
+  name: string,
+  state: PodState,
+  container: string,
+): { pidfd: number; process: ProcessRef; exec: ExecContext } {
   const { process: proc, exec } = state.containers[container] ?? {};
   const notRunning = new Error(`container "${container}" of pod "${name}" is not running`);
   if (!proc || !exec || !isAlive(proc)) throw notRunning;
@@ -75,7 +81,9 @@ export async function execSession(roots: Roots, name: string, o: ExecOptions): P
   const pty = o.tty ? openPtySession(`/proc/${running.process.pid}/root`) : undefined;
   const devnull = fs.openSync('/dev/null', 'r');
   try {
-    const stdio: [number, number, number] = pty ? [pty.slave, pty.slave, pty.slave] : [o.interactive ? 0 : devnull, 1, 2];
+    const stdio: [number, number, number] = pty
+      ? [pty.slave, pty.slave, pty.slave]
+      : [o.interactive ? 0 : devnull, 1, 2];
     child = execInContainer({ container, pidfd: running.pidfd, context, argv: o.argv, stdio, tty: o.tty });
     pty?.started();
     const status = await kernel.waitExit(child.pidfd);

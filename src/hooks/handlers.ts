@@ -35,7 +35,11 @@ export async function runHandler(h: LifecycleHandler, ctx: HookContext): Promise
   if (h.exec) return runExecHandler(h.exec.command, ctx, where);
   if (h.httpGet) {
     try {
-      const url = probeUrl(h.httpGet, resolveHost(h.httpGet.host, ctx.status), resolvePort(h.httpGet.port, ctx.container));
+      const url = probeUrl(
+        h.httpGet,
+        resolveHost(h.httpGet.host, ctx.status),
+        resolvePort(h.httpGet.port, ctx.container),
+      );
       await httpGet(url, requestHeaders(h.httpGet, 'kube-lifecycle'), Math.min(ctx.budgetMs, 2 ** 31 - 1));
       return undefined;
     } catch (err) {
@@ -51,7 +55,8 @@ export async function runHandler(h: LifecycleHandler, ctx: HookContext): Promise
 
 async function runExecHandler(command: string[], ctx: HookContext, where: string): Promise<string | undefined> {
   const shown = `[${command.join(' ')}]`;
-  if (!ctx.exec) return `Exec lifecycle hook (${shown}) ${where} failed - error: the container is not running, message: ""`;
+  if (!ctx.exec)
+    return `Exec lifecycle hook (${shown}) ${where} failed - error: the container is not running, message: ""`;
   let r: { code: number; output: string };
   try {
     r = await runInContainer(ctx.host, ctx.exec, command, Math.min(ctx.budgetMs, 2 ** 31 - 1));
@@ -59,6 +64,9 @@ async function runExecHandler(command: string[], ctx: HookContext, where: string
     return `Exec lifecycle hook (${shown}) ${where} failed - error: ${(err as Error).message}, message: ""`;
   }
   if (r.code === 0) return undefined;
-  const error = r.code === -1 ? `command '${command.join(' ')}' timed out` : `command '${command.join(' ')}' exited with ${r.code}: `;
+  const error =
+    r.code === -1
+      ? `command '${command.join(' ')}' timed out`
+      : `command '${command.join(' ')}' exited with ${r.code}: `;
   return `Exec lifecycle hook (${shown}) ${where} failed - error: ${error}, message: ${JSON.stringify(r.output)}`;
 }

@@ -74,13 +74,21 @@ interface TarEntry {
 
 /** An uncompressed tar archive, indexed once (names → data offsets), then read by ranges. */
 export class TarFiles implements ArchiveFiles {
-  private constructor(readonly file: string, private readonly index: Map<string, TarEntry>) {}
+  private constructor(
+    readonly file: string,
+    private readonly index: Map<string, TarEntry>,
+  ) {}
 
   static async index(file: string, what: string): Promise<TarFiles> {
     const index = new Map<string, TarEntry>();
     await readTar(fs.createReadStream(file), what, async (h, body) => {
       const key = entryPath(h.name, what).join('/');
-      index.set(key, { type: h.type ?? 'file', offset: h.byteOffset ?? -1, size: h.size ?? 0, linkname: h.linkname ?? '' });
+      index.set(key, {
+        type: h.type ?? 'file',
+        offset: h.byteOffset ?? -1,
+        size: h.size ?? 0,
+        linkname: h.linkname ?? '',
+      });
       for await (const _ of body);
     });
     return new TarFiles(file, index);

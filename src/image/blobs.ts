@@ -40,7 +40,13 @@ export function blobFile(dir: string, digest: string): string {
 }
 
 /** Writes `stream` as a blob in `dir`, refused unless it matches `expected` (when given). */
-export async function writeBlob(dir: string, stream: Readable, mediaType: string, expected?: Digest, what = 'blob'): Promise<BlobDesc> {
+export async function writeBlob(
+  dir: string,
+  stream: Readable,
+  mediaType: string,
+  expected?: Digest,
+  what = 'blob',
+): Promise<BlobDesc> {
   if (expected && expected.algorithm === 'sha256' && fs.existsSync(blobFile(dir, formatDigest(expected)))) {
     stream.destroy();
     const size = fs.statSync(blobFile(dir, formatDigest(expected))).size;
@@ -69,7 +75,9 @@ export function writeBlobBytes(dir: string, bytes: Buffer, mediaType: string): B
 /** An OCI image manifest for a config and its layers, bottom first. */
 export function ociManifest(config: BlobDesc, layers: BlobDesc[]): Buffer {
   const d = (b: BlobDesc) => ({ mediaType: b.mediaType, digest: b.digest, size: b.size });
-  return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: d(config), layers: layers.map(d) }));
+  return Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: d(config), layers: layers.map(d) }),
+  );
 }
 
 /** Moves every blob of `from` into `to` (same filesystem), keeping the ones `to` has already. */

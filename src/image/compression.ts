@@ -47,7 +47,8 @@ export function decompressor(kind: Compression, what: string): Duplex {
     duplex.destroy(new Error(`cannot decompress ${what} (${kind})${hint}`, { cause }));
   });
   child.on('close', (code) => {
-    if (code) duplex.destroy(new Error(`${cmd} failed decompressing ${what}: ${stderr.trim() || `exit status ${code}`}`));
+    if (code)
+      duplex.destroy(new Error(`${cmd} failed decompressing ${what}: ${stderr.trim() || `exit status ${code}`}`));
   });
   return duplex;
 }

@@ -92,7 +92,15 @@ export function rootfsTarballConfig(diffId: string, created: string): Buffer {
   return Buffer.from(JSON.stringify(doc));
 }
 
-const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const ARCH: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
 
 /** The OCI name (GOARCH) of this host's architecture. */
 export function hostArchitecture(): string {
@@ -105,7 +113,9 @@ export function checkPlatform(parsed: ParsedImageConfig, what: string, wanted?: 
   if (parsed.os !== undefined && parsed.os !== os) throw new Error(`${what} is for os "${parsed.os}", not ${os}`);
   const arch = wanted?.architecture ?? hostArchitecture();
   if (parsed.architecture !== undefined && parsed.architecture !== arch) {
-    throw new Error(`${what} is for architecture "${parsed.architecture}", ${wanted ? 'not' : 'this host is'} "${arch}"`);
+    throw new Error(
+      `${what} is for architecture "${parsed.architecture}", ${wanted ? 'not' : 'this host is'} "${arch}"`,
+    );
   }
 }
 

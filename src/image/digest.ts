@@ -25,7 +25,8 @@ export function parseDigest(text: unknown, what: string): Digest {
   if (typeof text !== 'string') throw new Error(`${what}: digest is missing`);
   const m = /^(sha256|sha512):([a-f0-9]+)$/.exec(text);
   const [algorithm, hex] = m ? groups(m, 1, 2) : [];
-  if (!hex || hex.length !== HEX_LENGTH[algorithm as Algorithm]) throw new Error(`${what}: "${text}" is not a sha256 or sha512 digest`);
+  if (!hex || hex.length !== HEX_LENGTH[algorithm as Algorithm])
+    throw new Error(`${what}: "${text}" is not a sha256 or sha512 digest`);
   return { algorithm: algorithm as Algorithm, hex };
 }
 
@@ -44,7 +45,9 @@ export function verifyBytes(bytes: Buffer, expected: Digest, what: string, size?
   }
   const actual = createHash(expected.algorithm).update(bytes).digest('hex');
   if (actual !== expected.hex) {
-    throw new Error(`${what}: digest mismatch: expected ${formatDigest(expected)}, got ${expected.algorithm}:${actual}`);
+    throw new Error(
+      `${what}: digest mismatch: expected ${formatDigest(expected)}, got ${expected.algorithm}:${actual}`,
+    );
   }
 }
 

@@ -32,7 +32,12 @@ export async function isDockerArchive(files: ArchiveFiles): Promise<boolean> {
   }
 }
 
-export async function readDockerImage(files: ArchiveFiles, ref: ImageRef, what: string, platform?: Platform): Promise<ImageParts> {
+export async function readDockerImage(
+  files: ArchiveFiles,
+  ref: ImageRef,
+  what: string,
+  platform?: Platform,
+): Promise<ImageParts> {
   const entry = selectImage(entriesOf(await files.read('manifest.json'), `${what}: manifest.json`), ref, what);
   const configWhat = `${what}: config ${entry.Config}`;
   const expected = digestOfName(entry.Config, configWhat);
@@ -42,7 +47,9 @@ export async function readDockerImage(files: ArchiveFiles, ref: ImageRef, what: 
   const config = parseImageConfig(configBytes, configWhat);
   checkPlatform(config, configWhat, platform);
   if (config.diffIds.length !== entry.Layers.length) {
-    throw new Error(`${what}: manifest.json lists ${entry.Layers.length} layers, the config ${config.diffIds.length} diff IDs`);
+    throw new Error(
+      `${what}: manifest.json lists ${entry.Layers.length} layers, the config ${config.diffIds.length} diff IDs`,
+    );
   }
   const layers = entry.Layers.map((p, i): LayerRef => {
     const layerWhat = `${what}: layer ${i + 1} (${p})`;
@@ -69,7 +76,10 @@ function entriesOf(bytes: Buffer, what: string): DockerManifestEntry[] {
   }
   if (!Array.isArray(doc)) throw new Error(`${what} is not a list`);
   return doc.map((e, i) => {
-    const ok = typeof e?.Config === 'string' && Array.isArray(e?.Layers) && e.Layers.every((l: unknown) => typeof l === 'string');
+    const ok =
+      typeof e?.Config === 'string' &&
+      Array.isArray(e?.Layers) &&
+      e.Layers.every((l: unknown) => typeof l === 'string');
     if (!ok) throw new Error(`${what}: entry ${i} has no "Config" and "Layers"`);
     return { Config: e.Config, Layers: e.Layers, RepoTags: Array.isArray(e.RepoTags) ? e.RepoTags : [] };
   });

@@ -38,7 +38,13 @@ export function lstatOrNull(p: string): fs.Stats | null {
  * `create`, and telling `made` about each); refuses a parent that is a symlink or not a directory. Returns false when a parent is
  * missing and `create` is false.
  */
-export function checkParents(root: string, parts: string[], create: boolean, what: string, made?: (parts: string[]) => void): boolean {
+export function checkParents(
+  root: string,
+  parts: string[],
+  create: boolean,
+  what: string,
+  made?: (parts: string[]) => void,
+): boolean {
   for (let i = 1; i < parts.length; i++) {
     const p = join(root, parts.slice(0, i));
     const st = lstatOrNull(p);
@@ -47,9 +53,13 @@ export function checkParents(root: string, parts: string[], create: boolean, wha
       fs.mkdirSync(p, 0o755);
       made?.(parts.slice(0, i));
     } else if (st.isSymbolicLink()) {
-      throw new Error(`${what}: entry "${parts.join('/')}" would be written through the symlink "${parts.slice(0, i).join('/')}"`);
+      throw new Error(
+        `${what}: entry "${parts.join('/')}" would be written through the symlink "${parts.slice(0, i).join('/')}"`,
+      );
     } else if (!st.isDirectory()) {
-      throw new Error(`${what}: entry "${parts.join('/')}" is below "${parts.slice(0, i).join('/')}", which is not a directory`);
+      throw new Error(
+        `${what}: entry "${parts.join('/')}" is below "${parts.slice(0, i).join('/')}", which is not a directory`,
+      );
     }
   }
   return true;
@@ -81,7 +91,7 @@ export async function writeFile(abs: string, body: AsyncIterable<Buffer>, meta: 
   let bytes = 0;
   try {
     for await (const chunk of body) {
-      for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off);
+      for (let off = 0; off < chunk.length;) off += fs.writeSync(fd, chunk, off);
       bytes += chunk.length;
     }
     if (chown) fs.fchownSync(fd, meta.uid, meta.gid);

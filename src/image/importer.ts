@@ -30,7 +30,15 @@ import type { ImageRef } from './ref.js';
 import { openSource, type SourceKind } from './source.js';
 import { unpackTar } from './tar-read.js';
 import { dirMetaInLayers } from './layer-view.js';
-import { layerMediaType, OCI_CONFIG, OCI_MANIFEST, ociManifest, writeBlob, writeBlobBytes, type BlobDesc } from './blobs.js';
+import {
+  layerMediaType,
+  OCI_CONFIG,
+  OCI_MANIFEST,
+  ociManifest,
+  writeBlob,
+  writeBlobBytes,
+  type BlobDesc,
+} from './blobs.js';
 import type { Platform } from './config.js';
 import { BudgetStream, type UnpackBudget } from './unpack-limit.js';
 
@@ -82,7 +90,10 @@ export async function importArchive(file: string, ref: ImageRef, o: ImportOption
   if (source.kind === 'rootfs-tarball') {
     const tarFile = source.tarFile as string;
     const diff = new DigestStream();
-    await pump(chain(fs.createReadStream(tarFile), new BudgetStream(o.budget, what), diff), new Writable({ write: (_c, _e, cb) => cb() }));
+    await pump(
+      chain(fs.createReadStream(tarFile), new BudgetStream(o.budget, what), diff),
+      new Writable({ write: (_c, _e, cb) => cb() }),
+    );
     const diffId = diff.digest();
     let unpacked: string | undefined;
     if (!o.layers.has(diffId)) {
@@ -94,7 +105,13 @@ export async function importArchive(file: string, ref: ImageRef, o: ImportOption
     const configBytes = rootfsTarballConfig(diffId, new Date().toISOString());
     const layer = await writeBlob(o.blobDir, fs.createReadStream(tarFile), layerMediaType('none', what));
     const layers = [{ diffId, blob: layer.digest, unpacked }];
-    return { kind: source.kind, configBytes, config: parseImageConfig(configBytes, 'generated config'), layers, ...keep(o.blobDir, configBytes, [layer]) };
+    return {
+      kind: source.kind,
+      configBytes,
+      config: parseImageConfig(configBytes, 'generated config'),
+      layers,
+      ...keep(o.blobDir, configBytes, [layer]),
+    };
   }
   const parts: ImageParts =
     source.kind === 'docker-archive'
@@ -128,7 +145,13 @@ export async function importArchive(file: string, ref: ImageRef, o: ImportOption
     layers.push({ diffId, blob: blob?.digest, unpacked: unpacked.get(diffId) });
   }
   // with an absent layer the archive must have its manifest (only OCI layouts leave blobs out)
-  return { kind: source.kind, configBytes: parts.configBytes, config: parts.config, layers, ...keep(o.blobDir, parts.configBytes, kept, parts.manifest) };
+  return {
+    kind: source.kind,
+    configBytes: parts.configBytes,
+    config: parts.config,
+    layers,
+    ...keep(o.blobDir, parts.configBytes, kept, parts.manifest),
+  };
 }
 /** Keeps a layer's stored bytes as a blob, checked against its digest once more. */
 async function keepLayer(files: ArchiveFiles, layer: LayerRef, blobDir: string): Promise<BlobDesc> {
@@ -139,9 +162,16 @@ async function keepLayer(files: ArchiveFiles, layer: LayerRef, blobDir: string):
   return writeBlob(blobDir, files.open(layer.path), layerMediaType(compression, layer.what), expected, layer.what);
 }
 
-function keep(blobDir: string, configBytes: Buffer, layers: BlobDesc[], manifest?: { bytes: Buffer; mediaType: string }) {
+function keep(
+  blobDir: string,
+  configBytes: Buffer,
+  layers: BlobDesc[],
+  manifest?: { bytes: Buffer; mediaType: string },
+) {
   const config = writeBlobBytes(blobDir, configBytes, OCI_CONFIG);
-  const m = manifest ? writeBlobBytes(blobDir, manifest.bytes, manifest.mediaType) : writeBlobBytes(blobDir, ociManifest(config, layers), OCI_MANIFEST);
+  const m = manifest
+    ? writeBlobBytes(blobDir, manifest.bytes, manifest.mediaType)
+    : writeBlobBytes(blobDir, ociManifest(config, layers), OCI_MANIFEST);
   return { manifest: m, blobs: [m.digest, config.digest, ...layers.map((l) => l.digest)] };
 }
 
@@ -159,12 +189,21 @@ async function verifyLayer(files: ArchiveFiles, layer: LayerRef, budget: UnpackB
  */
 async function applyLayer(files: ArchiveFiles, layer: LayerRef, dir: string, lowerDirs: string[]): Promise<void> {
   const { stream, check } = await openLayer(files, layer);
-  await unpackTar(stream, dir, { what: layer.what, whiteouts: true, overlay: true, lowerDirMeta: (p) => dirMetaInLayers(lowerDirs, p) });
+  await unpackTar(stream, dir, {
+    what: layer.what,
+    whiteouts: true,
+    overlay: true,
+    lowerDirMeta: (p) => dirMetaInLayers(lowerDirs, p),
+  });
   check();
 }
 
 /** The layer's uncompressed tar, and a function that checks both digests once it has been read. */
-async function openLayer(files: ArchiveFiles, layer: LayerRef, budget?: UnpackBudget): Promise<{ stream: Readable; check: () => void }> {
+async function openLayer(
+  files: ArchiveFiles,
+  layer: LayerRef,
+  budget?: UnpackBudget,
+): Promise<{ stream: Readable; check: () => void }> {
   const compression = detectCompression(await head(files.open(layer.path)));
   const stored = new DigestStream(layer.digest?.algorithm);
   const diff = new DigestStream(layer.diffId?.algorithm);

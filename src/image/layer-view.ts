@@ -22,7 +22,11 @@ export function readImageFile(lowerDirs: string[], file: string): string | undef
 }
 
 /** The path of the regular file `parts` names in the merged view of `lowerDirs` (topmost first). */
-export function findInLayers(lowerDirs: string[], parts: string[], want: (st: fs.Stats) => boolean = (st) => st.isFile()): string | undefined {
+export function findInLayers(
+  lowerDirs: string[],
+  parts: string[],
+  want: (st: fs.Stats) => boolean = (st) => st.isFile(),
+): string | undefined {
   for (const layer of lowerDirs) {
     const r = lookInLayer(layer, parts, want);
     if (r.kind === 'found') return r.path;
@@ -66,7 +70,8 @@ function lstatOrNull(p: string): fs.Stats | null {
   try {
     return fs.lstatSync(p);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return null;
     throw err;
   }
 }

@@ -68,7 +68,10 @@ export function flattenedLayerKey(id: string): string {
 function oldImageLayer(p: StorePaths, id: string): { diffId: string; flattened: boolean } | undefined {
   let diffIds: string[];
   try {
-    diffIds = parseImageConfig(fs.readFileSync(path.join(imageDir(p, id), 'config.json')), `config of image ${id}`).diffIds;
+    diffIds = parseImageConfig(
+      fs.readFileSync(path.join(imageDir(p, id), 'config.json')),
+      `config of image ${id}`,
+    ).diffIds;
   } catch {
     return undefined;
   }
@@ -79,12 +82,17 @@ function oldImageLayer(p: StorePaths, id: string): { diffId: string; flattened: 
 function migrateImage(p: StorePaths, id: string, meta: ImageMeta, staging: (purpose: string) => Staging): void {
   const dir = imageDir(p, id);
   const key = oldImageLayer(p, id);
-  if (key === undefined) throw new Error(`image ${id} in the store ${p.dir} has no readable config; remove it ("tspod image rm") and import it again`);
+  if (key === undefined)
+    throw new Error(
+      `image ${id} in the store ${p.dir} has no readable config; remove it ("tspod image rm") and import it again`,
+    );
   const rootfs = path.join(dir, 'rootfs');
   const st = lstatOrNull(rootfs);
   if (!hasLayer(p, key.diffId)) {
     if (st === null || !st.isDirectory()) {
-      throw new Error(`image ${id} in the store ${p.dir} has neither its root filesystem nor its layer ${key.diffId}; remove it and import it again`);
+      throw new Error(
+        `image ${id} in the store ${p.dir} has neither its root filesystem nor its layer ${key.diffId}; remove it and import it again`,
+      );
     }
     const ldir = layerDir(p, key.diffId);
     fs.rmSync(ldir, { recursive: true, force: true }); // an incomplete attempt
@@ -109,7 +117,10 @@ function migrateImage(p: StorePaths, id: string, meta: ImageMeta, staging: (purp
 
 function imageIds(p: StorePaths): string[] {
   try {
-    return fs.readdirSync(p.images).filter((h) => /^[0-9a-f]{64}$/.test(h)).map((h) => `sha256:${h}`);
+    return fs
+      .readdirSync(p.images)
+      .filter((h) => /^[0-9a-f]{64}$/.test(h))
+      .map((h) => `sha256:${h}`);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;

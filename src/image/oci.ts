@@ -24,16 +24,31 @@ interface Descriptor {
   platform?: { os?: string; architecture?: string };
 }
 
-const INDEX_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'];
-const MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'];
+const INDEX_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+];
+const MANIFEST_TYPES = [
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+];
 const REF_NAME = 'org.opencontainers.image.ref.name';
 const MAX_NESTING = 4;
 
-export async function readOciImage(files: ArchiveFiles, ref: ImageRef, what: string, platform?: Platform): Promise<ImageParts> {
+export async function readOciImage(
+  files: ArchiveFiles,
+  ref: ImageRef,
+  what: string,
+  platform?: Platform,
+): Promise<ImageParts> {
   if (!files.has('oci-layout')) throw new Error(`${what} is not an OCI image layout (it has no "oci-layout" file)`);
   const layout = parseJson(await files.read('oci-layout'), `${what}: oci-layout`);
   if (typeof layout.imageLayoutVersion !== 'string') throw new Error(`${what}: oci-layout has no "imageLayoutVersion"`);
-  let desc = selectManifest(manifestsOf(parseJson(await files.read('index.json'), `${what}: index.json`), `${what}: index.json`), ref, what);
+  let desc = selectManifest(
+    manifestsOf(parseJson(await files.read('index.json'), `${what}: index.json`), `${what}: index.json`),
+    ref,
+    what,
+  );
   for (let depth = 0; INDEX_TYPES.includes(desc.mediaType); depth++) {
     if (depth >= MAX_NESTING) throw new Error(`${what}: image indexes nested more than ${MAX_NESTING} deep`);
     const nested = `${what}: index ${desc.digest.algorithm}:${desc.digest.hex}`;
@@ -46,9 +61,13 @@ export async function readOciImage(files: ArchiveFiles, ref: ImageRef, what: str
   const config = parseImageConfig(configBytes, `${what}: config`);
   checkPlatform(config, `${what}: config`, platform);
   if (!Array.isArray(manifest.layers)) throw new Error(`${manifestWhat} has no "layers" list`);
-  const layers = manifest.layers.map((l, i) => layerOf(files, descriptorOf(l, `${manifestWhat}: layers[${i}]`), i, what));
+  const layers = manifest.layers.map((l, i) =>
+    layerOf(files, descriptorOf(l, `${manifestWhat}: layers[${i}]`), i, what),
+  );
   if (config.diffIds.length !== layers.length) {
-    throw new Error(`${what}: the manifest lists ${layers.length} layers, the config ${config.diffIds.length} diff IDs`);
+    throw new Error(
+      `${what}: the manifest lists ${layers.length} layers, the config ${config.diffIds.length} diff IDs`,
+    );
   }
   layers.forEach((l, i) => (l.diffId = parseDigest(config.diffIds[i], `${what}: config rootfs.diff_ids[${i}]`)));
   const manifestBytes = await readBlob(files, desc, manifestWhat);
@@ -57,7 +76,8 @@ export async function readOciImage(files: ArchiveFiles, ref: ImageRef, what: str
 
 function layerOf(files: ArchiveFiles, d: Descriptor, i: number, what: string): LayerRef {
   const layerWhat = `${what}: layer ${i + 1} (${d.digest.algorithm}:${d.digest.hex})`;
-  if (!/tar/.test(d.mediaType)) throw new Error(`${layerWhat} has media type "${d.mediaType}", which is not a tar layer`);
+  if (!/tar/.test(d.mediaType))
+    throw new Error(`${layerWhat} has media type "${d.mediaType}", which is not a tar layer`);
   const path = blobPath(d.digest);
   // a missing blob is for the importer to judge: the store may have the layer by its diff ID
   return { path, what: layerWhat, digest: d.digest, size: d.size, ...(files.has(path) ? {} : { absent: true }) };
@@ -79,8 +99,12 @@ function selectManifest(all: Descriptor[], ref: ImageRef | undefined, what: stri
   const mine = only(forHost);
   if (mine) return mine;
   if (images.length === 0) throw new Error(`${what} lists no image manifest`);
-  const names = images.map((d) => d.annotations[REF_NAME] ?? `${d.platform?.os}/${d.platform?.architecture}`).join(', ');
-  throw new Error(`${what} holds ${images.length} images (${names}) and none is named "${ref ? formatRef(ref) : '?'}" for linux/${host}`);
+  const names = images
+    .map((d) => d.annotations[REF_NAME] ?? `${d.platform?.os}/${d.platform?.architecture}`)
+    .join(', ');
+  throw new Error(
+    `${what} holds ${images.length} images (${names}) and none is named "${ref ? formatRef(ref) : '?'}" for linux/${host}`,
+  );
 }
 
 function manifestsOf(doc: Record<string, unknown>, what: string): Descriptor[] {
@@ -92,13 +116,18 @@ function descriptorOf(v: unknown, what: string): Descriptor {
   if (typeof v !== 'object' || v === null) throw new Error(`${what} is not a descriptor`);
   const d = v as Record<string, unknown>;
   if (typeof d.mediaType !== 'string') throw new Error(`${what} has no "mediaType"`);
-  if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0) throw new Error(`${what} has no valid "size"`);
+  if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0)
+    throw new Error(`${what} has no valid "size"`);
   return {
     mediaType: d.mediaType,
     digest: parseDigest(d.digest, what),
     size: d.size,
-    annotations: (typeof d.annotations === 'object' && d.annotations !== null ? d.annotations : {}) as Record<string, string>,
-    platform: typeof d.platform === 'object' && d.platform !== null ? (d.platform as Descriptor['platform']) : undefined,
+    annotations: (typeof d.annotations === 'object' && d.annotations !== null ? d.annotations : {}) as Record<
+      string,
+      string
+    >,
+    platform:
+      typeof d.platform === 'object' && d.platform !== null ? (d.platform as Descriptor['platform']) : undefined,
   };
 }
 

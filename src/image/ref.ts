@@ -38,7 +38,8 @@ export interface ImageRef {
 }
 
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$|^\[[0-9a-fA-F:.]+\](?::[0-9]+)?$/;
+const DOMAIN =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$|^\[[0-9a-fA-F:.]+\](?::[0-9]+)?$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const MAX_NAME = 255;
 
@@ -54,7 +55,8 @@ export function parseRef(ref: string): ImageRef {
   const hasTag = colon > slash;
   const written = hasTag ? rest.slice(0, colon) : rest;
   const tag = hasTag ? rest.slice(colon + 1) : digest ? undefined : DEFAULT_TAG;
-  if (tag !== undefined && !TAG.test(tag)) throw bad(`tag "${tag}" must be 1 to 128 letters, digits, "_", "." or "-", not starting with "." or "-"`);
+  if (tag !== undefined && !TAG.test(tag))
+    throw bad(`tag "${tag}" must be 1 to 128 letters, digits, "_", "." or "-", not starting with "." or "-"`);
   const { registry, path } = splitRegistry(written, bad);
   const name = `${registry}/${path}`;
   if (name.length > MAX_NAME) throw bad(`the name is longer than ${MAX_NAME} characters`);
@@ -80,7 +82,8 @@ function splitRegistry(written: string, bad: (why: string) => Error): { registry
   if (registry === LEGACY_REGISTRY) registry = DEFAULT_REGISTRY;
   const pathParts = isRegistry ? parts.slice(1) : parts;
   for (const part of pathParts) {
-    if (part !== part.toLowerCase() && COMPONENT.test(part.toLowerCase())) throw bad('repository name must be lowercase');
+    if (part !== part.toLowerCase() && COMPONENT.test(part.toLowerCase()))
+      throw bad('repository name must be lowercase');
     if (!COMPONENT.test(part)) {
       throw bad(`name component "${part}" must be lower-case letters and digits, separated by ".", "_", "__" or "-"`);
     }
@@ -117,5 +120,7 @@ export function familiarName(name: string): string {
   const prefix = `${DEFAULT_REGISTRY}/`;
   if (!name.startsWith(prefix)) return name;
   const p = name.slice(prefix.length);
-  return p.startsWith(`${OFFICIAL_NAMESPACE}/`) && p.split('/').length === 2 ? p.slice(OFFICIAL_NAMESPACE.length + 1) : p;
+  return p.startsWith(`${OFFICIAL_NAMESPACE}/`) && p.split('/').length === 2
+    ? p.slice(OFFICIAL_NAMESPACE.length + 1)
+    : p;
 }

@@ -35,7 +35,15 @@ export async function saveImage(store: ImageStore, ref: string, file: string, fo
   const writing = pipeline(pack, fs.createWriteStream(temp, { mode: 0o600 }));
   try {
     if (format === 'oci') await packOci(store, pack, record.tag, manifest, manifestBytes, m, blobs);
-    else await packDocker(store, pack, record.tag !== undefined ? `${familiarName(record.name)}:${record.tag}` : undefined, m, blobs, path.dirname(temp));
+    else
+      await packDocker(
+        store,
+        pack,
+        record.tag !== undefined ? `${familiarName(record.name)}:${record.tag}` : undefined,
+        m,
+        blobs,
+        path.dirname(temp),
+      );
     pack.finalize();
     await writing;
     fs.renameSync(temp, file);
@@ -47,10 +55,20 @@ export async function saveImage(store: ImageStore, ref: string, file: string, fo
   }
 }
 
-async function packOci(store: ImageStore, pack: tar.Pack, tag: string | undefined, digest: string, bytes: Buffer, m: Manifest & { mediaType?: string }, blobs: string[]) {
+async function packOci(
+  store: ImageStore,
+  pack: tar.Pack,
+  tag: string | undefined,
+  digest: string,
+  bytes: Buffer,
+  m: Manifest & { mediaType?: string },
+  blobs: string[],
+) {
   await add(pack, 'oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
   const desc = {
-    mediaType: m.mediaType ?? 'application/vnd.oci.image.manifest.v1+json', digest, size: bytes.length,
+    mediaType: m.mediaType ?? 'application/vnd.oci.image.manifest.v1+json',
+    digest,
+    size: bytes.length,
     ...(tag !== undefined ? { annotations: { 'org.opencontainers.image.ref.name': tag } } : {}),
   };
   await add(pack, 'index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [desc] })));
@@ -60,19 +78,30 @@ async function packOci(store: ImageStore, pack: tar.Pack, tag: string | undefine
   // then lacks that blob, and its manifest cannot be written byte for byte.
   const lacking = m.layers.find((l) => !blobs.includes(l.digest));
   if (lacking) {
-    throw new Error(`layer ${lacking.digest} was not downloaded (the store had the same layer from another image, compressed otherwise); save it with --format docker, which writes layers uncompressed`);
+    throw new Error(
+      `layer ${lacking.digest} was not downloaded (the store had the same layer from another image, compressed otherwise); save it with --format docker, which writes layers uncompressed`,
+    );
   }
   // the manifest, its config and layers; an index the image was pulled through stays behind
   const wanted = [digest, m.config.digest, ...m.layers.map((l) => l.digest)].filter((d) => blobs.includes(d));
   for (const d of new Set(wanted)) await addFile(pack, `blobs/sha256/${d.slice(7)}`, store.blobPath(d));
 }
 
-async function packDocker(store: ImageStore, pack: tar.Pack, tag: string | undefined, m: Manifest, blobs: string[], scratch: string) {
+async function packDocker(
+  store: ImageStore,
+  pack: tar.Pack,
+  tag: string | undefined,
+  m: Manifest,
+  blobs: string[],
+  scratch: string,
+) {
   const config = `blobs/sha256/${m.config.digest.slice(7)}`;
   await addDir(pack, 'blobs/');
   await addDir(pack, 'blobs/sha256/');
   await addFile(pack, config, store.blobPath(m.config.digest));
-  const diffIds = (JSON.parse(fs.readFileSync(store.blobPath(m.config.digest), 'utf8')) as { rootfs?: { diff_ids?: string[] } }).rootfs?.diff_ids ?? [];
+  const diffIds =
+    (JSON.parse(fs.readFileSync(store.blobPath(m.config.digest), 'utf8')) as { rootfs?: { diff_ids?: string[] } })
+      .rootfs?.diff_ids ?? [];
   const layers: string[] = [];
   for (const [i, l] of m.layers.entries()) {
     // docker load wants each layer's uncompressed tar, named by its diff ID: any blob known to
@@ -87,7 +116,12 @@ async function packDocker(store: ImageStore, pack: tar.Pack, tag: string | undef
     const plain = path.join(scratch, `.layer-${process.pid}-${layers.length}`);
     const diff = new DigestStream();
     try {
-      await pipeline(fs.createReadStream(blob), decompressor(detectCompression(head), `layer ${l.digest}`), diff, fs.createWriteStream(plain, { mode: 0o600 }));
+      await pipeline(
+        fs.createReadStream(blob),
+        decompressor(detectCompression(head), `layer ${l.digest}`),
+        diff,
+        fs.createWriteStream(plain, { mode: 0o600 }),
+      );
       const name = `blobs/sha256/${diff.digest().slice(7)}`;
       if (!layers.includes(name)) await addFile(pack, name, plain);
       layers.push(name);
@@ -102,11 +136,15 @@ async function packDocker(store: ImageStore, pack: tar.Pack, tag: string | undef
 const MTIME = new Date(0);
 
 function add(pack: tar.Pack, name: string, data: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => pack.entry({ name, mode: 0o644, mtime: MTIME }, data, (err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    pack.entry({ name, mode: 0o644, mtime: MTIME }, data, (err) => (err ? reject(err) : resolve())),
+  );
 }
 
 function addDir(pack: tar.Pack, name: string): Promise<void> {
-  return new Promise((resolve, reject) => pack.entry({ name, type: 'directory', mode: 0o755, mtime: MTIME }, (err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    pack.entry({ name, type: 'directory', mode: 0o755, mtime: MTIME }, (err) => (err ? reject(err) : resolve())),
+  );
 }
 
 async function addFile(pack: tar.Pack, name: string, file: string): Promise<void> {

@@ -35,7 +35,8 @@ export async function openSource(file: string, work: string, budget: UnpackBudge
   }
   if (st.isDirectory()) {
     const files = new DirFiles(path.resolve(file));
-    if (!files.has('oci-layout')) throw new Error(`the directory "${file}" is not an OCI image layout (it has no "oci-layout" file)`);
+    if (!files.has('oci-layout'))
+      throw new Error(`the directory "${file}" is not an OCI image layout (it has no "oci-layout" file)`);
     return { kind: 'oci-layout', files };
   }
   if (!st.isFile()) throw new Error(`"${file}" is neither a file nor a directory`);
@@ -59,6 +60,11 @@ async function uncompressed(file: string, work: string, budget: UnpackBudget): P
   if (kind === 'none') return file;
   const out = path.join(work, 'archive.tar');
   const what = `"${file}"`;
-  await pipeline(fs.createReadStream(file), decompressor(kind, what), new BudgetStream(budget, what), fs.createWriteStream(out, { mode: 0o600 }));
+  await pipeline(
+    fs.createReadStream(file),
+    decompressor(kind, what),
+    new BudgetStream(budget, what),
+    fs.createWriteStream(out, { mode: 0o600 }),
+  );
   return out;
 }

@@ -48,7 +48,15 @@ export interface StorePaths {
 
 export function storePaths(roots: Roots): StorePaths {
   const dir = imagesDir(roots);
-  return { dir, lock: path.join(dir, 'lock'), refs: path.join(dir, 'refs.json'), images: path.join(dir, 'sha256'), blobs: path.join(dir, 'blobs', 'sha256'), layers: path.join(dir, 'layers'), tmp: path.join(dir, 'tmp') };
+  return {
+    dir,
+    lock: path.join(dir, 'lock'),
+    refs: path.join(dir, 'refs.json'),
+    images: path.join(dir, 'sha256'),
+    blobs: path.join(dir, 'blobs', 'sha256'),
+    layers: path.join(dir, 'layers'),
+    tmp: path.join(dir, 'tmp'),
+  };
 }
 
 export function ensureStore(p: StorePaths): void {
@@ -115,7 +123,10 @@ export function writeFileAtomic(p: StorePaths, file: string, data: string | Buff
 
 /** A scratch directory in `tmp/` that stays locked (so it is not swept) until `discard()`. */
 export class Staging {
-  private constructor(readonly dir: string, private fd: number) {}
+  private constructor(
+    readonly dir: string,
+    private fd: number,
+  ) {}
 
   /** Call with the store lock held (shared is enough): sweeping needs it exclusive. */
   static create(p: StorePaths, purpose: string): Staging {

@@ -26,13 +26,30 @@ import { podsUsing } from './in-use.js';
 import { digestRef, formatRef, parseRef, tagRef, type ImageRef } from './ref.js';
 import type { SourceKind } from './source.js';
 import {
-  diskUsage, ensureStore, readRefs, Staging, storePaths, sweepTmp, withLock, writeRefs, type Refs, type StorePaths,
+  diskUsage,
+  ensureStore,
+  readRefs,
+  Staging,
+  storePaths,
+  sweepTmp,
+  withLock,
+  writeRefs,
+  type Refs,
+  type StorePaths,
 } from './store-files.js';
 import { unpackBudget } from './unpack-limit.js';
 import type { LayerTarget } from './importer.js';
 import type { ImageMeta } from './image-meta.js';
 import {
-  commitLayers, declareWants, hasLayer, lowerDir, readLayerMeta, stageLayer, sweepLayers, wantedByImports, writeLayerMeta,
+  commitLayers,
+  declareWants,
+  hasLayer,
+  lowerDir,
+  readLayerMeta,
+  stageLayer,
+  sweepLayers,
+  wantedByImports,
+  writeLayerMeta,
 } from './layers.js';
 import { layersOfImage, migrateStore, needsMigration } from './migrate.js';
 import { only } from '../checked.js';
@@ -163,7 +180,11 @@ export class ImageStore {
   }
 
   /** Imports the image in `file` (see source.ts for the formats) as `ref`. */
-  async import(ref: string, file: string, opts: { unpackLimit?: string; platform?: Platform } = {}): Promise<ImageRecord> {
+  async import(
+    ref: string,
+    file: string,
+    opts: { unpackLimit?: string; platform?: Platform } = {},
+  ): Promise<ImageRecord> {
     const wanted = parseRef(ref);
     if (wanted.digest) throw new Error(`invalid image reference "${ref}": an import is named by a tag, not a digest`);
     const name = formatRef(wanted);
@@ -184,14 +205,26 @@ export class ImageStore {
    * caller discards): the layers the store lacks are unpacked there, then everything becomes part
    * of the store in add(). Shared by `image import` and pulls (which download into `staging`).
    */
-  async importStaged(staging: Staging, file: string, wanted: ImageRef, refs: string[], o: ImportStagedOptions): Promise<ImageRecord> {
+  async importStaged(
+    staging: Staging,
+    file: string,
+    wanted: ImageRef,
+    refs: string[],
+    o: ImportStagedOptions,
+  ): Promise<ImageRecord> {
     const image = path.join(staging.dir, 'image');
     const work = path.join(staging.dir, 'work');
     for (const d of [image, work]) fs.mkdirSync(d, { mode: 0o700 });
     // Loaded here, not at start-up: the archive readers are only needed to import.
     const { importArchive } = await import('./importer.js');
     const budget = unpackBudget(this.paths.dir, o.unpackLimit);
-    const imported = await importArchive(file, wanted, { work, blobDir: o.blobDir, budget, platform: o.platform, layers: this.layerTarget(staging) });
+    const imported = await importArchive(file, wanted, {
+      work,
+      blobDir: o.blobDir,
+      budget,
+      platform: o.platform,
+      layers: this.layerTarget(staging),
+    });
     const staged = new Map<string, string>();
     for (const l of imported.layers) {
       if (l.unpacked === undefined || staged.has(l.diffId)) continue;
@@ -200,8 +233,12 @@ export class ImageStore {
       staged.set(l.diffId, dir);
     }
     const meta: ImageMeta = {
-      imported: new Date().toISOString(), source: o.source ?? imported.kind, size: 0,
-      manifest: imported.manifest.digest, blobs: [...new Set([...(o.extraBlobs ?? []), ...imported.blobs])], repoDigests: [],
+      imported: new Date().toISOString(),
+      source: o.source ?? imported.kind,
+      size: 0,
+      manifest: imported.manifest.digest,
+      blobs: [...new Set([...(o.extraBlobs ?? []), ...imported.blobs])],
+      repoDigests: [],
       layers: imported.layers.map((l) => l.diffId),
     };
     writeImageFiles(image, imported.configBytes, meta);
@@ -270,7 +307,8 @@ export class ImageStore {
     const meta = readMeta(dir);
     const layers = meta.layers ?? [];
     const missing = layers.find((d) => !hasLayer(this.paths, d));
-    if (missing) throw new Error(`layer ${missing} of image ${id} is not in the store ${this.paths.dir}; import the image again`);
+    if (missing)
+      throw new Error(`layer ${missing} of image ${id} is not in the store ${this.paths.dir}; import the image again`);
     meta.size = [...new Set(layers)].reduce((n, d) => n + (readLayerMeta(this.paths, d)?.size ?? 0), 0);
     writeImageFiles(dir, undefined, meta);
     const one = only([...new Set(layers)]);
@@ -283,7 +321,8 @@ export class ImageStore {
     const src = parseRef(source);
     const dst = parseRef(target);
     const key = tagRef(dst);
-    if (key === undefined || dst.digest) throw new Error(`invalid image reference "${target}": a tag is needed, not a digest`);
+    if (key === undefined || dst.digest)
+      throw new Error(`invalid image reference "${target}": a tag is needed, not a digest`);
     if (!this.exists()) throw this.notFound(formatRef(src));
     this.ready();
     return withLock(this.paths, 'ex', () => {
@@ -309,7 +348,9 @@ export class ImageStore {
       const otherNames = Object.entries(refs).some(([r, i]) => i === found.id && !names.includes(r));
       const pods = otherNames ? [] : podsUsing(this.roots, found.id);
       if (pods.length > 0) {
-        throw new Error(`image "${formatRef(wanted)}" is in use by pod "${pods[0]}"${pods.length > 1 ? ` (and ${pods.length - 1} more)` : ''}; remove the pod first ("tspod rm ${pods[0]}")`);
+        throw new Error(
+          `image "${formatRef(wanted)}" is in use by pod "${pods[0]}"${pods.length > 1 ? ` (and ${pods.length - 1} more)` : ''}; remove the pod first ("tspod rm ${pods[0]}")`,
+        );
       }
       for (const n of names) delete refs[n];
       writeRefs(this.paths, refs);
@@ -334,7 +375,9 @@ export class ImageStore {
     const details = this.detailsOf(ref);
     const meta = readMeta(this.imageDir(details.id));
     if (!meta.manifest || !meta.blobs) {
-      throw new Error(`image "${details.ref}" was stored before tspod kept image blobs; import or pull it again to save it`);
+      throw new Error(
+        `image "${details.ref}" was stored before tspod kept image blobs; import or pull it again to save it`,
+      );
     }
     return { record: record(details), manifest: meta.manifest, blobs: meta.blobs };
   }
@@ -413,21 +456,40 @@ export class ImageStore {
       configBytes = fs.readFileSync(path.join(dir, 'config.json'));
       meta = readMeta(dir);
     } catch (cause) {
-      throw new Error(`image "${key}" (${id}) is damaged in the store ${this.paths.dir}; remove it and import it again`, { cause });
+      throw new Error(
+        `image "${key}" (${id}) is damaged in the store ${this.paths.dir}; remove it and import it again`,
+        { cause },
+      );
     }
     const parsed = parseImageConfig(configBytes, `config of image "${key}"`);
     const layers = meta.layers ?? [];
-    if (layers.length === 0) throw new Error(`image "${key}" (${id}) lists no layers in the store ${this.paths.dir}; remove it and import it again`);
+    if (layers.length === 0)
+      throw new Error(
+        `image "${key}" (${id}) lists no layers in the store ${this.paths.dir}; remove it and import it again`,
+      );
     // refs.json is replaced by rename, so reading it needs no lock (and callers may hold one)
     const refs = readRefs(this.paths);
-    const names = Object.keys(refs).filter((r) => refs[r] === id).sort();
+    const names = Object.keys(refs)
+      .filter((r) => refs[r] === id)
+      .sort();
     const digest = (meta.repoDigests ?? []).find((d) => d.startsWith(`${asked.name}@`))?.slice(asked.name.length + 1);
     return {
       ...(digest ? { digest } : {}),
-      name: asked.name, ...(asked.tag !== undefined ? { tag: asked.tag } : {}), ref: formatRef(asked), id,
-      repoDigests: meta.repoDigests ?? [], lowerDirs: [...layers].reverse().map((d) => lowerDir(this.paths, d)), config: parsed.config,
-      created: parsed.created ?? meta.imported, size: meta.size, imported: meta.imported, source: meta.source,
-      names, ...(meta.manifest ? { manifestDigest: meta.manifest } : {}), imageConfig: JSON.parse(configBytes.toString('utf8')), layers,
+      name: asked.name,
+      ...(asked.tag !== undefined ? { tag: asked.tag } : {}),
+      ref: formatRef(asked),
+      id,
+      repoDigests: meta.repoDigests ?? [],
+      lowerDirs: [...layers].reverse().map((d) => lowerDir(this.paths, d)),
+      config: parsed.config,
+      created: parsed.created ?? meta.imported,
+      size: meta.size,
+      imported: meta.imported,
+      source: meta.source,
+      names,
+      ...(meta.manifest ? { manifestDigest: meta.manifest } : {}),
+      imageConfig: JSON.parse(configBytes.toString('utf8')),
+      layers,
     };
   }
 
@@ -467,5 +529,16 @@ function tryMeta(dir: string): ImageMeta | undefined {
 
 function record(d: ImageDetails): ImageRecord {
   const { name, tag, ref, id, repoDigests, digest, lowerDirs, config, created, size } = d;
-  return { name, ...(tag !== undefined ? { tag } : {}), ref, id, repoDigests, ...(digest ? { digest } : {}), lowerDirs, config, created, size };
+  return {
+    name,
+    ...(tag !== undefined ? { tag } : {}),
+    ref,
+    id,
+    repoDigests,
+    ...(digest ? { digest } : {}),
+    lowerDirs,
+    config,
+    created,
+    size,
+  };
 }

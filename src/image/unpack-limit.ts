@@ -42,7 +42,8 @@ export function freeSpaceLimit(dir: string): number {
 /** The budget for one import into the store at `storeDir`: the option, the variable, or free space. */
 export function unpackBudget(storeDir: string, option?: string, env = process.env): UnpackBudget {
   if (option !== undefined) return { limit: parseSize(option, '--unpack-limit'), used: 0, source: '--unpack-limit' };
-  if (env.TSPOD_UNPACK_LIMIT) return { limit: parseSize(env.TSPOD_UNPACK_LIMIT, 'TSPOD_UNPACK_LIMIT'), used: 0, source: 'TSPOD_UNPACK_LIMIT' };
+  if (env.TSPOD_UNPACK_LIMIT)
+    return { limit: parseSize(env.TSPOD_UNPACK_LIMIT, 'TSPOD_UNPACK_LIMIT'), used: 0, source: 'TSPOD_UNPACK_LIMIT' };
   return { limit: freeSpaceLimit(storeDir), used: 0, source: `the free space of ${storeDir} less a reserve` };
 }
 
@@ -59,7 +60,10 @@ export function humanBytes(n: number): string {
 
 /** A pass-through that counts decompressed bytes against `budget` and fails once past it. */
 export class BudgetStream extends Transform {
-  constructor(private readonly budget: UnpackBudget, private readonly what: string) {
+  constructor(
+    private readonly budget: UnpackBudget,
+    private readonly what: string,
+  ) {
     super();
   }
 
@@ -67,7 +71,11 @@ export class BudgetStream extends Transform {
     this.budget.used += chunk.length;
     if (this.budget.used > this.budget.limit) {
       const { limit, source } = this.budget;
-      cb(new Error(`${this.what}: unpacks to more than ${humanBytes(limit)}, the unpack limit (${source}); refusing it as a decompression bomb`));
+      cb(
+        new Error(
+          `${this.what}: unpacks to more than ${humanBytes(limit)}, the unpack limit (${source}); refusing it as a decompression bomb`,
+        ),
+      );
       return;
     }
     cb(null, chunk);

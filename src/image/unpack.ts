@@ -24,7 +24,16 @@
  */
 import fs from 'node:fs';
 import { kernel } from '../kernel.js';
-import { applyMeta, checkParents, clearFor, isPlainDirectory, join, lstatOrNull, writeFile, type Meta } from './fs-safe.js';
+import {
+  applyMeta,
+  checkParents,
+  clearFor,
+  isPlainDirectory,
+  join,
+  lstatOrNull,
+  writeFile,
+  type Meta,
+} from './fs-safe.js';
 import { entryPath } from './tar-path.js';
 import { LayerPaths, OVERLAY_OPAQUE_XATTR, sweepOpaque, whiteoutOf } from './whiteout.js';
 
@@ -80,7 +89,10 @@ export class Unpacker {
   /** regular-file bytes written */
   bytes = 0;
 
-  constructor(readonly root: string, readonly opts: UnpackOptions) {
+  constructor(
+    readonly root: string,
+    readonly opts: UnpackOptions,
+  ) {
     this.chown = opts.chown ?? process.getuid?.() === 0;
   }
 
@@ -93,7 +105,8 @@ export class Unpacker {
     if (whiteout) {
       this.applyWhiteout(parts, whiteout.kind === 'remove' ? whiteout.name : whiteout.kind);
     } else if (parts.length === 0) {
-      if (header.type !== 'directory') throw new Error(`${this.opts.what}: entry "${header.name}" replaces the root directory`);
+      if (header.type !== 'directory')
+        throw new Error(`${this.opts.what}: entry "${header.name}" replaces the root directory`);
       this.dirMeta.set('', { parts, meta: metaOf(header) });
     } else {
       this.reviveWhited(parts);
@@ -227,7 +240,8 @@ function markOpaqueIn(root: string, dir: string[], what: string): boolean {
   const st = lstatOrNull(abs);
   if (st !== null && !st.isDirectory()) return false; // the layer put a file or symlink there: nothing below to hide
   if (st === null) fs.mkdirSync(abs, 0o755);
-  if (!isPlainDirectory(root, dir)) throw new Error(`${what}: opaque directory "${dir.join('/')}" is not a plain directory`);
+  if (!isPlainDirectory(root, dir))
+    throw new Error(`${what}: opaque directory "${dir.join('/')}" is not a plain directory`);
   kernel.lsetxattr(abs, OVERLAY_OPAQUE_XATTR, 'y');
   return st === null;
 }
@@ -235,7 +249,8 @@ function markOpaqueIn(root: string, dir: string[], what: string): boolean {
 /** Owner, mode and mtime of an entry; pax records (`uid`, `gid`, `mtime`) win over the header. */
 export function metaOf(h: TarHeader): Meta {
   const pax = h.pax ?? {};
-  const num = (v: string | undefined, fallback: number) => (v !== undefined && Number.isFinite(Number(v)) ? Number(v) : fallback);
+  const num = (v: string | undefined, fallback: number) =>
+    v !== undefined && Number.isFinite(Number(v)) ? Number(v) : fallback;
   return {
     mode: (h.mode ?? 0o644) & 0o7777,
     uid: num(pax.uid, h.uid ?? 0),

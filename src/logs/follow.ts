@@ -47,22 +47,38 @@ export async function showLogs(roots: Roots, name: string, o: LogsOptions): Prom
   const layout = podLayout(roots, name);
   // Without -c: the app containers, as kubectl does (an init container's output needs -c or
   // --all-containers).
-  const names = o.container !== undefined ? [pickContainer(state, o.container)] : containerNames(state, o.allContainers ? 'all' : 'app');
-  const prefix = o.prefix ? (c: string) => `[pod/${name}/${c}] ` : names.length > 1 ? (c: string) => `[${c}] ` : undefined;
+  const names =
+    o.container !== undefined
+      ? [pickContainer(state, o.container)]
+      : containerNames(state, o.allContainers ? 'all' : 'app');
+  const prefix = o.prefix
+    ? (c: string) => `[pod/${name}/${c}] `
+    : names.length > 1
+      ? (c: string) => `[${c}] `
+      : undefined;
   const printer = new LogPrinter({ prefix, timestamps: o.timestamps });
   const chosen = names.map((c): Followed => {
     const instance = selectInstance(loggedInstances(layout.logsDir, c), state.containers[c]?.instance, o.previous);
-    return { container: c, instance, done: false, ...(instance !== undefined ? { tail: new LogTail(layout.log(c, instance)) } : {}) };
+    return {
+      container: c,
+      instance,
+      done: false,
+      ...(instance !== undefined ? { tail: new LogTail(layout.log(c, instance)) } : {}),
+    };
   });
   if (o.container !== undefined && nth(chosen, 0).instance === undefined && (o.previous || !o.follow)) {
-    throw new Error(o.previous
-      ? `previous terminated container "${o.container}" in pod "${name}" not found`
-      : `container "${o.container}" in pod "${name}" has not started yet: it has no logs`);
+    throw new Error(
+      o.previous
+        ? `previous terminated container "${o.container}" in pod "${name}" not found`
+        : `container "${o.container}" in pod "${name}" has not started yet: it has no logs`,
+    );
   }
   // --since and --tail choose among what is there at the start; what comes later is all shown.
   let initial = true;
   const print = (batch: { container: string; lines: LogLine[] }[]) => {
-    const chosenLines = initial ? batch.map((b) => ({ container: b.container, lines: tail(since(b.lines, o.sinceNs), o.tail) })) : batch;
+    const chosenLines = initial
+      ? batch.map((b) => ({ container: b.container, lines: tail(since(b.lines, o.sinceNs), o.tail) }))
+      : batch;
     initial = false;
     const out = printer.formatAll(mergeByTime(chosenLines));
     if (out.length > 0) o.write(out);
@@ -81,7 +97,13 @@ function readOnce(tail: LogTail): LogLine[] {
   return lines;
 }
 
-async function follow(roots: Roots, name: string, chosen: Followed[], print: (b: { container: string; lines: LogLine[] }[]) => void, pollMs: number): Promise<void> {
+async function follow(
+  roots: Roots,
+  name: string,
+  chosen: Followed[],
+  print: (b: { container: string; lines: LogLine[] }[]) => void,
+  pollMs: number,
+): Promise<void> {
   const layout = podLayout(roots, name);
   for (;;) {
     // State before reading: whatever the state says is over was fully written before it said so.
@@ -98,7 +120,12 @@ async function follow(roots: Roots, name: string, chosen: Followed[], print: (b:
 }
 
 /** A container that had not started when following began: follow its first instance once it exists. */
-function adopt(f: Followed, logsDir: string, state: PodState | undefined, file: (c: string, n: number) => string): void {
+function adopt(
+  f: Followed,
+  logsDir: string,
+  state: PodState | undefined,
+  file: (c: string, n: number) => string,
+): void {
   const instances = loggedInstances(logsDir, f.container);
   const n = selectInstance(instances, state?.containers[f.container]?.instance, false);
   if (n === undefined) return;

@@ -37,10 +37,12 @@ export function logRotation(env = process.env): LogRotation {
   const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(size);
   // The pattern allows only the units of UNITS.
   const maxSize = m ? Number(groups(m, 1)[0]) * UNITS[(m[2] ?? '') as keyof typeof UNITS] : NaN;
-  if (!(maxSize >= 1024)) throw new Error(`TSPOD_LOG_MAX_SIZE: invalid value "${size}": must be a size of at least 1024 bytes (e.g. 10Mi)`);
+  if (!(maxSize >= 1024))
+    throw new Error(`TSPOD_LOG_MAX_SIZE: invalid value "${size}": must be a size of at least 1024 bytes (e.g. 10Mi)`);
   const files = env.TSPOD_LOG_MAX_FILES ?? '5';
   const maxFiles = /^\d+$/.test(files) ? Number(files) : NaN;
-  if (!(maxFiles >= 2)) throw new Error(`TSPOD_LOG_MAX_FILES: invalid value "${files}": must be a whole number of at least 2`);
+  if (!(maxFiles >= 2))
+    throw new Error(`TSPOD_LOG_MAX_FILES: invalid value "${files}": must be a whole number of at least 2`);
   return { maxSize, maxFiles };
 }
 
@@ -54,5 +56,8 @@ export function rotatedFiles(file: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((n) => n.startsWith(base) && /^\d{8}-\d{6}\.\d{9}$/.test(n.slice(base.length))).sort().map((n) => path.join(dir, n));
+  return names
+    .filter((n) => n.startsWith(base) && /^\d{8}-\d{6}\.\d{9}$/.test(n.slice(base.length)))
+    .sort()
+    .map((n) => path.join(dir, n));
 }

@@ -22,14 +22,22 @@ export function loggedInstances(logsDir: string, container: string): number[] {
   } catch {
     return [];
   }
-  return names.map((n) => /^(\d+)\.log$/.exec(n)).filter((m) => m !== null).map((m) => Number(m![1])).sort((a, b) => a - b);
+  return names
+    .map((n) => /^(\d+)\.log$/.exec(n))
+    .filter((m) => m !== null)
+    .map((m) => Number(m![1]))
+    .sort((a, b) => a - b);
 }
 
 /**
  * Which instance's log to show. `current` is the state's instance number of the container (the
  * running one, or the last started); undefined when it never started.
  */
-export function selectInstance(instances: number[], current: number | undefined, previous: boolean): number | undefined {
+export function selectInstance(
+  instances: number[],
+  current: number | undefined,
+  previous: boolean,
+): number | undefined {
   const latest = current !== undefined && instances.includes(current) ? current : instances.at(-1);
   if (latest === undefined) return undefined;
   if (!previous) return latest;
@@ -49,7 +57,9 @@ export class LogPrinter {
   private readonly midLine = new Set<string>();
 
   /** `prefix`: true for `[NAME] `, or what to put before each line of a container */
-  constructor(private readonly o: { prefix: boolean | ((container: string) => string) | undefined; timestamps: boolean }) {}
+  constructor(
+    private readonly o: { prefix: boolean | ((container: string) => string) | undefined; timestamps: boolean },
+  ) {}
 
   format(container: string, l: LogLine): Buffer {
     let head = '';
@@ -77,7 +87,9 @@ const NEWLINE = Buffer.from('\n');
  * stream the container wrote it to, the bytes unchanged. A piece that continues a line (after a
  * `P` piece of the same container and stream) gets no second prefix.
  */
-export function prefixedPrinter(write: (stream: Stream, bytes: Buffer) => void): (container: string, stream: Stream, content: Buffer, partial: boolean) => void {
+export function prefixedPrinter(
+  write: (stream: Stream, bytes: Buffer) => void,
+): (container: string, stream: Stream, content: Buffer, partial: boolean) => void {
   const midLine = new Set<string>();
   return (container, stream, content, partial) => {
     const key = `${stream}/${container}`;

@@ -7,7 +7,7 @@
 import { rfc3339Nano, type LogLine } from './cri-log.js';
 import { groups, nth } from '../checked.js';
 
-const UNITS = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNITS = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** A Go duration (`300ms`, `5s`, `2m`, `1h30m`, `1.5h`) in milliseconds; undefined when it is not one. */
 export function parseDuration(text: string): number | undefined {

@@ -19,11 +19,13 @@ export const APPARMOR_ANNOTATION_PREFIX = 'container.apparmor.security.beta.kube
 export function appArmorFromAnnotation(value: string): AppArmorProfile | undefined {
   if (value === 'runtime/default') return { type: 'RuntimeDefault' };
   if (value === 'unconfined') return { type: 'Unconfined' };
-  if (value.startsWith('localhost/') && value.length > 'localhost/'.length) return { type: 'Localhost', localhostProfile: value.slice('localhost/'.length) };
+  if (value.startsWith('localhost/') && value.length > 'localhost/'.length)
+    return { type: 'Localhost', localhostProfile: value.slice('localhost/'.length) };
   return undefined;
 }
 
-const same = (a: AppArmorProfile, b: AppArmorProfile) => a.type === b.type && (a.localhostProfile ?? '') === (b.localhostProfile ?? '');
+const same = (a: AppArmorProfile, b: AppArmorProfile) =>
+  a.type === b.type && (a.localhostProfile ?? '') === (b.localhostProfile ?? '');
 
 /** The annotations' issues: unknown values, containers that do not exist, disagreement with the field. */
 export function appArmorAnnotationIssues(pod: Pod): Issue[] {
@@ -36,7 +38,8 @@ export function appArmorAnnotationIssues(pod: Pod): Issue[] {
     const c = all.find((x) => x.name === name);
     const a = appArmorFromAnnotation(value);
     if (!c) issues.push({ path, message: `names no container "${name}"` });
-    else if (!a) issues.push({ path, message: `must be runtime/default, unconfined or localhost/<profile>, not "${value}"` });
+    else if (!a)
+      issues.push({ path, message: `must be runtime/default, unconfined or localhost/<profile>, not "${value}"` });
     else if (c.securityContext?.appArmorProfile && !same(a, c.securityContext.appArmorProfile)) {
       issues.push({ path, message: `does not match container "${name}" securityContext.appArmorProfile` });
     }
@@ -48,12 +51,18 @@ export function appArmorAnnotationIssues(pod: Pod): Issue[] {
 export function appArmorRequired(pod: Pod): boolean {
   const confining = (p?: AppArmorProfile) => p !== undefined && p.type !== 'Unconfined';
   if (confining(pod.spec.securityContext.appArmorProfile)) return true;
-  if ([...pod.spec.initContainers, ...pod.spec.containers].some((c) => confining(c.securityContext?.appArmorProfile))) return true;
-  return Object.entries(pod.metadata.annotations ?? {}).some(([k, v]) => k.startsWith(APPARMOR_ANNOTATION_PREFIX) && v !== 'unconfined');
+  if ([...pod.spec.initContainers, ...pod.spec.containers].some((c) => confining(c.securityContext?.appArmorProfile)))
+    return true;
+  return Object.entries(pod.metadata.annotations ?? {}).some(
+    ([k, v]) => k.startsWith(APPARMOR_ANNOTATION_PREFIX) && v !== 'unconfined',
+  );
 }
 
 /** Does any container carry SELinux options (pod or container level)? */
 export function seLinuxRequested(pod: Pod): boolean {
   const set = (o?: object) => o !== undefined && Object.values(o).some((v) => v);
-  return set(pod.spec.securityContext.seLinuxOptions) || [...pod.spec.initContainers, ...pod.spec.containers].some((c) => set(c.securityContext?.seLinuxOptions));
+  return (
+    set(pod.spec.securityContext.seLinuxOptions) ||
+    [...pod.spec.initContainers, ...pod.spec.containers].some((c) => set(c.securityContext?.seLinuxOptions))
+  );
 }

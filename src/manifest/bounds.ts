@@ -26,7 +26,15 @@ function refuse(source: string, line: number, col: number, message: string): Man
 export function checkSize(text: string, source: string): void {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_MANIFEST_BYTES) {
-    throw new ManifestError([{ path: source, message: `the manifest is ${bytes} bytes, over the limit of ${MAX_MANIFEST_BYTES} (3 MiB, the API server's request size limit)` }], { source });
+    throw new ManifestError(
+      [
+        {
+          path: source,
+          message: `the manifest is ${bytes} bytes, over the limit of ${MAX_MANIFEST_BYTES} (3 MiB, the API server's request size limit)`,
+        },
+      ],
+      { source },
+    );
   }
 }
 
@@ -80,15 +88,25 @@ export function tooDeepAt(text: string, limit = MAX_NESTING_DEPTH): { line: numb
       i = end - 1;
       continue;
     }
-    if ((ch === '"' || ch === "'") && (flow > 0 || atNodeStart)) { quote = ch; atNodeStart = false; continue; }
+    if ((ch === '"' || ch === "'") && (flow > 0 || atNodeStart)) {
+      quote = ch;
+      atNodeStart = false;
+      continue;
+    }
     if ((ch === '[' || ch === '{') && (flow > 0 || atNodeStart)) {
       flow++;
       if (blocks.length + flow > limit) return { line, col: col + 1 };
       atNodeStart = true;
       continue;
     }
-    if (flow > 0 && (ch === ']' || ch === '}')) { flow--; continue; }
-    if (flow > 0 && (ch === ',' || ch === ':')) { atNodeStart = true; continue; }
+    if (flow > 0 && (ch === ']' || ch === '}')) {
+      flow--;
+      continue;
+    }
+    if (flow > 0 && (ch === ',' || ch === ':')) {
+      atNodeStart = true;
+      continue;
+    }
     if (flow === 0 && (ch === '-' || ch === '?' || ch === ':') && /[ \n]/.test(text[i + 1] ?? '\n')) {
       // "- " or "? " opens a collection entry whose content starts further right on this line;
       // ": " starts the value of a mapping key.
@@ -112,7 +130,13 @@ export function tooDeepAt(text: string, limit = MAX_NESTING_DEPTH): { line: numb
 /** Refuse a manifest text that nests deeper than the limit. */
 export function checkDepth(text: string, source: string): void {
   const at = tooDeepAt(text);
-  if (at) throw refuse(source, at.line, at.col, `nests more than ${MAX_NESTING_DEPTH} levels deep (tspod's limit; a Pod is about ten)`);
+  if (at)
+    throw refuse(
+      source,
+      at.line,
+      at.col,
+      `nests more than ${MAX_NESTING_DEPTH} levels deep (tspod's limit; a Pod is about ten)`,
+    );
 }
 
 /** How deep a parsed value nests (aliases can make it deeper than its text); iterative. */
@@ -154,9 +178,17 @@ export function execveOverflow(c: ExecveParts): { field: string; message: string
   let total = 0;
   for (const [field, s] of strings) {
     const bytes = Buffer.byteLength(s, 'utf8') + 1;
-    if (bytes > MAX_ARG_STRLEN) return { field, message: `has a string of ${bytes} bytes: execve takes at most ${MAX_ARG_STRLEN} per argument or variable` };
+    if (bytes > MAX_ARG_STRLEN)
+      return {
+        field,
+        message: `has a string of ${bytes} bytes: execve takes at most ${MAX_ARG_STRLEN} per argument or variable`,
+      };
     total += bytes + 8;
   }
-  if (total > ARG_MAX) return { field: 'env', message: `command, args and environment take ${total} bytes: more than execve's ${ARG_MAX} (ARG_MAX)` };
+  if (total > ARG_MAX)
+    return {
+      field: 'env',
+      message: `command, args and environment take ${total} bytes: more than execve's ${ARG_MAX} (ARG_MAX)`,
+    };
   return undefined;
 }

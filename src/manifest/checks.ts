@@ -33,7 +33,9 @@ export function absolutePath(s: string): string | undefined {
  */
 export function execString(s: string): string | undefined {
   const at = s.indexOf('\0');
-  return at < 0 ? undefined : `may not contain a NUL character (at ${at} of ${JSON.stringify(s)}): execve would end the string there`;
+  return at < 0
+    ? undefined
+    : `may not contain a NUL character (at ${at} of ${JSON.stringify(s)}): execve would end the string there`;
 }
 
 export function mountPath(s: string): string | undefined {

@@ -20,7 +20,10 @@ type Kind = 'ConfigMap' | 'Secret';
  * k in ConfigMap default/cm`, `configmap "cm" not found`), the container's waiting message.
  */
 export class ConfigRefError extends Error {
-  constructor(message: string, readonly detail: string) {
+  constructor(
+    message: string,
+    readonly detail: string,
+  ) {
     super(message);
   }
 }
@@ -32,7 +35,11 @@ function lookup(config: ConfigObjects, kind: Kind, namespace: string, name: stri
 const text = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
 
 /** `envFrom` of a container: the variables, and the keys skipped as invalid names. */
-export function envFromVars(c: Container, config: ConfigObjects, namespace: string): { vars: [string, string][]; skipped: string[] } {
+export function envFromVars(
+  c: Container,
+  config: ConfigObjects,
+  namespace: string,
+): { vars: [string, string][]; skipped: string[] } {
   const vars: [string, string][] = [];
   const skipped: string[] = [];
   for (const src of c.envFrom) {
@@ -41,7 +48,10 @@ export function envFromVars(c: Container, config: ConfigObjects, namespace: stri
     const data = lookup(config, kind, namespace, ref.name);
     if (!data) {
       if (ref.optional) continue;
-      throw new ConfigRefError(`container "${c.name}": envFrom: ${kind.toLowerCase()} "${ref.name}" not found in namespace "${namespace}"`, `${kind.toLowerCase()} "${ref.name}" not found`);
+      throw new ConfigRefError(
+        `container "${c.name}": envFrom: ${kind.toLowerCase()} "${ref.name}" not found in namespace "${namespace}"`,
+        `${kind.toLowerCase()} "${ref.name}" not found`,
+      );
     }
     const bad: string[] = [];
     for (const [key, value] of Object.entries(data)) {
@@ -49,19 +59,30 @@ export function envFromVars(c: Container, config: ConfigObjects, namespace: stri
       if (envVarName(name)) bad.push(name);
       else vars.push([name, text(value)]);
     }
-    if (bad.length > 0) skipped.push(`keys [${bad.join(', ')}] from the EnvFrom ${kind.toLowerCase()} ${namespace}/${ref.name} were skipped since they are considered invalid environment variable names`);
+    if (bad.length > 0)
+      skipped.push(
+        `keys [${bad.join(', ')}] from the EnvFrom ${kind.toLowerCase()} ${namespace}/${ref.name} were skipped since they are considered invalid environment variable names`,
+      );
   }
   return { vars, skipped };
 }
 
 /** The value of a `configMapKeyRef` / `secretKeyRef`, or undefined when an optional one is missing. */
-export function keyRefValue(c: Container, source: EnvVarSource, config: ConfigObjects, namespace: string): string | undefined {
+export function keyRefValue(
+  c: Container,
+  source: EnvVarSource,
+  config: ConfigObjects,
+  namespace: string,
+): string | undefined {
   const kind: Kind = source.configMapKeyRef ? 'ConfigMap' : 'Secret';
   const ref = (source.configMapKeyRef ?? source.secretKeyRef)!;
   const data = lookup(config, kind, namespace, ref.name);
   if (!data) {
     if (ref.optional) return undefined;
-    throw new ConfigRefError(`container "${c.name}": ${kind.toLowerCase()} "${ref.name}" not found in namespace "${namespace}"`, `${kind.toLowerCase()} "${ref.name}" not found`);
+    throw new ConfigRefError(
+      `container "${c.name}": ${kind.toLowerCase()} "${ref.name}" not found in namespace "${namespace}"`,
+      `${kind.toLowerCase()} "${ref.name}" not found`,
+    );
   }
   const value = data[ref.key];
   if (value === undefined) {
@@ -77,7 +98,10 @@ export function keyRefValue(c: Container, source: EnvVarSource, config: ConfigOb
  * warnings. A reference that cannot be resolved is one of them, not a refusal: as on a node, the
  * pod runs and that container waits in `CreateContainerConfigError` (supervisor/config-error.ts).
  */
-export function checkEnvRefs(pod: { spec: { initContainers: Container[]; containers: Container[] }; metadata: { namespace: string } }, config: ConfigObjects): string[] {
+export function checkEnvRefs(
+  pod: { spec: { initContainers: Container[]; containers: Container[] }; metadata: { namespace: string } },
+  config: ConfigObjects,
+): string[] {
   const warnings: string[] = [];
   const unresolved = (c: Container, err: unknown) => {
     if (!(err instanceof ConfigRefError)) throw err;
@@ -85,7 +109,9 @@ export function checkEnvRefs(pod: { spec: { initContainers: Container[]; contain
   };
   for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
     try {
-      warnings.push(...envFromVars(c, config, pod.metadata.namespace).skipped.map((s) => `container "${c.name}": ${s}`));
+      warnings.push(
+        ...envFromVars(c, config, pod.metadata.namespace).skipped.map((s) => `container "${c.name}": ${s}`),
+      );
     } catch (err) {
       unresolved(c, err);
     }

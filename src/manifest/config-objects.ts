@@ -60,10 +60,14 @@ export const objectKey = (namespace: string, name: string) => `${namespace}/${na
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
 /** Validates a ConfigMap or Secret object; `where` prefixes the paths of its issues. */
-export function readConfigObject(value: unknown, where: string): { kind: 'ConfigMap' | 'Secret'; key: string; data: ConfigData; type?: string } {
+export function readConfigObject(
+  value: unknown,
+  where: string,
+): { kind: 'ConfigMap' | 'Secret'; key: string; data: ConfigData; type?: string } {
   const kind = isPlainObject(value) && value.kind === 'Secret' ? 'Secret' : 'ConfigMap';
   const ctx: WalkContext = { issues: [], warnings: [], ignoreUnsupported: false };
-  const o = walk(kind === 'Secret' ? SECRET : CONFIGMAP, value, '', ctx) as Record<string, Record<string, string>> | undefined;
+  const o = walk(kind === 'Secret' ? SECRET : CONFIGMAP, value, '', ctx) as
+    Record<string, Record<string, string>> | undefined;
   const issues: Issue[] = [...ctx.issues];
   const data: ConfigData = {};
   if (o && isPlainObject(o)) {
@@ -71,7 +75,8 @@ export function readConfigObject(value: unknown, where: string): { kind: 'Config
     const bytes = kind === 'ConfigMap' ? o.binaryData : o.data;
     for (const [k, v] of Object.entries(bytes ?? {})) data[k] = v;
     for (const [k, v] of Object.entries(text ?? {})) {
-      if (kind === 'ConfigMap' && k in data) issues.push({ path: `data[${k}]`, message: 'duplicate of a key in binaryData' });
+      if (kind === 'ConfigMap' && k in data)
+        issues.push({ path: `data[${k}]`, message: 'duplicate of a key in binaryData' });
       data[k] = b64(v);
     }
   }
@@ -79,7 +84,8 @@ export function readConfigObject(value: unknown, where: string): { kind: 'Config
   if (meta.name && dnsSubdomain(meta.name)) issues.push({ path: 'metadata.name', message: dnsSubdomain(meta.name)! });
   const type = kind === 'Secret' && typeof o?.type === 'string' ? (o.type as unknown as string) : undefined;
   if (type) issues.push(...typedSecretIssues(type, data));
-  if (issues.length > 0) throw new ManifestError(issues.map((i) => ({ path: `${where}: ${i.path || '(root)'}`, message: i.message })));
+  if (issues.length > 0)
+    throw new ManifestError(issues.map((i) => ({ path: `${where}: ${i.path || '(root)'}`, message: i.message })));
   return { kind, key: objectKey(meta.namespace || 'default', meta.name!), data, ...(type ? { type } : {}) };
 }
 
@@ -88,7 +94,13 @@ function typedSecretIssues(type: string, data: ConfigData): Issue[] {
   const key = DOCKER_SECRET_KEYS[type];
   if (!key) return [];
   const value = data[key];
-  if (value === undefined) return [{ path: `data[${key}]`, message: `required: a Secret of type ${type} keeps its registry credentials under this key` }];
+  if (value === undefined)
+    return [
+      {
+        path: `data[${key}]`,
+        message: `required: a Secret of type ${type} keeps its registry credentials under this key`,
+      },
+    ];
   try {
     const doc: unknown = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
     if (!isPlainObject(doc)) throw new Error('not a JSON object');

@@ -15,7 +15,17 @@
  * fields may be missing when there were issues, so nothing here assumes they are there.
  */
 import type {
-  Container, ContainerPort, EnvVar, Lifecycle, ObjectMeta, Pod, PodSpec, Probe, PullPolicy, ResourceRequirements, Volume,
+  Container,
+  ContainerPort,
+  EnvVar,
+  Lifecycle,
+  ObjectMeta,
+  Pod,
+  PodSpec,
+  Probe,
+  PullPolicy,
+  ResourceRequirements,
+  Volume,
 } from './types.js';
 import { dottedSysctl } from './security.js';
 
@@ -63,7 +73,10 @@ function defaultSpec(s: Loose): PodSpec {
 /* Sysctl names in the `/` spelling mean the dotted name: the spec as run says it with dots. */
 function defaultPodSecurity(sc: Loose): Loose {
   if (!Array.isArray(sc.sysctls)) return sc;
-  return { ...sc, sysctls: sc.sysctls.map((x: Loose) => (typeof x?.name === 'string' ? { ...x, name: dottedSysctl(x.name) } : x)) };
+  return {
+    ...sc,
+    sysctls: sc.sysctls.map((x: Loose) => (typeof x?.name === 'string' ? { ...x, name: dottedSysctl(x.name) } : x)),
+  };
 }
 
 function defaultContainer(c: Loose, hostNetwork: boolean): Container {
@@ -130,7 +143,10 @@ export function defaultPullPolicy(image: string): PullPolicy {
 function defaultEnvVar(e: Loose): EnvVar {
   const fieldRef = e.valueFrom?.fieldRef;
   if (!fieldRef) return e as EnvVar;
-  return { ...e, valueFrom: { ...e.valueFrom, fieldRef: { ...fieldRef, apiVersion: fieldRef.apiVersion ?? 'v1' } } } as EnvVar;
+  return {
+    ...e,
+    valueFrom: { ...e.valueFrom, fieldRef: { ...fieldRef, apiVersion: fieldRef.apiVersion ?? 'v1' } },
+  } as EnvVar;
 }
 
 /** `hostPort: 0` means no host port, and is dropped (the API server omits a zero). */
@@ -152,20 +168,36 @@ export const DEFAULT_CONFIG_MODE = 0o644;
 
 /** A downwardAPI volume (with its defaultMode) or projection (`projection`: the mode is the volume's). */
 function defaultDownward(d: Loose, projection = false): Loose {
-  const items = (d.items ?? []).map((i: Loose) => (i.fieldRef ? { ...i, fieldRef: { ...i.fieldRef, apiVersion: i.fieldRef.apiVersion ?? 'v1' } } : i));
+  const items = (d.items ?? []).map((i: Loose) =>
+    i.fieldRef ? { ...i, fieldRef: { ...i.fieldRef, apiVersion: i.fieldRef.apiVersion ?? 'v1' } } : i,
+  );
   return projection ? { ...d, items } : { ...d, items, defaultMode: d.defaultMode ?? DEFAULT_CONFIG_MODE };
 }
 
 function defaultVolume(v: Loose): Volume {
-  if (v.configMap) return { ...v, configMap: { ...v.configMap, defaultMode: v.configMap.defaultMode ?? DEFAULT_CONFIG_MODE } } as Volume;
-  if (v.secret) return { ...v, secret: { ...v.secret, defaultMode: v.secret.defaultMode ?? DEFAULT_CONFIG_MODE } } as Volume;
+  if (v.configMap)
+    return {
+      ...v,
+      configMap: { ...v.configMap, defaultMode: v.configMap.defaultMode ?? DEFAULT_CONFIG_MODE },
+    } as Volume;
+  if (v.secret)
+    return { ...v, secret: { ...v.secret, defaultMode: v.secret.defaultMode ?? DEFAULT_CONFIG_MODE } } as Volume;
   if (v.downwardAPI) return { ...v, downwardAPI: defaultDownward(v.downwardAPI) } as Volume;
   if (v.projected) {
-    const sources = (v.projected.sources ?? []).map((p: Loose) => (p.downwardAPI ? { ...p, downwardAPI: defaultDownward(p.downwardAPI, true) } : p));
-    return { ...v, projected: { ...v.projected, sources, defaultMode: v.projected.defaultMode ?? DEFAULT_CONFIG_MODE } } as Volume;
+    const sources = (v.projected.sources ?? []).map((p: Loose) =>
+      p.downwardAPI ? { ...p, downwardAPI: defaultDownward(p.downwardAPI, true) } : p,
+    );
+    return {
+      ...v,
+      projected: { ...v.projected, sources, defaultMode: v.projected.defaultMode ?? DEFAULT_CONFIG_MODE },
+    } as Volume;
   }
   // An image volume's policy is defaulted from its reference, as a container image's is.
-  if (v.image) return { ...v, image: { ...v.image, pullPolicy: v.image.pullPolicy ?? defaultPullPolicy(v.image.reference ?? '') } } as Volume;
+  if (v.image)
+    return {
+      ...v,
+      image: { ...v.image, pullPolicy: v.image.pullPolicy ?? defaultPullPolicy(v.image.reference ?? '') },
+    } as Volume;
   if (!v.hostPath) return v as Volume;
   return { ...v, hostPath: { ...v.hostPath, type: v.hostPath.type ?? '' } } as Volume;
 }

@@ -23,17 +23,39 @@ const SUBSCRIPT = /^metadata\.(labels|annotations)\['(.+)'\]$/;
 /** The fields every downward consumer may read (env, volume files). */
 export const COMMON_FIELDS = ['metadata.name', 'metadata.namespace', 'metadata.uid'] as const;
 /** Only environment variables: addresses and names known once the pod is placed and networked. */
-export const ENV_ONLY_FIELDS = ['spec.nodeName', 'spec.serviceAccountName', 'status.hostIP', 'status.hostIPs', 'status.podIP', 'status.podIPs'] as const;
+export const ENV_ONLY_FIELDS = [
+  'spec.nodeName',
+  'spec.serviceAccountName',
+  'status.hostIP',
+  'status.hostIPs',
+  'status.podIP',
+  'status.podIPs',
+] as const;
 /** Only volume files: the whole label and annotation maps. */
 export const VOLUME_ONLY_FIELDS = ['metadata.labels', 'metadata.annotations'] as const;
 
 export const RESOURCES = [
-  'limits.cpu', 'limits.memory', 'limits.ephemeral-storage', 'requests.cpu', 'requests.memory', 'requests.ephemeral-storage',
+  'limits.cpu',
+  'limits.memory',
+  'limits.ephemeral-storage',
+  'requests.cpu',
+  'requests.memory',
+  'requests.ephemeral-storage',
 ] as const;
 
 /** Go's `%q` of a string: double quotes, backslash escapes for quotes, backslashes and controls. */
 export function goQuote(s: string): string {
-  const named: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '"': '\\"', '\\': '\\\\' };
+  const named: Record<string, string> = {
+    '\x07': '\\a',
+    '\b': '\\b',
+    '\f': '\\f',
+    '\n': '\\n',
+    '\r': '\\r',
+    '\t': '\\t',
+    '\v': '\\v',
+    '"': '\\"',
+    '\\': '\\\\',
+  };
   let out = '"';
   for (const ch of s) {
     const code = ch.codePointAt(0)!;
@@ -46,7 +68,10 @@ export function goQuote(s: string): string {
 
 /** `fieldpath.FormatMap`: `k="v"` lines in key order, the last without its newline. */
 export function formatMap(m: Record<string, string> | undefined): string {
-  return Object.entries(m ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${goQuote(v)}`).join('\n');
+  return Object.entries(m ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${goQuote(v)}`)
+    .join('\n');
 }
 
 /** The value of a field path (already validated for where it is used). */
@@ -54,17 +79,28 @@ export function fieldValue(fieldPath: string, f: FieldFacts): string {
   const sub = SUBSCRIPT.exec(fieldPath);
   if (sub) return (sub[1] === 'labels' ? f.labels : f.annotations)?.[sub[2]!] ?? '';
   switch (fieldPath) {
-    case 'metadata.name': return f.podName;
-    case 'metadata.namespace': return f.namespace;
-    case 'metadata.uid': return f.uid;
-    case 'metadata.labels': return formatMap(f.labels);
-    case 'metadata.annotations': return formatMap(f.annotations);
-    case 'spec.nodeName': return f.nodeName;
-    case 'spec.serviceAccountName': return f.serviceAccountName;
-    case 'status.hostIP': return f.hostIP ?? '';
-    case 'status.hostIPs': return (f.hostIPs ?? (f.hostIP ? [f.hostIP] : [])).join(',');
-    case 'status.podIP': return f.podIP ?? '';
-    case 'status.podIPs': return (f.podIPs ?? (f.podIP ? [f.podIP] : [])).join(',');
+    case 'metadata.name':
+      return f.podName;
+    case 'metadata.namespace':
+      return f.namespace;
+    case 'metadata.uid':
+      return f.uid;
+    case 'metadata.labels':
+      return formatMap(f.labels);
+    case 'metadata.annotations':
+      return formatMap(f.annotations);
+    case 'spec.nodeName':
+      return f.nodeName;
+    case 'spec.serviceAccountName':
+      return f.serviceAccountName;
+    case 'status.hostIP':
+      return f.hostIP ?? '';
+    case 'status.hostIPs':
+      return (f.hostIPs ?? (f.hostIP ? [f.hostIP] : [])).join(',');
+    case 'status.podIP':
+      return f.podIP ?? '';
+    case 'status.podIPs':
+      return (f.podIPs ?? (f.podIP ? [f.podIP] : [])).join(',');
   }
   throw new Error(`unsupported field path "${fieldPath}"`);
 }
@@ -96,7 +132,9 @@ function allocatableOf(name: string, node: Allocatable): string {
 /** The API server's divisors: 1m or 1 for CPU; 1 and the decimal and binary prefixes for bytes. */
 export function divisorIssue(resource: string, divisor: string): string | undefined {
   if (parseQuantity(divisor) === 0) return undefined;
-  const allowed = resource.endsWith('.cpu') ? ['1m', '1'] : ['1', '1k', '1M', '1G', '1T', '1P', '1E', '1Ki', '1Mi', '1Gi', '1Ti', '1Pi', '1Ei'];
+  const allowed = resource.endsWith('.cpu')
+    ? ['1m', '1']
+    : ['1', '1k', '1M', '1G', '1T', '1P', '1E', '1Ki', '1Mi', '1Gi', '1Ti', '1Pi', '1Ei'];
   if (allowed.some((a) => parseQuantity(a) === parseQuantity(divisor))) return undefined;
   return `invalid divisor "${divisor}" for ${resource}: must be one of ${allowed.join(', ')}`;
 }

@@ -17,5 +17,24 @@ export type * from './types.js';
 export { loadObjects, expandSource, type LoadedObjects, type ObjectFile } from './objects.js';
 export { noConfig, type ConfigObjects } from './config-objects.js';
 export { checkEnvRefs, ConfigRefError } from './config-env.js';
-export { readWorkload, selectorMatches, WORKLOAD_KINDS, WORKLOAD_SCHEMAS, API_VERSION, type Workload, type WorkloadKind, type JobSpec } from './workloads.js';
-export { workloadPods, jobPod, jobLabels, replicaSetName, podTemplateHash, revisionHash, generateName, randomSuffix, NAME_ALPHABET } from './workload-pods.js';
+export {
+  readWorkload,
+  selectorMatches,
+  WORKLOAD_KINDS,
+  WORKLOAD_SCHEMAS,
+  API_VERSION,
+  type Workload,
+  type WorkloadKind,
+  type JobSpec,
+} from './workloads.js';
+export {
+  workloadPods,
+  jobPod,
+  jobLabels,
+  replicaSetName,
+  podTemplateHash,
+  revisionHash,
+  generateName,
+  randomSuffix,
+  NAME_ALPHABET,
+} from './workload-pods.js';

@@ -52,8 +52,13 @@ export const requestsWithinLimits: Rules = (cleaned) => {
     const limit = limits[name];
     if (name.includes('/')) {
       // An extended resource cannot be overcommitted: the request is the limit.
-      if (limit === undefined) issues.push({ path: `limits[${name}]`, message: `must be set for the extended resource ${name} (it cannot be overcommitted)` });
-      else if (parseQuantity(request) !== parseQuantity(limit)) issues.push({ path: `requests[${name}]`, message: `must be equal to ${name} limit of ${limit}` });
+      if (limit === undefined)
+        issues.push({
+          path: `limits[${name}]`,
+          message: `must be set for the extended resource ${name} (it cannot be overcommitted)`,
+        });
+      else if (parseQuantity(request) !== parseQuantity(limit))
+        issues.push({ path: `requests[${name}]`, message: `must be equal to ${name} limit of ${limit}` });
       continue;
     }
     if (limit !== undefined && parseQuantity(request) > parseQuantity(limit)) {
@@ -72,7 +77,10 @@ export const escalationRules: Rules = (cleaned) => {
   }
   const add = ((cleaned.capabilities as { add?: string[] } | undefined)?.add ?? []).map(normalizeCapability);
   if (add.includes('CAP_SYS_ADMIN') || add.includes('ALL')) {
-    issues.push({ path: 'allowPrivilegeEscalation', message: 'may not be false when capabilities.add includes SYS_ADMIN' });
+    issues.push({
+      path: 'allowPrivilegeEscalation',
+      message: 'may not be false when capabilities.add includes SYS_ADMIN',
+    });
   }
   return issues;
 };

@@ -70,12 +70,26 @@ function take(out: LoadedObjects, value: unknown, where: string, file: ObjectFil
   const kind = isPlainObject(value) && typeof value.kind === 'string' ? value.kind : undefined;
   if (kind && CONFIG_KINDS.includes(kind)) return addConfigObject(out.config, readConfigObject(value, where), where);
   if (file.role === 'config') {
-    throw new ManifestError([{ path: where, message: `kind ${kind ?? '(none)'}: --configmap and --secret files hold only ConfigMaps and Secrets` }]);
+    throw new ManifestError([
+      {
+        path: where,
+        message: `kind ${kind ?? '(none)'}: --configmap and --secret files hold only ConfigMaps and Secrets`,
+      },
+    ]);
   }
-  if (kind && REFUSED_KINDS[kind]) throw new ManifestError([{ path: `${where}: kind`, message: `kind "${kind}" is not supported: ${REFUSED_KINDS[kind]}` }]);
-  if (kind && (WORKLOAD_KINDS as readonly string[]).includes(kind)) return takeWorkload(out, value, where, ignoreUnsupported);
+  if (kind && REFUSED_KINDS[kind])
+    throw new ManifestError([
+      { path: `${where}: kind`, message: `kind "${kind}" is not supported: ${REFUSED_KINDS[kind]}` },
+    ]);
+  if (kind && (WORKLOAD_KINDS as readonly string[]).includes(kind))
+    return takeWorkload(out, value, where, ignoreUnsupported);
   if (kind !== 'Pod') {
-    throw new ManifestError([{ path: `${where}: kind`, message: `${kind === undefined ? 'required' : `kind "${kind}" is not supported`} (tspod runs Pod, ${WORKLOAD_KINDS.join(', ')}, ConfigMap, Secret and List objects)` }]);
+    throw new ManifestError([
+      {
+        path: `${where}: kind`,
+        message: `${kind === undefined ? 'required' : `kind "${kind}" is not supported`} (tspod runs Pod, ${WORKLOAD_KINDS.join(', ')}, ConfigMap, Secret and List objects)`,
+      },
+    ]);
   }
   try {
     const { pod, warnings } = validatePod(value, { ignoreUnsupported });
@@ -96,7 +110,10 @@ function templatePath(path: string): string {
 function takeWorkload(out: LoadedObjects, value: unknown, where: string, ignoreUnsupported: boolean): void {
   const workload = readWorkload(value, where, ignoreUnsupported);
   const uid = workload.metadata.uid ?? 'sample';
-  const sample = workload.kind === 'Job' ? jobPod(workload, { uid }) : nth(workloadPods({ ...workload, replicas: 1, paused: false }, { uid }), 0); // one replica: one pod
+  const sample =
+    workload.kind === 'Job'
+      ? jobPod(workload, { uid })
+      : nth(workloadPods({ ...workload, replicas: 1, paused: false }, { uid }), 0); // one replica: one pod
   try {
     const { warnings } = validatePod(sample, { ignoreUnsupported });
     out.warnings.push(...warnings.map((w) => `${where}: ${templatePath(w)}`));
@@ -108,7 +125,10 @@ function takeWorkload(out: LoadedObjects, value: unknown, where: string, ignoreU
 }
 
 /** Reads and validates every object of `files`; throws one ManifestError with all the issues. */
-export async function loadObjects(files: ObjectFile[], opts: { ignoreUnsupported?: boolean; readStdin?: () => Promise<string> } = {}): Promise<LoadedObjects> {
+export async function loadObjects(
+  files: ObjectFile[],
+  opts: { ignoreUnsupported?: boolean; readStdin?: () => Promise<string> } = {},
+): Promise<LoadedObjects> {
   const out: LoadedObjects = { pods: [], workloads: [], config: noConfig(), warnings: [] };
   const issues: Issue[] = [];
   for (const file of files) {

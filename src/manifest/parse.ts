@@ -112,7 +112,12 @@ function toJS(doc: Document.Parsed, source: string, lines: LineCounter): unknown
   // Aliases can nest what the text does not: the validator walks the value recursively.
   if (depthOf(value) > MAX_NESTING_DEPTH) {
     const { line, col } = lines.linePos(doc.range[0]);
-    throw syntaxError(source, line, col, `nests more than ${MAX_NESTING_DEPTH} levels deep once its aliases are expanded (tspod's limit)`);
+    throw syntaxError(
+      source,
+      line,
+      col,
+      `nests more than ${MAX_NESTING_DEPTH} levels deep once its aliases are expanded (tspod's limit)`,
+    );
   }
   return value;
 }
@@ -131,7 +136,10 @@ export async function loadManifest(source: string, opts: LoadOptions = {}): Prom
     text = source === '-' ? await (opts.readStdin ?? readStdin)() : await readFile(source, 'utf8');
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw new ManifestError([{ path: name, message: `cannot read the manifest: ${why}` }], { cause: err, source: name });
+    throw new ManifestError([{ path: name, message: `cannot read the manifest: ${why}` }], {
+      cause: err,
+      source: name,
+    });
   }
   const obj = parseManifest(text, name);
   try {

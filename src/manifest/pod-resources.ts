@@ -10,7 +10,10 @@ import type { Container, Pod } from './types.js';
 const amount = (name: string, q: string) => (name === 'cpu' ? parseCpuMillis(q) : parseQuantity(q));
 
 function aggregateRequest(name: string, pod: Pod): number {
-  const of = (c: Container) => { const q = c.resources.requests?.[name]; return q === undefined ? 0 : amount(name, q); };
+  const of = (c: Container) => {
+    const q = c.resources.requests?.[name];
+    return q === undefined ? 0 : amount(name, q);
+  };
   const apps = pod.spec.containers.reduce((n, c) => n + of(c), 0);
   return Math.max(apps, ...pod.spec.initContainers.map(of));
 }
@@ -22,14 +25,20 @@ export function podResourceIssues(pod: Pod): Issue[] {
   for (const [name, q] of Object.entries(r.requests ?? {})) {
     const total = aggregateRequest(name, pod);
     if (q !== undefined && total > amount(name, q)) {
-      issues.push({ path: `spec.resources.requests[${name}]`, message: `must be greater than or equal to aggregate container requests of ${name === 'cpu' ? `${total}m` : total}` });
+      issues.push({
+        path: `spec.resources.requests[${name}]`,
+        message: `must be greater than or equal to aggregate container requests of ${name === 'cpu' ? `${total}m` : total}`,
+      });
     }
   }
   for (const [name, q] of Object.entries(r.limits ?? {})) {
     for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
       const own = c.resources.limits?.[name];
       if (q !== undefined && own !== undefined && amount(name, own) > amount(name, q)) {
-        issues.push({ path: `spec.resources.limits[${name}]`, message: `must be greater than or equal to container "${c.name}" limit of ${own}` });
+        issues.push({
+          path: `spec.resources.limits[${name}]`,
+          message: `must be greater than or equal to container "${c.name}" limit of ${own}`,
+        });
       }
     }
   }

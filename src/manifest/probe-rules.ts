@@ -14,7 +14,10 @@ const oneHandler = exactlyOne(['exec', 'httpGet', 'tcpSocket', 'grpc'], 'handler
 export const livenessRules: Rules = (cleaned, raw) => {
   const issues: Issue[] = oneHandler(cleaned, raw);
   if (cleaned.successThreshold !== undefined && cleaned.successThreshold !== 1) {
-    issues.push({ path: 'successThreshold', message: `invalid value ${cleaned.successThreshold as number}: must be 1` });
+    issues.push({
+      path: 'successThreshold',
+      message: `invalid value ${cleaned.successThreshold as number}: must be 1`,
+    });
   }
   return issues;
 };
@@ -28,4 +31,6 @@ export const readinessRules: Rules = (cleaned, raw) => {
 };
 
 /** The signals `lifecycle.stopSignal` may name: Linux's, by their SIG names (as the API server lists them). */
-export const STOP_SIGNALS: readonly string[] = Object.keys(constants.signals).filter((s) => s.startsWith('SIG') && s !== 'SIGUNUSED');
+export const STOP_SIGNALS: readonly string[] = Object.keys(constants.signals).filter(
+  (s) => s.startsWith('SIG') && s !== 'SIGUNUSED',
+);

@@ -31,7 +31,12 @@ import type { Container, DownwardFacts, EnvVarSource, ImageConfig, ProcessSpec }
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export function resolveProcess(container: Container, image: ImageConfig, facts: DownwardFacts, config: ConfigObjects = noConfig()): ProcessSpec {
+export function resolveProcess(
+  container: Container,
+  image: ImageConfig,
+  facts: DownwardFacts,
+  config: ConfigObjects = noConfig(),
+): ProcessSpec {
   const own = containerEnv(container, facts, config);
   const argv = resolveArgv(container, image, (name) => own.get(name));
   if (argv.length === 0) {
@@ -54,7 +59,8 @@ function refuseNul(container: Container, argv: string[], env: string[]): void {
   const arg = argv.findIndex((a) => a.includes('\0'));
   const entry = env.find((e) => e.includes('\0'));
   if (arg < 0 && entry === undefined) return;
-  const what = arg >= 0 ? `argument ${arg} of the command` : `environment variable ${entry?.slice(0, entry.indexOf('='))}`;
+  const what =
+    arg >= 0 ? `argument ${arg} of the command` : `environment variable ${entry?.slice(0, entry.indexOf('='))}`;
   const detail = `${what} contains a NUL character, which execve cannot pass`;
   throw new ConfigRefError(`container "${container.name}": ${detail}`, detail);
 }
@@ -87,8 +93,11 @@ export function containerEnv(container: Container, facts: DownwardFacts, config:
 function resourceOf(container: Container, source: EnvVarSource, facts: DownwardFacts): string {
   const ref = source.resourceFieldRef!;
   const named = ref.containerName ? facts.containers?.find((c) => c.name === ref.containerName) : container;
-  if (!named) throw new Error(`container "${container.name}": env resourceFieldRef: container "${ref.containerName}" not found in the pod`);
-  if (!facts.allocatable) throw new Error('resourceFieldRef needs the node\'s allocatable resources');
+  if (!named)
+    throw new Error(
+      `container "${container.name}": env resourceFieldRef: container "${ref.containerName}" not found in the pod`,
+    );
+  if (!facts.allocatable) throw new Error("resourceFieldRef needs the node's allocatable resources");
   return resourceValue(ref, named, facts.allocatable);
 }
 
@@ -108,7 +117,11 @@ export function mergeEnv(entries: string[]): string[] {
  * variables (the manifest's env and envFrom, never the image's), as the kubelet expands it. The
  * result must stay a relative path without `..`, or the container cannot start.
  */
-export function mountSubPath(container: Container, m: { name: string; subPath?: string; subPathExpr?: string }, env: Map<string, string>): string | undefined {
+export function mountSubPath(
+  container: Container,
+  m: { name: string; subPath?: string; subPathExpr?: string },
+  env: Map<string, string>,
+): string | undefined {
   if (!m.subPathExpr) return m.subPath || undefined;
   const expanded = expandVars(m.subPathExpr, (name) => env.get(name));
   if (expanded.startsWith('/') || expanded.split('/').includes('..')) {

@@ -36,11 +36,24 @@ export function checkPod(pod: Pod): Issue[] {
   const init = located(pod.spec.initContainers, 'spec.initContainers');
   const app = located(pod.spec.containers, 'spec.containers');
   // A volume whose name was invalid has none here; references to it cannot be judged then.
-  const volumes = pod.spec.volumes.every((v) => v.name !== undefined) ? new Set(pod.spec.volumes.map((v) => v.name)) : undefined;
+  const volumes = pod.spec.volumes.every((v) => v.name !== undefined)
+    ? new Set(pod.spec.volumes.map((v) => v.name))
+    : undefined;
   return [
-    ...duplicates([...init, ...app].map((l) => ({ name: l.container.name, path: l.path })), 'container'),
-    ...duplicates(pod.spec.volumes.map((v, i) => ({ name: v.name, path: indexPath('spec.volumes', i) })), 'volume'),
-    ...[...init, ...app].flatMap((l) => [...mountRules(l, volumes), ...portNameRules(l), ...nonRootRule(pod, l), ...execveRule(l)]),
+    ...duplicates(
+      [...init, ...app].map((l) => ({ name: l.container.name, path: l.path })),
+      'container',
+    ),
+    ...duplicates(
+      pod.spec.volumes.map((v, i) => ({ name: v.name, path: indexPath('spec.volumes', i) })),
+      'volume',
+    ),
+    ...[...init, ...app].flatMap((l) => [
+      ...mountRules(l, volumes),
+      ...portNameRules(l),
+      ...nonRootRule(pod, l),
+      ...execveRule(l),
+    ]),
     ...hostPortRules(init, pod.spec.hostNetwork),
     ...hostPortRules(app, pod.spec.hostNetwork),
     ...init.flatMap(initOnlyRules),
@@ -63,7 +76,10 @@ function resourceRefRules(all: Located[]): Issue[] {
     container.env.forEach((e, i) => {
       const name = e.valueFrom?.resourceFieldRef?.containerName;
       if (name !== undefined && !names.has(name)) {
-        issues.push({ path: `${indexPath(`${path}.env`, i)}.valueFrom.resourceFieldRef.containerName`, message: `container "${name}" is not in the pod` });
+        issues.push({
+          path: `${indexPath(`${path}.env`, i)}.valueFrom.resourceFieldRef.containerName`,
+          message: `container "${name}" is not in the pod`,
+        });
       }
     });
   }
@@ -74,7 +90,12 @@ function resourceRefRules(all: Located[]): Issue[] {
 function initOnlyRules(l: Located): Issue[] {
   if (l.container.restartPolicy === 'Always') return [];
   const fields = ['lifecycle', 'livenessProbe', 'readinessProbe', 'startupProbe'] as const;
-  return fields.filter((f) => l.container[f]).map((f) => ({ path: `${l.path}.${f}`, message: 'may not be set for init containers without restartPolicy=Always' }));
+  return fields
+    .filter((f) => l.container[f])
+    .map((f) => ({
+      path: `${l.path}.${f}`,
+      message: 'may not be set for init containers without restartPolicy=Always',
+    }));
 }
 
 function located(containers: Container[], base: string): Located[] {
@@ -87,7 +108,8 @@ function duplicates(items: { name?: string; path: string }[], what: string): Iss
   for (const { name, path } of items) {
     if (name === undefined) continue;
     const first = seen.get(name);
-    if (first) issues.push({ path: `${path}.name`, message: `duplicate ${what} name "${name}": already used by ${first}` });
+    if (first)
+      issues.push({ path: `${path}.name`, message: `duplicate ${what} name "${name}": already used by ${first}` });
     else seen.set(name, path);
   }
   return issues;
@@ -105,7 +127,10 @@ function mountRules({ container, path }: Located, volumes: Set<string> | undefin
     const normal = m.mountPath.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
     const first = paths.get(normal);
     if (first !== undefined) {
-      issues.push({ path: `${at}.mountPath`, message: `"${m.mountPath}" is already mounted by volumeMounts[${first}]` });
+      issues.push({
+        path: `${at}.mountPath`,
+        message: `"${m.mountPath}" is already mounted by volumeMounts[${first}]`,
+      });
     } else paths.set(normal, i);
   });
   return issues;
@@ -123,12 +148,19 @@ function hostPortRules(containers: Located[], hostNetwork: boolean): Issue[] {
     container.ports.forEach((p, i) => {
       const at = indexPath(`${path}.ports`, i);
       if (hostNetwork && p.hostPort !== undefined && p.hostPort !== p.containerPort) {
-        issues.push({ path: `${at}.hostPort`, message: `must equal containerPort (${p.containerPort}) when hostNetwork is true` });
+        issues.push({
+          path: `${at}.hostPort`,
+          message: `must equal containerPort (${p.containerPort}) when hostNetwork is true`,
+        });
       }
       if (!p.hostPort) return;
       const key = `${p.hostIP ?? ''}/${p.protocol}/${p.hostPort}`;
       const first = used.get(key);
-      if (first) issues.push({ path: `${at}.hostPort`, message: `host port ${p.hostPort}/${p.protocol} is already used by ${first}` });
+      if (first)
+        issues.push({
+          path: `${at}.hostPort`,
+          message: `host port ${p.hostPort}/${p.protocol} is already used by ${first}`,
+        });
       else used.set(key, at);
     });
   }
@@ -147,7 +179,9 @@ function nonRootRule(pod: Pod, { container, path }: Located): Issue[] {
 /* The command and environment must fit execve (bounds.ts), or the container could never start. */
 function execveRule({ container, path }: Located): Issue[] {
   const over = execveOverflow(container);
-  return over ? [{ path: fieldPath(path, over.field), message: `${over.message} (container "${container.name}")` }] : [];
+  return over
+    ? [{ path: fieldPath(path, over.field), message: `${over.message} (container "${container.name}")` }]
+    : [];
 }
 
 function namespaceRules(pod: Pod): Issue[] {
@@ -157,15 +191,26 @@ function namespaceRules(pod: Pod): Issue[] {
     issues.push({ path: 'spec.shareProcessNamespace', message: 'may not be true when hostPID is true' });
   }
   const sysctls = spec.securityContext.sysctls ?? [];
-  issues.push(...duplicates(sysctls.map((s, i) => ({ name: s.name, path: indexPath('spec.securityContext.sysctls', i) })), 'sysctl'));
+  issues.push(
+    ...duplicates(
+      sysctls.map((s, i) => ({ name: s.name, path: indexPath('spec.securityContext.sysctls', i) })),
+      'sysctl',
+    ),
+  );
   sysctls.forEach((s, i) => {
     const at = `${indexPath('spec.securityContext.sysctls', i)}.name`;
     if (spec.hostNetwork && s.name?.startsWith('net.')) {
-      issues.push({ path: at, message: `"${s.name}" may not be set when hostNetwork is true: it would change the host` });
+      issues.push({
+        path: at,
+        message: `"${s.name}" may not be set when hostNetwork is true: it would change the host`,
+      });
     }
     if (typeof s.value === 'string' && /[\u0000-\u001f\u007f]/.test(s.value)) {
       // The value is written to /proc/sys as is: a newline would end it and start another write.
-      issues.push({ path: `${indexPath('spec.securityContext.sysctls', i)}.value`, message: 'may not contain control characters (newline, tab, NUL, ...)' });
+      issues.push({
+        path: `${indexPath('spec.securityContext.sysctls', i)}.value`,
+        message: 'may not contain control characters (newline, tab, NUL, ...)',
+      });
     }
     if (spec.hostIPC && s.name === 'kernel.shm_rmid_forced') {
       issues.push({ path: at, message: `"${s.name}" may not be set when hostIPC is true: it would change the host` });
@@ -178,11 +223,17 @@ function dnsRules(pod: Pod): Issue[] {
   const { dnsPolicy, dnsConfig } = pod.spec;
   const issues: Issue[] = [];
   if (dnsPolicy === 'None' && !dnsConfig?.nameservers?.length) {
-    issues.push({ path: fieldPath('spec.dnsConfig', 'nameservers'), message: 'at least one nameserver is required when dnsPolicy is None' });
+    issues.push({
+      path: fieldPath('spec.dnsConfig', 'nameservers'),
+      message: 'at least one nameserver is required when dnsPolicy is None',
+    });
   }
   const searches = (dnsConfig?.searches ?? []).join(' ');
   if (searches.length > 2048) {
-    issues.push({ path: 'spec.dnsConfig.searches', message: `the search list is ${searches.length} characters, more than 2048` });
+    issues.push({
+      path: 'spec.dnsConfig.searches',
+      message: `the search list is ${searches.length} characters, more than 2048`,
+    });
   }
   return issues;
 }

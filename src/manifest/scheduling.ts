@@ -20,14 +20,21 @@ const values = list(str({ check: labelValue }));
 const operatorValues: Rules = (cleaned) => {
   const op = cleaned.operator as string | undefined;
   const n = ((cleaned.values as string[] | undefined) ?? []).length;
-  if ((op === 'In' || op === 'NotIn') && n === 0) return [{ path: 'values', message: "must be specified when `operator` is 'In' or 'NotIn'" }];
-  if ((op === 'Exists' || op === 'DoesNotExist') && n > 0) return [{ path: 'values', message: "may not be specified when `operator` is 'Exists' or 'DoesNotExist'" }];
-  if ((op === 'Gt' || op === 'Lt') && n !== 1) return [{ path: 'values', message: "must be specified single value when `operator` is 'Lt' or 'Gt'" }];
+  if ((op === 'In' || op === 'NotIn') && n === 0)
+    return [{ path: 'values', message: "must be specified when `operator` is 'In' or 'NotIn'" }];
+  if ((op === 'Exists' || op === 'DoesNotExist') && n > 0)
+    return [{ path: 'values', message: "may not be specified when `operator` is 'Exists' or 'DoesNotExist'" }];
+  if ((op === 'Gt' || op === 'Lt') && n !== 1)
+    return [{ path: 'values', message: "must be specified single value when `operator` is 'Lt' or 'Gt'" }];
   return [];
 };
 
 const nodeSelectorRequirement = obj(
-  { key: labelKey(), operator: str({ required: true, values: ['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'] }), values },
+  {
+    key: labelKey(),
+    operator: str({ required: true, values: ['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'] }),
+    values,
+  },
   { rules: operatorValues },
 );
 
@@ -39,21 +46,32 @@ const nodeFieldRequirement = obj(
     values: list(str({ check: dnsSubdomain })),
   },
   {
-    rules: (cleaned) => (((cleaned.values as string[] | undefined) ?? []).length === 1
-      ? []
-      : [{ path: 'values', message: "must be only one value when `operator` is 'In' or 'NotIn' for node field selector" }]),
+    rules: (cleaned) =>
+      ((cleaned.values as string[] | undefined) ?? []).length === 1
+        ? []
+        : [
+            {
+              path: 'values',
+              message: "must be only one value when `operator` is 'In' or 'NotIn' for node field selector",
+            },
+          ],
   },
 );
 
-const nodeSelectorTerm = obj({ matchExpressions: list(nodeSelectorRequirement), matchFields: list(nodeFieldRequirement) });
+const nodeSelectorTerm = obj({
+  matchExpressions: list(nodeSelectorRequirement),
+  matchFields: list(nodeFieldRequirement),
+});
 const weight = () => int({ min: 1, max: 100, required: true });
 
 export const labelSelector = obj({
   matchLabels: map(qualifiedName, { value: labelValue }),
-  matchExpressions: list(obj(
-    { key: labelKey(), operator: str({ required: true, values: ['In', 'NotIn', 'Exists', 'DoesNotExist'] }), values },
-    { rules: operatorValues },
-  )),
+  matchExpressions: list(
+    obj(
+      { key: labelKey(), operator: str({ required: true, values: ['In', 'NotIn', 'Exists', 'DoesNotExist'] }), values },
+      { rules: operatorValues },
+    ),
+  ),
 });
 
 const podAffinityTerm = obj({
@@ -67,7 +85,9 @@ const podAffinityTerm = obj({
 
 const podAffinity = obj({
   requiredDuringSchedulingIgnoredDuringExecution: list(podAffinityTerm),
-  preferredDuringSchedulingIgnoredDuringExecution: list(obj({ weight: weight(), podAffinityTerm: { ...podAffinityTerm, required: true } })),
+  preferredDuringSchedulingIgnoredDuringExecution: list(
+    obj({ weight: weight(), podAffinityTerm: { ...podAffinityTerm, required: true } }),
+  ),
 });
 
 const affinity = obj({
@@ -75,7 +95,9 @@ const affinity = obj({
     requiredDuringSchedulingIgnoredDuringExecution: obj({
       nodeSelectorTerms: list(nodeSelectorTerm, { required: true }),
     }),
-    preferredDuringSchedulingIgnoredDuringExecution: list(obj({ weight: weight(), preference: { ...nodeSelectorTerm, required: true } })),
+    preferredDuringSchedulingIgnoredDuringExecution: list(
+      obj({ weight: weight(), preference: { ...nodeSelectorTerm, required: true } }),
+    ),
   }),
   podAffinity,
   podAntiAffinity: podAffinity,
@@ -86,12 +108,16 @@ const tolerationRules: Rules = (cleaned) => {
   const issues: Issue[] = [];
   const op = (cleaned.operator as string | undefined) ?? 'Equal';
   if (!cleaned.key && op !== 'Exists') {
-    issues.push({ path: 'operator', message: 'must be Exists when `key` is empty, which means "match all values and all keys"' });
+    issues.push({
+      path: 'operator',
+      message: 'must be Exists when `key` is empty, which means "match all values and all keys"',
+    });
   }
   if (cleaned.tolerationSeconds !== undefined && cleaned.effect !== 'NoExecute') {
     issues.push({ path: 'effect', message: "must be 'NoExecute' when `tolerationSeconds` is set" });
   }
-  if (op === 'Exists' && cleaned.value) issues.push({ path: 'value', message: "must be empty when `operator` is 'Exists'" });
+  if (op === 'Exists' && cleaned.value)
+    issues.push({ path: 'value', message: "must be empty when `operator` is 'Exists'" });
   return issues;
 };
 
@@ -118,9 +144,10 @@ const topologySpreadConstraint = obj(
     matchLabelKeys: list(str({ check: qualifiedName })),
   },
   {
-    rules: (cleaned) => (cleaned.minDomains !== undefined && cleaned.whenUnsatisfiable !== 'DoNotSchedule'
-      ? [{ path: 'minDomains', message: 'can only use minDomains if whenUnsatisfiable=DoNotSchedule' }]
-      : []),
+    rules: (cleaned) =>
+      cleaned.minDomains !== undefined && cleaned.whenUnsatisfiable !== 'DoNotSchedule'
+        ? [{ path: 'minDomains', message: 'can only use minDomains if whenUnsatisfiable=DoNotSchedule' }]
+        : [],
   },
 );
 
@@ -142,10 +169,17 @@ const podLevel: Rules = (cleaned) => {
   const issues = requestsWithinLimits(cleaned, cleaned);
   for (const part of ['limits', 'requests']) {
     for (const name of Object.keys((cleaned[part] ?? {}) as object)) {
-      if (name !== 'cpu' && name !== 'memory') issues.push({ path: `${part}[${name}]`, message: `resource "${name}" is not supported at the pod level (cpu and memory are)` });
+      if (name !== 'cpu' && name !== 'memory')
+        issues.push({
+          path: `${part}[${name}]`,
+          message: `resource "${name}" is not supported at the pod level (cpu and memory are)`,
+        });
     }
   }
   return issues;
 };
 
-export const podResources = obj({ limits: resourceList(), requests: resourceList(), claims: unsupported([]) }, { rules: podLevel });
+export const podResources = obj(
+  { limits: resourceList(), requests: resourceList(), claims: unsupported([]) },
+  { rules: podLevel },
+);

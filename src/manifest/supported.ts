@@ -12,17 +12,52 @@
  * it a default in `defaults.ts` if Kubernetes has one, and teach the runtime.
  */
 import {
-  absolutePath, downwardField, execString, image, medium, mountPath, mountPropagation, subPath, volumeDownwardField,
+  absolutePath,
+  downwardField,
+  execString,
+  image,
+  medium,
+  mountPath,
+  mountPropagation,
+  subPath,
+  volumeDownwardField,
 } from './checks.js';
 import { configKey, keyPath } from './config-checks.js';
 import {
-  dnsLabel, dnsSubdomain, envVarName, ipAddress, labelValue, portName, qualifiedName, searchDomain,
+  dnsLabel,
+  dnsSubdomain,
+  envVarName,
+  ipAddress,
+  labelValue,
+  portName,
+  qualifiedName,
+  searchDomain,
 } from './names.js';
 import { RESOURCES } from './downward.js';
-import { atMostOne, divisorRule, escalationRules, exactlyOne, requestsWithinLimits, valueOrValueFrom } from './object-rules.js';
+import {
+  atMostOne,
+  divisorRule,
+  escalationRules,
+  exactlyOne,
+  requestsWithinLimits,
+  valueOrValueFrom,
+} from './object-rules.js';
 import { livenessRules, readinessRules, STOP_SIGNALS } from './probe-rules.js';
 import {
-  INT32_MAX, bool, ignorable, int, intOrString, list, map, needsCluster, obj, quantity, resourceList, serverSet, str, unsupported,
+  INT32_MAX,
+  bool,
+  ignorable,
+  int,
+  intOrString,
+  list,
+  map,
+  needsCluster,
+  obj,
+  quantity,
+  resourceList,
+  serverSet,
+  str,
+  unsupported,
 } from './schema.js';
 import { podResources, schedulingFields } from './scheduling.js';
 import { capabilityName, safeSysctl } from './security.js';
@@ -31,17 +66,26 @@ import { localhostProfilePath, profileIssues } from './seccomp.js';
 const id = () => int({ min: 0, max: INT32_MAX });
 const port = (min: number, required = false) => int({ min, max: 65535, required });
 
-const keySelector = obj({ name: str({ required: true, check: dnsSubdomain }), key: str({ required: true, check: configKey }), optional: bool() });
+const keySelector = obj({
+  name: str({ required: true, check: dnsSubdomain }),
+  key: str({ required: true, check: configKey }),
+  optional: bool(),
+});
 const objectRef = obj({ name: str({ required: true, check: dnsSubdomain }), optional: bool() });
 const envFromSource = obj(
   { prefix: str(), configMapRef: objectRef, secretRef: objectRef },
   { rules: exactlyOne(['configMapRef', 'secretRef'], 'source (configMapRef or secretRef)') },
 );
 
-const resourceFieldRef = (containerRequired: boolean) => obj(
-  { containerName: str({ required: containerRequired, check: dnsLabel }), resource: str({ required: true, values: RESOURCES }), divisor: quantity() },
-  { rules: divisorRule },
-);
+const resourceFieldRef = (containerRequired: boolean) =>
+  obj(
+    {
+      containerName: str({ required: containerRequired, check: dnsLabel }),
+      resource: str({ required: true, values: RESOURCES }),
+      divisor: quantity(),
+    },
+    { rules: divisorRule },
+  );
 
 const envVarSource = obj(
   {
@@ -67,15 +111,18 @@ const containerPort = obj({
   protocol: str({ values: ['TCP', 'UDP', 'SCTP'] }),
 });
 
-const volumeMount = obj({
-  name: str({ required: true }),
-  subPathExpr: str({ check: subPath }),
-  mountPath: str({ required: true, check: mountPath }),
-  readOnly: bool(),
-  subPath: str({ check: subPath }),
-  mountPropagation: str({ check: mountPropagation }),
-  recursiveReadOnly: unsupported('Disabled'),
-}, { rules: atMostOne(['subPath', 'subPathExpr']) });
+const volumeMount = obj(
+  {
+    name: str({ required: true }),
+    subPathExpr: str({ check: subPath }),
+    mountPath: str({ required: true, check: mountPath }),
+    readOnly: bool(),
+    subPath: str({ check: subPath }),
+    mountPropagation: str({ check: mountPropagation }),
+    recursiveReadOnly: unsupported('Disabled'),
+  },
+  { rules: atMostOne(['subPath', 'subPathExpr']) },
+);
 
 const resources = obj(
   { limits: resourceList(), requests: resourceList(), claims: unsupported([]) },
@@ -190,20 +237,45 @@ const initContainer = obj({ ...containerFields, restartPolicy: str({ values: ['A
 
 // File modes of configMap/secret files: 0000..0777, as the API server allows.
 const fileMode = () => int({ min: 0, max: 0o777 });
-const keyToPath = obj({ key: str({ required: true, check: configKey }), path: str({ required: true, check: keyPath }), mode: fileMode() });
+const keyToPath = obj({
+  key: str({ required: true, check: configKey }),
+  path: str({ required: true, check: keyPath }),
+  mode: fileMode(),
+});
 
 /** The volume types of Kubernetes that tspod does not implement. */
 export const UNSUPPORTED_VOLUME_TYPES = [
-  'awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'cinder', 'csi',
-  'ephemeral', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk', 'gitRepo',
-  'glusterfs', 'iscsi', 'nfs', 'photonPersistentDisk',
-  'portworxVolume', 'quobyte', 'rbd', 'scaleIO', 'storageos', 'vsphereVolume',
+  'awsElasticBlockStore',
+  'azureDisk',
+  'azureFile',
+  'cephfs',
+  'cinder',
+  'csi',
+  'ephemeral',
+  'fc',
+  'flexVolume',
+  'flocker',
+  'gcePersistentDisk',
+  'gitRepo',
+  'glusterfs',
+  'iscsi',
+  'nfs',
+  'photonPersistentDisk',
+  'portworxVolume',
+  'quobyte',
+  'rbd',
+  'scaleIO',
+  'storageos',
+  'vsphereVolume',
 ] as const;
 
 const downwardFile = obj(
   {
     path: str({ required: true, check: keyPath }),
-    fieldRef: obj({ fieldPath: str({ required: true, check: volumeDownwardField }), apiVersion: str({ values: ['v1'] }) }),
+    fieldRef: obj({
+      fieldPath: str({ required: true, check: volumeDownwardField }),
+      apiVersion: str({ values: ['v1'] }),
+    }),
     resourceFieldRef: resourceFieldRef(true),
     mode: fileMode(),
   },
@@ -222,11 +294,25 @@ const projection = obj(
     clusterTrustBundle: needsCluster(noApiServer('to read ClusterTrustBundle objects')),
     podCertificate: needsCluster(noApiServer('to sign a pod certificate (PodCertificateRequest)')),
   },
-  { rules: exactlyOne(['configMap', 'secret', 'downwardAPI', 'serviceAccountToken', 'clusterTrustBundle', 'podCertificate'], 'projection source') },
+  {
+    rules: exactlyOne(
+      ['configMap', 'secret', 'downwardAPI', 'serviceAccountToken', 'clusterTrustBundle', 'podCertificate'],
+      'projection source',
+    ),
+  },
 );
 
 /** The volume types tspod implements. */
-export const VOLUME_TYPES = ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected', 'persistentVolumeClaim', 'image'] as const;
+export const VOLUME_TYPES = [
+  'emptyDir',
+  'hostPath',
+  'configMap',
+  'secret',
+  'downwardAPI',
+  'projected',
+  'persistentVolumeClaim',
+  'image',
+] as const;
 
 const volume = obj(
   {
@@ -234,14 +320,29 @@ const volume = obj(
     emptyDir: obj({ medium: str({ check: medium }), sizeLimit: quantity({ positive: true }) }),
     hostPath: obj({
       path: str({ required: true, check: absolutePath }),
-      type: str({ values: ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'] }),
+      type: str({
+        values: ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'],
+      }),
     }),
-    configMap: obj({ name: str({ required: true, check: dnsSubdomain }), items: list(keyToPath), defaultMode: fileMode(), optional: bool() }),
-    secret: obj({ secretName: str({ required: true, check: dnsSubdomain }), items: list(keyToPath), defaultMode: fileMode(), optional: bool() }),
+    configMap: obj({
+      name: str({ required: true, check: dnsSubdomain }),
+      items: list(keyToPath),
+      defaultMode: fileMode(),
+      optional: bool(),
+    }),
+    secret: obj({
+      secretName: str({ required: true, check: dnsSubdomain }),
+      items: list(keyToPath),
+      defaultMode: fileMode(),
+      optional: bool(),
+    }),
     downwardAPI: obj({ items: downwardItems, defaultMode: fileMode() }),
     projected: obj({ sources: list(projection), defaultMode: fileMode() }),
     persistentVolumeClaim: obj({ claimName: str({ required: true, check: dnsSubdomain }), readOnly: bool() }),
-    image: obj({ reference: str({ required: true, check: image }), pullPolicy: str({ values: ['Always', 'IfNotPresent', 'Never'] }) }),
+    image: obj({
+      reference: str({ required: true, check: image }),
+      pullPolicy: str({ values: ['Always', 'IfNotPresent', 'Never'] }),
+    }),
     ...Object.fromEntries(UNSUPPORTED_VOLUME_TYPES.map((t) => [t, unsupported()])),
   },
   { rules: exactlyOne([...VOLUME_TYPES, ...UNSUPPORTED_VOLUME_TYPES], `volume type (${VOLUME_TYPES.join(', ')})`) },
@@ -284,7 +385,9 @@ const podSpec = obj({
   hostUsers: bool(),
   hostname: str({ check: dnsLabel }),
   subdomain: str({ check: dnsLabel }),
-  hostAliases: list(obj({ ip: str({ required: true, check: ipAddress }), hostnames: list(str({ check: dnsSubdomain })) })),
+  hostAliases: list(
+    obj({ ip: str({ required: true, check: ipAddress }), hostnames: list(str({ check: dnsSubdomain })) }),
+  ),
   dnsPolicy: str({ values: ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'] }),
   dnsConfig,
   nodeName: str({ check: dnsSubdomain }),
@@ -321,10 +424,16 @@ export const metadata = obj({
   labels: map(qualifiedName, { value: labelValue }),
   annotations: map(qualifiedName, { maxBytes: 256 * 1024 }),
   generateName: unsupported(),
-  ownerReferences: list(obj({
-    apiVersion: str({ required: true }), kind: str({ required: true }), name: str({ required: true }), uid: str({ required: true }),
-    controller: bool(), blockOwnerDeletion: bool(),
-  })),
+  ownerReferences: list(
+    obj({
+      apiVersion: str({ required: true }),
+      kind: str({ required: true }),
+      name: str({ required: true }),
+      uid: str({ required: true }),
+      controller: bool(),
+      blockOwnerDeletion: bool(),
+    }),
+  ),
   finalizers: ignorable([]),
   selfLink: serverSet,
   resourceVersion: serverSet,

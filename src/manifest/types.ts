@@ -25,14 +25,7 @@ export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 export type TerminationMessagePolicy = 'File' | 'FallbackToLogsOnError';
 export type StorageMedium = '' | 'Memory';
 export type HostPathType =
-  | ''
-  | 'DirectoryOrCreate'
-  | 'Directory'
-  | 'FileOrCreate'
-  | 'File'
-  | 'Socket'
-  | 'CharDevice'
-  | 'BlockDevice';
+  '' | 'DirectoryOrCreate' | 'Directory' | 'FileOrCreate' | 'File' | 'Socket' | 'CharDevice' | 'BlockDevice';
 /** A downward API field path (`metadata.name`, `metadata.labels['app']`...); downward.ts lists them. */
 export type DownwardFieldPath = string;
 
@@ -520,7 +513,6 @@ export interface ImageConfig {
   StopSignal?: string;
   ExposedPorts?: Record<string, object>;
 }
-
 
 /** What the node can give pods: the kubelet's `status.allocatable` (src/node/). */
 export interface Allocatable {

@@ -24,11 +24,15 @@ export function userNamespaceIssues(pod: Pod): Issue[] {
       if (spec[field]) issues.push({ path: `spec.${field}`, message: 'Forbidden: when `hostUsers` is false' });
     }
   }
-  const check = (containers: Container[], base: string) => containers.forEach((c, i) => {
-    if (c.securityContext?.procMount === 'Unmasked' && spec.hostUsers !== false) {
-      issues.push({ path: `${indexPath(base, i)}.securityContext.procMount`, message: 'Invalid value: "Unmasked": `hostUsers` must be false to use `Unmasked`' });
-    }
-  });
+  const check = (containers: Container[], base: string) =>
+    containers.forEach((c, i) => {
+      if (c.securityContext?.procMount === 'Unmasked' && spec.hostUsers !== false) {
+        issues.push({
+          path: `${indexPath(base, i)}.securityContext.procMount`,
+          message: 'Invalid value: "Unmasked": `hostUsers` must be false to use `Unmasked`',
+        });
+      }
+    });
   check(spec.initContainers, 'spec.initContainers');
   check(spec.containers, 'spec.containers');
   return issues;

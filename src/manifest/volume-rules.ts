@@ -11,7 +11,9 @@ function downwardIssues(items: DownwardAPIVolumeFile[], at: string, containers: 
   return items.flatMap((item, i) => {
     const name = item.resourceFieldRef?.containerName;
     if (name === undefined || containers.has(name)) return [];
-    return [{ path: `${indexPath(at, i)}.resourceFieldRef.containerName`, message: `container "${name}" is not in the pod` }];
+    return [
+      { path: `${indexPath(at, i)}.resourceFieldRef.containerName`, message: `container "${name}" is not in the pod` },
+    ];
   });
 }
 
@@ -21,7 +23,8 @@ function duplicatePaths(entries: { path?: string; at: string }[]): Issue[] {
   for (const { path, at } of entries) {
     if (path === undefined) continue;
     const first = seen.get(path);
-    if (first) issues.push({ path: `${at}.path`, message: `conflicting duplicate paths: "${path}" is also given by ${first}` });
+    if (first)
+      issues.push({ path: `${at}.path`, message: `conflicting duplicate paths: "${path}" is also given by ${first}` });
     else seen.set(path, at);
   }
   return issues;

@@ -74,7 +74,9 @@ function walkString(node: StringNode, value: unknown, path: string, ctx: WalkCon
 function walkQuantity(node: QuantityNode, value: unknown, path: string, ctx: WalkContext): unknown {
   if (typeof value !== 'string' && typeof value !== 'number') return typeIssue('a quantity', value, path, ctx);
   if (!isQuantity(value)) {
-    ctx.issues.push(issue(path, `invalid quantity "${value}": expected a number with an optional suffix (64Mi, 1G, 500m, 1e3)`));
+    ctx.issues.push(
+      issue(path, `invalid quantity "${value}": expected a number with an optional suffix (64Mi, 1G, 500m, 1e3)`),
+    );
     return undefined;
   }
   const n = parseQuantity(value);
@@ -150,10 +152,17 @@ function walkResourceList(value: unknown, path: string, ctx: WalkContext): unkno
  */
 export function resourceKind(name: string): 'standard' | 'extended' | string {
   if (name === 'cpu' || name === 'memory' || name === 'ephemeral-storage') return 'standard';
-  if (name.startsWith('hugepages-')) return `resource "${name}" is not supported by tspod (cpu, memory, ephemeral-storage and extended resources are)`;
+  if (name.startsWith('hugepages-'))
+    return `resource "${name}" is not supported by tspod (cpu, memory, ephemeral-storage and extended resources are)`;
   const slash = name.indexOf('/');
   const prefix = slash >= 0 ? name.slice(0, slash) : '';
-  if (slash < 0 || prefix === 'kubernetes.io' || prefix.endsWith('.kubernetes.io') || name.startsWith('requests.') || qualifiedName(name)) {
+  if (
+    slash < 0 ||
+    prefix === 'kubernetes.io' ||
+    prefix.endsWith('.kubernetes.io') ||
+    name.startsWith('requests.') ||
+    qualifiedName(name)
+  ) {
     return `resource "${name}" must be a standard resource for containers (cpu, memory, ephemeral-storage) or an extended resource named domain/name`;
   }
   return 'extended';

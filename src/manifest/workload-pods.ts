@@ -66,7 +66,9 @@ export const fnv32 = (bytes: Buffer) => fnv(bytes, false);
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
   }
   return JSON.stringify(v);
@@ -100,11 +102,19 @@ export interface PodOptions {
 }
 
 /** A pod manifest (not yet validated) from the template. */
-function podFrom(w: Workload, name: string, labels: Record<string, string>, owner: OwnerReference, spec: Record<string, unknown> = w.template.spec): Record<string, unknown> {
+function podFrom(
+  w: Workload,
+  name: string,
+  labels: Record<string, string>,
+  owner: OwnerReference,
+  spec: Record<string, unknown> = w.template.spec,
+): Record<string, unknown> {
   return {
-    apiVersion: 'v1', kind: 'Pod',
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: {
-      name, namespace: w.metadata.namespace,
+      name,
+      namespace: w.metadata.namespace,
       labels: { ...w.template.metadata.labels, ...labels },
       ...(w.template.metadata.annotations ? { annotations: w.template.metadata.annotations } : {}),
       ownerReferences: [owner],
@@ -113,7 +123,14 @@ function podFrom(w: Workload, name: string, labels: Record<string, string>, owne
   };
 }
 
-const ownerRef = (apiVersion: string, kind: string, name: string, uid: string): OwnerReference => ({ apiVersion, kind, name, uid, controller: true, blockOwnerDeletion: true });
+const ownerRef = (apiVersion: string, kind: string, name: string, uid: string): OwnerReference => ({
+  apiVersion,
+  kind,
+  name,
+  uid,
+  controller: true,
+  blockOwnerDeletion: true,
+});
 
 /** The name of the ReplicaSet a Deployment makes for its template. */
 export function replicaSetName(w: Workload): string {
@@ -125,10 +142,23 @@ function statefulSetPod(w: Workload, i: number, owner: OwnerReference, revision:
   const sts = w.statefulSet!;
   const claims = sts.claims.map((c) => ({ name: c, persistentVolumeClaim: { claimName: `${c}-${name}` } }));
   const volumes = ((w.template.spec.volumes ?? []) as { name: string }[]).filter((v) => !sts.claims.includes(v.name));
-  const spec = { ...w.template.spec, hostname: name, ...(sts.serviceName ? { subdomain: sts.serviceName } : {}), volumes: [...volumes, ...claims] };
-  return podFrom(w, name, {
-    'controller-revision-hash': revision, 'statefulset.kubernetes.io/pod-name': name, 'apps.kubernetes.io/pod-index': String(i),
-  }, owner, spec);
+  const spec = {
+    ...w.template.spec,
+    hostname: name,
+    ...(sts.serviceName ? { subdomain: sts.serviceName } : {}),
+    volumes: [...volumes, ...claims],
+  };
+  return podFrom(
+    w,
+    name,
+    {
+      'controller-revision-hash': revision,
+      'statefulset.kubernetes.io/pod-name': name,
+      'apps.kubernetes.io/pod-index': String(i),
+    },
+    owner,
+    spec,
+  );
 }
 
 /** The pods a Deployment, ReplicaSet, StatefulSet or DaemonSet makes (a Job's: jobPod). */
@@ -154,22 +184,37 @@ export function workloadPods(w: Workload, o: PodOptions): Record<string, unknown
     case 'DaemonSet': {
       const owner = ownerRef('apps/v1', 'DaemonSet', w.metadata.name, o.uid);
       const tolerations = [...((w.template.spec.tolerations ?? []) as Toleration[]), ...DAEMON_TOLERATIONS];
-      return each(() => podFrom(w, generateName(`${w.metadata.name}-`, rand), { 'controller-revision-hash': revisionHash(w.template), 'pod-template-generation': '1' }, owner, { ...w.template.spec, tolerations }));
+      return each(() =>
+        podFrom(
+          w,
+          generateName(`${w.metadata.name}-`, rand),
+          { 'controller-revision-hash': revisionHash(w.template), 'pod-template-generation': '1' },
+          owner,
+          { ...w.template.spec, tolerations },
+        ),
+      );
     }
     case 'Job':
-      throw new Error('a Job\'s pods are made by its controller, one at a time (jobPod)');
+      throw new Error("a Job's pods are made by its controller, one at a time (jobPod)");
   }
 }
 
 /** The labels the API server adds to a Job's template (and selects its pods by). */
 export function jobLabels(w: Workload, uid: string): Record<string, string> {
   return {
-    'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': w.metadata.name,
-    'controller-uid': uid, 'job-name': w.metadata.name,
+    'batch.kubernetes.io/controller-uid': uid,
+    'batch.kubernetes.io/job-name': w.metadata.name,
+    'controller-uid': uid,
+    'job-name': w.metadata.name,
   };
 }
 
 /** One more pod of a Job. */
 export function jobPod(w: Workload, o: PodOptions): Record<string, unknown> {
-  return podFrom(w, generateName(`${w.metadata.name}-`, o.rand), jobLabels(w, o.uid), ownerRef('batch/v1', 'Job', w.metadata.name, o.uid));
+  return podFrom(
+    w,
+    generateName(`${w.metadata.name}-`, o.rand),
+    jobLabels(w, o.uid),
+    ownerRef('batch/v1', 'Job', w.metadata.name, o.uid),
+  );
 }

@@ -60,12 +60,20 @@ export async function delNetworkList(
   }
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) {
-    throw new AggregateError(errors, `cni DEL on network "${list.name}": ${errors.map((e) => (e as Error).message).join('; ')}`);
+    throw new AggregateError(
+      errors,
+      `cni DEL on network "${list.name}": ${errors.map((e) => (e as Error).message).join('; ')}`,
+    );
   }
 }
 
 /** Runs CHECK through the list; throws the first plugin's complaint. */
-export async function checkNetworkList(list: NetConfList, call: ListCall, capabilityArgs: Record<string, unknown>, prevResult: CniResult): Promise<void> {
+export async function checkNetworkList(
+  list: NetConfList,
+  call: ListCall,
+  capabilityArgs: Record<string, unknown>,
+  prevResult: CniResult,
+): Promise<void> {
   if (list.disableCheck) return;
   for (const plugin of list.plugins) {
     const stdin = pluginStdin(list, plugin, { capabilityArgs, prevResult });

@@ -168,7 +168,9 @@ export async function execPlugin(
 ): Promise<unknown> {
   const file = findPlugin(plugin.type, call.pluginDirs);
   if (!file) {
-    throw new Error(`cni plugin "${plugin.type}" of network "${list.name}" is not installed in ${call.pluginDirs.join(', ')}`);
+    throw new Error(
+      `cni plugin "${plugin.type}" of network "${list.name}" is not installed in ${call.pluginDirs.join(', ')}`,
+    );
   }
   let o: Output;
   try {
@@ -181,8 +183,11 @@ export async function execPlugin(
   try {
     return JSON.parse(o.stdout);
   } catch (err) {
-    throw new Error(`cni plugin "${plugin.type}" ${call.command} printed something that is not JSON: ${o.stdout.slice(0, 200)}`, {
-      cause: err,
-    });
+    throw new Error(
+      `cni plugin "${plugin.type}" ${call.command} printed something that is not JSON: ${o.stdout.slice(0, 200)}`,
+      {
+        cause: err,
+      },
+    );
   }
 }

@@ -37,7 +37,6 @@ export type { HostRules };
 export const DEFAULT_IPAM_DIR = '/var/lib/cni/networks';
 const MULTICAST = '224.0.0.0/4';
 
-
 /** A rule as iptables takes it: table, chain, and the rest of the arguments. */
 interface Rule {
   table: 'nat' | 'filter';
@@ -62,7 +61,10 @@ export interface IptablesOps {
  * chains, and two of them (a TSPOD_SUBNET or TSPOD_IPAM_DIR changed) never share one.
  */
 export function rulesId(r: HostRules): string {
-  return createHash('sha256').update(JSON.stringify([r.network, r.subnet, r.bridge, r.leaseDir])).digest('hex').slice(0, 12);
+  return createHash('sha256')
+    .update(JSON.stringify([r.network, r.subnet, r.bridge, r.leaseDir]))
+    .digest('hex')
+    .slice(0, 12);
 }
 
 export function chainNames(r: HostRules): { masq: string; forward: string } {
@@ -94,7 +96,8 @@ function chainRules(r: HostRules): Rule[] {
     // From the pods, to anywhere; and the replies to what they started.
     { table: 'filter', chain: c.forward, spec: ['-i', r.bridge, '-s', r.subnet, '-j', 'ACCEPT'] },
     {
-      table: 'filter', chain: c.forward,
+      table: 'filter',
+      chain: c.forward,
       spec: ['-o', r.bridge, '-d', r.subnet, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'],
     },
   ];
@@ -116,7 +119,8 @@ export function installInput(r: HostRules, tables: Rule['table'][] = ['nat', 'fi
   for (const table of tables) {
     const own = table === 'nat' ? c.masq : c.forward;
     lines.push(`*${table}`, `:${own} - [0:0]`);
-    for (const rule of chainRules(r).filter((x) => x.table === table)) lines.push(['-A', rule.chain, ...rule.spec].map(word).join(' '));
+    for (const rule of chainRules(r).filter((x) => x.table === table))
+      lines.push(['-A', rule.chain, ...rule.spec].map(word).join(' '));
     for (const j of jumps(r).filter((x) => x.table === table)) {
       const at = table === 'filter' ? ['-I', j.chain, '1'] : ['-A', j.chain];
       lines.push([...at, ...j.spec].map(word).join(' '));
@@ -159,8 +163,12 @@ export function removalInput(r: HostRules, saved: string): string | null {
 
 /** The tables whose jump is missing (checked at once: `-C` changes nothing, so they can overlap). */
 async function missingTables(r: HostRules, ops: IptablesOps): Promise<Rule['table'][]> {
-  const present = await Promise.all(jumps(r).map(async (j) => (await ops.iptables(['-t', j.table, '-C', j.chain, ...j.spec])) === 0));
-  return jumps(r).filter((_, i) => !present[i]).map((j) => j.table);
+  const present = await Promise.all(
+    jumps(r).map(async (j) => (await ops.iptables(['-t', j.table, '-C', j.chain, ...j.spec])) === 0),
+  );
+  return jumps(r)
+    .filter((_, i) => !present[i])
+    .map((j) => j.table);
 }
 
 /** A flock on a directory, taken without blocking Node's thread; null when another holds it. */
@@ -226,7 +234,9 @@ export async function holdHostRules(r: HostRules, ops: IptablesOps = realIptable
     if (typeof shared === 'function') return shared;
     if (shared) missing = shared;
     if (installs === 2) {
-      throw new Error(`the masquerade and forward rules of network "${r.network}" did not stay installed (${missing.join(', ')} table)`);
+      throw new Error(
+        `the masquerade and forward rules of network "${r.network}" did not stay installed (${missing.join(', ')} table)`,
+      );
     }
     if (shared && (await installExclusive(r, ops))) {
       installs++;
@@ -257,7 +267,8 @@ export async function guardHostRules(r: HostRules, ops: IptablesOps = realIptabl
   const until = Date.now() + LOCK_TIMEOUT_MS;
   let release = tryLockDir(r.leaseDir, 'sh');
   for (let wait = 2; !release; wait = Math.min(wait * 2, 50)) {
-    if (Date.now() >= until) throw new Error(`waited ${LOCK_TIMEOUT_MS / 1000} s for the lock of the network's lease store "${r.leaseDir}"`);
+    if (Date.now() >= until)
+      throw new Error(`waited ${LOCK_TIMEOUT_MS / 1000} s for the lock of the network's lease store "${r.leaseDir}"`);
     await new Promise((resolve) => setTimeout(resolve, wait));
     release = tryLockDir(r.leaseDir, 'sh');
   }
@@ -286,13 +297,19 @@ export async function guardHostRules(r: HostRules, ops: IptablesOps = realIptabl
 /** Throws unless both jumps are in place (for CHECK). */
 export async function checkHostRules(r: HostRules, ops: IptablesOps = realIptables): Promise<void> {
   const missing = await missingTables(r, ops);
-  if (missing.length > 0) throw new Error(`network "${r.network}": its ${missing.join(' and ')} rules (${Object.values(chainNames(r)).join(', ')}) are missing`);
+  if (missing.length > 0)
+    throw new Error(
+      `network "${r.network}": its ${missing.join(' and ')} rules (${Object.values(chainNames(r)).join(', ')}) are missing`,
+    );
 }
 
 /** host-local's lease files: one per address in use (its `lock` and `last_reserved_ip.*` are not). */
 export function leases(leaseDir: string): string[] {
   try {
-    return fs.readdirSync(leaseDir).filter((n) => n !== 'lock' && !n.startsWith('last_reserved_ip')).sort();
+    return fs
+      .readdirSync(leaseDir)
+      .filter((n) => n !== 'lock' && !n.startsWith('last_reserved_ip'))
+      .sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new Error(`reading the lease store "${leaseDir}"`, { cause: err });
@@ -340,15 +357,23 @@ interface Ran {
 
 function runTool(file: string, args: string[], input?: string): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = execFile(file, args, { env: { ...process.env, PATH: systemPath(process.env.PATH) } }, (err, stdout, stderr) => {
-      const code = (err as NodeJS.ErrnoException | null)?.code;
-      if (typeof code === 'string') {
-        const hint = code === 'ENOENT' ? ` (the tspod network needs it: apt-get install ${file === 'ip' ? 'iproute2' : 'iptables'})` : '';
-        reject(new Error(`running ${file}${hint}`, { cause: err }));
-        return;
-      }
-      resolve({ status: typeof code === 'number' ? code : err ? 1 : 0, stdout, stderr });
-    });
+    const child = execFile(
+      file,
+      args,
+      { env: { ...process.env, PATH: systemPath(process.env.PATH) } },
+      (err, stdout, stderr) => {
+        const code = (err as NodeJS.ErrnoException | null)?.code;
+        if (typeof code === 'string') {
+          const hint =
+            code === 'ENOENT'
+              ? ` (the tspod network needs it: apt-get install ${file === 'ip' ? 'iproute2' : 'iptables'})`
+              : '';
+          reject(new Error(`running ${file}${hint}`, { cause: err }));
+          return;
+        }
+        resolve({ status: typeof code === 'number' ? code : err ? 1 : 0, stdout, stderr });
+      },
+    );
     child.stdin?.on('error', () => {}); // a tool that exits without reading: its status tells
     child.stdin?.end(input ?? '');
   });
@@ -362,15 +387,19 @@ export const realIptables: IptablesOps = {
   iptables: async (args) => (await runTool('iptables', ['-w', ...args])).status,
   restore: async (input) => {
     const r = await runTool('iptables-restore', ['-w', '--noflush'], input);
-    if (r.status !== 0) throw failed('iptables-restore of the tspod network\'s rules', r);
+    if (r.status !== 0) throw failed("iptables-restore of the tspod network's rules", r);
   },
   save: async () => {
     // Without iptables there can be no rules of tspod's (the attach would have needed it).
     const missing = (err: unknown) => ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-    const parts = await Promise.all(['nat', 'filter'].map((t) => runTool('iptables-save', ['-t', t]).catch((err: unknown) => {
-      if (missing(err)) return { status: 0, stdout: '', stderr: '' };
-      throw err;
-    })));
+    const parts = await Promise.all(
+      ['nat', 'filter'].map((t) =>
+        runTool('iptables-save', ['-t', t]).catch((err: unknown) => {
+          if (missing(err)) return { status: 0, stdout: '', stderr: '' };
+          throw err;
+        }),
+      ),
+    );
     const bad = parts.find((p) => p.status !== 0);
     if (bad) throw failed('iptables-save', bad);
     return parts.map((p) => p.stdout).join('');

@@ -34,7 +34,10 @@ function usable(a: os.NetworkInterfaceInfo): boolean {
 }
 
 /** The host's addresses, IPv4 first, those of the default route's interface before the others. */
-export function hostIPs(interfaces: Interfaces = os.networkInterfaces(), defaultIface = defaultRouteInterface()): string[] {
+export function hostIPs(
+  interfaces: Interfaces = os.networkInterfaces(),
+  defaultIface = defaultRouteInterface(),
+): string[] {
   const names = Object.keys(interfaces).sort((a, b) => Number(b === defaultIface) - Number(a === defaultIface));
   const all = names.flatMap((n) => (interfaces[n] ?? []).filter(usable));
   const ordered = [...all.filter((a) => a.family === 'IPv4'), ...all.filter((a) => a.family === 'IPv6')];

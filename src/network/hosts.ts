@@ -35,7 +35,12 @@ function aliasLines(aliases: HostAlias[]): string {
  * `/etc/hosts` of a pod with its own network namespace. Without an address (network `none`, or no
  * CNI plugins) there is no line for the pod itself; the kubelet would not mount the file at all.
  */
-export function hostsFile(opts: { podIPs: string[]; hostname: string; domain?: string; hostAliases: HostAlias[] }): string {
+export function hostsFile(opts: {
+  podIPs: string[];
+  hostname: string;
+  domain?: string;
+  hostAliases: HostAlias[];
+}): string {
   let text = HEADER;
   text += '127.0.0.1\tlocalhost\n';
   text += '::1\tlocalhost ip6-localhost ip6-loopback\n';

@@ -17,15 +17,38 @@
  */
 import { addNetworkList, checkNetworkList, delNetworkList, missingPlugins, resultIPs, type ListCall } from './cni.js';
 import {
-  BUILT_IN, DEFAULT_NETWORK, builtinHostRules, cniSettings, loadNetwork, pluginTypes, podChain, validNetworkName, type CniSettings,
+  BUILT_IN,
+  DEFAULT_NETWORK,
+  builtinHostRules,
+  cniSettings,
+  loadNetwork,
+  pluginTypes,
+  podChain,
+  validNetworkName,
+  type CniSettings,
 } from './config.js';
-import { checkHostRules, guardHostRules, realIptables, removeHostRules, type IptablesOps, type RemoveOutcome } from './host-rules.js';
+import {
+  checkHostRules,
+  guardHostRules,
+  realIptables,
+  removeHostRules,
+  type IptablesOps,
+  type RemoveOutcome,
+} from './host-rules.js';
 import { isHostNetns, isPinned, netnsPinPath, pinNetns, unpinNetns, type MountOps } from './netns.js';
 import type { LoadedNetwork, NetConfList, NetworkAttachment, PortMapping } from './types.js';
 
 export * from './types.js';
 export { CniError } from './exec.js';
-export { cniSettings, DEFAULT_NETWORK, DEFAULT_SUBNET, DEFAULT_BRIDGE, loadNetwork, podChain, type CniSettings } from './config.js';
+export {
+  cniSettings,
+  DEFAULT_NETWORK,
+  DEFAULT_SUBNET,
+  DEFAULT_BRIDGE,
+  loadNetwork,
+  podChain,
+  type CniSettings,
+} from './config.js';
 export { netnsPinPath, isPinned, listNetnsPins, unpinNetns } from './netns.js';
 export { hostsFile, hostNetworkHostsFile, podDomain, CLUSTER_DOMAIN, type HostAlias } from './hosts.js';
 export { resolvConf, readHostResolvConf, type DNSPolicy, type PodDNSConfig } from './resolv.js';
@@ -84,7 +107,9 @@ function noPlugins(o: AttachOptions, net: LoadedNetwork, missing: string[], s: C
   const what = `cni plugins ${missing.join(', ')} are not installed in ${s.pluginDirs.join(', ')}`;
   if (net.source !== BUILT_IN) throw new Error(`network "${net.list.name}" (${net.source}): ${what}`);
   if (!warnedNoPlugins) {
-    o.warn(`${what}: pods get only a loopback interface and no IP address; for pod IPs, install them (${INSTALL_HINT})`);
+    o.warn(
+      `${what}: pods get only a loopback interface and no IP address; for pod IPs, install them (${INSTALL_HINT})`,
+    );
     warnedNoPlugins = true;
   }
   return null;
@@ -165,7 +190,9 @@ async function undoFailedAttach(a: NetworkAttachment, o: AttachOptions, err: unk
     await detachPod(a, o);
   } catch (undoErr) {
     const why = (undoErr as Error).cause instanceof Error ? ((undoErr as Error).cause as Error).message : '';
-    o.warn(`undoing the failed network attach of pod "${o.podName}": ${(undoErr as Error).message}: ${why} (the netns pin is kept for a retry)`);
+    o.warn(
+      `undoing the failed network attach of pod "${o.podName}": ${(undoErr as Error).message}: ${why} (the netns pin is kept for a retry)`,
+    );
   }
   throw failure;
 }

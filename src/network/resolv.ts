@@ -94,7 +94,9 @@ function hostPart(opts: ResolvOptions, warn: (msg: string) => void): DNSSettings
   if (opts.hostNetwork) return host;
   const reachable = host.servers.filter((s) => !isLoopbackAddress(s));
   for (const s of host.servers.filter(isLoopbackAddress)) {
-    warn(`the host's nameserver ${s} is a loopback address, unreachable from the pod's network namespace: left out of the pod's resolv.conf`);
+    warn(
+      `the host's nameserver ${s} is a loopback address, unreachable from the pod's network namespace: left out of the pod's resolv.conf`,
+    );
   }
   return { ...host, servers: reachable };
 }

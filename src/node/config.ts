@@ -48,7 +48,13 @@ export interface NodeConfig {
 }
 
 /** Labels the node sets itself; the operator cannot (the kubelet refuses them in --node-labels too). */
-export const OWN_LABELS = ['kubernetes.io/hostname', 'kubernetes.io/os', 'kubernetes.io/arch', 'beta.kubernetes.io/os', 'beta.kubernetes.io/arch'];
+export const OWN_LABELS = [
+  'kubernetes.io/hostname',
+  'kubernetes.io/os',
+  'kubernetes.io/arch',
+  'beta.kubernetes.io/os',
+  'beta.kubernetes.io/arch',
+];
 const FIELDS = ['name', 'labels', 'taints', 'capacity', 'systemReserved', 'kubeReserved', 'evictionHard'];
 const EFFECTS: TaintEffect[] = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
@@ -87,8 +93,16 @@ function taints(v: unknown): Taint[] {
     need(isObject(t), at, 'expected an object');
     const { key, value, effect, ...rest } = t as Record<string, unknown>;
     need(Object.keys(rest).length === 0, at, `unknown field "${Object.keys(rest)[0]}" (key, value, effect)`);
-    need(typeof key === 'string' && !qualifiedName(key), `${at}.key`, typeof key === 'string' ? qualifiedName(key)! : 'required');
-    need(value === undefined || (typeof value === 'string' && !labelValue(value)), `${at}.value`, 'must be a label value');
+    need(
+      typeof key === 'string' && !qualifiedName(key),
+      `${at}.key`,
+      typeof key === 'string' ? qualifiedName(key)! : 'required',
+    );
+    need(
+      value === undefined || (typeof value === 'string' && !labelValue(value)),
+      `${at}.value`,
+      'must be a label value',
+    );
     need(EFFECTS.includes(effect as TaintEffect), `${at}.effect`, `must be one of ${EFFECTS.join(', ')}`);
     return { key: key as string, ...(value ? { value: value as string } : {}), effect: effect as TaintEffect };
   });
@@ -117,13 +131,18 @@ function evictionHard(v: unknown): NodeConfig['evictionHard'] {
   if (v === undefined) return undefined;
   const out: NonNullable<NodeConfig['evictionHard']> = {};
   for (const [k, q] of Object.entries(strings(v, 'evictionHard'))) {
-    need(k === 'memory.available' || k === 'nodefs.available', `evictionHard[${k}]`, 'tspod knows memory.available and nodefs.available');
+    need(
+      k === 'memory.available' || k === 'nodefs.available',
+      `evictionHard[${k}]`,
+      'tspod knows memory.available and nodefs.available',
+    );
     out[k as 'memory.available'] = threshold(q, `evictionHard[${k}]`);
   }
   return out;
 }
 
-const schedulable = (k: string) => ['cpu', 'memory', 'ephemeral-storage', 'pods'].includes(k) || resourceKind(k) === 'extended';
+const schedulable = (k: string) =>
+  ['cpu', 'memory', 'ephemeral-storage', 'pods'].includes(k) || resourceKind(k) === 'extended';
 const reservable = (k: string) => ['cpu', 'memory', 'ephemeral-storage'].includes(k);
 
 export function parseNodeConfig(text: string, file?: string): NodeConfig {
@@ -138,7 +157,11 @@ export function parseNodeConfig(text: string, file?: string): NodeConfig {
     const o = v as Record<string, unknown>;
     const unknown = Object.keys(o).find((k) => !FIELDS.includes(k));
     need(unknown === undefined, unknown ?? '', `unknown field (${FIELDS.join(', ')})`);
-    need(o.name === undefined || (typeof o.name === 'string' && !dnsSubdomain(o.name)), 'name', 'must be a DNS subdomain');
+    need(
+      o.name === undefined || (typeof o.name === 'string' && !dnsSubdomain(o.name)),
+      'name',
+      'must be a DNS subdomain',
+    );
     return {
       file,
       ...(o.name ? { name: o.name as string } : {}),
@@ -150,7 +173,8 @@ export function parseNodeConfig(text: string, file?: string): NodeConfig {
       evictionHard: evictionHard(o.evictionHard),
     };
   } catch (err) {
-    if (err instanceof ConfigProblem) throw new Error(`node configuration ${file ?? ''}: ${err.message}`.replace('  ', ' '));
+    if (err instanceof ConfigProblem)
+      throw new Error(`node configuration ${file ?? ''}: ${err.message}`.replace('  ', ' '));
     throw err;
   }
 }

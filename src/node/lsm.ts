@@ -26,8 +26,8 @@ function read(file: string): string | undefined {
 /** The host's LSMs, from securityfs, the AppArmor module parameter and selinuxfs. */
 export function hostLsmFacts(): LsmFacts {
   const lsms = read('/sys/kernel/security/lsm')?.trim().split(',').filter(Boolean);
-  const apparmor = (read('/sys/module/apparmor/parameters/enabled') ?? '').startsWith('Y') || (lsms?.includes('apparmor') ?? false);
+  const apparmor =
+    (read('/sys/module/apparmor/parameters/enabled') ?? '').startsWith('Y') || (lsms?.includes('apparmor') ?? false);
   const selinux = fs.existsSync('/sys/fs/selinux/enforce') || (lsms?.includes('selinux') ?? false);
   return { ...(lsms ? { lsms } : {}), apparmor, selinux };
 }
-

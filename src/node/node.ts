@@ -50,7 +50,12 @@ const DEFAULT_EVICTION_HARD: NonNullable<NodeConfig['evictionHard']> = {
 
 /** Node.js's process.arch in the words of Go's GOARCH, which the kubernetes.io/arch label uses. */
 export function goArch(arch: string = process.arch, endianness = os.endianness()): string {
-  const names: Record<string, string> = { x64: 'amd64', ia32: '386', ppc64: endianness === 'LE' ? 'ppc64le' : 'ppc64', loong64: 'loong64' };
+  const names: Record<string, string> = {
+    x64: 'amd64',
+    ia32: '386',
+    ppc64: endianness === 'LE' ? 'ppc64le' : 'ppc64',
+    loong64: 'loong64',
+  };
   return names[arch] ?? arch;
 }
 

@@ -34,7 +34,14 @@ export function maxAmounts(a: Amounts, b: Amounts): Amounts {
   return out;
 }
 
-const BINARY: [string, number][] = [['Ei', 2 ** 60], ['Pi', 2 ** 50], ['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]];
+const BINARY: [string, number][] = [
+  ['Ei', 2 ** 60],
+  ['Pi', 2 ** 50],
+  ['Ti', 2 ** 40],
+  ['Gi', 2 ** 30],
+  ['Mi', 2 ** 20],
+  ['Ki', 2 ** 10],
+];
 
 /** An amount as a person reads it: `250m`, `2` (CPU); `512Mi`, `1.5Gi` (bytes); `3` (counts). */
 export function formatAmount(name: string, n: number): string {

@@ -16,9 +16,20 @@ export type CapName = string;
 
 /** containerd's default set for a non-privileged container. */
 export const DEFAULT_CAPABILITIES: CapName[] = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW',
-  'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
 ];
 
 export function capNumber(name: string | number): number {
@@ -38,7 +49,12 @@ export function capsFromMask(hex: string): CapName[] {
  * The capability set of a container: the default set, minus `drop`, plus `add` (Kubernetes applies
  * drop "ALL" first, then add); everything for a privileged container; never more than `available`.
  */
-export function containerCapabilities(opts: { privileged?: boolean; add?: string[]; drop?: string[]; available?: CapName[] }): CapName[] {
+export function containerCapabilities(opts: {
+  privileged?: boolean;
+  add?: string[];
+  drop?: string[];
+  available?: CapName[];
+}): CapName[] {
   // A capability the runtime does not hold itself (not in its bounding set) cannot be granted.
   const available = opts.available ?? [...CAPABILITIES];
   return wanted(opts).filter((c) => available.includes(c));
@@ -47,7 +63,9 @@ export function containerCapabilities(opts: { privileged?: boolean; add?: string
 function wanted(opts: { privileged?: boolean; add?: string[]; drop?: string[] }): CapName[] {
   if (opts.privileged) return [...CAPABILITIES];
   const drop = (opts.drop ?? []).map((d) => d.toUpperCase());
-  let set: CapName[] = drop.includes('ALL') ? [] : DEFAULT_CAPABILITIES.filter((c) => !drop.map(normalizeCapability).includes(c));
+  let set: CapName[] = drop.includes('ALL')
+    ? []
+    : DEFAULT_CAPABILITIES.filter((c) => !drop.map(normalizeCapability).includes(c));
   for (const a of opts.add ?? []) {
     if (a.toUpperCase() === 'ALL') set = [...CAPABILITIES];
     const c = normalizeCapability(a);

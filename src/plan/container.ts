@@ -19,7 +19,13 @@ export function containerPlan(c: ContainerInput): Plan {
     ...joinOps(c),
     ...rootfsOps(c),
     ...devOps(c.shm, c.privileged),
-    { op: 'mountFs', source: 'sysfs', target: '/sys', attrs: c.privileged ? ['NOSUID', 'NODEV', 'NOEXEC'] : ['RDONLY', 'NOSUID', 'NODEV', 'NOEXEC'], why: 'sysfs shows the network devices of the namespace that mounts it: ours' },
+    {
+      op: 'mountFs',
+      source: 'sysfs',
+      target: '/sys',
+      attrs: c.privileged ? ['NOSUID', 'NODEV', 'NOEXEC'] : ['RDONLY', 'NOSUID', 'NODEV', 'NOEXEC'],
+      why: 'sysfs shows the network devices of the namespace that mounts it: ours',
+    },
     ...cgroupFsOps(c),
     ...sortByDepth([...c.podFiles, ...c.volumes]).map((m) => bindOp(m, c.privileged)),
     { op: 'pivotRoot', why: 'make the overlay "/" and detach the host tree (chroot alone can be escaped)' },
@@ -38,7 +44,12 @@ export function containerPlan(c: ContainerInput): Plan {
 function cgroupOps(c: ContainerInput): NativeOp[] {
   if (c.cgroupProcs.length === 0) return [];
   return [
-    ...c.cgroupProcs.map((procs, i): NativeOp => ({ op: 'writeFile', target: procs, data: '0', ...(i === 0 ? { why: 'enter the container cgroup (every hierarchy) before anything is charged to it' } : {}) })),
+    ...c.cgroupProcs.map((procs, i): NativeOp => ({
+      op: 'writeFile',
+      target: procs,
+      data: '0',
+      ...(i === 0 ? { why: 'enter the container cgroup (every hierarchy) before anything is charged to it' } : {}),
+    })),
     { op: 'unshare', ns: ['cgroup'], why: 'a cgroup namespace rooted at the container cgroup (must follow the move)' },
   ];
 }
@@ -63,18 +74,37 @@ function joinOps(c: ContainerInput): NativeOp[] {
 function rootfsOps(c: ContainerInput): NativeOp[] {
   const { idmapped } = c.rootfs;
   return [
-    { op: 'mount', source: '', target: '/', flags: ['REC', 'PRIVATE'], why: 'no mount made from here on may propagate to the host' },
+    {
+      op: 'mount',
+      source: '',
+      target: '/',
+      flags: ['REC', 'PRIVATE'],
+      why: 'no mount made from here on may propagate to the host',
+    },
     ...(idmapped ?? []).map((target, i): NativeOp => ({
-      op: 'idmapMount', source: nth(c.rootfs.lowers, i), target, // one target for each lower layer
-      ...(i === 0 ? { why: 'each image layer seen through the pod\'s user namespace: its root-owned files are the pod root\'s (needs host root: before joining)' } : {}),
+      op: 'idmapMount',
+      source: nth(c.rootfs.lowers, i),
+      target, // one target for each lower layer
+      ...(i === 0
+        ? {
+            why: "each image layer seen through the pod's user namespace: its root-owned files are the pod root's (needs host root: before joining)",
+          }
+        : {}),
     })),
     ...overlayOps(idmapped ? { ...c.rootfs, lowers: idmapped } : c.rootfs),
     { op: 'openRoot', target: c.rootfs.mountPoint, why: 'every target from here on is resolved inside this root' },
-    { op: 'mountFs', source: 'proc', target: '/proc', attrs: ['NOSUID', 'NODEV', 'NOEXEC'], why: 'a proc of the container PID namespace (needs the new PID namespace first)' },
+    {
+      op: 'mountFs',
+      source: 'proc',
+      target: '/proc',
+      attrs: ['NOSUID', 'NODEV', 'NOEXEC'],
+      why: 'a proc of the container PID namespace (needs the new PID namespace first)',
+    },
   ];
 }
 
-const OVERLAY_WHY = 'the image\'s layers stay read-only below (topmost first); this instance writes to its own fresh upper layer; nodev: a device node shipped in the image or made with mknod opens nothing';
+const OVERLAY_WHY =
+  "the image's layers stay read-only below (topmost first); this instance writes to its own fresh upper layer; nodev: a device node shipped in the image or made with mknod opens nothing";
 
 /*
  * The overlay root: the image's layer directories (image/layers.ts) as lower directories, topmost
@@ -88,18 +118,46 @@ const OVERLAY_WHY = 'the image\'s layers stay read-only below (topmost first); t
  */
 function overlayOps(r: ContainerInput['rootfs']): NativeOp[] {
   if (r.lowerdirPlus) {
-    const options: [string, string][] = [...r.lowers.map((l): [string, string] => ['lowerdir+', l]), ['upperdir', r.upper], ['workdir', r.work], ['userxattr', '']];
+    const options: [string, string][] = [
+      ...r.lowers.map((l): [string, string] => ['lowerdir+', l]),
+      ['upperdir', r.upper],
+      ['workdir', r.work],
+      ['userxattr', ''],
+    ];
     return [
-      { op: 'openRoot', target: path.dirname(r.mountPoint), why: 'the container instance\'s own directory, where its root is mounted' },
-      { op: 'mountFs', source: 'overlay', target: `/${path.basename(r.mountPoint)}`, options, attrs: ['NODEV'], why: OVERLAY_WHY },
+      {
+        op: 'openRoot',
+        target: path.dirname(r.mountPoint),
+        why: "the container instance's own directory, where its root is mounted",
+      },
+      {
+        op: 'mountFs',
+        source: 'overlay',
+        target: `/${path.basename(r.mountPoint)}`,
+        options,
+        attrs: ['NODEV'],
+        why: OVERLAY_WHY,
+      },
     ];
   }
   const escape = (p: string) => p.replace(/[\\:,]/g, (ch) => `\\${ch}`);
   const data = `lowerdir=${r.lowers.map(escape).join(':')},upperdir=${escape(r.upper)},workdir=${escape(r.work)},userxattr`;
   if (data.length >= 4096) {
-    throw new Error(`the image has ${r.lowers.length} layers, too many for an overlay mount on this kernel (its options exceed one page; Linux 6.8 and later take any number up to 500)`);
+    throw new Error(
+      `the image has ${r.lowers.length} layers, too many for an overlay mount on this kernel (its options exceed one page; Linux 6.8 and later take any number up to 500)`,
+    );
   }
-  return [{ op: 'mount', source: 'overlay', target: r.mountPoint, fstype: 'overlay', flags: ['NODEV'], data, why: OVERLAY_WHY }];
+  return [
+    {
+      op: 'mount',
+      source: 'overlay',
+      target: r.mountPoint,
+      fstype: 'overlay',
+      flags: ['NODEV'],
+      data,
+      why: OVERLAY_WHY,
+    },
+  ];
 }
 
 /* After /sys, and in the cgroup namespace made first: each cgroup file system shows the container's
@@ -107,10 +165,15 @@ function overlayOps(r: ContainerInput['rootfs']): NativeOp[] {
 function cgroupFsOps(c: ContainerInput): NativeOp[] {
   if (c.cgroupMounts.length === 0) return [];
   const ops: NativeOp[] = c.cgroupMounts.map((m, i) => ({
-    op: 'mountFs', source: m.fstype, target: m.target, options: m.options, attrs: ['NOSUID', 'NODEV', 'NOEXEC'],
-    ...(i === 0 ? { why: 'the container\'s cgroups at /sys/fs/cgroup, rooted at its own cgroup' } : {}),
+    op: 'mountFs',
+    source: m.fstype,
+    target: m.target,
+    options: m.options,
+    attrs: ['NOSUID', 'NODEV', 'NOEXEC'],
+    ...(i === 0 ? { why: "the container's cgroups at /sys/fs/cgroup, rooted at its own cgroup" } : {}),
   }));
-  if (!c.privileged) ops.push({ op: 'readOnlyPath', target: '/sys/fs/cgroup', why: 'cgroup limits are not the container\'s to change' });
+  if (!c.privileged)
+    ops.push({ op: 'readOnlyPath', target: '/sys/fs/cgroup', why: "cgroup limits are not the container's to change" });
   return ops;
 }
 
@@ -118,7 +181,14 @@ function cgroupFsOps(c: ContainerInput): NativeOp[] {
  * container's own /dev, which holds the harmless ones. The device cgroup is the second wall. A
  * privileged container may use device nodes in its volumes (a hostPath /dev/fuse, say). */
 function bindOp(m: BindMount, privileged: boolean): NativeOp {
-  const op: NativeOp = { op: 'bind', source: m.source, target: m.target, readOnly: m.readOnly, ...(privileged ? {} : { attrs: ['NODEV'] }), why: m.what };
+  const op: NativeOp = {
+    op: 'bind',
+    source: m.source,
+    target: m.target,
+    readOnly: m.readOnly,
+    ...(privileged ? {} : { attrs: ['NODEV'] }),
+    why: m.what,
+  };
   if (m.subPath) op.subPath = m.subPath;
   if (m.sourceType) op.sourceType = m.sourceType;
   if (m.idmap) op.idmap = true;
@@ -137,9 +207,23 @@ function bindOp(m: BindMount, privileged: boolean): NativeOp {
  */
 function userNamespaceOps(): NativeOp[] {
   return [
-    { op: 'setns', target: 'infra', ns: ['user'], why: 'join the pod\'s user namespace last: what came before needed host root' },
-    { op: 'setresuid', uid: 0, gid: 0, why: 'root of the pod\'s user namespace, an unprivileged host id (host uid 0 is not mapped there)' },
-    { op: 'unshare', ns: ['mnt'], why: 'a copy of the mounts owned by the pod\'s user namespace: every mount locked (no unmasking, no remounting read-write)' },
+    {
+      op: 'setns',
+      target: 'infra',
+      ns: ['user'],
+      why: "join the pod's user namespace last: what came before needed host root",
+    },
+    {
+      op: 'setresuid',
+      uid: 0,
+      gid: 0,
+      why: "root of the pod's user namespace, an unprivileged host id (host uid 0 is not mapped there)",
+    },
+    {
+      op: 'unshare',
+      ns: ['mnt'],
+      why: "a copy of the mounts owned by the pod's user namespace: every mount locked (no unmasking, no remounting read-write)",
+    },
     { op: 'openRoot', target: '/', why: 'the root of the new copy: the rest resolves inside it' },
   ];
 }
@@ -147,20 +231,34 @@ function userNamespaceOps(): NativeOp[] {
 /* A mount hides what lies under it: /data must be mounted before /data/logs (as containerd sorts). */
 export function sortByDepth(mounts: BindMount[]): BindMount[] {
   const depth = (p: string) => p.split('/').filter(Boolean).length;
-  return mounts.map((m, i) => ({ m, i })).sort((a, b) => depth(a.m.target) - depth(b.m.target) || a.i - b.i).map((x) => x.m);
+  return mounts
+    .map((m, i) => ({ m, i }))
+    .sort((a, b) => depth(a.m.target) - depth(b.m.target) || a.i - b.i)
+    .map((x) => x.m);
 }
 
 /* After pivot_root, so that the paths are the container's own /proc and /sys. */
 function hardenOps(): NativeOp[] {
   return [
     ...MASKED_PATHS.map((p): NativeOp => ({ op: 'maskPath', target: p, optional: true, why: 'hide host information' })),
-    ...READ_ONLY_PATHS.map((p): NativeOp => ({ op: 'readOnlyPath', target: p, optional: true, why: 'host-wide knobs stay read-only' })),
+    ...READ_ONLY_PATHS.map((p): NativeOp => ({
+      op: 'readOnlyPath',
+      target: p,
+      optional: true,
+      why: 'host-wide knobs stay read-only',
+    })),
   ];
 }
 
 function readOnlyRoot(): NativeOp {
   // A bind remount replaces the mount's flags: NODEV must be said again or it is cleared.
-  return { op: 'mount', source: '', target: '/', flags: ['REMOUNT', 'BIND', 'RDONLY', 'NODEV'], why: 'readOnlyRootFilesystem (the root mount only, not the volumes)' };
+  return {
+    op: 'mount',
+    source: '',
+    target: '/',
+    flags: ['REMOUNT', 'BIND', 'RDONLY', 'NODEV'],
+    why: 'readOnlyRootFilesystem (the root mount only, not the volumes)',
+  };
 }
 
 /**
@@ -172,9 +270,9 @@ function readOnlyRoot(): NativeOp {
  */
 export function sessionOps(terminal?: number): NativeOp[] {
   return [
-    { op: 'sessionKeyring', why: 'a fresh session keyring: no key of the host\'s sessions is reachable' },
+    { op: 'sessionKeyring', why: "a fresh session keyring: no key of the host's sessions is reachable" },
     terminal === undefined
-      ? { op: 'setsid', why: 'a session of its own, with no controlling terminal (not the operator\'s)' }
+      ? { op: 'setsid', why: "a session of its own, with no controlling terminal (not the operator's)" }
       : { op: 'setsid', fd: terminal, why: 'a session of its own, with the terminal on stdin as controlling terminal' },
   ];
 }
@@ -196,8 +294,11 @@ export function withSeccomp(ops: NativeOp[], step: SeccompStep | undefined, noNe
   if (!step) return ops;
   const at = ops.findIndex((o) => o.op === (noNewPrivs ? 'exec' : 'credentials'));
   const op: NativeOp = {
-    op: 'seccomp', ...step,
-    why: noNewPrivs ? 'the system call filter, last before exec (allowed by no_new_privs)' : 'the system call filter, while CAP_SYS_ADMIN still allows loading it',
+    op: 'seccomp',
+    ...step,
+    why: noNewPrivs
+      ? 'the system call filter, last before exec (allowed by no_new_privs)'
+      : 'the system call filter, while CAP_SYS_ADMIN still allows loading it',
   };
   return [...ops.slice(0, at), op, ...ops.slice(at)];
 }
@@ -211,7 +312,10 @@ export function withSeccomp(ops: NativeOp[], step: SeccompStep | undefined, noNe
 function terminalOps(c: ContainerInput): NativeOp[] {
   if (!c.tty) return sessionOps();
   return [
-    { op: 'console', why: 'a terminal of the container\'s own devpts on stdin, stdout and stderr; its master to the supervisor' },
+    {
+      op: 'console',
+      why: "a terminal of the container's own devpts on stdin, stdout and stderr; its master to the supervisor",
+    },
     ...sessionOps(0),
   ];
 }
@@ -220,21 +324,32 @@ function credentialOps(c: ContainerInput): NativeOp[] {
   const { argv, workingDir } = c.process;
   const [file] = argv;
   if (file === undefined) throw new Error(`container "${c.name}": no command to run`); // manifest/process.ts refuses this first
-  const env = c.tty && !c.process.env.some((e) => e.startsWith('TERM=')) ? [...c.process.env, 'TERM=xterm'] : c.process.env;
+  const env =
+    c.tty && !c.process.env.some((e) => e.startsWith('TERM=')) ? [...c.process.env, 'TERM=xterm'] : c.process.env;
   const caps = c.user && c.user.uid !== 0 ? [] : c.capabilities;
   // In a user namespace the ids are always set: they are the namespace's, and a process that
   // keeps its ids would run as host uid 0 there (unmapped).
   const user = c.user ?? (c.userns ? { uid: 0, gid: 0, groups: [] } : undefined);
   const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5);
   const ops: NativeOp[] = [
-    { op: 'chdir', target: workingDir, create: 'dir', why: 'the working directory, created if missing, inside the root' },
+    {
+      op: 'chdir',
+      target: workingDir,
+      create: 'dir',
+      why: 'the working directory, created if missing, inside the root',
+    },
     ...terminalOps(c),
     { op: 'closeFds', why: 'only stdin, stdout and stderr cross into the container' },
     {
       op: 'credentials',
       ...(user ? { uid: user.uid, gid: user.gid, groups: user.groups } : {}),
-      bounding: c.capabilities, effective: caps, permitted: caps, inheritable: [],
-      why: c.userns ? 'the default capability set, held in the pod\'s user namespace only; inheritable and ambient empty' : 'the default capability set; inheritable and ambient empty',
+      bounding: c.capabilities,
+      effective: caps,
+      permitted: caps,
+      inheritable: [],
+      why: c.userns
+        ? "the default capability set, held in the pod's user namespace only; inheritable and ambient empty"
+        : 'the default capability set; inheritable and ambient empty',
     },
   ];
   if (c.noNewPrivs) ops.push({ op: 'noNewPrivs', why: 'allowPrivilegeEscalation: false' });

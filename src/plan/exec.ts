@@ -37,16 +37,31 @@ export function execPlan(input: ExecInput): Plan {
   const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5);
   const ops: NativeOp[] = [
     ...ctx.cgroupProcs.map((procs, i): NativeOp => ({
-      op: 'writeFile', target: procs, data: '0',
-      ...(i === 0 ? { why: 'join the container cgroup first: its cgroup.procs are host paths, unreachable once in its mount namespace' } : {}),
+      op: 'writeFile',
+      target: procs,
+      data: '0',
+      ...(i === 0
+        ? {
+            why: 'join the container cgroup first: its cgroup.procs are host paths, unreachable once in its mount namespace',
+          }
+        : {}),
     })),
     {
-      op: 'setns', target: execTarget(input.container), ns: EXEC_NAMESPACES,
+      op: 'setns',
+      target: execTarget(input.container),
+      ns: EXEC_NAMESPACES,
       why: 'all of its namespaces in one call; the cgroup namespace after the cgroup move, so its root is the container cgroup; mnt also moves our root and cwd to the container root',
     },
-    { op: 'fork', why: 'a joined PID namespace applies to children only: the grandchild is the process in the container' },
+    {
+      op: 'fork',
+      why: 'a joined PID namespace applies to children only: the grandchild is the process in the container',
+    },
     ...(ctx.userns ? userNamespaceOps(input.container) : []),
-    { op: 'openRoot', target: '/', why: 'after setns(mnt) "/" is the container root: resolve the working directory inside it' },
+    {
+      op: 'openRoot',
+      target: '/',
+      why: 'after setns(mnt) "/" is the container root: resolve the working directory inside it',
+    },
     { op: 'chdir', target: ctx.workingDir, why: 'the container working directory' },
     ...sessionOps(input.tty ? 0 : undefined),
     { op: 'closeFds', why: 'only stdin, stdout and stderr cross into the container' },
@@ -55,7 +70,11 @@ export function execPlan(input: ExecInput): Plan {
   // no_new_privs changes only what execve may grant, so anywhere before exec does; as in the container.
   if (ctx.noNewPrivs) ops.push({ op: 'noNewPrivs', why: 'the container runs with no_new_privs' });
   ops.push({
-    op: 'exec', target: file, argv, env, ...(pathVar !== undefined ? { searchPath: pathVar } : {}),
+    op: 'exec',
+    target: file,
+    argv,
+    env,
+    ...(pathVar !== undefined ? { searchPath: pathVar } : {}),
     why: 'the command, with the container environment (its PATH for the search)',
   });
   // The container's own seccomp filter, at the same place as in the container's plan.
@@ -73,8 +92,13 @@ export function execPlan(input: ExecInput): Plan {
  */
 function userNamespaceOps(container: string): NativeOp[] {
   return [
-    { op: 'setns', target: execTarget(container), ns: ['user'], why: 'the pod\'s user namespace, after the namespaces that belong to the host\'s: it gives up every host capability' },
-    { op: 'setresuid', uid: 0, gid: 0, why: 'root of the pod\'s user namespace (host uid 0 is not mapped there)' },
+    {
+      op: 'setns',
+      target: execTarget(container),
+      ns: ['user'],
+      why: "the pod's user namespace, after the namespaces that belong to the host's: it gives up every host capability",
+    },
+    { op: 'setresuid', uid: 0, gid: 0, why: "root of the pod's user namespace (host uid 0 is not mapped there)" },
   ];
 }
 
@@ -86,7 +110,10 @@ function credentials(ctx: ExecContext): NativeOp {
   return {
     op: 'credentials',
     ...(ctx.user ? { uid: ctx.user.uid, gid: ctx.user.gid, groups: ctx.user.groups } : {}),
-    bounding: ctx.capabilities, effective: caps, permitted: caps, inheritable: [],
+    bounding: ctx.capabilities,
+    effective: caps,
+    permitted: caps,
+    inheritable: [],
     why: 'the same user and capabilities as the container',
   };
 }

@@ -25,8 +25,8 @@ interface Why {
 }
 
 export type HostStep = Why &
+  /** a directory; undo removes it (rm -rf) unless `keep`: kept ones go when the pod is removed */
   (
-    /** a directory; undo removes it (rm -rf) unless `keep`: kept ones go when the pod is removed */
     | { kind: 'mkdir'; path: string; mode?: number; keep?: boolean }
     /** hostUsers: false: claim the pod's range of host ids (recorded in the state); undo frees it */
     | { kind: 'userns'; length: number }
@@ -43,7 +43,14 @@ export type HostStep = Why &
     /** the infra (pause) process from its plan; undo stops it */
     | { kind: 'infra'; plan: Plan }
     /** CNI ADD of the infra's network namespace (plugins in order); undo is DEL and unpinning */
-    | { kind: 'network'; network: string; source: string; plugins: string[]; portMappings: PortMapping[]; hostsFile: string }
+    | {
+        kind: 'network';
+        network: string;
+        source: string;
+        plugins: string[];
+        portMappings: PortMapping[];
+        hostsFile: string;
+      }
     /** from here on the pod's containers run; undo kills any still running */
     | { kind: 'containers'; names: string[] }
   );
@@ -64,7 +71,11 @@ function limitsText(l: Limits): string {
     ...(l.memoryBytes !== undefined ? [`memory ${l.memoryBytes}`] : []),
     ...(l.cpuMillis !== undefined ? [`cpu ${l.cpuMillis}m`] : []),
     ...(l.cpuRequestMillis !== undefined ? [`cpu weight for ${l.cpuRequestMillis}m`] : []),
-    ...(l.devices ? [`device policy: ${l.devices.length} rules (${l.devices.map((d) => `${d.type} ${d.major ?? '*'}:${d.minor ?? '*'} ${d.access}`).join(', ')})`] : []),
+    ...(l.devices
+      ? [
+          `device policy: ${l.devices.length} rules (${l.devices.map((d) => `${d.type} ${d.major ?? '*'}:${d.minor ?? '*'} ${d.access}`).join(', ')})`,
+        ]
+      : []),
   ];
   return parts.length ? parts.join(', ') : 'no limits';
 }
@@ -72,21 +83,33 @@ function limitsText(l: Limits): string {
 /** One line per step: what it does (without the why). */
 export function describeHostStep(s: HostStep): string {
   switch (s.kind) {
-    case 'mkdir': return `mkdir ${s.path}${s.mode !== undefined ? ` (mode ${s.mode.toString(8)})` : ''}${s.keep ? ' (kept until rm)' : ''}`;
-    case 'writeFile': return `write ${s.path} (${Buffer.byteLength(s.content)} bytes)`;
-    case 'userns': return `claim ${s.length} host ids for the pod's user namespace (hostUsers: false)`;
-    case 'idShift': return `emptyDirs ${s.volumes.map((v) => `"${v}"`).join(', ')}: owned by the pod's root (ids shifted into its range)`;
-    case 'tmpfs': return `mount tmpfs ${s.target} (${[...s.flags.map((f) => f.toLowerCase()), s.options].join(',')})`;
-    case 'volume': return `volume "${s.volume}": ${s.type} at ${s.path}`;
-    case 'cgroup': return `cgroup ${s.rel}: ${limitsText(s.limits)} [${s.dirs.join(', ')}]`;
-    case 'infra': return `spawn the infra (${s.plan.ops.length} steps, below)`;
-    case 'network': return `CNI ADD network "${s.network}" (${s.source}): ${s.plugins.join(' → ')}${s.portMappings.length ? `, ports ${s.portMappings.map((p) => `${p.hostPort}:${p.containerPort}/${p.protocol}`).join(' ')}` : ''}`;
-    case 'containers': return `run the containers: ${s.names.join(', ')}`;
+    case 'mkdir':
+      return `mkdir ${s.path}${s.mode !== undefined ? ` (mode ${s.mode.toString(8)})` : ''}${s.keep ? ' (kept until rm)' : ''}`;
+    case 'writeFile':
+      return `write ${s.path} (${Buffer.byteLength(s.content)} bytes)`;
+    case 'userns':
+      return `claim ${s.length} host ids for the pod's user namespace (hostUsers: false)`;
+    case 'idShift':
+      return `emptyDirs ${s.volumes.map((v) => `"${v}"`).join(', ')}: owned by the pod's root (ids shifted into its range)`;
+    case 'tmpfs':
+      return `mount tmpfs ${s.target} (${[...s.flags.map((f) => f.toLowerCase()), s.options].join(',')})`;
+    case 'volume':
+      return `volume "${s.volume}": ${s.type} at ${s.path}`;
+    case 'cgroup':
+      return `cgroup ${s.rel}: ${limitsText(s.limits)} [${s.dirs.join(', ')}]`;
+    case 'infra':
+      return `spawn the infra (${s.plan.ops.length} steps, below)`;
+    case 'network':
+      return `CNI ADD network "${s.network}" (${s.source}): ${s.plugins.join(' → ')}${s.portMappings.length ? `, ports ${s.portMappings.map((p) => `${p.hostPort}:${p.containerPort}/${p.protocol}`).join(' ')}` : ''}`;
+    case 'containers':
+      return `run the containers: ${s.names.join(', ')}`;
   }
 }
 
 /** The host steps as `--dry-run` prints them: numbered like a plan's ops, each with its why. */
 export function formatHostSteps(steps: HostStep[]): string[] {
-  return ['host: the pod\'s steps on the host, in order (teardown undoes them in reverse)',
-    ...steps.map((s, i) => `${String(i + 1).padStart(3)}. ${describeHostStep(s)}  # ${s.why}`)];
+  return [
+    "host: the pod's steps on the host, in order (teardown undoes them in reverse)",
+    ...steps.map((s, i) => `${String(i + 1).padStart(3)}. ${describeHostStep(s)}  # ${s.why}`),
+  ];
 }

@@ -21,12 +21,19 @@ export function infraPlan(input: InfraInput): Plan {
   const ops: NativeOp[] = [];
   if (input.userns) {
     ops.push({
-      op: 'awaitIdMap', uidMap: input.userns.uidMap, gidMap: input.userns.gidMap,
-      why: 'clone made the pod\'s user namespace (first, so it owns the namespaces made with it); tspod maps its 65536 host ids',
+      op: 'awaitIdMap',
+      uidMap: input.userns.uidMap,
+      gidMap: input.userns.gidMap,
+      why: "clone made the pod's user namespace (first, so it owns the namespaces made with it); tspod maps its 65536 host ids",
     });
   }
   input.cgroupProcs.forEach((procs, i) => {
-    ops.push({ op: 'writeFile', target: procs, data: '0', ...(i === 0 ? { why: 'enter the pod cgroup, in every hierarchy' } : {}) });
+    ops.push({
+      op: 'writeFile',
+      target: procs,
+      data: '0',
+      ...(i === 0 ? { why: 'enter the pod cgroup, in every hierarchy' } : {}),
+    });
   });
   if (own.has('uts')) {
     ops.push({ op: 'sethostname', data: input.hostname, why: 'a new UTS namespace starts with the host name' });
@@ -43,29 +50,57 @@ export function infraPlan(input: InfraInput): Plan {
     });
   }
   ops.push(
-    { op: 'mount', source: '', target: '/', flags: ['REC', 'PRIVATE'], why: 'nothing mounted from here on may propagate to the host' },
     {
-      op: 'mount', source: 'tmpfs', target: input.infraRoot, fstype: 'tmpfs',
+      op: 'mount',
+      source: '',
+      target: '/',
+      flags: ['REC', 'PRIVATE'],
+      why: 'nothing mounted from here on may propagate to the host',
+    },
+    {
+      op: 'mount',
+      source: 'tmpfs',
+      target: input.infraRoot,
+      fstype: 'tmpfs',
       // uid=0,gid=0 are read in the pod's user namespace: the root belongs to the pod's root.
-      data: input.userns ? 'size=64k,mode=0755,uid=0,gid=0' : 'size=64k,mode=0755', why: 'an empty root: the pause program needs nothing else',
+      data: input.userns ? 'size=64k,mode=0755,uid=0,gid=0' : 'size=64k,mode=0755',
+      why: 'an empty root: the pause program needs nothing else',
     },
     { op: 'openRoot', target: input.infraRoot },
-    ...(input.userns ? [{
-      op: 'setresuid', uid: 0, gid: 0,
-      why: 'root of the pod\'s user namespace from here: host uid 0 (which opened the host\'s root-only directories above) is not mapped in it, so it could not create /pause',
-    } satisfies NativeOp] : []),
+    ...(input.userns
+      ? [
+          {
+            op: 'setresuid',
+            uid: 0,
+            gid: 0,
+            why: "root of the pod's user namespace from here: host uid 0 (which opened the host's root-only directories above) is not mapped in it, so it could not create /pause",
+          } satisfies NativeOp,
+        ]
+      : []),
     { op: 'bind', source: input.pauseBinary, target: '/pause', readOnly: true, why: 'the only file in the infra root' },
     { op: 'pivotRoot', why: 'leave the host file system behind (chroot would not)' },
     { op: 'closeFds', why: 'no fd of the supervisor may reach the pod' },
     {
-      op: 'credentials', bounding: [], effective: [], permitted: [], inheritable: [],
+      op: 'credentials',
+      bounding: [],
+      effective: [],
+      permitted: [],
+      inheritable: [],
       // With a user namespace, until here the process had host uid 0 (and owned the root-owned host
       // directories it mounted from); uid 0 of the namespace is the pod's unprivileged host id.
       ...(input.userns ? { uid: 0, gid: 0, groups: [] } : {}),
-      why: input.userns ? 'root of the pod\'s user namespace (an unprivileged host id), with no capability' : 'pause needs no capability to wait for signals and reap children',
+      why: input.userns
+        ? "root of the pod's user namespace (an unprivileged host id), with no capability"
+        : 'pause needs no capability to wait for signals and reap children',
     },
     { op: 'noNewPrivs' },
-    { op: 'exec', target: '/pause', argv: ['/pause'], env: [], why: 'PID 1 of the pod: reaps orphans, exits on SIGTERM' },
+    {
+      op: 'exec',
+      target: '/pause',
+      argv: ['/pause'],
+      env: [],
+      why: 'PID 1 of the pod: reaps orphans, exits on SIGTERM',
+    },
   );
   const order: NsName[] = ['mnt', 'uts', 'ipc', 'net', 'pid'];
   const clone = order.filter((n) => n === 'mnt' || own.has(n));

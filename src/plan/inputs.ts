@@ -52,7 +52,11 @@ export interface ContainerInput {
   hostPid: boolean;
   /** the overlay root: `lowers` are the image's layer directories, topmost first */
   rootfs: {
-    lowers: string[]; upper: string; work: string; mountPoint: string; readOnly: boolean;
+    lowers: string[];
+    upper: string;
+    work: string;
+    mountPoint: string;
+    readOnly: boolean;
     /** the kernel takes overlay's "lowerdir+" key (Linux 6.8+) */
     lowerdirPlus: boolean;
     /** with a user namespace: where each of `lowers` is idmapped first (the overlay's lower directories then) */

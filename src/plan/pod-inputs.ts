@@ -32,7 +32,11 @@ export function podHostnameOn(pod: Pod, nodeName: string): string {
   return pod.spec.hostNetwork ? nodeName : podHostname(pod);
 }
 
-export function infraInput(pod: Pod, layout: PodLayout, facts: { pauseBinary: string; cgroupProcs: string[]; idMap?: string }): InfraInput {
+export function infraInput(
+  pod: Pod,
+  layout: PodLayout,
+  facts: { pauseBinary: string; cgroupProcs: string[]; idMap?: string },
+): InfraInput {
   if (ownUserNamespace(pod) && !facts.idMap) throw new Error('a pod with hostUsers: false needs its id range');
   return {
     ...(ownUserNamespace(pod) ? { userns: { uidMap: facts.idMap!, gidMap: facts.idMap! } } : {}),
@@ -61,8 +65,13 @@ export function volumeSource(pod: Pod, layout: PodLayout, name: string): string 
 export function hostPathSourceType(pod: Pod, name: string): SourceType | undefined {
   const type = pod.spec.volumes.find((x) => x.name === name)?.hostPath?.type;
   const byType: Record<string, SourceType> = {
-    Directory: 'directory', DirectoryOrCreate: 'directory', File: 'file', FileOrCreate: 'file',
-    Socket: 'socket', CharDevice: 'charDevice', BlockDevice: 'blockDevice',
+    Directory: 'directory',
+    DirectoryOrCreate: 'directory',
+    File: 'file',
+    FileOrCreate: 'file',
+    Socket: 'socket',
+    CharDevice: 'charDevice',
+    BlockDevice: 'blockDevice',
   };
   return type ? byType[type] : undefined;
 }
@@ -79,7 +88,10 @@ export function hostPathSourceType(pod: Pod, name: string): SourceType | undefin
  */
 function idmapped(pod: Pod, name: string): boolean {
   const v = pod.spec.volumes.find((x) => x.name === name);
-  return ownUserNamespace(pod) && Boolean(v?.configMap || v?.secret || v?.downwardAPI || v?.projected || v?.persistentVolumeClaim);
+  return (
+    ownUserNamespace(pod) &&
+    Boolean(v?.configMap || v?.secret || v?.downwardAPI || v?.projected || v?.persistentVolumeClaim)
+  );
 }
 
 /** Where lower layer `i` of a userns container's image is idmapped before the overlay is mounted. */
@@ -89,7 +101,9 @@ export function idmappedLayerDir(instance: InstanceDirs, i: number): string {
 
 function alwaysReadOnly(pod: Pod, name: string): boolean {
   const v = pod.spec.volumes.find((x) => x.name === name);
-  return Boolean(v?.configMap || v?.secret || v?.downwardAPI || v?.projected || v?.image || v?.persistentVolumeClaim?.readOnly);
+  return Boolean(
+    v?.configMap || v?.secret || v?.downwardAPI || v?.projected || v?.image || v?.persistentVolumeClaim?.readOnly,
+  );
 }
 
 /** `subPaths[i]`: mount i's subPath as resolved at start (subPathExpr expanded); else its subPath. */
@@ -109,11 +123,17 @@ function volumeMounts(pod: Pod, layout: PodLayout, c: Container, subPaths?: (str
 /** The files the kubelet manages, one copy per pod, bind-mounted into every container. */
 function podFiles(layout: PodLayout, c: Container, terminationLog: string, userns: boolean): BindMount[] {
   // With a user namespace they are idmapped: root-owned on the host, the pod's root's inside.
-  const file = (source: string, target: string, what: string): BindMount => ({ source, target, readOnly: false, what, ...(userns ? { idmap: true } : {}) });
+  const file = (source: string, target: string, what: string): BindMount => ({
+    source,
+    target,
+    readOnly: false,
+    what,
+    ...(userns ? { idmap: true } : {}),
+  });
   return [
-    file(layout.hosts, '/etc/hosts', 'the pod\'s /etc/hosts (one file for every container)'),
-    file(layout.hostname, '/etc/hostname', 'the pod\'s hostname file'),
-    file(layout.resolvConf, '/etc/resolv.conf', 'the pod\'s resolver configuration'),
+    file(layout.hosts, '/etc/hosts', "the pod's /etc/hosts (one file for every container)"),
+    file(layout.hostname, '/etc/hostname', "the pod's hostname file"),
+    file(layout.resolvConf, '/etc/resolv.conf', "the pod's resolver configuration"),
     file(terminationLog, c.terminationMessagePath, 'where the container may leave its termination message'),
   ];
 }
@@ -170,7 +190,12 @@ export function containerInput(pod: Pod, layout: PodLayout, c: Container, f: Con
     process: f.process,
     tty: c.tty ?? false,
     ...(f.user ? { user: f.user } : {}),
-    capabilities: containerCapabilities({ privileged: sc.privileged, add: sc.capabilities?.add, drop: sc.capabilities?.drop, available: f.available }),
+    capabilities: containerCapabilities({
+      privileged: sc.privileged,
+      add: sc.capabilities?.add,
+      drop: sc.capabilities?.drop,
+      available: f.available,
+    }),
     noNewPrivs: sc.allowPrivilegeEscalation === false,
     cgroupProcs: f.cgroupProcs,
     cgroupMounts: f.cgroupMounts ?? [],

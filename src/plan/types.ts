@@ -32,7 +32,12 @@ export type NativeOp = Why &
     | { op: 'openRoot'; target: string }
     | { op: 'mountFs'; source: string; target: string; options?: [string, string][]; attrs?: MountAttr[] }
     | {
-        op: 'bind'; source: string; subPath?: string; target: string; readOnly?: boolean; attrs?: MountAttr[];
+        op: 'bind';
+        source: string;
+        subPath?: string;
+        target: string;
+        readOnly?: boolean;
+        attrs?: MountAttr[];
         /** the file type the source must have, checked on the fd the bind is made from (a hostPath `type`) */
         sourceType?: SourceType;
         /** seen through the pod's user namespace (an idmapped mount); `fd` is filled in by the executor */

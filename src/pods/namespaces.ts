@@ -65,14 +65,20 @@ export function podNamespaces(state: PodState): PodNamespaces {
  * host's namespaces) is marked `^`.
  */
 export function formatNsTable(pod: PodNamespaces, host: NsInodes): string {
-  const rows: [string, ProcessNs][] = [...(pod.infra ? [['infra', pod.infra] as [string, ProcessNs]] : []), ...Object.entries(pod.containers)];
+  const rows: [string, ProcessNs][] = [
+    ...(pod.infra ? [['infra', pod.infra] as [string, ProcessNs]] : []),
+    ...Object.entries(pod.containers),
+  ];
   const kinds = NAMESPACES.filter((k) => rows.some(([, p]) => p.ns[k] !== undefined));
   const count = (k: string, inode: number) => rows.filter(([, p]) => p.ns[k] === inode).length;
   const cell = (k: string, inode: number | undefined) => {
     if (inode === undefined) return '-';
     return `${inode}${count(k, inode) > 1 ? '*' : ''}${host[k] === inode ? '^' : ''}`;
   };
-  const cells = [['PROCESS', 'PID', ...kinds.map((k) => k.toUpperCase())], ...rows.map(([name, p]) => [name, String(p.pid), ...kinds.map((k) => cell(k, p.ns[k]))])];
+  const cells = [
+    ['PROCESS', 'PID', ...kinds.map((k) => k.toUpperCase())],
+    ...rows.map(([name, p]) => [name, String(p.pid), ...kinds.map((k) => cell(k, p.ns[k]))]),
+  ];
   const lines = padColumns(cells, 2);
-  return [...lines, '', '* shared by several of the pod\'s processes   ^ the host\'s namespace'].join('\n') + '\n';
+  return [...lines, '', "* shared by several of the pod's processes   ^ the host's namespace"].join('\n') + '\n';
 }

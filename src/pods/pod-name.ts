@@ -14,14 +14,18 @@ import { dnsSubdomain } from '../manifest/names.js';
 export class InvalidPodNameError extends Error {
   /** A usage error: the exit status of bad input (CLI.md). */
   readonly status = 125;
-  constructor(readonly podName: string, why: string) {
+  constructor(
+    readonly podName: string,
+    why: string,
+  ) {
     super(`invalid pod name ${JSON.stringify(podName)}: ${why}`);
   }
 }
 
 /** Throws InvalidPodNameError unless `name` is a DNS subdomain, as the API server requires. */
 export function checkPodName(name: string): void {
-  if (typeof name !== 'string' || name === '') throw new InvalidPodNameError(String(name ?? ''), 'a pod name cannot be empty');
+  if (typeof name !== 'string' || name === '')
+    throw new InvalidPodNameError(String(name ?? ''), 'a pod name cannot be empty');
   if (name.length > 253) throw new InvalidPodNameError(name, 'longer than 253 characters');
   if (dnsSubdomain(name)) {
     throw new InvalidPodNameError(

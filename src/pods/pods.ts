@@ -68,8 +68,11 @@ export function withRecordedExits(state: PodState, exitsDir: string): void {
     const exitCode = exit.code ?? 128 + (exit.signal ?? 0);
     s.state = {
       terminated: {
-        exitCode, ...(exit.signal ? { signal: exit.signal } : {}), reason: exitCode === 0 ? 'Completed' : 'Error',
-        startedAt: s.state.running.startedAt, finishedAt: exit.finishedAt.replace(/\.(\d{3})\d*Z$/, '.$1Z'),
+        exitCode,
+        ...(exit.signal ? { signal: exit.signal } : {}),
+        reason: exitCode === 0 ? 'Completed' : 'Error',
+        startedAt: s.state.running.startedAt,
+        finishedAt: exit.finishedAt.replace(/\.(\d{3})\d*Z$/, '.$1Z'),
         ...(s.containerID ? { containerID: s.containerID } : {}),
       },
     };

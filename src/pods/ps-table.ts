@@ -35,7 +35,8 @@ type Statuses = ContainerStatus[] | undefined;
 
 const terminatedOf = (s: ContainerStatus) => ('terminated' in s.state ? s.state.terminated : undefined);
 const waitingOf = (s: ContainerStatus) => ('waiting' in s.state ? s.state.waiting : undefined);
-const lastFinished = (s: ContainerStatus) => ('terminated' in s.lastState ? s.lastState.terminated.finishedAt : undefined);
+const lastFinished = (s: ContainerStatus) =>
+  'terminated' in s.lastState ? s.lastState.terminated.finishedAt : undefined;
 
 /** A sidecar: an init container with `restartPolicy: Always`. */
 function sidecars(pod: PodObject): Set<string> {
@@ -48,7 +49,11 @@ function isTrue(pod: PodObject, type: string): boolean {
 }
 
 /** kubectl's STATUS, READY and RESTARTS of a pod. */
-export function podStatusColumns(pod: PodObject, orphaned: boolean, now: Date): { ready: string; status: string; restarts: string } {
+export function podStatusColumns(
+  pod: PodObject,
+  orphaned: boolean,
+  now: Date,
+): { ready: string; status: string; restarts: string } {
   const restartable = sidecars(pod);
   const total = (pod.spec.containers ?? []).length + restartable.size;
   let ready = 0;
@@ -56,7 +61,8 @@ export function podStatusColumns(pod: PodObject, orphaned: boolean, now: Date): 
   let sidecarRestarts = 0;
   let last: string | undefined;
   let sidecarLast: string | undefined;
-  const later = (a: string | undefined, b: string | undefined) => (b !== undefined && (a === undefined || b > a) ? b : a);
+  const later = (a: string | undefined, b: string | undefined) =>
+    b !== undefined && (a === undefined || b > a) ? b : a;
   let reason: string = pod.status.reason || pod.status.phase;
 
   let initializing = false;
@@ -75,7 +81,8 @@ export function podStatusColumns(pod: PodObject, orphaned: boolean, now: Date): 
       if (c.ready) ready++;
       continue;
     }
-    if (t) reason = t.reason ? `Init:${t.reason}` : t.signal ? `Init:Signal:${t.signal}` : `Init:ExitCode:${t.exitCode}`;
+    if (t)
+      reason = t.reason ? `Init:${t.reason}` : t.signal ? `Init:Signal:${t.signal}` : `Init:ExitCode:${t.exitCode}`;
     else if (w && w.reason && w.reason !== 'PodInitializing') reason = `Init:${w.reason}`;
     else reason = `Init:${i}/${(pod.spec.initContainers ?? []).length}`;
     initializing = true;
@@ -115,7 +122,7 @@ export function podStatusColumns(pod: PodObject, orphaned: boolean, now: Date): 
 }
 
 export function psRow(pod: PodObject, orphaned: boolean, now: Date, node: string): PsRow {
-  const gates = ((pod.spec as { readinessGates?: { conditionType: string }[] }).readinessGates ?? []);
+  const gates = (pod.spec as { readinessGates?: { conditionType: string }[] }).readinessGates ?? [];
   const trueGates = gates.filter((g) => isTrue(pod, g.conditionType)).length;
   return {
     name: pod.metadata.name,

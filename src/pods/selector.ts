@@ -32,12 +32,16 @@ function checkKey(key: string, req: string): string {
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
   const ok = NAME.test(name) && (prefix === undefined || (prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix)));
-  if (!ok) throw new SelectorError(`invalid label selector: ${JSON.stringify(req)}: invalid label key ${JSON.stringify(key)}`);
+  if (!ok)
+    throw new SelectorError(`invalid label selector: ${JSON.stringify(req)}: invalid label key ${JSON.stringify(key)}`);
   return key;
 }
 
 function checkValue(value: string, req: string): string {
-  if (!VALUE.test(value)) throw new SelectorError(`invalid label selector: ${JSON.stringify(req)}: invalid label value ${JSON.stringify(value)}`);
+  if (!VALUE.test(value))
+    throw new SelectorError(
+      `invalid label selector: ${JSON.stringify(req)}: invalid label value ${JSON.stringify(value)}`,
+    );
   return value;
 }
 
@@ -59,14 +63,16 @@ function splitRequirements(selector: string): string[] {
 }
 
 function parseRequirement(req: string): Requirement {
-  if (req === '') throw new SelectorError('invalid label selector: an empty requirement (two commas, or one at an end)');
+  if (req === '')
+    throw new SelectorError('invalid label selector: an empty requirement (two commas, or one at an end)');
   let m = /^!\s*([^\s=!(),]+)$/.exec(req);
   if (m) return { key: checkKey(groups(m, 1)[0], req), op: '!' };
   m = /^([^\s=!(),]+)\s+(in|notin)\s*\(([^()]*)\)$/.exec(req);
   if (m) {
     const [key, op, list] = groups(m, 1, 2, 3);
     const values = list.split(',').map((v) => checkValue(v.trim(), req));
-    if (list.trim() === '') throw new SelectorError(`invalid label selector: ${JSON.stringify(req)}: ${op} needs at least one value`);
+    if (list.trim() === '')
+      throw new SelectorError(`invalid label selector: ${JSON.stringify(req)}: ${op} needs at least one value`);
     return { key: checkKey(key, req), op: op as 'in' | 'notin', values };
   }
   m = /^([^\s=!(),]+)\s*(==|=|!=)\s*([^\s=!(),]*)$/.exec(req);
@@ -76,7 +82,9 @@ function parseRequirement(req: string): Requirement {
   }
   m = /^([^\s=!(),]+)$/.exec(req);
   if (m) return { key: checkKey(groups(m, 1)[0], req), op: 'exists' };
-  throw new SelectorError(`invalid label selector: unable to parse requirement ${JSON.stringify(req)} (expected KEY, !KEY, KEY=VALUE, KEY!=VALUE, KEY in (V,...), KEY notin (V,...))`);
+  throw new SelectorError(
+    `invalid label selector: unable to parse requirement ${JSON.stringify(req)} (expected KEY, !KEY, KEY=VALUE, KEY!=VALUE, KEY in (V,...), KEY notin (V,...))`,
+  );
 }
 
 /** Every requirement of a selector (an empty selector selects everything). */
@@ -88,12 +96,18 @@ export function parseSelector(selector: string): Requirement[] {
 function holds(r: Requirement, labels: Record<string, string>): boolean {
   const v = Object.hasOwn(labels, r.key) ? labels[r.key] : undefined; // not a key of Object.prototype
   switch (r.op) {
-    case 'exists': return v !== undefined;
-    case '!': return v === undefined;
-    case '=': return v === r.value;
-    case '!=': return v !== r.value;
-    case 'in': return v !== undefined && r.values.includes(v);
-    case 'notin': return v === undefined || !r.values.includes(v);
+    case 'exists':
+      return v !== undefined;
+    case '!':
+      return v === undefined;
+    case '=':
+      return v === r.value;
+    case '!=':
+      return v !== r.value;
+    case 'in':
+      return v !== undefined && r.values.includes(v);
+    case 'notin':
+      return v === undefined || !r.values.includes(v);
   }
 }
 

@@ -21,7 +21,13 @@ export const ORPHANED_MESSAGE = 'the supervisor of this pod is gone; "tspod gc" 
 export interface PodObject {
   apiVersion: 'v1';
   kind: 'Pod';
-  metadata: Record<string, unknown> & { name: string; uid: string; creationTimestamp: string; deletionTimestamp?: string; labels?: Record<string, string> };
+  metadata: Record<string, unknown> & {
+    name: string;
+    uid: string;
+    creationTimestamp: string;
+    deletionTimestamp?: string;
+    labels?: Record<string, string>;
+  };
   spec: PodState['pod']['spec'];
   status: PodStatus;
 }
@@ -29,14 +35,25 @@ export interface PodObject {
 /** The pod as Kubernetes would show it: metadata with uid and creationTimestamp, the spec as run, the status. */
 export function podObject(state: PodState, condition: PodCondition): PodObject {
   const recorded: PodStatus =
-    condition === 'orphaned' ? { ...state.status, phase: 'Unknown', reason: 'Orphaned', message: ORPHANED_MESSAGE } : state.status;
+    condition === 'orphaned'
+      ? { ...state.status, phase: 'Unknown', reason: 'Orphaned', message: ORPHANED_MESSAGE }
+      : state.status;
   const deletion = state.deletion
-    ? { deletionTimestamp: toSeconds(state.deletion.timestamp), deletionGracePeriodSeconds: state.deletion.gracePeriodSeconds }
+    ? {
+        deletionTimestamp: toSeconds(state.deletion.timestamp),
+        deletionGracePeriodSeconds: state.deletion.gracePeriodSeconds,
+      }
     : {};
   return omitEmptyLists({
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { ...state.pod.metadata, name: state.name, uid: state.uid, creationTimestamp: toSeconds(state.createdAt), ...deletion },
+    metadata: {
+      ...state.pod.metadata,
+      name: state.name,
+      uid: state.uid,
+      creationTimestamp: toSeconds(state.createdAt),
+      ...deletion,
+    },
     spec: state.pod.spec,
     status: kubeStatus(recorded),
   });
@@ -53,7 +70,8 @@ const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$/;
 function timesToSeconds<T>(v: T): T {
   if (typeof v === 'string') return (TIME.test(v) ? toSeconds(v) : v) as T;
   if (Array.isArray(v)) return v.map(timesToSeconds) as T;
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, timesToSeconds(x)])) as T;
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, timesToSeconds(x)])) as T;
   return v;
 }
 
@@ -74,7 +92,11 @@ export function kubeStatus(status: PodStatus): PodStatus {
 export function omitEmptyLists<T>(v: T): T {
   if (Array.isArray(v)) return v.map(omitEmptyLists) as T;
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).filter(([, x]) => !(Array.isArray(x) && x.length === 0)).map(([k, x]) => [k, omitEmptyLists(x)])) as T;
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([, x]) => !(Array.isArray(x) && x.length === 0))
+        .map(([k, x]) => [k, omitEmptyLists(x)]),
+    ) as T;
   }
   return v;
 }

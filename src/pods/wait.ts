@@ -18,7 +18,12 @@ export type WaitFor =
 export function parseWaitFor(text: string): WaitFor | undefined {
   if (text === 'delete') return { kind: 'delete' };
   const cond = /^condition=([A-Za-z]+)(?:=(true|false))?$/i.exec(text);
-  if (cond) return { kind: 'condition', type: groups(cond, 1)[0], status: cond[2]?.toLowerCase() === 'false' ? 'False' : 'True' };
+  if (cond)
+    return {
+      kind: 'condition',
+      type: groups(cond, 1)[0],
+      status: cond[2]?.toLowerCase() === 'false' ? 'False' : 'True',
+    };
   const jp = /^jsonpath=\{((?:\.[A-Za-z0-9_-]+(?:\[\d+\])*)+)\}=(.*)$/.exec(text);
   if (!jp) return undefined;
   const [fields, value] = groups(jp, 1, 2);
@@ -35,7 +40,9 @@ export function satisfied(w: WaitFor, pod: PodObject | undefined): boolean {
   }
   let v: unknown = pod;
   for (const key of w.path) v = v && typeof v === 'object' ? (v as Record<string | number, unknown>)[key] : undefined;
-  return v !== undefined && (typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean)) === w.value;
+  return (
+    v !== undefined && (typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean)) === w.value
+  );
 }
 
 export class WaitTimeoutError extends Error {}
@@ -44,7 +51,13 @@ export class WaitTimeoutError extends Error {}
  * Wait until the pod satisfies `w`, or `timeoutMs` passes (WaitTimeoutError). A pod that is not
  * there is an error, except for `delete`, and except when `allowMissing` (it may be starting).
  */
-export async function waitForPod(roots: Roots, name: string, w: WaitFor, timeoutMs: number, o: { until?: (pod: PodObject) => string | undefined } = {}): Promise<void> {
+export async function waitForPod(
+  roots: Roots,
+  name: string,
+  w: WaitFor,
+  timeoutMs: number,
+  o: { until?: (pod: PodObject) => string | undefined } = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const entry = await readPod(roots, name);

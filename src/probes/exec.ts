@@ -20,12 +20,20 @@ export interface ExecTarget {
 }
 
 /** Run `argv` in the container; `code` is its exit status (128+N for signal N), -1 on timeout. */
-export async function runInContainer(host: Host, t: ExecTarget, argv: string[], timeoutMs: number): Promise<{ code: number; output: string }> {
+export async function runInContainer(
+  host: Host,
+  t: ExecTarget,
+  argv: string[],
+  timeoutMs: number,
+): Promise<{ code: number; output: string }> {
   const [readFd, writeFd] = host.pipe();
   const devnull = fs.openSync('/dev/null', 'r');
   let proc: { pid: number; pidfd: number };
   try {
-    proc = execInContainer({ container: t.container, pidfd: t.pidfd, context: t.context, argv, stdio: [devnull, writeFd, writeFd] }, host);
+    proc = execInContainer(
+      { container: t.container, pidfd: t.pidfd, context: t.context, argv, stdio: [devnull, writeFd, writeFd] },
+      host,
+    );
   } catch (err) {
     fs.closeSync(readFd);
     if (err instanceof ExecCommandError) return { code: err.status, output: err.message };

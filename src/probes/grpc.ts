@@ -18,7 +18,10 @@ export function encodeRequest(service: string): Buffer {
   if (s.length === 0) return Buffer.alloc(0);
   const len: number[] = [];
   for (let n = s.length; ; n >>>= 7) {
-    if (n < 0x80) { len.push(n); break; }
+    if (n < 0x80) {
+      len.push(n);
+      break;
+    }
     len.push((n & 0x7f) | 0x80);
   }
   return Buffer.concat([Buffer.from([0x0a, ...len]), s]);
@@ -26,7 +29,7 @@ export function encodeRequest(service: string): Buffer {
 
 /** Protobuf: field 1, wire type 0 (varint): the status number (absent = 0, UNKNOWN). */
 export function decodeStatus(b: Buffer): number {
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const key = b.readUInt8(i++);
     let v = 0;
     for (let shift = 0; i < b.length; shift += 7) {
@@ -46,7 +49,15 @@ interface ServiceError extends Error {
 }
 interface Client {
   waitForReady(deadline: Date, cb: (err?: Error) => void): void;
-  makeUnaryRequest<Q, A>(method: string, ser: (q: Q) => Buffer, de: (b: Buffer) => A, arg: Q, md: unknown, opts: { deadline: Date }, cb: (err: ServiceError | null, v?: A) => void): void;
+  makeUnaryRequest<Q, A>(
+    method: string,
+    ser: (q: Q) => Buffer,
+    de: (b: Buffer) => A,
+    arg: Q,
+    md: unknown,
+    opts: { deadline: Date },
+    cb: (err: ServiceError | null, v?: A) => void,
+  ): void;
   close(): void;
 }
 interface Grpc {
@@ -63,25 +74,44 @@ let lib: Promise<Grpc> | undefined;
 export async function probeGrpc(host: string, port: number, service: string, timeoutMs: number): Promise<ProbeResult> {
   const grpc = await (lib ??= import(GRPC_LIBRARY) as Promise<Grpc>);
   const addr = joinHostPort(host, port);
-  const client = new grpc.Client(addr, grpc.credentials.createInsecure(), { 'grpc.primary_user_agent': `kube-probe/${KUBE_VERSION}` });
+  const client = new grpc.Client(addr, grpc.credentials.createInsecure(), {
+    'grpc.primary_user_agent': `kube-probe/${KUBE_VERSION}`,
+  });
   const deadline = new Date(Date.now() + timeoutMs);
   return new Promise<ProbeResult>((resolve) => {
     client.waitForReady(deadline, (err) => {
       if (err) {
-        resolve({ outcome: 'failure', output: `timeout: failed to connect service "${addr}" within ${timeoutMs / 1000}s: ${err.message}` });
+        resolve({
+          outcome: 'failure',
+          output: `timeout: failed to connect service "${addr}" within ${timeoutMs / 1000}s: ${err.message}`,
+        });
         return;
       }
-      client.makeUnaryRequest('/grpc.health.v1.Health/Check', encodeRequest, decodeStatus, service, new grpc.Metadata(), { deadline }, (e, status) => {
-        if (e) resolve({ outcome: 'failure', output: rpcError(grpc, e, timeoutMs) });
-        else if (status === 1) resolve({ outcome: 'success', output: 'service healthy' });
-        else resolve({ outcome: 'failure', output: `service unhealthy (responded with "${STATUS[status ?? 0] ?? status}")` });
-      });
+      client.makeUnaryRequest(
+        '/grpc.health.v1.Health/Check',
+        encodeRequest,
+        decodeStatus,
+        service,
+        new grpc.Metadata(),
+        { deadline },
+        (e, status) => {
+          if (e) resolve({ outcome: 'failure', output: rpcError(grpc, e, timeoutMs) });
+          else if (status === 1) resolve({ outcome: 'success', output: 'service healthy' });
+          else
+            resolve({
+              outcome: 'failure',
+              output: `service unhealthy (responded with "${STATUS[status ?? 0] ?? status}")`,
+            });
+        },
+      );
     });
   }).finally(() => client.close());
 }
 
 function rpcError(grpc: Grpc, e: ServiceError, timeoutMs: number): string {
-  if (e.code === grpc.status.UNIMPLEMENTED) return `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${e.details}`;
-  if (e.code === grpc.status.DEADLINE_EXCEEDED) return `timeout: health rpc did not complete within ${timeoutMs / 1000}s`;
+  if (e.code === grpc.status.UNIMPLEMENTED)
+    return `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${e.details}`;
+  if (e.code === grpc.status.DEADLINE_EXCEEDED)
+    return `timeout: health rpc did not complete within ${timeoutMs / 1000}s`;
   return `error: health rpc probe failed: ${e.message}`;
 }

@@ -33,11 +33,22 @@ export function requestHeaders(a: HTTPGetAction, agent: 'kube-probe' | 'kube-lif
   return h;
 }
 
-function once(url: URL, headers: Record<string, string>, onReq: (r: http.ClientRequest) => void): Promise<http.IncomingMessage> {
+function once(
+  url: URL,
+  headers: Record<string, string>,
+  onReq: (r: http.ClientRequest) => void,
+): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     // Loaded on the first probe, not with the supervisor (most pods have no HTTP probe or hook).
-    const mod: typeof http | typeof https = process.getBuiltinModule(url.protocol === 'https:' ? 'node:https' : 'node:http');
-    const req = mod.request(url, { method: 'GET', headers: { ...headers, Connection: 'close' }, agent: false, rejectUnauthorized: false });
+    const mod: typeof http | typeof https = process.getBuiltinModule(
+      url.protocol === 'https:' ? 'node:https' : 'node:http',
+    );
+    const req = mod.request(url, {
+      method: 'GET',
+      headers: { ...headers, Connection: 'close' },
+      agent: false,
+      rejectUnauthorized: false,
+    });
     onReq(req);
     req.once('response', resolve);
     req.once('error', reject);
@@ -77,7 +88,11 @@ export async function httpGet(url: URL, headers: Record<string, string>, timeout
     let target = url;
     for (let hops = 0; ; hops++) {
       const res = await once(target, headers, (r) => (current = r)).catch((err) => {
-        throw timedOut ? new Error(`Get "${target.href}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`) : goError(target, err);
+        throw timedOut
+          ? new Error(
+              `Get "${target.href}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
+            )
+          : goError(target, err);
       });
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
@@ -109,6 +124,7 @@ export async function probeHttp(url: URL, headers: Record<string, string>, timeo
     return { outcome: 'failure', output: (err as Error).message };
   }
   if (answer.status >= 200 && answer.status < 300) return { outcome: 'success', output: answer.body };
-  if (answer.status >= 300 && answer.status < 400) return { outcome: 'warning', output: `Probe terminated redirects, Response body: ${answer.body}` };
+  if (answer.status >= 300 && answer.status < 400)
+    return { outcome: 'warning', output: `Probe terminated redirects, Response body: ${answer.body}` };
   return { outcome: 'failure', output: `HTTP probe failed with statuscode: ${answer.status}` };
 }

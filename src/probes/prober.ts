@@ -28,18 +28,28 @@ export class InstanceProber {
   private readonly workers: ProbeWorker[] = [];
   private isStarted: boolean;
 
-  constructor(private readonly c: Container, startedAt: number, private readonly h: ProberHooks) {
+  constructor(
+    private readonly c: Container,
+    startedAt: number,
+    private readonly h: ProberHooks,
+  ) {
     this.isStarted = !c.startupProbe;
-    const kinds: [ProbeKind, Probe | undefined][] = [['startup', c.startupProbe], ['liveness', c.livenessProbe], ['readiness', c.readinessProbe]];
+    const kinds: [ProbeKind, Probe | undefined][] = [
+      ['startup', c.startupProbe],
+      ['liveness', c.livenessProbe],
+      ['readiness', c.readinessProbe],
+    ];
     for (const [kind, spec] of kinds) {
       if (!spec) continue;
-      this.workers.push(new ProbeWorker(kind, spec, {
-        startedAt,
-        started: () => this.isStarted,
-        attempt: () => runProbe(spec, this.h.context()),
-        event: (type, reason, message) => this.h.event(type, reason, message),
-        verdict: (v) => this.verdict(kind, spec, v),
-      }));
+      this.workers.push(
+        new ProbeWorker(kind, spec, {
+          startedAt,
+          started: () => this.isStarted,
+          attempt: () => runProbe(spec, this.h.context()),
+          event: (type, reason, message) => this.h.event(type, reason, message),
+          verdict: (v) => this.verdict(kind, spec, v),
+        }),
+      );
     }
   }
 

@@ -20,7 +20,8 @@ export function resolvePort(port: PortRef, c: Container): number {
 
 export function resolveHost(host: string | undefined, status: PodStatus): string {
   if (host) return host;
-  if (!status.podIP) throw new ProbeError('the pod has no IP address (it runs with --network none): a network probe cannot reach it');
+  if (!status.podIP)
+    throw new ProbeError('the pod has no IP address (it runs with --network none): a network probe cannot reach it');
   return status.podIP;
 }
 

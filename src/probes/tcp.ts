@@ -13,8 +13,10 @@ export function dialError(host: string, port: number, err: NodeJS.ErrnoException
   const addr = `dial tcp ${joinHostPort(host, port)}`;
   if (err === 'timeout') return `${addr}: i/o timeout`;
   const words: Record<string, string> = {
-    ECONNREFUSED: 'connect: connection refused', EHOSTUNREACH: 'connect: no route to host',
-    ENETUNREACH: 'connect: network is unreachable', ECONNRESET: 'read: connection reset by peer',
+    ECONNREFUSED: 'connect: connection refused',
+    EHOSTUNREACH: 'connect: no route to host',
+    ENETUNREACH: 'connect: network is unreachable',
+    ECONNRESET: 'read: connection reset by peer',
   };
   return `${addr}: ${words[err.code ?? ''] ?? err.message}`;
 }

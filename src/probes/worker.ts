@@ -39,7 +39,11 @@ export class ProbeWorker {
   private last?: Verdict;
   private run = 0;
 
-  constructor(readonly kind: ProbeKind, readonly spec: Probe, private readonly h: WorkerHooks) {}
+  constructor(
+    readonly kind: ProbeKind,
+    readonly spec: Probe,
+    private readonly h: WorkerHooks,
+  ) {}
 
   start(): void {
     void this.tick();
@@ -75,7 +79,8 @@ export class ProbeWorker {
     }
     if (this.stopped) return;
     if (r.outcome === 'failure') this.h.event('Warning', 'Unhealthy', `${title(this.kind)} probe failed: ${r.output}`);
-    if (r.outcome === 'warning') this.h.event('Warning', 'ProbeWarning', `${title(this.kind)} probe warning: ${r.output}`);
+    if (r.outcome === 'warning')
+      this.h.event('Warning', 'ProbeWarning', `${title(this.kind)} probe warning: ${r.output}`);
     this.count(r.outcome === 'failure' ? 'failure' : 'success');
   }
 

@@ -16,7 +16,11 @@ import { readBody, send, type Response } from './http.js';
 import { groups } from '../checked.js';
 
 export class RegistryError extends Error {
-  constructor(message: string, readonly status: number, readonly code?: string) {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code?: string,
+  ) {
     super(message);
   }
 }
@@ -29,7 +33,12 @@ interface Challenge {
 export class RepositoryClient {
   private authorization?: string;
 
-  constructor(readonly endpoint: Endpoint, readonly repository: string, private readonly creds?: Credentials, private readonly signal?: AbortSignal) {}
+  constructor(
+    readonly endpoint: Endpoint,
+    readonly repository: string,
+    private readonly creds?: Credentials,
+    private readonly signal?: AbortSignal,
+  ) {}
 
   /** GET `/v2/<repository>/<kind>/<reference>`; an error status is thrown as a RegistryError. */
   async get(kind: 'manifests' | 'blobs', reference: string, accept?: string[]): Promise<Response> {
@@ -43,7 +52,8 @@ export class RepositoryClient {
       this.authorization = await this.authorize(challenge);
       res = await this.send(url, headers);
     }
-    if (res.status >= 400) throw this.error(res, await readBody(res).catch(() => Buffer.alloc(0)), `${kind} ${reference}`);
+    if (res.status >= 400)
+      throw this.error(res, await readBody(res).catch(() => Buffer.alloc(0)), `${kind} ${reference}`);
     return res;
   }
 
@@ -54,12 +64,20 @@ export class RepositoryClient {
   }
 
   private async authorize(c: Challenge): Promise<string> {
-    const basic = this.creds ? `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}` : undefined;
+    const basic = this.creds
+      ? `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}`
+      : undefined;
     if (c.scheme === 'basic') {
-      if (!basic) throw new RegistryError(`${this.where()}: the registry asks for a user and password (unauthorized); give credentials (a docker-style config.json, or the pod's imagePullSecrets)`, 401, 'UNAUTHORIZED');
+      if (!basic)
+        throw new RegistryError(
+          `${this.where()}: the registry asks for a user and password (unauthorized); give credentials (a docker-style config.json, or the pod's imagePullSecrets)`,
+          401,
+          'UNAUTHORIZED',
+        );
       return basic;
     }
-    if (c.scheme !== 'bearer' || !c.params.realm) throw new RegistryError(`${this.where()}: unsupported authentication "${c.scheme}"`, 401);
+    if (c.scheme !== 'bearer' || !c.params.realm)
+      throw new RegistryError(`${this.where()}: unsupported authentication "${c.scheme}"`, 401);
     const realm = new URL(c.params.realm);
     if (c.params.service) realm.searchParams.set('service', c.params.service);
     realm.searchParams.set('scope', c.params.scope ?? `repository:${this.repository}:pull`);
@@ -75,7 +93,8 @@ export class RepositoryClient {
     } catch {
       token = undefined;
     }
-    if (typeof token !== 'string' || token === '') throw new RegistryError(`${this.where()}: the token server ${realm.host} answered without a token`, res.status);
+    if (typeof token !== 'string' || token === '')
+      throw new RegistryError(`${this.where()}: the token server ${realm.host} answered without a token`, res.status);
     return `Bearer ${token}`;
   }
 
@@ -88,7 +107,10 @@ export class RepositoryClient {
     let code: string | undefined;
     let message = `HTTP ${res.status}`;
     try {
-      const doc = JSON.parse(body.toString('utf8')) as { errors?: { code?: string; message?: string; detail?: unknown }[]; details?: string };
+      const doc = JSON.parse(body.toString('utf8')) as {
+        errors?: { code?: string; message?: string; detail?: unknown }[];
+        details?: string;
+      };
       const first = doc.errors?.[0];
       if (first) {
         code = first.code;
@@ -110,6 +132,7 @@ export function parseChallenge(header: string): Challenge | undefined {
   const [scheme, rest] = groups(m, 1, 2);
   const params: Record<string, string> = {};
   const re = /(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g;
-  for (let p = re.exec(rest); p; p = re.exec(rest)) params[groups(p, 1)[0].toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
+  for (let p = re.exec(rest); p; p = re.exec(rest))
+    params[groups(p, 1)[0].toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
   return { scheme: scheme.toLowerCase(), params };
 }

@@ -109,7 +109,10 @@ export function keyMatches(key: { host: string; path: string }, registry: string
 
 /** A host label pattern as filepath.Match reads it: `*` any run, `?` one character, `[...]` a class. */
 function globLabel(label: string): RegExp {
-  const re = label.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^.]*').replace(/\?/g, '[^.]');
+  const re = label
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '[^.]*')
+    .replace(/\?/g, '[^.]');
   return new RegExp(`^${re}$`);
 }
 
@@ -119,18 +122,25 @@ export function credentialCandidates(registry: string, repoPath: string, sources
   for (const { config, from } of sources) {
     const helper = config.credHelpers?.[registry];
     if (helper) {
-      out.push({ creds: fromHelper(helper, registry, from) as Credentials, from: `${from} (credential helper ${helper})` });
+      out.push({
+        creds: fromHelper(helper, registry, from) as Credentials,
+        from: `${from} (credential helper ${helper})`,
+      });
       continue;
     }
     const keys = Object.keys(config.auths ?? {})
       .map((k) => ({ k, key: keyringKey(k) }))
-      .filter((e): e is { k: string; key: { host: string; path: string } } => !!e.key && keyMatches(e.key, registry, repoPath))
+      .filter(
+        (e): e is { k: string; key: { host: string; path: string } } =>
+          !!e.key && keyMatches(e.key, registry, repoPath),
+      )
       // more specific first, as the kubelet's reverse-sorted index; equal keys in the file's order
       .sort((a, b) => {
         const [x, y] = [`${a.key.host}${a.key.path}`, `${b.key.host}${b.key.path}`];
         return x === y ? 0 : x < y ? 1 : -1;
       });
-    for (const { k } of keys) out.push({ creds: entryCredentials(config.auths![k] as AuthEntry, `${from}: auths["${k}"]`), from });
+    for (const { k } of keys)
+      out.push({ creds: entryCredentials(config.auths![k] as AuthEntry, `${from}: auths["${k}"]`), from });
     if (keys.length === 0 && config.credsStore) {
       const c = fromHelper(config.credsStore, registry, from, true);
       if (c) out.push({ creds: c, from: `${from} (credential helper ${config.credsStore})` });

@@ -55,7 +55,10 @@ export interface Endpoint {
 type Entry = Partial<Omit<RegistryHost, 'registry'>>;
 
 export class HostConfig {
-  constructor(private readonly entries: Record<string, Entry>, readonly file?: string) {}
+  constructor(
+    private readonly entries: Record<string, Entry>,
+    readonly file?: string,
+  ) {}
 
   /** Reads the configuration file (`TSPOD_REGISTRIES_CONFIG`, else /etc/tspod/registries.json). */
   static load(env = process.env): HostConfig {
@@ -94,7 +97,10 @@ export class HostConfig {
     try {
       return fs.readFileSync(h.ca);
     } catch (cause) {
-      throw new Error(`registry "${h.registry}": cannot read its ca file ${h.ca}${this.file ? ` (from ${this.file})` : ''}`, { cause });
+      throw new Error(
+        `registry "${h.registry}": cannot read its ca file ${h.ca}${this.file ? ` (from ${this.file})` : ''}`,
+        { cause },
+      );
     }
   }
 }
@@ -108,17 +114,23 @@ export function parseHostConfig(text: string, file: string): Record<string, Entr
     throw new Error(`the registry configuration ${file} is not valid JSON`, { cause });
   }
   const regs = (doc as { registries?: unknown })?.registries;
-  if (typeof regs !== 'object' || regs === null || Array.isArray(regs)) throw new Error(`${file}: "registries" must be an object`);
+  if (typeof regs !== 'object' || regs === null || Array.isArray(regs))
+    throw new Error(`${file}: "registries" must be an object`);
   const out: Record<string, Entry> = {};
   for (const [name, v] of Object.entries(regs as Record<string, unknown>)) {
     const at = `${file}: registries["${name}"]`;
     if (typeof v !== 'object' || v === null) throw new Error(`${at} must be an object`);
     const e = v as Record<string, unknown>;
-    for (const k of Object.keys(e)) if (!['mirrors', 'insecure', 'ca', 'blocked'].includes(k)) throw new Error(`${at}.${k}: unknown field`);
-    if (e.mirrors !== undefined && !(Array.isArray(e.mirrors) && e.mirrors.every((m) => typeof m === 'string' && /^https?:\/\/[^/]+\/?$/.test(m)))) {
+    for (const k of Object.keys(e))
+      if (!['mirrors', 'insecure', 'ca', 'blocked'].includes(k)) throw new Error(`${at}.${k}: unknown field`);
+    if (
+      e.mirrors !== undefined &&
+      !(Array.isArray(e.mirrors) && e.mirrors.every((m) => typeof m === 'string' && /^https?:\/\/[^/]+\/?$/.test(m)))
+    ) {
       throw new Error(`${at}.mirrors must be a list of http:// or https:// server URLs`);
     }
-    for (const k of ['insecure', 'blocked']) if (e[k] !== undefined && typeof e[k] !== 'boolean') throw new Error(`${at}.${k} must be true or false`);
+    for (const k of ['insecure', 'blocked'])
+      if (e[k] !== undefined && typeof e[k] !== 'boolean') throw new Error(`${at}.${k} must be true or false`);
     if (e.ca !== undefined && typeof e.ca !== 'string') throw new Error(`${at}.ca must be a file path`);
     out[name] = e as Entry;
   }

@@ -14,7 +14,17 @@ import type https from 'node:https';
 
 const MAX_REDIRECTS = 5;
 const CONNECT_TIMEOUT_MS = Number(process.env.TSPOD_REGISTRY_TIMEOUT_MS ?? 15_000);
-const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'EADDRNOTAVAIL']);
+const UNREACHABLE = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+  'EADDRNOTAVAIL',
+]);
 
 /** The registry could not be reached at all (as opposed to answering with an error). */
 export class RegistryUnreachable extends Error {}
@@ -50,7 +60,8 @@ export async function send(req: Request): Promise<Response> {
     if (hops >= MAX_REDIRECTS) throw new Error(`${req.url}: more than ${MAX_REDIRECTS} redirects`);
     const next = new URL(res.headers.location, url);
     // Credentials are for the registry only, never for the storage it redirects to.
-    if (next.origin !== url.origin) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
+    if (next.origin !== url.origin)
+      headers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
     url = next;
   }
 }
@@ -59,17 +70,31 @@ function once(req: Request): Promise<Response> {
   const url = new URL(req.url);
   // Loaded on the first request, not with every command that might pull (issue 15: a run whose
   // images are all in the store never loads Node's HTTP, TLS and HTTPS modules).
-  const mod: typeof http | typeof https = process.getBuiltinModule(url.protocol === 'http:' ? 'node:http' : 'node:https');
+  const mod: typeof http | typeof https = process.getBuiltinModule(
+    url.protocol === 'http:' ? 'node:http' : 'node:https',
+  );
   const tls = process.getBuiltinModule('node:tls');
   return new Promise((resolve, reject) => {
     // A `ca` replaces Node's own roots, so they are given again beside the host's own authority.
     const ca = req.trust?.(url.host);
-    const r = mod.request(url, { method: req.method ?? 'GET', headers: req.headers, ...(ca ? { ca: [...tls.rootCertificates, ca.toString('utf8')] } : {}), signal: req.signal }, (res) => {
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, url: url.href, body: res });
-    });
-    r.setTimeout(CONNECT_TIMEOUT_MS, () => r.destroy(Object.assign(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
+    const r = mod.request(
+      url,
+      {
+        method: req.method ?? 'GET',
+        headers: req.headers,
+        ...(ca ? { ca: [...tls.rootCertificates, ca.toString('utf8')] } : {}),
+        signal: req.signal,
+      },
+      (res) => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, url: url.href, body: res });
+      },
+    );
+    r.setTimeout(CONNECT_TIMEOUT_MS, () =>
+      r.destroy(Object.assign(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })),
+    );
     r.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code && UNREACHABLE.has(err.code)) reject(new RegistryUnreachable(`cannot reach ${url.host}: ${err.code} ${err.message}`, { cause: err }));
+      if (err.code && UNREACHABLE.has(err.code))
+        reject(new RegistryUnreachable(`cannot reach ${url.host}: ${err.code} ${err.message}`, { cause: err }));
       else reject(new Error(`${url.host}: ${err.message}`, { cause: err }));
     });
     r.end(req.body);

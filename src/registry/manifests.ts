@@ -15,8 +15,14 @@ import type { RepositoryClient } from './client.js';
 import { readBody } from './http.js';
 import { beforeFirst } from '../checked.js';
 
-export const INDEX_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'];
-export const MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'];
+export const INDEX_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+];
+export const MANIFEST_TYPES = [
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+];
 const MAX_MANIFEST = 4 << 20;
 
 export interface Descriptor {
@@ -36,7 +42,11 @@ export interface FetchedManifest {
 }
 
 /** Fetches `reference` (a tag or a digest), checking a digest reference against the bytes. */
-export async function fetchManifest(client: RepositoryClient, reference: string, what: string): Promise<FetchedManifest> {
+export async function fetchManifest(
+  client: RepositoryClient,
+  reference: string,
+  what: string,
+): Promise<FetchedManifest> {
   const res = await client.get('manifests', reference, [...MANIFEST_TYPES, ...INDEX_TYPES]);
   const bytes = await readBody(res, MAX_MANIFEST);
   if (reference.includes(':')) verifyBytes(bytes, parseDigest(reference, what), `${what}: manifest`);
@@ -48,7 +58,9 @@ export async function fetchManifest(client: RepositoryClient, reference: string,
   }
   const mediaType = doc.mediaType ?? beforeFirst(String(res.headers['content-type'] ?? ''), ';');
   if (![...MANIFEST_TYPES, ...INDEX_TYPES].includes(mediaType)) {
-    throw new Error(`${what}: unsupported manifest type "${mediaType}" (tspod reads OCI and Docker schema 2 manifests)`);
+    throw new Error(
+      `${what}: unsupported manifest type "${mediaType}" (tspod reads OCI and Docker schema 2 manifests)`,
+    );
   }
   return { bytes, mediaType, digest: sha256(bytes), doc };
 }
@@ -56,12 +68,16 @@ export async function fetchManifest(client: RepositoryClient, reference: string,
 /** The manifest for `platform` among an index's entries; the error lists what the index has. */
 export function selectPlatform(index: FetchedManifest, platform: Platform, what: string): Descriptor {
   const entries = (index.doc.manifests ?? []).filter((d) => !isAttestation(d));
-  const fits = entries.filter((d) => d.platform?.os === platform.os && d.platform?.architecture === platform.architecture);
+  const fits = entries.filter(
+    (d) => d.platform?.os === platform.os && d.platform?.architecture === platform.architecture,
+  );
   const variant = platform.variant ?? (platform.architecture === 'arm64' ? 'v8' : undefined);
   const exact = fits.filter((d) => (d.platform?.variant ?? variant) === variant);
   const chosen = exact[0] ?? (platform.variant ? undefined : fits[0]);
   if (!chosen) {
-    const has = entries.map((d) => [d.platform?.os, d.platform?.architecture, d.platform?.variant].filter(Boolean).join('/')).join(', ');
+    const has = entries
+      .map((d) => [d.platform?.os, d.platform?.architecture, d.platform?.variant].filter(Boolean).join('/'))
+      .join(', ');
     const want = [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
     throw new Error(`${what}: no image for ${want} (the index has ${has || 'nothing'})`);
   }
@@ -69,5 +85,8 @@ export function selectPlatform(index: FetchedManifest, platform: Platform, what:
 }
 
 function isAttestation(d: Descriptor): boolean {
-  return d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || (d.platform?.os === 'unknown' && d.platform?.architecture === 'unknown');
+  return (
+    d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
+    (d.platform?.os === 'unknown' && d.platform?.architecture === 'unknown')
+  );
 }

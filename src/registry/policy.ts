@@ -32,7 +32,11 @@ export function effectivePolicy(policy: PullPolicy, override?: PullOverride): Pu
 
 /** A pull failure as the kubelet reports it (the waiting reason, and the message). */
 export class ImagePullError extends Error {
-  constructor(readonly reason: 'ErrImagePull' | 'ErrImageNeverPull', message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly reason: 'ErrImagePull' | 'ErrImageNeverPull',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -48,7 +52,10 @@ export async function ensureImage(image: string, policy: PullPolicy, ctx: Ensure
   const stored = ctx.store.find(image);
   if (policy === 'Never') {
     if (stored) return stored;
-    throw new ImagePullError('ErrImageNeverPull', `ErrImageNeverPull: image "${image}" is not present with pull policy of Never`);
+    throw new ImagePullError(
+      'ErrImageNeverPull',
+      `ErrImageNeverPull: image "${image}" is not present with pull policy of Never`,
+    );
   }
   if (policy === 'IfNotPresent' && stored) return stored;
   const start = Date.now();
@@ -57,10 +64,16 @@ export async function ensureImage(image: string, policy: PullPolicy, ctx: Ensure
     return { ...pulled, pull: { how: 'pulled', seconds: (Date.now() - start) / 1000 } };
   } catch (err) {
     if (err instanceof RegistryUnreachable && stored) {
-      ctx.warn(`image "${image}": ${err.message}; running the image in the store (${stored.id}) without checking the registry`);
+      ctx.warn(
+        `image "${image}": ${err.message}; running the image in the store (${stored.id}) without checking the registry`,
+      );
       return { ...stored, pull: { how: 'offline', message: err.message } };
     }
     const where = stored ? '' : ` is not in the store (${ctx.store.paths.dir}), and pulling it failed`;
-    throw new ImagePullError('ErrImagePull', `ErrImagePull: image "${image}"${where || ': pull failed'}: ${(err as Error).message}`, { cause: err });
+    throw new ImagePullError(
+      'ErrImagePull',
+      `ErrImagePull: image "${image}"${where || ': pull failed'}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }

@@ -15,7 +15,10 @@ export interface Progress {
   layer(digest: string, size: number): LayerProgress;
 }
 
-export const quietProgress: Progress = { message: () => undefined, layer: () => ({ advance: () => undefined, done: () => undefined }) };
+export const quietProgress: Progress = {
+  message: () => undefined,
+  layer: () => ({ advance: () => undefined, done: () => undefined }),
+};
 
 /** Plain lines: `Copying blob sha256:abcd… (1.2 MiB)`, then `… done`. */
 export function lineProgress(out: NodeJS.WritableStream): Progress {

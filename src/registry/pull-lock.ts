@@ -14,7 +14,11 @@ import type { StorePaths } from '../image/store-files.js';
 export async function holdPullLock(p: StorePaths, digest: string): Promise<{ release: () => void }> {
   const dir = path.join(p.dir, 'locks');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const fd = fs.openSync(path.join(dir, digest.replace(/^sha256:/, '')), fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+  const fd = fs.openSync(
+    path.join(dir, digest.replace(/^sha256:/, '')),
+    fs.constants.O_RDWR | fs.constants.O_CREAT,
+    0o600,
+  );
   while (!kernel.flock(fd, 'ex', false)) await new Promise((r) => setTimeout(r, 100));
   return { release: () => fs.closeSync(fd) };
 }

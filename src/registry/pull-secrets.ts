@@ -49,7 +49,9 @@ export function podCredentialSources(pod: Pod, config: ConfigObjects): PodCreden
     const auths = type === 'kubernetes.io/dockercfg' ? doc : (doc as { auths?: unknown })?.auths;
     if (auths === undefined) continue;
     if (typeof auths !== 'object' || auths === null || Array.isArray(auths)) {
-      throw new Error(`imagePullSecrets: ${from}: data[${dataKey}]${dataKey === '.dockerconfigjson' ? '.auths' : ''} must be an object of registry keys`);
+      throw new Error(
+        `imagePullSecrets: ${from}: data[${dataKey}]${dataKey === '.dockerconfigjson' ? '.auths' : ''} must be an object of registry keys`,
+      );
     }
     sources.push({ config: { auths: auths as Record<string, AuthEntry> }, from });
   }

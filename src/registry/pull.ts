@@ -47,12 +47,17 @@ export interface PullOptions {
 export async function pullImage(store: ImageStore, ref: ImageRef, o: PullOptions): Promise<ImageRecord> {
   const hosts = o.hosts ?? HostConfig.load();
   const endpoints = hosts.endpoints(ref.registry);
-  if (endpoints.length === 0) throw new RegistryUnreachable(`registry ${ref.registry} is blocked by the host configuration${hosts.file ? ` (${hosts.file})` : ''}`);
+  if (endpoints.length === 0)
+    throw new RegistryUnreachable(
+      `registry ${ref.registry} is blocked by the host configuration${hosts.file ? ` (${hosts.file})` : ''}`,
+    );
   const candidates = credentialCandidates(ref.registry, ref.path, o.credentials);
   let lastUnreachable: Error | undefined;
   for (const endpoint of endpoints) {
     try {
-      return await withEachCredential(candidates, (creds) => pullFrom(store, new RepositoryClient(endpoint, ref.path, creds), ref, o));
+      return await withEachCredential(candidates, (creds) =>
+        pullFrom(store, new RepositoryClient(endpoint, ref.path, creds), ref, o),
+      );
     } catch (err) {
       // A mirror that fails in any way is skipped; the registry itself has the last word.
       if (!(err instanceof RegistryUnreachable) && !endpoint.mirror) throw err;
@@ -78,17 +83,28 @@ async function withEachCredential<T>(candidates: Candidate[], fn: (creds?: Crede
       if (!refused) throw err;
       if (i === candidates.length - 1) {
         if (candidates.length === 1) throw err;
-        throw new RegistryError(`${err.message} (credentials tried, in order: ${candidates.map((x) => x.from).join(', ')})`, err.status, err.code);
+        throw new RegistryError(
+          `${err.message} (credentials tried, in order: ${candidates.map((x) => x.from).join(', ')})`,
+          err.status,
+          err.code,
+        );
       }
     }
   }
 }
 
-async function pullFrom(store: ImageStore, client: RepositoryClient, ref: ImageRef, o: PullOptions): Promise<ImageRecord> {
+async function pullFrom(
+  store: ImageStore,
+  client: RepositoryClient,
+  ref: ImageRef,
+  o: PullOptions,
+): Promise<ImageRecord> {
   const what = formatRef(ref);
   const platform = o.platform ?? hostPlatform();
   const top = await fetchManifest(client, ref.digest ?? (ref.tag as string), what);
-  const manifest = INDEX_TYPES.includes(top.mediaType) ? await fetchManifest(client, selectPlatform(top, platform, what).digest, what) : top;
+  const manifest = INDEX_TYPES.includes(top.mediaType)
+    ? await fetchManifest(client, selectPlatform(top, platform, what).digest, what)
+    : top;
   const names = [...(tagRef(ref) ? [tagRef(ref) as string] : []), digestRef(ref.name, top.digest)];
   o.progress.message(`${what}: manifest ${top.digest}`);
   const lock = await holdPullLock(store.paths, manifest.digest);
@@ -108,7 +124,12 @@ function findById(store: ImageStore, id: string): boolean {
 
 /** Adding names to an image already stored: an empty staging entry whose ID is that image's. */
 async function relabel(store: ImageStore, config: Buffer, refs: string[]) {
-  return { dir: path.join(store.paths.images, sha256(config).replace(/^sha256:/, '')), blobDir: '', configBytes: config, refs };
+  return {
+    dir: path.join(store.paths.images, sha256(config).replace(/^sha256:/, '')),
+    blobDir: '',
+    configBytes: config,
+    refs,
+  };
 }
 
 async function fetchConfig(client: RepositoryClient, m: FetchedManifest, what: string): Promise<Buffer> {
@@ -132,7 +153,12 @@ interface Resolved {
   platform: Platform;
 }
 
-async function download(store: ImageStore, client: RepositoryClient, r: Resolved, o: PullOptions): Promise<ImageRecord> {
+async function download(
+  store: ImageStore,
+  client: RepositoryClient,
+  r: Resolved,
+  o: PullOptions,
+): Promise<ImageRecord> {
   const what = formatRef(r.ref);
   const staging = store.stage('pull');
   try {
@@ -140,7 +166,10 @@ async function download(store: ImageStore, client: RepositoryClient, r: Resolved
     const blobDir = path.join(layout, 'blobs', 'sha256');
     fs.mkdirSync(blobDir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-    const index = { schemaVersion: 2, manifests: [{ mediaType: r.manifest.mediaType, digest: r.manifest.digest, size: r.manifest.bytes.length }] };
+    const index = {
+      schemaVersion: 2,
+      manifests: [{ mediaType: r.manifest.mediaType, digest: r.manifest.digest, size: r.manifest.bytes.length }],
+    };
     fs.writeFileSync(path.join(layout, 'index.json'), JSON.stringify(index));
     fs.writeFileSync(blobFile(blobDir, r.manifest.digest), r.manifest.bytes);
     fs.writeFileSync(blobFile(blobDir, sha256(r.config)), r.config);
@@ -148,11 +177,19 @@ async function download(store: ImageStore, client: RepositoryClient, r: Resolved
     // config.rootfs.diff_ids[i] is the diff ID of manifest layer i: a layer the store has by diff ID
     // (under another blob, compressed otherwise) is not downloaded, and the import uses the stored one
     const diffIds = parseImageConfig(r.config, `${what}: config`).diffIds;
-    await inParallel(layers.map((l, i) => ({ l, diffId: diffIds[i] })), PARALLEL_LAYERS, ({ l, diffId }) => fetchLayer(store, client, l, diffId, blobDir, o.progress, what));
+    await inParallel(
+      layers.map((l, i) => ({ l, diffId: diffIds[i] })),
+      PARALLEL_LAYERS,
+      ({ l, diffId }) => fetchLayer(store, client, l, diffId, blobDir, o.progress, what),
+    );
     if (r.top !== r.manifest) fs.writeFileSync(blobFile(blobDir, r.top.digest), r.top.bytes);
     o.progress.message(`${what}: unpacking ${layers.length} layer${layers.length === 1 ? '' : 's'}`);
     const rec = await store.importStaged(staging, layout, r.ref, r.names, {
-      source: 'registry', blobDir, unpackLimit: o.unpackLimit, platform: r.platform, extraBlobs: [r.top.digest],
+      source: 'registry',
+      blobDir,
+      unpackLimit: o.unpackLimit,
+      platform: r.platform,
+      extraBlobs: [r.top.digest],
     });
     o.progress.message(`${what}: stored as ${rec.id}`);
     return rec;
@@ -165,7 +202,15 @@ async function download(store: ImageStore, client: RepositoryClient, r: Resolved
  * One layer into `blobDir`: linked from the store when it has the blob, left out when it has the
  * layer by diff ID (the import then takes the stored layer), else downloaded and checked.
  */
-async function fetchLayer(store: ImageStore, client: RepositoryClient, l: Descriptor, diffId: string | undefined, blobDir: string, progress: Progress, what: string): Promise<void> {
+async function fetchLayer(
+  store: ImageStore,
+  client: RepositoryClient,
+  l: Descriptor,
+  diffId: string | undefined,
+  blobDir: string,
+  progress: Progress,
+  what: string,
+): Promise<void> {
   const digest = parseDigest(l.digest, `${what}: layer`);
   const target = blobFile(blobDir, l.digest);
   const bar = progress.layer(l.digest, l.size);
@@ -179,7 +224,8 @@ async function fetchLayer(store: ImageStore, client: RepositoryClient, l: Descri
     bar.done('already in the store');
     return;
   }
-  if (l.urls?.length) throw new Error(`${what}: layer ${l.digest} is a foreign layer (${l.urls[0]}), which tspod does not fetch`);
+  if (l.urls?.length)
+    throw new Error(`${what}: layer ${l.digest} is a foreign layer (${l.urls[0]}), which tspod does not fetch`);
   const res = await client.get('blobs', l.digest);
   const temp = `${target}.part`;
   const hash = new DigestStream(digest.algorithm);

@@ -44,7 +44,12 @@ async function writeFile(tsDir: string, f: PayloadFile, owner: WriteOwner): Prom
 }
 
 /** Writes `files` into `dir` (which exists) as the kubelet does; returns the timestamped directory's name. */
-export async function writeAtomic(dir: string, files: PayloadFile[], owner: WriteOwner = {}, now = new Date()): Promise<string> {
+export async function writeAtomic(
+  dir: string,
+  files: PayloadFile[],
+  owner: WriteOwner = {},
+  now = new Date(),
+): Promise<string> {
   const tsDir = await fs.mkdtemp(path.join(dir, timestampPrefix(now)));
   await fs.chmod(tsDir, 0o755);
   if (owner.gid !== undefined) await fs.chown(tsDir, 0, owner.gid);

@@ -16,20 +16,35 @@
  */
 import { fieldValue, resourceValue } from '../manifest/downward.js';
 import { objectKey, type ConfigData, type ConfigObjects } from '../manifest/config-objects.js';
-import type { DownwardAPIVolumeFile, DownwardFacts, KeyToPath, Pod, Volume, VolumeProjection } from '../manifest/types.js';
+import type {
+  DownwardAPIVolumeFile,
+  DownwardFacts,
+  KeyToPath,
+  Pod,
+  Volume,
+  VolumeProjection,
+} from '../manifest/types.js';
 import { writeAtomic, type PayloadFile, type WriteOwner } from './atomic-writer.js';
 import type { PodLayout } from '../layout.js';
 import type { Host } from './host.js';
 import { nth } from '../checked.js';
 
 type Kind = 'configmap' | 'secret';
-interface SourceSpec { items?: KeyToPath[]; defaultMode: number; optional?: boolean }
+interface SourceSpec {
+  items?: KeyToPath[];
+  defaultMode: number;
+  optional?: boolean;
+}
 export type Source = { kind: Kind; name: string; spec: SourceSpec };
 
 function projectionSource(p: VolumeProjection, defaultMode: number): Source | undefined {
   const ref = p.configMap ?? p.secret;
   if (!ref) return undefined;
-  return { kind: p.configMap ? 'configmap' : 'secret', name: ref.name, spec: { items: ref.items, optional: ref.optional, defaultMode } };
+  return {
+    kind: p.configMap ? 'configmap' : 'secret',
+    name: ref.name,
+    spec: { items: ref.items, optional: ref.optional, defaultMode },
+  };
 }
 
 /** The ConfigMaps and Secrets a volume reads: its own, or its projection's. */
@@ -57,9 +72,15 @@ export function configPayload(volume: string, src: Source, data: ConfigData | un
     if (src.spec.optional) return [];
     throw new Error(`${where} not found`);
   }
-  const file = (value: string, path: string, mode: number): PayloadFile => ({ path, content: Buffer.from(value, 'base64'), mode });
+  const file = (value: string, path: string, mode: number): PayloadFile => ({
+    path,
+    content: Buffer.from(value, 'base64'),
+    mode,
+  });
   if (!src.spec.items?.length) {
-    return Object.entries(data).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => file(v, k, src.spec.defaultMode));
+    return Object.entries(data)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => file(v, k, src.spec.defaultMode));
   }
   const out: PayloadFile[] = [];
   for (const item of src.spec.items) {
@@ -74,14 +95,20 @@ export function configPayload(volume: string, src: Source, data: ConfigData | un
 }
 
 /** The files of downwardAPI items (pure). */
-export function downwardPayload(volume: string, items: DownwardAPIVolumeFile[], defaultMode: number, facts: DownwardFacts): PayloadFile[] {
+export function downwardPayload(
+  volume: string,
+  items: DownwardAPIVolumeFile[],
+  defaultMode: number,
+  facts: DownwardFacts,
+): PayloadFile[] {
   return items.map((item) => {
     let value: string;
     if (item.fieldRef) value = fieldValue(item.fieldRef.fieldPath, facts);
     else {
       const ref = item.resourceFieldRef!;
       const c = facts.containers?.find((x) => x.name === ref.containerName);
-      if (!c || !facts.allocatable) throw new Error(`volume "${volume}": ${item.path}: container "${ref.containerName}" not found in the pod`);
+      if (!c || !facts.allocatable)
+        throw new Error(`volume "${volume}": ${item.path}: container "${ref.containerName}" not found in the pod`);
       value = resourceValue(ref, c, facts.allocatable);
     }
     return { path: item.path, content: Buffer.from(value, 'utf8'), mode: item.mode ?? defaultMode };
@@ -103,7 +130,9 @@ export function volumePayload(pod: Pod, v: Volume, config: ConfigObjects, facts:
   const byPath = new Map<string, PayloadFile>();
   for (const p of v.projected.sources) {
     const src = projectionSource(p, v.projected.defaultMode);
-    const files = src ? configPayload(v.name, src, dataOf(config, pod, src)) : downwardPayload(v.name, p.downwardAPI?.items ?? [], v.projected.defaultMode, facts);
+    const files = src
+      ? configPayload(v.name, src, dataOf(config, pod, src))
+      : downwardPayload(v.name, p.downwardAPI?.items ?? [], v.projected.defaultMode, facts);
     for (const f of files) byPath.set(f.path, f);
   }
   return [...byPath.values()];
@@ -111,7 +140,8 @@ export function volumePayload(pod: Pod, v: Volume, config: ConfigObjects, facts:
 
 /** Every configMap/secret reference of the pod's volumes, checked before anything is made (errors first). */
 export function checkConfigVolumes(pod: Pod, config: ConfigObjects): void {
-  for (const v of pod.spec.volumes) for (const src of configSources(v)) configPayload(v.name, src, dataOf(config, pod, src));
+  for (const v of pod.spec.volumes)
+    for (const src of configSources(v)) configPayload(v.name, src, dataOf(config, pod, src));
 }
 
 /** What writing a payload volume (and preparing any volume, volumes.ts) needs of the pod being built. */
@@ -131,7 +161,12 @@ export interface PayloadVolumeContext {
 }
 
 /** Makes one payload volume; `owner.gid` is the pod's fsGroup when it has one. */
-export async function makePayloadVolume(ctx: PayloadVolumeContext, pod: Pod, v: Volume, owner: WriteOwner = {}): Promise<void> {
+export async function makePayloadVolume(
+  ctx: PayloadVolumeContext,
+  pod: Pod,
+  v: Volume,
+  owner: WriteOwner = {},
+): Promise<void> {
   const files = volumePayload(pod, v, ctx.config, ctx.downward);
   const dir = ctx.layout.volume(v.name);
   await ctx.host.mkdir(dir, 0o777);
@@ -142,8 +177,16 @@ export async function makePayloadVolume(ctx: PayloadVolumeContext, pod: Pod, v: 
     ctx.host.mount('tmpfs', dir, 'tmpfs', ['NOSUID', 'NODEV', 'NOEXEC'], 'mode=0777');
   }
   const ts = await writeAtomic(dir, files, owner);
-  const what = v.configMap ? `configmap "${v.configMap.name}"` : v.secret ? `secret "${v.secret.secretName}"` : v.downwardAPI ? 'downwardAPI' : `projected (${v.projected!.sources.length} sources)`;
-  ctx.explain(`volume "${v.name}": ${what}, ${files.length} file(s) in ${dir}/${ts} behind ..data${tmpfs ? ', on a tmpfs' : ''}`);
+  const what = v.configMap
+    ? `configmap "${v.configMap.name}"`
+    : v.secret
+      ? `secret "${v.secret.secretName}"`
+      : v.downwardAPI
+        ? 'downwardAPI'
+        : `projected (${v.projected!.sources.length} sources)`;
+  ctx.explain(
+    `volume "${v.name}": ${what}, ${files.length} file(s) in ${dir}/${ts} behind ..data${tmpfs ? ', on a tmpfs' : ''}`,
+  );
 }
 
 /** The objects a pod refers to (volumes, env, envFrom, imagePullSecrets), so nothing else travels with it. */
@@ -158,7 +201,8 @@ export function referencedConfig(pod: Pod, all: ConfigObjects): ConfigObjects {
     if (type) (out.secretTypes ??= {})[k] = type;
   };
   for (const s of pod.spec.imagePullSecrets ?? []) if (s.name) pick('secrets', s.name);
-  for (const v of pod.spec.volumes) for (const s of configSources(v)) pick(s.kind === 'configmap' ? 'configMaps' : 'secrets', s.name);
+  for (const v of pod.spec.volumes)
+    for (const s of configSources(v)) pick(s.kind === 'configmap' ? 'configMaps' : 'secrets', s.name);
   for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
     for (const e of c.env) {
       if (e.valueFrom?.configMapKeyRef) pick('configMaps', e.valueFrom.configMapKeyRef.name);

@@ -57,27 +57,46 @@ export function limitsOf(c: Container): Limits {
 }
 
 /** Build the container's plan: pure, given the sandbox's paths and the image (also used by --dry-run). */
-export function podContainerPlan(sb: PlanContext, c: Container, image: ImageRecord, instance: number, cgroupProcs: string[]): Plan {
+export function podContainerPlan(
+  sb: PlanContext,
+  c: Container,
+  image: ImageRecord,
+  instance: number,
+  cgroupProcs: string[],
+): Plan {
   const pod = sb.pod;
   const state = sb.opts.state;
   const process = configOf(() => resolveProcess(c, image.config, sb.downwardFacts(), sb.config));
   process.env = mergeEnv([`HOSTNAME=${podHostnameOn(pod, sb.facts.hostname)}`, ...process.env]);
   const user = resolveUser(pod, c, image);
   if ((c.securityContext?.runAsNonRoot ?? pod.spec.securityContext.runAsNonRoot) && (user?.uid ?? 0) === 0) {
-    throw new CreateContainerConfigError(`container has runAsNonRoot and image will run as root (pod: "${pod.metadata.name}_${pod.metadata.namespace}(${state.uid})", container: ${c.name})`);
+    throw new CreateContainerConfigError(
+      `container has runAsNonRoot and image will run as root (pod: "${pod.metadata.name}_${pod.metadata.namespace}(${state.uid})", container: ${c.name})`,
+    );
   }
   const subPaths = c.volumeMounts.some((m) => m.subPathExpr)
     ? configOf(() => {
-      const env = containerEnv(c, sb.downwardFacts(), sb.config);
-      return c.volumeMounts.map((m) => mountSubPath(c, m, env));
-    })
+        const env = containerEnv(c, sb.downwardFacts(), sb.config);
+        return c.volumeMounts.map((m) => mountSubPath(c, m, env));
+      })
     : undefined;
   const input = containerInput(pod, sb.layout, c, {
-    image, process, ...(subPaths ? { subPaths } : {}), instance: sb.layout.instance(c.name, instance),
-    terminationLog: sb.layout.terminationLog(c.name, instance), ...(user ? { user } : {}), cgroupProcs,
-    available: sb.facts.capabilities, cgroupMounts: containerCgroupMounts(sb.facts.cgroups), kernelRelease: sb.facts.kernelRelease,
+    image,
+    process,
+    ...(subPaths ? { subPaths } : {}),
+    instance: sb.layout.instance(c.name, instance),
+    terminationLog: sb.layout.terminationLog(c.name, instance),
+    ...(user ? { user } : {}),
+    cgroupProcs,
+    available: sb.facts.capabilities,
+    cgroupMounts: containerCgroupMounts(sb.facts.cgroups),
+    kernelRelease: sb.facts.kernelRelease,
   });
-  const seccomp = seccompStep(seccompChoice(pod, c.name), { roots: sb.opts.roots, capabilities: input.capabilities, privileged: input.privileged });
+  const seccomp = seccompStep(seccompChoice(pod, c.name), {
+    roots: sb.opts.roots,
+    capabilities: input.capabilities,
+    privileged: input.privileged,
+  });
   return containerPlan({ ...input, ...(seccomp ? { seccomp } : {}) });
 }
 

@@ -39,7 +39,11 @@ export interface ContainerProcess {
 
 /** A start failure of the container's own making (its command): exit status 126/127, not 125. */
 export class CannotRunError extends Error {
-  constructor(message: string, readonly exitCode: number, options: { cause: unknown }) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    options: { cause: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -53,17 +57,28 @@ function execContext(plan: Plan, cgroupProcs: string[]): ExecContext {
   const chdir = plan.ops.find((o) => o.op === 'chdir');
   const cred = plan.ops.find((o) => o.op === 'credentials');
   const seccomp = plan.ops.find((o) => o.op === 'seccomp');
-  if (exec?.op !== 'exec' || chdir?.op !== 'chdir' || cred?.op !== 'credentials') throw new Error(`plan of "${plan.name}" is incomplete`);
+  if (exec?.op !== 'exec' || chdir?.op !== 'chdir' || cred?.op !== 'credentials')
+    throw new Error(`plan of "${plan.name}" is incomplete`);
   return {
-    env: exec.env, workingDir: chdir.target, capabilities: cred.bounding.map(String),
+    env: exec.env,
+    workingDir: chdir.target,
+    capabilities: cred.bounding.map(String),
     ...(cred.uid !== undefined ? { user: { uid: cred.uid, gid: cred.gid ?? 0, groups: cred.groups ?? [] } } : {}),
-    noNewPrivs: plan.ops.some((o) => o.op === 'noNewPrivs'), cgroupProcs,
+    noNewPrivs: plan.ops.some((o) => o.op === 'noNewPrivs'),
+    cgroupProcs,
     ...(plan.ops.some((o) => o.op === 'setns' && o.ns.includes('user')) ? { userns: true } : {}),
-    ...(seccomp?.op === 'seccomp' ? { seccomp: { profile: seccomp.profile, filter: seccomp.filter, instructions: seccomp.instructions } } : {}),
+    ...(seccomp?.op === 'seccomp'
+      ? { seccomp: { profile: seccomp.profile, filter: seccomp.filter, instructions: seccomp.instructions } }
+      : {}),
   };
 }
 
-async function prepareInstance(sb: Sandbox, c: Container, image: ImageRecord, instance: number): Promise<{ dirs: InstanceDirs; cgroup: { dirs: string[]; procs: string[] } }> {
+async function prepareInstance(
+  sb: Sandbox,
+  c: Container,
+  image: ImageRecord,
+  instance: number,
+): Promise<{ dirs: InstanceDirs; cgroup: { dirs: string[]; procs: string[] } }> {
   const { host } = sb.opts;
   const dirs = sb.layout.instance(c.name, instance);
   // Only the last terminated instance is kept (for `logs --previous`), as the kubelet's GC does.
@@ -94,12 +109,21 @@ function spawnPlan(sb: Sandbox, c: Container, plan: Plan): { pid: number; pidfd:
   const stdio = containerStdio(host, c);
   let p: { pid: number; pidfd: number };
   try {
-    p = host.spawn(toNativePlan(plan, { infraPidfd: sb.infra?.pidfd, usernsFd: sb.userns?.fd, stdio: stdio.child, consoleSocket: stdio.consoleSocket }));
+    p = host.spawn(
+      toNativePlan(plan, {
+        infraPidfd: sb.infra?.pidfd,
+        usernsFd: sb.userns?.fd,
+        stdio: stdio.child,
+        consoleSocket: stdio.consoleSocket,
+      }),
+    );
   } catch (e) {
     stdio.abort();
     const code = (e as { code?: string; op?: string }).op === 'exec' ? (e as { code?: string }).code : undefined;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CannotRunError(`container "${c.name}": command not found`, 127, { cause: e });
-    if (code === 'EACCES' || code === 'ENOEXEC' || code === 'EPERM') throw new CannotRunError(`container "${c.name}": command cannot be executed`, 126, { cause: e });
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new CannotRunError(`container "${c.name}": command not found`, 127, { cause: e });
+    if (code === 'EACCES' || code === 'ENOEXEC' || code === 'EPERM')
+      throw new CannotRunError(`container "${c.name}": command cannot be executed`, 126, { cause: e });
     throw stepError(`container "${c.name}"`, plan, e);
   }
   try {
@@ -112,7 +136,12 @@ function spawnPlan(sb: Sandbox, c: Container, plan: Plan): { pid: number; pidfd:
   }
 }
 
-export async function startContainer(sb: Sandbox, c: Container, image: ImageRecord, instance: number): Promise<ContainerProcess> {
+export async function startContainer(
+  sb: Sandbox,
+  c: Container,
+  image: ImageRecord,
+  instance: number,
+): Promise<ContainerProcess> {
   const { dirs, cgroup } = await prepareInstance(sb, c, image, instance);
   try {
     const plan = podContainerPlan(sb, c, image, instance, cgroup.procs);
@@ -120,8 +149,14 @@ export async function startContainer(sb: Sandbox, c: Container, image: ImageReco
     const p = spawnPlan(sb, c, plan);
     sb.opts.explain(`${c.name}: running as pid ${p.pid}`);
     return {
-      name: c.name, instance, ...p, cgroupDirs: cgroup.dirs, dirs, terminationLog: sb.layout.terminationLog(c.name, instance),
-      startedAt: new Date().toISOString(), exec: execContext(plan, cgroup.procs),
+      name: c.name,
+      instance,
+      ...p,
+      cgroupDirs: cgroup.dirs,
+      dirs,
+      terminationLog: sb.layout.terminationLog(c.name, instance),
+      startedAt: new Date().toISOString(),
+      exec: execContext(plan, cgroup.procs),
     };
   } catch (err) {
     await sb.opts.host.removeCgroups(cgroup.dirs).catch(() => undefined);

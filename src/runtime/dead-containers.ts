@@ -29,7 +29,12 @@ function instancesIn(dir: string, pattern: RegExp): Map<number, string[]> {
 }
 
 /** Remove the directories and logs (rotated files included) of `container`'s instances before `starting - 1`. */
-export async function collectDeadInstances(host: Host, layout: PodLayout, container: string, starting: number): Promise<number[]> {
+export async function collectDeadInstances(
+  host: Host,
+  layout: PodLayout,
+  container: string,
+  starting: number,
+): Promise<number[]> {
   const keepFrom = starting - 1;
   const dirs = instancesIn(path.dirname(layout.instance(container, 0).dir), /^(\d+)$/);
   // `<n>.log` and its rotated files `<n>.log.<stamp>`

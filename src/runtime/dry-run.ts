@@ -16,19 +16,37 @@ import { podPlan, type PodPlan } from './pod-plan.js';
 import { Sandbox } from './sandbox.js';
 
 /** The whole plan for `state`, the record of a pod about to start (supervisor/run-pod.ts newState). */
-export function dryRunPlan(roots: Roots, state: PodState, images: Record<string, ImageRecord>, facts: HostFacts, config?: ConfigObjects): PodPlan {
+export function dryRunPlan(
+  roots: Roots,
+  state: PodState,
+  images: Record<string, ImageRecord>,
+  facts: HostFacts,
+  config?: ConfigObjects,
+): PodPlan {
   const noop = () => undefined;
-  const sb = new Sandbox({ host: realHost, roots, state, save: async () => undefined, network: 'none', explain: noop, warn: noop, config, facts });
+  const sb = new Sandbox({
+    host: realHost,
+    roots,
+    state,
+    save: async () => undefined,
+    network: 'none',
+    explain: noop,
+    warn: noop,
+    config,
+    facts,
+  });
   return podPlan(sb, images);
 }
 
 /** The plan as `--dry-run` prints it: the host steps, the infra, then each container. */
 export function formatPodPlan(p: PodPlan): string {
-  const containers = p.containers.map((c) => [
-    `${c.name}: ${describeHostStep({ kind: 'cgroup', rel: c.cgroup.rel, dirs: c.cgroup.dirs, limits: c.cgroup.limits, why: '' })}`,
-    `${c.name}: seccomp profile ${c.seccomp}${c.seccomp === 'Unconfined' ? ' (no filter)' : ' (the seccomp step below)'}`,
-    ...formatPlan(c.plan),
-  ].join('\n'));
+  const containers = p.containers.map((c) =>
+    [
+      `${c.name}: ${describeHostStep({ kind: 'cgroup', rel: c.cgroup.rel, dirs: c.cgroup.dirs, limits: c.cgroup.limits, why: '' })}`,
+      `${c.name}: seccomp profile ${c.seccomp}${c.seccomp === 'Unconfined' ? ' (no filter)' : ' (the seccomp step below)'}`,
+      ...formatPlan(c.plan),
+    ].join('\n'),
+  );
   return [formatHostSteps(p.hostSteps).join('\n'), formatPlan(p.infra).join('\n'), ...containers].join('\n\n') + '\n';
 }
 

@@ -40,7 +40,8 @@ function nativeOp(op: NativeOp, facts: ExecuteFacts): NativeOp {
     return { ...rest, fd };
   }
   if ((rest.op === 'bind' && rest.idmap) || rest.op === 'idmapMount') {
-    if (facts.usernsFd === undefined) throw new Error(`plan step ${rest.op} ${rest.target}: no user namespace to idmap with`);
+    if (facts.usernsFd === undefined)
+      throw new Error(`plan step ${rest.op} ${rest.target}: no user namespace to idmap with`);
     return { ...rest, fd: facts.usernsFd };
   }
   if (rest.op === 'console') {
@@ -62,7 +63,10 @@ function nativeOp(op: NativeOp, facts: ExecuteFacts): NativeOp {
 
 export function toNativePlan(plan: Plan, facts: ExecuteFacts): NativePlan {
   return {
-    clone: plan.clone, stdio: facts.stdio, ops: plan.ops.map((op) => nativeOp(op, facts)),
-    timeoutMs: facts.timeoutMs ?? SPAWN_TIMEOUT_MS, execHelper: EXEC_HELPER,
+    clone: plan.clone,
+    stdio: facts.stdio,
+    ops: plan.ops.map((op) => nativeOp(op, facts)),
+    timeoutMs: facts.timeoutMs ?? SPAWN_TIMEOUT_MS,
+    execHelper: EXEC_HELPER,
   };
 }

@@ -12,7 +12,15 @@ import type { CgroupLayout } from '../cgroups/detect.js';
 import type { Allocatable, Pod } from '../manifest/types.js';
 import { ownUserNamespace } from '../manifest/user-namespace.js';
 import { peekRange, type UsernsRange } from '../state/userns-ranges.js';
-import { cniSettings, hostIPs, loadNetwork, NO_NETWORK, podChain, portMappings, readHostResolvConf } from '../network/index.js';
+import {
+  cniSettings,
+  hostIPs,
+  loadNetwork,
+  NO_NETWORK,
+  podChain,
+  portMappings,
+  readHostResolvConf,
+} from '../network/index.js';
 import { pluginTypes } from '../network/config.js';
 import { capsFromMask, type CapName } from '../plan/capabilities.js';
 import { PAUSE_BINARY, type Roots } from '../paths.js';
@@ -64,7 +72,11 @@ async function networkFacts(name: string, pod: Pod): Promise<NetworkFacts | unde
   try {
     const net = await loadNetwork(name, cniSettings(process.env));
     // The plugins this pod runs: the built-in network's depend on its hostPorts.
-    return { name: net.list.name, source: net.source, plugins: pluginTypes(podChain(net, portMappings(pod.spec.containers))) };
+    return {
+      name: net.list.name,
+      source: net.source,
+      plugins: pluginTypes(podChain(net, portMappings(pod.spec.containers))),
+    };
   } catch (err) {
     // Told again, and fatally, by the attach itself: a plan shows what it can.
     return { name, source: `(cannot be read: ${(err as Error).message})`, plugins: [] };

@@ -116,7 +116,12 @@ async function undoStep(u: UndoContext, entry: LedgerEntry): Promise<void> {
   const step = entry.step;
   switch (step.kind) {
     case 'containers':
-      return killAll(u, Object.values(state.containers).map((c) => c.process).filter((p): p is ProcessRef => !!p));
+      return killAll(
+        u,
+        Object.values(state.containers)
+          .map((c) => c.process)
+          .filter((p): p is ProcessRef => !!p),
+      );
     case 'network': {
       const a = state.network as NetworkAttachment | undefined;
       if (!a) return;
@@ -131,7 +136,9 @@ async function undoStep(u: UndoContext, entry: LedgerEntry): Promise<void> {
     case 'cgroup': {
       // The planned directories, and those the act recorded having made for the same cgroup
       // (the same, unless the hierarchies moved since planning), with what is below them.
-      const mine = (d: string) => step.dirs.some((s) => d === s || d.startsWith(`${s}/`)) || (!!step.rel && (d.endsWith(`/${step.rel}`) || d.includes(`/${step.rel}/`)));
+      const mine = (d: string) =>
+        step.dirs.some((s) => d === s || d.startsWith(`${s}/`)) ||
+        (!!step.rel && (d.endsWith(`/${step.rel}`) || d.includes(`/${step.rel}/`)));
       await host.removeCgroups([...step.dirs, ...state.cgroups.filter(mine)]);
       state.cgroups = state.cgroups.filter((d) => !mine(d));
       return;
@@ -192,7 +199,13 @@ async function killAll(u: UndoContext, refs: ProcessRef[]): Promise<void> {
   }
   const until = Date.now() + (u.killWaitMs ?? 10_000);
   while (refs.some((r) => u.host.processAlive(r))) {
-    if (Date.now() > until) throw new Error(`processes ${refs.filter((r) => u.host.processAlive(r)).map((p) => p.pid).join(', ')} did not die`);
+    if (Date.now() > until)
+      throw new Error(
+        `processes ${refs
+          .filter((r) => u.host.processAlive(r))
+          .map((p) => p.pid)
+          .join(', ')} did not die`,
+      );
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -210,7 +223,8 @@ export function unmountAll(host: Host, target: string): void {
   }
 }
 
-const CONVERTED = 'recorded by an older tspod (before the ledger): converted from the state\'s id range, mounts, cgroups, infra and network';
+const CONVERTED =
+  "recorded by an older tspod (before the ledger): converted from the state's id range, mounts, cgroups, infra and network";
 
 /**
  * The pod's ledger; for a state without one (an older tspod's), the ledger its recorded fields
@@ -220,10 +234,33 @@ export function ledgerOf(state: PodState): LedgerEntry[] {
   if (state.ledger) return state.ledger;
   const steps: HostStep[] = [
     ...(state.userns ? [{ kind: 'userns', length: state.userns.length, why: CONVERTED } as HostStep] : []),
-    ...state.mounts.map((target): HostStep => ({ kind: 'tmpfs', source: 'tmpfs', target, flags: [], options: '', why: CONVERTED })),
-    ...(state.cgroups.length ? [{ kind: 'cgroup', rel: '', dirs: [...state.cgroups], limits: {}, why: CONVERTED } as HostStep] : []),
-    ...(state.infra ? [{ kind: 'infra', plan: { name: 'infra', clone: [], ops: [] }, why: CONVERTED } as HostStep] : []),
-    ...(state.network ? [{ kind: 'network', network: (state.network as NetworkAttachment).network, source: '', plugins: [], portMappings: [], hostsFile: '', why: CONVERTED } as HostStep] : []),
+    ...state.mounts.map((target): HostStep => ({
+      kind: 'tmpfs',
+      source: 'tmpfs',
+      target,
+      flags: [],
+      options: '',
+      why: CONVERTED,
+    })),
+    ...(state.cgroups.length
+      ? [{ kind: 'cgroup', rel: '', dirs: [...state.cgroups], limits: {}, why: CONVERTED } as HostStep]
+      : []),
+    ...(state.infra
+      ? [{ kind: 'infra', plan: { name: 'infra', clone: [], ops: [] }, why: CONVERTED } as HostStep]
+      : []),
+    ...(state.network
+      ? [
+          {
+            kind: 'network',
+            network: (state.network as NetworkAttachment).network,
+            source: '',
+            plugins: [],
+            portMappings: [],
+            hostsFile: '',
+            why: CONVERTED,
+          } as HostStep,
+        ]
+      : []),
     { kind: 'containers', names: Object.keys(state.containers), why: CONVERTED },
   ];
   const ledger = steps.map((step) => ({ step, done: true }));

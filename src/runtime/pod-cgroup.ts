@@ -13,7 +13,8 @@ export function podCgroupLimits(pod: Pod): Limits {
   const limits = pod.spec.resources?.limits ?? {};
   const requests = pod.spec.resources?.requests ?? {};
   const over = pod.spec.overhead ?? {};
-  const extra = (name: 'cpu' | 'memory') => (over[name] === undefined ? 0 : name === 'cpu' ? parseCpuMillis(over[name]!) : Math.ceil(parseQuantity(over[name]!)));
+  const extra = (name: 'cpu' | 'memory') =>
+    over[name] === undefined ? 0 : name === 'cpu' ? parseCpuMillis(over[name]!) : Math.ceil(parseQuantity(over[name]!));
   return {
     ...(limits.memory ? { memoryBytes: Math.ceil(parseQuantity(limits.memory)) + extra('memory') } : {}),
     ...(limits.cpu ? { cpuMillis: parseCpuMillis(limits.cpu) + extra('cpu') } : {}),

@@ -77,7 +77,7 @@ export class Sandbox {
 
   /** The host's facts the pod was planned with (known once start() began). */
   get facts(): HostFacts {
-    if (!this.gathered) throw new Error('the sandbox has not gathered the host\'s facts yet');
+    if (!this.gathered) throw new Error("the sandbox has not gathered the host's facts yet");
     return this.gathered;
   }
 
@@ -86,12 +86,19 @@ export class Sandbox {
     const pod = this.pod;
     const status = this.opts.state.status;
     return {
-      podName: pod.metadata.name, namespace: pod.metadata.namespace, uid: this.opts.state.uid,
-      labels: pod.metadata.labels ?? {}, annotations: pod.metadata.annotations ?? {},
-      podIP: this.podIP ?? status.podIP, podIPs: status.podIPs?.map((p) => p.ip),
-      hostIP: status.hostIP, hostIPs: status.hostIP ? [status.hostIP] : [],
-      nodeName: pod.spec.nodeName ?? this.facts.hostname, serviceAccountName: pod.spec.serviceAccountName,
-      allocatable: this.facts.allocatable, containers: [...pod.spec.initContainers, ...pod.spec.containers],
+      podName: pod.metadata.name,
+      namespace: pod.metadata.namespace,
+      uid: this.opts.state.uid,
+      labels: pod.metadata.labels ?? {},
+      annotations: pod.metadata.annotations ?? {},
+      podIP: this.podIP ?? status.podIP,
+      podIPs: status.podIPs?.map((p) => p.ip),
+      hostIP: status.hostIP,
+      hostIPs: status.hostIP ? [status.hostIP] : [],
+      nodeName: pod.spec.nodeName ?? this.facts.hostname,
+      serviceAccountName: pod.spec.serviceAccountName,
+      allocatable: this.facts.allocatable,
+      containers: [...pod.spec.initContainers, ...pod.spec.containers],
     };
   }
 
@@ -99,10 +106,14 @@ export class Sandbox {
   async start(): Promise<void> {
     try {
       this.gathered ??= await gatherFacts(this.opts.roots, this.opts.network, this.pod);
-      const steps = podHostSteps({ pod: this.pod, uid: this.opts.state.uid, layout: this.layout, facts: this.facts }, this.opts.warn);
+      const steps = podHostSteps(
+        { pod: this.pod, uid: this.opts.state.uid, layout: this.layout, facts: this.facts },
+        this.opts.warn,
+      );
       await runHostSteps({ ...this.opts, act: (entry) => this.act(entry) }, steps);
       this.hostNetworkAddresses();
-      if (!steps.some((s) => s.kind === 'network') && !this.pod.spec.hostNetwork) this.opts.explain('network: none (loopback only)');
+      if (!steps.some((s) => s.kind === 'network') && !this.pod.spec.hostNetwork)
+        this.opts.explain('network: none (loopback only)');
     } catch (err) {
       const undoErrors = await this.teardown();
       for (const e of undoErrors) this.opts.warn(String(e));
@@ -117,7 +128,7 @@ export class Sandbox {
    */
   adoptInfra(pidfd: number): void {
     const ref = this.opts.state.infra;
-    if (!ref) throw new Error('the pod\'s state records no infra to adopt');
+    if (!ref) throw new Error("the pod's state records no infra to adopt");
     this.infra = { pid: ref.pid, pidfd };
     this.infraAdopted = true;
     if (this.opts.state.userns) {
@@ -130,7 +141,10 @@ export class Sandbox {
   async teardown(): Promise<Error[]> {
     const { host, state } = this.opts;
     const infra = this.infraAdopted ? undefined : this.infra;
-    const errors = await undoLedger({ host, state, roots: this.opts.roots, infra, explain: this.opts.explain }, state.ledger ?? []);
+    const errors = await undoLedger(
+      { host, state, roots: this.opts.roots, infra, explain: this.opts.explain },
+      state.ledger ?? [],
+    );
     if (this.infraAdopted && this.infra) host.closeFd(this.infra.pidfd);
     this.infra = undefined;
     // (An fd of this process only: nothing a crash could leave on the host.)
@@ -153,7 +167,7 @@ export class Sandbox {
     if (step.kind === 'infra') return this.startInfra(entry, step);
     if (step.kind === 'userns') return this.claimIds();
     if (step.kind === 'idShift') {
-      if (!this.userns) throw new Error('the pod\'s ids are shifted into a range it has not claimed');
+      if (!this.userns) throw new Error("the pod's ids are shifted into a range it has not claimed");
       return shiftEmptyDirs(this.pod, this.layout, this.userns.range, this.opts.explain);
     }
     if (step.kind === 'network') return this.attachNetwork(step);
@@ -161,7 +175,8 @@ export class Sandbox {
       await this.opts.host.createCgroup(step.rel, step.limits, (d) => this.recordCgroup(d));
       return;
     }
-    if (!(await actSimply(this.opts.host, this.opts.state, step))) throw new Error(`no act for host step "${step.kind}"`);
+    if (!(await actSimply(this.opts.host, this.opts.state, step)))
+      throw new Error(`no act for host step "${step.kind}"`);
   }
 
   private async makeVolume(entry: LedgerEntry, step: Extract<HostStep, { kind: 'volume' }>): Promise<void> {
@@ -172,7 +187,19 @@ export class Sandbox {
       this.opts.state.mounts.push(target);
       await this.opts.save();
     };
-    await prepareVolume({ host: this.opts.host, layout: this.layout, recordMount, explain: this.opts.explain, config: this.config, downward: this.downwardFacts(), images: this.opts.images }, this.pod, v);
+    await prepareVolume(
+      {
+        host: this.opts.host,
+        layout: this.layout,
+        recordMount,
+        explain: this.opts.explain,
+        config: this.config,
+        downward: this.downwardFacts(),
+        images: this.opts.images,
+      },
+      this.pod,
+      v,
+    );
   }
 
   /* Claimed now (its file made with O_EXCL, so concurrent pods never share one), then recorded;
@@ -183,7 +210,9 @@ export class Sandbox {
     state.userns = range;
     this.userns = { range };
     await this.opts.save();
-    this.opts.explain(`user namespace: container ids 0..${range.length - 1} are host ids ${range.hostId}..${range.hostId + range.length - 1} (uid_map and gid_map "${idMapLine(range)}")`);
+    this.opts.explain(
+      `user namespace: container ids 0..${range.length - 1} are host ids ${range.hostId}..${range.hostId + range.length - 1} (uid_map and gid_map "${idMapLine(range)}")`,
+    );
   }
 
   private async startInfra(entry: LedgerEntry, step: Extract<HostStep, { kind: 'infra' }>): Promise<void> {
@@ -191,7 +220,11 @@ export class Sandbox {
     if (this.userns && !sameRange(this.userns.range, this.facts.userns)) {
       // The range claimed is not the one the plan was made with (another pod took that one since).
       const procs = plannedCgroup(`${this.cgroup}/infra`, this.facts.cgroups).procs;
-      plan = podInfraPlan(this.pod, this.layout, { pauseBinary: this.facts.pauseBinary, cgroupProcs: procs, userns: this.userns.range });
+      plan = podInfraPlan(this.pod, this.layout, {
+        pauseBinary: this.facts.pauseBinary,
+        cgroupProcs: procs,
+        userns: this.userns.range,
+      });
       entry.step = { ...step, plan };
     }
     const infra = this.spawn(plan, this.opts.host);
@@ -212,7 +245,9 @@ export class Sandbox {
     const devnull = fs.openSync('/dev/null', 'r+');
     try {
       const p = host.spawn(toNativePlan(plan, { stdio: [devnull, devnull, devnull] }));
-      this.opts.explain(`infra: running as pid ${p.pid}, namespaces ${podNamespaces(this.pod).join(', ') || '(all the host\'s)'} of its own`);
+      this.opts.explain(
+        `infra: running as pid ${p.pid}, namespaces ${podNamespaces(this.pod).join(', ') || "(all the host's)"} of its own`,
+      );
       return p;
     } catch (err) {
       throw stepError('infra', plan, err);
@@ -227,15 +262,20 @@ export class Sandbox {
     const ips = this.facts.hostIPs;
     this.opts.state.status.podIPs = ips.map((ip) => ({ ip }));
     this.opts.state.status.podIP = this.podIP = ips[0];
-    this.opts.explain('network: the host\'s (hostNetwork)');
+    this.opts.explain("network: the host's (hostNetwork)");
   }
 
   private async attachNetwork(step: Extract<HostStep, { kind: 'network' }>): Promise<void> {
     if (!this.infra) throw new Error('the network is attached to the infra, which is not running');
     const state = this.opts.state;
     const att = await this.opts.host.attachNetwork({
-      runRoot: this.opts.roots.runRoot, podName: state.name, podUid: state.uid, namespace: this.pod.metadata.namespace,
-      infraPid: this.infra.pid, network: step.network, portMappings: portMappings(this.pod.spec.containers),
+      runRoot: this.opts.roots.runRoot,
+      podName: state.name,
+      podUid: state.uid,
+      namespace: this.pod.metadata.namespace,
+      infraPid: this.infra.pid,
+      network: step.network,
+      portMappings: portMappings(this.pod.spec.containers),
       record: async (a: NetworkAttachment) => {
         state.network = a;
         await this.opts.save();
@@ -258,9 +298,14 @@ export function stepError(who: string, plan: Plan, err: unknown): Error {
   const op = e.opIndex !== undefined && e.opIndex >= 0 ? plan.ops[e.opIndex] : undefined;
   const step = op ? `step ${e.opIndex! + 1} (${op.op}${'target' in op && op.target ? ` ${op.target}` : ''})` : 'clone';
   // A typed hostPath that was something else when it was bound (it changed after tspod's check).
-  const wrongType = op?.op === 'bind' && op.sourceType && (err as { syscall?: string }).syscall === 'fstat'
-    ? `: ${op.source} is not a ${op.sourceType.replace(/[A-Z]/, (ch) => ` ${ch.toLowerCase()}`)} when it is bound (the type of ${op.why ?? 'the volume'})` : '';
-  return new Error(`${who}: ${step} ${e.timedOut ? 'did not finish in time; the process was killed' : 'failed'}${wrongType}`, { cause: err });
+  const wrongType =
+    op?.op === 'bind' && op.sourceType && (err as { syscall?: string }).syscall === 'fstat'
+      ? `: ${op.source} is not a ${op.sourceType.replace(/[A-Z]/, (ch) => ` ${ch.toLowerCase()}`)} when it is bound (the type of ${op.why ?? 'the volume'})`
+      : '';
+  return new Error(
+    `${who}: ${step} ${e.timedOut ? 'did not finish in time; the process was killed' : 'failed'}${wrongType}`,
+    { cause: err },
+  );
 }
 
 const sameRange = (a: UsernsRange, b: UsernsRange | undefined) => !!b && a.hostId === b.hostId && a.length === b.length;

@@ -49,13 +49,22 @@ export function parseDb(text: string, kind: 'passwd' | 'group'): Entry[] {
 }
 
 function lookup(db: Entry[], spec: string, what: string, image: string): Entry {
-  const e = /^\d+$/.test(spec) ? db.find((x) => x.id === Number(spec)) ?? { name: spec, id: Number(spec) } : db.find((x) => x.name === spec);
-  if (!e) throw new Error(`image "${image}": ${what} "${spec}" is not in the image's /etc/${what === 'user' ? 'passwd' : 'group'}`);
+  const e = /^\d+$/.test(spec)
+    ? (db.find((x) => x.id === Number(spec)) ?? { name: spec, id: Number(spec) })
+    : db.find((x) => x.name === spec);
+  if (!e)
+    throw new Error(
+      `image "${image}": ${what} "${spec}" is not in the image's /etc/${what === 'user' ? 'passwd' : 'group'}`,
+    );
   return e;
 }
 
 /** The user and groups a container's process gets. */
-export function resolveUser(pod: Pod, c: Container, image: { ref: string; lowerDirs: string[]; config: ImageConfig }): User {
+export function resolveUser(
+  pod: Pod,
+  c: Container,
+  image: { ref: string; lowerDirs: string[]; config: ImageConfig },
+): User {
   const sc = c.securityContext ?? {};
   const psc = pod.spec.securityContext;
   const runAsUser = sc.runAsUser ?? psc.runAsUser;
@@ -66,8 +75,13 @@ export function resolveUser(pod: Pod, c: Container, image: { ref: string; lowerD
   const passwd = parseDb(readDb(image.lowerDirs, 'etc/passwd'), 'passwd');
   const group = parseDb(readDb(image.lowerDirs, 'etc/group'), 'group');
   const [userPart, groupPart] = imageUser.split(':');
-  const user = runAsUser !== undefined ? passwd.find((e) => e.id === runAsUser) ?? { name: '', id: runAsUser, gid: 0 } : userPart ? lookup(passwd, userPart, 'user', image.ref) : { name: 'root', id: 0, gid: 0 };
-  const gid = runAsGroup ?? (groupPart ? lookup(group, groupPart, 'group', image.ref).id : user.gid ?? 0);
+  const user =
+    runAsUser !== undefined
+      ? (passwd.find((e) => e.id === runAsUser) ?? { name: '', id: runAsUser, gid: 0 })
+      : userPart
+        ? lookup(passwd, userPart, 'user', image.ref)
+        : { name: 'root', id: 0, gid: 0 };
+  const gid = runAsGroup ?? (groupPart ? lookup(group, groupPart, 'group', image.ref).id : (user.gid ?? 0));
   const merge = (psc.supplementalGroupsPolicy ?? 'Merge') === 'Merge';
   const member = merge ? group.filter((g) => user.name && g.members?.includes(user.name)).map((g) => g.id) : [];
   return { uid: user.id, gid, groups: [...new Set([gid, ...member, ...extra])] };

@@ -43,7 +43,9 @@ export async function claimPodRange(h: UsernsHost): Promise<UsernsRange | undefi
   });
   h.state.userns = range;
   await h.save();
-  h.explain(`user namespace: container ids 0..${range.length - 1} are host ids ${range.hostId}..${range.hostId + range.length - 1} (uid_map and gid_map "${idMapLine(range)}")`);
+  h.explain(
+    `user namespace: container ids 0..${range.length - 1} are host ids ${range.hostId}..${range.hostId + range.length - 1} (uid_map and gid_map "${idMapLine(range)}")`,
+  );
   return range;
 }
 
@@ -59,10 +61,17 @@ async function shiftTree(dir: string, range: UsernsRange): Promise<void> {
 }
 
 /** The pod's emptyDirs, freshly made (fsGroup applied), given to the pod's ids on the host. */
-export async function shiftEmptyDirs(pod: Pod, layout: PodLayout, range: UsernsRange, explain: (line: string) => void): Promise<void> {
+export async function shiftEmptyDirs(
+  pod: Pod,
+  layout: PodLayout,
+  range: UsernsRange,
+  explain: (line: string) => void,
+): Promise<void> {
   for (const v of pod.spec.volumes.filter((x) => x.emptyDir)) {
     const dir = layout.volume(v.name);
-    explain(`volume "${v.name}": owned by the pod's root, host id ${range.hostId} (what the containers write keeps their mapped ids)`);
+    explain(
+      `volume "${v.name}": owned by the pod's root, host id ${range.hostId} (what the containers write keeps their mapped ids)`,
+    );
     await shiftTree(dir, range).catch((err) => {
       throw new Error(`giving emptyDir "${v.name}" to the pod's host ids`, { cause: err });
     });

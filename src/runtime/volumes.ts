@@ -55,25 +55,34 @@ export function imageVolumeOptions(layers: string[], empty: string): string {
   const lowers = layers.length === 1 ? [...layers, empty] : layers;
   const data = `lowerdir=${lowers.map(escape).join(':')},userxattr`;
   // mount(2) takes one page of options.
-  if (data.length >= 4096) throw new Error(`the image has ${layers.length} layers, too many to mount as a volume (the options exceed one page)`);
+  if (data.length >= 4096)
+    throw new Error(
+      `the image has ${layers.length} layers, too many to mount as a volume (the options exceed one page)`,
+    );
   return data;
 }
 
 async function makeImageVolume(ctx: VolumeContext, v: Volume): Promise<void> {
   const img = ctx.images?.[imageVolumeKey(v.name)];
-  if (!img) throw new Error(`image volume "${v.name}": image "${v.image!.reference}" was not resolved before the pod started`);
+  if (!img)
+    throw new Error(`image volume "${v.name}": image "${v.image!.reference}" was not resolved before the pod started`);
   const dir = ctx.layout.volume(v.name);
   // A volume name is a DNS label, without dots: this name is no other volume's.
   const empty = `${dir}.empty`;
   const data = imageVolumeOptions(imageLayers(img), empty);
   await ctx.host.mkdir(dir, 0o755);
   await ctx.host.mkdir(empty, 0o755);
-  ctx.explain(`volume "${v.name}": image ${img.ref} (${img.id.slice(0, 19)}), an overlay of its layers, read-only, noexec, at ${dir}`);
+  ctx.explain(
+    `volume "${v.name}": image ${img.ref} (${img.id.slice(0, 19)}), an overlay of its layers, read-only, noexec, at ${dir}`,
+  );
   await ctx.recordMount(dir);
   ctx.host.mount('overlay', dir, 'overlay', IMAGE_VOLUME_ATTRS, data);
 }
 
-const TYPE_CHECK: Record<Exclude<HostPathType, ''>, { test: (st: import('node:fs').Stats) => boolean; what: string }> = {
+const TYPE_CHECK: Record<
+  Exclude<HostPathType, ''>,
+  { test: (st: import('node:fs').Stats) => boolean; what: string }
+> = {
   Directory: { test: (st) => st.isDirectory(), what: 'a directory' },
   DirectoryOrCreate: { test: (st) => st.isDirectory(), what: 'a directory' },
   File: { test: (st) => st.isFile(), what: 'a file' },
@@ -154,7 +163,9 @@ async function applyOwnership(ctx: VolumeContext, pod: Pod, v: Volume): Promise<
   const fsGroup = pod.spec.securityContext.fsGroup;
   const managed = managedOwnership(v);
   if (fsGroup === undefined || !managed) return;
-  ctx.explain(`volume "${v.name}": group ${fsGroup} (fsGroup), setgid directories, group ${managed.readOnly ? 'read' : 'read/write'}`);
+  ctx.explain(
+    `volume "${v.name}": group ${fsGroup} (fsGroup), setgid directories, group ${managed.readOnly ? 'read' : 'read/write'}`,
+  );
   await setVolumeOwnership(ctx.layout.volume(v.name), { gid: fsGroup, readOnly: managed.readOnly });
 }
 
@@ -176,12 +187,16 @@ async function makeClaimDir(data: string): Promise<void> {
  */
 export async function prepareVolume(ctx: VolumeContext, pod: Pod, v: Volume): Promise<void> {
   if (v.hostPath) {
-    ctx.explain(`volume "${v.name}": hostPath ${v.hostPath.path}${v.hostPath.type ? ` (type ${v.hostPath.type})` : ''}`);
+    ctx.explain(
+      `volume "${v.name}": hostPath ${v.hostPath.path}${v.hostPath.type ? ` (type ${v.hostPath.type})` : ''}`,
+    );
     await checkHostPath(v.name, v.hostPath);
   } else if (v.persistentVolumeClaim) {
     // Not undone: a claim's volume outlives the pod, until `tspod volume rm`.
     const dir = ctx.layout.claim(v.persistentVolumeClaim.claimName);
-    ctx.explain(`volume "${v.name}": persistentVolumeClaim "${v.persistentVolumeClaim.claimName}", the named volume at ${dir} (made on first use, kept)`);
+    ctx.explain(
+      `volume "${v.name}": persistentVolumeClaim "${v.persistentVolumeClaim.claimName}", the named volume at ${dir} (made on first use, kept)`,
+    );
     await makeClaimDir(dir);
   } else if (v.image) {
     await makeImageVolume(ctx, v);

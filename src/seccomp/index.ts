@@ -79,9 +79,16 @@ export function seccompStep(choice: SeccompChoice, f: SeccompFacts): SeccompStep
   }
   const arch = NODE_ARCH[process.arch];
   if (!arch) throw new Error(`${where}: no seccomp architecture known for ${process.arch}`);
-  const filter = resolveFilter(p, {
-    capabilities: f.capabilities, arch, kernel: os.release(), known: known(p.syscalls.flatMap((r) => r.names)),
-  }, where);
+  const filter = resolveFilter(
+    p,
+    {
+      capabilities: f.capabilities,
+      arch,
+      kernel: os.release(),
+      known: known(p.syscalls.flatMap((r) => r.names)),
+    },
+    where,
+  );
   const instructions = compiledFilter(filter).length / 8;
   return { profile: label, filter, instructions };
 }

@@ -23,24 +23,53 @@
  */
 
 export type SeccompAction =
-  | 'SCMP_ACT_ALLOW' | 'SCMP_ACT_ERRNO' | 'SCMP_ACT_KILL' | 'SCMP_ACT_KILL_THREAD'
-  | 'SCMP_ACT_KILL_PROCESS' | 'SCMP_ACT_TRAP' | 'SCMP_ACT_LOG' | 'SCMP_ACT_TRACE';
+  | 'SCMP_ACT_ALLOW'
+  | 'SCMP_ACT_ERRNO'
+  | 'SCMP_ACT_KILL'
+  | 'SCMP_ACT_KILL_THREAD'
+  | 'SCMP_ACT_KILL_PROCESS'
+  | 'SCMP_ACT_TRAP'
+  | 'SCMP_ACT_LOG'
+  | 'SCMP_ACT_TRACE';
 export const ACTIONS: readonly SeccompAction[] = [
-  'SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD',
-  'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_TRAP', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE',
+  'SCMP_ACT_ALLOW',
+  'SCMP_ACT_ERRNO',
+  'SCMP_ACT_KILL',
+  'SCMP_ACT_KILL_THREAD',
+  'SCMP_ACT_KILL_PROCESS',
+  'SCMP_ACT_TRAP',
+  'SCMP_ACT_LOG',
+  'SCMP_ACT_TRACE',
 ];
-export type CompareOp = 'SCMP_CMP_NE' | 'SCMP_CMP_LT' | 'SCMP_CMP_LE' | 'SCMP_CMP_EQ' | 'SCMP_CMP_GE' | 'SCMP_CMP_GT' | 'SCMP_CMP_MASKED_EQ';
+export type CompareOp =
+  'SCMP_CMP_NE' | 'SCMP_CMP_LT' | 'SCMP_CMP_LE' | 'SCMP_CMP_EQ' | 'SCMP_CMP_GE' | 'SCMP_CMP_GT' | 'SCMP_CMP_MASKED_EQ';
 export const COMPARE_OPS: readonly CompareOp[] = [
-  'SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ',
+  'SCMP_CMP_NE',
+  'SCMP_CMP_LT',
+  'SCMP_CMP_LE',
+  'SCMP_CMP_EQ',
+  'SCMP_CMP_GE',
+  'SCMP_CMP_GT',
+  'SCMP_CMP_MASKED_EQ',
 ];
 /** seccomp(2) flags a profile may ask for (SECCOMP_FILTER_FLAG_*). */
 export const FILTER_FLAGS = ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'] as const;
 export type FilterFlag = (typeof FILTER_FLAGS)[number];
 
-export interface ArgCompare { index: number; value: number; valueTwo?: number; op: CompareOp }
+export interface ArgCompare {
+  index: number;
+  value: number;
+  valueTwo?: number;
+  op: CompareOp;
+}
 
 /** A rule of the resolved filter: every name gets this action when all its comparisons hold. */
-export interface FilterRule { names: string[]; action: SeccompAction; errno?: number; args: ArgCompare[] }
+export interface FilterRule {
+  names: string[];
+  action: SeccompAction;
+  errno?: number;
+  args: ArgCompare[];
+}
 
 /** What the addon compiles, and what a plan's `seccomp` op carries. */
 export interface SeccompFilter {
@@ -60,7 +89,11 @@ interface ProfileRule {
   includes: Conditions;
   excludes: Conditions;
 }
-interface Conditions { caps?: string[]; arches?: string[]; minKernel?: string }
+interface Conditions {
+  caps?: string[];
+  arches?: string[];
+  minKernel?: string;
+}
 
 /** A parsed profile (Docker's format; the OCI runtime spec's `linux.seccomp` is a subset of it). */
 export interface SeccompProfile {
@@ -74,13 +107,24 @@ export interface SeccompProfile {
 
 /** Docker's short architecture names (as in `includes.arches`) for libseccomp's. */
 const SHORT_ARCH: Record<string, string> = {
-  SCMP_ARCH_X86_64: 'amd64', SCMP_ARCH_X86: 'x86', SCMP_ARCH_X32: 'x32', SCMP_ARCH_AARCH64: 'arm64',
-  SCMP_ARCH_ARM: 'arm', SCMP_ARCH_RISCV64: 'riscv64', SCMP_ARCH_PPC64LE: 'ppc64le', SCMP_ARCH_S390X: 's390x',
+  SCMP_ARCH_X86_64: 'amd64',
+  SCMP_ARCH_X86: 'x86',
+  SCMP_ARCH_X32: 'x32',
+  SCMP_ARCH_AARCH64: 'arm64',
+  SCMP_ARCH_ARM: 'arm',
+  SCMP_ARCH_RISCV64: 'riscv64',
+  SCMP_ARCH_PPC64LE: 'ppc64le',
+  SCMP_ARCH_S390X: 's390x',
 };
 /** Node's process.arch for libseccomp's architecture name. */
 export const NODE_ARCH: Record<string, string> = {
-  x64: 'SCMP_ARCH_X86_64', ia32: 'SCMP_ARCH_X86', arm64: 'SCMP_ARCH_AARCH64', arm: 'SCMP_ARCH_ARM',
-  riscv64: 'SCMP_ARCH_RISCV64', ppc64: 'SCMP_ARCH_PPC64LE', s390x: 'SCMP_ARCH_S390X',
+  x64: 'SCMP_ARCH_X86_64',
+  ia32: 'SCMP_ARCH_X86',
+  arm64: 'SCMP_ARCH_AARCH64',
+  arm: 'SCMP_ARCH_ARM',
+  riscv64: 'SCMP_ARCH_RISCV64',
+  ppc64: 'SCMP_ARCH_PPC64LE',
+  s390x: 'SCMP_ARCH_S390X',
 };
 
 export class ProfileError extends Error {}
@@ -90,17 +134,21 @@ const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && 
 
 function strings(v: unknown, where: string): string[] {
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ProfileError(`${where}: must be a list of strings`);
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+    throw new ProfileError(`${where}: must be a list of strings`);
   return v as string[];
 }
 function uint(v: unknown, where: string, max = 2 ** 64): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= max) throw new ProfileError(`${where}: must be a non-negative integer`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= max)
+    throw new ProfileError(`${where}: must be a non-negative integer`);
   return v;
 }
 function action(v: unknown, where: string): SeccompAction {
-  if (v === 'SCMP_ACT_NOTIFY') throw new ProfileError(`${where}: SCMP_ACT_NOTIFY needs a seccomp agent, which tspod does not have`);
-  if (!ACTIONS.includes(v as SeccompAction)) throw new ProfileError(`${where}: unknown action ${JSON.stringify(v)} (one of ${ACTIONS.join(', ')})`);
+  if (v === 'SCMP_ACT_NOTIFY')
+    throw new ProfileError(`${where}: SCMP_ACT_NOTIFY needs a seccomp agent, which tspod does not have`);
+  if (!ACTIONS.includes(v as SeccompAction))
+    throw new ProfileError(`${where}: unknown action ${JSON.stringify(v)} (one of ${ACTIONS.join(', ')})`);
   return v as SeccompAction;
 }
 
@@ -108,10 +156,12 @@ function conditions(v: unknown, where: string): Conditions {
   if (v === undefined || v === null) return {};
   if (!isObj(v)) throw new ProfileError(`${where}: must be an object`);
   const out: Conditions = {};
-  if (v.caps !== undefined) out.caps = strings(v.caps, `${where}.caps`).map((c) => (c.startsWith('CAP_') ? c : `CAP_${c}`));
+  if (v.caps !== undefined)
+    out.caps = strings(v.caps, `${where}.caps`).map((c) => (c.startsWith('CAP_') ? c : `CAP_${c}`));
   if (v.arches !== undefined) out.arches = strings(v.arches, `${where}.arches`);
   if (v.minKernel !== undefined) {
-    if (typeof v.minKernel !== 'string' || !/^\d+\.\d+/.test(v.minKernel)) throw new ProfileError(`${where}.minKernel: must be a kernel version like "5.8"`);
+    if (typeof v.minKernel !== 'string' || !/^\d+\.\d+/.test(v.minKernel))
+      throw new ProfileError(`${where}.minKernel: must be a kernel version like "5.8"`);
     out.minKernel = v.minKernel;
   }
   return out;
@@ -121,7 +171,10 @@ function arg(v: unknown, where: string): ArgCompare {
   if (!isObj(v)) throw new ProfileError(`${where}: must be an object`);
   const index = uint(v.index, `${where}.index`, 6);
   if (index === undefined) throw new ProfileError(`${where}.index: required (0 to 5)`);
-  if (!COMPARE_OPS.includes(v.op as CompareOp)) throw new ProfileError(`${where}.op: unknown comparison ${JSON.stringify(v.op)} (one of ${COMPARE_OPS.join(', ')})`);
+  if (!COMPARE_OPS.includes(v.op as CompareOp))
+    throw new ProfileError(
+      `${where}.op: unknown comparison ${JSON.stringify(v.op)} (one of ${COMPARE_OPS.join(', ')})`,
+    );
   const value = uint(v.value, `${where}.value`) ?? 0;
   const valueTwo = uint(v.valueTwo, `${where}.valueTwo`);
   return { index, value, op: v.op as CompareOp, ...(valueTwo !== undefined ? { valueTwo } : {}) };
@@ -132,26 +185,44 @@ function rule(v: unknown, where: string): ProfileRule {
   const names = [...strings(v.names, `${where}.names`), ...(typeof v.name === 'string' ? [v.name] : [])];
   if (names.length === 0) throw new ProfileError(`${where}: names a system call (names or name)`);
   const errnoRet = uint(v.errnoRet, `${where}.errnoRet`, 4096);
-  const args = v.args === undefined || v.args === null ? [] : Array.isArray(v.args) ? v.args.map((a, i) => arg(a, `${where}.args[${i}]`)) : [];
-  if (v.args !== undefined && v.args !== null && !Array.isArray(v.args)) throw new ProfileError(`${where}.args: must be a list`);
+  const args =
+    v.args === undefined || v.args === null
+      ? []
+      : Array.isArray(v.args)
+        ? v.args.map((a, i) => arg(a, `${where}.args[${i}]`))
+        : [];
+  if (v.args !== undefined && v.args !== null && !Array.isArray(v.args))
+    throw new ProfileError(`${where}.args: must be a list`);
   return {
-    names, action: action(v.action, `${where}.action`), ...(errnoRet !== undefined ? { errnoRet } : {}), args,
-    includes: conditions(v.includes, `${where}.includes`), excludes: conditions(v.excludes, `${where}.excludes`),
+    names,
+    action: action(v.action, `${where}.action`),
+    ...(errnoRet !== undefined ? { errnoRet } : {}),
+    args,
+    includes: conditions(v.includes, `${where}.includes`),
+    excludes: conditions(v.excludes, `${where}.excludes`),
   };
 }
 
 /** Read a profile (already JSON.parse'd); `where` names it in errors. */
 export function parseProfile(json: unknown, where: string): SeccompProfile {
   if (!isObj(json)) throw new ProfileError(`${where}: a seccomp profile is a JSON object`);
-  if (json.listenerPath) throw new ProfileError(`${where}: listenerPath needs a seccomp agent, which tspod does not have`);
+  if (json.listenerPath)
+    throw new ProfileError(`${where}: listenerPath needs a seccomp agent, which tspod does not have`);
   const flags = strings(json.flags, `${where}.flags`);
   for (const f of flags) {
-    if (!(FILTER_FLAGS as readonly string[]).includes(f)) throw new ProfileError(`${where}.flags: unsupported flag "${f}" (${FILTER_FLAGS.join(', ')})`);
+    if (!(FILTER_FLAGS as readonly string[]).includes(f))
+      throw new ProfileError(`${where}.flags: unsupported flag "${f}" (${FILTER_FLAGS.join(', ')})`);
   }
-  const archMap = Array.isArray(json.archMap) ? json.archMap.map((a, i) => {
-    if (!isObj(a) || typeof a.architecture !== 'string') throw new ProfileError(`${where}.archMap[${i}]: needs an architecture`);
-    return { architecture: a.architecture, subArchitectures: strings(a.subArchitectures, `${where}.archMap[${i}].subArchitectures`) };
-  }) : [];
+  const archMap = Array.isArray(json.archMap)
+    ? json.archMap.map((a, i) => {
+        if (!isObj(a) || typeof a.architecture !== 'string')
+          throw new ProfileError(`${where}.archMap[${i}]: needs an architecture`);
+        return {
+          architecture: a.architecture,
+          subArchitectures: strings(a.subArchitectures, `${where}.archMap[${i}].subArchitectures`),
+        };
+      })
+    : [];
   const syscalls = json.syscalls === undefined || json.syscalls === null ? [] : json.syscalls;
   if (!Array.isArray(syscalls)) throw new ProfileError(`${where}.syscalls: must be a list`);
   const errnoRet = uint(json.defaultErrnoRet, `${where}.defaultErrnoRet`, 4096);
@@ -159,7 +230,8 @@ export function parseProfile(json: unknown, where: string): SeccompProfile {
     defaultAction: action(json.defaultAction, `${where}.defaultAction`),
     ...(errnoRet !== undefined ? { defaultErrnoRet: errnoRet } : {}),
     architectures: strings(json.architectures, `${where}.architectures`),
-    archMap, flags: flags as FilterFlag[],
+    archMap,
+    flags: flags as FilterFlag[],
     syscalls: syscalls.map((r, i) => rule(r, `${where}.syscalls[${i}]`)),
   };
 }
@@ -184,7 +256,8 @@ function kernelAtLeast(release: string, min: string): boolean {
 function applies(r: ProfileRule, t: Target): boolean {
   const caps = new Set(t.capabilities);
   const arch = SHORT_ARCH[t.arch] ?? t.arch;
-  const inc = r.includes, exc = r.excludes;
+  const inc = r.includes,
+    exc = r.excludes;
   if (inc.caps && !inc.caps.every((c) => caps.has(c))) return false;
   if (inc.arches && !inc.arches.includes(arch)) return false;
   if (inc.minKernel && !kernelAtLeast(t.kernel, inc.minKernel)) return false;
@@ -224,15 +297,24 @@ export function resolveFilter(p: SeccompProfile, t: Target, where: string): Secc
     if (!applies(r, t) || sameAsDefault(r, p, defaultErrno)) continue;
     const unknown = r.names.filter((n) => !t.known(n));
     if (unknown.length > 0 && r.action !== 'SCMP_ACT_ALLOW') {
-      throw new ProfileError(`${where}: system call "${unknown[0]}" is unknown to this host's libseccomp, so its ${r.action} rule cannot be enforced`);
+      throw new ProfileError(
+        `${where}: system call "${unknown[0]}" is unknown to this host's libseccomp, so its ${r.action} rule cannot be enforced`,
+      );
     }
     const names = r.names.filter((n) => t.known(n) && !(r.args.length === 0 && plain.has(n)));
     if (names.length === 0) continue;
     if (r.args.length === 0) names.forEach((n) => plain.add(n));
-    const errno = takesErrno(r.action) ? r.errnoRet ?? defaultErrno : undefined;
-    for (const args of splitArgs(r.args)) rules.push({ names, action: r.action, ...(errno !== undefined ? { errno } : {}), args });
+    const errno = takesErrno(r.action) ? (r.errnoRet ?? defaultErrno) : undefined;
+    for (const args of splitArgs(r.args))
+      rules.push({ names, action: r.action, ...(errno !== undefined ? { errno } : {}), args });
   }
-  return { defaultAction: p.defaultAction, defaultErrno, architectures: architectures(p, t.arch), flags: p.flags, rules };
+  return {
+    defaultAction: p.defaultAction,
+    defaultErrno,
+    architectures: architectures(p, t.arch),
+    flags: p.flags,
+    rules,
+  };
 }
 
 /** How many distinct system calls a filter allows outright (for --dry-run). */

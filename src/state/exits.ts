@@ -91,7 +91,11 @@ export function recordedRefsOf(state: PodState): ProcessRef[] {
  * round, before it reaps. Undefined when none came within `timeoutMs` (the exit was reaped
  * unrecorded: a monitor that died too, or a supervisor that reaped it and died before saving).
  */
-export async function waitExitRecord(exitsDir: string, ref: ProcessRef, timeoutMs = 10_000): Promise<ExitRecord | undefined> {
+export async function waitExitRecord(
+  exitsDir: string,
+  ref: ProcessRef,
+  timeoutMs = 10_000,
+): Promise<ExitRecord | undefined> {
   const until = Date.now() + timeoutMs;
   for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
     const r = readExitRecord(exitsDir, ref);

@@ -36,7 +36,11 @@ export class StateSaver {
   private retry?: NodeJS.Timeout;
   private closed = false;
 
-  constructor(private readonly write: () => Promise<void>, private readonly report: SaveReport, private readonly retryMs = 2000) {}
+  constructor(
+    private readonly write: () => Promise<void>,
+    private readonly report: SaveReport,
+    private readonly retryMs = 2000,
+  ) {}
 
   /** A ledger save: rejects when the state could not be written. */
   strict(): Promise<void> {

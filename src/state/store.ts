@@ -32,7 +32,12 @@ export const realStateFs: StateFs = {
  * Write `value` as JSON to `file` in one step. A write or rename that fails (a full disk, EIO)
  * leaves the old file as it was and no temporary file behind: nothing half-done.
  */
-export async function writeJsonAtomic(file: string, value: unknown, mode = 0o600, sfs: StateFs = realStateFs): Promise<void> {
+export async function writeJsonAtomic(
+  file: string,
+  value: unknown,
+  mode = 0o600,
+  sfs: StateFs = realStateFs,
+): Promise<void> {
   // (node:crypto loaded here, on the first write: ps, inspect and logs only read states.)
   const tmp = `${file}.tmp-${process.pid}-${process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex')}`;
   try {
@@ -85,7 +90,8 @@ export function lockPod(roots: Roots, name: string, wait = false): PodLock | und
   // supervisor of many pods).
   let held = true;
   return {
-    fd, release: () => {
+    fd,
+    release: () => {
       if (!held) return;
       held = false;
       fs.closeSync(fd);

@@ -69,7 +69,11 @@ export function claimRange(roots: Roots, claim: RangeClaim, lastBlock = LAST_BLO
     const hostId = block * USERNS_LENGTH;
     let fd: number;
     try {
-      fd = fs.openSync(path.join(dir, String(hostId)), fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600);
+      fd = fs.openSync(
+        path.join(dir, String(hostId)),
+        fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY,
+        0o600,
+      );
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
       throw new Error(`claiming host ids ${hostId}.. for the user namespace of pod "${claim.pod}"`, { cause: err });
@@ -81,7 +85,9 @@ export function claimRange(roots: Roots, claim: RangeClaim, lastBlock = LAST_BLO
     }
     return { hostId, length: USERNS_LENGTH };
   }
-  throw new Error(`no free range of ${USERNS_LENGTH} host ids for the user namespace of pod "${claim.pod}" (${lastBlock} ranges in use)`);
+  throw new Error(
+    `no free range of ${USERNS_LENGTH} host ids for the user namespace of pod "${claim.pod}" (${lastBlock} ranges in use)`,
+  );
 }
 
 /** The block a claim would get now, without claiming it (what `--dry-run` shows). */
@@ -119,7 +125,9 @@ export function listClaims(roots: Roots): { hostId: number; claim?: RangeClaim }
   } catch {
     return [];
   }
-  return names.filter((n) => /^\d+$/.test(n)).map((n) => ({ hostId: Number(n), claim: readClaim(roots, Number(n)) }))
+  return names
+    .filter((n) => /^\d+$/.test(n))
+    .map((n) => ({ hostId: Number(n), claim: readClaim(roots, Number(n)) }))
     .sort((a, b) => a.hostId - b.hostId);
 }
 
@@ -150,7 +158,9 @@ export function freeStaleRanges(roots: Roots, alive: (c: RangeClaim) => boolean)
     if (claim && othersToJudge(roots, claim)) continue;
     // What is left is this run root's, or a gone run root's (whose pods are gone with it).
     const ours = claim !== undefined && (claim.runRoot === undefined || claim.runRoot === roots.runRoot);
-    const keep = claim ? ours && alive(claim) : youngerThan(path.join(claimsDir(roots), String(hostId)), HALF_WRITTEN_GRACE_MS);
+    const keep = claim
+      ? ours && alive(claim)
+      : youngerThan(path.join(claimsDir(roots), String(hostId)), HALF_WRITTEN_GRACE_MS);
     if (keep) continue;
     fs.rmSync(path.join(claimsDir(roots), String(hostId)), { force: true });
     freed.push(hostId);

@@ -22,10 +22,16 @@ export async function superviseAdopted(roots: Roots, name: string, explain = fal
     stopRequested = true;
     running?.stop();
   };
-  process.on('SIGTERM', onSignal).on('SIGINT', onSignal).on('SIGHUP', () => undefined);
+  process
+    .on('SIGTERM', onSignal)
+    .on('SIGINT', onSignal)
+    .on('SIGHUP', () => undefined);
   try {
     running = await adoptPod({
-      roots, name, warn: (l) => log(`warning: ${l}`), explain: explain ? (l) => log(`[explain] ${l}`) : () => undefined,
+      roots,
+      name,
+      warn: (l) => log(`warning: ${l}`),
+      explain: explain ? (l) => log(`[explain] ${l}`) : () => undefined,
     });
   } catch (err) {
     log(`adopting pod "${name}": ${describeError(err)}`);

@@ -44,7 +44,10 @@ export interface AdoptOptions {
 
 /** Why a pod was not adopted (none of it was touched). `status` 0: there was nothing to do. */
 export class AdoptError extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
   }
 }
@@ -71,7 +74,17 @@ export async function adoptPod(o: AdoptOptions): Promise<RunningPod> {
   let found: FoundInstance[];
   try {
     const facts = await gatherFacts(o.roots, network, state.pod);
-    sandbox = new Sandbox({ host, roots: o.roots, state, save: () => saver.strict(), network, explain: o.explain, warn: o.warn, images: state.adoption?.images, facts });
+    sandbox = new Sandbox({
+      host,
+      roots: o.roots,
+      state,
+      save: () => saver.strict(),
+      network,
+      explain: o.explain,
+      warn: o.warn,
+      images: state.adoption?.images,
+      facts,
+    });
     infraAlive = takeInfra(host, sandbox, state);
     found = await findInstances(sandbox, state);
   } catch (err) {
@@ -81,9 +94,15 @@ export async function adoptPod(o: AdoptOptions): Promise<RunningPod> {
     lock.release();
     throw err;
   }
-  const supervisor = new Supervisor({ sandbox, images: state.adoption?.images ?? {}, saveStatus: () => saver.lenient() });
+  const supervisor = new Supervisor({
+    sandbox,
+    images: state.adoption?.images ?? {},
+    saveStatus: () => saver.lenient(),
+  });
   const finish = podFinisher({ ...o, keep: state.keep, state, saver, lock });
-  const running = superviseSandbox({ ...o, state, sandbox, saver, control, lock, finish, supervisor }, () => supervisor.adopt(found));
+  const running = superviseSandbox({ ...o, state, sandbox, saver, control, lock, finish, supervisor }, () =>
+    supervisor.adopt(found),
+  );
   if (!infraAlive) {
     // The pod's namespaces went with its infra: nothing can be started in them any more.
     o.warn(`the infra of pod "${o.name}" is gone: stopping the pod`);

@@ -25,7 +25,12 @@ export class AdoptedLog {
   private draining = false;
 
   /** `ref` undefined: the state named no monitor (an older tspod): there is nothing to watch. */
-  constructor(private readonly host: Host, exitsDir: string, ref: ProcessRef | undefined, onDeath: (how: string) => void) {
+  constructor(
+    private readonly host: Host,
+    exitsDir: string,
+    ref: ProcessRef | undefined,
+    onDeath: (how: string) => void,
+  ) {
     this.pidfd = ref && openProcess(host, ref);
     this.closed = this.pidfd === undefined ? Promise.resolve() : host.pollExit(this.pidfd);
     if (!ref) return;
@@ -34,7 +39,9 @@ export class AdoptedLog {
       if (this.draining) return;
       const r = await waitExitRecord(exitsDir, ref, RECORD_WAIT_MS);
       if (this.draining || r?.code === 0) return;
-      onDeath(!r ? 'ended unseen' : r.signal ? `was killed by ${signalName(r.signal)}` : `exited with status ${r.code}`);
+      onDeath(
+        !r ? 'ended unseen' : r.signal ? `was killed by ${signalName(r.signal)}` : `exited with status ${r.code}`,
+      );
     });
   }
 

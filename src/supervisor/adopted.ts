@@ -53,7 +53,11 @@ export async function exitWhenEnded(host: Host, exitsDir: string, ref: ProcessRe
 }
 
 /** Find the instance the record names: running (with its pidfd), or how it ended. */
-export async function findInstance(host: Host, exitsDir: string, rec: ContainerRecord & { process: ProcessRef }): Promise<{ pidfd?: number; exit?: Exit }> {
+export async function findInstance(
+  host: Host,
+  exitsDir: string,
+  rec: ContainerRecord & { process: ProcessRef },
+): Promise<{ pidfd?: number; exit?: Exit }> {
   const recorded = readExitRecord(exitsDir, rec.process);
   if (recorded) return { exit: exitOf(recorded) };
   const pidfd = openProcess(host, rec.process);
@@ -68,20 +72,41 @@ export async function findInstances(sb: Sandbox, state: PodState): Promise<Found
   for (const c of [...state.pod.spec.initContainers, ...state.pod.spec.containers]) {
     const rec = state.containers[c.name];
     if (!rec?.process) continue;
-    const { pidfd, exit } = await findInstance(sb.opts.host, hostLayout(sb.opts.roots).exitsDir, { ...rec, process: rec.process });
-    found.push({ ref: rec.process, proc: adoptedProcess(sb, state, c, { ...rec, process: rec.process }, pidfd ?? -1), exit, logMonitor: rec.logMonitor });
+    const { pidfd, exit } = await findInstance(sb.opts.host, hostLayout(sb.opts.roots).exitsDir, {
+      ...rec,
+      process: rec.process,
+    });
+    found.push({
+      ref: rec.process,
+      proc: adoptedProcess(sb, state, c, { ...rec, process: rec.process }, pidfd ?? -1),
+      exit,
+      logMonitor: rec.logMonitor,
+    });
   }
   return found;
 }
 
 /** The ContainerProcess of an adopted instance: its streams are its log monitor's, not ours. */
-function adoptedProcess(sb: Sandbox, state: PodState, c: Container, rec: ContainerRecord & { process: ProcessRef }, pidfd: number): ContainerProcess {
+function adoptedProcess(
+  sb: Sandbox,
+  state: PodState,
+  c: Container,
+  rec: ContainerRecord & { process: ProcessRef },
+  pidfd: number,
+): ContainerProcess {
   const s = [...state.status.initContainerStatuses, ...state.status.containerStatuses].find((x) => x.name === c.name);
   const startedAt = s && 'running' in s.state ? s.state.running.startedAt : state.createdAt;
   return {
-    name: c.name, instance: rec.instance, pid: rec.process.pid, pidfd, stdout: -1, tty: !!c.tty,
-    cgroupDirs: rec.cgroupDirs ?? halfMade(sb, c.name, rec.instance), dirs: sb.layout.instance(c.name, rec.instance),
-    terminationLog: sb.layout.terminationLog(c.name, rec.instance), startedAt,
+    name: c.name,
+    instance: rec.instance,
+    pid: rec.process.pid,
+    pidfd,
+    stdout: -1,
+    tty: !!c.tty,
+    cgroupDirs: rec.cgroupDirs ?? halfMade(sb, c.name, rec.instance),
+    dirs: sb.layout.instance(c.name, rec.instance),
+    terminationLog: sb.layout.terminationLog(c.name, rec.instance),
+    startedAt,
     exec: rec.exec ?? { env: [], workingDir: '/', capabilities: [], noNewPrivs: true, cgroupProcs: [] },
   };
 }
@@ -99,8 +124,16 @@ export function byEnd(a: FoundInstance, b: FoundInstance): number {
 }
 
 /** The supervisor's view of an adopted instance: its log (watched through a pidfd), attach sessions (output only), its exit. */
-export function adoptedParts(sb: Sandbox, c: Container, f: FoundInstance, onLogDeath: (how: string) => void): {
-  proc: ContainerProcess; log: AdoptedLog; streams: InstanceStreams; exited: Promise<Exit>;
+export function adoptedParts(
+  sb: Sandbox,
+  c: Container,
+  f: FoundInstance,
+  onLogDeath: (how: string) => void,
+): {
+  proc: ContainerProcess;
+  log: AdoptedLog;
+  streams: InstanceStreams;
+  exited: Promise<Exit>;
 } {
   const { host } = sb.opts;
   const exitsDir = hostLayout(sb.opts.roots).exitsDir;

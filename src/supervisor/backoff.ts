@@ -20,7 +20,11 @@ export function backoffPolicy(env = process.env): BackoffPolicy {
  * Delay before the next start, given how many back-offs came before since the last reset and how
  * long the instance that just ended ran.
  */
-export function nextDelay(policy: BackoffPolicy, previousBackoffs: number, ranMs: number): { delayMs: number; backoffs: number } {
+export function nextDelay(
+  policy: BackoffPolicy,
+  previousBackoffs: number,
+  ranMs: number,
+): { delayMs: number; backoffs: number } {
   const n = ranMs >= policy.resetAfterMs ? 0 : previousBackoffs;
   return { delayMs: Math.min(policy.baseMs * 2 ** n, policy.capMs), backoffs: n + 1 };
 }

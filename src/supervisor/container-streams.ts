@@ -34,7 +34,12 @@ export interface InstanceStreams {
 
 type Proc = Pick<ContainerProcess, 'stdout' | 'stderr' | 'stdin' | 'tty'>;
 
-export function instanceStreams(c: Container, proc: Proc, host: Pick<Host, 'setWinsize' | 'pipe'>, logFile: string): InstanceStreams {
+export function instanceStreams(
+  c: Container,
+  proc: Proc,
+  host: Pick<Host, 'setWinsize' | 'pipe'>,
+  logFile: string,
+): InstanceStreams {
   return proc.tty ? terminalStreams(c, proc, host) : pipeStreams(c, proc, logFile);
 }
 
@@ -78,13 +83,15 @@ export function adoptedStreams(c: Container, logFile: string): InstanceStreams {
 }
 
 function pipeStreams(c: Container, proc: Proc, logFile: string): InstanceStreams {
-  const input = proc.stdin !== undefined ? new net.Socket({ fd: proc.stdin, readable: false, writable: true }) : undefined;
+  const input =
+    proc.stdin !== undefined ? new net.Socket({ fd: proc.stdin, readable: false, writable: true }) : undefined;
   // EPIPE: the process closed its stdin or is gone; what was written is lost, as on any pipe.
   input?.on('error', () => undefined);
   let tail: LogTail | undefined;
   let timer: NodeJS.Timeout | undefined;
   const pump = () => {
-    for (const l of tail?.read() ?? []) hub.output(l.stream, l.partial ? l.content : Buffer.concat([l.content, Buffer.from('\n')]));
+    for (const l of tail?.read() ?? [])
+      hub.output(l.stream, l.partial ? l.content : Buffer.concat([l.content, Buffer.from('\n')]));
   };
   const hub = new AttachHub(c, {
     ...(input ? { input, closeInput: () => input.destroySoon() } : {}),

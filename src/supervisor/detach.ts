@@ -54,7 +54,10 @@ export async function startDetached(input: SuperviseInput): Promise<void> {
     conn.socket.write(JSON.stringify({ op: 'run', input: { ...input, env: tspodSettings() } }) + '\n');
     const line = await conn.next();
     if (line === undefined) {
-      throw new DetachError(`the supervisor (pid ${conn.pid}) ended before the pod started; see ${hostLayout(input.roots).supervisorLog} and ${supervisorLog(input.roots, name)}`, 125);
+      throw new DetachError(
+        `the supervisor (pid ${conn.pid}) ended before the pod started; see ${hostLayout(input.roots).supervisorLog} and ${supervisorLog(input.roots, name)}`,
+        125,
+      );
     }
     let msg: ReadyMessage;
     try {
@@ -69,7 +72,10 @@ export async function startDetached(input: SuperviseInput): Promise<void> {
 }
 
 export class DetachError extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
   }
 }

@@ -102,8 +102,23 @@ export async function tryConnect(layout: HostLayout): Promise<SupervisorConnecti
 
 /** Start the supervisor under its monitor; resolves once it listens. */
 async function startSupervisor(roots: Roots, layout: HostLayout): Promise<void> {
-  const args = ['host', layout.exitsDir, process.execPath, ...SUPERVISOR_NODE_FLAGS, CLI_ENTRY, '--root', roots.root, '--run-root', roots.runRoot, '__supervise'];
-  const child = spawn(MONITOR_BINARY, args, { detached: true, cwd: '/', stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+  const args = [
+    'host',
+    layout.exitsDir,
+    process.execPath,
+    ...SUPERVISOR_NODE_FLAGS,
+    CLI_ENTRY,
+    '--root',
+    roots.root,
+    '--run-root',
+    roots.runRoot,
+    '__supervise',
+  ];
+  const child = spawn(MONITOR_BINARY, args, {
+    detached: true,
+    cwd: '/',
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+  });
   const pipe = child.stdio[STARTED_FD] as Readable;
   try {
     const line = await new Promise<string | undefined>((resolve) => {

@@ -19,7 +19,12 @@ function privateDir(dir: string): void {
   const st = fs.lstatSync(dir);
   const uid = process.geteuid?.() ?? 0;
   const refuse = (why: string) =>
-    Object.assign(new Error(`EPERM: refusing to use ${dir}: ${why}`), { code: 'EPERM', errno: -1, syscall: 'lstat', path: dir });
+    Object.assign(new Error(`EPERM: refusing to use ${dir}: ${why}`), {
+      code: 'EPERM',
+      errno: -1,
+      syscall: 'lstat',
+      path: dir,
+    });
   if (!st.isDirectory()) throw refuse('not a directory (a symlink?)');
   if (st.uid !== uid) throw refuse(`owned by uid ${st.uid}, not ${uid}`);
   if ((st.mode & 0o077) !== 0) throw refuse(`mode ${(st.mode & 0o777).toString(8)} lets others in (0700 expected)`);

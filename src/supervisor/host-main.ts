@@ -58,8 +58,13 @@ export class Leaver {
   private left!: () => void;
   readonly gone = new Promise<void>((resolve) => (this.left = resolve));
 
-  constructor(private readonly layout: HostLayout, private readonly host: PodHost, private readonly server: HostServer,
-    private readonly supervisorLock: { release(): void }, private readonly log: (l: string) => void) {}
+  constructor(
+    private readonly layout: HostLayout,
+    private readonly host: PodHost,
+    private readonly server: HostServer,
+    private readonly supervisorLock: { release(): void },
+    private readonly log: (l: string) => void,
+  ) {}
 
   /** Try to leave after `ms` (once: repeated calls while one is pending change nothing). */
   schedule(ms = LINGER_MS): void {
@@ -138,16 +143,28 @@ export async function superviseHost(roots: Roots): Promise<number> {
   try {
     prepareHostDirs(layout);
     supervisorLock = lockFile(layout.supervisorLock, false);
-    if (!supervisorLock) throw new Error(`another supervisor serves the run root ${roots.runRoot} (it holds ${layout.supervisorLock})`);
+    if (!supervisorLock)
+      throw new Error(`another supervisor serves the run root ${roots.runRoot} (it holds ${layout.supervisorLock})`);
   } catch (err) {
     tellStarter({ ok: false, error: describeError(err) });
     return 125;
   }
   const log = logger(layout.supervisorLog);
   let idleTarget: Leaver | undefined;
-  const host = new PodHost({ supervise: supervisePod, adopt: (r, name) => adoptHosted(r, name), log, idle: () => idleTarget?.schedule() });
+  const host = new PodHost({
+    supervise: supervisePod,
+    adopt: (r, name) => adoptHosted(r, name),
+    log,
+    idle: () => idleTarget?.schedule(),
+  });
   process.env = envPerContext(process.env, host.storage);
-  guardPods(host.storage, { warn: log, stray: (err) => log(`an error outside any pod (the pods go on): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`) });
+  guardPods(host.storage, {
+    warn: log,
+    stray: (err) =>
+      log(
+        `an error outside any pod (the pods go on): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      ),
+  });
   const server = new HostServer({ socketPath: layout.supervisorSocket, runRoot: roots.runRoot, host, log });
   try {
     await server.listen();
@@ -162,7 +179,10 @@ export async function superviseHost(roots: Roots): Promise<number> {
     log(`${sig}: stopping every pod (${host.size})`);
     host.stopAll();
   };
-  process.on('SIGTERM', () => onSignal('SIGTERM')).on('SIGINT', () => onSignal('SIGINT')).on('SIGHUP', () => undefined);
+  process
+    .on('SIGTERM', () => onSignal('SIGTERM'))
+    .on('SIGINT', () => onSignal('SIGINT'))
+    .on('SIGHUP', () => undefined);
   watchMonitor(() => {
     const message = `the monitor of the supervisor (pid ${monitor}) is gone: if the supervisor dies now, the pod's exits are not recorded; new pods go to a new supervisor`;
     log(message);

@@ -43,7 +43,8 @@ export function parseHostRequest(line: string, runRoot: string): HostRequest {
   if (m.op !== 'run') throw new Error(`unknown request "${m.op}"`);
   const input = m.input;
   if (typeof input !== 'object' || input === null) throw new Error('run: "input" must be the pod to supervise');
-  if (input.roots?.runRoot !== runRoot) throw new Error(`run: the pod's run root ${String(input.roots?.runRoot)} is not this supervisor's (${runRoot})`);
+  if (input.roots?.runRoot !== runRoot)
+    throw new Error(`run: the pod's run root ${String(input.roots?.runRoot)} is not this supervisor's (${runRoot})`);
   checkPodName(input.pod?.metadata?.name as string);
   return { op: 'run', input: input as SuperviseInput };
 }
@@ -71,7 +72,14 @@ export class HostServer {
   private readonly peerCred: (fd: number) => PeerCred;
 
   /** `uid`: whose connections are served (root's; a test without root passes its own) */
-  constructor(o: { socketPath: string; runRoot: string; host: PodHost; log: (line: string) => void; uid?: number; peerCred?: (fd: number) => PeerCred }) {
+  constructor(o: {
+    socketPath: string;
+    runRoot: string;
+    host: PodHost;
+    log: (line: string) => void;
+    uid?: number;
+    peerCred?: (fd: number) => PeerCred;
+  }) {
     this.socketPath = o.socketPath;
     this.runRoot = o.runRoot;
     this.host = o.host;
@@ -122,7 +130,12 @@ export class HostServer {
     socket.on('error', () => undefined); // (a client gone: its readiness answer is lost, the pod runs on)
     const uid = peerUid(socket, this.peerCred);
     if (uid !== this.uid) {
-      socket.end(JSON.stringify({ ok: false, error: `only uid ${this.uid} may hand pods to the supervisor (not uid ${uid ?? 'unknown'})` }) + '\n');
+      socket.end(
+        JSON.stringify({
+          ok: false,
+          error: `only uid ${this.uid} may hand pods to the supervisor (not uid ${uid ?? 'unknown'})`,
+        }) + '\n',
+      );
       return;
     }
     const closed = this.host.openHandover();

@@ -73,7 +73,12 @@ export class PodHost {
    */
   host(input: SuperviseInput): Promise<ReadyMessage> {
     const name = input.pod.metadata.name;
-    if (this.stopping) return Promise.resolve({ ok: false, error: `the supervisor is stopping: pod "${name}" was not started`, status: 125 });
+    if (this.stopping)
+      return Promise.resolve({
+        ok: false,
+        error: `the supervisor is stopping: pod "${name}" was not started`,
+        status: 125,
+      });
     return new Promise<ReadyMessage>((resolve) => this.keep(name, input.env, () => this.o.supervise(input, resolve)));
   }
 
@@ -89,7 +94,8 @@ export class PodHost {
     let pod: HostedPod | undefined;
     let early: { err: unknown } | undefined;
     const ctx: HostedContext = {
-      name, env,
+      name,
+      env,
       fail: (err) => {
         if (pod) pod.fail(err);
         else early ??= { err };
@@ -101,11 +107,13 @@ export class PodHost {
     const hosted = pod!;
     if (early) hosted.fail(early.err);
     this.pods.add(hosted);
-    void hosted.done.catch((err) => this.o.log(`pod "${name}": ${String(err)}`)).finally(() => {
-      this.pods.delete(hosted);
-      this.o.log(`pod "${name}" is gone (${this.pods.size} left)`);
-      this.checkIdle();
-    });
+    void hosted.done
+      .catch((err) => this.o.log(`pod "${name}": ${String(err)}`))
+      .finally(() => {
+        this.pods.delete(hosted);
+        this.o.log(`pod "${name}" is gone (${this.pods.size} left)`);
+        this.checkIdle();
+      });
   }
 
   /** Stop every pod (a SIGTERM to the supervisor), and refuse new ones. */

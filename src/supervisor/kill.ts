@@ -51,10 +51,17 @@ export function killInstance(t: KillTarget, graceSeconds: number, o: KillOptions
   };
   if (!turn) armKiller(grace);
   // The preStop hook first, then the stop signal (kubelet order); both within the grace period.
-  void runPreStop({ container: t.container, pidfd: t.proc.pidfd, exec: t.proc.exec }, {
-    host: o.host, deadline, status: o.status, podRef: o.podRef, explain: o.explain,
-    failed: (m) => o.failedPreStop(t.container, m),
-  }).then(async () => {
+  void runPreStop(
+    { container: t.container, pidfd: t.proc.pidfd, exec: t.proc.exec },
+    {
+      host: o.host,
+      deadline,
+      status: o.status,
+      podRef: o.podRef,
+      explain: o.explain,
+      failed: (m) => o.failedPreStop(t.container, m),
+    },
+  ).then(async () => {
     let left = grace;
     if (turn) {
       await Promise.race([turn, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
@@ -74,6 +81,8 @@ export function killInstance(t: KillTarget, graceSeconds: number, o: KillOptions
 export function stopSignal(name: string | undefined): number {
   if (!name) return 15;
   if (/^\d+$/.test(name)) return Number(name);
-  const key = (name.toUpperCase().startsWith('SIG') ? name.toUpperCase() : `SIG${name.toUpperCase()}`) as keyof typeof constants.signals;
+  const key = (
+    name.toUpperCase().startsWith('SIG') ? name.toUpperCase() : `SIG${name.toUpperCase()}`
+  ) as keyof typeof constants.signals;
   return constants.signals[key] ?? 15;
 }

@@ -72,7 +72,9 @@ export function guardPods(storage: AsyncLocalStorage<PodContext>, o: PodGuardOpt
       o.stray(err);
       return;
     }
-    o.warn(`pod "${pod.name}": an error nobody caught: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    o.warn(
+      `pod "${pod.name}": an error nobody caught: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
     pod.fail(err);
   };
   target.on('uncaughtException', handler);

@@ -59,7 +59,13 @@ export class ContainerLog {
    * Start logging the container's pipes into `file`. The read ends in `fds` are handed over: when
    * this returns, the supervisor no longer holds them. `sink` undefined: no tee (a detached pod).
    */
-  constructor(readonly container: string, readonly file: string, fds: { stdout: number; stderr?: number }, sink: LogSink | undefined, o: ContainerLogOptions = {}) {
+  constructor(
+    readonly container: string,
+    readonly file: string,
+    fds: { stdout: number; stderr?: number },
+    sink: LogSink | undefined,
+    o: ContainerLogOptions = {},
+  ) {
     const r = o.rotation ?? logRotation();
     const trouble = o.onTrouble ?? (() => undefined);
     try {
@@ -68,7 +74,16 @@ export class ContainerLog {
       // (a full disk: the monitor drops the lines and says so)
     }
     const stdio = ['ignore', 'pipe', 'inherit', fds.stdout, fds.stderr ?? 'ignore', sink ? 'pipe' : 'ignore'] as const;
-    const args = ['log', file, String(r.maxSize), String(r.maxFiles), '3', fds.stderr !== undefined ? '4' : '-1', '1', sink ? '5' : '-1'];
+    const args = [
+      'log',
+      file,
+      String(r.maxSize),
+      String(r.maxFiles),
+      '3',
+      fds.stderr !== undefined ? '4' : '-1',
+      '1',
+      sink ? '5' : '-1',
+    ];
     // spawn() has forked and dup'ed the fds into the monitor when it returns: ours can be closed.
     this.monitor = spawn(MONITOR_BINARY, args, { stdio: [...stdio], detached: true, cwd: '/' });
     for (const fd of [fds.stdout, fds.stderr]) if (fd !== undefined) fs.closeSync(fd);

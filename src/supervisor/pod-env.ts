@@ -13,20 +13,25 @@ const OURS = /^TSPOD_/;
 
 /** The `TSPOD_*` variables of `env`: what a command hands over with its pod. */
 export function tspodSettings(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => OURS.test(e[0]) && e[1] !== undefined));
+  return Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => OURS.test(e[0]) && e[1] !== undefined),
+  );
 }
 
 /**
  * A view of `base` in which the `TSPOD_*` variables are those of the current context's `env`
  * (when there is a context); installed as `process.env` by the supervisor (host-main.ts).
  */
-export function envPerContext<T extends { env?: Record<string, string> }>(base: NodeJS.ProcessEnv, storage: AsyncLocalStorage<T>): NodeJS.ProcessEnv {
+export function envPerContext<T extends { env?: Record<string, string> }>(
+  base: NodeJS.ProcessEnv,
+  storage: AsyncLocalStorage<T>,
+): NodeJS.ProcessEnv {
   const own = (): Record<string, string> | undefined => storage.getStore()?.env;
   const ours = (key: string | symbol): key is string => typeof key === 'string' && OURS.test(key);
   return new Proxy(base, {
     get: (t, key) => {
       const env = own();
-      return env && ours(key) ? env[key] : Reflect.get(t, key) as unknown;
+      return env && ours(key) ? env[key] : (Reflect.get(t, key) as unknown);
     },
     has: (t, key) => {
       const env = own();

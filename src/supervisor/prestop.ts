@@ -37,7 +37,11 @@ export async function runPreStop(t: PreStopTarget, o: PreStopOptions): Promise<v
   if (!handler || left <= 0) return;
   o.explain(`${t.container.name}: running the preStop hook`);
   const failure = await runHandler(handler, {
-    host: o.host, container: t.container, status: o.status, podRef: o.podRef, budgetMs: left,
+    host: o.host,
+    container: t.container,
+    status: o.status,
+    podRef: o.podRef,
+    budgetMs: left,
     exec: { container: t.container.name, pidfd: t.pidfd, context: t.exec },
   });
   if (failure) o.failed(failure);

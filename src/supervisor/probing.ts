@@ -31,7 +31,12 @@ export function startProbing(c: Container, proc: ContainerProcess, d: ProbingDep
   if (!c.livenessProbe && !c.readinessProbe && !c.startupProbe) return undefined;
   const s = () => findStatus(d.status, c.name);
   const prober = new InstanceProber(c, Date.parse(proc.startedAt), {
-    context: () => ({ host: d.host, container: c, status: d.status, exec: { container: c.name, pidfd: proc.pidfd, context: proc.exec } }),
+    context: () => ({
+      host: d.host,
+      container: c,
+      status: d.status,
+      exec: { container: c.name, pidfd: proc.pidfd, context: proc.exec },
+    }),
     event: (_type, reason, message) => {
       d.events.warning(d.subject, reason, message);
       d.changed();

@@ -102,10 +102,18 @@ export function newState(o: Pick<RunPodOptions, 'pod' | 'images' | 'keep'>): Pod
   const imageIds = Object.fromEntries(Object.entries(o.images).map(([c, img]) => [c, img.id]));
   const pod: Pod = { ...o.pod, metadata: { ...o.pod.metadata, uid } };
   return {
-    version: 1, name: pod.metadata.name, uid, createdAt: new Date().toISOString(), pod,
+    version: 1,
+    name: pod.metadata.name,
+    uid,
+    createdAt: new Date().toISOString(),
+    pod,
     // The node's address, as status.hostIP reports it (and a hostNetwork pod's IP is).
     status: initialStatus(pod, imageIds, hostIPs()[0] ?? '127.0.0.1'),
-    supervisor: processRef(process.pid), keep: o.keep, containers: {}, mounts: [], cgroups: [],
+    supervisor: processRef(process.pid),
+    keep: o.keep,
+    containers: {},
+    mounts: [],
+    cgroups: [],
     images: [...new Set(Object.values(imageIds))],
   };
 }
@@ -123,7 +131,10 @@ async function claimAndAdmit(o: RunPodOptions): Promise<{ lock: PodLock; state: 
       for (const line of explainAdmission(verdict, node)) o.explain(line);
       for (const w of verdict.warnings) o.warn(w);
       // (What a supervisor that adopts the pod needs: supervisor/adopt.ts.)
-      const state: PodState = { ...newState({ ...o, pod: verdict.pod }), adoption: { network: o.network, images: o.images } };
+      const state: PodState = {
+        ...newState({ ...o, pod: verdict.pod }),
+        adoption: { network: o.network, images: o.images },
+      };
       await writeState(o.roots, state);
       return { lock, state };
     } catch (err) {
@@ -137,22 +148,36 @@ async function claimAndAdmit(o: RunPodOptions): Promise<{ lock: PodLock; state: 
 export async function runPod(o: RunPodOptions): Promise<RunningPod> {
   const { lock, state } = await claimAndAdmit(o);
   // Listen from the start: a `tspod stop` that comes while the sandbox is built waits for it.
-  const control = await ControlServer.listen(podLayout(o.roots, o.pod.metadata.name).controlSocket, o.warn).catch(async (err) => {
-    await removePodFiles(o.roots, o.pod.metadata.name);
-    lock.release();
-    throw err;
-  });
+  const control = await ControlServer.listen(podLayout(o.roots, o.pod.metadata.name).controlSocket, o.warn).catch(
+    async (err) => {
+      await removePodFiles(o.roots, o.pod.metadata.name);
+      lock.release();
+      throw err;
+    },
+  );
   const saver = stateSaver(o, state);
   // The sandbox records what it makes before making it: those saves must reach the disk.
   const save = () => saver.strict();
-  const sandbox = new Sandbox({ host: o.host ?? realHost, roots: o.roots, state, save, network: o.network, explain: o.explain, warn: o.warn, config: o.config, images: o.images, facts: o.facts });
+  const sandbox = new Sandbox({
+    host: o.host ?? realHost,
+    roots: o.roots,
+    state,
+    save,
+    network: o.network,
+    explain: o.explain,
+    warn: o.warn,
+    config: o.config,
+    images: o.images,
+    facts: o.facts,
+  });
   const finish = podFinisher({ ...o, state, saver, lock });
   try {
     await save();
     // The state names the images now, so `tspod image rm` refuses them from here on; one removed
     // between the CLI's lookup and this point is caught here, before anything is built on it.
     for (const img of Object.values(o.images)) {
-      if (!img.lowerDirs.every((d) => fs.existsSync(d))) throw new Error(`image "${img.ref}" was removed while the pod was starting`);
+      if (!img.lowerDirs.every((d) => fs.existsSync(d)))
+        throw new Error(`image "${img.ref}" was removed while the pod was starting`);
     }
     await sandbox.start();
   } catch (err) {
@@ -161,7 +186,12 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
     throw err;
   }
   // What happened (a start, an exit, an event) is saved leniently: a failed save never stops the pod.
-  const supervisor = new Supervisor({ sandbox, images: o.images, sink: o.sink, saveStatus: () => saver.lenient(), onStarted: () => o.onStarted?.(state),
+  const supervisor = new Supervisor({
+    sandbox,
+    images: o.images,
+    sink: o.sink,
+    saveStatus: () => saver.lenient(),
+    onStarted: () => o.onStarted?.(state),
     onInitializing: () => o.onInitializing?.(state),
   });
   return superviseSandbox({ ...o, state, sandbox, saver, control, lock, finish, supervisor }, () => supervisor.run());
@@ -198,29 +228,46 @@ export function superviseSandbox(o: Supervised, supervise: () => Promise<number>
     }
   })();
   control.attach({
-    stop: (timeout) => void supervisor.stop(timeout), done,
-    attach: (req, socket, rest) => serveAttach(socket, rest, (sink) => supervisor.attach(req.container, sink, { stdin: req.stdin })),
+    stop: (timeout) => void supervisor.stop(timeout),
+    done,
+    attach: (req, socket, rest) =>
+      serveAttach(socket, rest, (sink) => supervisor.attach(req.container, sink, { stdin: req.stdin })),
   });
   // The socket closes last: a `stop` request is answered once the pod is torn down (`done`).
-  const closed = done.finally(() => control.close().catch((err) => o.warn(`closing the control socket: ${describeError(err)}`)));
+  const closed = done.finally(() =>
+    control.close().catch((err) => o.warn(`closing the control socket: ${describeError(err)}`)),
+  );
   let aborting: Promise<void> | undefined;
-  const abort = (err: unknown, waitMs = ABORT_WAIT_MS) => (aborting ??= (async () => {
-    o.warn(`the supervisor failed (${describeError(err)}): stopping the pod and tearing it down`);
-    new EventRecorder(state).warning(undefined, 'SupervisorFailed', `the supervisor failed: ${describeError(err)}; the pod is stopped`);
-    void supervisor.stop(0);
-    let timer: NodeJS.Timeout | undefined;
-    const ended = await Promise.race([closed.then(() => true, () => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), waitMs)))]);
-    clearTimeout(timer);
-    if (ended) return;
-    // The supervisor's own machinery is stuck: undo what the ledger says, as gc would.
-    o.warn('the supervisor could not tear the pod down in time: removing it from its ledger');
-    await removePod(o.roots, state.name, state, { warn: o.warn }).catch((e) => o.warn(describeError(e)));
-    await control.close().catch(() => undefined);
-    // Released here: the process may go on supervising other pods (supervisor/host.ts).
-    lock.release();
-  })());
+  const abort = (err: unknown, waitMs = ABORT_WAIT_MS) =>
+    (aborting ??= (async () => {
+      o.warn(`the supervisor failed (${describeError(err)}): stopping the pod and tearing it down`);
+      new EventRecorder(state).warning(
+        undefined,
+        'SupervisorFailed',
+        `the supervisor failed: ${describeError(err)}; the pod is stopped`,
+      );
+      void supervisor.stop(0);
+      let timer: NodeJS.Timeout | undefined;
+      const ended = await Promise.race([
+        closed.then(
+          () => true,
+          () => true,
+        ),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), waitMs))),
+      ]);
+      clearTimeout(timer);
+      if (ended) return;
+      // The supervisor's own machinery is stuck: undo what the ledger says, as gc would.
+      o.warn('the supervisor could not tear the pod down in time: removing it from its ledger');
+      await removePod(o.roots, state.name, state, { warn: o.warn }).catch((e) => o.warn(describeError(e)));
+      await control.close().catch(() => undefined);
+      // Released here: the process may go on supervising other pods (supervisor/host.ts).
+      lock.release();
+    })());
   return {
-    done: closed, stop: (grace, bySignal) => void supervisor.stop(grace, bySignal), abort,
+    done: closed,
+    stop: (grace, bySignal) => void supervisor.stop(grace, bySignal),
+    abort,
     attach: (name, sink, req) => supervisor.attach(name, sink, req),
     whenRunning: (name) => supervisor.whenRunning(name),
     warning: (reason, message) => {
@@ -231,7 +278,14 @@ export function superviseSandbox(o: Supervised, supervise: () => Promise<number>
 }
 
 /** Once the pod is torn down: its record saved (a kept pod) or removed, the saver closed, the lock released. */
-export function podFinisher(o: { roots: Roots; keep: boolean; warn: (line: string) => void; state: PodState; saver: StateSaver; lock: PodLock }): () => Promise<void> {
+export function podFinisher(o: {
+  roots: Roots;
+  keep: boolean;
+  warn: (line: string) => void;
+  state: PodState;
+  saver: StateSaver;
+  lock: PodLock;
+}): () => Promise<void> {
   return async () => {
     o.state.tornDown = true;
     try {
@@ -239,7 +293,9 @@ export function podFinisher(o: { roots: Roots; keep: boolean; warn: (line: strin
       else await removePodFiles(o.roots, o.state.name);
     } catch (err) {
       // Everything on the host is undone; only the record of it is stale or left over.
-      o.warn(`the pod is torn down, but its record could not be ${o.keep ? 'saved' : 'removed'} (${describeError(err)}): "tspod gc" removes it`);
+      o.warn(
+        `the pod is torn down, but its record could not be ${o.keep ? 'saved' : 'removed'} (${describeError(err)}): "tspod gc" removes it`,
+      );
     } finally {
       await o.saver.close();
       o.lock.release();
@@ -248,7 +304,10 @@ export function podFinisher(o: { roots: Roots; keep: boolean; warn: (line: strin
 }
 
 /** The pod's state saver: a failure is a warning line and a FailedStateSave event, once per run of failures. */
-export function stateSaver(o: { roots: Roots; warn: (line: string) => void; stateFs?: StateFs }, state: PodState): StateSaver {
+export function stateSaver(
+  o: { roots: Roots; warn: (line: string) => void; stateFs?: StateFs },
+  state: PodState,
+): StateSaver {
   const file = podLayout(o.roots, state.name).stateFile;
   const events = new EventRecorder(state);
   return new StateSaver(() => writeState(o.roots, state, o.stateFs), {

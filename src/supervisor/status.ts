@@ -15,8 +15,14 @@ const now = () => new Date().toISOString();
 
 function containerStatus(c: Container, reason: string, imageID: string): ContainerStatus {
   return {
-    name: c.name, state: { waiting: { reason } }, lastState: {}, ready: false, started: false,
-    restartCount: 0, image: c.image, imageID,
+    name: c.name,
+    state: { waiting: { reason } },
+    lastState: {},
+    ready: false,
+    started: false,
+    restartCount: 0,
+    image: c.image,
+    imageID,
   };
 }
 
@@ -34,8 +40,12 @@ export function initialStatus(pod: Pod, imageIds: Record<string, string>, hostIP
       { type: 'Ready', status: 'False', lastTransitionTime: t },
     ],
     qosClass: qosClass(pod),
-    initContainerStatuses: pod.spec.initContainers.map((c) => containerStatus(c, 'PodInitializing', imageIds[c.name] ?? '')),
-    containerStatuses: pod.spec.containers.map((c) => containerStatus(c, initializing ? 'PodInitializing' : 'ContainerCreating', imageIds[c.name] ?? '')),
+    initContainerStatuses: pod.spec.initContainers.map((c) =>
+      containerStatus(c, 'PodInitializing', imageIds[c.name] ?? ''),
+    ),
+    containerStatuses: pod.spec.containers.map((c) =>
+      containerStatus(c, initializing ? 'PodInitializing' : 'ContainerCreating', imageIds[c.name] ?? ''),
+    ),
   };
   updatePhase(status, new Set(), !initializing);
   return status;
@@ -69,9 +79,20 @@ export interface Exit {
 export const LOST_MESSAGE = 'The container could not be located when the pod was terminated';
 
 /** Kubernetes' exit code for a signal is 128+N; the reason says why it ended. */
-export function terminatedState(exit: Exit, o: { startedAt?: string; oom?: boolean; cannotRun?: string; message?: string; containerID?: string }): ContainerState {
-  const exitCode = exit.lost ? 137 : exit.code ?? 128 + (exit.signal ?? 0);
-  const reason = o.cannotRun ? 'ContainerCannotRun' : exit.lost ? 'ContainerStatusUnknown' : o.oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
+export function terminatedState(
+  exit: Exit,
+  o: { startedAt?: string; oom?: boolean; cannotRun?: string; message?: string; containerID?: string },
+): ContainerState {
+  const exitCode = exit.lost ? 137 : (exit.code ?? 128 + (exit.signal ?? 0));
+  const reason = o.cannotRun
+    ? 'ContainerCannotRun'
+    : exit.lost
+      ? 'ContainerStatusUnknown'
+      : o.oom
+        ? 'OOMKilled'
+        : exitCode === 0
+          ? 'Completed'
+          : 'Error';
   const message = o.cannotRun ?? (exit.lost ? LOST_MESSAGE : o.message);
   return {
     terminated: {
@@ -90,7 +111,12 @@ export function exitCodeOf(s: ContainerStatus): number | undefined {
   return 'terminated' in s.state ? s.state.terminated.exitCode : undefined;
 }
 
-function setCondition(status: PodStatus, type: PodCondition['type'], value: boolean, why?: { reason: string; message?: string }): void {
+function setCondition(
+  status: PodStatus,
+  type: PodCondition['type'],
+  value: boolean,
+  why?: { reason: string; message?: string },
+): void {
   const c = status.conditions.find((x) => x.type === type);
   if (!c) return;
   const v = value ? 'True' : 'False';
@@ -112,8 +138,11 @@ const list = (names: string[]) => `[${names.join(' ')}]`;
  * and its readiness probe, if any, succeeded); without it, running is ready.
  */
 export function updatePhase(
-  status: PodStatus, pendingRestart: Set<string>, initDone: boolean,
-  ready: (name: string) => boolean = () => true, sidecars: ReadonlySet<string> = new Set(),
+  status: PodStatus,
+  pendingRestart: Set<string>,
+  initDone: boolean,
+  ready: (name: string) => boolean = () => true,
+  sidecars: ReadonlySet<string> = new Set(),
 ): void {
   const apps = status.containerStatuses;
   const side = status.initContainerStatuses.filter((s) => sidecars.has(s.name));
@@ -124,15 +153,33 @@ export function updatePhase(
   // A finished init container (exit 0) is ready; one that is still to run, or failed, is not.
   for (const s of regularInit) s.ready = exitCodeOf(s) === 0;
   for (const s of [...side, ...apps]) s.ready = 'running' in s.state && ready(s.name);
-  decidePhase(status, apps, ended, side.some((s) => 'running' in s.state));
+  decidePhase(
+    status,
+    apps,
+    ended,
+    side.some((s) => 'running' in s.state),
+  );
   const succeeded = status.phase === 'Succeeded';
   const incomplete = status.initContainerStatuses
-    .filter((s) => (sidecars.has(s.name) ? !s.started : exitCodeOf(s) !== 0)).map((s) => s.name);
-  setCondition(status, 'Initialized', initDone || succeeded,
-    succeeded ? { reason: 'PodCompleted' } : initDone ? undefined : { reason: 'ContainersNotInitialized', message: `containers with incomplete status: ${list(incomplete)}` });
+    .filter((s) => (sidecars.has(s.name) ? !s.started : exitCodeOf(s) !== 0))
+    .map((s) => s.name);
+  setCondition(
+    status,
+    'Initialized',
+    initDone || succeeded,
+    succeeded
+      ? { reason: 'PodCompleted' }
+      : initDone
+        ? undefined
+        : { reason: 'ContainersNotInitialized', message: `containers with incomplete status: ${list(incomplete)}` },
+  );
   // The kubelet lists unready sidecars first (init containers, then app containers).
   const unready = [...side, ...apps].filter((s) => !s.ready).map((s) => s.name);
-  const why = succeeded ? { reason: 'PodCompleted' } : unready.length > 0 ? { reason: 'ContainersNotReady', message: `containers with unready status: ${list(unready)}` } : undefined;
+  const why = succeeded
+    ? { reason: 'PodCompleted' }
+    : unready.length > 0
+      ? { reason: 'ContainersNotReady', message: `containers with unready status: ${list(unready)}` }
+      : undefined;
   setCondition(status, 'ContainersReady', unready.length === 0 && apps.length > 0, why);
   setCondition(status, 'Ready', unready.length === 0 && apps.length > 0, why);
 }
@@ -147,7 +194,12 @@ function lastExitCode(s: ContainerStatus): number | undefined {
  * The kubelet's getPhase, for what tspod can know: a sidecar's exit never decides the phase, but a
  * running one keeps a pod whose app containers all ended `Running` until it is stopped.
  */
-function decidePhase(status: PodStatus, apps: ContainerStatus[], ended: ContainerStatus[], sidecarRunning: boolean): void {
+function decidePhase(
+  status: PodStatus,
+  apps: ContainerStatus[],
+  ended: ContainerStatus[],
+  sidecarRunning: boolean,
+): void {
   if (status.phase === 'Failed' && status.reason) return; // a decided failure (deadline) stays
   if (ended.length === apps.length && !sidecarRunning) {
     status.phase = ended.every((s) => lastExitCode(s) === 0) ? 'Succeeded' : 'Failed';
@@ -162,7 +214,11 @@ function decidePhase(status: PodStatus, apps: ContainerStatus[], ended: Containe
  * The exit status of a foreground `tspod run` (CLI.md): 128+N when the pod was stopped by signal N;
  * else the exit code of the first failed init or app container in manifest order; else 0.
  */
-export function runExitStatus(status: PodStatus, stoppedBySignal?: number, sidecars: ReadonlySet<string> = new Set()): number {
+export function runExitStatus(
+  status: PodStatus,
+  stoppedBySignal?: number,
+  sidecars: ReadonlySet<string> = new Set(),
+): number {
   if (stoppedBySignal) return 128 + stoppedBySignal;
   // A sidecar is stopped when the app containers are done: how it ended says nothing of the pod.
   for (const s of [...status.initContainerStatuses.filter((x) => !sidecars.has(x.name)), ...status.containerStatuses]) {

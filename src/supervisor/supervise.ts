@@ -61,17 +61,30 @@ function readiness(state: PodState): ReadyMessage {
     const last = 'waiting' in s.state ? s.lastState : s.state;
     const t = 'terminated' in last ? last.terminated : undefined;
     if (t?.reason === 'ContainerCannotRun') {
-      return { ok: false, error: `container "${s.name}" of pod "${state.name}" cannot run: ${t.message ?? ''}`, status: t.exitCode };
+      return {
+        ok: false,
+        error: `container "${s.name}" of pod "${state.name}" cannot run: ${t.message ?? ''}`,
+        status: t.exitCode,
+      };
     }
   }
   return { ok: true, name: state.name };
 }
 
 /** Start the pod; on failure, answer with it and remove what the attempt left. */
-async function start(input: SuperviseInput, log: (line: string) => void, ready: (m: ReadyMessage) => void): Promise<RunningPod | undefined> {
+async function start(
+  input: SuperviseInput,
+  log: (line: string) => void,
+  ready: (m: ReadyMessage) => void,
+): Promise<RunningPod | undefined> {
   try {
     return await runPod({
-      roots: input.roots, pod: input.pod, images: input.images, config: input.config, network: input.network, keep: true,
+      roots: input.roots,
+      pod: input.pod,
+      images: input.images,
+      config: input.config,
+      network: input.network,
+      keep: true,
       // (no sink: the containers' output goes to their log files only)
       explain: input.explain ? (l) => log(`[explain] ${l}`) : () => undefined,
       warn: (l) => log(`warning: ${l}`),
@@ -84,7 +97,9 @@ async function start(input: SuperviseInput, log: (line: string) => void, ready: 
     // touch the pod that already had the name).
     const name = input.pod.metadata.name;
     if (!(err instanceof PodExistsError)) {
-      await removePod(input.roots, name, await readState(input.roots, name).catch(() => undefined), { warn: log }).catch((e) => log(describeError(e)));
+      await removePod(input.roots, name, await readState(input.roots, name).catch(() => undefined), {
+        warn: log,
+      }).catch((e) => log(describeError(e)));
     }
     ready({ ok: false, error: describeError(err), status: 125 });
     return undefined;
@@ -111,20 +126,30 @@ export function supervisePod(input: SuperviseInput, answer: (m: ReadyMessage) =>
  */
 export function adoptHosted(roots: Roots, name: string, adopt: typeof adoptPod = adoptPod): HostedPod {
   const log = logger(supervisorLog(roots, name));
-  return hosted(name, log, () => undefined, async () => {
-    try {
-      const running = await adopt({ roots, name, warn: (l) => log(`warning: ${l}`), explain: () => undefined });
-      log(`adopted pod "${name}" (pid ${process.pid})`);
-      return running;
-    } catch (err) {
-      log(`pod "${name}" not adopted: ${describeError(err)}`);
-      return undefined;
-    }
-  });
+  return hosted(
+    name,
+    log,
+    () => undefined,
+    async () => {
+      try {
+        const running = await adopt({ roots, name, warn: (l) => log(`warning: ${l}`), explain: () => undefined });
+        log(`adopted pod "${name}" (pid ${process.pid})`);
+        return running;
+      } catch (err) {
+        log(`pod "${name}" not adopted: ${describeError(err)}`);
+        return undefined;
+      }
+    },
+  );
 }
 
 /** A pod supervised here once `begin` has given its RunningPod (undefined: it never began). */
-function hosted(name: string, log: (line: string) => void, ready: (m: ReadyMessage) => void, begin: () => Promise<RunningPod | undefined>): HostedPod {
+function hosted(
+  name: string,
+  log: (line: string) => void,
+  ready: (m: ReadyMessage) => void,
+  begin: () => Promise<RunningPod | undefined>,
+): HostedPod {
   let running: RunningPod | undefined;
   let stopRequested = false;
   let failure: { err: unknown } | undefined;
@@ -135,7 +160,10 @@ function hosted(name: string, log: (line: string) => void, ready: (m: ReadyMessa
   const abort = (r: RunningPod, err: unknown) => {
     if (aborting) return;
     aborting = true;
-    void r.abort(err).catch((e) => log(describeError(e))).finally(() => abortFinished(ABORT_STATUS));
+    void r
+      .abort(err)
+      .catch((e) => log(describeError(e)))
+      .finally(() => abortFinished(ABORT_STATUS));
   };
   const done = (async () => {
     running = await begin();
@@ -146,7 +174,11 @@ function hosted(name: string, log: (line: string) => void, ready: (m: ReadyMessa
     try {
       const status = await Promise.race([running.done, aborted]);
       log(`pod "${name}" ended (status ${status})`);
-      ready({ ok: false, error: `pod "${name}" ended before its app containers started (status ${status}); see "tspod logs ${name}"`, status: 125 });
+      ready({
+        ok: false,
+        error: `pod "${name}" ended before its app containers started (status ${status}); see "tspod logs ${name}"`,
+        status: 125,
+      });
       return status;
     } catch (err) {
       log(`pod "${name}" failed: ${describeError(err)}`);
@@ -155,7 +187,8 @@ function hosted(name: string, log: (line: string) => void, ready: (m: ReadyMessa
     }
   })();
   return {
-    name, done,
+    name,
+    done,
     stop: () => {
       stopRequested = true;
       running?.stop();

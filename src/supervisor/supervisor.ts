@@ -19,7 +19,13 @@
  */
 import type { ImageRecord } from '../image/store.js';
 import type { Container } from '../manifest/types.js';
-import { cleanupInstance, startContainer, CannotRunError, CreateContainerConfigError, type ContainerProcess } from '../runtime/container.js';
+import {
+  cleanupInstance,
+  startContainer,
+  CannotRunError,
+  CreateContainerConfigError,
+  type ContainerProcess,
+} from '../runtime/container.js';
 import type { Sandbox } from '../runtime/sandbox.js';
 import { EventRecorder } from '../events/recorder.js';
 import { podRef } from '../events/events.js';
@@ -32,7 +38,15 @@ import { backoffPolicy, nextDelay, shouldRestart } from './backoff.js';
 import { ContainerLog, type LogSink } from './logs.js';
 import { instanceStreams, type InstanceStreams } from './container-streams.js';
 import type { AttachHandle, AttachRequest, AttachSink } from '../attach/hub.js';
-import { containerID, exitCodeOf, findStatus, runExitStatus, terminatedState, updatePhase, type Exit } from './status.js';
+import {
+  containerID,
+  exitCodeOf,
+  findStatus,
+  runExitStatus,
+  terminatedState,
+  updatePhase,
+  type Exit,
+} from './status.js';
 import { readTerminationMessage } from './termination.js';
 import { adoptedParts, byEnd, halfMade, type FoundInstance } from './adopted.js';
 
@@ -99,7 +113,9 @@ export class Supervisor {
 
   constructor(private readonly o: SupervisorOptions) {
     this.events = new EventRecorder(o.sandbox.opts.state);
-    this.sidecars = new Set(o.sandbox.pod.spec.initContainers.filter((c) => c.restartPolicy === 'Always').map((c) => c.name));
+    this.sidecars = new Set(
+      o.sandbox.pod.spec.initContainers.filter((c) => c.restartPolicy === 'Always').map((c) => c.name),
+    );
   }
 
   private get sb(): Sandbox {
@@ -128,7 +144,10 @@ export class Supervisor {
       for (const f of [...found].sort(byEnd)) {
         const c = this.containerNamed(f.proc.name);
         // (The log's death is told later, asynchronously: r is set by then.)
-        const r: Running = this.enter(c, adoptedParts(this.sb, c, f, (how) => this.monitorDied(c, r, how)));
+        const r: Running = this.enter(
+          c,
+          adoptedParts(this.sb, c, f, (how) => this.monitorDied(c, r, how)),
+        );
         if (f.exit) await r.ended;
         // (A stop that came while the exits before it were answered did not see this one.)
         else if (this.stopping) this.stopLate(c, r);
@@ -172,12 +191,19 @@ export class Supervisor {
       const s = findStatus(this.status, c.name);
       if ('terminated' in s.state) {
         void this.afterExit(c, kind);
-      } else if (rec.backoff?.restartAt || !('waiting' in s.state) || s.state.waiting.reason !== 'CreateContainerConfigError') {
-        void this.resumeWait(c).then(async (go) => {
-          if (!go) return;
-          if (!rec.backoff?.restartAt) await this.sb.opts.host.removeCgroups(halfMade(this.sb, c.name, rec.instance));
-          await this.startAfterWait(c, kind);
-        }).catch((err) => this.fail(err)).finally(() => this.wake());
+      } else if (
+        rec.backoff?.restartAt ||
+        !('waiting' in s.state) ||
+        s.state.waiting.reason !== 'CreateContainerConfigError'
+      ) {
+        void this.resumeWait(c)
+          .then(async (go) => {
+            if (!go) return;
+            if (!rec.backoff?.restartAt) await this.sb.opts.host.removeCgroups(halfMade(this.sb, c.name, rec.instance));
+            await this.startAfterWait(c, kind);
+          })
+          .catch((err) => this.fail(err))
+          .finally(() => this.wake());
       } else {
         void this.retryLater(c, kind);
       }
@@ -234,7 +260,10 @@ export class Supervisor {
   /** Record that the pod is going away and when its grace period ends (the Pod's deletionTimestamp). */
   private markDeletion(graceSeconds: number): void {
     const state = this.sb.opts.state;
-    state.deletion ??= { timestamp: new Date(Date.now() + graceSeconds * 1000).toISOString(), gracePeriodSeconds: graceSeconds };
+    state.deletion ??= {
+      timestamp: new Date(Date.now() + graceSeconds * 1000).toISOString(),
+      gracePeriodSeconds: graceSeconds,
+    };
     void this.save();
   }
 
@@ -265,7 +294,11 @@ export class Supervisor {
     if (secs === undefined) return undefined;
     return setTimeout(() => {
       this.sb.opts.explain(`activeDeadlineSeconds (${secs}) reached: stopping the pod`);
-      Object.assign(this.status, { phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' });
+      Object.assign(this.status, {
+        phase: 'Failed',
+        reason: 'DeadlineExceeded',
+        message: 'Pod was active on the node longer than the specified deadline',
+      });
       void this.stop();
     }, secs * 1000);
   }
@@ -275,7 +308,8 @@ export class Supervisor {
     for (const c of this.sb.pod.spec.initContainers) {
       if (this.sidecars.has(c.name)) {
         // (An adopted pod's sidecar may run already, or wait out its back-off.)
-        if (!this.running.has(c.name) && !this.pending.has(c.name) && (await this.resumeWait(c))) await this.startInstance(c, 'sidecar');
+        if (!this.running.has(c.name) && !this.pending.has(c.name) && (await this.resumeWait(c)))
+          await this.startInstance(c, 'sidecar');
         // The next init container waits for this one to have started: it may need what it serves.
         await this.until(() => findStatus(this.status, c.name).started);
         continue;
@@ -305,8 +339,11 @@ export class Supervisor {
     const r = this.running.get(name);
     if (!r || r.gone) {
       const phase = this.status.phase;
-      if (phase === 'Succeeded' || phase === 'Failed') throw new Error(`cannot attach a container in a completed pod; current phase is ${phase}`);
-      throw new Error(`container ${name} is not running (it is ${Object.keys(findStatus(this.status, name).state)[0]})`);
+      if (phase === 'Succeeded' || phase === 'Failed')
+        throw new Error(`cannot attach a container in a completed pod; current phase is ${phase}`);
+      throw new Error(
+        `container ${name} is not running (it is ${Object.keys(findStatus(this.status, name).state)[0]})`,
+      );
     }
     return r.streams.hub.attach(sink, req);
   }
@@ -337,7 +374,12 @@ export class Supervisor {
     const from = Math.min(Date.now(), ended ? Date.parse(ended.finishedAt) || Date.now() : Date.now());
     if (rec) rec.backoff = { count: backoffs, restartAt: new Date(from + delayMs).toISOString() };
     s.lastState = s.state;
-    s.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delayMs / 1000}s restarting failed container=${c.name}` } };
+    s.state = {
+      waiting: {
+        reason: 'CrashLoopBackOff',
+        message: `back-off ${delayMs / 1000}s restarting failed container=${c.name}`,
+      },
+    };
     this.events.backOff(this.subject(c));
     this.sb.opts.explain(`${c.name}: restarting in ${delayMs} ms (back-off)`);
     const wait = this.pendingWait(c, Math.max(0, from + delayMs - Date.now()));
@@ -391,7 +433,10 @@ export class Supervisor {
     const record = this.sb.opts.state.containers[c.name];
     const instance = record ? record.instance + 1 : 0;
     // (The back-off count goes on; the start it waited for is now.)
-    this.sb.opts.state.containers[c.name] = { instance, ...(record?.backoff ? { backoff: { count: record.backoff.count } } : {}) };
+    this.sb.opts.state.containers[c.name] = {
+      instance,
+      ...(record?.backoff ? { backoff: { count: record.backoff.count } } : {}),
+    };
     if (instance > 0) s.restartCount += 1;
     let proc: ContainerProcess;
     this.events.pulled(this.subject(c), c.image, image.pull, instance === 0);
@@ -465,7 +510,11 @@ export class Supervisor {
     const running = s.state;
     s.state = { waiting: { reason: 'ContainerCreating' } };
     const failure = await runHandler(hook, {
-      host: this.sb.opts.host, container: c, status: this.status, podRef: podRef(this.sb.opts.state), budgetMs: Infinity,
+      host: this.sb.opts.host,
+      container: c,
+      status: this.status,
+      podRef: podRef(this.sb.opts.state),
+      budgetMs: Infinity,
       exec: { container: c.name, pidfd: r.proc.pidfd, context: r.proc.exec },
     });
     if (r.gone) return false;
@@ -481,7 +530,10 @@ export class Supervisor {
   /** Probe the instance, if the container has probes. */
   private watch(c: Container, r: Running): void {
     r.prober = startProbing(c, r.proc, {
-      host: this.sb.opts.host, status: this.status, events: this.events, subject: this.subject(c),
+      host: this.sb.opts.host,
+      status: this.status,
+      events: this.events,
+      subject: this.subject(c),
       podGraceSeconds: this.sb.pod.spec.terminationGracePeriodSeconds,
       setReady: (ready) => (r.probeReady = ready),
       changed: () => {
@@ -502,12 +554,20 @@ export class Supervisor {
   }
 
   private killTarget(c: Container, r: Running) {
-    return { container: c, proc: r.proc, imageStopSignal: this.o.images[c.name]?.config.StopSignal, gone: () => !!r.gone };
+    return {
+      container: c,
+      proc: r.proc,
+      imageStopSignal: this.o.images[c.name]?.config.StopSignal,
+      gone: () => !!r.gone,
+    };
   }
 
   private killOptions() {
     return {
-      host: this.sb.opts.host, status: this.status, podRef: podRef(this.sb.opts.state), explain: this.sb.opts.explain,
+      host: this.sb.opts.host,
+      status: this.status,
+      podRef: podRef(this.sb.opts.state),
+      explain: this.sb.opts.explain,
       failedPreStop: (c: Container, m: string) => this.events.warning(this.subject(c), 'FailedPreStopHook', m),
     };
   }
@@ -531,8 +591,12 @@ export class Supervisor {
     const backoff = this.sb.opts.state.containers[c.name]?.backoff;
     // What a supervisor that adopts the pod needs to find the instance and its log monitor again.
     this.sb.opts.state.containers[c.name] = {
-      instance: proc.instance, process: processRef(proc.pid), exec: proc.exec, cgroupDirs: proc.cgroupDirs,
-      ...(log.pid !== undefined ? { logMonitor: processRef(log.pid) } : {}), ...(backoff ? { backoff } : {}),
+      instance: proc.instance,
+      process: processRef(proc.pid),
+      exec: proc.exec,
+      cgroupDirs: proc.cgroupDirs,
+      ...(log.pid !== undefined ? { logMonitor: processRef(log.pid) } : {}),
+      ...(backoff ? { backoff } : {}),
     };
     r = this.enter(c, { proc, log, streams, exited: this.sb.opts.host.waitExit(proc.pidfd) });
     return r;
@@ -564,16 +628,22 @@ export class Supervisor {
     s.started = false;
     const rec = this.sb.opts.state.containers[c.name];
     if (rec) for (const k of ['process', 'exec', 'cgroupDirs', 'logMonitor'] as const) delete rec[k];
-    await cleanupInstance(this.sb, r.proc).catch((err) => this.sb.opts.warn(`cleaning up container "${c.name}": ${err}`));
+    await cleanupInstance(this.sb, r.proc).catch((err) =>
+      this.sb.opts.warn(`cleaning up container "${c.name}": ${err}`),
+    );
     this.running.delete(c.name);
-    this.sb.opts.explain(`${c.name}: exited with ${exit.code !== null ? `code ${exit.code}` : `signal ${exit.signal}`}`);
+    this.sb.opts.explain(
+      `${c.name}: exited with ${exit.code !== null ? `code ${exit.code}` : `signal ${exit.signal}`}`,
+    );
     await this.afterExit(c, kind);
   }
 
   /** After an app container ended: restart it per policy (after the back-off), or let the pod end. */
   private async afterExit(c: Container, kind: Kind): Promise<void> {
     // A sidecar always restarts (while the pod runs); an app container as restartPolicy says.
-    const again = kind === 'sidecar' || (kind === 'app' && shouldRestart(this.sb.pod.spec.restartPolicy, this.lastExitCode(c) ?? 1));
+    const again =
+      kind === 'sidecar' ||
+      (kind === 'app' && shouldRestart(this.sb.pod.spec.restartPolicy, this.lastExitCode(c) ?? 1));
     // (A sidecar that exits once the app containers are done is not brought back: it was being stopped.)
     if (again && !this.stopping && !(kind === 'sidecar' && this.appsDone())) {
       void this.backoff(c).then(async (go) => {
@@ -595,7 +665,10 @@ export class Supervisor {
   private appsDone(): boolean {
     if (this.initFailed) return true;
     if (!this.initDone) return false;
-    return this.sb.pod.spec.containers.every((c) => !this.running.has(c.name) && !this.pending.has(c.name) && 'terminated' in findStatus(this.status, c.name).state);
+    return this.sb.pod.spec.containers.every(
+      (c) =>
+        !this.running.has(c.name) && !this.pending.has(c.name) && 'terminated' in findStatus(this.status, c.name).state,
+    );
   }
 
   private subject(c: Container): { name: string; init: boolean } {

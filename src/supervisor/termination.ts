@@ -19,7 +19,9 @@ const MAX_LOG_LINES = 80;
  * hold all of it in memory, or lose the message to ERR_FS_FILE_TOO_LARGE past 2 GiB.
  */
 async function readStart(file: string, max: number): Promise<Buffer> {
-  const fh = await fs.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW).catch(() => undefined);
+  const fh = await fs
+    .open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW)
+    .catch(() => undefined);
   if (!fh) return Buffer.alloc(0);
   try {
     const buf = Buffer.alloc(max);
@@ -33,7 +35,12 @@ async function readStart(file: string, max: number): Promise<Buffer> {
   }
 }
 
-export async function readTerminationMessage(c: Container, proc: { terminationLog: string }, exit: Exit, logFile: string): Promise<string | undefined> {
+export async function readTerminationMessage(
+  c: Container,
+  proc: { terminationLog: string },
+  exit: Exit,
+  logFile: string,
+): Promise<string | undefined> {
   const fromFile = await readStart(proc.terminationLog, MAX_FILE);
   if (fromFile.length > 0) return fromFile.toString('utf8');
   const failed = exit.code !== 0;

@@ -36,17 +36,26 @@ export interface CleanupOptions {
 }
 
 /** Remove everything of pod `name` (its state may be missing: a pod that crashed while being created). */
-export async function removePod(roots: Roots, name: string, state: PodState | undefined, o: CleanupOptions): Promise<void> {
+export async function removePod(
+  roots: Roots,
+  name: string,
+  state: PodState | undefined,
+  o: CleanupOptions,
+): Promise<void> {
   const host = o.host ?? realHost;
-  const errors: Error[] = state ? await undoLedger({ host, state, roots, killWaitMs: o.killWaitMs }, ledgerOf(state)) : [];
+  const errors: Error[] = state
+    ? await undoLedger({ host, state, roots, killWaitMs: o.killWaitMs }, ledgerOf(state))
+    : [];
   const layout = podLayout(roots, name);
   try {
     for (const m of (o.mountsUnder ?? mountsUnder)([layout.runDir, layout.dataDir])) unmountAll(host, m);
   } catch (err) {
-    errors.push(new Error('unmounting what is still mounted under the pod\'s directories', { cause: err }));
+    errors.push(new Error("unmounting what is still mounted under the pod's directories", { cause: err }));
   }
   if (errors.length > 0) {
-    throw new Error(`pod "${name}" is not fully removed (its state is kept, "tspod gc" retries)`, { cause: new AggregateError(errors, errors.map((e) => describe(e)).join('; ')) });
+    throw new Error(`pod "${name}" is not fully removed (its state is kept, "tspod gc" retries)`, {
+      cause: new AggregateError(errors, errors.map((e) => describe(e)).join('; ')),
+    });
   }
   // The data first, the run directory (state, lock) last: a crash in between leaves a pod that
   // `gc` still finds. (Removals are retried: the pod's monitor may still be writing the exit

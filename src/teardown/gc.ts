@@ -61,7 +61,9 @@ export async function gcPods(roots: Roots, o: CleanupOptions): Promise<GcResult>
     }
   }
   await unpinStrays(roots, o).catch((err) => result.failed.push({ name: 'netns pins', error: err as Error }));
-  await freeStrayRanges(roots, o).catch((err) => result.failed.push({ name: 'user-namespace ranges', error: err as Error }));
+  await freeStrayRanges(roots, o).catch((err) =>
+    result.failed.push({ name: 'user-namespace ranges', error: err as Error }),
+  );
   await removeStrayExitRecords(roots).catch((err) => result.failed.push({ name: 'exit records', error: err as Error }));
   return result;
 }
@@ -73,8 +75,10 @@ export async function gcPods(roots: Roots, o: CleanupOptions): Promise<GcResult>
  */
 async function freeStrayRanges(roots: Roots, o: CleanupOptions): Promise<void> {
   const pods = new Map<string, string | undefined>();
-  for (const name of await listPodNames(roots)) pods.set(name, (await readState(roots, name).catch(() => undefined))?.uid);
-  for (const hostId of freeStaleRanges(roots, aliveClaim(pods))) o.warn(`user-namespace range ${hostId}.. had no pod: freed`);
+  for (const name of await listPodNames(roots))
+    pods.set(name, (await readState(roots, name).catch(() => undefined))?.uid);
+  for (const hostId of freeStaleRanges(roots, aliveClaim(pods)))
+    o.warn(`user-namespace range ${hostId}.. had no pod: freed`);
 }
 
 /**
@@ -132,10 +136,13 @@ async function takeLock(roots: Roots, name: string, waitMs: number): Promise<Pod
 /** `tspod rm [-f]`: a running or orphaned pod needs `force` (then it is stopped at once, grace 0). */
 export async function rmPod(roots: Roots, name: string, force: boolean, o: CleanupOptions): Promise<void> {
   const pod = await getPod(roots, name);
-  if (!force && pod.condition === 'running') throw new Error(`pod "${name}" is running: stop it first ("tspod stop ${name}") or use "tspod rm -f ${name}"`);
+  if (!force && pod.condition === 'running')
+    throw new Error(`pod "${name}" is running: stop it first ("tspod stop ${name}") or use "tspod rm -f ${name}"`);
   if (!force && pod.condition === 'orphaned') throw new Error(ORPHAN_HINT(name));
-  if (!force && pod.condition === 'creating') throw new Error(`pod "${name}" is being created: use "tspod rm -f ${name}" to remove it anyway`);
-  if (pod.condition === 'running') await stopPod(roots, name, 0).catch((err) => o.warn(`${(err as Error).message}; removing it anyway`));
+  if (!force && pod.condition === 'creating')
+    throw new Error(`pod "${name}" is being created: use "tspod rm -f ${name}" to remove it anyway`);
+  if (pod.condition === 'running')
+    await stopPod(roots, name, 0).catch((err) => o.warn(`${(err as Error).message}; removing it anyway`));
   // The supervisor releases the lock as it exits, just after it answered the stop.
   if (!(await removeLocked(roots, name, o, 10_000))) throw new Error(`pod "${name}" is still held by its supervisor`);
 }

@@ -28,7 +28,11 @@ export interface InUse {
   claims?: string[];
 }
 
-const ownerOfWorkload = (w: Workload): Owner => ({ kind: w.kind, name: w.metadata.name, namespace: w.metadata.namespace });
+const ownerOfWorkload = (w: Workload): Owner => ({
+  kind: w.kind,
+  name: w.metadata.name,
+  namespace: w.metadata.namespace,
+});
 
 /** The names a StatefulSet's pods would have. */
 function fixedNames(w: Workload): string[] {
@@ -48,16 +52,28 @@ export async function findInUse(roots: Roots, podNames: string[], workloads: Wor
     const pods = new Set(await podsOwnedBy(roots, ownerOfWorkload(w)));
     for (const n of fixedNames(w)) if (await exists(roots, n)) pods.add(n);
     const job = w.kind === 'Job' && (await jobExists(roots, w.metadata.name)) ? w.metadata.name : undefined;
-    if (job) for (const p of (await readJob(roots, job).catch(() => undefined))?.pods ?? []) if (await exists(roots, p)) pods.add(p);
-    const claims = w.statefulSet?.deleteClaims ? w.statefulSet.claims.flatMap((c) => fixedNames(w).map((p) => `${c}-${p}`)) : [];
-    if (pods.size > 0 || job) out.push({ what: describeOwner(ownerOfWorkload(w)), pods: [...pods].sort(), ...(job ? { job } : {}), ...(claims.length ? { claims } : {}) });
+    if (job)
+      for (const p of (await readJob(roots, job).catch(() => undefined))?.pods ?? [])
+        if (await exists(roots, p)) pods.add(p);
+    const claims = w.statefulSet?.deleteClaims
+      ? w.statefulSet.claims.flatMap((c) => fixedNames(w).map((p) => `${c}-${p}`))
+      : [];
+    if (pods.size > 0 || job)
+      out.push({
+        what: describeOwner(ownerOfWorkload(w)),
+        pods: [...pods].sort(),
+        ...(job ? { job } : {}),
+        ...(claims.length ? { claims } : {}),
+      });
   }
   return out;
 }
 
 /** One line naming everything in use. */
 export function describeInUse(found: InUse[]): string {
-  return found.map((f) => (f.pods.length ? `${f.what}: ${f.pods.map((p) => `"${p}"`).join(', ')}` : `${f.what} (its record)`)).join('; ');
+  return found
+    .map((f) => (f.pods.length ? `${f.what}: ${f.pods.map((p) => `"${p}"`).join(', ')}` : `${f.what} (its record)`))
+    .join('; ');
 }
 
 /** Stop a Job's controller (SIGTERM: it stops its running pods) and wait until it has exited. */
@@ -72,7 +88,9 @@ async function stopController(roots: Roots, name: string, warn: (line: string) =
   const until = Date.now() + 60_000;
   while (isAlive(rec.controller)) {
     if (Date.now() > until) {
-      warn(`the controller of job "${name}" (pid ${rec.controller.pid}) has not exited after 60 s; removing its pods anyway`);
+      warn(
+        `the controller of job "${name}" (pid ${rec.controller.pid}) has not exited after 60 s; removing its pods anyway`,
+      );
       return;
     }
     await new Promise((r) => setTimeout(r, 100));

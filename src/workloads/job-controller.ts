@@ -40,8 +40,10 @@ export interface JobRunOptions {
   pollMs?: number;
 }
 
-const phaseOf = (s: PodState | undefined): JobPod['phase'] => (s ? (s.status.phase === 'Unknown' ? 'Failed' : s.status.phase) : 'Failed');
-const restartsOf = (s: PodState | undefined) => (s ? [...s.status.initContainerStatuses, ...s.status.containerStatuses].reduce((n, c) => n + c.restartCount, 0) : 0);
+const phaseOf = (s: PodState | undefined): JobPod['phase'] =>
+  s ? (s.status.phase === 'Unknown' ? 'Failed' : s.status.phase) : 'Failed';
+const restartsOf = (s: PodState | undefined) =>
+  s ? [...s.status.initContainerStatuses, ...s.status.containerStatuses].reduce((n, c) => n + c.restartCount, 0) : 0;
 
 export class JobController {
   private stopping = false;
@@ -77,8 +79,14 @@ export class JobController {
     this.o.onClaimed?.();
     const startedAt = Date.now();
     this.rec = {
-      version: 1, name: workload.metadata.name, uid: this.uid, workload, controller: processRef(process.pid),
-      startTime: new Date(startedAt).toISOString(), pods: [], status: { active: 0, succeeded: 0, failed: 0 },
+      version: 1,
+      name: workload.metadata.name,
+      uid: this.uid,
+      workload,
+      controller: processRef(process.pid),
+      startTime: new Date(startedAt).toISOString(),
+      pods: [],
+      status: { active: 0, succeeded: 0, failed: 0 },
     };
     await writeJob(roots, this.rec);
     const restartPolicy = workload.template.spec.restartPolicy as 'Never' | 'OnFailure';
@@ -96,7 +104,10 @@ export class JobController {
         this.o.onStarted?.(this.podNames);
       }
       await this.save();
-      const wait = d.action === 'wait' && d.untilMs ? Math.max(0, Math.min(this.o.pollMs ?? 500, d.untilMs - Date.now())) : (this.o.pollMs ?? 500);
+      const wait =
+        d.action === 'wait' && d.untilMs
+          ? Math.max(0, Math.min(this.o.pollMs ?? 500, d.untilMs - Date.now()))
+          : (this.o.pollMs ?? 500);
       await new Promise<void>((r) => {
         this.wake = r;
         setTimeout(r, wait);
@@ -115,7 +126,9 @@ export class JobController {
   private async observe(): Promise<void> {
     for (const p of this.pods) {
       if (p.phase === 'Succeeded' || p.phase === 'Failed') continue;
-      const s = this.neverStarted.has(p.name) ? undefined : await readState(this.o.roots, p.name).catch(() => undefined);
+      const s = this.neverStarted.has(p.name)
+        ? undefined
+        : await readState(this.o.roots, p.name).catch(() => undefined);
       p.phase = phaseOf(s);
       p.restarts = restartsOf(s);
       if (p.phase === 'Failed') {
@@ -132,7 +145,14 @@ export class JobController {
     this.rec.pods.push(name);
     await this.save();
     try {
-      await startDetached({ roots: this.o.roots, pod, images: this.o.images, config: this.o.config, network: this.o.network, explain: false });
+      await startDetached({
+        roots: this.o.roots,
+        pod,
+        images: this.o.images,
+        config: this.o.config,
+        network: this.o.network,
+        explain: false,
+      });
       this.o.log(`pod "${name}" started`);
       this.o.onPod?.(name);
     } catch (err) {
@@ -143,7 +163,11 @@ export class JobController {
   }
 
   private async stopPods(names: string[]): Promise<void> {
-    await Promise.all(names.map((n) => stopPod(this.o.roots, n).catch((err) => this.o.log(`stopping pod "${n}": ${describeError(err)}`))));
+    await Promise.all(
+      names.map((n) =>
+        stopPod(this.o.roots, n).catch((err) => this.o.log(`stopping pod "${n}": ${describeError(err)}`)),
+      ),
+    );
   }
 
   private async finish(outcome: JobOutcome, stop: string[]): Promise<JobOutcome> {
@@ -152,7 +176,9 @@ export class JobController {
     this.rec.status.outcome = outcome;
     this.rec.status.completionTime = new Date().toISOString();
     await this.save();
-    this.o.log(`job "${this.o.workload.metadata.name}" ${outcome.type === 'Complete' ? 'completed' : 'failed'}: ${outcome.reason}: ${outcome.message}`);
+    this.o.log(
+      `job "${this.o.workload.metadata.name}" ${outcome.type === 'Complete' ? 'completed' : 'failed'}: ${outcome.reason}: ${outcome.message}`,
+    );
     return outcome;
   }
 

@@ -35,7 +35,11 @@ export class JobStartError extends Error {}
 
 /** Start the detached controller; resolves with the names of the first pods. */
 export async function startJobDetached(input: JobInput): Promise<string[]> {
-  const child = spawn(process.execPath, [...process.execArgv, CLI_ENTRY, '__job'], { detached: true, cwd: '/', stdio: ['pipe', 'ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...process.execArgv, CLI_ENTRY, '__job'], {
+    detached: true,
+    cwd: '/',
+    stdio: ['pipe', 'ignore', 'ignore', 'pipe'],
+  });
   child.stdin!.on('error', () => undefined);
   child.stdin!.end(JSON.stringify(input));
   const stream = child.stdio[READY_FD] as Readable;
@@ -51,7 +55,10 @@ export async function startJobDetached(input: JobInput): Promise<string[]> {
       stream.on('close', () => resolve(undefined));
       stream.on('error', () => resolve(undefined));
     });
-    if (!msg) throw new JobStartError(`the controller of job "${input.workload.metadata.name}" exited before its pods started; see ${jobLog(input.roots, input.workload.metadata.name)}`);
+    if (!msg)
+      throw new JobStartError(
+        `the controller of job "${input.workload.metadata.name}" exited before its pods started; see ${jobLog(input.roots, input.workload.metadata.name)}`,
+      );
     if (!msg.ok) throw new JobStartError(msg.error);
     return msg.pods;
   } finally {
@@ -111,10 +118,17 @@ export async function superviseJob(text: string): Promise<number> {
     },
   });
   const onSignal = () => controller.stop();
-  process.on('SIGTERM', onSignal).on('SIGINT', onSignal).on('SIGHUP', () => undefined);
+  process
+    .on('SIGTERM', onSignal)
+    .on('SIGINT', onSignal)
+    .on('SIGHUP', () => undefined);
   try {
     const outcome = await controller.run();
-    if (!sent) ready({ ok: false, error: outcome ? `job "${name}" ${outcome.reason}: ${outcome.message}` : `job "${name}" was stopped` });
+    if (!sent)
+      ready({
+        ok: false,
+        error: outcome ? `job "${name}" ${outcome.reason}: ${outcome.message}` : `job "${name}" was stopped`,
+      });
     const ttl = input.workload.job!.ttlSecondsAfterFinished;
     if (outcome && ttl !== undefined) {
       log(`removing the job and its pods in ${ttl} s (ttlSecondsAfterFinished)`);

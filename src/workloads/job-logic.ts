@@ -61,28 +61,56 @@ export function backoffMs(failures: number): number {
 
 function restartsExceed(spec: JobSpec, p: JobProgress): boolean {
   if (p.restartPolicy !== 'OnFailure') return false;
-  const restarts = p.pods.filter((x) => x.phase === 'Pending' || x.phase === 'Running').reduce((s, x) => s + x.restarts, 0);
+  const restarts = p.pods
+    .filter((x) => x.phase === 'Pending' || x.phase === 'Running')
+    .reduce((s, x) => s + x.restarts, 0);
   return spec.backoffLimit === 0 ? restarts > 0 : restarts >= spec.backoffLimit;
 }
 
-const activeNames = (p: JobProgress) => p.pods.filter((x) => x.phase === 'Pending' || x.phase === 'Running').map((x) => x.name);
+const activeNames = (p: JobProgress) =>
+  p.pods.filter((x) => x.phase === 'Pending' || x.phase === 'Running').map((x) => x.name);
 
 /** The next step of the Job, at time `now` (ms). */
 export function decide(spec: JobSpec, p: JobProgress, now: number): JobDecision {
   const c = counts(p);
   if (spec.activeDeadlineSeconds !== undefined && now - p.startedAt >= spec.activeDeadlineSeconds * 1000) {
-    return { action: 'finish', outcome: { type: 'Failed', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' }, stop: activeNames(p) };
+    return {
+      action: 'finish',
+      outcome: { type: 'Failed', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' },
+      stop: activeNames(p),
+    };
   }
   if (c.failed > spec.backoffLimit || restartsExceed(spec, p)) {
-    return { action: 'finish', outcome: { type: 'Failed', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }, stop: activeNames(p) };
+    return {
+      action: 'finish',
+      outcome: {
+        type: 'Failed',
+        reason: 'BackoffLimitExceeded',
+        message: 'Job has reached the specified backoff limit',
+      },
+      stop: activeNames(p),
+    };
   }
   const done = spec.completions !== undefined ? c.succeeded >= spec.completions : c.succeeded > 0 && c.active === 0;
   if (done) {
     const of = spec.completions ?? c.succeeded;
-    return { action: 'finish', outcome: { type: 'Complete', reason: 'CompletionsReached', message: `Reached expected number of succeeded pods (${c.succeeded}/${of})` }, stop: activeNames(p) };
+    return {
+      action: 'finish',
+      outcome: {
+        type: 'Complete',
+        reason: 'CompletionsReached',
+        message: `Reached expected number of succeeded pods (${c.succeeded}/${of})`,
+      },
+      stop: activeNames(p),
+    };
   }
   // A work queue that has a success only waits for its running pods to end.
-  const wanted = spec.completions !== undefined ? Math.min(spec.parallelism, spec.completions - c.succeeded) : c.succeeded > 0 ? 0 : spec.parallelism;
+  const wanted =
+    spec.completions !== undefined
+      ? Math.min(spec.parallelism, spec.completions - c.succeeded)
+      : c.succeeded > 0
+        ? 0
+        : spec.parallelism;
   const missing = wanted - c.active;
   if (missing <= 0) return { action: 'wait' };
   const lastFailure = Math.max(0, ...p.pods.map((x) => x.failedAt ?? 0));

@@ -59,7 +59,10 @@ export async function readJob(roots: Roots, name: string): Promise<JobRecord | u
 
 /** Is there a record (or a claimed directory) of this Job? */
 export async function jobExists(roots: Roots, name: string): Promise<boolean> {
-  return fsp.stat(jobDir(roots, name)).then(() => true, () => false);
+  return fsp.stat(jobDir(roots, name)).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function removeJob(roots: Roots, name: string): Promise<void> {

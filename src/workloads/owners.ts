@@ -28,7 +28,8 @@ export function ownerOf(pod: Pod): Owner | undefined {
 
 export const sameOwner = (a: Owner, b: Owner) => a.kind === b.kind && a.name === b.name && a.namespace === b.namespace;
 
-export const describeOwner = (o: Owner) => `${o.kind} "${o.name}"${o.namespace === 'default' ? '' : ` (namespace ${o.namespace})`}`;
+export const describeOwner = (o: Owner) =>
+  `${o.kind} "${o.name}"${o.namespace === 'default' ? '' : ` (namespace ${o.namespace})`}`;
 
 /** The names of the pods on this node that the workload owns, sorted. */
 export async function podsOwnedBy(roots: Roots, owner: Owner): Promise<string[]> {

@@ -50,7 +50,9 @@ export async function measureBreakdown(t, opts, progress) {
       const r = spawnSync('/bin/true', { stdio: 'ignore' });
       if (r.status !== 0) throw new Error(`/bin/true: ${r.status ?? r.signal}`);
     });
-    await add('addon spawn /bin/true', 'clone + exec, pidfd exit (in-process)', () => addonSpawn(native, [], devNull, EXEC_HELPER));
+    await add('addon spawn /bin/true', 'clone + exec, pidfd exit (in-process)', () =>
+      addonSpawn(native, [], devNull, EXEC_HELPER),
+    );
     await add('addon spawn, 5 namespaces', `the same with new ${POD_NAMESPACES.join(' ')}`, () =>
       addonSpawn(native, POD_NAMESPACES, devNull, EXEC_HELPER),
     );
@@ -59,7 +61,8 @@ export async function measureBreakdown(t, opts, progress) {
     const phases = [];
     await series(async () => phases.push(await tspodRunPhases(t, ['--network', 'none'], POD2)), opts);
     const recorded = phases.slice(opts.warmup);
-    for (const p of PHASE_ROWS) rows.push({ name: `pod2: ${p.name}`, what: p.what, samples: recorded.map((r) => r[p.name]) });
+    for (const p of PHASE_ROWS)
+      rows.push({ name: `pod2: ${p.name}`, what: p.what, samples: recorded.map((r) => r[p.name]) });
   } finally {
     fs.closeSync(devNull);
   }

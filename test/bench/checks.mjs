@@ -45,7 +45,10 @@ export function cgroupsNamed(prefix) {
   const hierarchies = [top, ...fs.readdirSync(top).map((h) => path.join(top, h))];
   return hierarchies.flatMap((h) => {
     try {
-      return fs.readdirSync(h).filter((e) => e.startsWith(prefix)).map((e) => path.join(h, e));
+      return fs
+        .readdirSync(h)
+        .filter((e) => e.startsWith(prefix))
+        .map((e) => path.join(h, e));
     } catch {
       return []; // not a directory (a cgroup2 root's files)
     }

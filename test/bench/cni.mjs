@@ -42,7 +42,11 @@ const HOST_PORT = 20000 + (process.pid % 20000);
 
 function options() {
   const { values } = parseArgs({
-    options: { runs: { type: 'string', default: '15' }, warmup: { type: 'string', default: '2' }, json: { type: 'boolean', default: false } },
+    options: {
+      runs: { type: 'string', default: '15' },
+      warmup: { type: 'string', default: '2' },
+      json: { type: 'boolean', default: false },
+    },
   });
   const runs = Number(values.runs);
   const warmup = Number(values.warmup);
@@ -53,7 +57,12 @@ function options() {
 }
 
 function formerConflist(ipamDir) {
-  const ipam = { type: 'host-local', ranges: [[{ subnet: FORMER.subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: ipamDir };
+  const ipam = {
+    type: 'host-local',
+    ranges: [[{ subnet: FORMER.subnet }]],
+    routes: [{ dst: '0.0.0.0/0' }],
+    dataDir: ipamDir,
+  };
   return {
     cniVersion: '1.0.0',
     name: FORMER.name,
@@ -71,10 +80,20 @@ function variants() {
   withPort.spec.containers[0].ports = [{ containerPort: 80, hostPort: HOST_PORT }];
   return [
     { name: 'none', what: '--network none', args: ['--network', 'none'], pod: POD },
-    { name: 'built-in', what: 'bridge alone; the network\'s rules, installed once', args: [], pod: POD },
+    { name: 'built-in', what: "bridge alone; the network's rules, installed once", args: [], pod: POD },
     { name: 'hostPort', what: 'the same with a hostPort: bridge + portmap', args: [], pod: JSON.stringify(withPort) },
-    { name: 'former', what: 'the former chain: bridge ipMasq + portmap + firewall', args: ['--network', FORMER.name], pod: POD },
-    { name: 'former hostPort', what: 'the former chain with a hostPort', args: ['--network', FORMER.name], pod: JSON.stringify(withPort) },
+    {
+      name: 'former',
+      what: 'the former chain: bridge ipMasq + portmap + firewall',
+      args: ['--network', FORMER.name],
+      pod: POD,
+    },
+    {
+      name: 'former hostPort',
+      what: 'the former chain with a hostPort',
+      args: ['--network', FORMER.name],
+      pod: JSON.stringify(withPort),
+    },
   ];
 }
 
@@ -86,7 +105,9 @@ function tspodRun(env, v) {
 function countExecs(env, v, dir, pluginDirs) {
   const out = path.join(dir, 'trace');
   run('strace', ['-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-o', out, TSPOD, 'run', ...v.args, '-'], {
-    env, input: v.pod, stdio: ['pipe', 'ignore', 'pipe'],
+    env,
+    input: v.pod,
+    stdio: ['pipe', 'ignore', 'pipe'],
   });
   const counts = {};
   for (const line of fs.readFileSync(out, 'utf8').split('\n')) {
@@ -123,7 +144,12 @@ async function measure(b) {
   for (const row of rows) {
     if (!hasStrace || row.name === 'none') continue;
     say(`${row.name}: one run under strace`);
-    row.execs = countExecs(b.env, vs.find((v) => v.name === row.name), b.dir, pluginDirs);
+    row.execs = countExecs(
+      b.env,
+      vs.find((v) => v.name === row.name),
+      b.dir,
+      pluginDirs,
+    );
   }
   return rows;
 }
@@ -132,14 +158,24 @@ async function measure(b) {
 function leftovers(b) {
   const left = [];
   const rules = run('iptables-save', [], { stdio: ['ignore', 'pipe', 'pipe'] }).stdout.split('\n');
-  left.push(...rules.filter((l) => [BUILTIN.subnet, FORMER.subnet, BUILTIN.bridge, FORMER.bridge].some((s) => l.includes(s))));
-  for (const br of [BUILTIN.bridge, FORMER.bridge]) if (fs.existsSync(`/sys/class/net/${br}`)) left.push(`bridge ${br}`);
+  left.push(
+    ...rules.filter((l) => [BUILTIN.subnet, FORMER.subnet, BUILTIN.bridge, FORMER.bridge].some((s) => l.includes(s))),
+  );
+  for (const br of [BUILTIN.bridge, FORMER.bridge])
+    if (fs.existsSync(`/sys/class/net/${br}`)) left.push(`bridge ${br}`);
   const stores = [path.join(b.ipamDir, 'tspod'), path.join(b.ipamDir, FORMER.name)];
   for (const s of stores) {
     if (!fs.existsSync(s)) continue;
-    left.push(...fs.readdirSync(s).filter((f) => f !== 'lock' && !f.startsWith('last_reserved_ip')).map((f) => `lease ${f}`));
+    left.push(
+      ...fs
+        .readdirSync(s)
+        .filter((f) => f !== 'lock' && !f.startsWith('last_reserved_ip'))
+        .map((f) => `lease ${f}`),
+    );
   }
-  left.push(...entriesIn([path.join(b.tspod.runRoot, 'pods'), path.join(b.tspod.runRoot, 'netns')]).map((e) => `pod ${e}`));
+  left.push(
+    ...entriesIn([path.join(b.tspod.runRoot, 'pods'), path.join(b.tspod.runRoot, 'netns')]).map((e) => `pod ${e}`),
+  );
   return left;
 }
 
@@ -156,13 +192,26 @@ function cleanUp(b) {
 }
 
 function report(result) {
-  const execs = (r) => (r.execs ? Object.entries(r.execs).map(([k, n]) => `${k} ${n}`).join(', ') : '');
+  const execs = (r) =>
+    r.execs
+      ? Object.entries(r.execs)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ')
+      : '';
   const lines = result.rows.map((r) => [
-    r.name, String(r.runs), r.median.toFixed(1), r.p90.toFixed(1), r.added === null ? '' : `+${r.added.toFixed(1)}`,
-    r.execs ? String(Object.values(r.execs).reduce((a, n) => a + n, 0)) : '', r.what,
+    r.name,
+    String(r.runs),
+    r.median.toFixed(1),
+    r.p90.toFixed(1),
+    r.added === null ? '' : `+${r.added.toFixed(1)}`,
+    r.execs ? String(Object.values(r.execs).reduce((a, n) => a + n, 0)) : '',
+    r.what,
   ]);
   const out = [
-    `load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `load average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
     '',
     table(['', 'runs', 'median ms', 'p90 ms', 'added ms', 'execs', 'what'], lines),
     '',
@@ -187,7 +236,11 @@ async function main() {
     fs.mkdirSync(confDir);
     fs.writeFileSync(path.join(confDir, `50-${FORMER.name}.conflist`), JSON.stringify(formerConflist(b.ipamDir)));
     b.env = {
-      ...b.tspod.env, TSPOD_CNI_CONFIG_DIR: confDir, TSPOD_IPAM_DIR: b.ipamDir, TSPOD_SUBNET: BUILTIN.subnet, TSPOD_BRIDGE: BUILTIN.bridge,
+      ...b.tspod.env,
+      TSPOD_CNI_CONFIG_DIR: confDir,
+      TSPOD_IPAM_DIR: b.ipamDir,
+      TSPOD_SUBNET: BUILTIN.subnet,
+      TSPOD_BRIDGE: BUILTIN.bridge,
       // the image is in the store: no registry is asked, so no name lookup adds to the times
       TSPOD_REGISTRIES_CONFIG: path.join(dir, 'registries.json'),
     };

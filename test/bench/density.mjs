@@ -37,7 +37,13 @@ const SERIAL = path.join(import.meta.dirname, 'serial.mjs');
 const say = (msg) => process.stderr.write(`bench: ${msg}\n`);
 
 function options() {
-  const { values } = parseArgs({ options: { pods: { type: 'string', default: '20' }, serial: { type: 'string', default: '50' }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      pods: { type: 'string', default: '20' },
+      serial: { type: 'string', default: '50' },
+      json: { type: 'boolean', default: false },
+    },
+  });
   const pods = Number(values.pods);
   if (!Number.isInteger(pods) || pods < 1) throw new Error('--pods takes a whole number of at least 1');
   const serial = Number(values.serial);
@@ -47,10 +53,13 @@ function options() {
 
 /** Each pod's uid, chosen here: its processes are found by it (in their cgroup `tspod/<uid>`). */
 const uids = new Map();
-const manifest = (name) => JSON.stringify({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name, uid: uids.set(name, randomUUID()).get(name) },
-  spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sleep', '100000'] }] },
-});
+const manifest = (name) =>
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, uid: uids.set(name, randomUUID()).get(name) },
+    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sleep', '100000'] }] },
+  });
 
 /** PSS in KiB of every process, with its command line. */
 function processes() {
@@ -84,7 +93,12 @@ async function main() {
     const before = processes();
     say(`${o.pods} detached pods of one sleep, one after another`);
     const start = process.hrtime.bigint();
-    for (const name of names) run(TSPOD, ['run', '-d', '--network', 'none', '-'], { env: t.env, input: manifest(name), stdio: ['pipe', 'ignore', 'pipe'] });
+    for (const name of names)
+      run(TSPOD, ['run', '-d', '--network', 'none', '-'], {
+        env: t.env,
+        input: manifest(name),
+        stdio: ['pipe', 'ignore', 'pipe'],
+      });
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     await new Promise((r) => setTimeout(r, 2000)); // let start-up garbage be collected
     const after = processes();
@@ -97,7 +111,12 @@ async function main() {
     }
     const grown = sum(after.values()) - sum(before.values());
     const added = [...after].filter(([pid]) => !before.has(pid));
-    const kind = (argv) => (argv.includes('__supervise') && !argv[0].endsWith('tspod-monitor') ? 'supervisor' : argv[0].endsWith('tspod-monitor') ? `monitor ${argv[1]}` : 'other');
+    const kind = (argv) =>
+      argv.includes('__supervise') && !argv[0].endsWith('tspod-monitor')
+        ? 'supervisor'
+        : argv[0].endsWith('tspod-monitor')
+          ? `monitor ${argv[1]}`
+          : 'other';
     const parts = {};
     for (const [pid, p] of added) {
       // (what names neither the bench's directory nor one of its pods is other work on the host)
@@ -106,9 +125,14 @@ async function main() {
     }
     // What tspod keeps: its processes that were not there before. The host's growth less the pods'
     // own processes is printed too; on a busy host it also holds whatever else started meanwhile.
-    const tspodKiB = Object.entries(parts).filter(([k]) => k === 'supervisor' || k.startsWith('monitor')).reduce((a, [, v]) => a + v, 0);
+    const tspodKiB = Object.entries(parts)
+      .filter(([k]) => k === 'supervisor' || k.startsWith('monitor'))
+      .reduce((a, [, v]) => a + v, 0);
     result = {
-      pods: o.pods, startSeconds: seconds, perPodKiB: tspodKiB / o.pods, hostGrowthPerPodKiB: (grown - (parts.pods ?? 0)) / o.pods,
+      pods: o.pods,
+      startSeconds: seconds,
+      perPodKiB: tspodKiB / o.pods,
+      hostGrowthPerPodKiB: (grown - (parts.pods ?? 0)) / o.pods,
       partsPerPodKiB: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v / o.pods])),
     };
     run(TSPOD, ['rm', '-f', ...names], { env: t.env });
@@ -136,12 +160,23 @@ async function main() {
   else if (result) {
     const mib = (k) => `${(k / 1024).toFixed(2)} MiB`;
     console.log(`\nmemory of ${result.pods} detached pods of one sleep (PSS; target of issue 14: 2 MiB per pod)`);
-    console.log(`  ${mib(result.perPodKiB)} per pod kept resident by tspod's processes; ${result.pods} pods started one after another in ${result.startSeconds.toFixed(1)} s`);
-    const what = { supervisor: 'the Node supervisor of all detached pods (its share)', 'monitor host': 'tspod-monitor host (exit records; one for all pods)', 'monitor pod': 'tspod-monitor pod (a per-pod monitor of an older tspod)', 'monitor log': 'tspod-monitor log (one per container)', pods: "the pods' own processes (pause, sleep)", other: 'other processes started meanwhile (not tspod)' };
+    console.log(
+      `  ${mib(result.perPodKiB)} per pod kept resident by tspod's processes; ${result.pods} pods started one after another in ${result.startSeconds.toFixed(1)} s`,
+    );
+    const what = {
+      supervisor: 'the Node supervisor of all detached pods (its share)',
+      'monitor host': 'tspod-monitor host (exit records; one for all pods)',
+      'monitor pod': 'tspod-monitor pod (a per-pod monitor of an older tspod)',
+      'monitor log': 'tspod-monitor log (one per container)',
+      pods: "the pods' own processes (pause, sleep)",
+      other: 'other processes started meanwhile (not tspod)',
+    };
     const order = ['supervisor', 'monitor host', 'monitor pod', 'monitor log', 'pods', 'other'];
     const parts = Object.entries(result.partsPerPodKiB).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
     for (const [k, v] of parts) console.log(`    ${mib(v).padStart(10)}  ${what[k] ?? k}`);
-    console.log(`  the host's PSS grew by ${mib(result.hostGrowthPerPodKiB)} per pod beyond the pods' own processes (with the rest of the host)`);
+    console.log(
+      `  the host's PSS grew by ${mib(result.hostGrowthPerPodKiB)} per pod beyond the pods' own processes (with the rest of the host)`,
+    );
     if (result.serial) printSerial(result.serial);
   }
   for (const p of problems) console.error(`bench: problem: ${p}`);
@@ -150,13 +185,21 @@ async function main() {
 
 async function supervisorGone(runRoot) {
   const marker = `--run-root\0${runRoot}\0__supervise`;
-  const live = () => fs.readdirSync('/proc').some((e) => /^\d+$/.test(e) && (() => {
-    try {
-      return fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(marker) && !fs.readFileSync(`/proc/${e}/stat`, 'utf8').includes(') Z');
-    } catch {
-      return false;
-    }
-  })());
+  const live = () =>
+    fs.readdirSync('/proc').some(
+      (e) =>
+        /^\d+$/.test(e) &&
+        (() => {
+          try {
+            return (
+              fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(marker) &&
+              !fs.readFileSync(`/proc/${e}/stat`, 'utf8').includes(') Z')
+            );
+          } catch {
+            return false;
+          }
+        })(),
+    );
   for (let i = 0; i < 100 && live(); i++) await new Promise((r) => setTimeout(r, 100));
   if (live()) throw new Error('the supervisor did not leave after its last pod');
 }
@@ -169,16 +212,21 @@ async function serialRuns(n, t, dir, problems) {
   const ownOf = new Set();
   let tspodRow;
   try {
-    tspodRow = await measureSerial(n, (i) => runAsync(TSPOD, ['run', '-d', '--network', 'none', '-'], { env: t.env, input: manifest(names[i]) }), (pid) => {
-      if (ownOf.size === 0) {
-        for (const name of names) {
-          const s = JSON.parse(fs.readFileSync(path.join(t.runRoot, 'pods', name, 'state.json'), 'utf8'));
-          if (s.infra) ownOf.add(s.infra.pid);
-          for (const c of Object.values(s.containers)) if (c.process) ownOf.add(c.process.pid);
+    tspodRow = await measureSerial(
+      n,
+      (i) => runAsync(TSPOD, ['run', '-d', '--network', 'none', '-'], { env: t.env, input: manifest(names[i]) }),
+      (pid) => {
+        if (ownOf.size === 0) {
+          for (const name of names) {
+            const s = JSON.parse(fs.readFileSync(path.join(t.runRoot, 'pods', name, 'state.json'), 'utf8'));
+            if (s.infra) ownOf.add(s.infra.pid);
+            for (const c of Object.values(s.containers)) if (c.process) ownOf.add(c.process.pid);
+          }
         }
-      }
-      return ownOf.has(pid);
-    }, () => [dir, ...names.map((x) => uids.get(x)).filter(Boolean)]);
+        return ownOf.has(pid);
+      },
+      () => [dir, ...names.map((x) => uids.get(x)).filter(Boolean)],
+    );
   } finally {
     run(TSPOD, ['rm', '-f', ...names.filter((x) => fs.existsSync(path.join(t.runRoot, 'pods', x)))], { env: t.env });
   }
@@ -193,10 +241,27 @@ async function serialRuns(n, t, dir, problems) {
     if (name === 'crun' && cgroups.mode === 'hybrid' && cgroups.controllers.length > 0) {
       // (as in startup.mjs: crun 1.8 refuses a hybrid host whose cgroup2 has controllers)
       const job = JSON.stringify({ name, root, bundle: bundles.holder, n, idPrefix: 'tspod-density' });
-      const out = spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', 'umount -l /sys/fs/cgroup/unified && exec "$@"', 'sh', process.execPath, SERIAL, job], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const out = spawnSync(
+        'unshare',
+        [
+          '--mount',
+          '--propagation',
+          'private',
+          '--',
+          'sh',
+          '-c',
+          'umount -l /sys/fs/cgroup/unified && exec "$@"',
+          'sh',
+          process.execPath,
+          SERIAL,
+          job,
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       const parsed = JSON.parse(out.stdout || '{}');
       // (the worker deletes the n containers it started: any other is a leftover)
-      if ((parsed.leftovers?.length ?? 0) !== n) problems.push(`${name}: ${parsed.leftovers?.length ?? 0} of ${n} containers found to delete`);
+      if ((parsed.leftovers?.length ?? 0) !== n)
+        problems.push(`${name}: ${parsed.leftovers?.length ?? 0} of ${n} containers found to delete`);
       if (parsed.error || !parsed.result) throw new Error(`${name}: ${parsed.error ?? out.stderr}`);
       r = parsed.result;
     } else {
@@ -216,11 +281,15 @@ async function serialRuns(n, t, dir, problems) {
 function printSerial(rows) {
   const mib = (k) => `${(k / 1024).toFixed(1)} MiB`;
   console.log(`\n${rows[0].n} started one after another, detached (PSS of every new process, sampled every 50 ms)`);
-  console.log(`  ${'what'.padEnd(22)} ${'total s'.padStart(8)} ${'ms each'.padStart(8)} ${'÷ runc'.padStart(7)} ${'÷ crun'.padStart(7)} ${'peak'.padStart(10)} ${'kept'.padStart(10)} ${'kept - own'.padStart(11)}`);
+  console.log(
+    `  ${'what'.padEnd(22)} ${'total s'.padStart(8)} ${'ms each'.padStart(8)} ${'÷ runc'.padStart(7)} ${'÷ crun'.padStart(7)} ${'peak'.padStart(10)} ${'kept'.padStart(10)} ${'kept - own'.padStart(11)}`,
+  );
   const ref = (n) => rows.find((r) => r.name.startsWith(n))?.seconds;
   for (const r of rows) {
     const ratio = (n) => (ref(n) ? `${(r.seconds / ref(n)).toFixed(1)}×` : '-');
-    console.log(`  ${r.name.padEnd(22)} ${r.seconds.toFixed(2).padStart(8)} ${((r.seconds * 1000) / r.n).toFixed(0).padStart(8)} ${ratio('runc').padStart(7)} ${ratio('crun').padStart(7)} ${mib(r.peakKiB).padStart(10)} ${mib(r.keptKiB).padStart(10)} ${mib(r.keptBeyondOwnKiB).padStart(11)}  ${r.what}`);
+    console.log(
+      `  ${r.name.padEnd(22)} ${r.seconds.toFixed(2).padStart(8)} ${((r.seconds * 1000) / r.n).toFixed(0).padStart(8)} ${ratio('runc').padStart(7)} ${ratio('crun').padStart(7)} ${mib(r.peakKiB).padStart(10)} ${mib(r.keptKiB).padStart(10)} ${mib(r.keptBeyondOwnKiB).padStart(11)}  ${r.what}`,
+    );
   }
 }
 

@@ -37,7 +37,9 @@ const TICK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdo
 const say = (msg) => process.stderr.write(`bench: ${msg}\n`);
 
 function options() {
-  const { values } = parseArgs({ options: { repeat: { type: 'string', default: '16' }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { repeat: { type: 'string', default: '16' }, json: { type: 'boolean', default: false } },
+  });
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat takes a whole number of at least 1');
   return { repeat, json: values.json };
@@ -46,11 +48,20 @@ function options() {
 function pod(repeat) {
   const script = `yes ${LINE} | head -n ${LINES_PER_FILE} > /data/lines && for i in $(seq ${repeat}); do cat /data/lines; done`;
   return JSON.stringify({
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'logbench' },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'logbench' },
     spec: {
       restartPolicy: 'Never',
       volumes: [{ name: 'data', emptyDir: { medium: 'Memory' } }],
-      containers: [{ name: 'chatty', image: 'busybox', command: ['sh', '-c', script], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+      containers: [
+        {
+          name: 'chatty',
+          image: 'busybox',
+          command: ['sh', '-c', script],
+          volumeMounts: [{ name: 'data', mountPath: '/data' }],
+        },
+      ],
     },
   });
 }
@@ -97,14 +108,15 @@ async function sampleUntil(pids, done) {
 function checkLog(file, expectedLines) {
   const problems = [];
   const size = fs.statSync(file).size;
-  if (size !== expectedLines * RECORD) problems.push(`the log has ${size} bytes, not ${expectedLines * RECORD} (${expectedLines} records of ${RECORD})`);
+  if (size !== expectedLines * RECORD)
+    problems.push(`the log has ${size} bytes, not ${expectedLines * RECORD} (${expectedLines} records of ${RECORD})`);
   const fd = fs.openSync(file, 'r');
   const buf = Buffer.alloc(RECORD * 8192);
   const tail = Buffer.from(` stdout F ${LINE}\n`, 'latin1');
   let first;
   let lastRec;
   let bad = 0;
-  for (let off = 0; ; ) {
+  for (let off = 0; ;) {
     const n = fs.readSync(fd, buf, 0, buf.length, off);
     if (n <= 0) break;
     for (let r = 0; r + RECORD <= n; r += RECORD) {
@@ -132,7 +144,11 @@ async function main() {
     const env = { ...t.env, TSPOD_LOG_MAX_SIZE: '8Gi' };
     const logFile = path.join(t.root, 'pods', 'logbench', 'logs', 'chatty', '0.log');
     say(`a container writing ${o.repeat} × 64 MiB of 100-byte lines, logged by tspod-monitor`);
-    run(TSPOD, ['run', '-d', '--network', 'none', '-'], { env, input: pod(o.repeat), stdio: ['pipe', 'ignore', 'pipe'] });
+    run(TSPOD, ['run', '-d', '--network', 'none', '-'], {
+      env,
+      input: pod(o.repeat),
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     const state = JSON.parse(fs.readFileSync(path.join(t.runRoot, 'pods', 'logbench', 'state.json'), 'utf8'));
     const pids = { supervisor: state.supervisor.pid, monitor: findMonitor(logFile) };
     if (pids.monitor === undefined) problems.push(`no tspod-monitor found for ${logFile}`);
@@ -145,7 +161,10 @@ async function main() {
         return false;
       }
     };
-    const cpu = await sampleUntil(pids, () => ended() && (pids.monitor === undefined || cpuSeconds(pids.monitor) === undefined));
+    const cpu = await sampleUntil(
+      pids,
+      () => ended() && (pids.monitor === undefined || cpuSeconds(pids.monitor) === undefined),
+    );
     const lines = o.repeat * LINES_PER_FILE;
     const check = checkLog(logFile, lines);
     problems.push(...check.problems);
@@ -153,8 +172,12 @@ async function main() {
     if (/FailedLogWrite/.test(events)) problems.push('lines were dropped (FailedLogWrite)');
     const bytes = lines * (LINE.length + 1);
     result = {
-      bytes, lines, seconds: check.seconds, mbPerSecond: bytes / 1e6 / check.seconds,
-      monitorCpuSeconds: cpu.get('monitor'), supervisorCpuSeconds: (cpu.get('supervisor') ?? before.supervisor) - before.supervisor,
+      bytes,
+      lines,
+      seconds: check.seconds,
+      mbPerSecond: bytes / 1e6 / check.seconds,
+      monitorCpuSeconds: cpu.get('monitor'),
+      supervisorCpuSeconds: (cpu.get('supervisor') ?? before.supervisor) - before.supervisor,
     };
     run(TSPOD, ['rm', '-f', 'logbench'], { env });
     const left = entriesIn([path.join(t.runRoot, 'pods'), path.join(t.root, 'pods')]);
@@ -169,9 +192,15 @@ async function main() {
   if (o.json) console.log(JSON.stringify({ ...result, problems }, null, 2));
   else if (result) {
     const f = (x, d = 2) => (x === undefined || Number.isNaN(x) ? '?' : x.toFixed(d));
-    console.log(`\nlogging a container's output (tspod-monitor, detached pod, ${(result.bytes / 2 ** 20).toFixed(0)} MiB of 100-byte lines)`);
-    console.log(`  ${f(result.mbPerSecond, 0)} MB/s   ${result.lines} lines in ${f(result.seconds)} s, none dropped${problems.length ? ' (see problems)' : ''}`);
-    console.log(`  tspod-monitor CPU ${f(result.monitorCpuSeconds)} s (${f((100 * result.monitorCpuSeconds) / result.seconds, 0)}% of a core while logging)`);
+    console.log(
+      `\nlogging a container's output (tspod-monitor, detached pod, ${(result.bytes / 2 ** 20).toFixed(0)} MiB of 100-byte lines)`,
+    );
+    console.log(
+      `  ${f(result.mbPerSecond, 0)} MB/s   ${result.lines} lines in ${f(result.seconds)} s, none dropped${problems.length ? ' (see problems)' : ''}`,
+    );
+    console.log(
+      `  tspod-monitor CPU ${f(result.monitorCpuSeconds)} s (${f((100 * result.monitorCpuSeconds) / result.seconds, 0)}% of a core while logging)`,
+    );
     console.log(`  supervisor CPU    ${f(result.supervisorCpuSeconds)} s`);
   }
   for (const p of problems) console.error(`bench: problem: ${p}`);

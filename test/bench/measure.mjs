@@ -62,7 +62,7 @@ export function run(cmd, args, { stderrFile, ...options } = {}) {
   if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`, { cause: r.error });
   if (r.status !== 0) {
     const how = r.status === null ? `signal ${r.signal}` : `status ${r.status}`;
-    const said = (stderrFile ? fs.readFileSync(stderrFile, 'utf8') : r.stderr ?? '').trim();
+    const said = (stderrFile ? fs.readFileSync(stderrFile, 'utf8') : (r.stderr ?? '')).trim();
     throw new Error(`${cmd} ${args.join(' ')}: exited with ${how}${said ? `\n${said}` : ''}`);
   }
   return r;

@@ -18,8 +18,13 @@ export function cgroupMode() {
   const fstypeAt = (target) => mounts.filter((m) => m.target === target).at(-1)?.fstype;
   const v1 = mounts.filter((m) => m.fstype === 'cgroup').length;
   if (fstypeAt('/sys/fs/cgroup') === 'cgroup2') return { mode: 'unified', text: 'unified (cgroup2 only)' };
-  if (fstypeAt('/sys/fs/cgroup/unified') !== 'cgroup2') return { mode: 'legacy', text: `legacy (${v1} v1 hierarchies)` };
-  const controllers = fs.readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').trim().split(/\s+/).filter(Boolean);
+  if (fstypeAt('/sys/fs/cgroup/unified') !== 'cgroup2')
+    return { mode: 'legacy', text: `legacy (${v1} v1 hierarchies)` };
+  const controllers = fs
+    .readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
   const text = `hybrid (${v1} v1 hierarchies + cgroup2 at /sys/fs/cgroup/unified, its controllers: ${controllers.join(' ') || 'none'})`;
   return { mode: 'hybrid', controllers, text };
 }
@@ -51,7 +56,9 @@ export function machine(runtimes) {
 export function withStats(rows, references) {
   return rows.map((row) => {
     const stats = summarize(row.samples);
-    const ratios = Object.fromEntries(references.map((ref) => [ref.label, stats.median / summarize(ref.samples).median]));
+    const ratios = Object.fromEntries(
+      references.map((ref) => [ref.label, stats.median / summarize(ref.samples).median]),
+    );
     const round = (x) => Math.round(x * 1000) / 1000;
     const rounded = Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, round(v)]));
     return { name: row.name, what: row.what, ...rounded, ratios, samples: row.samples.map(round) };
@@ -63,7 +70,10 @@ export function table(headers, lines) {
   const widths = headers.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const last = headers.length - 1;
   const fmt = (cells) =>
-    cells.map((c, i) => (i === 0 || i === last ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i === 0 || i === last ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [fmt(headers), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
 }
 
@@ -80,9 +90,16 @@ export function targets(rows, breakdown) {
   const node = median('node -e 0');
   const crunPod = median('crun pod2');
   const out = [];
-  const add = (what, value, limit) => value !== undefined && !Number.isNaN(value) && out.push({ what, ratio: Math.round(value * 100) / 100, limit, met: value <= limit });
+  const add = (what, value, limit) =>
+    value !== undefined &&
+    !Number.isNaN(value) &&
+    out.push({ what, ratio: Math.round(value * 100) / 100, limit, met: value <= limit });
   add('tspod pod2 --network none ÷ crun pod2', median('tspod pod2 --network none') / crunPod, 2.0);
-  add("tspod's own cost (pod2 --network none − node -e 0) ÷ crun pod2", (median('tspod pod2 --network none') - node) / crunPod, 1.0);
+  add(
+    "tspod's own cost (pod2 --network none − node -e 0) ÷ crun pod2",
+    (median('tspod pod2 --network none') - node) / crunPod,
+    1.0,
+  );
   add('tspod pod2 (CNI) ÷ crun pod2', median('tspod pod2') / crunPod, 2.5);
   for (const c of ['run -d', 'ps', 'inspect', 'logs']) add(`tspod ${c} ÷ node -e 0`, median(`tspod ${c}`) / node, 1.5);
   return out;
@@ -96,24 +113,50 @@ export function textReport({ machine: m, rows, references, breakdown, targets: g
     `machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Linux ${m.kernel}, Node ${m.node}`,
     `cgroups: ${m.cgroups}`,
     `load average at the end: ${m.loadAverage.join(' ')} (other work on the machine shows up in the times, less in the ratios)`,
-    `tspod ${m.tspod}` + ['runc', 'crun'].filter((r) => m[r]).map((r) => `; ${m[r]}`).join(''),
+    `tspod ${m.tspod}` +
+      ['runc', 'crun']
+        .filter((r) => m[r])
+        .map((r) => `; ${m[r]}`)
+        .join(''),
     '',
     table(
       ['', 'runs', 'median ms', 'mean ms', 'p90 ms', ...refNames.map((n) => `÷ ${n}`), 'what'],
-      rows.map((r) => [r.name, String(r.runs), ms(r.median), ms(r.mean), ms(r.p90), ...refNames.map((n) => `${r.ratios[n].toFixed(1)}×`), r.what]),
+      rows.map((r) => [
+        r.name,
+        String(r.runs),
+        ms(r.median),
+        ms(r.mean),
+        ms(r.p90),
+        ...refNames.map((n) => `${r.ratios[n].toFixed(1)}×`),
+        r.what,
+      ]),
     ),
   ];
   if (refNames.length) {
-    out.push('', `${refNames.map((n) => `÷ ${n}`).join(', ')}: the row's median divided by the median of "${refNames[0]} run"` +
-      (refNames.length > 1 ? ` (resp. "${refNames[1]} run")` : '') + ', measured in this same run.');
+    out.push(
+      '',
+      `${refNames.map((n) => `÷ ${n}`).join(', ')}: the row's median divided by the median of "${refNames[0]} run"` +
+        (refNames.length > 1 ? ` (resp. "${refNames[1]} run")` : '') +
+        ', measured in this same run.',
+    );
   }
   if (breakdown.length) {
     out.push('', 'where the time goes:', '');
-    out.push(table(['', 'runs', 'median ms', 'mean ms', 'p90 ms', 'what'], breakdown.map((r) => [r.name, String(r.runs), ms(r.median), ms(r.mean), ms(r.p90), r.what])));
+    out.push(
+      table(
+        ['', 'runs', 'median ms', 'mean ms', 'p90 ms', 'what'],
+        breakdown.map((r) => [r.name, String(r.runs), ms(r.median), ms(r.mean), ms(r.p90), r.what]),
+      ),
+    );
   }
   if (goals.length) {
     out.push('', "issue 15's targets, from this run's medians:", '');
-    out.push(table(['', 'ratio', 'target', 'met'], goals.map((g) => [g.what, `${g.ratio.toFixed(2)}×`, `≤ ${g.limit.toFixed(1)}×`, g.met ? 'yes' : 'no'])));
+    out.push(
+      table(
+        ['', 'ratio', 'target', 'met'],
+        goals.map((g) => [g.what, `${g.ratio.toFixed(2)}×`, `≤ ${g.limit.toFixed(1)}×`, g.met ? 'yes' : 'no']),
+      ),
+    );
   }
   if (notes.length) out.push('', ...notes.map((n) => `note: ${n}`));
   return out.join('\n');

@@ -44,12 +44,19 @@ export function newProcesses(before, markers) {
   for (const e of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(e) || before.has(Number(e)) || Number(e) === process.pid) continue;
     const m = /^Pss:\s+(\d+) kB$/m.exec(read(`/proc/${e}/smaps_rollup`));
-    if (m && isOurs(e, markers)) out.set(Number(e), { pss: Number(m[1]), argv: read(`/proc/${e}/cmdline`).split('\0') });
+    if (m && isOurs(e, markers))
+      out.set(Number(e), { pss: Number(m[1]), argv: read(`/proc/${e}/cmdline`).split('\0') });
   }
   return out;
 }
 
-export const pidsNow = () => new Set(fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number));
+export const pidsNow = () =>
+  new Set(
+    fs
+      .readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .map(Number),
+  );
 const total = (ps) => [...ps.values()].reduce((a, p) => a + p.pss, 0);
 
 /** Run `cmd args` to its end, asynchronously (the sampler runs meanwhile); stdio of no pipe a process left behind could hold open. */
@@ -58,7 +65,9 @@ export function runAsync(cmd, args, { input, env } = {}) {
     const child = spawn(cmd, args, { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'ignore'] });
     if (input !== undefined) child.stdin.end(input);
     child.on('error', reject);
-    child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exited with ${code ?? signal}`))));
+    child.on('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exited with ${code ?? signal}`)),
+    );
   });
 }
 
@@ -90,12 +99,17 @@ export async function ociSerial(rt, bundleDir, n, idPrefix) {
   const pids = new Set();
   const pidFile = (i) => path.join(rt.root, '..', `${idPrefix}-${i}.pid`);
   try {
-    return await measureSerial(n, async (i) => {
-      const id = `${idPrefix}-${rt.name}-${i}`;
-      await runAsync(rt.name, ['--root', rt.root, 'create', '--bundle', bundleDir, '--pid-file', pidFile(i), id]);
-      pids.add(Number(fs.readFileSync(pidFile(i), 'utf8')));
-      await runAsync(rt.name, ['--root', rt.root, 'start', id]);
-    }, (pid) => pids.has(pid), () => [rt.root, `${idPrefix}-${rt.name}-`]);
+    return await measureSerial(
+      n,
+      async (i) => {
+        const id = `${idPrefix}-${rt.name}-${i}`;
+        await runAsync(rt.name, ['--root', rt.root, 'create', '--bundle', bundleDir, '--pid-file', pidFile(i), id]);
+        pids.add(Number(fs.readFileSync(pidFile(i), 'utf8')));
+        await runAsync(rt.name, ['--root', rt.root, 'start', id]);
+      },
+      (pid) => pids.has(pid),
+      () => [rt.root, `${idPrefix}-${rt.name}-`],
+    );
   } finally {
     for (let i = 0; i < n; i++) fs.rmSync(pidFile(i), { force: true });
   }

@@ -37,7 +37,17 @@ import { cgroupsNamed, entriesIn, fingerprint, mountsUnder } from './checks.mjs'
 import { isInterrupted, run, series, stopOnInterrupt, timed } from './measure.mjs';
 import { measureRuntime, removeLeftovers, runtime, writeBundles } from './oci.mjs';
 import { cgroupMode, machine, targets, textReport, withStats } from './report.mjs';
-import { cniPluginDirs, missingCniPlugins, POD, POD2, prepareTspod, REPO, sleeper, tspodCommand, tspodRun } from './tspod.mjs';
+import {
+  cniPluginDirs,
+  missingCniPlugins,
+  POD,
+  POD2,
+  prepareTspod,
+  REPO,
+  sleeper,
+  tspodCommand,
+  tspodRun,
+} from './tspod.mjs';
 
 const ID_PREFIX = `tspod-bench-${process.pid}`;
 const WORKER = path.join(import.meta.dirname, 'oci-worker.mjs');
@@ -72,11 +82,13 @@ async function measureTspod(b) {
     b.rows.push({ name, what, samples: await series(() => tspodRun(b.tspod, args, manifest), b.opts) });
   };
   await row('tspod run --network none', 'a pod: infra + 1 container, cgroups', ['--network', 'none'], POD);
-  await row('tspod pod2 --network none', 'a pod of 2 containers (issue 15\'s pod2)', ['--network', 'none'], POD2);
+  await row('tspod pod2 --network none', "a pod of 2 containers (issue 15's pod2)", ['--network', 'none'], POD2);
   const missing = await missingCniPlugins();
   if (missing.length > 0) {
     const where = (await cniPluginDirs()).join(':');
-    b.notes.push(`"tspod run" on the CNI network skipped: CNI plugins ${missing.join(', ')} not in ${where} (package containernetworking-plugins)`);
+    b.notes.push(
+      `"tspod run" on the CNI network skipped: CNI plugins ${missing.join(', ')} not in ${where} (package containernetworking-plugins)`,
+    );
   } else {
     try {
       await row('tspod run', 'the same, on the CNI network "tspod"', [], POD);
@@ -104,8 +116,16 @@ async function measureDetached(b) {
   b.rows.push({ name: 'tspod run -d', what: 'a detached pod of 1 container, until its start is reported', samples });
   tspodCommand(t, ['run', '-d', '--network', 'none', '-'], sleeper('idle'));
   try {
-    for (const [name, args] of [['tspod ps', ['ps']], ['tspod inspect', ['inspect', 'idle']], ['tspod logs', ['logs', 'idle']]]) {
-      b.rows.push({ name, what: 'of one running detached pod', samples: await series(() => tspodCommand(t, args), b.opts) });
+    for (const [name, args] of [
+      ['tspod ps', ['ps']],
+      ['tspod inspect', ['inspect', 'idle']],
+      ['tspod logs', ['logs', 'idle']],
+    ]) {
+      b.rows.push({
+        name,
+        what: 'of one running detached pod',
+        samples: await series(() => tspodCommand(t, args), b.opts),
+      });
     }
   } finally {
     tspodCommand(t, ['rm', '-f', 'idle']);
@@ -116,9 +136,13 @@ async function measureDetached(b) {
 function measureWithoutCgroup2(name, stateRoot, bundles, b) {
   const job = JSON.stringify({ name, root: stateRoot, bundles, opts: b.opts, idPrefix: ID_PREFIX });
   const script = 'umount -l /sys/fs/cgroup/unified && exec "$@"';
-  const r = run('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', process.execPath, WORKER, job], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const r = run(
+    'unshare',
+    ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', process.execPath, WORKER, job],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const out = JSON.parse(r.stdout);
   if (out.leftovers.length > 0) b.problems.push(`${name} containers left behind (deleted): ${out.leftovers.join(' ')}`);
   if (out.error) throw new Error(out.error);
@@ -127,7 +151,8 @@ function measureWithoutCgroup2(name, stateRoot, bundles, b) {
 
 async function measureOci(b) {
   const present = ['runc', 'crun'].filter(has);
-  for (const r of ['runc', 'crun'].filter((r) => !present.includes(r))) b.notes.push(`${r} is not installed: not measured`);
+  for (const r of ['runc', 'crun'].filter((r) => !present.includes(r)))
+    b.notes.push(`${r} is not installed: not measured`);
   if (present.length === 0) return;
   const bundles = writeBundles(path.join(b.dir, 'bundles'), b.tspod.rootfs, present[0]);
   const cgroups = cgroupMode();
@@ -188,7 +213,16 @@ async function main() {
     if (!fs.existsSync(path.join(REPO, f))) throw new Error(`${f} is missing: run "make setup" (or make bench)`);
   }
   stopOnInterrupt();
-  const b = { opts, dir: fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-bench-')), rows: [], references: [], breakdown: [], notes: [], problems: [], runtimes: [] };
+  const b = {
+    opts,
+    dir: fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-bench-')),
+    rows: [],
+    references: [],
+    breakdown: [],
+    notes: [],
+    problems: [],
+    runtimes: [],
+  };
   try {
     say(`busybox image into ${b.dir}`);
     b.tspod = prepareTspod(b.dir);
@@ -196,7 +230,8 @@ async function main() {
     await measureTspod(b);
     await measureOci(b);
     b.breakdown = await measureBreakdown(b.tspod, opts, (name) => say(name));
-    if (fingerprint(b.tspod.rootfs) !== image) b.problems.push(`the image's rootfs changed during the bench: ${b.tspod.rootfs}`);
+    if (fingerprint(b.tspod.rootfs) !== image)
+      b.problems.push(`the image's rootfs changed during the bench: ${b.tspod.rootfs}`);
   } catch (err) {
     b.problems.push(`stopped: ${err.message}`);
   } finally {

@@ -16,7 +16,12 @@ export const TSPOD = path.join(REPO, 'bin/tspod');
 
 const container = (name, command) => ({ name, image: 'busybox', imagePullPolicy: 'IfNotPresent', command });
 const pod = (name, containers, restartPolicy = 'Never') =>
-  JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy, terminationGracePeriodSeconds: 0, containers } });
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: { restartPolicy, terminationGracePeriodSeconds: 0, containers },
+  });
 
 export const POD = pod('bench', [container('c', ['true'])]);
 export const POD2 = pod('bench', [container('a', ['true']), container('b', ['true'])]);
@@ -31,7 +36,8 @@ export function prepareTspod(dir) {
   const inspect = run(TSPOD, ['image', 'inspect', 'busybox'], { env: t.env, stdio: ['ignore', 'pipe', 'pipe'] });
   // The busybox image is one layer: its directory is the root file system runc and crun are given.
   const { lowerDirs } = JSON.parse(inspect.stdout);
-  if (lowerDirs?.length !== 1) throw new Error(`the busybox image should be one layer, not ${JSON.stringify(lowerDirs)}`);
+  if (lowerDirs?.length !== 1)
+    throw new Error(`the busybox image should be one layer, not ${JSON.stringify(lowerDirs)}`);
   t.rootfs = lowerDirs[0];
   return t;
 }
@@ -44,7 +50,12 @@ export function tspodRun(t, args, manifest = POD) {
 /** `tspod ARGS`, for a command that ends (ps, inspect, logs, rm); a detached supervisor's stderr to a file. */
 export function tspodCommand(t, args, input) {
   const stderrFile = path.join(t.root, '..', 'command.stderr');
-  return run(TSPOD, args, { env: t.env, input, stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'], stderrFile });
+  return run(TSPOD, args, {
+    env: t.env,
+    input,
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'],
+    stderrFile,
+  });
 }
 
 const cniConfig = () => import(path.join(REPO, 'dist/network/config.js'));
@@ -69,13 +80,21 @@ export async function missingCniPlugins() {
  * --explain adds its own printing (the plans, step by step) to every phase after `load`.
  */
 const PHASES = [
-  ['load + manifest', /^\[tspod\] admission /, "Node's start, loading the CLI, reading and checking the manifest, images"],
+  [
+    'load + manifest',
+    /^\[tspod\] admission /,
+    "Node's start, loading the CLI, reading and checking the manifest, images",
+  ],
   ['sandbox', /^\[tspod\] host step \d+: cgroup /, 'admission, state, pod directories, /etc files, /dev/shm'],
   ['cgroups', /^\[tspod\] host step \d+: spawn the infra/, "the pod's and the infra's cgroups"],
   ['infra', /^\[tspod\] host step \d+: run the containers/, 'the infra spawned (namespaces, its cgroup joined)'],
   ['containers', /^tspod: pod "[^"]+" started/, "each container's layers, cgroup, plan and spawn"],
   ['run', /^\[tspod\] undo host step /, 'the containers run (`true`) and are seen to end'],
-  ['teardown', /^\[tspod\] undo host step 1: /, 'the ledger undone, last step first: processes, cgroups, mounts, directories'],
+  [
+    'teardown',
+    /^\[tspod\] undo host step 1: /,
+    'the ledger undone, last step first: processes, cgroups, mounts, directories',
+  ],
 ];
 
 export function tspodRunPhases(t, args, manifest) {
@@ -99,16 +118,28 @@ export function tspodRunPhases(t, args, manifest) {
     child.on('close', (code) => {
       const end = process.hrtime.bigint();
       if (code !== 0 || marks.length < PHASES.length) {
-        reject(new Error(`tspod run --explain ${args.join(' ')}: status ${code}, phases seen ${marks.length}\n${stderr.trim().slice(-2000)}`));
+        reject(
+          new Error(
+            `tspod run --explain ${args.join(' ')}: status ${code}, phases seen ${marks.length}\n${stderr.trim().slice(-2000)}`,
+          ),
+        );
         return;
       }
       const at = [begin, ...marks];
       const ms = (a, b) => Number(b - a) / 1e6;
-      resolve(Object.fromEntries([...PHASES.map(([name], i) => [name, ms(at[i], at[i + 1])]), ['exit', ms(at[PHASES.length], end)]]));
+      resolve(
+        Object.fromEntries([
+          ...PHASES.map(([name], i) => [name, ms(at[i], at[i + 1])]),
+          ['exit', ms(at[PHASES.length], end)],
+        ]),
+      );
     });
     child.stdin.end(manifest);
   });
 }
 
 /** The phases' names and what each holds, in order (the last, `exit`, is Node's own exit). */
-export const PHASE_ROWS = [...PHASES.map(([name, , what]) => ({ name, what })), { name: 'exit', what: "the last undo, the pod's files removed, Node's exit" }];
+export const PHASE_ROWS = [
+  ...PHASES.map(([name, , what]) => ({ name, what })),
+  { name: 'exit', what: "the last undo, the pod's files removed, Node's exit" },
+];

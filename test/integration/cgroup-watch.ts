@@ -80,7 +80,10 @@ export class CgroupWatch {
   private readonly decided = new Set<string>();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly run: string, everyMs = 200) {
+  constructor(
+    private readonly run: string,
+    everyMs = 200,
+  ) {
     this.before = new Set(podCgroups().keys());
     this.timer = setInterval(() => this.look(), everyMs);
     this.timer.unref();

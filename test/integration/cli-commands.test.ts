@@ -15,7 +15,11 @@ beforeAll(() => {
 afterEach(() => removeAll(roots));
 afterAll(() => removeRoots(roots));
 
-const sleeper = (name: string, grace = 1) => pod(name, { terminationGracePeriodSeconds: grace, containers: [busybox('main', 'trap "exit 0" TERM; while true; do sleep 0.1; done', { workingDir: '/etc' })] });
+const sleeper = (name: string, grace = 1) =>
+  pod(name, {
+    terminationGracePeriodSeconds: grace,
+    containers: [busybox('main', 'trap "exit 0" TERM; while true; do sleep 0.1; done', { workingDir: '/etc' })],
+  });
 
 async function runDetached(...manifests: object[]): Promise<void> {
   for (const m of manifests) {
@@ -62,7 +66,11 @@ describe('usage errors: one line naming the mistake, the usage line, where the h
     [['exec', 'web'], 'tspod: error: COMMAND is required', 'Usage: tspod exec POD'],
     [['ps', '--bogus'], 'tspod: error: unknown option --bogus', 'Usage: tspod ps'],
     [['frobnicate'], 'tspod: error: unknown command "frobnicate"', 'See "tspod --help" for the commands.'],
-    [['exec', 'web', '-x', '--', 'ls'], 'tspod: error: unknown option -x for exec: put the command and its arguments after "--"', 'Usage: tspod exec POD'],
+    [
+      ['exec', 'web', '-x', '--', 'ls'],
+      'tspod: error: unknown option -x for exec: put the command and its arguments after "--"',
+      'Usage: tspod exec POD',
+    ],
   ])('tspod %j', async (args, first, second) => {
     const res = await tspod(roots, args);
     expect(res.code).toBe(125);
@@ -87,7 +95,21 @@ describe('exec as podman users type it', () => {
     expect(ls.code, ls.stderr).toBe(0);
     expect(ls.stdout).toMatch(/^d.* proc$/m);
     expect(ls.stdout).toMatch(/ \.\.?$/m);
-    const opts = await tspod(roots, ['exec', '-e', 'GREETING=hi there', '-e', 'HOME=/nowhere', '-u', '1234:4321', '-w', '/tmp', 'web', 'sh', '-c', 'echo "$GREETING|$HOME|$(id -u):$(id -g)|$(pwd)"']);
+    const opts = await tspod(roots, [
+      'exec',
+      '-e',
+      'GREETING=hi there',
+      '-e',
+      'HOME=/nowhere',
+      '-u',
+      '1234:4321',
+      '-w',
+      '/tmp',
+      'web',
+      'sh',
+      '-c',
+      'echo "$GREETING|$HOME|$(id -u):$(id -g)|$(pwd)"',
+    ]);
     expect(opts.code, opts.stderr).toBe(0);
     expect(opts.stdout).toBe('hi there|/nowhere|1234:4321|/tmp\n');
     // Without them, the container's own: root, its working directory.

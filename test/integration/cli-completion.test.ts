@@ -17,17 +17,30 @@ beforeAll(() => {
   roots = lifecycleRoots('completion');
   bin = path.join(roots.dir, 'bin');
   fs.mkdirSync(bin);
-  fs.writeFileSync(path.join(bin, 'tspod'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(TSPOD)} "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(bin, 'tspod'),
+    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(TSPOD)} "$@"\n`,
+    { mode: 0o755 },
+  );
 });
 afterAll(() => removeRoots(roots));
 
 /** What bash offers after `tspod WORDS...` (the last word is being completed). */
 function tab(...words: string[]): string[] {
-  const script = (fs.readFileSync(path.join(roots.dir, 'completion.bash'), 'utf8'));
-  const quoted = ['tspod', ...words].map((w) => `'${w.replace(/'/g, '\'\\\'\'')}'`).join(' ');
-  const res = spawnSync('bash', ['--norc', '-c', `${script}\nCOMP_WORDS=(${quoted}); COMP_CWORD=${words.length}; cd ${JSON.stringify(roots.dir)}; _tspod; printf '%s\\n' "\${COMPREPLY[@]}"`], {
-    env: { ...roots.env, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8',
-  });
+  const script = fs.readFileSync(path.join(roots.dir, 'completion.bash'), 'utf8');
+  const quoted = ['tspod', ...words].map((w) => `'${w.replace(/'/g, "'\\''")}'`).join(' ');
+  const res = spawnSync(
+    'bash',
+    [
+      '--norc',
+      '-c',
+      `${script}\nCOMP_WORDS=(${quoted}); COMP_CWORD=${words.length}; cd ${JSON.stringify(roots.dir)}; _tspod; printf '%s\\n' "\${COMPREPLY[@]}"`,
+    ],
+    {
+      env: { ...roots.env, PATH: `${bin}:${process.env.PATH}` },
+      encoding: 'utf8',
+    },
+  );
   expect(res.status, res.stderr).toBe(0);
   return res.stdout.split('\n').filter(Boolean);
 }
@@ -38,7 +51,16 @@ describe('tspod completion bash', () => {
     expect(script.code).toBe(0);
     expect(script.stdout).toContain('complete -o filenames -F _tspod tspod');
     fs.writeFileSync(path.join(roots.dir, 'completion.bash'), script.stdout);
-    const res = await tspod(roots, ['run', '-d', '--network', 'none', '-'], JSON.stringify(pod('web-1', { terminationGracePeriodSeconds: 1, containers: [busybox('c', 'trap "exit 0" TERM; while true; do sleep 0.1; done')] })));
+    const res = await tspod(
+      roots,
+      ['run', '-d', '--network', 'none', '-'],
+      JSON.stringify(
+        pod('web-1', {
+          terminationGracePeriodSeconds: 1,
+          containers: [busybox('c', 'trap "exit 0" TERM; while true; do sleep 0.1; done')],
+        }),
+      ),
+    );
     expect(res.code, res.stderr).toBe(0);
     const state = readState(roots, 'web-1');
     expect(tab('')).toEqual(expect.arrayContaining(['run', 'ps', 'logs', 'exec', 'rm', 'image', 'completion']));

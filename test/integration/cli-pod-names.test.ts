@@ -18,7 +18,11 @@ beforeAll(async () => {
   fs.mkdirSync(sibling);
   fs.writeFileSync(path.join(sibling, 'keep-me'), 'precious\n');
   // A real pod, kept after it ended: `rm -f .` would have removed it with every other pod.
-  const res = await runPod(roots, pod('kept', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['true'] }] }), ['--keep', '--network', 'none']);
+  const res = await runPod(
+    roots,
+    pod('kept', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['true'] }] }),
+    ['--keep', '--network', 'none'],
+  );
   expect(res.code).toBe(0);
 });
 afterAll(() => removeRoots(roots));
@@ -33,9 +37,21 @@ function expectIntact(): void {
 
 describe('a pod name that is a path is refused before anything is touched', () => {
   test.each([
-    ['rm', '-f', '..'], ['rm', '-f', '.'], ['rm', '-f', '../..'], ['rm', '-f', 'kept', '..'], ['rm', '..'],
-    ['inspect', '../..'], ['inspect', '.'], ['stop', '..'], ['logs', '..'], ['ns', '../..'],
-    ['exec', '..', '--', 'true'], ['events', '..'], ['rm', '-f', '../sibling'], ['rm', '-f', ''], ['inspect', 'Kept'],
+    ['rm', '-f', '..'],
+    ['rm', '-f', '.'],
+    ['rm', '-f', '../..'],
+    ['rm', '-f', 'kept', '..'],
+    ['rm', '..'],
+    ['inspect', '../..'],
+    ['inspect', '.'],
+    ['stop', '..'],
+    ['logs', '..'],
+    ['ns', '../..'],
+    ['exec', '..', '--', 'true'],
+    ['events', '..'],
+    ['rm', '-f', '../sibling'],
+    ['rm', '-f', ''],
+    ['inspect', 'Kept'],
   ])('tspod %s %s %s: 125, "invalid pod name", nothing deleted', async (...args: string[]) => {
     const res = await tspod(roots, args);
     expect(res.code).toBe(125);
@@ -54,9 +70,14 @@ describe('a pod name that is a path is refused before anything is touched', () =
 describe('a caller who is not root', () => {
   test('is told that tspod needs root, not that the pod does not exist', () => {
     // nobody (65534) cannot enter the 0700 roots that root made.
-    const res = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, TSPOD, 'inspect', 'kept'], {
-      env: roots.env, encoding: 'utf8',
-    });
+    const res = spawnSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, TSPOD, 'inspect', 'kept'],
+      {
+        env: roots.env,
+        encoding: 'utf8',
+      },
+    );
     expect(res.status).toBe(125);
     expect(res.stderr).toMatch(/^tspod: permission denied: tspod needs root/);
     expect(res.stderr).not.toContain('not found');

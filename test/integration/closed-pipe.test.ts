@@ -43,7 +43,10 @@ describe('a closed output pipe', () => {
   });
 
   test('run --keep | head -1: the container got its stop signal (its trap ran)', async () => {
-    const res = await sh('$T run --keep --network none - | head -1; echo "status ${PIPESTATUS[0]}" >&2', manifest('kept'));
+    const res = await sh(
+      '$T run --keep --network none - | head -1; echo "status ${PIPESTATUS[0]}" >&2',
+      manifest('kept'),
+    );
     expect(res.stderr).toMatch(/status 141\n$/);
     const state = readState(roots, 'kept');
     expect(state.status.phase).toBe('Succeeded');

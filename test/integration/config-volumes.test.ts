@@ -15,8 +15,19 @@ beforeAll(() => {
 });
 afterAll(() => removeRoots(roots));
 
-const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'game' }, data: { 'game.properties': 'lives=3\n', 'ui.properties': 'color=blue\n', LEVEL: 'hard' } };
-const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, data: { password: Buffer.from('hunter2').toString('base64') }, stringData: { user: 'admin' } };
+const configMap = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'game' },
+  data: { 'game.properties': 'lives=3\n', 'ui.properties': 'color=blue\n', LEVEL: 'hard' },
+};
+const secret = {
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: 'creds' },
+  data: { password: Buffer.from('hunter2').toString('base64') },
+  stringData: { user: 'admin' },
+};
 const script = [
   'cd /cm; ls -A | sort | tr "\\n" " "; echo',
   'readlink ..data | grep -c "^\\.\\.[0-9_]*\\.[^/]*$"; readlink game.properties; cat game.properties',
@@ -28,27 +39,43 @@ const script = [
   'echo "L=$L P=$PASS U=$SEC_user other=$OTHER"',
 ].join('; ');
 const thePod = {
-  apiVersion: 'v1', kind: 'Pod', metadata: { name: 'config' },
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'config' },
   spec: {
     restartPolicy: 'Never',
     volumes: [
       { name: 'cm', configMap: { name: 'game' } },
-      { name: 'items', configMap: { name: 'game', defaultMode: 0o600, items: [{ key: 'ui.properties', path: 'conf/ui', mode: 0o400 }] } },
+      {
+        name: 'items',
+        configMap: {
+          name: 'game',
+          defaultMode: 0o600,
+          items: [{ key: 'ui.properties', path: 'conf/ui', mode: 0o400 }],
+        },
+      },
       { name: 'sec', secret: { secretName: 'creds', defaultMode: 0o440 } },
       { name: 'none', configMap: { name: 'absent', optional: true } },
     ],
-    containers: [{
-      name: 'c', image: 'busybox', command: ['sh', '-c', script],
-      env: [
-        { name: 'L', valueFrom: { configMapKeyRef: { name: 'game', key: 'LEVEL' } } },
-        { name: 'PASS', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } },
-        { name: 'GONE', valueFrom: { configMapKeyRef: { name: 'game', key: 'nope', optional: true } } },
-      ],
-      envFrom: [{ secretRef: { name: 'creds' }, prefix: 'SEC_' }, { configMapRef: { name: 'other' } }],
-      volumeMounts: [
-        { name: 'cm', mountPath: '/cm' }, { name: 'items', mountPath: '/items' }, { name: 'sec', mountPath: '/sec' }, { name: 'none', mountPath: '/none' },
-      ],
-    }],
+    containers: [
+      {
+        name: 'c',
+        image: 'busybox',
+        command: ['sh', '-c', script],
+        env: [
+          { name: 'L', valueFrom: { configMapKeyRef: { name: 'game', key: 'LEVEL' } } },
+          { name: 'PASS', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } },
+          { name: 'GONE', valueFrom: { configMapKeyRef: { name: 'game', key: 'nope', optional: true } } },
+        ],
+        envFrom: [{ secretRef: { name: 'creds' }, prefix: 'SEC_' }, { configMapRef: { name: 'other' } }],
+        volumeMounts: [
+          { name: 'cm', mountPath: '/cm' },
+          { name: 'items', mountPath: '/items' },
+          { name: 'sec', mountPath: '/sec' },
+          { name: 'none', mountPath: '/none' },
+        ],
+      },
+    ],
   },
 };
 const yaml = (objs: object[]) => objs.map((o) => JSON.stringify(o)).join('\n---\n');
@@ -57,14 +84,25 @@ describe('configMap and secret volumes, env from them', () => {
   test('files, links, modes, tmpfs and env, seen from inside the pod', async () => {
     const other = path.join(roots.dir, 'other.yaml');
     fs.writeFileSync(other, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\ndata: {OTHER: from-flag}\n');
-    const res = await tspod(roots, ['run', '--network', 'none', '--configmap', other, '-'], yaml([configMap, secret, thePod]));
+    const res = await tspod(
+      roots,
+      ['run', '--network', 'none', '--configmap', other, '-'],
+      yaml([configMap, secret, thePod]),
+    );
     expect(res.code, res.stderr).toBe(0);
     expect(linesOf(res.stdout, 'c')).toEqual([
-      expect.stringMatching(/^\.\.2\d{3}_\d\d_\d\d_\d\d_\d\d_\d\d\.\S+ \.\.data LEVEL game\.properties ui\.properties $/),
-      '1', '..data/game.properties', 'lives=3',
-      '644', '400', '440',
+      expect.stringMatching(
+        /^\.\.2\d{3}_\d\d_\d\d_\d\d_\d\d_\d\d\.\S+ \.\.data LEVEL game\.properties ui\.properties $/,
+      ),
+      '1',
+      '..data/game.properties',
+      'lives=3',
+      '644',
+      '400',
+      '440',
       'hunter2admin',
-      'tmpfs ro', 'ro',
+      'tmpfs ro',
+      'ro',
       'Read-only file system',
       'L=hard P=hunter2 U=admin other=from-flag',
     ]);
@@ -74,8 +112,21 @@ describe('configMap and secret volumes, env from them', () => {
 
   test('two pods of one file under -d: the secret reaches the detached supervisor over its pipe', async () => {
     const sleeper = (name: string) => ({
-      apiVersion: 'v1', kind: 'Pod', metadata: { name },
-      spec: { volumes: [{ name: 'sec', secret: { secretName: 'creds' } }], containers: [{ name: 'c', image: 'busybox', command: ['sleep', '60'], env: [{ name: 'PASS', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } }], volumeMounts: [{ name: 'sec', mountPath: '/sec' }] }] },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: {
+        volumes: [{ name: 'sec', secret: { secretName: 'creds' } }],
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox',
+            command: ['sleep', '60'],
+            env: [{ name: 'PASS', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } }],
+            volumeMounts: [{ name: 'sec', mountPath: '/sec' }],
+          },
+        ],
+      },
     });
     const file = path.join(roots.dir, 'two.yaml');
     fs.writeFileSync(file, yaml([secret, sleeper('one'), sleeper('two')]));
@@ -87,7 +138,9 @@ describe('configMap and secret volumes, env from them', () => {
         const out = await tspod(roots, ['exec', name, '--', 'sh', '-c', 'cat /sec/password; echo " $PASS"']);
         expect(out.stdout).toBe('hunter2 hunter2\n');
       }
-      expect(fs.readFileSync(path.join(roots.runRoot, 'pods', 'one', 'state.json'), 'utf8')).not.toContain(Buffer.from('hunter2').toString('base64'));
+      expect(fs.readFileSync(path.join(roots.runRoot, 'pods', 'one', 'state.json'), 'utf8')).not.toContain(
+        Buffer.from('hunter2').toString('base64'),
+      );
     } finally {
       expect((await tspod(roots, ['rm', '-f', 'one', 'two'])).code).toBe(0);
     }

@@ -26,7 +26,9 @@ describe('a pod that cannot start', () => {
   test('missing image: 125, names the image and how to get it', async () => {
     const res = await failing({ containers: [{ name: 'c', image: 'no-such-image:1.0', command: ['true'] }] }, 1);
     expect(res.code).toBe(125);
-    expect(res.stderr).toMatch(/^tspod: container "c": ErrImagePull: image "no-such-image:1.0" is not in the store .*, and pulling it failed: registry docker.io is blocked/m);
+    expect(res.stderr).toMatch(
+      /^tspod: container "c": ErrImagePull: image "no-such-image:1.0" is not in the store .*, and pulling it failed: registry docker.io is blocked/m,
+    );
   });
 
   test('command not found: 127, and the pod is torn down', async () => {
@@ -49,10 +51,15 @@ describe('a pod that cannot start', () => {
   test('hostPath of the wrong type: 125 naming the volume, nothing started', async () => {
     const file = path.join(roots.dir, 'a-file');
     fs.writeFileSync(file, '');
-    const res = await failing({
-      volumes: [{ name: 'data', hostPath: { path: file, type: 'Directory' } }],
-      containers: [{ name: 'c', image: 'busybox', command: ['true'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
-    }, 5);
+    const res = await failing(
+      {
+        volumes: [{ name: 'data', hostPath: { path: file, type: 'Directory' } }],
+        containers: [
+          { name: 'c', image: 'busybox', command: ['true'], volumeMounts: [{ name: 'data', mountPath: '/data' }] },
+        ],
+      },
+      5,
+    );
     expect(res.code).toBe(125);
     expect(res.stderr).toContain(`hostPath volume "data" (${file}): is not a directory (type Directory)`);
   });
@@ -60,29 +67,58 @@ describe('a pod that cannot start', () => {
   test('a failing mount undoes the infra, volumes and the other containers', async () => {
     const dir = fs.mkdtempSync(path.join(roots.dir, 'hp-'));
     fs.writeFileSync(path.join(dir, 'a-file'), '');
-    const res = await failing({
-      volumes: [{ name: 'm', emptyDir: { medium: 'Memory' } }, { name: 'gone', hostPath: { path: dir, type: 'Directory' } }],
-      containers: [
-        { name: 'ok', image: 'busybox', command: ['sleep', '30'], volumeMounts: [{ name: 'm', mountPath: '/m' }] },
-        // the subPath goes through a regular file: the bind fails in the child, after "ok" started
-        { name: 'broken', image: 'busybox', command: ['true'], volumeMounts: [{ name: 'gone', mountPath: '/gone', subPath: 'a-file/x' }] },
-      ],
-    }, 6);
+    const res = await failing(
+      {
+        volumes: [
+          { name: 'm', emptyDir: { medium: 'Memory' } },
+          { name: 'gone', hostPath: { path: dir, type: 'Directory' } },
+        ],
+        containers: [
+          { name: 'ok', image: 'busybox', command: ['sleep', '30'], volumeMounts: [{ name: 'm', mountPath: '/m' }] },
+          // the subPath goes through a regular file: the bind fails in the child, after "ok" started
+          {
+            name: 'broken',
+            image: 'busybox',
+            command: ['true'],
+            volumeMounts: [{ name: 'gone', mountPath: '/gone', subPath: 'a-file/x' }],
+          },
+        ],
+      },
+      6,
+    );
     expect(res.code).toBe(125);
-    expect(res.stderr).toMatch(/^tspod: container "broken": step \d+ \(bind \/gone\) failed: ENOTDIR: not a directory, openat2 'a-file\/x'$/m);
+    expect(res.stderr).toMatch(
+      /^tspod: container "broken": step \d+ \(bind \/gone\) failed: ENOTDIR: not a directory, openat2 'a-file\/x'$/m,
+    );
     expect(cgroupsOf(uid(6))).toEqual([]);
   });
 
   test('an invalid manifest: 125 with the field path', async () => {
-    const res = await runPod(roots, pod('bad', { containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'nope', mountPath: '/x' }] }] }));
+    const res = await runPod(
+      roots,
+      pod('bad', { containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'nope', mountPath: '/x' }] }] }),
+    );
     expect(res.code).toBe(125);
-    expect(res.stderr).toContain('spec.containers[0].volumeMounts[0].name: volume "nope" is not defined in spec.volumes');
+    expect(res.stderr).toContain(
+      'spec.containers[0].volumeMounts[0].name: volume "nope" is not defined in spec.volumes',
+    );
   });
 
   test('a name already in use: the second run fails, the first is untouched', async () => {
-    const first = runPod(roots, pod('twice', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'sleep 1; echo first-done'] }] }), ['--network', 'none']);
+    const first = runPod(
+      roots,
+      pod('twice', {
+        restartPolicy: 'Never',
+        containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'sleep 1; echo first-done'] }],
+      }),
+      ['--network', 'none'],
+    );
     await new Promise((r) => setTimeout(r, 300));
-    const second = await runPod(roots, pod('twice', { containers: [{ name: 'c', image: 'busybox', command: ['true'] }] }), ['--network', 'none']);
+    const second = await runPod(
+      roots,
+      pod('twice', { containers: [{ name: 'c', image: 'busybox', command: ['true'] }] }),
+      ['--network', 'none'],
+    );
     expect(second.code).toBe(125);
     expect(second.stderr).toContain('pod "twice" already exists');
     const res = await first;

@@ -21,24 +21,38 @@ const report = (marker: string) =>
   'until [ -e /ctl/go ]; do sleep 0.05; done';
 
 function namespaces(lines: string[]): Record<string, string> {
-  return Object.fromEntries(lines.filter((l) => NS.includes(l.split(' ')[0])).map((l) => l.split(' ') as [string, string]));
+  return Object.fromEntries(
+    lines.filter((l) => NS.includes(l.split(' ')[0])).map((l) => l.split(' ') as [string, string]),
+  );
 }
 
 describe('two containers in one pod', () => {
   test('share net, ipc and uts with the infra; own mnt, pid and cgroup; hostname is the pod name', async () => {
     const ctl = fs.mkdtempSync(path.join(roots.dir, 'ctl-'));
     const uid = '0b1a8f2e-0000-4000-8000-000000000001';
-    const manifest = pod('ns-pod', {
-      restartPolicy: 'Never',
-      volumes: [{ name: 'ctl', hostPath: { path: ctl, type: 'Directory' } }],
-      containers: ['a', 'b'].map((n) => ({
-        name: n, image: 'busybox', command: ['sh', '-c', report(`marker-${n}`)], volumeMounts: [{ name: 'ctl', mountPath: '/ctl' }],
-      })),
-    }, uid);
+    const manifest = pod(
+      'ns-pod',
+      {
+        restartPolicy: 'Never',
+        volumes: [{ name: 'ctl', hostPath: { path: ctl, type: 'Directory' } }],
+        containers: ['a', 'b'].map((n) => ({
+          name: n,
+          image: 'busybox',
+          command: ['sh', '-c', report(`marker-${n}`)],
+          volumeMounts: [{ name: 'ctl', mountPath: '/ctl' }],
+        })),
+      },
+      uid,
+    );
     const run = start(roots, ['run', '--network', 'none', '-'], JSON.stringify(manifest));
-    await waitFor('both containers to report', () => linesOf(run.output(), 'a').length >= 10 && linesOf(run.output(), 'b').length >= 10);
+    await waitFor(
+      'both containers to report',
+      () => linesOf(run.output(), 'a').length >= 10 && linesOf(run.output(), 'b').length >= 10,
+    );
     const state = JSON.parse(fs.readFileSync(path.join(roots.runRoot, 'pods/ns-pod/state.json'), 'utf8'));
-    const infra: Record<string, string> = Object.fromEntries(NS.map((n) => [n, fs.readlinkSync(`/proc/${state.infra.pid}/ns/${n}`)]));
+    const infra: Record<string, string> = Object.fromEntries(
+      NS.map((n) => [n, fs.readlinkSync(`/proc/${state.infra.pid}/ns/${n}`)]),
+    );
     const host: Record<string, string> = Object.fromEntries(NS.map((n) => [n, fs.readlinkSync(`/proc/self/ns/${n}`)]));
     fs.writeFileSync(path.join(ctl, 'go'), '');
     const res = await run.done;
@@ -66,21 +80,30 @@ describe('two containers in one pod', () => {
 
   test('shareProcessNamespace: pause is PID 1, containers see each other, orphans are reaped', async () => {
     const uid = '0b1a8f2e-0000-4000-8000-000000000002';
-    const manifest = pod('shared-pid', {
-      restartPolicy: 'Never',
-      shareProcessNamespace: true,
-      containers: [
-        { name: 'sleeper', image: 'busybox', command: ['sh', '-c', 'exec sleep 30 # marker-sleeper'] },
-        {
-          name: 'looker', image: 'busybox', command: ['sh', '-c',
-            // an orphan: the subshell exits at once, its sleep is reparented to PID 1 (pause)
-            'until pidof sleep >/dev/null; do sleep 0.05; done; (sleep 0.2 &); sleep 1; ' +
-            'echo "pid1 $(cat /proc/1/cmdline)"; echo "sleepers $(pidof sleep | wc -w)"; ' +
-            'echo "zombies $(grep -l "^State:.*Z" /proc/[0-9]*/status 2>/dev/null | wc -l)"; ' +
-            'echo "pidns-sleeper $(readlink /proc/$(pidof sleep)/ns/pid)"; echo "pidns-me $(readlink /proc/self/ns/pid)"; kill $(pidof sleep)'],
-        },
-      ],
-    }, uid);
+    const manifest = pod(
+      'shared-pid',
+      {
+        restartPolicy: 'Never',
+        shareProcessNamespace: true,
+        containers: [
+          { name: 'sleeper', image: 'busybox', command: ['sh', '-c', 'exec sleep 30 # marker-sleeper'] },
+          {
+            name: 'looker',
+            image: 'busybox',
+            command: [
+              'sh',
+              '-c',
+              // an orphan: the subshell exits at once, its sleep is reparented to PID 1 (pause)
+              'until pidof sleep >/dev/null; do sleep 0.05; done; (sleep 0.2 &); sleep 1; ' +
+                'echo "pid1 $(cat /proc/1/cmdline)"; echo "sleepers $(pidof sleep | wc -w)"; ' +
+                'echo "zombies $(grep -l "^State:.*Z" /proc/[0-9]*/status 2>/dev/null | wc -l)"; ' +
+                'echo "pidns-sleeper $(readlink /proc/$(pidof sleep)/ns/pid)"; echo "pidns-me $(readlink /proc/self/ns/pid)"; kill $(pidof sleep)',
+            ],
+          },
+        ],
+      },
+      uid,
+    );
     const res = await start(roots, ['run', '--network', 'none', '-'], JSON.stringify(manifest)).done;
     const out = linesOf(res.stdout, 'looker');
     expect(out, res.stderr).toContain('pid1 /pause');

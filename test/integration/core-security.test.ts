@@ -18,7 +18,15 @@ afterAll(() => removeRoots(roots));
 
 /** Run one busybox container with `script`; its output lines. */
 async function inside(script: string, extra: object = {}, podExtra: object = {}): Promise<string[]> {
-  const res = await runPod(roots, pod('sec', { restartPolicy: 'Never', ...podExtra, containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', script], ...extra }] }), ['--network', 'none']);
+  const res = await runPod(
+    roots,
+    pod('sec', {
+      restartPolicy: 'Never',
+      ...podExtra,
+      containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', script], ...extra }],
+    }),
+    ['--network', 'none'],
+  );
   expect(res.code, res.stderr).toBe(0);
   expectClean(roots);
   return linesOf(res.stdout, 'c');
@@ -30,23 +38,36 @@ const DEFAULT_CAPS = '00000000a80425fb';
 describe('a container, from inside', () => {
   test('has the 14 default capabilities, nothing inheritable or ambient', async () => {
     const out = await inside('grep ^Cap /proc/self/status');
-    expect(out).toEqual([`CapInh:\t${'0'.repeat(16)}`, `CapPrm:\t${DEFAULT_CAPS}`, `CapEff:\t${DEFAULT_CAPS}`, `CapBnd:\t${DEFAULT_CAPS}`, `CapAmb:\t${'0'.repeat(16)}`]);
+    expect(out).toEqual([
+      `CapInh:\t${'0'.repeat(16)}`,
+      `CapPrm:\t${DEFAULT_CAPS}`,
+      `CapEff:\t${DEFAULT_CAPS}`,
+      `CapBnd:\t${DEFAULT_CAPS}`,
+      `CapAmb:\t${'0'.repeat(16)}`,
+    ]);
   });
 
   test('a non-root user has no effective capabilities; allowPrivilegeEscalation false sets no_new_privs', async () => {
-    const out = await inside('id -u; id -g; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status', { securityContext: { runAsUser: 1000, runAsGroup: 1000, allowPrivilegeEscalation: false } });
+    const out = await inside('id -u; id -g; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status', {
+      securityContext: { runAsUser: 1000, runAsGroup: 1000, allowPrivilegeEscalation: false },
+    });
     expect(out).toEqual(['1000', '1000', `CapEff:\t${'0'.repeat(16)}`, 'NoNewPrivs:\t1']);
   });
 
   test('sees masked paths empty and cannot write read-only ones', async () => {
-    const masked = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug', '/proc/latency_stats'].filter((p) => fs.existsSync(p));
+    const masked = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug', '/proc/latency_stats'].filter(
+      (p) => fs.existsSync(p),
+    );
     const maskedDirs = ['/proc/acpi', '/proc/scsi', '/sys/firmware'].filter((p) => fs.existsSync(p));
     expect(masked.length).toBeGreaterThan(0);
     expect(maskedDirs.length).toBeGreaterThan(0);
     const out = await inside(
-      [...masked.map((p) => `echo "${p} $(wc -c < ${p})"`), ...maskedDirs.map((p) => `echo "${p} $(ls -A ${p} | wc -l)"`),
+      [
+        ...masked.map((p) => `echo "${p} $(wc -c < ${p})"`),
+        ...maskedDirs.map((p) => `echo "${p} $(ls -A ${p} | wc -l)"`),
         'echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo sys-writable || echo sys-readonly',
-        'touch /sys/x 2>/dev/null && echo sysfs-writable || echo sysfs-readonly'].join('; '),
+        'touch /sys/x 2>/dev/null && echo sysfs-writable || echo sysfs-readonly',
+      ].join('; '),
     );
     for (const p of [...masked, ...maskedDirs]) expect(out).toContain(`${p} 0`);
     expect(out).toContain('sys-readonly');
@@ -60,17 +81,39 @@ describe('a container, from inside', () => {
   });
 
   test('has a minimal /dev of its own and a private devpts', async () => {
-    const out = await inside('ls /dev; ls /dev/pts; readlink /dev/ptmx; grep -E " /dev(/pts|/shm|/mqueue)? " /proc/self/mounts | cut -d" " -f2,3');
+    const out = await inside(
+      'ls /dev; ls /dev/pts; readlink /dev/ptmx; grep -E " /dev(/pts|/shm|/mqueue)? " /proc/self/mounts | cut -d" " -f2,3',
+    );
     const dev = out.slice(0, out.indexOf('zero') + 1);
-    expect(dev.filter((d) => d !== 'termination-log').sort()).toEqual(['fd', 'full', 'mqueue', 'null', 'ptmx', 'pts', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero']);
+    expect(dev.filter((d) => d !== 'termination-log').sort()).toEqual([
+      'fd',
+      'full',
+      'mqueue',
+      'null',
+      'ptmx',
+      'pts',
+      'random',
+      'shm',
+      'stderr',
+      'stdin',
+      'stdout',
+      'tty',
+      'urandom',
+      'zero',
+    ]);
     expect(out).not.toContain('sda');
     expect(out).not.toContain('kmsg');
     expect(out).toContain('pts/ptmx');
-    expect(out).toEqual(expect.arrayContaining(['/dev tmpfs', '/dev/pts devpts', '/dev/shm tmpfs', '/dev/mqueue mqueue']));
+    expect(out).toEqual(
+      expect.arrayContaining(['/dev tmpfs', '/dev/pts devpts', '/dev/shm tmpfs', '/dev/mqueue mqueue']),
+    );
   });
 
   test('privileged: every capability and nothing masked', async () => {
-    const out = await inside('grep ^CapEff /proc/self/status; wc -c < /proc/timer_list; [ -e /dev/kmsg ] && echo host-devices', { securityContext: { privileged: true } });
+    const out = await inside(
+      'grep ^CapEff /proc/self/status; wc -c < /proc/timer_list; [ -e /dev/kmsg ] && echo host-devices',
+      { securityContext: { privileged: true } },
+    );
     expect(out[0]).not.toBe(`CapEff:\t${DEFAULT_CAPS}`);
     expect(Number(out[1])).toBeGreaterThan(0);
     expect(out[2]).toBe('host-devices');
@@ -80,9 +123,21 @@ describe('a container, from inside', () => {
     const vol = fs.mkdtempSync(path.join(roots.dir, 'vol-'));
     const name = `tspod-escape-${path.basename(vol)}`;
     fs.symlinkSync('/tmp', path.join(vol, 'escape')); // absolute: on the host it means the host's /tmp
-    const out = await inside(`grep " /tmp/${name} " /proc/self/mounts | cut -d" " -f2; echo hello > /v/escape/${name}/f; cat /tmp/${name}/f`, {
-      volumeMounts: [{ name: 'v', mountPath: '/v' }, { name: 'd', mountPath: `/v/escape/${name}` }],
-    }, { volumes: [{ name: 'v', hostPath: { path: vol } }, { name: 'd', emptyDir: {} }] });
+    const out = await inside(
+      `grep " /tmp/${name} " /proc/self/mounts | cut -d" " -f2; echo hello > /v/escape/${name}/f; cat /tmp/${name}/f`,
+      {
+        volumeMounts: [
+          { name: 'v', mountPath: '/v' },
+          { name: 'd', mountPath: `/v/escape/${name}` },
+        ],
+      },
+      {
+        volumes: [
+          { name: 'v', hostPath: { path: vol } },
+          { name: 'd', emptyDir: {} },
+        ],
+      },
+    );
     // The link was followed inside the container's root: the volume sits on the container's /tmp...
     expect(out).toEqual([`/tmp/${name}`, 'hello']);
     // ...and nothing was created or mounted on the host's /tmp.
@@ -92,36 +147,71 @@ describe('a container, from inside', () => {
   test('a subPath that leaves its volume through a symlink is refused', async () => {
     const vol = fs.mkdtempSync(path.join(roots.dir, 'vol-'));
     fs.symlinkSync('/etc', path.join(vol, 'etc'));
-    const res = await runPod(roots, pod('sub', {
-      restartPolicy: 'Never', volumes: [{ name: 'v', hostPath: { path: vol } }],
-      containers: [{ name: 'c', image: 'busybox', command: ['cat', '/x/passwd'], volumeMounts: [{ name: 'v', mountPath: '/x', subPath: 'etc' }] }],
-    }), ['--network', 'none']);
+    const res = await runPod(
+      roots,
+      pod('sub', {
+        restartPolicy: 'Never',
+        volumes: [{ name: 'v', hostPath: { path: vol } }],
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox',
+            command: ['cat', '/x/passwd'],
+            volumeMounts: [{ name: 'v', mountPath: '/x', subPath: 'etc' }],
+          },
+        ],
+      }),
+      ['--network', 'none'],
+    );
     expect(res.code).toBe(125);
     expect(res.stderr).toMatch(/container "c".*bind.*EXDEV/s);
     expect(linesOf(res.stdout, 'c')).toEqual([]);
     expectClean(roots);
   });
 
-  test('a set-user-ID root program a container leaves in its upper layer or an emptyDir is out of every host user\'s reach', async () => {
+  test("a set-user-ID root program a container leaves in its upper layer or an emptyDir is out of every host user's reach", async () => {
     // Its root is host root: what it writes is host root's on disk, set-user-ID if it says so. The
     // roots sit in a directory everyone may traverse, as an operator's --root may.
     fs.chmodSync(roots.dir, 0o755);
     const plant = (file: string) => `cp /bin/busybox ${file} && chmod 4755 ${file}`;
-    const run = runPod(roots, pod('planter', {
-      restartPolicy: 'Never', terminationGracePeriodSeconds: 2, volumes: [{ name: 'e', emptyDir: {} }],
-      containers: [{
-        name: 'c', image: 'busybox', volumeMounts: [{ name: 'e', mountPath: '/e' }],
-        command: ['sh', '-c', `${plant('/suid')} && ${plant('/e/suid')} && touch /e/ready && while [ ! -e /e/done ]; do sleep 0.1; done`],
-      }],
-    }), ['--network', 'none']);
+    const run = runPod(
+      roots,
+      pod('planter', {
+        restartPolicy: 'Never',
+        terminationGracePeriodSeconds: 2,
+        volumes: [{ name: 'e', emptyDir: {} }],
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox',
+            volumeMounts: [{ name: 'e', mountPath: '/e' }],
+            command: [
+              'sh',
+              '-c',
+              `${plant('/suid')} && ${plant('/e/suid')} && touch /e/ready && while [ ! -e /e/done ]; do sleep 0.1; done`,
+            ],
+          },
+        ],
+      }),
+      ['--network', 'none'],
+    );
     const volume = path.join(roots.root, 'pods', 'planter', 'volumes', 'e');
     try {
       await waitFor('the planted files', () => fs.existsSync(path.join(volume, 'ready')));
-      for (const file of [path.join(volume, 'suid'), path.join(roots.root, 'pods', 'planter', 'containers', 'c', '0', 'upper', 'suid')]) {
+      for (const file of [
+        path.join(volume, 'suid'),
+        path.join(roots.root, 'pods', 'planter', 'containers', 'c', '0', 'upper', 'suid'),
+      ]) {
         const st = fs.statSync(file);
         expect({ file, uid: st.uid, mode: (st.mode & 0o7777).toString(8) }).toEqual({ file, uid: 0, mode: '4755' });
-        const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'head', '-c', '1', file], { encoding: 'utf8' });
-        expect({ file, status: r.status, denied: /Permission denied/.test(r.stderr) }).toEqual({ file, status: 1, denied: true });
+        const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'head', '-c', '1', file], {
+          encoding: 'utf8',
+        });
+        expect({ file, status: r.status, denied: /Permission denied/.test(r.stderr) }).toEqual({
+          file,
+          status: 1,
+          denied: true,
+        });
       }
     } finally {
       fs.writeFileSync(path.join(volume, 'done'), '');

@@ -12,11 +12,15 @@ beforeAll(() => {
 afterAll(() => removeRoots(roots));
 
 test('kernel/shm_rmid_forced is kernel.shm_rmid_forced, set inside the pod', async () => {
-  const res = await runPod(roots, pod('sysctl', {
-    restartPolicy: 'Never',
-    securityContext: { sysctls: [{ name: 'kernel/shm_rmid_forced', value: '1' }] },
-    containers: [{ name: 'c', image: 'busybox', command: ['cat', '/proc/sys/kernel/shm_rmid_forced'] }],
-  }), ['--network', 'none']);
+  const res = await runPod(
+    roots,
+    pod('sysctl', {
+      restartPolicy: 'Never',
+      securityContext: { sysctls: [{ name: 'kernel/shm_rmid_forced', value: '1' }] },
+      containers: [{ name: 'c', image: 'busybox', command: ['cat', '/proc/sys/kernel/shm_rmid_forced'] }],
+    }),
+    ['--network', 'none'],
+  );
   expect(res.code, res.stderr).toBe(0);
   expect(linesOf(res.stdout, 'c')).toEqual(['1']);
   expectClean(roots);

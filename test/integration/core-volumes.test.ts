@@ -14,7 +14,12 @@ beforeAll(() => {
 });
 afterAll(() => removeRoots(roots));
 
-const box = (name: string, script: string, extra: object = {}) => ({ name, image: 'busybox', command: ['sh', '-c', script], ...extra });
+const box = (name: string, script: string, extra: object = {}) => ({
+  name,
+  image: 'busybox',
+  command: ['sh', '-c', script],
+  ...extra,
+});
 
 async function run(spec: object, expectCode = 0) {
   const res = await runPod(roots, pod('vol', { restartPolicy: 'Never', ...spec }), ['--network', 'none']);
@@ -29,7 +34,9 @@ describe('volumes and what a pod shares', () => {
       volumes: [{ name: 'shared', emptyDir: {} }],
       containers: [
         box('writer', 'echo from-writer > /out/msg', { volumeMounts: [{ name: 'shared', mountPath: '/out' }] }),
-        box('reader', 'until [ -s /in/msg ]; do sleep 0.05; done; cat /in/msg; stat -c %a /in', { volumeMounts: [{ name: 'shared', mountPath: '/in' }] }),
+        box('reader', 'until [ -s /in/msg ]; do sleep 0.05; done; cat /in/msg; stat -c %a /in', {
+          volumeMounts: [{ name: 'shared', mountPath: '/in' }],
+        }),
       ],
     });
     expect(linesOf(res.stdout, 'reader')).toEqual(['from-writer', '777']);
@@ -38,7 +45,13 @@ describe('volumes and what a pod shares', () => {
   test('a memory emptyDir is a tmpfs of sizeLimit', async () => {
     const res = await run({
       volumes: [{ name: 'm', emptyDir: { medium: 'Memory', sizeLimit: '2Mi' } }],
-      containers: [box('c', 'grep " /m " /proc/self/mounts | cut -d" " -f3; df -k /m | tail -1 | tr -s " " | cut -d" " -f2; dd if=/dev/zero of=/m/big bs=1k count=4096 2>/dev/null || echo full', { volumeMounts: [{ name: 'm', mountPath: '/m' }] })],
+      containers: [
+        box(
+          'c',
+          'grep " /m " /proc/self/mounts | cut -d" " -f3; df -k /m | tail -1 | tr -s " " | cut -d" " -f2; dd if=/dev/zero of=/m/big bs=1k count=4096 2>/dev/null || echo full',
+          { volumeMounts: [{ name: 'm', mountPath: '/m' }] },
+        ),
+      ],
     });
     expect(linesOf(res.stdout, 'c')).toEqual(['tmpfs', '2048', 'full']);
   });
@@ -49,9 +62,18 @@ describe('volumes and what a pod shares', () => {
     fs.writeFileSync(path.join(host, 'sub', 'file'), 'in-sub\n');
     const res = await run({
       volumes: [{ name: 'h', hostPath: { path: host, type: 'Directory' } }],
-      containers: [box('c', 'cat /ro/sub/file; touch /ro/x 2>&1 | grep -o "Read-only file system"; cat /part/file; echo w > /part/new', {
-        volumeMounts: [{ name: 'h', mountPath: '/ro', readOnly: true }, { name: 'h', mountPath: '/part', subPath: 'sub' }],
-      })],
+      containers: [
+        box(
+          'c',
+          'cat /ro/sub/file; touch /ro/x 2>&1 | grep -o "Read-only file system"; cat /part/file; echo w > /part/new',
+          {
+            volumeMounts: [
+              { name: 'h', mountPath: '/ro', readOnly: true },
+              { name: 'h', mountPath: '/part', subPath: 'sub' },
+            ],
+          },
+        ),
+      ],
     });
     expect(linesOf(res.stdout, 'c')).toEqual(['in-sub', 'Read-only file system', 'in-sub']);
     expect(fs.readFileSync(path.join(host, 'sub', 'new'), 'utf8')).toBe('w\n');
@@ -61,8 +83,18 @@ describe('volumes and what a pod shares', () => {
   test('hostPath DirectoryOrCreate and FileOrCreate create what is missing', async () => {
     const base = fs.mkdtempSync(path.join(roots.dir, 'hp-'));
     await run({
-      volumes: [{ name: 'd', hostPath: { path: path.join(base, 'newdir'), type: 'DirectoryOrCreate' } }, { name: 'f', hostPath: { path: path.join(base, 'newfile'), type: 'FileOrCreate' } }],
-      containers: [box('c', 'echo x > /d/y; echo z > /f', { volumeMounts: [{ name: 'd', mountPath: '/d' }, { name: 'f', mountPath: '/f' }] })],
+      volumes: [
+        { name: 'd', hostPath: { path: path.join(base, 'newdir'), type: 'DirectoryOrCreate' } },
+        { name: 'f', hostPath: { path: path.join(base, 'newfile'), type: 'FileOrCreate' } },
+      ],
+      containers: [
+        box('c', 'echo x > /d/y; echo z > /f', {
+          volumeMounts: [
+            { name: 'd', mountPath: '/d' },
+            { name: 'f', mountPath: '/f' },
+          ],
+        }),
+      ],
     });
     expect(fs.readFileSync(path.join(base, 'newdir', 'y'), 'utf8')).toBe('x\n');
     expect(fs.readFileSync(path.join(base, 'newfile'), 'utf8')).toBe('z\n');
@@ -73,7 +105,11 @@ describe('volumes and what a pod shares', () => {
     const missing = path.join(base, 'a', 'data');
     const res = await run({
       volumes: [{ name: 'shared-data', hostPath: { path: missing } }],
-      containers: [box('c', 'stat -c %a /data; echo hello > /data/index.html', { volumeMounts: [{ name: 'shared-data', mountPath: '/data' }] })],
+      containers: [
+        box('c', 'stat -c %a /data; echo hello > /data/index.html', {
+          volumeMounts: [{ name: 'shared-data', mountPath: '/data' }],
+        }),
+      ],
     });
     expect(linesOf(res.stdout, 'c')).toEqual(['755']);
     expect(fs.readFileSync(path.join(missing, 'index.html'), 'utf8')).toBe('hello\n');
@@ -83,9 +119,15 @@ describe('volumes and what a pod shares', () => {
   test('containers share /dev/shm, the hosts file and localhost', async () => {
     const res = await run({
       containers: [
-        box('server', 'echo shm-data > /dev/shm/seg; echo "pod-hosts" >> /etc/hosts; nc -l -p 8080 -e echo hello-over-localhost'),
-        box('client', 'until [ -e /dev/shm/seg ]; do sleep 0.05; done; cat /dev/shm/seg; grep -c pod-hosts /etc/hosts; ' +
-          'until nc 127.0.0.1 8080 </dev/null 2>/dev/null; do sleep 0.1; done'),
+        box(
+          'server',
+          'echo shm-data > /dev/shm/seg; echo "pod-hosts" >> /etc/hosts; nc -l -p 8080 -e echo hello-over-localhost',
+        ),
+        box(
+          'client',
+          'until [ -e /dev/shm/seg ]; do sleep 0.05; done; cat /dev/shm/seg; grep -c pod-hosts /etc/hosts; ' +
+            'until nc 127.0.0.1 8080 </dev/null 2>/dev/null; do sleep 0.1; done',
+        ),
       ],
     });
     expect(linesOf(res.stdout, 'client')).toEqual(['shm-data', '1', 'hello-over-localhost']);

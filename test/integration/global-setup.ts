@@ -17,14 +17,16 @@ function need(ok: boolean, what: string): void {
   if (!ok) throw new Error(`integration tests need ${what}`);
 }
 
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   need(process.getuid?.() === 0, 'root (run them with sudo)');
   need(fs.existsSync(path.join(repo, 'native/build/tspod.node')), 'the native addon: run "make build"');
   need(fs.existsSync(path.join(repo, 'native/build/tspod-pause')), 'the pause program: run "make build"');
   need(fs.existsSync(path.join(repo, 'dist/tspod.mjs')), 'the compiled CLI: run "make build"');
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-it-base-'));
-  execFileSync(path.join(repo, 'rootfs/busybox.sh'), [], { env: { ...process.env, TSPOD_ROOT: path.join(base, 'root') }, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(path.join(repo, 'rootfs/busybox.sh'), [], {
+    env: { ...process.env, TSPOD_ROOT: path.join(base, 'root') },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   project.provide('baseRoot', path.join(base, 'root'));
   // This run's id, in the environment of the test workers and so of every process they start.
   const testRun = path.basename(base);

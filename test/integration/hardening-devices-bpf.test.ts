@@ -42,7 +42,8 @@ function shell(script: string, inCgroup: boolean): string[] {
   return r.stdout.trim().split('\n');
 }
 
-const tryOpen = (node: string, mode: '<' | '>') => `if (exec 3${mode}${node}) 2>/dev/null; then echo "${node} ok"; else echo "${node} refused"; fi`;
+const tryOpen = (node: string, mode: '<' | '>') =>
+  `if (exec 3${mode}${node}) 2>/dev/null; then echo "${node} ok"; else echo "${node} refused"; fi`;
 
 describe('the cgroup v2 device program', () => {
   test('loads, passes the verifier and is attached to the cgroup', () => {
@@ -55,21 +56,45 @@ describe('the cgroup v2 device program', () => {
     const node = path.join(roots.dir, 'kmsg-node');
     const script = [
       `rm -f ${node}; mknod ${node} c 1 11 && echo made`,
-      tryOpen('/dev/kmsg', '<'), tryOpen(node, '<'), tryOpen(node, '>'),
-      tryOpen('/dev/null', '>'), tryOpen('/dev/zero', '<'), tryOpen('/dev/urandom', '<'),
+      tryOpen('/dev/kmsg', '<'),
+      tryOpen(node, '<'),
+      tryOpen(node, '>'),
+      tryOpen('/dev/null', '>'),
+      tryOpen('/dev/zero', '<'),
+      tryOpen('/dev/urandom', '<'),
       'head -c 3 /dev/zero | wc -c',
       `rm -f ${node}`,
     ].join('; ');
     // The control: the host's own shell, outside the cgroup, opens all of them.
-    expect(shell(script, false)).toEqual(['made', '/dev/kmsg ok', `${node} ok`, `${node} ok`, '/dev/null ok', '/dev/zero ok', '/dev/urandom ok', '3']);
-    expect(shell(script, true)).toEqual(['made', '/dev/kmsg refused', `${node} refused`, `${node} refused`, '/dev/null ok', '/dev/zero ok', '/dev/urandom ok', '3']);
+    expect(shell(script, false)).toEqual([
+      'made',
+      '/dev/kmsg ok',
+      `${node} ok`,
+      `${node} ok`,
+      '/dev/null ok',
+      '/dev/zero ok',
+      '/dev/urandom ok',
+      '3',
+    ]);
+    expect(shell(script, true)).toEqual([
+      'made',
+      '/dev/kmsg refused',
+      `${node} refused`,
+      `${node} refused`,
+      '/dev/null ok',
+      '/dev/zero ok',
+      '/dev/urandom ok',
+      '3',
+    ]);
   });
 
-  test('a cgroup below it inherits the policy (the container\'s own children cannot escape it)', () => {
+  test("a cgroup below it inherits the policy (the container's own children cannot escape it)", () => {
     const child = path.join(cgroup, 'below');
     fs.mkdirSync(child);
     try {
-      const r = spawnSync('sh', ['-c', `echo $$ > ${child}/cgroup.procs && ${tryOpen('/dev/kmsg', '<')}`], { encoding: 'utf8' });
+      const r = spawnSync('sh', ['-c', `echo $$ > ${child}/cgroup.procs && ${tryOpen('/dev/kmsg', '<')}`], {
+        encoding: 'utf8',
+      });
       expect(r.stdout.trim()).toBe('/dev/kmsg refused');
     } finally {
       fs.rmdirSync(child);

@@ -18,29 +18,45 @@ beforeAll(() => {
 afterAll(() => removeRoots(roots));
 
 async function inside(script: string, extra: object = {}, image = 'busybox'): Promise<string[]> {
-  const res = await runPod(roots, pod('dev', { restartPolicy: 'Never', containers: [{ name: 'c', image, command: ['sh', '-c', script], ...extra }] }), ['--network', 'none']);
+  const res = await runPod(
+    roots,
+    pod('dev', { restartPolicy: 'Never', containers: [{ name: 'c', image, command: ['sh', '-c', script], ...extra }] }),
+    ['--network', 'none'],
+  );
   expect(res.code, res.stderr).toBe(0);
   expectClean(roots);
   return linesOf(res.stdout, 'c');
 }
 
 /** Open `node` for reading and writing, in a subshell; one line: "<node> ok" or the error. */
-const tryOpen = (node: string) => `(exec 3<>${node} && echo "${node} ok") 2>&1 | sed "s/.*can't [a-z]* [^:]*: /${node.replace(/\//g, '\\/')} /"`;
+const tryOpen = (node: string) =>
+  `(exec 3<>${node} && echo "${node} ok") 2>&1 | sed "s/.*can't [a-z]* [^:]*: /${node.replace(/\//g, '\\/')} /"`;
 
 describe('the device cgroup', () => {
   test('mknod of any node works, opening it does not; the harmless devices still do', async () => {
     // /dev is the one mount without nodev, so what stops these opens is the device cgroup alone.
-    const out = await inside([
-      'mknod /dev/k c 1 11 && echo made-kmsg', tryOpen('/dev/k'),
-      'mknod /dev/loop b 7 0 && echo made-loop', tryOpen('/dev/loop'),
-      'mknod /tmp/k c 1 11 && echo made-tmp', tryOpen('/tmp/k'),
-      'echo x > /dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c', tryOpen('/dev/ptmx'),
-    ].join('; '));
+    const out = await inside(
+      [
+        'mknod /dev/k c 1 11 && echo made-kmsg',
+        tryOpen('/dev/k'),
+        'mknod /dev/loop b 7 0 && echo made-loop',
+        tryOpen('/dev/loop'),
+        'mknod /tmp/k c 1 11 && echo made-tmp',
+        tryOpen('/tmp/k'),
+        'echo x > /dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c',
+        tryOpen('/dev/ptmx'),
+      ].join('; '),
+    );
     expect(out).toEqual([
-      'made-kmsg', '/dev/k Operation not permitted',
-      'made-loop', '/dev/loop Operation not permitted',
-      'made-tmp', '/tmp/k Permission denied', // nodev: refused before the device cgroup is asked
-      '4', '4', '/dev/ptmx ok',
+      'made-kmsg',
+      '/dev/k Operation not permitted',
+      'made-loop',
+      '/dev/loop Operation not permitted',
+      'made-tmp',
+      '/tmp/k Permission denied', // nodev: refused before the device cgroup is asked
+      '4',
+      '4',
+      '/dev/ptmx ok',
     ]);
   });
 
@@ -52,7 +68,9 @@ describe('the device cgroup', () => {
   });
 
   test('privileged: every device, as in Kubernetes', async () => {
-    const out = await inside('cat /sys/fs/cgroup/devices/devices.list; ' + tryOpen('/dev/kmsg'), { securityContext: { privileged: true } });
+    const out = await inside('cat /sys/fs/cgroup/devices/devices.list; ' + tryOpen('/dev/kmsg'), {
+      securityContext: { privileged: true },
+    });
     expect(out).toEqual(['a *:* rwm', '/dev/kmsg ok']);
   });
 });
@@ -70,9 +88,18 @@ describe('device nodes in an image', () => {
     execFileSync('tar', ['-C', tree, '-cf', tar, '.']);
     const imported = await tspod(roots, ['image', 'import', 'devimg', tar]);
     expect(imported.code, imported.stderr).toBe(0);
-    const out = await inside(`ls -l /null-node | cut -c1-10; ${tryOpen('/null-node')}; ${tryOpen('/kmsg-node')}; id -u`, {
-      securityContext: { runAsUser: 1000, runAsGroup: 1000, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-    }, 'devimg');
+    const out = await inside(
+      `ls -l /null-node | cut -c1-10; ${tryOpen('/null-node')}; ${tryOpen('/kmsg-node')}; id -u`,
+      {
+        securityContext: {
+          runAsUser: 1000,
+          runAsGroup: 1000,
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'] },
+        },
+      },
+      'devimg',
+    );
     expect(out).toEqual(['crw-rw-rw-', '/null-node Permission denied', '/kmsg-node Permission denied', '1000']);
   });
 });

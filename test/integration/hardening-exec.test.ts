@@ -13,7 +13,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { inspect } from './image-helpers.js';
-import { expectClean, linesOf, newRoots, pod, removeRoots, runPod, start, tspod, waitFor, type TestRoots } from './helpers.js';
+import {
+  expectClean,
+  linesOf,
+  newRoots,
+  pod,
+  removeRoots,
+  runPod,
+  start,
+  tspod,
+  waitFor,
+  type TestRoots,
+} from './helpers.js';
 
 const REFUSAL = "tspod-exec: this is tspod's sealed exec helper, not a program of the container";
 
@@ -30,19 +41,27 @@ beforeAll(() => {
 afterAll(() => removeRoots(roots));
 
 const debian = (name: string, command: string[], extra: object = {}) =>
-  pod(name, { restartPolicy: 'Never', containers: [{ name: 'c', image: 'debian', imagePullPolicy: 'Never', command, ...extra }] });
+  pod(name, {
+    restartPolicy: 'Never',
+    containers: [{ name: 'c', image: 'debian', imagePullPolicy: 'Never', command, ...extra }],
+  });
 
-describe('a container\'s command', () => {
+describe("a container's command", () => {
   test('/proc/self/exe as the command does not run node: it reaches the sealed helper, which refuses', async () => {
-    const res = await runPod(deb, debian('selfexe', ['/proc/self/exe', '-e', 'console.log("NODE RAN", process.version)']), ['--network', 'none']);
+    const res = await runPod(
+      deb,
+      debian('selfexe', ['/proc/self/exe', '-e', 'console.log("NODE RAN", process.version)']),
+      ['--network', 'none'],
+    );
     expect(res.stdout + res.stderr).not.toContain('NODE RAN');
     expect(linesOf(res.stdout + res.stderr, 'c')).toEqual([REFUSAL]);
     expect(res.code).toBe(127);
     expectClean(deb);
   });
 
-  test('the running command\'s /proc/self/exe is its own binary, and cannot be opened for writing', async () => {
-    const perl = 'print "exe ", readlink("/proc/self/exe"), "\\n"; if (open(my $f, "+<", "/proc/self/exe")) { print "opened for writing\\n" } else { print "refused: $!\\n" }';
+  test("the running command's /proc/self/exe is its own binary, and cannot be opened for writing", async () => {
+    const perl =
+      'print "exe ", readlink("/proc/self/exe"), "\\n"; if (open(my $f, "+<", "/proc/self/exe")) { print "opened for writing\\n" } else { print "refused: $!\\n" }';
     const res = await runPod(deb, debian('selfopen', ['perl', '-e', perl]), ['--network', 'none']);
     expect(res.code, res.stderr).toBe(0);
     expect(linesOf(res.stdout, 'c')).toEqual(['exe /usr/bin/perl', 'refused: Text file busy']);
@@ -51,9 +70,16 @@ describe('a container\'s command', () => {
 });
 
 describe('tspod exec', () => {
-  test('the exe of an exec\'d process is its own binary and cannot be opened for writing from the container', async () => {
+  test("the exe of an exec'd process is its own binary and cannot be opened for writing from the container", async () => {
     const manifest = path.join(roots.dir, 'victim.json');
-    fs.writeFileSync(manifest, JSON.stringify(pod('victim', { containers: [{ name: 'c', image: 'debian', imagePullPolicy: 'Never', command: ['sleep', '300'] }] })));
+    fs.writeFileSync(
+      manifest,
+      JSON.stringify(
+        pod('victim', {
+          containers: [{ name: 'c', image: 'debian', imagePullPolicy: 'Never', command: ['sleep', '300'] }],
+        }),
+      ),
+    );
     expect((await tspod(deb, ['run', '-d', '--network', 'none', manifest])).code).toBe(0);
     const victim = start(deb, ['exec', 'victim', '--', 'sleep', '123.5']);
     try {
@@ -64,7 +90,7 @@ describe('tspod exec', () => {
         '  if (open(my $f, "+<", "$p/exe")) { print "opened for writing\\n" } else { print "refused: $!\\n" } exit 0 }',
         'print "not found\\n"',
       ].join(' ');
-      const out = await waitFor('the exec\'d sleep', async () => {
+      const out = await waitFor("the exec'd sleep", async () => {
         const r = await tspod(deb, ['exec', 'victim', '--', 'perl', '-e', perl]);
         return r.stdout.includes('not found') ? undefined : r;
       });
@@ -90,7 +116,9 @@ describe('tspod exec', () => {
       fs.copyFileSync(fs.realpathSync(lib), path.join(tree, lib));
     }
     fs.rmSync(path.join(tree, 'bin/sh'));
-    fs.writeFileSync(path.join(tree, 'bin/sh'), '#!/proc/self/exe\nconsole.log("NODE RAN", process.version)\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(tree, 'bin/sh'), '#!/proc/self/exe\nconsole.log("NODE RAN", process.version)\n', {
+      mode: 0o755,
+    });
     // The control: exec'ed by a clone of node (as tspod's children were), this script runs node.
     expect(execFileSync(path.join(tree, 'bin/sh'), { encoding: 'utf8' })).toContain('NODE RAN');
     const tar = path.join(roots.dir, 'shebang.tar');
@@ -99,7 +127,14 @@ describe('tspod exec', () => {
     expect((await tspod(roots, ['image', 'import', 'shebang', tar])).code).toBe(0);
 
     const manifest = path.join(roots.dir, 'shebang.json');
-    fs.writeFileSync(manifest, JSON.stringify(pod('shebang', { containers: [{ name: 'c', image: 'shebang', imagePullPolicy: 'Never', command: ['sleep', '300'] }] })));
+    fs.writeFileSync(
+      manifest,
+      JSON.stringify(
+        pod('shebang', {
+          containers: [{ name: 'c', image: 'shebang', imagePullPolicy: 'Never', command: ['sleep', '300'] }],
+        }),
+      ),
+    );
     expect((await tspod(roots, ['run', '-d', '--network', 'none', manifest])).code).toBe(0);
     try {
       const res = await tspod(roots, ['exec', 'shebang', '--', '/bin/sh', '-c', 'true']);

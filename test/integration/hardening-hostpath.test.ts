@@ -31,7 +31,8 @@ afterAll(async () => {
   removeRoots(roots);
 });
 
-const SCRIPT = 'if [ -d /run/s ]; then echo "bound a directory: $(ls /run/s | head -3 | tr "\\n" " ")"; elif [ -S /run/s ]; then echo "bound a socket"; else echo "bound something else"; fi';
+const SCRIPT =
+  'if [ -d /run/s ]; then echo "bound a directory: $(ls /run/s | head -3 | tr "\\n" " ")"; elif [ -S /run/s ]; then echo "bound a socket"; else echo "bound something else"; fi';
 
 describe('hostPath type: Socket', () => {
   test('the addon checks the type on the fd it binds: a symlink to /etc is refused there', () => {
@@ -42,12 +43,18 @@ describe('hostPath type: Socket', () => {
     fs.mkdirSync(target);
     let err: SystemError | undefined;
     try {
-      native.spawn({ clone: ['mnt'], stdio: [-1, -1, -1], execHelper: EXEC_HELPER, timeoutMs: 10_000, ops: [
-        { op: 'mount', source: 'none', target: '/', flags: ['REC', 'PRIVATE'] },
-        { op: 'openRoot', target },
-        { op: 'bind', source: link, target: '/s', sourceType: 'socket' },
-        { op: 'exec', target: '/bin/true', argv: ['true'], env: [] },
-      ] });
+      native.spawn({
+        clone: ['mnt'],
+        stdio: [-1, -1, -1],
+        execHelper: EXEC_HELPER,
+        timeoutMs: 10_000,
+        ops: [
+          { op: 'mount', source: 'none', target: '/', flags: ['REC', 'PRIVATE'] },
+          { op: 'openRoot', target },
+          { op: 'bind', source: link, target: '/s', sourceType: 'socket' },
+          { op: 'exec', target: '/bin/true', argv: ['true'], env: [] },
+        ],
+      });
     } catch (e) {
       err = e as SystemError;
     }
@@ -59,33 +66,53 @@ describe('hostPath type: Socket', () => {
     const flipping = path.join(roots.dir, 'flip');
     const marker = `tspod-it-racer-${process.pid}`;
     // The racer: atomic renames, so the name is always one of the two, switching all the time.
-    const racer = spawn(process.execPath, ['-e', `
+    const racer = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
       const fs = require('fs'); const [p, sock] = process.argv.slice(1);
       for (;;) {
         try { fs.linkSync(sock, p + '.s'); fs.renameSync(p + '.s', p); } catch {}
         try { fs.symlinkSync('/etc', p + '.l'); fs.renameSync(p + '.l', p); } catch {}
-      }`, flipping, socket, marker], { stdio: 'ignore' });
+      }`,
+        flipping,
+        socket,
+        marker,
+      ],
+      { stdio: 'ignore' },
+    );
     const outcomes: string[] = [];
     try {
       const manifest = pod('race', {
         restartPolicy: 'Never',
         volumes: [{ name: 's', hostPath: { path: flipping, type: 'Socket' } }],
-        containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', SCRIPT], volumeMounts: [{ name: 's', mountPath: '/run/s' }] }],
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox',
+            command: ['sh', '-c', SCRIPT],
+            volumeMounts: [{ name: 's', mountPath: '/run/s' }],
+          },
+        ],
       });
       for (let i = 0; i < 16; i++) {
         const res = await runPod(roots, manifest, ['--network', 'none']);
         const said = linesOf(res.stdout, 'c');
         if (res.code === 0) outcomes.push(said.join(' '));
-        else if (/is not a socket/.test(res.stderr)) outcomes.push(/when it is bound/.test(res.stderr) ? 'refused at the bind' : 'refused by the check');
+        else if (/is not a socket/.test(res.stderr))
+          outcomes.push(/when it is bound/.test(res.stderr) ? 'refused at the bind' : 'refused by the check');
         // The socket opened, then renamed over before the attach: the kernel attaches no unlinked file.
-        else if (/ENOENT: no such file or directory, move_mount/.test(res.stderr)) outcomes.push('gone before the attach');
+        else if (/ENOENT: no such file or directory, move_mount/.test(res.stderr))
+          outcomes.push('gone before the attach');
         else outcomes.push(`exit ${res.code}: ${res.stderr}`);
       }
     } finally {
       racer.kill('SIGKILL');
       await new Promise((resolve) => racer.once('exit', resolve));
     }
-    for (const o of outcomes) expect(['bound a socket', 'refused at the bind', 'refused by the check', 'gone before the attach']).toContain(o);
+    for (const o of outcomes)
+      expect(['bound a socket', 'refused at the bind', 'refused by the check', 'gone before the attach']).toContain(o);
     expect(outcomes.filter((o) => o !== 'refused by the check').length, outcomes.join('\n')).toBeGreaterThan(0);
     expectClean(roots, [], [marker]);
   });

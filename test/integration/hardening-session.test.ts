@@ -20,16 +20,32 @@ afterAll(() => removeRoots(roots));
 
 /** Run `shellLine` (which starts tspod) on a pseudo-terminal of its own, as an operator's shell would: tspod then has a controlling terminal. */
 function onTerminal(shellLine: string): { code: number | null; out: string } {
-  const res = spawnSync('script', ['-qec', shellLine, '/dev/null'], { env: roots.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 90_000 });
+  const res = spawnSync('script', ['-qec', shellLine, '/dev/null'], {
+    env: roots.env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 90_000,
+  });
   return { code: res.status, out: (res.stdout + res.stderr).replace(/\r/g, '') };
 }
 
-const SESSION_SCRIPT = 'echo "session $(cut -d" " -f6 /proc/self/stat) self $$"; (exec 3</dev/tty) 2>&1 | sed "s/^/tty /"; true';
+const SESSION_SCRIPT =
+  'echo "session $(cut -d" " -f6 /proc/self/stat) self $$"; (exec 3</dev/tty) 2>&1 | sed "s/^/tty /"; true';
 
 describe('a session of its own', () => {
   test('a foreground container is the leader of its own session and has no controlling terminal', () => {
     const manifest = path.join(roots.dir, 'session.json');
-    fs.writeFileSync(manifest, JSON.stringify(pod('sess', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', SESSION_SCRIPT.replace('$$', () => '$$$$')] }] }))); // $$ is an escaped $ in a manifest
+    fs.writeFileSync(
+      manifest,
+      JSON.stringify(
+        pod('sess', {
+          restartPolicy: 'Never',
+          containers: [
+            { name: 'c', image: 'busybox', command: ['sh', '-c', SESSION_SCRIPT.replace('$$', () => '$$$$')] },
+          ],
+        }),
+      ),
+    ); // $$ is an escaped $ in a manifest
     const res = onTerminal(`node ${TSPOD} run --network none ${manifest}`);
     expect(res.code, res.out).toBe(0);
     const out = linesOf(res.out, 'c');
@@ -39,9 +55,12 @@ describe('a session of its own', () => {
     expectClean(roots);
   });
 
-  test('tspod exec without -t runs in a session of its own, without the operator\'s terminal', async () => {
+  test("tspod exec without -t runs in a session of its own, without the operator's terminal", async () => {
     const manifest = path.join(roots.dir, 'session-exec.json');
-    fs.writeFileSync(manifest, JSON.stringify(pod('sess-exec', { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '300'] }] })));
+    fs.writeFileSync(
+      manifest,
+      JSON.stringify(pod('sess-exec', { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '300'] }] })),
+    );
     expect((await tspod(roots, ['run', '-d', '--network', 'none', manifest])).code).toBe(0);
     try {
       const res = onTerminal(`node ${TSPOD} exec sess-exec -- sh -c '${SESSION_SCRIPT.replace(/'/g, "'\\''")}'`);
@@ -57,14 +76,20 @@ describe('a session of its own', () => {
 });
 
 describe('a session keyring of its own', () => {
-  test('a key in the operator\'s session keyring cannot be read from a container', () => {
+  test("a key in the operator's session keyring cannot be read from a container", () => {
     // A root that sees the default store's images (debian: its perl's syscall() reaches keyctl), read-only.
     const debianRoot = path.join(roots.dir, 'deb');
     fs.mkdirSync(debianRoot);
     fs.symlinkSync('/var/lib/tspod/images', path.join(debianRoot, 'images'));
     // Read the session keyring (-3: the ids in it) and the key itself, by id, with keyctl(KEYCTL_READ).
-    const perl = 'my $b = "\\0" x 4096; for my $k (-3, $ARGV[0]) { my $n = syscall(250, 11, $k + 0, $b, 4096); print "key $k ", ($n < 0 ? "unreadable: $!" : unpack("H*", substr($b, 0, $n))), "\\n" }';
-    const manifest = JSON.stringify(pod('keys', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'debian', command: ['perl', '-e', perl, 'KEYID'] }] }));
+    const perl =
+      'my $b = "\\0" x 4096; for my $k (-3, $ARGV[0]) { my $n = syscall(250, 11, $k + 0, $b, 4096); print "key $k ", ($n < 0 ? "unreadable: $!" : unpack("H*", substr($b, 0, $n))), "\\n" }';
+    const manifest = JSON.stringify(
+      pod('keys', {
+        restartPolicy: 'Never',
+        containers: [{ name: 'c', image: 'debian', command: ['perl', '-e', perl, 'KEYID'] }],
+      }),
+    );
     fs.writeFileSync(path.join(roots.dir, 'keys.json'), manifest);
     const script = `id=$(keyctl add user tspod-it-secret s3cret-value @s) && keyctl print "$id" && sed "s/KEYID/$id/" ${roots.dir}/keys.json | node ${TSPOD} --root ${debianRoot} run --network none -`;
     const out = execFileSync('keyctl', ['session', '-', 'sh', '-c', script], { env: roots.env, encoding: 'utf8' });
@@ -87,10 +112,16 @@ describe('a deadline on the way to execve', () => {
     let err: SystemError | undefined;
     try {
       // Opening a FIFO for writing blocks until someone opens it for reading: nobody will.
-      native.spawn({ clone: [], stdio: [-1, -1, -1], timeoutMs: 500, execHelper: EXEC_HELPER, ops: [
-        { op: 'writeFile', target: fifo, data: 'x' },
-        { op: 'exec', target: '/bin/true', argv: ['true'], env: [] },
-      ] });
+      native.spawn({
+        clone: [],
+        stdio: [-1, -1, -1],
+        timeoutMs: 500,
+        execHelper: EXEC_HELPER,
+        ops: [
+          { op: 'writeFile', target: fifo, data: 'x' },
+          { op: 'exec', target: '/bin/true', argv: ['true'], env: [] },
+        ],
+      });
     } catch (e) {
       err = e as SystemError;
     }

@@ -25,12 +25,21 @@ export function newRoots(tag: string): TestRoots {
   const root = path.join(dir, 'root');
   const runRoot = path.join(dir, 'run');
   fs.mkdirSync(root);
-  fs.cpSync(path.join(inject('baseRoot'), 'images'), path.join(root, 'images'), { recursive: true, verbatimSymlinks: true });
+  fs.cpSync(path.join(inject('baseRoot'), 'images'), path.join(root, 'images'), {
+    recursive: true,
+    verbatimSymlinks: true,
+  });
   // Tests stay offline: every registry is blocked, so `image: busybox` (pull policy Always) runs
   // the stored image, as on a host without a registry (ARCHITECTURE §13).
   const registries = path.join(dir, 'registries.json');
   fs.writeFileSync(registries, JSON.stringify({ registries: { '*': { blocked: true } } }));
-  const env = { ...process.env, TSPOD_ROOT: root, TSPOD_RUN_ROOT: runRoot, TSPOD_LOG_LEVEL: 'info', TSPOD_REGISTRIES_CONFIG: registries };
+  const env = {
+    ...process.env,
+    TSPOD_ROOT: root,
+    TSPOD_RUN_ROOT: runRoot,
+    TSPOD_LOG_LEVEL: 'info',
+    TSPOD_REGISTRIES_CONFIG: registries,
+  };
   return { dir, root, runRoot, env };
 }
 
@@ -42,14 +51,20 @@ export interface Result {
 }
 
 /** Start `tspod ARGS...`; `done` resolves with its output when it exits. */
-export function start(roots: TestRoots, args: string[], input?: string): { child: ChildProcess; done: Promise<Result>; output: () => string } {
+export function start(
+  roots: TestRoots,
+  args: string[],
+  input?: string,
+): { child: ChildProcess; done: Promise<Result>; output: () => string } {
   const child = spawn(process.execPath, [TSPOD, ...args], { env: roots.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   child.stdin!.end(input ?? '');
-  const done = new Promise<Result>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<Result>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, done, output: () => stdout };
 }
 
@@ -69,10 +84,17 @@ export function pod(name: string, spec: object, uid?: string): object {
 /** Lines a container printed in a foreground run (`name | text`). */
 export function linesOf(out: string, container: string): string[] {
   const prefix = `${container} | `;
-  return out.split('\n').filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length));
+  return out
+    .split('\n')
+    .filter((l) => l.startsWith(prefix))
+    .map((l) => l.slice(prefix.length));
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  ms = 20_000,
+): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -89,7 +111,10 @@ export function mountsUnder(dir: string): string[] {
 
 /** Cgroup directories of a pod (by uid) in any hierarchy. */
 export function cgroupsOf(uid: string): string[] {
-  return fs.readdirSync('/sys/fs/cgroup').map((h) => path.join('/sys/fs/cgroup', h, 'tspod', uid)).filter((d) => fs.existsSync(d));
+  return fs
+    .readdirSync('/sys/fs/cgroup')
+    .map((h) => path.join('/sys/fs/cgroup', h, 'tspod', uid))
+    .filter((d) => fs.existsSync(d));
 }
 
 /** Processes whose command line (its arguments joined by spaces) mentions `marker`. */

@@ -42,7 +42,8 @@ export function describeTree(root: string): Record<string, string> {
         out[r] = `dir ${meta}`;
         walk(r);
       } else if (st.isSymbolicLink()) out[r] = `symlink -> ${fs.readlinkSync(p)} ${st.uid}:${st.gid}`;
-      else if (st.isFile()) out[r] = `file ${meta} ${st.size} ${createHash('sha256').update(fs.readFileSync(p)).digest('hex')}`;
+      else if (st.isFile())
+        out[r] = `file ${meta} ${st.size} ${createHash('sha256').update(fs.readFileSync(p)).digest('hex')}`;
       else if (st.isCharacterDevice()) out[r] = `chr ${meta} ${st.rdev}`;
       else out[r] = `other ${meta}`;
     }
@@ -62,7 +63,14 @@ export function describeImage(lowerDirs: string[]): Record<string, string> {
   const mnt = path.join(scratch, 'mnt');
   fs.mkdirSync(empty);
   fs.mkdirSync(mnt);
-  execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `ro,userxattr,lowerdir=${[...lowerDirs, empty].join(':')}`, mnt]);
+  execFileSync('mount', [
+    '-t',
+    'overlay',
+    'overlay',
+    '-o',
+    `ro,userxattr,lowerdir=${[...lowerDirs, empty].join(':')}`,
+    mnt,
+  ]);
   try {
     return describeTree(mnt);
   } finally {
@@ -118,27 +126,52 @@ export async function buildTestImage(busyboxRootfs: string): Promise<TestImage> 
   const byName = new Map(busybox.map((e) => [e.name, e]));
   const dir = (name: string, mtime: Date, mode = 0o755): Entry => ({ name, type: 'directory', mode, mtime });
   const file = (name: string, data: string, mtime: Date, mode = 0o644): Entry => ({ name, data, mtime, mode });
-  const layer1Extra = [dir('opt', T1), dir('opt/data', T1), file('opt/data/a', 'a', T1), dir('opt/data/b', T1), file('opt/data/b/c', 'c', T1), file('etc/motd', 'motd', T1)];
+  const layer1Extra = [
+    dir('opt', T1),
+    dir('opt/data', T1),
+    file('opt/data/a', 'a', T1),
+    dir('opt/data/b', T1),
+    file('opt/data/b/c', 'c', T1),
+    file('etc/motd', 'motd', T1),
+  ];
   const usrBin = { ...byName.get('usr/bin')!, mtime: T2 };
   const etc = { ...byName.get('etc')!, mtime: T2 };
   const layer2 = [
-    usrBin, { name: 'usr/bin/.wh.wget', data: '', mtime: T2 },
-    etc, { name: 'etc/.wh.motd', data: '', mtime: T2 },
-    dir('opt/data', T2, 0o750), { name: 'opt/data/.wh..wh..opq', data: '', mtime: T2 }, file('opt/data/new', 'new', T2),
-    dir('app', T2), file('app/run.sh', RUN_SH, T2, 0o755), dir('srv', T2), file('srv/hello.txt', 'world', T2),
+    usrBin,
+    { name: 'usr/bin/.wh.wget', data: '', mtime: T2 },
+    etc,
+    { name: 'etc/.wh.motd', data: '', mtime: T2 },
+    dir('opt/data', T2, 0o750),
+    { name: 'opt/data/.wh..wh..opq', data: '', mtime: T2 },
+    file('opt/data/new', 'new', T2),
+    dir('app', T2),
+    file('app/run.sh', RUN_SH, T2, 0o755),
+    dir('srv', T2),
+    file('srv/hello.txt', 'world', T2),
   ];
   const removed = new Set(['usr/bin/wget', 'opt/data/a', 'opt/data/b', 'opt/data/b/c', 'etc/motd']);
-  const replaced = new Map<string, Entry>([['usr/bin', usrBin], ['etc', etc], ['opt/data', dir('opt/data', T2, 0o750)]]);
+  const replaced = new Map<string, Entry>([
+    ['usr/bin', usrBin],
+    ['etc', etc],
+    ['opt/data', dir('opt/data', T2, 0o750)],
+  ]);
   const flattened = [
     ...busybox.filter((e) => !removed.has(e.name)).map((e) => replaced.get(e.name) ?? e),
-    dir('opt', T1), dir('opt/data', T2, 0o750), file('opt/data/new', 'new', T2),
-    dir('app', T2), file('app/run.sh', RUN_SH, T2, 0o755), dir('srv', T2), file('srv/hello.txt', 'world', T2),
+    dir('opt', T1),
+    dir('opt/data', T2, 0o750),
+    file('opt/data/new', 'new', T2),
+    dir('app', T2),
+    file('app/run.sh', RUN_SH, T2, 0o755),
+    dir('srv', T2),
+    file('srv/hello.txt', 'world', T2),
   ];
   const spec: ImageSpec = {
     layers: [await makeTar([...busybox, ...layer1Extra]), await makeTar(layer2)],
     gzip: [true, false],
     runConfig: {
-      Entrypoint: ['/app/run.sh'], Cmd: ['from-cmd'], WorkingDir: '/srv',
+      Entrypoint: ['/app/run.sh'],
+      Cmd: ['from-cmd'],
+      WorkingDir: '/srv',
       Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'GREETING=hi'],
     },
   };

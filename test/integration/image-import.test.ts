@@ -9,7 +9,15 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeTar, tarOfDir, writeDockerArchive, writeOciLayout, type Entry } from '../unit/image/fixtures.js';
 import { expectClean, newRoots, removeRoots, tspod, type TestRoots } from './helpers.js';
-import { buildTestImage, describeEntries, describeImage, inspect, listAll, type InspectedImage, type TestImage } from './image-helpers.js';
+import {
+  buildTestImage,
+  describeEntries,
+  describeImage,
+  inspect,
+  listAll,
+  type InspectedImage,
+  type TestImage,
+} from './image-helpers.js';
 
 let roots: TestRoots;
 let image: TestImage;
@@ -46,7 +54,9 @@ async function importRefused(name: string, file: string, message: RegExp): Promi
 }
 
 const expectedConfig = {
-  Entrypoint: ['/app/run.sh'], Cmd: ['from-cmd'], WorkingDir: '/srv',
+  Entrypoint: ['/app/run.sh'],
+  Cmd: ['from-cmd'],
+  WorkingDir: '/srv',
   Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'GREETING=hi'],
 };
 
@@ -81,7 +91,10 @@ describe('importing image archives built from busybox', () => {
 
   test('a gzip-compressed root filesystem tarball (as docker export writes, with a device node)', async () => {
     const archive = path.join(files, 'rootfs.tar.gz');
-    const dev: Entry[] = [{ name: 'dev/', type: 'directory' }, { name: 'dev/null', type: 'character-device', mode: 0o666, devmajor: 1, devminor: 3 }];
+    const dev: Entry[] = [
+      { name: 'dev/', type: 'directory' },
+      { name: 'dev/null', type: 'character-device', mode: 0o666, devmajor: 1, devminor: 3 },
+    ];
     const flat = image.flattened.filter((e) => !e.name.startsWith('dev'));
     fs.writeFileSync(archive, zlib.gzipSync(await makeTar([...flat, ...dev])));
     const record = await importOk('test-rootfs', archive);
@@ -123,10 +136,28 @@ describe('broken and malicious archives are refused, and nothing is written', ()
   const outside = () => path.join(roots.dir, 'outside');
 
   test.each([
-    ['a "../" entry', () => [{ name: 'ok', data: '' }, { name: '../../../../escaped', data: 'x' }], /entry "..\/..\/..\/..\/escaped" contains ".."/],
+    [
+      'a "../" entry',
+      () => [
+        { name: 'ok', data: '' },
+        { name: '../../../../escaped', data: 'x' },
+      ],
+      /entry "..\/..\/..\/..\/escaped" contains ".."/,
+    ],
     ['an absolute entry', () => [{ name: path.join(outside(), 'abs'), data: 'x' }], /has an absolute path/],
-    ['a symlink, then a file through it', () => [{ name: 'evil', type: 'symlink', linkname: outside() }, { name: 'evil/planted', data: 'x' }], /entry "evil\/planted" would be written through the symlink "evil"/],
-    ['a hard link to a host file', () => [{ name: 'hl', type: 'link', linkname: '../../../../../../etc/passwd' }], /hard link "hl".*contains ".."/],
+    [
+      'a symlink, then a file through it',
+      () => [
+        { name: 'evil', type: 'symlink', linkname: outside() },
+        { name: 'evil/planted', data: 'x' },
+      ],
+      /entry "evil\/planted" would be written through the symlink "evil"/,
+    ],
+    [
+      'a hard link to a host file',
+      () => [{ name: 'hl', type: 'link', linkname: '../../../../../../etc/passwd' }],
+      /hard link "hl".*contains ".."/,
+    ],
   ])('a root filesystem tarball with %s', async (_what, entries, message) => {
     fs.mkdirSync(outside(), { recursive: true });
     const archive = path.join(files, 'evil.tar');
@@ -137,7 +168,10 @@ describe('broken and malicious archives are refused, and nothing is written', ()
 
   test('an OCI layer with a symlink, then a file through it', async () => {
     fs.mkdirSync(outside(), { recursive: true });
-    const layer = await makeTar([{ name: 'etc', type: 'symlink', linkname: outside() }, { name: 'etc/passwd', data: 'root::0:0::/:/bin/sh\n' }]);
+    const layer = await makeTar([
+      { name: 'etc', type: 'symlink', linkname: outside() },
+      { name: 'etc/passwd', data: 'root::0:0::/:/bin/sh\n' },
+    ]);
     const layout = path.join(files, 'evil-oci');
     writeOciLayout(layout, { layers: [layer] });
     await importRefused('evil', layout, /layer 1 .*entry "etc\/passwd" would be written through the symlink "etc"/);

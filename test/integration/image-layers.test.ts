@@ -20,7 +20,15 @@ let busybox: string;
 
 beforeAll(async () => {
   roots = newRoots('image-layers');
-  const save = await tspod(roots, ['image', 'save', 'busybox', '-o', path.join(roots.dir, 'busybox.tar'), '--format', 'oci']);
+  const save = await tspod(roots, [
+    'image',
+    'save',
+    'busybox',
+    '-o',
+    path.join(roots.dir, 'busybox.tar'),
+    '--format',
+    'oci',
+  ]);
   expect(save.code, save.stderr).toBe(0);
   busybox = path.join(roots.dir, 'busybox');
   fs.mkdirSync(busybox);
@@ -51,13 +59,24 @@ async function derive(from: string, dir: string, files: Entry[], name?: string):
 }
 
 const run = (name: string, image: string, script: string) =>
-  runPod(roots, pod(name, { restartPolicy: 'Never', containers: [{ name: 'c', image, imagePullPolicy: 'Never', command: ['sh', '-c', script] }] }), ['--network', 'none']);
+  runPod(
+    roots,
+    pod(name, {
+      restartPolicy: 'Never',
+      containers: [{ name: 'c', image, imagePullPolicy: 'Never', command: ['sh', '-c', script] }],
+    }),
+    ['--network', 'none'],
+  );
 
 describe('layers shared on disk', () => {
   test('two images on the busybox base share its layer directory with busybox itself', async () => {
     await derive(busybox, 'one', [{ name: 'one.txt', data: 'one\n' }], 'one:1');
     await derive(busybox, 'two', [{ name: 'two.txt', data: 'two\n' }], 'two:1');
-    const [b, one, two] = [await inspect(roots, 'busybox'), await inspect(roots, 'one:1'), await inspect(roots, 'two:1')];
+    const [b, one, two] = [
+      await inspect(roots, 'busybox'),
+      await inspect(roots, 'one:1'),
+      await inspect(roots, 'two:1'),
+    ];
     expect(one.layers[0]).toBe(b.layers[0]);
     expect(two.layers[0]).toBe(b.layers[0]);
     expect(one.lowerDirs[1]).toBe(b.lowerDirs[0]);
@@ -69,7 +88,7 @@ describe('layers shared on disk', () => {
     expect(fs.readdirSync(one.lowerDirs[0])).toEqual(['one.txt']);
   });
 
-  test('rm removes an image\'s own layers and keeps the shared base; prune then finds nothing to remove', async () => {
+  test("rm removes an image's own layers and keeps the shared base; prune then finds nothing to remove", async () => {
     const b = await inspect(roots, 'busybox');
     const one = await inspect(roots, 'one:1');
     const two = await inspect(roots, 'two:1');
@@ -89,15 +108,30 @@ describe('layers shared on disk', () => {
 describe('a pod of a layered image', () => {
   test('sees the files of every layer, with whiteouts and opaque directories of the upper layers applied', async () => {
     const l2 = await derive(busybox, 'l2', [
-      { name: 'opt/', type: 'directory' }, { name: 'opt/data/', type: 'directory' }, { name: 'opt/data/a', data: 'a' }, { name: 'opt/data/b/', type: 'directory' }, { name: 'opt/data/b/c', data: 'c' },
-      { name: 'etc/', type: 'directory', mode: 0o755 }, { name: 'etc/motd', data: 'motd' }, { name: 'etc/from-l2', data: 'l2\n' },
+      { name: 'opt/', type: 'directory' },
+      { name: 'opt/data/', type: 'directory' },
+      { name: 'opt/data/a', data: 'a' },
+      { name: 'opt/data/b/', type: 'directory' },
+      { name: 'opt/data/b/c', data: 'c' },
+      { name: 'etc/', type: 'directory', mode: 0o755 },
+      { name: 'etc/motd', data: 'motd' },
+      { name: 'etc/from-l2', data: 'l2\n' },
     ]);
-    await derive(l2, 'l3', [
-      { name: 'bin/', type: 'directory', mode: 0o755 }, { name: 'bin/.wh.vi', data: '' },
-      { name: 'etc/', type: 'directory', mode: 0o755 }, { name: 'etc/.wh.motd', data: '' },
-      { name: 'opt/data/', type: 'directory', mode: 0o755 }, { name: 'opt/data/.wh..wh..opq', data: '' }, { name: 'opt/data/new', data: 'new' },
-      { name: 'top.txt', data: 'l3\n' },
-    ], 'layered:3');
+    await derive(
+      l2,
+      'l3',
+      [
+        { name: 'bin/', type: 'directory', mode: 0o755 },
+        { name: 'bin/.wh.vi', data: '' },
+        { name: 'etc/', type: 'directory', mode: 0o755 },
+        { name: 'etc/.wh.motd', data: '' },
+        { name: 'opt/data/', type: 'directory', mode: 0o755 },
+        { name: 'opt/data/.wh..wh..opq', data: '' },
+        { name: 'opt/data/new', data: 'new' },
+        { name: 'top.txt', data: 'l3\n' },
+      ],
+      'layered:3',
+    );
     const img = await inspect(roots, 'layered:3');
     expect(img.lowerDirs).toHaveLength(3);
     const script = [
@@ -126,12 +160,39 @@ describe('a hostile layer', () => {
     const before = describeTree(base);
     const layersBefore = layerDirs();
     const attacks: [string, Entry[]][] = [
-      ['a symlink to the base layer, written through', [{ name: 'evil', type: 'symlink', linkname: base }, { name: 'evil/pwned', data: 'x' }]],
-      ['a relative symlink climbing to the base', [{ name: 'evil', type: 'symlink', linkname: `../../${hex(b.layers[0])}/diff` }, { name: 'evil/pwned', data: 'x' }]],
+      [
+        'a symlink to the base layer, written through',
+        [
+          { name: 'evil', type: 'symlink', linkname: base },
+          { name: 'evil/pwned', data: 'x' },
+        ],
+      ],
+      [
+        'a relative symlink climbing to the base',
+        [
+          { name: 'evil', type: 'symlink', linkname: `../../${hex(b.layers[0])}/diff` },
+          { name: 'evil/pwned', data: 'x' },
+        ],
+      ],
       ['a name climbing out', [{ name: `../../${hex(b.layers[0])}/diff/pwned`, data: 'x' }]],
-      ['a hard link to a file of the base', [{ name: 'sh-link', type: 'link', linkname: `../../${hex(b.layers[0])}/diff/bin/busybox` }]],
-      ['a whiteout through a symlink', [{ name: 'evil', type: 'symlink', linkname: path.join(base, 'bin') }, { name: 'evil/.wh.busybox', data: '' }]],
-      ['an opaque marker through a symlink', [{ name: 'evil', type: 'symlink', linkname: path.join(base, 'etc') }, { name: 'evil/.wh..wh..opq', data: '' }]],
+      [
+        'a hard link to a file of the base',
+        [{ name: 'sh-link', type: 'link', linkname: `../../${hex(b.layers[0])}/diff/bin/busybox` }],
+      ],
+      [
+        'a whiteout through a symlink',
+        [
+          { name: 'evil', type: 'symlink', linkname: path.join(base, 'bin') },
+          { name: 'evil/.wh.busybox', data: '' },
+        ],
+      ],
+      [
+        'an opaque marker through a symlink',
+        [
+          { name: 'evil', type: 'symlink', linkname: path.join(base, 'etc') },
+          { name: 'evil/.wh..wh..opq', data: '' },
+        ],
+      ],
     ];
     let i = 0;
     for (const [what, entries] of attacks) {
@@ -145,14 +206,18 @@ describe('a hostile layer', () => {
     expect(fs.readdirSync(path.dirname(layersDir()))).toEqual(['sha256']);
     expect(layerDirs()).toEqual(layersBefore);
     // and from inside a pod, the base is what it was
-    const res = await run('after-hostile', 'busybox', 'ls /pwned 2>/dev/null || echo no-pwned; busybox true && echo busybox-ok');
+    const res = await run(
+      'after-hostile',
+      'busybox',
+      'ls /pwned 2>/dev/null || echo no-pwned; busybox true && echo busybox-ok',
+    );
     expect(linesOf(res.stdout, 'c')).toEqual(['no-pwned', 'busybox-ok']);
     expectClean(roots);
   });
 });
 
 describe('a store of the old format', () => {
-  test('is migrated on first use: each one-layer image\'s rootfs becomes its layer, and pods run from it', async () => {
+  test("is migrated on first use: each one-layer image's rootfs becomes its layer, and pods run from it", async () => {
     // An old store, written as tspod wrote it before the layer store: busybox unpacked into
     // sha256/<id>/rootfs, its config and an image.json without layers.
     const b = await inspect(roots, 'busybox');
@@ -163,12 +228,21 @@ describe('a store of the old format', () => {
       const dir = path.join(images, 'sha256', hex(b.id));
       fs.mkdirSync(dir, { recursive: true });
       fs.cpSync(b.lowerDirs[0], path.join(dir, 'rootfs'), { recursive: true, verbatimSymlinks: true });
-      fs.copyFileSync(path.join(roots.root, 'images', 'sha256', hex(b.id), 'config.json'), path.join(dir, 'config.json'));
-      const meta = JSON.parse(fs.readFileSync(path.join(roots.root, 'images', 'sha256', hex(b.id), 'image.json'), 'utf8'));
+      fs.copyFileSync(
+        path.join(roots.root, 'images', 'sha256', hex(b.id), 'config.json'),
+        path.join(dir, 'config.json'),
+      );
+      const meta = JSON.parse(
+        fs.readFileSync(path.join(roots.root, 'images', 'sha256', hex(b.id), 'image.json'), 'utf8'),
+      );
       delete meta.layers;
       fs.writeFileSync(path.join(dir, 'image.json'), JSON.stringify(meta));
       fs.mkdirSync(path.join(images, 'blobs', 'sha256'), { recursive: true });
-      for (const blob of meta.blobs) fs.copyFileSync(path.join(roots.root, 'images', 'blobs', 'sha256', hex(blob)), path.join(images, 'blobs', 'sha256', hex(blob)));
+      for (const blob of meta.blobs)
+        fs.copyFileSync(
+          path.join(roots.root, 'images', 'blobs', 'sha256', hex(blob)),
+          path.join(images, 'blobs', 'sha256', hex(blob)),
+        );
       fs.writeFileSync(path.join(images, 'refs.json'), JSON.stringify({ refs: { 'busybox:latest': b.id } }));
       const shInode = fs.lstatSync(path.join(dir, 'rootfs', 'bin', 'busybox')).ino;
 
@@ -180,7 +254,16 @@ describe('a store of the old format', () => {
       expect(migrated.lowerDirs).toEqual([path.join(images, 'layers', 'sha256', hex(b.layers[0]), 'diff')]);
       expect(fs.lstatSync(path.join(migrated.lowerDirs[0], 'bin', 'busybox')).ino).toBe(shInode); // moved, not copied
       expect(fs.realpathSync(path.join(dir, 'rootfs'))).toBe(migrated.lowerDirs[0]); // the old path still leads there
-      const res = await runPod(old, pod('migrated', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'Never', command: ['sh', '-c', 'echo from-migrated'] }] }), ['--network', 'none']);
+      const res = await runPod(
+        old,
+        pod('migrated', {
+          restartPolicy: 'Never',
+          containers: [
+            { name: 'c', image: 'busybox', imagePullPolicy: 'Never', command: ['sh', '-c', 'echo from-migrated'] },
+          ],
+        }),
+        ['--network', 'none'],
+      );
       expect(res.code, res.stderr).toBe(0);
       expect(linesOf(res.stdout, 'c')).toEqual(['from-migrated']);
       // save reads the blobs, as before

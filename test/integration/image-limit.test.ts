@@ -25,29 +25,49 @@ async function bomb(dir: string): Promise<{ file: string; gzSize: number }> {
   const chunks: Buffer[] = [];
   header.on('data', (c: Buffer) => chunks.push(c));
   const zero = Buffer.alloc(1 << 20);
-  const body = Readable.from((function* () {
-    for (let i = 0; i < UNPACKED / zero.length; i++) yield zero;
-  })());
+  const body = Readable.from(
+    (function* () {
+      for (let i = 0; i < UNPACKED / zero.length; i++) yield zero;
+    })(),
+  );
   const hash = createHash('sha256');
   const layer = path.join(dir, 'layer.tar.gz');
   // the tar is streamed: a 512-byte header, the zeros, the end-of-archive blocks
   const pack = tar.pack();
   const entry = pack.entry({ name: 'zeros', size: UNPACKED, mode: 0o644 });
   const feeding = pipeline(body, entry).then(() => pack.finalize());
-  await Promise.all([feeding, pipeline(pack, async function* (src: AsyncIterable<Buffer>) {
-    for await (const c of src) {
-      hash.update(c);
-      yield c;
-    }
-  }, zlib.createGzip({ level: 1 }), fs.createWriteStream(layer))]);
+  await Promise.all([
+    feeding,
+    pipeline(
+      pack,
+      async function* (src: AsyncIterable<Buffer>) {
+        for await (const c of src) {
+          hash.update(c);
+          yield c;
+        }
+      },
+      zlib.createGzip({ level: 1 }),
+      fs.createWriteStream(layer),
+    ),
+  ]);
   header.destroy();
-  const config = Buffer.from(JSON.stringify({ architecture: hostArch(), os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [`sha256:${hash.digest('hex')}`] } }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: hostArch(),
+      os: 'linux',
+      config: {},
+      rootfs: { type: 'layers', diff_ids: [`sha256:${hash.digest('hex')}`] },
+    }),
+  );
   const configName = `${createHash('sha256').update(config).digest('hex')}.json`;
   const out = tar.pack();
   const file = path.join(dir, 'bomb.tar');
   const writing = pipeline(out, fs.createWriteStream(file));
   out.entry({ name: configName }, config);
-  out.entry({ name: 'manifest.json' }, JSON.stringify([{ Config: configName, RepoTags: ['bomb:1'], Layers: ['layer.tar'] }]));
+  out.entry(
+    { name: 'manifest.json' },
+    JSON.stringify([{ Config: configName, RepoTags: ['bomb:1'], Layers: ['layer.tar'] }]),
+  );
   const gz = fs.readFileSync(layer);
   out.entry({ name: 'layer.tar' }, gz);
   out.finalize();
@@ -57,7 +77,12 @@ async function bomb(dir: string): Promise<{ file: string; gzSize: number }> {
 
 function storeContents(): Record<string, string[]> {
   const images = path.join(roots.root, 'images');
-  return Object.fromEntries(['sha256', 'blobs/sha256', 'layers/sha256', 'tmp'].map((d) => [d, fs.existsSync(path.join(images, d)) ? fs.readdirSync(path.join(images, d)).sort() : []]));
+  return Object.fromEntries(
+    ['sha256', 'blobs/sha256', 'layers/sha256', 'tmp'].map((d) => [
+      d,
+      fs.existsSync(path.join(images, d)) ? fs.readdirSync(path.join(images, d)).sort() : [],
+    ]),
+  );
 }
 
 describe('decompression bombs', () => {
@@ -67,7 +92,9 @@ describe('decompression bombs', () => {
     const before = storeContents();
     const res = await tspod(roots, ['image', 'import', '--unpack-limit', '32M', 'bomb:1', file]);
     expect(res.code).toBe(125);
-    expect(res.stderr).toMatch(/layer 1 \(layer\.tar\): unpacks to more than 32\.0 MiB, the unpack limit \(--unpack-limit\); refusing it as a decompression bomb/);
+    expect(res.stderr).toMatch(
+      /layer 1 \(layer\.tar\): unpacks to more than 32\.0 MiB, the unpack limit \(--unpack-limit\); refusing it as a decompression bomb/,
+    );
     expect(storeContents()).toEqual(before);
     expect((await tspod(roots, ['image', 'inspect', 'bomb:1'])).code).toBe(125);
     // the variable sets the same limit; under a limit that fits, the same archive imports

@@ -23,7 +23,11 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(files, 'oci.tar'), await tarOfDir(layout));
   await writeDockerArchive(path.join(files, 'saved.tar'), image.spec, []);
   fs.writeFileSync(path.join(files, 'rootfs.tar.gz'), zlib.gzipSync(await makeTar(image.flattened)));
-  for (const [name, file] of [['from-oci', 'oci.tar'], ['from-docker', 'saved.tar'], ['from-rootfs', 'rootfs.tar.gz']]) {
+  for (const [name, file] of [
+    ['from-oci', 'oci.tar'],
+    ['from-docker', 'saved.tar'],
+    ['from-rootfs', 'rootfs.tar.gz'],
+  ]) {
     const res = await tspod(roots, ['image', 'import', name, path.join(files, file)]);
     expect(res.code, res.stderr).toBe(0);
   }
@@ -48,22 +52,32 @@ describe('the image config drives the container process', () => {
   });
 
   test('args replace the image Cmd and keep its Entrypoint; env adds to the image Env', async () => {
-    const out = await run('run-args', [{ name: 'c', image: 'from-oci', args: ['one', 'two'], env: [{ name: 'GREETING', value: 'from-pod' }] }]);
+    const out = await run('run-args', [
+      { name: 'c', image: 'from-oci', args: ['one', 'two'], env: [{ name: 'GREETING', value: 'from-pod' }] },
+    ]);
     expect(linesOf(out, 'c')).toEqual(['args=one two', 'greeting=from-pod', ...FROM_IMAGE.slice(2)]);
   });
 
   test('command replaces the Entrypoint (and drops the Cmd); workingDir replaces WorkingDir', async () => {
-    const out = await run('run-command', [{ name: 'c', image: 'from-docker', command: ['/app/run.sh'], workingDir: '/app' }]);
+    const out = await run('run-command', [
+      { name: 'c', image: 'from-docker', command: ['/app/run.sh'], workingDir: '/app' },
+    ]);
     expect(linesOf(out, 'c')).toEqual(['args=', 'greeting=hi', 'pwd=/app', 'hello=', 'data=new ', 'wget=gone']);
   });
 
   test('a root filesystem tarball has no process of its own: the manifest gives it', async () => {
-    const out = await run('run-rootfs', [{ name: 'c', image: 'from-rootfs', command: ['/app/run.sh', 'r'], workingDir: '/srv' }]);
+    const out = await run('run-rootfs', [
+      { name: 'c', image: 'from-rootfs', command: ['/app/run.sh', 'r'], workingDir: '/srv' },
+    ]);
     expect(linesOf(out, 'c')).toEqual(['args=r', 'greeting=', 'pwd=/srv', 'hello=world', 'data=new ', 'wget=gone']);
   });
 
   test('a missing image is an error naming the image and how to get it', async () => {
-    const res = await runPod(roots, pod('run-missing', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'nosuch:1.0' }] }), ['--network', 'none']);
+    const res = await runPod(
+      roots,
+      pod('run-missing', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'nosuch:1.0' }] }),
+      ['--network', 'none'],
+    );
     expect(res.code).toBe(125);
     expect(res.stderr).toContain('ErrImagePull: image "nosuch:1.0" is not in the store');
     // the test's host configuration blocks every registry: the pull is not even tried
@@ -72,7 +86,7 @@ describe('the image config drives the container process', () => {
 });
 
 describe('containers share the image read-only', () => {
-  test('two containers of one pod on the same image do not see each other\'s writes, and the image is unchanged', async () => {
+  test("two containers of one pod on the same image do not see each other's writes, and the image is unchanged", async () => {
     const { lowerDirs } = await inspect(roots, 'from-oci');
     const layers = () => lowerDirs.map((d) => describeTree(d));
     const before = layers();
@@ -89,10 +103,24 @@ describe('containers share the image read-only', () => {
       'cat /srv/hello.txt; echo; ls /opt/data',
       'echo 2 > /etc/second; touch /ctl/second-done',
     ].join('; ');
-    const out = await run('run-shared', [
-      { name: 'first', image: 'from-oci', command: ['sh', '-c', first], volumeMounts: [{ name: 'ctl', mountPath: '/ctl' }] },
-      { name: 'second', image: 'from-oci', command: ['sh', '-c', second], volumeMounts: [{ name: 'ctl', mountPath: '/ctl' }] },
-    ], [{ name: 'ctl', emptyDir: {} }]);
+    const out = await run(
+      'run-shared',
+      [
+        {
+          name: 'first',
+          image: 'from-oci',
+          command: ['sh', '-c', first],
+          volumeMounts: [{ name: 'ctl', mountPath: '/ctl' }],
+        },
+        {
+          name: 'second',
+          image: 'from-oci',
+          command: ['sh', '-c', second],
+          volumeMounts: [{ name: 'ctl', mountPath: '/ctl' }],
+        },
+      ],
+      [{ name: 'ctl', emptyDir: {} }],
+    );
     expect(linesOf(out, 'first')).toEqual(['first-alone']);
     expect(linesOf(out, 'second')).toEqual(['second-alone', '0', 'world', 'new']);
     expect(layers()).toEqual(before);

@@ -26,7 +26,15 @@ afterAll(() => {
 /** A small one-layer OCI layout whose single file says `text`. */
 async function smallImage(text: string): Promise<string> {
   const dir = fs.mkdtempSync(path.join(files, 'img-'));
-  writeOciLayout(dir, { layers: [await makeTar([{ name: 'etc/', type: 'directory' }, { name: 'etc/which', data: text }])], runConfig: { Cmd: ['cat', '/etc/which'] } });
+  writeOciLayout(dir, {
+    layers: [
+      await makeTar([
+        { name: 'etc/', type: 'directory' },
+        { name: 'etc/which', data: text },
+      ]),
+    ],
+    runConfig: { Cmd: ['cat', '/etc/which'] },
+  });
   return dir;
 }
 
@@ -45,17 +53,31 @@ describe('tspod image ls, inspect, rm', () => {
     await ok(['image', 'import', 'small:1', await smallImage('one')]);
     const table = (await ok(['image', 'ls'])).split('\n');
     expect(table[0]).toMatch(/^NAME\s+TAG\s+DIGEST\s+IMAGE ID\s+CREATED\s+SIZE$/);
-    expect(table).toContainEqual(expect.stringMatching(/^docker\.io\/library\/busybox\s+latest\s+<none>\s+[0-9a-f]{12}\s+.+ ago\s+\d(\.\d+)?MB$/));
-    expect(table).toContainEqual(expect.stringMatching(/^docker\.io\/library\/small\s+1\s+<none>\s+[0-9a-f]{12}\s+.+ago\s+3B$/));
+    expect(table).toContainEqual(
+      expect.stringMatching(/^docker\.io\/library\/busybox\s+latest\s+<none>\s+[0-9a-f]{12}\s+.+ ago\s+\d(\.\d+)?MB$/),
+    );
+    expect(table).toContainEqual(
+      expect.stringMatching(/^docker\.io\/library\/small\s+1\s+<none>\s+[0-9a-f]{12}\s+.+ago\s+3B$/),
+    );
     const records = JSON.parse(await ok(['image', 'ls', '--json']));
     const small = records.find((r: { ref: string }) => r.ref === 'docker.io/library/small:1');
-    expect(small).toMatchObject({ name: 'docker.io/library/small', tag: '1', config: { Cmd: ['cat', '/etc/which'] }, size: 3 });
+    expect(small).toMatchObject({
+      name: 'docker.io/library/small',
+      tag: '1',
+      config: { Cmd: ['cat', '/etc/which'] },
+      size: 3,
+    });
     expect(fs.readFileSync(path.join(small.lowerDirs[0], 'etc/which'), 'utf8')).toBe('one');
   });
 
   test('inspect shows the record, its origin and the whole OCI config', async () => {
     const details = JSON.parse(await ok(['image', 'inspect', 'small:1']));
-    expect(details).toMatchObject({ ref: 'docker.io/library/small:1', names: ['docker.io/library/small:1'], source: 'oci-layout', imageConfig: { os: 'linux', config: { Cmd: ['cat', '/etc/which'] } } });
+    expect(details).toMatchObject({
+      ref: 'docker.io/library/small:1',
+      names: ['docker.io/library/small:1'],
+      source: 'oci-layout',
+      imageConfig: { os: 'linux', config: { Cmd: ['cat', '/etc/which'] } },
+    });
     expect(details.id).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
@@ -77,7 +99,9 @@ describe('tspod image ls, inspect, rm', () => {
     expect(await imageDirs()).toContain(id.slice(7));
     await ok(['image', 'rm', 'small:also']);
     expect(await imageDirs()).not.toContain(id.slice(7));
-    expect((await tspod(roots, ['image', 'rm', 'small:also'])).stderr).toMatch(/image "docker.io\/library\/small:also" is not in the store/);
+    expect((await tspod(roots, ['image', 'rm', 'small:also'])).stderr).toMatch(
+      /image "docker.io\/library\/small:also" is not in the store/,
+    );
   });
 
   test('rm refuses an image a pod uses, naming the pod', async () => {
@@ -88,7 +112,9 @@ describe('tspod image ls, inspect, rm', () => {
     fs.writeFileSync(path.join(podDir, 'state.json'), JSON.stringify({ images: [id] }));
     const res = await tspod(roots, ['image', 'rm', 'used']);
     expect(res.code).toBe(125);
-    expect(res.stderr).toBe('tspod: image "docker.io/library/used:latest" is in use by pod "web"; remove the pod first ("tspod rm web")\n');
+    expect(res.stderr).toBe(
+      'tspod: image "docker.io/library/used:latest" is in use by pod "web"; remove the pod first ("tspod rm web")\n',
+    );
     expect((await inspect(roots, 'used')).id).toBe(id);
     // re-importing the tag moves it; the old image stays while the pod uses it, and goes after
     await ok(['image', 'import', 'used', await smallImage('newer')]);

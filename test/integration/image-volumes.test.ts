@@ -34,9 +34,12 @@ beforeAll(async () => {
 afterAll(() => removeRoots(roots));
 
 const volumePod = (name: string, script: string, mounts: object[]) => ({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name },
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name },
   spec: {
-    restartPolicy: 'Never', terminationGracePeriodSeconds: 2,
+    restartPolicy: 'Never',
+    terminationGracePeriodSeconds: 2,
     volumes: [{ name: 'data', image: { reference: 'data:v1', pullPolicy: 'IfNotPresent' } }],
     containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', script], volumeMounts: mounts }],
   },
@@ -45,15 +48,21 @@ const volumePod = (name: string, script: string, mounts: object[]) => ({
 describe('image volumes', () => {
   test('the image whole and by subPath, read-only, noexec, nosuid, nodev, seen from inside', async () => {
     const script = [
-      'cat /data/models/model.txt', 'cat /model/model.txt',
+      'cat /data/models/model.txt',
+      'cat /model/model.txt',
       'touch /data/x 2>&1 | grep -o "Read-only file system"',
       '/data/bin/busybox echo ran 2>&1 | grep -o "Permission denied"',
       // The options of the two mounts, as the container's mount table has them.
-      'for m in /data /model; do awk -v m=$m \'$5 == m { print m, $6 }\' /proc/self/mountinfo; done',
+      "for m in /data /model; do awk -v m=$m '$5 == m { print m, $6 }' /proc/self/mountinfo; done",
     ].join('; ');
-    const r = await runPod(roots, volumePod('reader', script, [
-      { name: 'data', mountPath: '/data' }, { name: 'data', mountPath: '/model', subPath: 'models' },
-    ]), ['--network', 'none']);
+    const r = await runPod(
+      roots,
+      volumePod('reader', script, [
+        { name: 'data', mountPath: '/data' },
+        { name: 'data', mountPath: '/model', subPath: 'models' },
+      ]),
+      ['--network', 'none'],
+    );
     expect(r.code, r.stderr).toBe(0);
     const lines = linesOf(r.stdout, 'c');
     expect(lines.slice(0, 4)).toEqual(['weights v1', 'weights v1', 'Read-only file system', 'Permission denied']);
@@ -66,7 +75,11 @@ describe('image volumes', () => {
   });
 
   test('a subPath the image lacks fails the container; nothing is left mounted', async () => {
-    const r = await runPod(roots, volumePod('missing', 'cat /model/x', [{ name: 'data', mountPath: '/model', subPath: 'no-such-dir' }]), ['--network', 'none']);
+    const r = await runPod(
+      roots,
+      volumePod('missing', 'cat /model/x', [{ name: 'data', mountPath: '/model', subPath: 'no-such-dir' }]),
+      ['--network', 'none'],
+    );
     expect(r.code).toBe(125);
     expect(r.stderr).toContain('container "c": step');
     expect(r.stderr).toMatch(/\(bind \/model\) failed: EROFS: read-only file system, openat2 'no-such-dir'/);
@@ -75,13 +88,23 @@ describe('image volumes', () => {
 
   test('a subPath through a symlink of the image that leaves it (to /, or above) is refused; inside, the links resolve in the container', async () => {
     for (const subPath of ['out', 'up', 'out/etc']) {
-      const r = await runPod(roots, volumePod(`escape-${subPath.replace('/', '-')}`, 'cat /x/passwd /x/etc/passwd', [{ name: 'data', mountPath: '/x', subPath }]), ['--network', 'none']);
+      const r = await runPod(
+        roots,
+        volumePod(`escape-${subPath.replace('/', '-')}`, 'cat /x/passwd /x/etc/passwd', [
+          { name: 'data', mountPath: '/x', subPath },
+        ]),
+        ['--network', 'none'],
+      );
       expect({ subPath, code: r.code }).toEqual({ subPath, code: 125 });
       expect(r.stderr).toMatch(/\(bind \/x\) failed: EXDEV/);
       expect(linesOf(r.stdout, 'c')).toEqual([]);
     }
     // Mounted whole, the links are the container's own: / is its root, never the host's.
-    const r = await runPod(roots, volumePod('links', 'readlink /data/out; stat -Lc "%d:%i" / /data/out', [{ name: 'data', mountPath: '/data' }]), ['--network', 'none']);
+    const r = await runPod(
+      roots,
+      volumePod('links', 'readlink /data/out; stat -Lc "%d:%i" / /data/out', [{ name: 'data', mountPath: '/data' }]),
+      ['--network', 'none'],
+    );
     expect(r.code, r.stderr).toBe(0);
     const [link, root, out] = linesOf(r.stdout, 'c');
     expect(link).toBe('/');
@@ -90,7 +113,11 @@ describe('image volumes', () => {
   });
 
   test('the image is in use while a pod has it as a volume', async () => {
-    const run = await tspod(roots, ['run', '-d', '--network', 'none', '-'], JSON.stringify(volumePod('holder', 'sleep 600', [{ name: 'data', mountPath: '/data' }])));
+    const run = await tspod(
+      roots,
+      ['run', '-d', '--network', 'none', '-'],
+      JSON.stringify(volumePod('holder', 'sleep 600', [{ name: 'data', mountPath: '/data' }])),
+    );
     expect(run.code, run.stderr).toBe(0);
     try {
       const rm = await tspod(roots, ['image', 'rm', 'data:v1']);

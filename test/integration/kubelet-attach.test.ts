@@ -9,7 +9,17 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { expectClean, newRoots, pod, removeRoots, TSPOD, tspod, waitFor, type Result, type TestRoots } from './helpers.js';
+import {
+  expectClean,
+  newRoots,
+  pod,
+  removeRoots,
+  TSPOD,
+  tspod,
+  waitFor,
+  type Result,
+  type TestRoots,
+} from './helpers.js';
 import { onTerminal } from './terminal-helpers.js';
 
 let roots: TestRoots;
@@ -31,8 +41,17 @@ function session(args: string[]) {
   let err = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (err += d));
-  const done = new Promise<Result>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout: out, stderr: err })));
-  return { child, done, write: (t: string) => child.stdin.write(t), end: (t?: string) => child.stdin.end(t), output: () => out, errors: () => err };
+  const done = new Promise<Result>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout: out, stderr: err })),
+  );
+  return {
+    child,
+    done,
+    write: (t: string) => child.stdin.write(t),
+    end: (t?: string) => child.stdin.end(t),
+    output: () => out,
+    errors: () => err,
+  };
 }
 
 async function runDetached(file: string): Promise<void> {
@@ -42,7 +61,9 @@ async function runDetached(file: string): Promise<void> {
 
 async function phaseOf(name: string): Promise<string> {
   const r = await tspod(roots, ['inspect', name]);
-  return JSON.parse(r.stdout).status.containerStatuses.map((s: { state: object }) => Object.keys(s.state)[0]).join(',');
+  return JSON.parse(r.stdout)
+    .status.containerStatuses.map((s: { state: object }) => Object.keys(s.state)[0])
+    .join(',');
 }
 
 async function removePod(name: string): Promise<void> {
@@ -71,13 +92,21 @@ describe('stdin: true', () => {
       expect(await phaseOf('cat')).toBe('running');
       const c = session(['attach', '-i', '-q', 'cat']);
       c.write('third session\n');
-      await waitFor('the echo on c and b', () => c.output().includes('third session') && b.output().includes('third session'));
+      await waitFor(
+        'the echo on c and b',
+        () => c.output().includes('third session') && b.output().includes('third session'),
+      );
       c.child.kill('SIGTERM');
       b.child.kill('SIGTERM');
       await Promise.all([b.done, c.done]);
       // Everything went through the container's log too (as stdout).
       const logs = await tspod(roots, ['logs', 'cat']);
-      expect(logs.stdout.split('\n').filter((l) => l !== 'ping')).toEqual(['hello from a', 'second line', 'third session', '']);
+      expect(logs.stdout.split('\n').filter((l) => l !== 'ping')).toEqual([
+        'hello from a',
+        'second line',
+        'third session',
+        '',
+      ]);
     } finally {
       await removePod('cat');
     }
@@ -85,7 +114,17 @@ describe('stdin: true', () => {
   });
 
   test('stdinOnce: the container reads EOF when the first session ends, and stdin stays closed', async () => {
-    await runDetached(manifest('once', [{ name: 'c', image: 'busybox', stdin: true, stdinOnce: true, command: ['sh', '-c', 'cat; echo saw-eof; sleep 300'] }]));
+    await runDetached(
+      manifest('once', [
+        {
+          name: 'c',
+          image: 'busybox',
+          stdin: true,
+          stdinOnce: true,
+          command: ['sh', '-c', 'cat; echo saw-eof; sleep 300'],
+        },
+      ]),
+    );
     try {
       const a = session(['attach', '-i', '-q', 'once']);
       a.end('only line\n');
@@ -106,12 +145,16 @@ describe('stdin: true', () => {
     expectClean(roots);
   });
 
-  test('attach -i to a container without stdin, and to a completed pod, are refused in kubectl\'s words', async () => {
-    await runDetached(manifest('nostdin', [{ name: 'c', image: 'busybox', command: ['sleep', '300'] }], { restartPolicy: 'Never' }));
+  test("attach -i to a container without stdin, and to a completed pod, are refused in kubectl's words", async () => {
+    await runDetached(
+      manifest('nostdin', [{ name: 'c', image: 'busybox', command: ['sleep', '300'] }], { restartPolicy: 'Never' }),
+    );
     try {
       const r = await tspod(roots, ['attach', '-i', 'nostdin']);
       expect(r.code).toBe(125);
-      expect(r.stderr).toBe('tspod: cannot attach stdin: container "c" of pod "nostdin" does not have stdin: true (attach without -i to see its output)\n');
+      expect(r.stderr).toBe(
+        'tspod: cannot attach stdin: container "c" of pod "nostdin" does not have stdin: true (attach without -i to see its output)\n',
+      );
       const other = await tspod(roots, ['attach', 'nostdin', '-c', 'nope']);
       expect(other.code).toBe(125);
       expect(other.stderr).toMatch(/^tspod: cannot attach to the container: container "nope" is not in pod "nostdin"/);
@@ -128,18 +171,28 @@ describe('stdin: true', () => {
       await removePod('done');
     }
     // run -i needs a container with stdin, before anything is made.
-    const r = await tspod(roots, ['run', '-i', '--network', 'none', manifest('runi', [{ name: 'c', image: 'busybox', command: ['true'] }])]);
+    const r = await tspod(roots, [
+      'run',
+      '-i',
+      '--network',
+      'none',
+      manifest('runi', [{ name: 'c', image: 'busybox', command: ['true'] }]),
+    ]);
     expect(r.code).toBe(125);
     expect(r.stderr).toMatch(/^tspod: -i: no container of pod "runi" has stdin: true/);
     expectClean(roots);
   });
 });
 
-
 describe('tty: true', () => {
-  test('run -it: the container\'s terminal is its own (its devpts), with this terminal\'s size and its changes; the pod goes when the session ends', async () => {
-    const script = 'echo ready; read a; tty; [ -t 0 ] && echo stdin-is-a-terminal; ls /dev/pts | tr "\\n" " "; echo; stty size; read b; stty size; echo "read:$a:$b"; exit 3';
-    const file = manifest('tty', [{ name: 'sh', image: 'busybox', stdin: true, tty: true, command: ['sh', '-c', script] }], { restartPolicy: 'Never' });
+  test("run -it: the container's terminal is its own (its devpts), with this terminal's size and its changes; the pod goes when the session ends", async () => {
+    const script =
+      'echo ready; read a; tty; [ -t 0 ] && echo stdin-is-a-terminal; ls /dev/pts | tr "\\n" " "; echo; stty size; read b; stty size; echo "read:$a:$b"; exit 3';
+    const file = manifest(
+      'tty',
+      [{ name: 'sh', image: 'busybox', stdin: true, tty: true, command: ['sh', '-c', script] }],
+      { restartPolicy: 'Never' },
+    );
     const term = onTerminal(roots, 30, 100, ['run', '-it', '--network', 'none', file]);
     try {
       await term.expectOutput(/If you don't see a command prompt, try pressing enter\.\nready\n/);
@@ -166,7 +219,9 @@ describe('tty: true', () => {
 
   test('attach -it: ctrl-p ctrl-q detaches and the container runs on; a second session picks it up', async () => {
     const script = 'while read line; do echo "echo:$line"; done';
-    await runDetached(manifest('detach', [{ name: 'sh', image: 'busybox', stdin: true, tty: true, command: ['sh', '-c', script] }]));
+    await runDetached(
+      manifest('detach', [{ name: 'sh', image: 'busybox', stdin: true, tty: true, command: ['sh', '-c', script] }]),
+    );
     try {
       const first = onTerminal(roots, 24, 80, ['attach', '-it', 'detach']);
       await first.expectOutput(/try pressing enter\.\n/);
@@ -190,15 +245,20 @@ describe('tty: true', () => {
     expectClean(roots);
   });
 
-  test('a container\'s TIOCSTI lands on its own terminal, never on the user\'s', async () => {
+  test("a container's TIOCSTI lands on its own terminal, never on the user's", async () => {
     // The debian image's perl: push "echo INJECTED\n" into the terminal on fd 0, then read a line.
-    const perl = 'for my $c (split //, "echo INJECTED\\n") { ioctl(STDIN, 0x5412, $c) or die "TIOCSTI: $!\\n" } print "pushed\\n"';
+    const perl =
+      'for my $c (split //, "echo INJECTED\\n") { ioctl(STDIN, 0x5412, $c) or die "TIOCSTI: $!\\n" } print "pushed\\n"';
     const script = `sleep 2; perl -e '${perl}'; read line; echo "container read: $line"`;
     // A root that sees the default store's images (debian, for its perl), read-only.
     const debianRoot = path.join(roots.dir, 'deb');
     fs.mkdirSync(debianRoot);
     fs.symlinkSync('/var/lib/tspod/images', path.join(debianRoot, 'images'));
-    const file = manifest('sti', [{ name: 'c', image: 'debian', imagePullPolicy: 'Never', stdin: true, tty: true, command: ['sh', '-c', script] }], { restartPolicy: 'Never' });
+    const file = manifest(
+      'sti',
+      [{ name: 'c', image: 'debian', imagePullPolicy: 'Never', stdin: true, tty: true, command: ['sh', '-c', script] }],
+      { restartPolicy: 'Never' },
+    );
     const run = await tspod(roots, ['--root', debianRoot, 'run', '-d', '--network', 'none', file]);
     expect(run.code, run.stderr).toBe(0);
     try {

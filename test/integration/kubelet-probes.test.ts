@@ -6,7 +6,15 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { pod, removeRoots, runPod, tspod, waitFor, type TestRoots } from './helpers.js';
-import { busybox, expectNothingLeft, inspect, lifecycleRoots, readState, removeAll, statusOf } from './lifecycle-helpers.js';
+import {
+  busybox,
+  expectNothingLeft,
+  inspect,
+  lifecycleRoots,
+  readState,
+  removeAll,
+  statusOf,
+} from './lifecycle-helpers.js';
 
 let roots: TestRoots;
 beforeAll(() => {
@@ -33,14 +41,22 @@ async function finish(name: string): Promise<void> {
 describe('probes', () => {
   test('a failing liveness probe kills the container (preStop, grace period) and it restarts, counted, with the events', async () => {
     // The first instance never becomes healthy; the second one makes /tmp/healthy (the counter is in the emptyDir).
-    const script = 'n=$(cat /data/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /data/n; [ $n -ge 2 ] && touch /tmp/healthy; trap "exit 143" TERM; while true; do sleep 0.1; done';
+    const script =
+      'n=$(cat /data/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /data/n; [ $n -ge 2 ] && touch /tmp/healthy; trap "exit 143" TERM; while true; do sleep 0.1; done';
     const manifest = pod('live', {
       volumes: [{ name: 'data', emptyDir: {} }],
-      containers: [busybox('app', script, {
-        volumeMounts: [{ name: 'data', mountPath: '/data' }],
-        livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, ...fast, initialDelaySeconds: 1, terminationGracePeriodSeconds: 5 },
-        lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo "stopped $(cat /data/n)" >> /data/prestop'] } } },
-      })],
+      containers: [
+        busybox('app', script, {
+          volumeMounts: [{ name: 'data', mountPath: '/data' }],
+          livenessProbe: {
+            exec: { command: ['cat', '/tmp/healthy'] },
+            ...fast,
+            initialDelaySeconds: 1,
+            terminationGracePeriodSeconds: 5,
+          },
+          lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo "stopped $(cat /data/n)" >> /data/prestop'] } } },
+        }),
+      ],
     });
     const res = await runPod(roots, manifest, ['-d', '--network', 'none']);
     expect(res.code, res.stderr).toBe(0);
@@ -51,8 +67,20 @@ describe('probes', () => {
     });
     expect(statusOf(p, 'app').lastState).toMatchObject({ terminated: { exitCode: 143, reason: 'Error' } });
     const evs = await events('live');
-    expect(evs).toContainEqual(expect.objectContaining({ reason: 'Unhealthy', message: "Liveness probe failed: cat: can't open '/tmp/healthy': No such file or directory\n", involvedObject: expect.objectContaining({ fieldPath: 'spec.containers{app}' }) }));
-    expect(evs).toContainEqual(expect.objectContaining({ reason: 'Killing', message: 'Container app failed liveness probe, will be restarted', count: 1 }));
+    expect(evs).toContainEqual(
+      expect.objectContaining({
+        reason: 'Unhealthy',
+        message: "Liveness probe failed: cat: can't open '/tmp/healthy': No such file or directory\n",
+        involvedObject: expect.objectContaining({ fieldPath: 'spec.containers{app}' }),
+      }),
+    );
+    expect(evs).toContainEqual(
+      expect.objectContaining({
+        reason: 'Killing',
+        message: 'Container app failed liveness probe, will be restarted',
+        count: 1,
+      }),
+    );
     // The preStop hook ran in the first instance, before it was stopped.
     expect((await tspod(roots, ['exec', 'live', '--', 'cat', '/data/prestop'])).stdout).toBe('stopped 1\n');
     // The second instance stays alive: no more restarts over a few periods.
@@ -63,10 +91,12 @@ describe('probes', () => {
 
   test('a readiness flip (httpGet on a named port) shows in ready, the conditions and ps; exec probes run as the container', async () => {
     const manifest = pod('ready', {
-      containers: [busybox('web', 'mkdir -p /www; exec httpd -f -p 8080 -h /www', {
-        ports: [{ name: 'http', containerPort: 8080 }],
-        readinessProbe: { httpGet: { path: '/ready', port: 'http' }, ...fast },
-      })],
+      containers: [
+        busybox('web', 'mkdir -p /www; exec httpd -f -p 8080 -h /www', {
+          ports: [{ name: 'http', containerPort: 8080 }],
+          readinessProbe: { httpGet: { path: '/ready', port: 'http' }, ...fast },
+        }),
+      ],
     });
     const res = await runPod(roots, manifest, ['-d']);
     expect(res.code, res.stderr).toBe(0);
@@ -74,12 +104,24 @@ describe('probes', () => {
       const p = await inspect(roots, 'ready');
       return { p, ready: statusOf(p, 'web').ready as boolean, ps: (await tspod(roots, ['ps'])).stdout };
     };
-    const before = await waitFor('a failed readiness probe', async () => ((await events('ready')).some((e) => e.reason === 'Unhealthy') ? readyOf() : undefined));
+    const before = await waitFor('a failed readiness probe', async () =>
+      (await events('ready')).some((e) => e.reason === 'Unhealthy') ? readyOf() : undefined,
+    );
     expect(before.ready).toBe(false);
-    expect(condition(before.p, 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [web]' });
+    expect(condition(before.p, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ContainersNotReady',
+      message: 'containers with unready status: [web]',
+    });
     expect(before.ps).toMatch(/ready +0\/1 +Running/);
     // (Before httpd listens, the probe fails to connect; once it does, with the status.)
-    await waitFor('a 404', async () => ((await events('ready')).some((e) => e.message === 'Readiness probe failed: HTTP probe failed with statuscode: 404') || undefined));
+    await waitFor(
+      'a 404',
+      async () =>
+        (await events('ready')).some(
+          (e) => e.message === 'Readiness probe failed: HTTP probe failed with statuscode: 404',
+        ) || undefined,
+    );
     // From inside the container: serve /ready, and the pod becomes ready.
     expect((await tspod(roots, ['exec', 'ready', '--', 'touch', '/www/ready'])).code).toBe(0);
     const after = await waitFor('ready', async () => {
@@ -106,7 +148,11 @@ describe('probes', () => {
     });
     const res = await runPod(roots, manifest, ['-d', '--network', 'none']);
     expect(res.code, res.stderr).toBe(0);
-    await waitFor('the bad port to be reported', async () => ((await events('gated')).some((e) => e.message === 'Readiness probe errored: port nope not found') || undefined));
+    await waitFor(
+      'the bad port to be reported',
+      async () =>
+        (await events('gated')).some((e) => e.message === 'Readiness probe errored: port nope not found') || undefined,
+    );
     let p = await inspect(roots, 'gated');
     expect(statusOf(p, 'slow')).toMatchObject({ started: false, ready: false, state: { running: {} } });
     expect(p.status.phase).toBe('Running');
@@ -126,8 +172,12 @@ describe('probes', () => {
     const manifest = pod('hooks', {
       restartPolicy: 'Never',
       containers: [
-        busybox('ok', 'sleep 3600', { lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo hook-$(hostname) > /tmp/hook'] } } } }),
-        busybox('fails', 'trap "exit 0" TERM; while true; do sleep 0.1; done', { lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo no >&2; exit 3'] } } } }),
+        busybox('ok', 'sleep 3600', {
+          lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo hook-$(hostname) > /tmp/hook'] } } },
+        }),
+        busybox('fails', 'trap "exit 0" TERM; while true; do sleep 0.1; done', {
+          lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo no >&2; exit 3'] } } },
+        }),
       ],
     });
     const res = await runPod(roots, manifest, ['-d', '--network', 'none']);
@@ -140,8 +190,16 @@ describe('probes', () => {
     expect((await tspod(roots, ['exec', 'hooks', '-c', 'ok', '--', 'cat', '/tmp/hook'])).stdout).toBe('hook-hooks\n');
     const evs = await events('hooks');
     const failed = evs.find((e) => e.reason === 'FailedPostStartHook')!;
-    expect(failed.message).toMatch(/^Exec lifecycle hook \(\[sh -c echo no >&2; exit 3\]\) for Container "fails" in Pod "hooks_default\(.+\)" failed - error: command 'sh -c echo no >&2; exit 3' exited with 3: , message: "no\\n"$/);
-    expect(evs).toContainEqual(expect.objectContaining({ reason: 'Killing', message: 'FailedPostStartHook', involvedObject: expect.objectContaining({ fieldPath: 'spec.containers{fails}' }) }));
+    expect(failed.message).toMatch(
+      /^Exec lifecycle hook \(\[sh -c echo no >&2; exit 3\]\) for Container "fails" in Pod "hooks_default\(.+\)" failed - error: command 'sh -c echo no >&2; exit 3' exited with 3: , message: "no\\n"$/,
+    );
+    expect(evs).toContainEqual(
+      expect.objectContaining({
+        reason: 'Killing',
+        message: 'FailedPostStartHook',
+        involvedObject: expect.objectContaining({ fieldPath: 'spec.containers{fails}' }),
+      }),
+    );
     await finish('hooks');
   });
 });

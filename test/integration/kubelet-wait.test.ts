@@ -17,7 +17,11 @@ afterAll(() => removeRoots(roots));
 describe('run -d and wait', () => {
   test('an init container that keeps failing: run -d returns at once; wait for Initialized times out (1)', async () => {
     const t0 = Date.now();
-    const res = await runPod(roots, pod('stuck', { initContainers: [busybox('fails', 'exit 1')], containers: [busybox('app', 'exec sleep 600')] }), ['-d', '--network', 'none']);
+    const res = await runPod(
+      roots,
+      pod('stuck', { initContainers: [busybox('fails', 'exit 1')], containers: [busybox('app', 'exec sleep 600')] }),
+      ['-d', '--network', 'none'],
+    );
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toBe('stuck\n');
     expect(Date.now() - t0).toBeLessThan(15_000);
@@ -33,13 +37,23 @@ describe('run -d and wait', () => {
   test('run -d --wait returns once Ready; wait for a jsonpath value and for delete', async () => {
     const manifest = pod('slow', {
       initContainers: [busybox('warmup', 'sleep 1')],
-      containers: [busybox('app', 'sleep 1; touch /tmp/ready; exec sleep 600', { readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1 } })],
+      containers: [
+        busybox('app', 'sleep 1; touch /tmp/ready; exec sleep 600', {
+          readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1 },
+        }),
+      ],
     });
     const res = await runPod(roots, manifest, ['-d', '--wait', '--network', 'none']);
     expect(res.code, res.stderr).toBe(0);
     const p = await inspect(roots, 'slow');
     expect(p.status.conditions.find((c: { type: string }) => c.type === 'Ready').status).toBe('True');
-    const phase = await tspod(roots, ['wait', 'slow', '--for=jsonpath={.status.containerStatuses[0].ready}=true', '--timeout', '5s']);
+    const phase = await tspod(roots, [
+      'wait',
+      'slow',
+      '--for=jsonpath={.status.containerStatuses[0].ready}=true',
+      '--timeout',
+      '5s',
+    ]);
     expect(phase.code, phase.stderr).toBe(0);
     expect(phase.stdout).toBe('pod/slow condition met\n');
     const state = readState(roots, 'slow');

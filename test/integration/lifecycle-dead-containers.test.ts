@@ -8,7 +8,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { pod, tspod, waitFor, type TestRoots } from './helpers.js';
-import { busybox, expectNothingLeft, inspect, lifecycleRoots, readState, removeAll, statusOf } from './lifecycle-helpers.js';
+import {
+  busybox,
+  expectNothingLeft,
+  inspect,
+  lifecycleRoots,
+  readState,
+  removeAll,
+  statusOf,
+} from './lifecycle-helpers.js';
 
 let roots: TestRoots;
 beforeAll(() => {
@@ -21,24 +29,34 @@ afterAll(async () => {
 
 describe('dead containers', () => {
   test('after 5 restarts, 2 instances are left (current and previous); logs --previous and lastState still work', async () => {
-    const script = 'n=$(($(cat /data/n 2>/dev/null || echo 0) + 1)); echo $n > /data/n; echo "run $n"; echo "message $n" > /dev/termination-log; [ $n -ge 6 ] || exit 1; exec sleep 1000';
+    const script =
+      'n=$(($(cat /data/n 2>/dev/null || echo 0) + 1)); echo $n > /data/n; echo "run $n"; echo "message $n" > /dev/termination-log; [ $n -ge 6 ] || exit 1; exec sleep 1000';
     const manifest = pod('crashy', {
-      restartPolicy: 'OnFailure', terminationGracePeriodSeconds: 2, volumes: [{ name: 'data', emptyDir: {} }],
+      restartPolicy: 'OnFailure',
+      terminationGracePeriodSeconds: 2,
+      volumes: [{ name: 'data', emptyDir: {} }],
       containers: [busybox('c', script, { volumeMounts: [{ name: 'data', mountPath: '/data' }] })],
     });
     const res = await tspod(roots, ['run', '-d', '--network', 'none', '-'], JSON.stringify(manifest));
     expect(res.code, res.stderr).toBe(0);
     // The sixth run (instance 5) stays: the container runs, 5 restarts behind it.
-    const p = await waitFor('the sixth run', async () => {
-      const q = await inspect(roots, 'crashy');
-      return statusOf(q, 'c').restartCount === 5 && 'running' in statusOf(q, 'c').state ? q : undefined;
-    }, 60_000);
+    const p = await waitFor(
+      'the sixth run',
+      async () => {
+        const q = await inspect(roots, 'crashy');
+        return statusOf(q, 'c').restartCount === 5 && 'running' in statusOf(q, 'c').state ? q : undefined;
+      },
+      60_000,
+    );
     expect(statusOf(p, 'c')).toMatchObject({ lastState: { terminated: { exitCode: 1, message: 'message 5\n' } } });
     const data = path.join(roots.root, 'pods', 'crashy');
     expect(fs.readdirSync(path.join(data, 'containers', 'c')).sort()).toEqual(['4', '5']);
     expect(fs.readdirSync(path.join(data, 'logs', 'c')).sort()).toEqual(['4.log', '5.log']);
     expect(fs.readFileSync(path.join(data, 'containers', 'c', '4', 'termination-log'), 'utf8')).toBe('message 5\n');
-    await waitFor('the sixth run\'s output', async () => (await tspod(roots, ['logs', 'crashy'])).stdout === 'run 6\n' || undefined);
+    await waitFor(
+      "the sixth run's output",
+      async () => (await tspod(roots, ['logs', 'crashy'])).stdout === 'run 6\n' || undefined,
+    );
     const previous = await tspod(roots, ['logs', '--previous', 'crashy']);
     expect(previous.code, previous.stderr).toBe(0);
     expect(previous.stdout).toBe('run 5\n');

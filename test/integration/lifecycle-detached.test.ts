@@ -7,7 +7,17 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { pod, removeRoots, start, tspod, TSPOD, waitFor, type TestRoots } from './helpers.js';
-import { alive, busybox, expectNothingLeft, inspect, lifecycleRoots, nsLink, readState, removeAll, statusOf } from './lifecycle-helpers.js';
+import {
+  alive,
+  busybox,
+  expectNothingLeft,
+  inspect,
+  lifecycleRoots,
+  nsLink,
+  readState,
+  removeAll,
+  statusOf,
+} from './lifecycle-helpers.js';
 import fs from 'node:fs';
 
 let roots: TestRoots;
@@ -52,7 +62,12 @@ describe('a detached pod', () => {
     expect(psJson.items.map((p: any) => p.metadata.name)).toEqual(['web']);
 
     const p = await inspect(roots, 'web');
-    expect(p).toMatchObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', uid: state.uid }, status: { phase: 'Running' } });
+    expect(p).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web', uid: state.uid },
+      status: { phase: 'Running' },
+    });
     expect(p.metadata.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(p.spec.restartPolicy).toBe('Always');
     expect(statusOf(p, 'main')).toMatchObject({ ready: true, started: true, restartCount: 0, state: { running: {} } });
@@ -61,7 +76,11 @@ describe('a detached pod', () => {
     const ns = JSON.parse((await tspod(roots, ['ns', 'web', '--json'])).stdout);
     expect(Object.keys(ns)).toEqual(['infra', 'containers']);
     expect(ns.infra.pid).toBe(state.infra!.pid);
-    for (const [name, proc] of [['infra', ns.infra], ['main', ns.containers.main], ['side', ns.containers.side]] as const) {
+    for (const [name, proc] of [
+      ['infra', ns.infra],
+      ['main', ns.containers.main],
+      ['side', ns.containers.side],
+    ] as const) {
       if (name !== 'infra') expect(proc.pid).toBe(state.containers[name].process!.pid);
       for (const kind of ['mnt', 'uts', 'ipc', 'net', 'pid', 'cgroup', 'user']) {
         expect(`${kind}:[${proc.ns[kind]}]`, `${name} ${kind}`).toBe(nsLink(proc.pid, kind));
@@ -81,19 +100,32 @@ describe('a detached pod', () => {
     const main = state.containers.main.process!.pid;
     const exec = (args: string[], input?: string) => tspod(roots, ['exec', ...args], input);
 
-    const links = await exec(['web', '--', 'sh', '-c', 'for k in mnt net pid uts ipc cgroup; do readlink /proc/self/ns/$k; done']);
+    const links = await exec([
+      'web',
+      '--',
+      'sh',
+      '-c',
+      'for k in mnt net pid uts ipc cgroup; do readlink /proc/self/ns/$k; done',
+    ]);
     expect(links.code, links.stderr).toBe(0);
-    expect(links.stdout.trim().split('\n')).toEqual(['mnt', 'net', 'pid', 'uts', 'ipc', 'cgroup'].map((k) => nsLink(main, k)));
+    expect(links.stdout.trim().split('\n')).toEqual(
+      ['mnt', 'net', 'pid', 'uts', 'ipc', 'cgroup'].map((k) => nsLink(main, k)),
+    );
     const inside = await exec(['web', '--', 'sh', '-c', 'echo "$GREETING"; pwd; id -u']);
     const [greeting, cwd, uid] = inside.stdout.split('\n');
     expect([greeting, cwd, uid]).toEqual(['hello from web', '/tmp', '0']);
     // Same capability sets as the container's own process.
-    const caps = (pid: number | 'self', text?: string) => (text ?? fs.readFileSync(`/proc/${pid}/status`, 'utf8')).split('\n').filter((l) => /^Cap(Prm|Eff|Bnd|Amb)|^NoNewPrivs/.test(l));
+    const caps = (pid: number | 'self', text?: string) =>
+      (text ?? fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
+        .split('\n')
+        .filter((l) => /^Cap(Prm|Eff|Bnd|Amb)|^NoNewPrivs/.test(l));
     const status = await exec(['web', '--', 'cat', '/proc/self/status']);
     expect(caps('self', status.stdout)).toEqual(caps(main));
     // -c picks the container; the hostname is the pod's.
     expect((await exec(['-c', 'side', 'web', '--', 'hostname'])).stdout).toBe('web\n');
-    expect((await exec(['-c', 'side', 'web', '--', 'readlink', '/proc/self/ns/mnt'])).stdout.trim()).toBe(nsLink(state.containers.side.process!.pid, 'mnt'));
+    expect((await exec(['-c', 'side', 'web', '--', 'readlink', '/proc/self/ns/mnt'])).stdout.trim()).toBe(
+      nsLink(state.containers.side.process!.pid, 'mnt'),
+    );
 
     expect((await exec(['web', '--', 'sh', '-c', 'exit 7'])).code).toBe(7);
     const notFound = await exec(['web', '--', 'no-such-command']);
@@ -106,11 +138,13 @@ describe('a detached pod', () => {
     expect((await exec(['web', '--', 'cat'], 'ignored\n')).stdout).toBe('');
   });
 
-  test('exec -t gives the command a terminal of its own, in the container\'s devpts', async () => {
+  test("exec -t gives the command a terminal of its own, in the container's devpts", async () => {
     await runDetached(web());
     // script(1) gives the tspod command a terminal, as a user's shell would.
     const cmd = `${process.execPath} ${TSPOD} exec -t web -- sh -c '[ -t 0 ] && [ -t 1 ] && echo is-a-tty; stty size; echo "name $(tty)"; ls -1 /dev/pts; exit 3'`;
-    const res = await promisify(execFile)('script', ['-qec', `stty rows 30 cols 90; ${cmd}`, '/dev/null'], { env: roots.env }).catch((e) => e);
+    const res = await promisify(execFile)('script', ['-qec', `stty rows 30 cols 90; ${cmd}`, '/dev/null'], {
+      env: roots.env,
+    }).catch((e) => e);
     expect(res.code).toBe(3);
     expect(res.stdout).toContain('is-a-tty');
     expect(res.stdout).toContain('30 90');
@@ -128,7 +162,9 @@ describe('a detached pod', () => {
     const all = await tspod(roots, ['logs', 'web']);
     expect(all.stdout).toMatch(/^\[main\] tick 0$/m);
     expect(all.stdout).toMatch(/^\[side\] side up$/m);
-    expect((await tspod(roots, ['logs', '--timestamps', '-c', 'side', 'web'])).stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z side up\n$/);
+    expect((await tspod(roots, ['logs', '--timestamps', '-c', 'side', 'web'])).stdout).toMatch(
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z side up\n$/,
+    );
 
     const rm = await tspod(roots, ['rm', 'web']);
     expect(rm.code).toBe(125);
@@ -144,7 +180,9 @@ describe('a detached pod', () => {
 
     expect((await tspod(roots, ['ps'])).stdout.split('\n').filter(Boolean)).toHaveLength(1);
     expect((await tspod(roots, ['ps', '-a'])).stdout).toMatch(/^web\s+0\/2\s+\w+\s/m);
-    expect((await tspod(roots, ['exec', 'web', '--', 'true'])).stderr).toMatch(/container "main" of pod "web" is not running/);
+    expect((await tspod(roots, ['exec', 'web', '--', 'true'])).stderr).toMatch(
+      /container "main" of pod "web" is not running/,
+    );
     // Kept after it stopped: logs still there, until rm.
     expect((await tspod(roots, ['logs', '-c', 'main', 'web'])).stdout).toContain('bye');
     const removed = await tspod(roots, ['rm', 'web']);
@@ -172,7 +210,13 @@ describe('a detached pod', () => {
   });
 
   test('a foreground pod can be stopped with tspod stop too', async () => {
-    const run = start(roots, ['run', '--network', 'none', '-'], JSON.stringify(pod('fg', { containers: [busybox('a', 'trap "exit 0" TERM; echo ready; while true; do sleep 0.1; done')] })));
+    const run = start(
+      roots,
+      ['run', '--network', 'none', '-'],
+      JSON.stringify(
+        pod('fg', { containers: [busybox('a', 'trap "exit 0" TERM; echo ready; while true; do sleep 0.1; done')] }),
+      ),
+    );
     await waitFor('the container', () => run.output().includes('ready'));
     expect((await tspod(roots, ['stop', 'fg'])).code).toBe(0);
     expect((await run.done).code).toBe(0);
@@ -185,7 +229,11 @@ describe('a detached pod', () => {
     expect(res.code).toBe(127);
     expect(res.stderr).toMatch(/container "a" of pod "bad" cannot run/);
     expect((await tspod(roots, ['rm', '-f', 'bad'])).code).toBe(0);
-    const missing = await tspod(roots, ['run', '-d', '-'], JSON.stringify(pod('img', { containers: [{ name: 'a', image: 'no-such-image' }] })));
+    const missing = await tspod(
+      roots,
+      ['run', '-d', '-'],
+      JSON.stringify(pod('img', { containers: [{ name: 'a', image: 'no-such-image' }] })),
+    );
     expect(missing.code).toBe(125);
     expect(fs.existsSync(`${roots.runRoot}/pods/img`)).toBe(false);
   });

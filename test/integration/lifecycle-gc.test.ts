@@ -16,7 +16,8 @@ let roots: TestRoots;
 beforeAll(() => {
   roots = lifecycleRoots('gc');
   for (const need of ['/usr/lib/cni/bridge', '/usr/lib/cni/host-local']) {
-    if (!fs.existsSync(need)) throw new Error(`these tests need the CNI plugins (${need}): apt-get install containernetworking-plugins`);
+    if (!fs.existsSync(need))
+      throw new Error(`these tests need the CNI plugins (${need}): apt-get install containernetworking-plugins`);
   }
 });
 afterEach(() => removeAll(roots));
@@ -30,7 +31,9 @@ async function orphan(name: string): Promise<PodState> {
   const manifest = pod(name, {
     volumes: [{ name: 'mem', emptyDir: { medium: 'Memory' } }],
     containers: [
-      busybox('a', 'sleep 1000 & echo started; exec sleep 1000', { volumeMounts: [{ name: 'mem', mountPath: '/mem' }] }),
+      busybox('a', 'sleep 1000 & echo started; exec sleep 1000', {
+        volumeMounts: [{ name: 'mem', mountPath: '/mem' }],
+      }),
       busybox('b', 'exec sleep 1000'),
     ],
   });
@@ -53,7 +56,8 @@ function expectLeftBehind(state: PodState): void {
 function expectNetworkGone(state: PodState): void {
   expect(fs.existsSync(leaseFile(state.status.podIP!))).toBe(false);
   const result = (state.network as { result?: { interfaces?: { name: string; sandbox?: string }[] } }).result;
-  for (const i of result?.interfaces ?? []) if (!i.sandbox && i.name.startsWith('veth')) expect(links()).not.toContain(`${i.name}@`);
+  for (const i of result?.interfaces ?? [])
+    if (!i.sandbox && i.name.startsWith('veth')) expect(links()).not.toContain(`${i.name}@`);
 }
 
 describe('a pod whose supervisor was killed', () => {
@@ -82,9 +86,17 @@ describe('a pod whose supervisor was killed', () => {
   test('rm -f removes an orphaned pod too; gc leaves running and kept pods alone', async () => {
     // A pod supervised by a process that is not killed: a foreground run (the detached pods of a
     // run root share one supervisor, which orphan() kills).
-    const running = start(roots, ['run', '--network', 'none', '-'], JSON.stringify(pod('alive', { containers: [busybox('a', 'echo up; exec sleep 1000')] })));
+    const running = start(
+      roots,
+      ['run', '--network', 'none', '-'],
+      JSON.stringify(pod('alive', { containers: [busybox('a', 'echo up; exec sleep 1000')] })),
+    );
     await waitFor('the foreground pod to run', () => running.output().includes('a | up') || undefined);
-    const kept = await tspod(roots, ['run', '--keep', '--network', 'none', '-'], JSON.stringify(pod('kept', { restartPolicy: 'Never', containers: [busybox('a', 'true')] })));
+    const kept = await tspod(
+      roots,
+      ['run', '--keep', '--network', 'none', '-'],
+      JSON.stringify(pod('kept', { restartPolicy: 'Never', containers: [busybox('a', 'true')] })),
+    );
     expect(kept.code, kept.stderr).toBe(0);
     const state = await orphan('crashed-too');
     expectLeftBehind(state);
@@ -95,7 +107,8 @@ describe('a pod whose supervisor was killed', () => {
     const again = await orphan('crashed-again');
     const rm = await tspod(roots, ['rm', '-f', 'crashed-again']);
     expect(rm.code, rm.stderr).toBe(0);
-    for (const p of [again.infra!, again.containers.a.process!, again.containers.b.process!]) expect(alive(p)).toBe(false);
+    for (const p of [again.infra!, again.containers.a.process!, again.containers.b.process!])
+      expect(alive(p)).toBe(false);
     expectNetworkGone(again);
     const others = [readState(roots, 'alive'), readState(roots, 'kept')];
     expect((await tspod(roots, ['rm', '-f', 'alive', 'kept'])).code).toBe(0);

@@ -19,7 +19,12 @@ export function lifecycleRoots(tag: string): TestRoots {
   return roots;
 }
 
-export const busybox = (name: string, script: string, extra: object = {}) => ({ name, image: 'busybox', command: ['sh', '-c', script], ...extra });
+export const busybox = (name: string, script: string, extra: object = {}) => ({
+  name,
+  image: 'busybox',
+  command: ['sh', '-c', script],
+  ...extra,
+});
 
 export function readState(roots: TestRoots, name: string): PodState {
   return JSON.parse(fs.readFileSync(path.join(roots.runRoot, 'pods', name, 'state.json'), 'utf8')) as PodState;
@@ -34,12 +39,16 @@ export async function inspect(roots: TestRoots, name: string): Promise<any> {
 
 export function statusOf(pod: any, container: string): any {
   // Kubernetes leaves an empty list out: a pod without init containers has no initContainerStatuses.
-  return [...(pod.status.initContainerStatuses ?? []), ...(pod.status.containerStatuses ?? [])].find((s: { name: string }) => s.name === container);
+  return [...(pod.status.initContainerStatuses ?? []), ...(pod.status.containerStatuses ?? [])].find(
+    (s: { name: string }) => s.name === container,
+  );
 }
 
 /** Every process the state records: infra, supervisor, container main processes. */
 export function recordedProcesses(state: PodState): ProcessRef[] {
-  const containers = Object.values(state.containers).map((c) => c.process).filter((p): p is ProcessRef => !!p);
+  const containers = Object.values(state.containers)
+    .map((c) => c.process)
+    .filter((p): p is ProcessRef => !!p);
   return [state.supervisor, ...(state.infra ? [state.infra] : []), ...containers];
 }
 
@@ -69,9 +78,16 @@ export async function expectNothingLeft(roots: TestRoots, states: PodState[]): P
     await waitFor(`the processes of pod "${s.name}" to be gone`, () => !own.some(alive) || undefined, 10_000);
     // (its log monitors too: each exits once its container's pipes closed)
     const monitors = `tspod-monitor log ${path.join(roots.root, 'pods', s.name)}/`;
-    await waitFor(`the log monitors of pod "${s.name}" to be gone`, () => processesWith(monitors).length === 0 || undefined, 10_000);
+    await waitFor(
+      `the log monitors of pod "${s.name}" to be gone`,
+      () => processesWith(monitors).length === 0 || undefined,
+      10_000,
+    );
   }
-  expectClean(roots, states.map((s) => s.uid));
+  expectClean(
+    roots,
+    states.map((s) => s.uid),
+  );
   const pins = path.join(roots.runRoot, 'netns');
   expect(fs.existsSync(pins) ? fs.readdirSync(pins) : []).toEqual([]);
 }

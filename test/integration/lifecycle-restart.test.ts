@@ -5,7 +5,16 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { pod, removeRoots, runPod, tspod, type TestRoots } from './helpers.js';
-import { BACKOFF_MS, busybox, expectNothingLeft, inspect, lifecycleRoots, readState, removeAll, statusOf } from './lifecycle-helpers.js';
+import {
+  BACKOFF_MS,
+  busybox,
+  expectNothingLeft,
+  inspect,
+  lifecycleRoots,
+  readState,
+  removeAll,
+  statusOf,
+} from './lifecycle-helpers.js';
 import { parseLog } from '../../src/logs/cri-log.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,24 +29,39 @@ afterAll(() => removeRoots(roots));
 const data = { volumes: [{ name: 'data', emptyDir: {} }] };
 const mountData = { volumeMounts: [{ name: 'data', mountPath: '/data' }] };
 /* Fails (exit 3) on its first three runs, succeeds on the fourth: the run count lives in the emptyDir. */
-const flaky = 'n=$(cat /data/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /data/n; echo "run $n"; [ "$n" -ge 4 ] && exit 0; exit 3';
+const flaky =
+  'n=$(cat /data/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /data/n; echo "run $n"; [ "$n" -ge 4 ] && exit 0; exit 3';
 
 /** When each instance of a container started: the time of the first line of its log. */
 function instanceStarts(roots: TestRoots, podName: string, container: string): number[] {
   const dir = path.join(roots.root, 'pods', podName, 'logs', container);
-  const files = fs.readdirSync(dir).map((f) => Number(f.replace('.log', ''))).sort((a, b) => a - b);
+  const files = fs
+    .readdirSync(dir)
+    .map((f) => Number(f.replace('.log', '')))
+    .sort((a, b) => a - b);
   return files.map((n) => Date.parse(parseLog(fs.readFileSync(path.join(dir, `${n}.log`)))[0].time));
 }
 
 describe('restartPolicy', () => {
   test('OnFailure restarts a failing container with a growing back-off, and not a succeeding one', async () => {
-    const manifest = pod('onfailure', { restartPolicy: 'OnFailure', ...data, containers: [busybox('flaky', flaky, mountData), busybox('fine', 'echo done')] });
+    const manifest = pod('onfailure', {
+      restartPolicy: 'OnFailure',
+      ...data,
+      containers: [busybox('flaky', flaky, mountData), busybox('fine', 'echo done')],
+    });
     const res = await runPod(roots, manifest, ['--keep', '--network', 'none']);
     expect(res.code, res.stderr).toBe(0);
     const p = await inspect(roots, 'onfailure');
     expect(p.status.phase).toBe('Succeeded');
-    expect(statusOf(p, 'flaky')).toMatchObject({ restartCount: 3, state: { terminated: { exitCode: 0, reason: 'Completed' } }, lastState: { terminated: { exitCode: 3, reason: 'Error' } } });
-    expect(statusOf(p, 'fine')).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    expect(statusOf(p, 'flaky')).toMatchObject({
+      restartCount: 3,
+      state: { terminated: { exitCode: 0, reason: 'Completed' } },
+      lastState: { terminated: { exitCode: 3, reason: 'Error' } },
+    });
+    expect(statusOf(p, 'fine')).toMatchObject({
+      restartCount: 0,
+      state: { terminated: { exitCode: 0, reason: 'Completed' } },
+    });
     // Back-off: base, 2×base, 4×base between the starts (never less; the supervisor may be later).
     // Only the last two instances' logs are kept (dead-container GC): the last gap is 4×base.
     const starts = instanceStarts(roots, 'onfailure', 'flaky');
@@ -54,14 +78,25 @@ describe('restartPolicy', () => {
 
   test('a restarted container gets a fresh root filesystem; volumes keep their data', async () => {
     const script = 'ls /scratch 2>/dev/null; touch /scratch-$(cat /data/n 2>/dev/null); ls / | grep scratch; ' + flaky;
-    const res = await runPod(roots, pod('fresh', { restartPolicy: 'OnFailure', ...data, containers: [busybox('a', script, mountData)] }), ['--keep', '--network', 'none']);
+    const res = await runPod(
+      roots,
+      pod('fresh', { restartPolicy: 'OnFailure', ...data, containers: [busybox('a', script, mountData)] }),
+      ['--keep', '--network', 'none'],
+    );
     expect(res.code, res.stderr).toBe(0);
     // Each run sees only the file it made itself: the previous instance's upper layer is gone.
     // (Instance 1's log was collected with it when instance 3 started: dead-container GC.)
     expect(fs.existsSync(path.join(roots.root, 'pods/fresh/logs/a/1.log'))).toBe(false);
-    for (const [instance, mark] of [[2, 'scratch-2'], [3, 'scratch-3']] as const) {
+    for (const [instance, mark] of [
+      [2, 'scratch-2'],
+      [3, 'scratch-3'],
+    ] as const) {
       const log = fs.readFileSync(path.join(roots.root, 'pods/fresh/logs/a', `${instance}.log`));
-      expect(parseLog(log).map((l) => l.content.toString()).filter((t) => t.startsWith('scratch'))).toEqual([mark]);
+      expect(
+        parseLog(log)
+          .map((l) => l.content.toString())
+          .filter((t) => t.startsWith('scratch')),
+      ).toEqual([mark]);
     }
     await tspod(roots, ['rm', 'fresh']);
   });
@@ -69,15 +104,27 @@ describe('restartPolicy', () => {
   test('Never: Failed with the exit code and reason of each container, and the exit status of the first failure', async () => {
     const manifest = pod('never-fails', {
       restartPolicy: 'Never',
-      containers: [busybox('ok', 'exit 0'), busybox('bad', 'echo oops >&2; exit 3'), { name: 'missing', image: 'busybox', command: ['/no/such/program'] }],
+      containers: [
+        busybox('ok', 'exit 0'),
+        busybox('bad', 'echo oops >&2; exit 3'),
+        { name: 'missing', image: 'busybox', command: ['/no/such/program'] },
+      ],
     });
     const res = await runPod(roots, manifest, ['--keep', '--network', 'none']);
     expect(res.code).toBe(3);
     const p = await inspect(roots, 'never-fails');
     expect(p.status.phase).toBe('Failed');
-    expect(statusOf(p, 'ok')).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
-    expect(statusOf(p, 'bad')).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 3, reason: 'Error' } } });
-    expect(statusOf(p, 'missing')).toMatchObject({ state: { terminated: { exitCode: 127, reason: 'ContainerCannotRun' } } });
+    expect(statusOf(p, 'ok')).toMatchObject({
+      restartCount: 0,
+      state: { terminated: { exitCode: 0, reason: 'Completed' } },
+    });
+    expect(statusOf(p, 'bad')).toMatchObject({
+      restartCount: 0,
+      state: { terminated: { exitCode: 3, reason: 'Error' } },
+    });
+    expect(statusOf(p, 'missing')).toMatchObject({
+      state: { terminated: { exitCode: 127, reason: 'ContainerCannotRun' } },
+    });
     expect((await tspod(roots, ['logs', 'never-fails', '-c', 'bad'])).stdout).toBe('oops\n');
     const state = readState(roots, 'never-fails');
     await tspod(roots, ['rm', 'never-fails']);
@@ -85,7 +132,11 @@ describe('restartPolicy', () => {
   });
 
   test('Never: Succeeded when every container exits 0', async () => {
-    const res = await runPod(roots, pod('never-ok', { restartPolicy: 'Never', containers: [busybox('a', 'true'), busybox('b', 'sleep 0.2')] }), ['--keep', '--network', 'none']);
+    const res = await runPod(
+      roots,
+      pod('never-ok', { restartPolicy: 'Never', containers: [busybox('a', 'true'), busybox('b', 'sleep 0.2')] }),
+      ['--keep', '--network', 'none'],
+    );
     expect(res.code, res.stderr).toBe(0);
     const p = await inspect(roots, 'never-ok');
     expect(p.status.phase).toBe('Succeeded');
@@ -97,7 +148,8 @@ describe('restartPolicy', () => {
 describe('init containers', () => {
   test('run one at a time, in order, before the app, which reads their marks', async () => {
     const manifest = pod('inits', {
-      restartPolicy: 'Never', ...data,
+      restartPolicy: 'Never',
+      ...data,
       initContainers: [
         busybox('first', 'sleep 0.3; echo first >> /data/marks', mountData),
         busybox('second', 'echo second >> /data/marks', mountData),
@@ -108,8 +160,13 @@ describe('init containers', () => {
     expect(res.code, res.stderr).toBe(0);
     expect((await tspod(roots, ['logs', 'inits', '-c', 'app'])).stdout).toBe('first\nsecond\n');
     const p = await inspect(roots, 'inits');
-    expect(p.status.initContainerStatuses.map((s: any) => s.state.terminated.reason)).toEqual(['Completed', 'Completed']);
-    expect(Date.parse(statusOf(p, 'first').state.terminated.finishedAt)).toBeLessThanOrEqual(Date.parse(statusOf(p, 'second').state.terminated.startedAt));
+    expect(p.status.initContainerStatuses.map((s: any) => s.state.terminated.reason)).toEqual([
+      'Completed',
+      'Completed',
+    ]);
+    expect(Date.parse(statusOf(p, 'first').state.terminated.finishedAt)).toBeLessThanOrEqual(
+      Date.parse(statusOf(p, 'second').state.terminated.startedAt),
+    );
     await tspod(roots, ['rm', 'inits']);
   });
 
@@ -132,7 +189,8 @@ describe('init containers', () => {
 
   test('a failed init container is retried under OnFailure, then the app runs', async () => {
     const manifest = pod('init-retry', {
-      restartPolicy: 'OnFailure', ...data,
+      restartPolicy: 'OnFailure',
+      ...data,
       initContainers: [busybox('setup', flaky, mountData)],
       containers: [busybox('app', 'echo app after $(cat /data/n) setup runs', mountData)],
     });

@@ -5,7 +5,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { parseLog } from '../../src/logs/cri-log.js';
 import { pod, removeRoots, runPod, tspod, type TestRoots } from './helpers.js';
-import { busybox, expectNothingLeft, inspect, lifecycleRoots, readState, removeAll, statusOf } from './lifecycle-helpers.js';
+import {
+  busybox,
+  expectNothingLeft,
+  inspect,
+  lifecycleRoots,
+  readState,
+  removeAll,
+  statusOf,
+} from './lifecycle-helpers.js';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -27,7 +35,10 @@ function logLines(name: string, container: string): { time: number; text: string
 
 describe('tspod stop', () => {
   test('a container ignoring SIGTERM is killed at the grace period, not before; a polite one exits at once', async () => {
-    const manifest = pod('graceful', { terminationGracePeriodSeconds: 3, containers: [busybox('polite', polite), busybox('stubborn', stubborn)] });
+    const manifest = pod('graceful', {
+      terminationGracePeriodSeconds: 3,
+      containers: [busybox('polite', polite), busybox('stubborn', stubborn)],
+    });
     const started = await tspod(roots, ['run', '-d', '--network', 'none', '-'], JSON.stringify(manifest));
     expect(started.code, started.stderr).toBe(0);
     expect(started.stdout).toBe('graceful\n');
@@ -46,7 +57,14 @@ describe('tspod stop', () => {
     expect(term).toBeDefined();
     // The recorded times, in milliseconds (the Pod object's are to the second, as Kubernetes writes them).
     const recorded = readState(roots, 'graceful');
-    const finishedAt = (name: string) => Date.parse((recorded.status.containerStatuses.find((s) => s.name === name)!.state as { terminated: { finishedAt: string } }).terminated.finishedAt);
+    const finishedAt = (name: string) =>
+      Date.parse(
+        (
+          recorded.status.containerStatuses.find((s) => s.name === name)!.state as {
+            terminated: { finishedAt: string };
+          }
+        ).terminated.finishedAt,
+      );
     const killedAt = finishedAt('stubborn');
     expect(killedAt - term!.time).toBeGreaterThanOrEqual(3000 - 200);
     expect(killedAt - term!.time).toBeLessThan(3000 + 10_000);
@@ -78,11 +96,17 @@ describe('tspod stop', () => {
       terminationGracePeriodSeconds: 5,
       volumes: [{ name: 'data', emptyDir: {} }],
       containers: [
-        busybox('app', 'trap \'echo term-after-$(cat /data/hook); exit 0\' TERM; echo ready; while true; do sleep 0.1; done', {
-          env: [{ name: 'WHO', value: 'the-hook' }],
-          volumeMounts: [{ name: 'data', mountPath: '/data' }],
-          lifecycle: { preStop: { exec: { command: ['sh', '-c', 'sleep 1; echo "$WHO in $(hostname)" > /data/hook'] } } },
-        }),
+        busybox(
+          'app',
+          "trap 'echo term-after-$(cat /data/hook); exit 0' TERM; echo ready; while true; do sleep 0.1; done",
+          {
+            env: [{ name: 'WHO', value: 'the-hook' }],
+            volumeMounts: [{ name: 'data', mountPath: '/data' }],
+            lifecycle: {
+              preStop: { exec: { command: ['sh', '-c', 'sleep 1; echo "$WHO in $(hostname)" > /data/hook'] } },
+            },
+          },
+        ),
       ],
     });
     expect((await tspod(roots, ['run', '-d', '--network', 'none', '-'], JSON.stringify(manifest))).code).toBe(0);
@@ -112,7 +136,11 @@ describe('tspod stop', () => {
 
 describe('activeDeadlineSeconds', () => {
   test('the pod is stopped when it is reached: Failed, DeadlineExceeded', async () => {
-    const manifest = pod('deadline', { activeDeadlineSeconds: 2, terminationGracePeriodSeconds: 2, containers: [busybox('a', polite)] });
+    const manifest = pod('deadline', {
+      activeDeadlineSeconds: 2,
+      terminationGracePeriodSeconds: 2,
+      containers: [busybox('a', polite)],
+    });
     const t0 = Date.now();
     const res = await runPod(roots, manifest, ['--keep', '--network', 'none']);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);

@@ -20,7 +20,10 @@ afterEach(() => removeAll(roots));
 afterAll(() => removeRoots(roots));
 
 /** `tspod ARGS` with its output as bytes (the shared helpers decode it as UTF-8). */
-function tspodBytes(args: string[], input = ''): { done: Promise<{ code: number | null; stdout: Buffer; stderr: string }>; seen: () => Buffer } {
+function tspodBytes(
+  args: string[],
+  input = '',
+): { done: Promise<{ code: number | null; stdout: Buffer; stderr: string }>; seen: () => Buffer } {
   const child = spawn(process.execPath, [TSPOD, ...args], { env: roots.env, stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   let stderr = '';
@@ -90,7 +93,8 @@ describe('log bytes', () => {
     // First run: the bytes, then a pause (logs -f is following by then), then exit 1; second: exit 0.
     const twice = `${script}; sleep 1; n=$(cat /data/n 2>/dev/null || echo 0); echo $((n+1)) > /data/n; [ "$n" -ge 1 ] && exit 0; exit 1`;
     const manifest = pod('again', {
-      restartPolicy: 'OnFailure', volumes: [{ name: 'data', emptyDir: {} }],
+      restartPolicy: 'OnFailure',
+      volumes: [{ name: 'data', emptyDir: {} }],
       containers: [busybox('main', twice, { volumeMounts: [{ name: 'data', mountPath: '/data' }] })],
     });
     const started = await tspodBytes(['run', '-d', '--network', 'none', '-'], JSON.stringify(manifest)).done;
@@ -100,7 +104,11 @@ describe('log bytes', () => {
     expect(followed.code, followed.stderr).toBe(0);
     expect(withoutErrLine(followed.stdout).equals(expected)).toBe(true);
 
-    await waitFor('the second instance to end', () => (readState(roots, 'again').status.phase === 'Succeeded' ? true : undefined), 30_000);
+    await waitFor(
+      'the second instance to end',
+      () => (readState(roots, 'again').status.phase === 'Succeeded' ? true : undefined),
+      30_000,
+    );
     const previous = await tspodBytes(['logs', '--previous', '-c', 'main', 'again']).done;
     expect(previous.code, previous.stderr).toBe(0);
     expect(withoutErrLine(previous.stdout).equals(expected)).toBe(true);

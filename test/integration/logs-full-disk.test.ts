@@ -30,10 +30,16 @@ describe('a full disk', () => {
   test('log lines are dropped and counted, the pod runs to its end and is cleaned up', async () => {
     // About 6 MB of output into a 4 MB tmpfs that already holds the image.
     const script = 'yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa | head -n 120000; echo done-writing';
-    const res = await runPod(roots, pod('full', { restartPolicy: 'Never', containers: [busybox('c', script)] }), ['--keep', '--network', 'none']);
+    const res = await runPod(roots, pod('full', { restartPolicy: 'Never', containers: [busybox('c', script)] }), [
+      '--keep',
+      '--network',
+      'none',
+    ]);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stderr).toMatch(/container "c": writing .*0\.log failed \(ENOSPC: .*dropping log lines/);
-    expect(res.stderr).toMatch(/container "c": \d+ log lines \(\d+ bytes\) dropped from .*0\.log while writes failed \(ENOSPC\)/);
+    expect(res.stderr).toMatch(
+      /container "c": \d+ log lines \(\d+ bytes\) dropped from .*0\.log while writes failed \(ENOSPC\)/,
+    );
     expect(res.stderr).not.toMatch(/^\s+at /m);
     // The foreground output still has every line: only the file ran out of room.
     expect(res.stdout.endsWith('c | done-writing\n')).toBe(true);

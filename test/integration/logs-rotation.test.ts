@@ -25,11 +25,19 @@ afterAll(() => removeRoots(roots));
 
 const N = 3000;
 const script = `echo ready; while [ ! -e /tmp/go ]; do sleep 0.1; done; i=0; while [ $i -lt ${N} ]; do i=$((i+1)); echo "line $i"; [ $((i % 10)) -eq 0 ] && sleep 0.02; done; true`;
-const numbers = (out: string) => out.split('\n').filter(Boolean).map((l) => Number(/^line (\d+)$/.exec(l)?.[1] ?? NaN));
+const numbers = (out: string) =>
+  out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => Number(/^line (\d+)$/.exec(l)?.[1] ?? NaN));
 
 describe('log rotation', () => {
   test('logs -f follows through rotations without losing or repeating a line; old files are dropped', async () => {
-    const started = await tspod(roots, ['run', '-d', '--network', 'none', '-'], JSON.stringify(pod('chatty', { restartPolicy: 'Never', containers: [busybox('c', script)] })));
+    const started = await tspod(
+      roots,
+      ['run', '-d', '--network', 'none', '-'],
+      JSON.stringify(pod('chatty', { restartPolicy: 'Never', containers: [busybox('c', script)] })),
+    );
     expect(started.code, started.stderr).toBe(0);
     const follower = start(roots, ['logs', '-f', 'chatty']);
     await waitFor('logs -f to print "ready"', () => follower.output().startsWith('ready\n'), 60_000);
@@ -51,7 +59,11 @@ describe('log rotation', () => {
     expect(kept.length).toBeLessThan(N);
     expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => N - kept.length + 1 + i));
 
-    const bad = await tspod({ ...roots, env: { ...roots.env, TSPOD_LOG_MAX_FILES: '1' } }, ['run', '--network', 'none', '-'], JSON.stringify(pod('bad', { containers: [busybox('c', 'true')] })));
+    const bad = await tspod(
+      { ...roots, env: { ...roots.env, TSPOD_LOG_MAX_FILES: '1' } },
+      ['run', '--network', 'none', '-'],
+      JSON.stringify(pod('bad', { containers: [busybox('c', 'true')] })),
+    );
     expect(bad.code).toBe(125);
     expect(bad.stderr).toMatch(/TSPOD_LOG_MAX_FILES: invalid value "1"/);
 

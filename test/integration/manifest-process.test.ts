@@ -16,24 +16,40 @@ afterAll(() => removeRoots(roots));
 describe('the process a container runs', () => {
   test('$(VAR) expansion and the downward API', async () => {
     const uid = '0b1a8f2e-0000-4000-8000-00000000d0a1';
-    const res = await runPod(roots, pod('expand', {
-      restartPolicy: 'Never',
-      serviceAccountName: 'robot',
-      containers: [{
-        name: 'c', image: 'busybox', workingDir: '/work/here',
-        command: ['sh', '-c', 'echo "greeting=$(GREETING)"; env | sort | grep -E "^(GREETING|POD_[A-Z]+|NODE|SA|LITERAL|UNDEF|PATH)="; pwd'],
-        env: [
-          { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-          { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-          { name: 'POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
-          { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-          { name: 'SA', valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } } },
-          { name: 'GREETING', value: 'hello $(POD_NAME) in $(POD_NAMESPACE)' },
-          { name: 'LITERAL', value: '$$(POD_NAME)' },
-          { name: 'UNDEF', value: '$(NOT_DEFINED)' },
-        ],
-      }],
-    }, uid), ['--network', 'none']);
+    const res = await runPod(
+      roots,
+      pod(
+        'expand',
+        {
+          restartPolicy: 'Never',
+          serviceAccountName: 'robot',
+          containers: [
+            {
+              name: 'c',
+              image: 'busybox',
+              workingDir: '/work/here',
+              command: [
+                'sh',
+                '-c',
+                'echo "greeting=$(GREETING)"; env | sort | grep -E "^(GREETING|POD_[A-Z]+|NODE|SA|LITERAL|UNDEF|PATH)="; pwd',
+              ],
+              env: [
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                { name: 'POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
+                { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+                { name: 'SA', valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } } },
+                { name: 'GREETING', value: 'hello $(POD_NAME) in $(POD_NAMESPACE)' },
+                { name: 'LITERAL', value: '$$(POD_NAME)' },
+                { name: 'UNDEF', value: '$(NOT_DEFINED)' },
+              ],
+            },
+          ],
+        },
+        uid,
+      ),
+      ['--network', 'none'],
+    );
     expect(res.code, res.stderr).toBe(0);
     expect(linesOf(res.stdout, 'c')).toEqual([
       'greeting=hello expand in default',
@@ -54,7 +70,14 @@ describe('the process a container runs', () => {
   test('args without command keep the image entrypoint; neither runs the image CMD', async () => {
     // busybox's image config: Cmd ["sh"]. With args only, args replace Cmd: `-c ...` is passed to... nothing
     // (no Entrypoint), so args become the whole command line, as in Kubernetes.
-    const res = await runPod(roots, pod('args', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', args: ['echo', 'from-args'] }] }), ['--network', 'none']);
+    const res = await runPod(
+      roots,
+      pod('args', {
+        restartPolicy: 'Never',
+        containers: [{ name: 'c', image: 'busybox', args: ['echo', 'from-args'] }],
+      }),
+      ['--network', 'none'],
+    );
     expect(res.code, res.stderr).toBe(0);
     expect(linesOf(res.stdout, 'c')).toEqual(['from-args']);
   });
@@ -63,7 +86,14 @@ describe('the process a container runs', () => {
     // resizePolicy (in-place resize) needs a resize request from an API server: ignorable, refused by default.
     const manifest = pod('resize', {
       restartPolicy: 'Never',
-      containers: [{ name: 'c', image: 'busybox', command: ['echo', 'ran'], resizePolicy: [{ resourceName: 'cpu', restartPolicy: 'NotRequired' }] }],
+      containers: [
+        {
+          name: 'c',
+          image: 'busybox',
+          command: ['echo', 'ran'],
+          resizePolicy: [{ resourceName: 'cpu', restartPolicy: 'NotRequired' }],
+        },
+      ],
     });
     const refused = await runPod(roots, manifest, ['--network', 'none']);
     expect(refused.code).toBe(125);
@@ -73,7 +103,13 @@ describe('the process a container runs', () => {
     expect(ignored.stderr).toMatch(/warning: .*spec\.containers\[0\]\.resizePolicy/);
     expect(linesOf(ignored.stdout, 'c')).toEqual(['ran']);
     // A securityContext field is never ignored.
-    const never = await runPod(roots, pod('sc', { containers: [{ name: 'c', image: 'busybox', securityContext: { windowsOptions: { runAsUserName: 'x' } } }] }), ['--ignore-unsupported']);
+    const never = await runPod(
+      roots,
+      pod('sc', {
+        containers: [{ name: 'c', image: 'busybox', securityContext: { windowsOptions: { runAsUserName: 'x' } } }],
+      }),
+      ['--ignore-unsupported'],
+    );
     expect(never.code).toBe(125);
     expect(never.stderr).toContain('spec.containers[0].securityContext.windowsOptions');
     expectClean(roots);

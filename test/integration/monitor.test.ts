@@ -31,7 +31,11 @@ const logOf = (name: string, container: string) => path.join(roots.root, 'pods',
 const monitorsOf = (name: string) => processesWith(`tspod-monitor log ${path.join(roots.root, 'pods', name)}/`);
 
 async function runDetached(manifest: object, env: Record<string, string> = {}): Promise<void> {
-  const res = await tspod({ ...roots, env: { ...roots.env, ...env } }, ['run', '-d', '--network', 'none', '-'], JSON.stringify(manifest));
+  const res = await tspod(
+    { ...roots, env: { ...roots.env, ...env } },
+    ['run', '-d', '--network', 'none', '-'],
+    JSON.stringify(manifest),
+  );
   expect(res.code, res.stderr).toBe(0);
 }
 
@@ -43,10 +47,17 @@ function peakKiB(pid: number): number {
 
 describe('the log monitor', () => {
   test('the log outlives the supervisor: lines written after it was killed are logged; gc leaves no monitor', async () => {
-    await runDetached(pod('outlive', { containers: [busybox('a', 'i=0; while true; do echo "line $i"; i=$((i+1)); sleep 0.05; done')] }));
+    await runDetached(
+      pod('outlive', {
+        containers: [busybox('a', 'i=0; while true; do echo "line $i"; i=$((i+1)); sleep 0.05; done')],
+      }),
+    );
     const state = readState(roots, 'outlive');
     expect(monitorsOf('outlive')).toHaveLength(1);
-    await waitFor('a first line', () => fs.readFileSync(logOf('outlive', 'a'), 'utf8').includes('line 1\n') || undefined);
+    await waitFor(
+      'a first line',
+      () => fs.readFileSync(logOf('outlive', 'a'), 'utf8').includes('line 1\n') || undefined,
+    );
     process.kill(state.supervisor.pid, 'SIGKILL');
     await waitFor('the supervisor to die', () => !alive(state.supervisor) || undefined);
     const atKill = parseLog(fs.readFileSync(logOf('outlive', 'a'))).length;
@@ -65,14 +76,22 @@ describe('the log monitor', () => {
   }, 60_000);
 
   test('exits while the supervisor is gone are recorded: inspect shows them; gc leaves no monitor', async () => {
-    await runDetached(pod('exits', {
-      restartPolicy: 'Never',
-      containers: [busybox('a', 'while [ ! -e /tmp/go ]; do sleep 0.05; done; echo bye; exit 3'), busybox('b', 'exec sleep 1000')],
-    }));
+    await runDetached(
+      pod('exits', {
+        restartPolicy: 'Never',
+        containers: [
+          busybox('a', 'while [ ! -e /tmp/go ]; do sleep 0.05; done; echo bye; exit 3'),
+          busybox('b', 'exec sleep 1000'),
+        ],
+      }),
+    );
     const state = readState(roots, 'exits');
     // The supervisor's parent is the pod's monitor, the subreaper that records what it leaves.
     const ppid = Number(fs.readFileSync(`/proc/${state.supervisor.pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-    expect(fs.readFileSync(`/proc/${ppid}/cmdline`, 'utf8').split('\0').slice(0, 2)).toEqual([expect.stringMatching(/tspod-monitor$/), 'host']);
+    expect(fs.readFileSync(`/proc/${ppid}/cmdline`, 'utf8').split('\0').slice(0, 2)).toEqual([
+      expect.stringMatching(/tspod-monitor$/),
+      'host',
+    ]);
     process.kill(state.supervisor.pid, 'SIGKILL');
     await waitFor('the supervisor to die', () => !alive(state.supervisor) || undefined);
     // Now container a ends, with nobody but the monitor to see it.
@@ -112,14 +131,21 @@ describe('the log monitor', () => {
   }, 60_000);
 
   test('a monitor killed while its container runs: the container is killed, the event says why, the pod fails', async () => {
-    await runDetached(pod('killed', { restartPolicy: 'Never', containers: [busybox('a', 'trap "" PIPE; while true; do echo tick; sleep 0.1; done')] }));
+    await runDetached(
+      pod('killed', {
+        restartPolicy: 'Never',
+        containers: [busybox('a', 'trap "" PIPE; while true; do echo tick; sleep 0.1; done')],
+      }),
+    );
     const state = readState(roots, 'killed');
     const [monitor] = monitorsOf('killed');
     expect(monitor).toBeGreaterThan(0);
     process.kill(monitor, 'SIGKILL');
     await waitFor('the pod to fail', () => readState(roots, 'killed').status.phase === 'Failed' || undefined, 30_000);
     const events = await tspod(roots, ['events', 'killed']);
-    expect(events.stdout).toMatch(/Warning\s+LogMonitorFailed\s+.*the log monitor of container a was killed by SIGKILL/);
+    expect(events.stdout).toMatch(
+      /Warning\s+LogMonitorFailed\s+.*the log monitor of container a was killed by SIGKILL/,
+    );
     const rm = await tspod(roots, ['rm', 'killed']);
     expect(rm.code, rm.stderr).toBe(0);
     await expectNothingLeft(roots, [state]);
@@ -128,9 +154,12 @@ describe('the log monitor', () => {
 
   test('a flood without newlines, and binary, from inside a pod: every byte logged, the monitor stays small', async () => {
     // 48 MiB of random bytes with no newline, then a marker line: written as fast as the pipe takes it.
-    const script = 'head -c 50331648 /dev/urandom | tr -d "\\n" > /tmp/flood; sha256sum /tmp/flood >&2; cat /tmp/flood; echo; echo end; sleep 1000';
+    const script =
+      'head -c 50331648 /dev/urandom | tr -d "\\n" > /tmp/flood; sha256sum /tmp/flood >&2; cat /tmp/flood; echo; echo end; sleep 1000';
     // (one log file: the whole flood stays, to be checked)
-    await runDetached(pod('flood', { restartPolicy: 'Never', containers: [busybox('a', script)] }), { TSPOD_LOG_MAX_SIZE: '1Gi' });
+    await runDetached(pod('flood', { restartPolicy: 'Never', containers: [busybox('a', script)] }), {
+      TSPOD_LOG_MAX_SIZE: '1Gi',
+    });
     const [monitor] = monitorsOf('flood');
     const text = () => fs.readFileSync(logOf('flood', 'a'));
     await waitFor('the end marker', () => text().includes(' stdout F end\n') || undefined, 60_000);

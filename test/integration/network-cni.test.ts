@@ -12,7 +12,20 @@ import { missingPlugins } from '../../src/network/cni.js';
 import { builtinNetwork, cniSettings, pluginTypes } from '../../src/network/config.js';
 import { checkPod, detachPod, hostIPs, type NetworkAttachment } from '../../src/network/index.js';
 import { isPinned } from '../../src/network/netns.js';
-import { attach, CLEAN, cleanup, hostVethOf, hostVeths, httpGet, inNetns, leftovers, NetnsHolder, run, serveInNetns, testPod } from './network-helpers.js';
+import {
+  attach,
+  CLEAN,
+  cleanup,
+  hostVethOf,
+  hostVeths,
+  httpGet,
+  inNetns,
+  leftovers,
+  NetnsHolder,
+  run,
+  serveInNetns,
+  testPod,
+} from './network-helpers.js';
 
 const runRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-net-'));
 const www = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-www-'));
@@ -60,7 +73,10 @@ afterAll(() => {
 describe('the tspod network', () => {
   it('has its CNI plugins installed', () => {
     const s = cniSettings();
-    expect(missingPlugins(pluginTypes(builtinNetwork(s)), s.pluginDirs), 'apt-get install containernetworking-plugins').toEqual([]);
+    expect(
+      missingPlugins(pluginTypes(builtinNetwork(s)), s.pluginDirs),
+      'apt-get install containernetworking-plugins',
+    ).toEqual([]);
   });
 
   it('gives a pod an address in the subnet on eth0, and pins its namespace', async () => {
@@ -69,9 +85,13 @@ describe('the tspod network', () => {
     expect(a.ips[0]).toMatch(/^10\.203\.\d+\.\d+$/);
     expect(await isPinned(a.netnsPin)).toBe(true);
     expect(fs.statSync(a.netnsPin).ino).toBe(fs.statSync(`/proc/${holder.pid}/ns/net`).ino);
-    const addrs = JSON.parse(await inNetns(a.netnsPin, ['ip', '-j', '-4', 'addr', 'show', 'eth0'])) as { addr_info: { local: string }[] }[];
+    const addrs = JSON.parse(await inNetns(a.netnsPin, ['ip', '-j', '-4', 'addr', 'show', 'eth0'])) as {
+      addr_info: { local: string }[];
+    }[];
     expect(addrs[0].addr_info.map((x) => x.local)).toEqual(a.ips);
-    expect(await inNetns(a.netnsPin, ['ip', 'route', 'show', 'default'])).toMatch(/^default via 10\.203\.0\.1 dev eth0/);
+    expect(await inNetns(a.netnsPin, ['ip', 'route', 'show', 'default'])).toMatch(
+      /^default via 10\.203\.0\.1 dev eth0/,
+    );
     await checkPod(a);
   });
 
@@ -81,9 +101,9 @@ describe('the tspod network', () => {
     expect(first.ips[0]).not.toBe(second.ips[0]);
     await inNetns(first.netnsPin, ['busybox', 'ping', '-c', '1', '-W', '2', second.ips[0]]);
     await serve(second, 8000);
-    expect(await inNetns(first.netnsPin, ['busybox', 'wget', '-q', '-O', '-', `http://${second.ips[0]}:8000/index.html`])).toBe(
-      'hello from the pod\n',
-    );
+    expect(
+      await inNetns(first.netnsPin, ['busybox', 'wget', '-q', '-O', '-', `http://${second.ips[0]}:8000/index.html`]),
+    ).toBe('hello from the pod\n');
   });
 
   it('lets the host reach a pod server at the pod IP', async () => {

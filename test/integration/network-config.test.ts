@@ -28,10 +28,19 @@ beforeAll(() => {
   const list = {
     cniVersion: '1.0.0',
     name: network,
-    plugins: [{ type: 'bridge', bridge, isGateway: true, ipMasq: true, ipam }, { type: 'portmap', capabilities: { portMappings: true } }],
+    plugins: [
+      { type: 'bridge', bridge, isGateway: true, ipMasq: true, ipam },
+      { type: 'portmap', capabilities: { portMappings: true } },
+    ],
   };
   fs.writeFileSync(path.join(confDir, `50-${network}.conflist`), JSON.stringify(list));
-  const broken = { cniVersion: '1.0.0', name: `${network}-broken`, type: 'bridge', bridge, ipam: { type: 'host-local', ranges: [[{ subnet: 'nonsense' }]] } };
+  const broken = {
+    cniVersion: '1.0.0',
+    name: `${network}-broken`,
+    type: 'bridge',
+    bridge,
+    ipam: { type: 'host-local', ranges: [[{ subnet: 'nonsense' }]] },
+  };
   fs.writeFileSync(path.join(confDir, `60-${network}-broken.conf`), JSON.stringify(broken));
 });
 
@@ -52,13 +61,21 @@ describe('a network from a configuration file', () => {
   it('is chosen by name, with its own bridge, subnet and IPAM store', async () => {
     const h = await holder();
     const pod = testPod(runRoot, { network });
-    const a = (await attachPod({ ...pod, infraPid: h.pid, record: async () => {}, warn: () => {}, settings })) as NetworkAttachment;
+    const a = (await attachPod({
+      ...pod,
+      infraPid: h.pid,
+      record: async () => {},
+      warn: () => {},
+      settings,
+    })) as NetworkAttachment;
     attachments.push(a);
     expect(a.source).toBe(path.join(confDir, `50-${network}.conflist`));
     const prefix = subnet.split('.').slice(0, 3).join('.');
     expect(a.ips[0].startsWith(`${prefix}.`)).toBe(true);
     expect(fs.readdirSync(path.join(ipamDir, network))).toContain(a.ips[0]);
-    expect(await inNetns(a.netnsPin, ['busybox', 'ping', '-c', '1', '-W', '2', `${prefix}.1`])).toContain('1 packets received');
+    expect(await inNetns(a.netnsPin, ['busybox', 'ping', '-c', '1', '-W', '2', `${prefix}.1`])).toContain(
+      '1 packets received',
+    );
     const veth = await hostVethOf(a.netnsPin);
     expect((await run('ip', ['-j', 'link', 'show', 'master', bridge])).stdout).toContain(veth);
 
@@ -85,7 +102,9 @@ describe('a network from a configuration file', () => {
     expect(cause.name).toBe('CniError');
     expect(cause.plugin).toBe('bridge');
     expect(typeof cause.code).toBe('number');
-    expect(cause.message).toMatch(/^cni plugin "bridge" ADD on network "tspodtest-\w+-broken" failed \(code \d+\): .*nonsense/);
+    expect(cause.message).toMatch(
+      /^cni plugin "bridge" ADD on network "tspodtest-\w+-broken" failed \(code \d+\): .*nonsense/,
+    );
     expect(records).toHaveLength(1);
     // DEL rejects the same configuration, so the pin is kept for a retry; force gives up on it.
     const kept = await leftovers(records[0], [], path.join(ipamDir, network));

@@ -10,7 +10,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
-import { attachPod, cniSettings, detachPod, type NetworkAttachment, type PortMapping } from '../../src/network/index.js';
+import {
+  attachPod,
+  cniSettings,
+  detachPod,
+  type NetworkAttachment,
+  type PortMapping,
+} from '../../src/network/index.js';
 
 export const run = promisify(execFile);
 /** host-local's store for the built-in network: its default unless TSPOD_IPAM_DIR moves it. */
@@ -112,7 +118,11 @@ export interface Leftovers {
 }
 
 /** What of the attachment is still on the host. */
-export async function leftovers(a: NetworkAttachment, veths: string[], leaseDir = path.join(IPAM_DIR, a.network)): Promise<Leftovers> {
+export async function leftovers(
+  a: NetworkAttachment,
+  veths: string[],
+  leaseDir = path.join(IPAM_DIR, a.network),
+): Promise<Leftovers> {
   const links = JSON.parse((await run('ip', ['-j', 'link', 'show'])).stdout) as { ifname: string }[];
   const leases = fs.existsSync(leaseDir)
     ? fs.readdirSync(leaseDir).filter((f) => {

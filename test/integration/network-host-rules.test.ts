@@ -39,7 +39,12 @@ let hostPort = 0;
 const www = { dir: '' };
 const attachments: NetworkAttachment[] = [];
 
-const busybox = (name: string, script: string, extra: object = {}) => ({ name, image: 'busybox', command: ['sh', '-c', script], ...extra });
+const busybox = (name: string, script: string, extra: object = {}) => ({
+  name,
+  image: 'busybox',
+  command: ['sh', '-c', script],
+  ...extra,
+});
 const rules = () => builtinHostRules(cniSettings(roots.env));
 const saved = async () => (await run('iptables-save')).stdout;
 
@@ -66,17 +71,29 @@ async function packets(table: string, chain: string, target: string): Promise<nu
 beforeAll(async () => {
   expect(process.getuid?.(), 'network integration tests need root').toBe(0);
   roots = newRoots('hostrules');
-  Object.assign(roots.env, { TSPOD_SUBNET: subnet, TSPOD_BRIDGE: bridge, TSPOD_IPAM_DIR: path.join(roots.dir, 'ipam') });
+  Object.assign(roots.env, {
+    TSPOD_SUBNET: subnet,
+    TSPOD_BRIDGE: bridge,
+    TSPOD_IPAM_DIR: path.join(roots.dir, 'ipam'),
+  });
   // The outside network: a namespace with a server that says who called it, and no route to the pods.
   www.dir = path.join(roots.dir, 'www');
   fs.mkdirSync(path.join(www.dir, 'cgi-bin'), { recursive: true });
-  fs.writeFileSync(path.join(www.dir, 'cgi-bin', 'who'), '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%s\\n" "$REMOTE_ADDR"\n', { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(www.dir, 'cgi-bin', 'who'),
+    '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%s\\n" "$REMOTE_ADDR"\n',
+    { mode: 0o755 },
+  );
   outside = await NetnsHolder.start();
   const ns = `/proc/${outside.pid}/ns/net`;
   await run('ip', ['link', 'add', outsideVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(outside.pid)]);
   await run('ip', ['addr', 'add', `${outsideHost}/30`, 'dev', outsideVeth]);
   await run('ip', ['link', 'set', outsideVeth, 'up']);
-  for (const cmd of [['addr', 'add', `${outsideAddr}/30`, 'dev', 'eth0'], ['link', 'set', 'eth0', 'up'], ['link', 'set', 'lo', 'up']]) {
+  for (const cmd of [
+    ['addr', 'add', `${outsideAddr}/30`, 'dev', 'eth0'],
+    ['link', 'set', 'eth0', 'up'],
+    ['link', 'set', 'lo', 'up'],
+  ]) {
     await run('nsenter', [`--net=${ns}`, '--', 'ip', ...cmd]);
   }
   outsideServer = serveInNetns(ns, ['busybox', 'httpd', '-f', '-p', `${outsideAddr}:8080`, '-h', www.dir]);
@@ -97,10 +114,12 @@ afterAll(async () => {
 
 describe('the built-in network without portmap and firewall', () => {
   test('a pod without hostPort runs the bridge alone, reaches another pod and the host, and is reached from the host', async () => {
-    const server = await detached(pod('server', {
-      terminationGracePeriodSeconds: 1,
-      containers: [busybox('web', 'echo pod-page > /tmp/index.html; exec httpd -f -p 8080 -h /tmp')],
-    }));
+    const server = await detached(
+      pod('server', {
+        terminationGracePeriodSeconds: 1,
+        containers: [busybox('web', 'echo pod-page > /tmp/index.html; exec httpd -f -p 8080 -h /tmp')],
+      }),
+    );
     expect(server.att.config.plugins.map((p) => p.type)).toEqual(['bridge']);
     expect(server.att.config.plugins[0]).toMatchObject({ bridge, ipMasq: false });
     expect(server.att.hostRules).toEqual(rules());
@@ -108,35 +127,56 @@ describe('the built-in network without portmap and firewall', () => {
     // the network's rules are in place, its own chains jumped to from POSTROUTING and FORWARD
     const { masq, forward } = chainNames(rules());
     const text = await saved();
-    expect(text).toContain(`-A POSTROUTING -s ${subnet} -m comment --comment "tspod network tspod ${subnet} on ${bridge}" -j ${masq}`);
+    expect(text).toContain(
+      `-A POSTROUTING -s ${subnet} -m comment --comment "tspod network tspod ${subnet} on ${bridge}" -j ${masq}`,
+    );
     expect(text).toMatch(new RegExp(`-A FORWARD .*-j ${forward}`));
     // no per-pod rule: nothing names the pod's address
     expect((await leftovers(server.att, [])).iptables).toEqual([]);
 
-    expect(await waitFor('the server', () => httpGet(`http://${server.ip}:8080/index.html`).catch(() => undefined))).toBe('pod-page\n');
+    expect(
+      await waitFor('the server', () => httpGet(`http://${server.ip}:8080/index.html`).catch(() => undefined)),
+    ).toBe('pod-page\n');
 
     // The host, to the pods: a server of this test on the bridge's address (reachable only from them).
     hostServer = http.createServer((_req, res) => res.end('host-page\n'));
     await new Promise<void>((resolve) => hostServer.listen(0, gateway, resolve));
     hostPort = (hostServer.address() as AddressInfo).port;
-    const client = await runPod(roots, pod('client', {
-      restartPolicy: 'Never',
-      containers: [busybox('c', `wget -q -O - http://${server.ip}:8080/index.html && wget -q -O - http://${gateway}:${hostPort}/`)],
-    }));
+    const client = await runPod(
+      roots,
+      pod('client', {
+        restartPolicy: 'Never',
+        containers: [
+          busybox(
+            'c',
+            `wget -q -O - http://${server.ip}:8080/index.html && wget -q -O - http://${gateway}:${hostPort}/`,
+          ),
+        ],
+      }),
+    );
     expect(client.code, client.stderr).toBe(0);
     expect(linesOf(client.stdout, 'c')).toEqual(['pod-page', 'host-page']);
   });
 
-  test('outbound traffic leaves with the host\'s address (masquerade), and is forwarded both ways', async () => {
+  test("outbound traffic leaves with the host's address (masquerade), and is forwarded both ways", async () => {
     const { masq, forward } = chainNames(rules());
-    const before = { nat: await packets('nat', masq, 'MASQUERADE'), fwd: await packets('filter', forward, 'RELATED,ESTABLISHED') };
+    const before = {
+      nat: await packets('nat', masq, 'MASQUERADE'),
+      fwd: await packets('filter', forward, 'RELATED,ESTABLISHED'),
+    };
     // The outside has no route to the pods: without the rewrite, its answer would go nowhere.
-    expect((await run('nsenter', [`--net=/proc/${outside.pid}/ns/net`, '--', 'ip', 'route', 'get', gateway]).catch((e: Error) => e)))
-      .toBeInstanceOf(Error);
-    const res = await runPod(roots, pod('goingout', {
-      restartPolicy: 'Never',
-      containers: [busybox('c', `timeout 10 wget -q -O - http://${outsideAddr}:8080/cgi-bin/who`)],
-    }));
+    expect(
+      await run('nsenter', [`--net=/proc/${outside.pid}/ns/net`, '--', 'ip', 'route', 'get', gateway]).catch(
+        (e: Error) => e,
+      ),
+    ).toBeInstanceOf(Error);
+    const res = await runPod(
+      roots,
+      pod('goingout', {
+        restartPolicy: 'Never',
+        containers: [busybox('c', `timeout 10 wget -q -O - http://${outsideAddr}:8080/cgi-bin/who`)],
+      }),
+    );
     expect(res.code, res.stderr).toBe(0);
     expect(linesOf(res.stdout, 'c')).toEqual([outsideHost]);
     expect(await packets('nat', masq, 'MASQUERADE')).toBeGreaterThan(before.nat);
@@ -145,14 +185,24 @@ describe('the built-in network without portmap and firewall', () => {
 
   test('a hostPort pod gets portmap too: the host reaches it on 127.0.0.1, and it reaches the outside', async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const ported = await detached(pod('ported', {
-      terminationGracePeriodSeconds: 1,
-      containers: [busybox('web', `echo ported-page > /tmp/index.html; timeout 10 wget -q -O /tmp/who http://${outsideAddr}:8080/cgi-bin/who; exec httpd -f -p 8080 -h /tmp`, {
-        ports: [{ containerPort: 8080, hostPort: port }],
-      })],
-    }));
+    const ported = await detached(
+      pod('ported', {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          busybox(
+            'web',
+            `echo ported-page > /tmp/index.html; timeout 10 wget -q -O /tmp/who http://${outsideAddr}:8080/cgi-bin/who; exec httpd -f -p 8080 -h /tmp`,
+            {
+              ports: [{ containerPort: 8080, hostPort: port }],
+            },
+          ),
+        ],
+      }),
+    );
     expect(ported.att.config.plugins.map((p) => p.type)).toEqual(['bridge', 'portmap']);
-    expect(await waitFor('the hostPort', () => httpGet(`http://127.0.0.1:${port}/index.html`).catch(() => undefined))).toBe('ported-page\n');
+    expect(
+      await waitFor('the hostPort', () => httpGet(`http://127.0.0.1:${port}/index.html`).catch(() => undefined)),
+    ).toBe('ported-page\n');
     expect(await httpGet(`http://127.0.0.1:${port}/who`)).toBe(`${outsideHost}\n`);
     expect((await leftovers(ported.att, [])).iptables.length).toBeGreaterThan(0); // portmap's rules name the pod
   });
@@ -175,12 +225,22 @@ describe('the built-in network without portmap and firewall', () => {
     expect(gc.stderr).toBe('');
     const text = await saved();
     const { masq, forward } = chainNames(rules());
-    expect(text.split('\n').filter((l) => l.includes(masq) || l.includes(forward) || l.includes(subnet) || l.includes(bridge))).toEqual([]);
+    expect(
+      text
+        .split('\n')
+        .filter((l) => l.includes(masq) || l.includes(forward) || l.includes(subnet) || l.includes(bridge)),
+    ).toEqual([]);
     expect(fs.existsSync(`/sys/class/net/${bridge}`)).toBe(false);
     const store = rules().leaseDir;
     expect(fs.readdirSync(store).filter((f) => f !== 'lock' && !f.startsWith('last_reserved_ip'))).toEqual([]);
     // and a later pod finds its network again
-    const again = await runPod(roots, pod('again', { restartPolicy: 'Never', containers: [busybox('c', `timeout 10 wget -q -O - http://${outsideAddr}:8080/cgi-bin/who`)] }));
+    const again = await runPod(
+      roots,
+      pod('again', {
+        restartPolicy: 'Never',
+        containers: [busybox('c', `timeout 10 wget -q -O - http://${outsideAddr}:8080/cgi-bin/who`)],
+      }),
+    );
     expect(again.code, again.stderr).toBe(0);
     expect(linesOf(again.stdout, 'c')).toEqual([outsideHost]);
   });

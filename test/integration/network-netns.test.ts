@@ -72,7 +72,9 @@ describe('netns pins', () => {
   it("refuse the host's own network namespace", async () => {
     const pin = netnsPinPath(runRoot, 'host');
     pins.push(pin);
-    await expect(pinNetns(process.pid, pin)).rejects.toThrow(`process ${process.pid} is in the host's network namespace`);
+    await expect(pinNetns(process.pid, pin)).rejects.toThrow(
+      `process ${process.pid} is in the host's network namespace`,
+    );
     expect(await mounted(pin)).toBe(false);
     expect(fs.existsSync(pin)).toBe(false);
   });
@@ -84,7 +86,12 @@ describe('netns pins', () => {
     holders.push(other);
     const records: unknown[] = [];
     const pod = { ...testPod(runRoot), podName: 'taken' };
-    const attempt = attachPod({ ...pod, infraPid: other.pid, record: async (a) => void records.push(a), warn: () => {} });
+    const attempt = attachPod({
+      ...pod,
+      infraPid: other.pid,
+      record: async (a) => void records.push(a),
+      warn: () => {},
+    });
     await expect(attempt).rejects.toThrow(`network namespace pin "${pin}" is in use`);
     expect(records).toEqual([]);
     expect(fs.statSync(pin).ino).toBe(fs.statSync(`/proc/${holder.pid}/ns/net`).ino);

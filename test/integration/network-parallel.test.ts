@@ -8,7 +8,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { attachPod, detachPod, type NetworkAttachment } from '../../src/network/index.js';
-import { attach, CLEAN, cleanup, hostVethOf, hostVeths, leftovers, NetnsHolder, run, testPod } from './network-helpers.js';
+import {
+  attach,
+  CLEAN,
+  cleanup,
+  hostVethOf,
+  hostVeths,
+  leftovers,
+  NetnsHolder,
+  run,
+  testPod,
+} from './network-helpers.js';
 
 const N = 8;
 const runRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-netpar-'));
@@ -27,7 +37,9 @@ describe('parallel attaches', () => {
   it(`gives ${N} pods started at once ${N} distinct addresses, and detaches them all cleanly`, async () => {
     holders = await Promise.all(Array.from({ length: N }, () => NetnsHolder.start()));
     const base = 20000 + Math.floor(Math.random() * 20000);
-    const pods = holders.map((_, i) => testPod(runRoot, { portMappings: [{ hostPort: base + i, containerPort: 80, protocol: 'tcp' }] }));
+    const pods = holders.map((_, i) =>
+      testPod(runRoot, { portMappings: [{ hostPort: base + i, containerPort: 80, protocol: 'tcp' }] }),
+    );
     const results = await Promise.allSettled(holders.map((h, i) => attach(h, pods[i])));
     for (const r of results) if (r.status === 'fulfilled') attachments.push(r.value);
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
@@ -47,7 +59,9 @@ describe('an attach interrupted between two plugins', () => {
   it('is undone from the last recorded state', async () => {
     const holder = await NetnsHolder.start();
     holders.push(holder);
-    const pod = testPod(runRoot, { portMappings: [{ hostPort: 20000 + Math.floor(Math.random() * 20000), containerPort: 80, protocol: 'tcp' }] });
+    const pod = testPod(runRoot, {
+      portMappings: [{ hostPort: 20000 + Math.floor(Math.random() * 20000), containerPort: 80, protocol: 'tcp' }],
+    });
     const saved: NetworkAttachment[] = [];
     let reachedBridge!: () => void;
     const bridgeDone = new Promise<void>((r) => (reachedBridge = r));

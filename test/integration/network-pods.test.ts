@@ -20,7 +20,12 @@ afterAll(async () => {
   removeRoots(roots);
 });
 
-const busybox = (name: string, script: string, extra: object = {}) => ({ name, image: 'busybox', command: ['sh', '-c', script], ...extra });
+const busybox = (name: string, script: string, extra: object = {}) => ({
+  name,
+  image: 'busybox',
+  command: ['sh', '-c', script],
+  ...extra,
+});
 
 function state(name: string) {
   return JSON.parse(fs.readFileSync(path.join(roots.runRoot, 'pods', name, 'state.json'), 'utf8'));
@@ -36,26 +41,41 @@ async function detached(manifest: object) {
 
 describe('pod networking', () => {
   test('a pod gets an IP that other pods and the host reach; /etc/hosts and the downward API know it', async () => {
-    const server = await detached(pod('server', {
-      terminationGracePeriodSeconds: 2, // httpd as PID 1 ignores SIGTERM: it is killed after 2 s
-      hostAliases: [{ ip: '10.1.2.3', hostnames: ['alias.example'] }],
-      containers: [busybox('web', 'echo pod-page > /tmp/index.html; exec httpd -f -p 8080 -h /tmp', {
-        env: [{ name: 'MY_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
-      })],
-    }));
+    const server = await detached(
+      pod('server', {
+        terminationGracePeriodSeconds: 2, // httpd as PID 1 ignores SIGTERM: it is killed after 2 s
+        hostAliases: [{ ip: '10.1.2.3', hostnames: ['alias.example'] }],
+        containers: [
+          busybox('web', 'echo pod-page > /tmp/index.html; exec httpd -f -p 8080 -h /tmp', {
+            env: [{ name: 'MY_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+          }),
+        ],
+      }),
+    );
     const ip: string = server.status.podIP;
     expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     const att: NetworkAttachment = server.network;
     expect(att.ips).toEqual([ip]);
     // The host reaches the pod at its IP.
-    expect(await waitFor('the server', () => httpGet(`http://${ip}:8080/index.html`).catch(() => undefined))).toBe('pod-page\n');
+    expect(await waitFor('the server', () => httpGet(`http://${ip}:8080/index.html`).catch(() => undefined))).toBe(
+      'pod-page\n',
+    );
     // Another pod reaches it by IP; its own /etc/hosts and env name its own IP.
-    const client = await runPod(roots, pod('client', {
-      restartPolicy: 'Never',
-      containers: [busybox('c', `wget -q -O - http://${ip}:8080/index.html; grep -v "^#" /etc/hosts | tail -2; echo "env $MY_IP"`, {
-        env: [{ name: 'MY_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
-      })],
-    }));
+    const client = await runPod(
+      roots,
+      pod('client', {
+        restartPolicy: 'Never',
+        containers: [
+          busybox(
+            'c',
+            `wget -q -O - http://${ip}:8080/index.html; grep -v "^#" /etc/hosts | tail -2; echo "env $MY_IP"`,
+            {
+              env: [{ name: 'MY_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+            },
+          ),
+        ],
+      }),
+    );
     expect(client.code, client.stderr).toBe(0);
     const out = linesOf(client.stdout, 'c');
     expect(out[0]).toBe('pod-page');
@@ -76,11 +96,19 @@ describe('pod networking', () => {
   });
 
   test('hostPort: the host reaches the pod on 127.0.0.1 and on the host address', async () => {
-    const s = await detached(pod('ported', {
-      containers: [busybox('web', 'echo ported-page > /tmp/index.html; exec httpd -f -p 8080 -h /tmp', { ports: [{ containerPort: 8080, hostPort: 18089 }] })],
-    }));
+    const s = await detached(
+      pod('ported', {
+        containers: [
+          busybox('web', 'echo ported-page > /tmp/index.html; exec httpd -f -p 8080 -h /tmp', {
+            ports: [{ containerPort: 8080, hostPort: 18089 }],
+          }),
+        ],
+      }),
+    );
     const att: NetworkAttachment = s.network;
-    expect(await waitFor('the hostPort', () => httpGet('http://127.0.0.1:18089/index.html').catch(() => undefined))).toBe('ported-page\n');
+    expect(
+      await waitFor('the hostPort', () => httpGet('http://127.0.0.1:18089/index.html').catch(() => undefined)),
+    ).toBe('ported-page\n');
     expect(await httpGet(`http://${s.status.hostIP}:18089/index.html`)).toBe('ported-page\n');
     expect((await tspod(roots, ['rm', '-f', 'ported'])).code).toBe(0);
     expect(await leftovers(att, hostVeths(att))).toEqual(CLEAN);
@@ -88,12 +116,16 @@ describe('pod networking', () => {
     expectClean(roots);
   });
 
-  test('hostNetwork: the host\'s interfaces, its name and hosts file; no CNI', async () => {
+  test("hostNetwork: the host's interfaces, its name and hosts file; no CNI", async () => {
     const hostLinks = fs.readdirSync('/sys/class/net').sort();
-    const res = await runPod(roots, pod('hostnet', {
-      restartPolicy: 'Never', hostNetwork: true,
-      containers: [busybox('c', 'ls /sys/class/net; echo "name $(hostname)"; head -1 /etc/hosts')],
-    }));
+    const res = await runPod(
+      roots,
+      pod('hostnet', {
+        restartPolicy: 'Never',
+        hostNetwork: true,
+        containers: [busybox('c', 'ls /sys/class/net; echo "name $(hostname)"; head -1 /etc/hosts')],
+      }),
+    );
     expect(res.code, res.stderr).toBe(0);
     const out = linesOf(res.stdout, 'c');
     expect(out.slice(0, hostLinks.length).sort()).toEqual(hostLinks);
@@ -104,8 +136,14 @@ describe('pod networking', () => {
 
   test('--network none and the tspod.io/network annotation: loopback only', async () => {
     const script = 'ls /sys/class/net';
-    const viaFlag = await runPod(roots, pod('lo1', { restartPolicy: 'Never', containers: [busybox('c', script)] }), ['--network', 'none']);
-    const viaAnnotation = await runPod(roots, { ...pod('lo2', { restartPolicy: 'Never', containers: [busybox('c', script)] }), metadata: { name: 'lo2', annotations: { 'tspod.io/network': 'none' } } });
+    const viaFlag = await runPod(roots, pod('lo1', { restartPolicy: 'Never', containers: [busybox('c', script)] }), [
+      '--network',
+      'none',
+    ]);
+    const viaAnnotation = await runPod(roots, {
+      ...pod('lo2', { restartPolicy: 'Never', containers: [busybox('c', script)] }),
+      metadata: { name: 'lo2', annotations: { 'tspod.io/network': 'none' } },
+    });
     expect(linesOf(viaFlag.stdout, 'c')).toEqual(['lo']);
     expect(linesOf(viaAnnotation.stdout, 'c')).toEqual(['lo']);
     expectClean(roots);
@@ -113,7 +151,10 @@ describe('pod networking', () => {
 
   test('without CNI plugins a pod still runs, with loopback only, and tspod says what to install', async () => {
     const env = { ...roots.env, TSPOD_CNI_PATH: path.join(roots.dir, 'no-plugins-here') };
-    const res = await runPod({ ...roots, env }, pod('noplugins', { restartPolicy: 'Never', containers: [busybox('c', 'ls /sys/class/net')] }));
+    const res = await runPod(
+      { ...roots, env },
+      pod('noplugins', { restartPolicy: 'Never', containers: [busybox('c', 'ls /sys/class/net')] }),
+    );
     expect(res.code, res.stderr).toBe(0);
     expect(linesOf(res.stdout, 'c')).toEqual(['lo']);
     expect(res.stderr.match(/apt-get install containernetworking-plugins/g)).toHaveLength(1);
@@ -122,8 +163,17 @@ describe('pod networking', () => {
 
   test('pods started in parallel get distinct addresses', async () => {
     const n = 6;
-    const results = await Promise.all(Array.from({ length: n }, (_, i) =>
-      runPod(roots, pod(`par${i}`, { restartPolicy: 'Never', containers: [busybox('c', 'ip -4 -o addr show eth0 | tr -s " " | cut -d" " -f4')] }))));
+    const results = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        runPod(
+          roots,
+          pod(`par${i}`, {
+            restartPolicy: 'Never',
+            containers: [busybox('c', 'ip -4 -o addr show eth0 | tr -s " " | cut -d" " -f4')],
+          }),
+        ),
+      ),
+    );
     const ips = results.map((r) => {
       expect(r.code, r.stderr).toBe(0);
       return linesOf(r.stdout, 'c')[0];
@@ -146,7 +196,10 @@ describe('pod networking', () => {
     const gc = await tspod(roots, ['gc']);
     expect(gc.code, gc.stderr).toBe(0);
     expect(await leftovers(att, veths)).toEqual(CLEAN);
-    expect(fs.existsSync(`/proc/${s.infra.pid}`) && fs.readFileSync(`/proc/${s.infra.pid}/cmdline`, 'utf8').startsWith('/pause')).toBe(false);
+    expect(
+      fs.existsSync(`/proc/${s.infra.pid}`) &&
+        fs.readFileSync(`/proc/${s.infra.pid}/cmdline`, 'utf8').startsWith('/pause'),
+    ).toBe(false);
     expectClean(roots, [s.uid]);
   });
 });

@@ -19,7 +19,16 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { PodState } from '../../src/state/types.js';
 import { mountsUnder, pod, processesWith, removeRoots, tspod, waitFor, type TestRoots } from './helpers.js';
-import { alive, busybox, expectNothingLeft, inspect, lifecycleRoots, readState, removeAll, statusOf } from './lifecycle-helpers.js';
+import {
+  alive,
+  busybox,
+  expectNothingLeft,
+  inspect,
+  lifecycleRoots,
+  readState,
+  removeAll,
+  statusOf,
+} from './lifecycle-helpers.js';
 import { filesUnder } from './soak-helpers.js';
 
 let roots: TestRoots;
@@ -30,7 +39,10 @@ afterEach(() => removeAll(roots));
 afterAll(() => removeRoots(roots));
 
 const N = 20;
-const supervisors = () => processesWith(`--run-root ${roots.runRoot} __supervise`).filter((p) => !fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('tspod-monitor'));
+const supervisors = () =>
+  processesWith(`--run-root ${roots.runRoot} __supervise`).filter(
+    (p) => !fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('tspod-monitor'),
+  );
 const parentOf = (pid: number) => Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
 /** Gone, or a zombie nobody reaped yet (its parent, PID 1 here, may be slow to). */
 const ended = (pid: number) => {
@@ -45,7 +57,11 @@ const cmdline = (pid: number) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')
 /** A pod whose container says, from inside, its hostname and its pod's uid, then sleeps (or runs `then`). */
 function sayer(name: string, then = 'exec sleep 1000', extra: object = {}): object {
   const env = [{ name: 'UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } }];
-  return pod(name, { terminationGracePeriodSeconds: 1, ...extra, containers: [busybox('c', `echo "$(hostname) $UID"; ${then}`, { env })] });
+  return pod(name, {
+    terminationGracePeriodSeconds: 1,
+    ...extra,
+    containers: [busybox('c', `echo "$(hostname) $UID"; ${then}`, { env })],
+  });
 }
 
 async function runDetached(manifest: object): Promise<void> {
@@ -56,14 +72,22 @@ async function runDetached(manifest: object): Promise<void> {
 const logsOf = async (name: string) => (await tspod(roots, ['logs', name])).stdout;
 
 /** The run root's own, made by the first detached pod and shared by every later one. */
-const SHARED = ['run/exits/', 'run/supervisor/', 'run/supervisor/lock', 'run/supervisor/start.lock', 'run/supervisor/supervisor.log'];
+const SHARED = [
+  'run/exits/',
+  'run/supervisor/',
+  'run/supervisor/lock',
+  'run/supervisor/start.lock',
+  'run/supervisor/supervisor.log',
+];
 
 describe('one supervisor for the detached pods of a run root', () => {
   test(`${N} pods at once: one supervisor; ps, inspect and logs right for each; a crash and a stop touch no other; it leaves with the last; nothing left`, async () => {
     const filesBefore = filesUnder(roots);
     const names = Array.from({ length: N }, (_, i) => `at-once-${i}`);
     // Pod 0 crashes a moment after it started; every other one sleeps.
-    await Promise.all(names.map((n, i) => runDetached(i === 0 ? sayer(n, 'sleep 1; exit 3', { restartPolicy: 'Never' }) : sayer(n))));
+    await Promise.all(
+      names.map((n, i) => runDetached(i === 0 ? sayer(n, 'sleep 1; exit 3', { restartPolicy: 'Never' }) : sayer(n))),
+    );
     const states = names.map((n) => readState(roots, n));
     // Exactly one supervisor, the child of one monitor in host mode.
     expect(new Set(states.map((s) => s.supervisor.pid)).size).toBe(1);
@@ -76,11 +100,15 @@ describe('one supervisor for the detached pods of a run root', () => {
     for (const [i, n] of names.entries()) {
       const p = await inspect(roots, n);
       expect(p.metadata).toMatchObject({ name: n, uid: states[i]!.uid });
-      expect(await waitFor(`the log of ${n}`, async () => (await logsOf(n)) || undefined)).toBe(`${n} ${states[i]!.uid}\n`);
+      expect(await waitFor(`the log of ${n}`, async () => (await logsOf(n)) || undefined)).toBe(
+        `${n} ${states[i]!.uid}\n`,
+      );
     }
 
     // The crash is its pod's alone.
-    await waitFor('pod 0 to fail', async () => ((await inspect(roots, names[0]!)).status.phase === 'Failed' ? true : undefined));
+    await waitFor('pod 0 to fail', async () =>
+      (await inspect(roots, names[0]!)).status.phase === 'Failed' ? true : undefined,
+    );
     expect(statusOf(await inspect(roots, names[0]!), 'c').state.terminated).toMatchObject({ exitCode: 3 });
     // A stop is its pod's alone.
     expect((await tspod(roots, ['stop', names[1]!])).code).toBe(0);
@@ -104,7 +132,15 @@ describe('one supervisor for the detached pods of a run root', () => {
 
   test('SIGKILL of the supervisor: every pod orphaned, an exit meanwhile recorded by the monitor, gc leaves nothing', async () => {
     const names = ['k0', 'k1', 'k2'];
-    await Promise.all(names.map((n, i) => runDetached(i === 0 ? sayer(n, 'while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 4', { restartPolicy: 'Never' }) : sayer(n))));
+    await Promise.all(
+      names.map((n, i) =>
+        runDetached(
+          i === 0
+            ? sayer(n, 'while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 4', { restartPolicy: 'Never' })
+            : sayer(n),
+        ),
+      ),
+    );
     const states = names.map((n) => readState(roots, n));
     const sup = states[0]!.supervisor;
     const monitor = parentOf(sup.pid);
@@ -134,20 +170,31 @@ describe('one supervisor for the detached pods of a run root', () => {
   test('SIGKILL of the supervisor, then a new one: it adopts every orphan; the exit meanwhile restarts its container', async () => {
     const names = ['a0', 'a1', 'a2'];
     // a0's container exits 4 once told to (restartPolicy Always: it will be restarted).
-    await Promise.all(names.map((n, i) => runDetached(i === 0 ? sayer(n, 'while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 4') : sayer(n))));
+    await Promise.all(
+      names.map((n, i) =>
+        runDetached(i === 0 ? sayer(n, 'while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 4') : sayer(n)),
+      ),
+    );
     const states = names.map((n) => readState(roots, n));
     process.kill(states[0]!.supervisor.pid, 'SIGKILL');
     await waitFor('the supervisor to die', () => !alive(states[0]!.supervisor) || undefined);
     expect((await tspod(roots, ['exec', 'a0', '--', 'touch', '/tmp/go'])).code).toBe(0);
-    await waitFor('a0 to be recorded as ended', async () => ('terminated' in statusOf(await inspect(roots, 'a0'), 'c').state) || undefined);
+    await waitFor(
+      'a0 to be recorded as ended',
+      async () => 'terminated' in statusOf(await inspect(roots, 'a0'), 'c').state || undefined,
+    );
     // The next run -d starts a supervisor, which takes up the three orphans.
     await runDetached(sayer('a3'));
     const sup = readState(roots, 'a3').supervisor;
     expect(sup.pid).not.toBe(states[0]!.supervisor.pid);
-    const ps = await waitFor('every pod running again', async () => {
-      const out = (await tspod(roots, ['ps'])).stdout;
-      return names.every((n) => new RegExp(`^${n}\\s+1/1\\s+Running\\s`, 'm').test(out)) ? out : undefined;
-    }, 30_000);
+    const ps = await waitFor(
+      'every pod running again',
+      async () => {
+        const out = (await tspod(roots, ['ps'])).stdout;
+        return names.every((n) => new RegExp(`^${n}\\s+1/1\\s+Running\\s`, 'm').test(out)) ? out : undefined;
+      },
+      30_000,
+    );
     expect(ps).not.toMatch(/Orphaned/);
     for (const n of names) expect(readState(roots, n).supervisor.pid).toBe(sup.pid);
     // The others' containers are the same processes; a0's was restarted after its recorded exit.

@@ -50,18 +50,43 @@ const BLOB = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/;
 const MANIFEST = /^\/v2\/(.+)\/manifests\/([^/?]+)$/;
 
 /** With `plain`, the front itself speaks plain HTTP (a registry the host configuration marks `insecure`). */
-export async function startFront(upstream: string, ca: string, tls: { cert: string; key: string }, o: { plain?: boolean } = {}): Promise<Front> {
+export async function startFront(
+  upstream: string,
+  ca: string,
+  tls: { cert: string; key: string },
+  o: { plain?: boolean } = {},
+): Promise<Front> {
   const caPem = fs.readFileSync(ca);
   const opts = { cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) };
   const pending = new Map<string, { path: string; headers: http.IncomingHttpHeaders; digest: string }>();
   const sockets = new Set<net.Socket>();
   const front: Front = {
-    host: '', storageHost: '', blobGets: new Map(), redirect: false, storageAuth: [], storageGets: [], cutOnce: new Set(), stall: new Set(), slow: new Set(), manifestAs: new Map(), maxInFlight: 0,
+    host: '',
+    storageHost: '',
+    blobGets: new Map(),
+    redirect: false,
+    storageAuth: [],
+    storageGets: [],
+    cutOnce: new Set(),
+    stall: new Set(),
+    slow: new Set(),
+    manifestAs: new Map(),
+    maxInFlight: 0,
     close: async () => undefined,
   };
   const toRegistry = (path: string, method: string, headers: http.IncomingHttpHeaders) =>
     new Promise<http.IncomingMessage>((resolve, reject) => {
-      const r = https.request({ host: '127.0.0.1', port: Number(upstream.split(':')[1]), path, method, ca: caPem, headers: { ...headers, host: upstream } }, resolve);
+      const r = https.request(
+        {
+          host: '127.0.0.1',
+          port: Number(upstream.split(':')[1]),
+          path,
+          method,
+          ca: caPem,
+          headers: { ...headers, host: upstream },
+        },
+        resolve,
+      );
       r.on('error', reject);
       r.end();
     });
@@ -96,7 +121,10 @@ export async function startFront(upstream: string, ca: string, tls: { cert: stri
     if (!p) return void res.writeHead(404).end('no such object');
     pending.delete(id as string);
     front.storageGets.push(p.digest);
-    toRegistry(p.path, 'GET', p.headers).then((up) => deliver(up, res, p.digest), () => res.writeHead(502).end());
+    toRegistry(p.path, 'GET', p.headers).then(
+      (up) => deliver(up, res, p.digest),
+      () => res.writeHead(502).end(),
+    );
   });
   const api = (o.plain ? http.createServer : https.createServer)(opts, (req, res) => {
     if (front.rateLimit) {
@@ -109,12 +137,20 @@ export async function startFront(upstream: string, ca: string, tls: { cert: stri
       // What the registry would sign into a storage URL: which object, and that it may be read.
       const id = crypto.randomUUID();
       pending.set(id, { path: req.url as string, headers: { ...req.headers }, digest });
-      res.writeHead(307, { location: `https://127.0.0.1:${(storage.address() as net.AddressInfo).port}/storage/${id}` });
+      res.writeHead(307, {
+        location: `https://127.0.0.1:${(storage.address() as net.AddressInfo).port}/storage/${id}`,
+      });
       return void res.end();
     }
     const m = MANIFEST.exec(req.url ?? '');
-    const url = m && front.manifestAs.has(m[2] as string) ? `/v2/${m[1]}/manifests/${front.manifestAs.get(m[2] as string)}` : (req.url ?? '/');
-    toRegistry(url, req.method ?? 'GET', req.headers).then((up) => deliver(up, res, digest), () => res.writeHead(502).end());
+    const url =
+      m && front.manifestAs.has(m[2] as string)
+        ? `/v2/${m[1]}/manifests/${front.manifestAs.get(m[2] as string)}`
+        : (req.url ?? '/');
+    toRegistry(url, req.method ?? 'GET', req.headers).then(
+      (up) => deliver(up, res, digest),
+      () => res.writeHead(502).end(),
+    );
   });
   for (const s of [api, storage]) s.on('connection', (c) => (sockets.add(c), c.on('close', () => sockets.delete(c))));
   await new Promise<void>((r) => storage.listen(0, '127.0.0.1', r));

@@ -39,10 +39,51 @@ export async function freePort(): Promise<number> {
 export function makeCerts(dir: string): { ca: string; cert: string; key: string } {
   const f = (n: string) => path.join(dir, n);
   const ossl = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  ossl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '1', '-subj', '/CN=tspod test CA']);
-  ossl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('key.pem'), '-out', f('req.csr'), '-subj', '/CN=127.0.0.1']);
+  ossl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+    '-days',
+    '1',
+    '-subj',
+    '/CN=tspod test CA',
+  ]);
+  ossl([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('key.pem'),
+    '-out',
+    f('req.csr'),
+    '-subj',
+    '/CN=127.0.0.1',
+  ]);
   fs.writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-  ossl(['x509', '-req', '-in', f('req.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('cert.pem'), '-days', '1', '-extfile', f('ext.cnf')]);
+  ossl([
+    'x509',
+    '-req',
+    '-in',
+    f('req.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('cert.pem'),
+    '-days',
+    '1',
+    '-extfile',
+    f('ext.cnf'),
+  ]);
   return { ca: f('ca.pem'), cert: f('cert.pem'), key: f('key.pem') };
 }
 
@@ -66,21 +107,47 @@ export interface TokenAuth {
  * docker-registry on 127.0.0.1 with TLS, its storage in `dir`; htpasswd authentication (the test
  * user), or with `token` the distribution token scheme (token-server.ts).
  */
-export async function startRegistry(dir: string, certs: { cert: string; key: string }, token?: TokenAuth): Promise<Registry> {
+export async function startRegistry(
+  dir: string,
+  certs: { cert: string; key: string },
+  token?: TokenAuth,
+): Promise<Registry> {
   needCommand('docker-registry', 'docker-registry');
   needCommand('htpasswd', 'apache2-utils');
   const port = await freePort();
   const htpasswd = path.join(dir, 'htpasswd');
   fs.writeFileSync(htpasswd, execFileSync('htpasswd', ['-Bbn', USER, PASSWORD]));
   const auth = token
-    ? ['auth:', '  token:', `    realm: ${token.realm}`, `    service: ${token.service}`, `    issuer: ${token.issuer}`, `    rootcertbundle: ${token.bundle}`]
+    ? [
+        'auth:',
+        '  token:',
+        `    realm: ${token.realm}`,
+        `    service: ${token.service}`,
+        `    issuer: ${token.issuer}`,
+        `    rootcertbundle: ${token.bundle}`,
+      ]
     : ['auth:', '  htpasswd:', '    realm: tspod-test', `    path: ${htpasswd}`];
   const config = path.join(dir, 'config.yml');
-  fs.writeFileSync(config, [
-    'version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${path.join(dir, 'storage')}`,
-    '  delete:', '    enabled: true', 'http:', `  addr: 127.0.0.1:${port}`, '  tls:', `    certificate: ${certs.cert}`, `    key: ${certs.key}`,
-    ...auth, '',
-  ].join('\n'));
+  fs.writeFileSync(
+    config,
+    [
+      'version: 0.1',
+      'log:',
+      '  level: error',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${path.join(dir, 'storage')}`,
+      '  delete:',
+      '    enabled: true',
+      'http:',
+      `  addr: 127.0.0.1:${port}`,
+      '  tls:',
+      `    certificate: ${certs.cert}`,
+      `    key: ${certs.key}`,
+      ...auth,
+      '',
+    ].join('\n'),
+  );
   const reg: Registry = {
     host: `127.0.0.1:${port}`,
     proc: undefined as unknown as ChildProcess,
@@ -111,35 +178,63 @@ function canConnect(port: number): Promise<boolean> {
 /** skopeo copy of an OCI archive into the registry (skopeo gzips uncompressed layers on the way). */
 export function push(archive: string, reg: Registry, certDir: string, dest: string): void {
   needCommand('skopeo', 'skopeo');
-  execFileSync('skopeo', pushArgs(archive, reg, certDir, dest, `${USER}:${PASSWORD}`), { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('skopeo', pushArgs(archive, reg, certDir, dest, `${USER}:${PASSWORD}`), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
 }
 
 /** The same, without blocking this process: for a registry whose token server runs in the test. */
-export async function pushAsync(archive: string, reg: Registry, certDir: string, dest: string, creds: string): Promise<void> {
+export async function pushAsync(
+  archive: string,
+  reg: Registry,
+  certDir: string,
+  dest: string,
+  creds: string,
+): Promise<void> {
   needCommand('skopeo', 'skopeo');
   await promisify(execFile)('skopeo', pushArgs(archive, reg, certDir, dest, creds));
 }
 
 function pushArgs(archive: string, reg: Registry, certDir: string, dest: string, creds: string): string[] {
-  return ['copy', '-q', '--dest-cert-dir', certDir, '--dest-creds', creds, `oci-archive:${archive}`, `docker://${reg.host}/${dest}`];
+  return [
+    'copy',
+    '-q',
+    '--dest-cert-dir',
+    certDir,
+    '--dest-creds',
+    creds,
+    `oci-archive:${archive}`,
+    `docker://${reg.host}/${dest}`,
+  ];
 }
 
 /** One request to the registry as the test user; resolves with the status, headers and body. */
 function call(reg: Registry, ca: string, method: string, url: string, headers: Record<string, string>, body?: Buffer) {
   const auth = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
   return new Promise<{ status: number; location?: string; text: string }>((resolve, reject) => {
-    const req = https.request(new URL(url, `https://${reg.host}`), { method, ca: fs.readFileSync(ca), headers: { ...headers, authorization: `Basic ${auth}` } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, text }));
-    });
+    const req = https.request(
+      new URL(url, `https://${reg.host}`),
+      { method, ca: fs.readFileSync(ca), headers: { ...headers, authorization: `Basic ${auth}` } },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 /** PUT a manifest (an index, say) into the registry by hand, as the distribution API says. */
-export async function putManifest(reg: Registry, ca: string, repo: string, ref: string, body: Buffer, mediaType: string): Promise<void> {
+export async function putManifest(
+  reg: Registry,
+  ca: string,
+  repo: string,
+  ref: string,
+  body: Buffer,
+  mediaType: string,
+): Promise<void> {
   const res = await call(reg, ca, 'PUT', `/v2/${repo}/manifests/${ref}`, { 'content-type': mediaType }, body);
   if (res.status !== 201) throw new Error(`PUT manifest: HTTP ${res.status}: ${res.text}`);
 }
@@ -163,7 +258,14 @@ export function pushZstd(reg: Registry, ca: string, layout: string, repo: string
  * The image of an OCI layout pushed by hand with its layers as `zstd` (the host's zstd) or `plain`
  * (uncompressed tar) blobs; returns the manifest's digest.
  */
-export async function pushRecompressed(reg: Registry, ca: string, layout: string, repo: string, tag: string, as: 'zstd' | 'plain'): Promise<string> {
+export async function pushRecompressed(
+  reg: Registry,
+  ca: string,
+  layout: string,
+  repo: string,
+  tag: string,
+  as: 'zstd' | 'plain',
+): Promise<string> {
   const blob = (d: string) => fs.readFileSync(path.join(layout, 'blobs/sha256', d.slice(7)));
   const index = JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8'));
   const manifest = JSON.parse(blob(index.manifests[0].digest).toString('utf8'));
@@ -171,9 +273,14 @@ export async function pushRecompressed(reg: Registry, ca: string, layout: string
   for (const l of manifest.layers) {
     const raw = blob(l.digest);
     const plain = l.mediaType.endsWith('gzip') ? zlib.gunzipSync(raw) : raw;
-    const bytes = as === 'zstd' ? execFileSync('zstd', ['-q', '-c', '-3'], { input: plain, maxBuffer: 1 << 30 }) : plain;
+    const bytes =
+      as === 'zstd' ? execFileSync('zstd', ['-q', '-c', '-3'], { input: plain, maxBuffer: 1 << 30 }) : plain;
     await putBlob(reg, ca, repo, bytes);
-    layers.push({ mediaType: `application/vnd.oci.image.layer.v1.tar${as === 'zstd' ? '+zstd' : ''}`, digest: sha256(bytes), size: bytes.length });
+    layers.push({
+      mediaType: `application/vnd.oci.image.layer.v1.tar${as === 'zstd' ? '+zstd' : ''}`,
+      digest: sha256(bytes),
+      size: bytes.length,
+    });
   }
   await putBlob(reg, ca, repo, blob(manifest.config.digest));
   const body = Buffer.from(JSON.stringify({ ...manifest, layers }));
@@ -189,15 +296,30 @@ export function pushDockerV2(archive: string, reg: Registry, certDir: string, de
 }
 
 /** The manifest the registry has for `repo:ref`, its bytes and digest. */
-export async function getManifest(reg: Registry, ca: string, repo: string, ref: string): Promise<{ bytes: Buffer; digest: string; doc: { layers: { mediaType: string }[] } }> {
+export async function getManifest(
+  reg: Registry,
+  ca: string,
+  repo: string,
+  ref: string,
+): Promise<{ bytes: Buffer; digest: string; doc: { layers: { mediaType: string }[] } }> {
   const auth = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
   const accept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
   const bytes = await new Promise<Buffer>((resolve, reject) => {
-    https.get(`https://${reg.host}/v2/${repo}/manifests/${ref}`, { ca: fs.readFileSync(ca), headers: { accept, authorization: `Basic ${auth}` } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET manifest: HTTP ${res.statusCode}`))));
-    }).on('error', reject);
+    https
+      .get(
+        `https://${reg.host}/v2/${repo}/manifests/${ref}`,
+        { ca: fs.readFileSync(ca), headers: { accept, authorization: `Basic ${auth}` } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () =>
+            res.statusCode === 200
+              ? resolve(Buffer.concat(chunks))
+              : reject(new Error(`GET manifest: HTTP ${res.statusCode}`)),
+          );
+        },
+      )
+      .on('error', reject);
   });
   return { bytes, digest: sha256(bytes), doc: JSON.parse(bytes.toString('utf8')) };
 }
@@ -208,7 +330,12 @@ export const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).di
  * An OCI layout derived from an extracted one: the same layers plus one layer with `files`, and a
  * config saying `architecture` (the layers are this host's; only the config differs for arm64).
  */
-export async function deriveLayout(from: string, to: string, files: Entry[], architecture?: string): Promise<{ manifest: Buffer; digest: string }> {
+export async function deriveLayout(
+  from: string,
+  to: string,
+  files: Entry[],
+  architecture?: string,
+): Promise<{ manifest: Buffer; digest: string }> {
   fs.cpSync(from, to, { recursive: true });
   const blob = (d: string) => path.join(to, 'blobs/sha256', d.slice(7));
   const index = JSON.parse(fs.readFileSync(path.join(to, 'index.json'), 'utf8'));
@@ -223,11 +350,27 @@ export async function deriveLayout(from: string, to: string, files: Entry[], arc
     layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(gz), size: gz.length });
     diffIds.push(sha256(tar));
   }
-  const newConfig = Buffer.from(JSON.stringify({ ...config, ...(architecture ? { architecture } : {}), rootfs: { type: 'layers', diff_ids: diffIds } }));
+  const newConfig = Buffer.from(
+    JSON.stringify({
+      ...config,
+      ...(architecture ? { architecture } : {}),
+      rootfs: { type: 'layers', diff_ids: diffIds },
+    }),
+  );
   fs.writeFileSync(blob(sha256(newConfig)), newConfig);
-  const newManifest = Buffer.from(JSON.stringify({ ...manifest, config: { ...manifest.config, digest: sha256(newConfig), size: newConfig.length }, layers }));
+  const newManifest = Buffer.from(
+    JSON.stringify({
+      ...manifest,
+      config: { ...manifest.config, digest: sha256(newConfig), size: newConfig.length },
+      layers,
+    }),
+  );
   fs.writeFileSync(blob(sha256(newManifest)), newManifest);
-  const desc = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256(newManifest), size: newManifest.length };
+  const desc = {
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    digest: sha256(newManifest),
+    size: newManifest.length,
+  };
   fs.writeFileSync(path.join(to, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [desc] }));
   return { manifest: newManifest, digest: desc.digest };
 }

@@ -17,7 +17,14 @@ import { newRoots, removeRoots, start, TSPOD, tspod, waitFor, type TestRoots } f
 import { startFront, type Front } from './registry-front.js';
 import { deriveLayout, makeCerts, pushAsync, startRegistry, type Registry } from './registry-helpers.js';
 import type { Entry } from '../unit/image/fixtures.js';
-import { startTokenServer, TOKEN_ISSUER, TOKEN_PASSWORD, TOKEN_SERVICE, TOKEN_USER, type TokenServer } from './token-server.js';
+import {
+  startTokenServer,
+  TOKEN_ISSUER,
+  TOKEN_PASSWORD,
+  TOKEN_SERVICE,
+  TOKEN_USER,
+  type TokenServer,
+} from './token-server.js';
 
 let roots: TestRoots;
 let reg: Registry;
@@ -38,15 +45,29 @@ beforeAll(async () => {
   fs.copyFileSync(certs.ca, path.join(skopeoCerts, 'ca.crt'));
   tokens = await startTokenServer(d('certs'), certs);
   fs.mkdirSync(d('registry'));
-  reg = await startRegistry(d('registry'), certs, { realm: tokens.realm, service: TOKEN_SERVICE, issuer: TOKEN_ISSUER, bundle: tokens.bundle });
+  reg = await startRegistry(d('registry'), certs, {
+    realm: tokens.realm,
+    service: TOKEN_SERVICE,
+    issuer: TOKEN_ISSUER,
+    bundle: tokens.bundle,
+  });
   front = await startFront(reg.host, certs.ca, certs);
   plainFront = await startFront(reg.host, certs.ca, certs, { plain: true });
-  fs.writeFileSync(roots.env.TSPOD_REGISTRIES_CONFIG!, JSON.stringify({ registries: {
-    [reg.host]: { ca: certs.ca }, [front.host]: { ca: certs.ca }, [plainFront.host]: { insecure: true },
-    // the token server and the blob storage are servers of their own, trusted by their own entries
-    [new URL(tokens.realm).host]: { ca: certs.ca }, [front.storageHost]: { ca: certs.ca }, [plainFront.storageHost]: { ca: certs.ca },
-    '*': { blocked: true },
-  } }));
+  fs.writeFileSync(
+    roots.env.TSPOD_REGISTRIES_CONFIG!,
+    JSON.stringify({
+      registries: {
+        [reg.host]: { ca: certs.ca },
+        [front.host]: { ca: certs.ca },
+        [plainFront.host]: { insecure: true },
+        // the token server and the blob storage are servers of their own, trusted by their own entries
+        [new URL(tokens.realm).host]: { ca: certs.ca },
+        [front.storageHost]: { ca: certs.ca },
+        [plainFront.storageHost]: { ca: certs.ca },
+        '*': { blocked: true },
+      },
+    }),
+  );
   const auth = { username: TOKEN_USER, password: TOKEN_PASSWORD };
   fs.writeFileSync(d('config.json'), JSON.stringify({ auths: { [reg.host]: auth, [front.host]: auth } }));
   roots.env.DOCKER_CONFIG = roots.dir;
@@ -67,7 +88,11 @@ afterAll(async () => {
 });
 
 /** A new private repository: busybox plus one layer of its own; its reference (on `host`) and that layer's digest. */
-async function newImage(host: string, more: Entry[] = [], another?: Entry[]): Promise<{ ref: string; repo: string; layer: string }> {
+async function newImage(
+  host: string,
+  more: Entry[] = [],
+  another?: Entry[],
+): Promise<{ ref: string; repo: string; layer: string }> {
   const repo = `private/img${n++}`;
   let dir = path.join(roots.dir, repo.replace('/', '-'));
   await deriveLayout(path.join(roots.dir, 'busybox'), dir, [{ name: 'which.txt', data: `${repo}\n` }, ...more]);
@@ -84,7 +109,11 @@ async function newImage(host: string, more: Entry[] = [], another?: Entry[]): Pr
 
 /** The registry's manifest, read with a token from the token server as any client would. */
 async function getManifestAs(repo: string): Promise<{ layers: { digest: string }[] }> {
-  const { stdout } = await promisify(execFile)('skopeo', ['inspect', '--raw', '--cert-dir', skopeoCerts, '--creds', CREDS, `docker://${reg.host}/${repo}:1.0`], { encoding: 'utf8' });
+  const { stdout } = await promisify(execFile)(
+    'skopeo',
+    ['inspect', '--raw', '--cert-dir', skopeoCerts, '--creds', CREDS, `docker://${reg.host}/${repo}:1.0`],
+    { encoding: 'utf8' },
+  );
   return JSON.parse(stdout);
 }
 
@@ -121,12 +150,14 @@ describe('the distribution token flow, against the real registry', () => {
     expect(asked).toEqual([{ scopes: ['repository:public/busybox:pull'], user: undefined, service: TOKEN_SERVICE }]);
   });
 
-  test('with credentials: one token for the repository\'s scope, asked for as the user, serves the whole pull', async () => {
+  test("with credentials: one token for the repository's scope, asked for as the user, serves the whole pull", async () => {
     const { ref, repo } = await newImage(reg.host);
     const before = tokens.requests.length;
     const res = await pull([ref]);
     expect(res.code, res.stderr).toBe(0);
-    expect(tokens.requests.slice(before)).toEqual([{ scopes: [`repository:${repo}:pull`], user: TOKEN_USER, service: TOKEN_SERVICE }]);
+    expect(tokens.requests.slice(before)).toEqual([
+      { scopes: [`repository:${repo}:pull`], user: TOKEN_USER, service: TOKEN_SERVICE },
+    ]);
     const details = JSON.parse((await tspod(roots, ['image', 'inspect', ref])).stdout);
     expect(fs.readFileSync(path.join(details.lowerDirs[0], 'which.txt'), 'utf8')).toBe(`${repo}\n`);
   });
@@ -138,11 +169,14 @@ describe('the distribution token flow, against the real registry', () => {
     expect(res.stderr).toMatch(/repository private\/img\d+: manifests 1\.0: authentication required \(UNAUTHORIZED\)/);
   });
 
-  test('a wrong password: the token server\'s own refusal', async () => {
+  test("a wrong password: the token server's own refusal", async () => {
     const { ref } = await newImage(reg.host);
     const wrong = path.join(roots.dir, 'wrong');
     fs.mkdirSync(wrong, { recursive: true });
-    fs.writeFileSync(path.join(wrong, 'config.json'), JSON.stringify({ auths: { [reg.host]: { username: TOKEN_USER, password: 'not-it' } } }));
+    fs.writeFileSync(
+      path.join(wrong, 'config.json'),
+      JSON.stringify({ auths: { [reg.host]: { username: TOKEN_USER, password: 'not-it' } } }),
+    );
     const res = await pull([ref], { ...roots.env, DOCKER_CONFIG: wrong });
     expect(res.code).toBe(125);
     expect(res.stderr).toMatch(/token from 127\.0\.0\.1:\d+: incorrect username or password \(UNAUTHORIZED\)/);
@@ -157,7 +191,10 @@ describe('plain HTTP', () => {
     delete config.registries[plainFront.host].insecure;
     const strict = path.join(roots.dir, 'strict.json');
     fs.writeFileSync(strict, JSON.stringify(config));
-    const refused = await pull(['-q', `${plainFront.host}/public/busybox:1.0`], { ...anonymous(), TSPOD_REGISTRIES_CONFIG: strict });
+    const refused = await pull(['-q', `${plainFront.host}/public/busybox:1.0`], {
+      ...anonymous(),
+      TSPOD_REGISTRIES_CONFIG: strict,
+    });
     expect(refused.code).toBe(125);
     expect(refused.stderr).toMatch(/127\.0\.0\.1:\d+: .*(wrong version number|EPROTO|SSL)/i);
   });
@@ -166,7 +203,8 @@ describe('plain HTTP', () => {
 describe('a rate-limited registry', () => {
   test('its own message (TOOMANYREQUESTS), shown as the registry wrote it', async () => {
     const { ref } = await newImage(front.host);
-    front.rateLimit = 'You have reached your pull rate limit. You may increase the limit by authenticating and upgrading';
+    front.rateLimit =
+      'You have reached your pull rate limit. You may increase the limit by authenticating and upgrading';
     try {
       const res = await pull([ref]);
       expect(res.code).toBe(125);
@@ -178,7 +216,7 @@ describe('a rate-limited registry', () => {
 });
 
 describe('blobs redirected to storage on another origin', () => {
-  test('followed, and the registry\'s token never reaches the storage', async () => {
+  test("followed, and the registry's token never reaches the storage", async () => {
     const { ref, layer } = await newImage(front.host);
     front.redirect = true;
     try {
@@ -197,9 +235,15 @@ describe('blobs redirected to storage on another origin', () => {
 });
 
 describe('broken transfers leave nothing behind, and a retry completes', () => {
-  test('a blob corrupted in the registry\'s storage is refused, naming its digest', async () => {
+  test("a blob corrupted in the registry's storage is refused, naming its digest", async () => {
     const { ref, layer } = await newImage(reg.host);
-    const data = path.join(roots.dir, 'registry/storage/docker/registry/v2/blobs/sha256', layer.slice(7, 9), layer.slice(7), 'data');
+    const data = path.join(
+      roots.dir,
+      'registry/storage/docker/registry/v2/blobs/sha256',
+      layer.slice(7, 9),
+      layer.slice(7),
+      'data',
+    );
     const good = fs.readFileSync(data);
     const bad = Buffer.from(good);
     bad[bad.length >> 1]! ^= 0xff;
@@ -289,7 +333,12 @@ describe('progress', () => {
   };
   const onTerminal = (args: string[]) =>
     new Promise<{ code: number | null; out: string }>((resolve) => {
-      execFile('python3', [PTY, TSPOD, ...args], { env: roots.env, encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout }));
+      execFile(
+        'python3',
+        [PTY, TSPOD, ...args],
+        { env: roots.env, encoding: 'utf8', maxBuffer: 16 << 20 },
+        (err, stdout) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout }),
+      );
     });
 
   test('on a terminal: a bar per layer, redrawn in place, with bytes, total and rate', async () => {
@@ -300,8 +349,13 @@ describe('progress', () => {
     expect(res.out).toMatch(/\x1b\[\d+A/); // the cursor goes back up to redraw
     expect(res.out).toContain('\x1b[2K');
     // mid-transfer: part of the bar filled, bytes of the total, a rate
-    const bar = new RegExp(`Copying blob ${short} \\[=*>? *\\] (\\d+(\\.\\d)? (B|KiB)) / 512\\.\\d KiB \\| \\d+(\\.\\d)? (B|KiB|MiB)/s`, 'g');
-    const partial = [...res.out.matchAll(bar)].map((m) => m[1]).filter((got) => got !== '0 B' && !got!.startsWith('512'));
+    const bar = new RegExp(
+      `Copying blob ${short} \\[=*>? *\\] (\\d+(\\.\\d)? (B|KiB)) / 512\\.\\d KiB \\| \\d+(\\.\\d)? (B|KiB|MiB)/s`,
+      'g',
+    );
+    const partial = [...res.out.matchAll(bar)]
+      .map((m) => m[1])
+      .filter((got) => got !== '0 B' && !got!.startsWith('512'));
     expect(partial.length, res.out).toBeGreaterThan(2);
     expect(res.out).toContain(`Copying blob ${short} done`);
     // the base layer has a bar too, which ends as a download or as found in the store

@@ -24,7 +24,11 @@ const hostAppArmor = (() => {
 const hostSELinux = fs.existsSync('/sys/fs/selinux/enforce');
 
 async function run(sc: object, podSc: object = {}, annotations?: Record<string, string>) {
-  const p = pod('lsm', { restartPolicy: 'Never', securityContext: podSc, containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo ran'], securityContext: sc }] }) as { metadata: object };
+  const p = pod('lsm', {
+    restartPolicy: 'Never',
+    securityContext: podSc,
+    containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo ran'], securityContext: sc }],
+  }) as { metadata: object };
   if (annotations) p.metadata = { ...p.metadata, annotations };
   const res = await runPod(roots, p, ['--network', 'none']);
   expectClean(roots);
@@ -32,9 +36,11 @@ async function run(sc: object, podSc: object = {}, annotations?: Record<string, 
 }
 
 describe('AppArmor and SELinux settings', () => {
-  const refusal = hostAppArmor ? 'AppArmor: Cannot enforce AppArmor: tspod does not apply AppArmor profiles' : 'AppArmor: Cannot enforce AppArmor: AppArmor is not enabled on the host';
+  const refusal = hostAppArmor
+    ? 'AppArmor: Cannot enforce AppArmor: tspod does not apply AppArmor profiles'
+    : 'AppArmor: Cannot enforce AppArmor: AppArmor is not enabled on the host';
 
-  test('RuntimeDefault, Localhost or a localhost/ annotation fail admission with the kubelet\'s reason, before anything is made', async () => {
+  test("RuntimeDefault, Localhost or a localhost/ annotation fail admission with the kubelet's reason, before anything is made", async () => {
     for (const [sc, ann] of [
       [{ appArmorProfile: { type: 'RuntimeDefault' } }, undefined],
       [{ appArmorProfile: { type: 'Localhost', localhostProfile: 'k8s-deny-write' } }, undefined],
@@ -49,10 +55,16 @@ describe('AppArmor and SELinux settings', () => {
   });
 
   test('Unconfined runs; seLinuxOptions run where SELinux is off', async () => {
-    const unconfined = await run({ appArmorProfile: { type: 'Unconfined' } }, { appArmorProfile: { type: 'Unconfined' } });
+    const unconfined = await run(
+      { appArmorProfile: { type: 'Unconfined' } },
+      { appArmorProfile: { type: 'Unconfined' } },
+    );
     expect(unconfined.code, unconfined.stderr).toBe(0);
     expect(unconfined.out).toEqual(['ran']);
-    const selinux = await run({ seLinuxOptions: { type: 'spc_t' } }, { seLinuxOptions: { level: 's0:c123,c456' }, seLinuxChangePolicy: 'Recursive' });
+    const selinux = await run(
+      { seLinuxOptions: { type: 'spc_t' } },
+      { seLinuxOptions: { level: 's0:c123,c456' }, seLinuxChangePolicy: 'Recursive' },
+    );
     expect(selinux.code, selinux.stderr).toBe(hostSELinux ? 125 : 0);
     expect(selinux.out).toEqual(hostSELinux ? [] : ['ran']);
   });

@@ -29,45 +29,80 @@ afterAll(() => removeRoots(roots));
 const claimsOf = (runRoot: string) => {
   const dir = '/run/tspod-userns';
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((n) => {
-    try {
-      return JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8')).runRoot === runRoot;
-    } catch {
-      return false;
-    }
-  }).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((n) => {
+      try {
+        return JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8')).runRoot === runRoot;
+      } catch {
+        return false;
+      }
+    })
+    .sort();
 };
 const claims = () => claimsOf(roots.runRoot);
 const mapLine = (hostId: number) => `0 ${hostId} 65536`;
 const squash = (s: string) => s.trim().split(/\s+/).join(' ');
-const stateOf = (name: string) => JSON.parse(fs.readFileSync(path.join(roots.runRoot, 'pods', name, 'state.json'), 'utf8'));
+const stateOf = (name: string) =>
+  JSON.parse(fs.readFileSync(path.join(roots.runRoot, 'pods', name, 'state.json'), 'utf8'));
 
 function sleeper(name: string, extra: object = {}): object {
   return pod(name, {
-    hostUsers: false, terminationGracePeriodSeconds: 2,
+    hostUsers: false,
+    terminationGracePeriodSeconds: 2,
     volumes: [{ name: 'scratch', emptyDir: {} }],
-    containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'], volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] }],
+    containers: [
+      {
+        name: 'c',
+        image: 'busybox',
+        command: ['sleep', '3600'],
+        volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }],
+      },
+    ],
     ...extra,
   });
 }
 
 describe('hostUsers: false', () => {
-  test('inside: the mapping, root of the namespace, the image owned by it; outside: the mapped owner; host root\'s file unreadable', async () => {
+  test("inside: the mapping, root of the namespace, the image owned by it; outside: the mapped owner; host root's file unreadable", async () => {
     const script = [
-      'cat /proc/self/uid_map /proc/self/gid_map', 'id -u', 'stat -c "%u:%g" / /bin/busybox /etc/hosts',
-      'echo data > /e/file', 'mkdir /e/dir', 'chown 1000:1000 /e/dir', 'touch /e/dir/x', 'ls -ln /host/key | cut -c1-10',
-      'cat /host/key 2>&1 || echo read-refused', 'stat -c "%u" /host/key',
+      'cat /proc/self/uid_map /proc/self/gid_map',
+      'id -u',
+      'stat -c "%u:%g" / /bin/busybox /etc/hosts',
+      'echo data > /e/file',
+      'mkdir /e/dir',
+      'chown 1000:1000 /e/dir',
+      'touch /e/dir/x',
+      'ls -ln /host/key | cut -c1-10',
+      'cat /host/key 2>&1 || echo read-refused',
+      'stat -c "%u" /host/key',
       // Keep the volume until the host has looked at it.
       'while [ ! -e /e/done ]; do sleep 0.1; done',
     ].join('; ');
     const manifest = pod('inside', {
-      hostUsers: false, restartPolicy: 'Never',
-      volumes: [{ name: 'e', emptyDir: {} }, { name: 'host', hostPath: { path: secretDir, type: 'Directory' } }],
-      containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', script], volumeMounts: [{ name: 'e', mountPath: '/e' }, { name: 'host', mountPath: '/host' }] }],
+      hostUsers: false,
+      restartPolicy: 'Never',
+      volumes: [
+        { name: 'e', emptyDir: {} },
+        { name: 'host', hostPath: { path: secretDir, type: 'Directory' } },
+      ],
+      containers: [
+        {
+          name: 'c',
+          image: 'busybox',
+          command: ['sh', '-c', script],
+          volumeMounts: [
+            { name: 'e', mountPath: '/e' },
+            { name: 'host', mountPath: '/host' },
+          ],
+        },
+      ],
     });
     const run = runPod(roots, manifest, ['--network', 'none']);
     const file = path.join(roots.root, 'pods', 'inside', 'volumes', 'e', 'file');
-    await waitFor('the file the container wrote', () => fs.existsSync(path.join(roots.root, 'pods', 'inside', 'volumes', 'e', 'dir', 'x')));
+    await waitFor('the file the container wrote', () =>
+      fs.existsSync(path.join(roots.root, 'pods', 'inside', 'volumes', 'e', 'dir', 'x')),
+    );
     const { hostId } = stateOf('inside').userns;
     expect(hostId % 65536).toBe(0);
     expect(hostId).toBeGreaterThanOrEqual(65536);
@@ -82,9 +117,17 @@ describe('hostUsers: false', () => {
     const res = await run;
     expect(res.code, res.stderr).toBe(0);
     expect(linesOf(res.stdout, 'c').map(squash)).toEqual([
-      mapLine(hostId), mapLine(hostId), '0', '0:0', '0:0', '0:0',
+      mapLine(hostId),
+      mapLine(hostId),
+      '0',
+      '0:0',
+      '0:0',
+      '0:0',
       // host root is not mapped in the pod: its file shows as the overflow id and cannot be read
-      '-rw-------', 'cat: can\'t open \'/host/key\': Permission denied', 'read-refused', '65534',
+      '-rw-------',
+      "cat: can't open '/host/key': Permission denied",
+      'read-refused',
+      '65534',
     ]);
     expect(claims()).toEqual([]);
     expectClean(roots);
@@ -92,14 +135,29 @@ describe('hostUsers: false', () => {
 
   test('the masks stay: a container with CAP_SYS_ADMIN in its namespace cannot unmount or remount them', async () => {
     const script = [
-      'grep -c " /proc/keys " /proc/self/mountinfo', 'umount /proc/keys 2>/dev/null && echo unmounted || echo umount-refused',
-      'grep -c " /proc/keys " /proc/self/mountinfo', 'mount -o remount,rw /proc/sys 2>/dev/null && echo remounted || echo remount-refused',
+      'grep -c " /proc/keys " /proc/self/mountinfo',
+      'umount /proc/keys 2>/dev/null && echo unmounted || echo umount-refused',
+      'grep -c " /proc/keys " /proc/self/mountinfo',
+      'mount -o remount,rw /proc/sys 2>/dev/null && echo remounted || echo remount-refused',
       'mkdir /tmp/m && mount -t tmpfs t /tmp/m && echo own-mount-ok',
     ].join('; ');
-    const res = await runPod(roots, pod('locked', {
-      hostUsers: false, restartPolicy: 'Never', securityContext: { seccompProfile: { type: 'Unconfined' } },
-      containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', script], securityContext: { capabilities: { add: ['SYS_ADMIN'] } } }],
-    }), ['--network', 'none']);
+    const res = await runPod(
+      roots,
+      pod('locked', {
+        hostUsers: false,
+        restartPolicy: 'Never',
+        securityContext: { seccompProfile: { type: 'Unconfined' } },
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox',
+            command: ['sh', '-c', script],
+            securityContext: { capabilities: { add: ['SYS_ADMIN'] } },
+          },
+        ],
+      }),
+      ['--network', 'none'],
+    );
     expect(res.code, res.stderr).toBe(0);
     // Its own mount namespace belongs to the pod's user namespace (a tmpfs of its own works).
     expect(linesOf(res.stdout, 'c')).toEqual(['1', 'umount-refused', '1', 'remount-refused', 'own-mount-ok']);
@@ -107,35 +165,66 @@ describe('hostUsers: false', () => {
     expectClean(roots);
   });
 
-  test('privileged in a user namespace: every capability, but only there (host root\'s file stays unreadable); image volumes keep host owners', async () => {
+  test("privileged in a user namespace: every capability, but only there (host root's file stays unreadable); image volumes keep host owners", async () => {
     const script = [
-      'grep ^CapEff /proc/self/status', 'mkdir /tmp/m && mount -t tmpfs t /tmp/m && echo mount-ok',
-      'cat /host/key 2>&1 || echo read-refused', 'stat -c "%u" /iv/bin/busybox', 'head -1 /iv/etc/passwd',
+      'grep ^CapEff /proc/self/status',
+      'mkdir /tmp/m && mount -t tmpfs t /tmp/m && echo mount-ok',
+      'cat /host/key 2>&1 || echo read-refused',
+      'stat -c "%u" /iv/bin/busybox',
+      'head -1 /iv/etc/passwd',
     ].join('; ');
-    const res = await runPod(roots, pod('privileged', {
-      hostUsers: false, restartPolicy: 'Never',
-      volumes: [{ name: 'host', hostPath: { path: secretDir, type: 'Directory' } }, { name: 'iv', image: { reference: 'busybox', pullPolicy: 'Never' } }],
-      containers: [{
-        name: 'c', image: 'busybox', command: ['sh', '-c', script], securityContext: { privileged: true },
-        volumeMounts: [{ name: 'host', mountPath: '/host' }, { name: 'iv', mountPath: '/iv' }],
-      }],
-    }), ['--network', 'none']);
+    const res = await runPod(
+      roots,
+      pod('privileged', {
+        hostUsers: false,
+        restartPolicy: 'Never',
+        volumes: [
+          { name: 'host', hostPath: { path: secretDir, type: 'Directory' } },
+          { name: 'iv', image: { reference: 'busybox', pullPolicy: 'Never' } },
+        ],
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox',
+            command: ['sh', '-c', script],
+            securityContext: { privileged: true },
+            volumeMounts: [
+              { name: 'host', mountPath: '/host' },
+              { name: 'iv', mountPath: '/iv' },
+            ],
+          },
+        ],
+      }),
+      ['--network', 'none'],
+    );
     expect(res.code, res.stderr).toBe(0);
     const out = linesOf(res.stdout, 'c');
     // CAP_SYS_ADMIN (bit 21) and CAP_DAC_OVERRIDE (bit 1), held in the pod's user namespace only.
     const eff = BigInt(`0x${out[0].split(/\s+/)[1]}`);
     expect([(eff >> 21n) & 1n, (eff >> 1n) & 1n]).toEqual([1n, 1n]);
-    expect(out.slice(1)).toEqual(['mount-ok', 'cat: can\'t open \'/host/key\': Permission denied', 'read-refused', '65534', 'root:x:0:0:root:/root:/bin/sh']);
+    expect(out.slice(1)).toEqual([
+      'mount-ok',
+      "cat: can't open '/host/key': Permission denied",
+      'read-refused',
+      '65534',
+      'root:x:0:0:root:/root:/bin/sh',
+    ]);
     expect(claims()).toEqual([]);
     expectClean(roots);
   });
 
   test('procMount: Unmasked gives a /proc without masks; Default keeps them', async () => {
     const script = 'grep -c " /proc/keys " /proc/self/mountinfo; grep -c " /proc/sys " /proc/self/mountinfo; true';
-    const run = (procMount: string) => runPod(roots, pod(`proc-${procMount.toLowerCase()}`, {
-      hostUsers: false, restartPolicy: 'Never',
-      containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', script], securityContext: { procMount } }],
-    }), ['--network', 'none']);
+    const run = (procMount: string) =>
+      runPod(
+        roots,
+        pod(`proc-${procMount.toLowerCase()}`, {
+          hostUsers: false,
+          restartPolicy: 'Never',
+          containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', script], securityContext: { procMount } }],
+        }),
+        ['--network', 'none'],
+      );
     const unmasked = await run('Unmasked');
     expect(unmasked.code, unmasked.stderr).toBe(0);
     expect(linesOf(unmasked.stdout, 'c')).toEqual(['0', '0']);
@@ -145,10 +234,18 @@ describe('hostUsers: false', () => {
   });
 
   test('procMount: Unmasked without hostUsers: false, or hostUsers: false with hostPID, exit 125 naming the field', async () => {
-    const bad = await runPod(roots, pod('bad', { containers: [{ name: 'c', image: 'busybox', securityContext: { procMount: 'Unmasked' } }] }));
+    const bad = await runPod(
+      roots,
+      pod('bad', { containers: [{ name: 'c', image: 'busybox', securityContext: { procMount: 'Unmasked' } }] }),
+    );
     expect(bad.code).toBe(125);
-    expect(bad.stderr).toContain('spec.containers[0].securityContext.procMount: Invalid value: "Unmasked": `hostUsers` must be false to use `Unmasked`');
-    const pid = await runPod(roots, pod('bad', { hostUsers: false, hostPID: true, containers: [{ name: 'c', image: 'busybox' }] }));
+    expect(bad.stderr).toContain(
+      'spec.containers[0].securityContext.procMount: Invalid value: "Unmasked": `hostUsers` must be false to use `Unmasked`',
+    );
+    const pid = await runPod(
+      roots,
+      pod('bad', { hostUsers: false, hostPID: true, containers: [{ name: 'c', image: 'busybox' }] }),
+    );
     expect(pid.code).toBe(125);
     expect(pid.stderr).toContain('spec.hostPID: Forbidden: when `hostUsers` is false');
     expect(claims()).toEqual([]);
@@ -167,7 +264,14 @@ describe('hostUsers: false', () => {
       expect(Math.abs(ids[0] - ids[1])).toBeGreaterThanOrEqual(65536);
       expect(claims()).toEqual(ids.map(String).sort());
       for (const [i, name] of ['range-a', 'range-b'].entries()) {
-        const r = await tspod(roots, ['exec', name, '--', 'sh', '-c', 'cat /proc/self/uid_map; id -u; echo x > /scratch/from-exec; cat /proc/1/uid_map']);
+        const r = await tspod(roots, [
+          'exec',
+          name,
+          '--',
+          'sh',
+          '-c',
+          'cat /proc/self/uid_map; id -u; echo x > /scratch/from-exec; cat /proc/1/uid_map',
+        ]);
         expect(r.code, r.stderr).toBe(0);
         expect(r.stdout.trim().split('\n').map(squash)).toEqual([mapLine(ids[i]), '0', mapLine(ids[i])]);
         expect(fs.statSync(path.join(roots.root, 'pods', name, 'volumes', 'scratch', 'from-exec')).uid).toBe(ids[i]);
@@ -179,9 +283,10 @@ describe('hostUsers: false', () => {
     expectClean(roots);
   });
 
-  test('the documentation\'s user-namespaces-stateless.yaml runs as written (debian, sleep infinity), its root a host id of its range', async () => {
+  test("the documentation's user-namespaces-stateless.yaml runs as written (debian, sleep infinity), its root a host id of its range", async () => {
     // Verbatim from the Kubernetes documentation (tasks/configure-pod-container/user-namespaces).
-    const doc = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: userns\nspec:\n  hostUsers: false\n  containers:\n  - name: shell\n    command: ["sleep", "infinity"]\n    image: debian\n';
+    const doc =
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: userns\nspec:\n  hostUsers: false\n  containers:\n  - name: shell\n    command: ["sleep", "infinity"]\n    image: debian\n';
     const full = newRoots('userns-doc');
     // debian is in the default store that `make setup` builds (read, never written).
     fs.rmSync(path.join(full.root, 'images'), { recursive: true });
@@ -190,8 +295,17 @@ describe('hostUsers: false', () => {
       const r = await tspod(full, ['run', '-d', '--network', 'none', '-'], doc);
       expect(r.code, r.stderr).toBe(0);
       try {
-        const { hostId } = JSON.parse(fs.readFileSync(path.join(full.runRoot, 'pods', 'userns', 'state.json'), 'utf8')).userns;
-        const e = await tspod(full, ['exec', 'userns', '--', 'sh', '-c', 'cat /proc/self/uid_map; readlink /proc/self/ns/user; id -un']);
+        const { hostId } = JSON.parse(
+          fs.readFileSync(path.join(full.runRoot, 'pods', 'userns', 'state.json'), 'utf8'),
+        ).userns;
+        const e = await tspod(full, [
+          'exec',
+          'userns',
+          '--',
+          'sh',
+          '-c',
+          'cat /proc/self/uid_map; readlink /proc/self/ns/user; id -un',
+        ]);
         expect(e.code, e.stderr).toBe(0);
         const [map, ns, user] = e.stdout.trim().split('\n');
         expect(squash(map)).toBe(mapLine(hostId));
@@ -229,12 +343,31 @@ describe('hostUsers: false', () => {
     // roots sit in a directory everyone may traverse, as an operator's --root may.
     fs.chmodSync(roots.dir, 0o755);
     const plant = (file: string) => `cp /bin/busybox ${file} && chmod 4755 ${file}`;
-    const script = [plant('/claim/sh'), plant('/dev/termination-log'), plant('/etc/hosts'), 'touch /claim/ready', 'while [ ! -e /claim/done ]; do sleep 0.1; done'].join(' && ');
-    const run = runPod(roots, pod('planter', {
-      hostUsers: false, restartPolicy: 'Never', terminationGracePeriodSeconds: 2,
-      volumes: [{ name: 'claim', persistentVolumeClaim: { claimName: 'userns-loot' } }],
-      containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', script], volumeMounts: [{ name: 'claim', mountPath: '/claim' }] }],
-    }), ['--network', 'none']);
+    const script = [
+      plant('/claim/sh'),
+      plant('/dev/termination-log'),
+      plant('/etc/hosts'),
+      'touch /claim/ready',
+      'while [ ! -e /claim/done ]; do sleep 0.1; done',
+    ].join(' && ');
+    const run = runPod(
+      roots,
+      pod('planter', {
+        hostUsers: false,
+        restartPolicy: 'Never',
+        terminationGracePeriodSeconds: 2,
+        volumes: [{ name: 'claim', persistentVolumeClaim: { claimName: 'userns-loot' } }],
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox',
+            command: ['sh', '-c', script],
+            volumeMounts: [{ name: 'claim', mountPath: '/claim' }],
+          },
+        ],
+      }),
+      ['--network', 'none'],
+    );
     const data = path.join(roots.root, 'volumes', 'userns-loot', '_data');
     try {
       await waitFor('the planted files', () => fs.existsSync(path.join(data, 'ready')));
@@ -248,8 +381,14 @@ describe('hostUsers: false', () => {
         const st = fs.statSync(file);
         expect({ file, uid: st.uid, mode: (st.mode & 0o7777).toString(8) }).toEqual({ file, uid: 0, mode: '4755' });
         // The host user nobody cannot reach it to run it.
-        const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'head', '-c', '1', file], { encoding: 'utf8' });
-        expect({ file, status: r.status, denied: /Permission denied/.test(r.stderr) }).toEqual({ file, status: 1, denied: true });
+        const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'head', '-c', '1', file], {
+          encoding: 'utf8',
+        });
+        expect({ file, status: r.status, denied: /Permission denied/.test(r.stderr) }).toEqual({
+          file,
+          status: 1,
+          denied: true,
+        });
       }
     } finally {
       fs.mkdirSync(data, { recursive: true });

@@ -97,7 +97,12 @@ async function bridgePorts(net: OwnNetwork | undefined): Promise<string[]> {
 function leases(net: OwnNetwork | undefined): string[] {
   if (!net) return [];
   const dir = path.join(net.ipamDir, net.name);
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f !== 'lock' && !f.startsWith('last_reserved_ip')).sort() : [];
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f !== 'lock' && !f.startsWith('last_reserved_ip'))
+        .sort()
+    : [];
 }
 
 async function iptablesRules(net: OwnNetwork | undefined): Promise<string[]> {

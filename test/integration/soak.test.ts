@@ -49,7 +49,12 @@ beforeAll(async () => {
   fs.mkdirSync(confDir);
   // The built-in network's plugin chain (bridge, portmap, firewall), on a bridge, subnet and
   // host-local store of this file's own.
-  const ipam = { type: 'host-local', ranges: [[{ subnet: net.subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: net.ipamDir };
+  const ipam = {
+    type: 'host-local',
+    ranges: [[{ subnet: net.subnet }]],
+    routes: [{ dst: '0.0.0.0/0' }],
+    dataDir: net.ipamDir,
+  };
   const list = {
     cniVersion: '1.0.0',
     name: net.name,
@@ -75,7 +80,11 @@ afterAll(async () => {
 function truePod(name: string): object {
   const uid = randomUUID();
   uids.push(uid);
-  return pod(name, { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['/bin/true'] }] }, uid);
+  return pod(
+    name,
+    { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['/bin/true'] }] },
+    uid,
+  );
 }
 
 async function runTrue(name: string, cni: boolean): Promise<void> {
@@ -90,14 +99,26 @@ async function runTrue(name: string, cni: boolean): Promise<void> {
  * Anything else new is a leak.
  */
 const SHARED = new Set([
-  'root/pods/', 'run/netns/', 'run/node.lock', 'run/pods/',
-  'run/exits/', 'run/supervisor/', 'run/supervisor/lock', 'run/supervisor/start.lock', 'run/supervisor/supervisor.log',
+  'root/pods/',
+  'run/netns/',
+  'run/node.lock',
+  'run/pods/',
+  'run/exits/',
+  'run/supervisor/',
+  'run/supervisor/lock',
+  'run/supervisor/start.lock',
+  'run/supervisor/supervisor.log',
 ]);
 
 /** The host as before, looking for every pod this file made so far. */
 async function expectAsBefore(): Promise<void> {
   const now = await snapshot(roots, uids, net);
-  expect({ ...now, files: now.files.filter((f) => !SHARED.has(f)) }).toEqual({ ...before, processes: [], mounts: [], cgroups: [] });
+  expect({ ...now, files: now.files.filter((f) => !SHARED.has(f)) }).toEqual({
+    ...before,
+    processes: [],
+    mounts: [],
+    cgroups: [],
+  });
 }
 
 async function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
@@ -137,10 +158,14 @@ describe('soak', () => {
   test(`a resident supervisor's fds stay as they were over ${CALLS} rounds of exec, logs and inspect`, async () => {
     const uid = randomUUID();
     uids.push(uid);
-    const manifest = pod('resident', {
-      terminationGracePeriodSeconds: 1,
-      containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo up; exec sleep 3600'] }],
-    }, uid);
+    const manifest = pod(
+      'resident',
+      {
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo up; exec sleep 3600'] }],
+      },
+      uid,
+    );
     const started = await tspod(roots, ['run', '-d', '--network', 'none', '-'], JSON.stringify(manifest));
     expect(started.code, started.stderr).toBe(0);
     const supervisor = readState(roots, 'resident').supervisor;
@@ -159,7 +184,10 @@ describe('soak', () => {
     const t0 = Date.now();
     for (let i = 0; i < CALLS; i++) await round(i);
     timed('exec + logs + inspect', t0, CALLS, 'rounds');
-    expect(fdCount(supervisor.pid), `fds before:\n${base.join('\n')}\nafter:\n${fdTargets(supervisor.pid).join('\n')}`).toBe(base.length);
+    expect(
+      fdCount(supervisor.pid),
+      `fds before:\n${base.join('\n')}\nafter:\n${fdTargets(supervisor.pid).join('\n')}`,
+    ).toBe(base.length);
 
     expect((await tspod(roots, ['stop', 'resident'])).code).toBe(0);
     expect((await tspod(roots, ['rm', 'resident'])).code).toBe(0);
@@ -172,7 +200,15 @@ describe('soak', () => {
     for (let i = 0; i < INTERRUPTED; i++) {
       const uid = randomUUID();
       uids.push(uid);
-      const manifest = pod(`int-${i}`, { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'trap "exit 0" TERM; sleep 30 & wait'] }] }, uid);
+      const manifest = pod(
+        `int-${i}`,
+        {
+          restartPolicy: 'Never',
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'trap "exit 0" TERM; sleep 30 & wait'] }],
+        },
+        uid,
+      );
       const cni = i % 4 === 3;
       const run = start(roots, ['run', '--network', cni ? net.name : 'none', '-'], JSON.stringify(manifest));
       // From Node's start (nothing made yet) through the sandbox, the infra and the container.

@@ -55,7 +55,9 @@ describe('a full disk under the state file', () => {
       terminationGracePeriodSeconds: 2,
       volumes: [{ name: 'data', emptyDir: {} }],
       containers: [
-        busybox('waiter', 'while [ ! -e /data/go ]; do sleep 0.1; done; exit 3', { volumeMounts: [{ name: 'data', mountPath: '/data' }] }),
+        busybox('waiter', 'while [ ! -e /data/go ]; do sleep 0.1; done; exit 3', {
+          volumeMounts: [{ name: 'data', mountPath: '/data' }],
+        }),
         busybox('sleeper', 'exec sleep 1000'),
       ],
     });
@@ -81,7 +83,10 @@ describe('a full disk under the state file', () => {
       return 'terminated' in statusOf({ status: s.status }, 'waiter').state ? s : undefined;
     });
     expect(statusOf({ status: saved.status }, 'waiter').state.terminated.exitCode).toBe(3);
-    await waitFor('the StateSaved event', () => (readState(roots, name).events ?? []).some((e) => e.reason === 'StateSaved') || undefined);
+    await waitFor(
+      'the StateSaved event',
+      () => (readState(roots, name).events ?? []).some((e) => e.reason === 'StateSaved') || undefined,
+    );
     const events = await tspod(roots, ['events', name]);
     expect(events.stdout).toMatch(/Warning\s+FailedStateSave/);
     expect(supervisorLog(name).match(FAILED)).toHaveLength(1);
@@ -92,7 +97,9 @@ describe('a full disk under the state file', () => {
     const stop = await tspod(roots, ['stop', name]);
     expect(stop.code, stop.stderr).toBe(0);
     await waitFor('the supervisor to exit', () => !alive(first.supervisor) || undefined);
-    expect(supervisorLog(name)).toMatch(/the pod is torn down, but its record could not be saved \(ENOSPC.*"tspod gc" removes it/);
+    expect(supervisorLog(name)).toMatch(
+      /the pod is torn down, but its record could not be saved \(ENOSPC.*"tspod gc" removes it/,
+    );
     expect(supervisorLog(name)).not.toMatch(/^\s+at /m);
     // (The tmpfs itself is the test's: what is checked is below it, and under the data root.)
     expect(mountsUnder(small).filter((m) => m !== small)).toEqual([]);

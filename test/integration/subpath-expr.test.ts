@@ -16,10 +16,12 @@ beforeAll(() => {
 afterAll(() => removeRoots(roots));
 
 describe('subPathExpr', () => {
-  test('the documentation\'s pod1 writes /logs/hello.txt into <hostPath>/pod1/', async () => {
+  test("the documentation's pod1 writes /logs/hello.txt into <hostPath>/pod1/", async () => {
     const logs = path.join(roots.dir, 'var-log-pods');
     // The documentation's hostPath is /var/log/pods; the test keeps the host's own untouched.
-    const manifest = fs.readFileSync(path.join(import.meta.dirname, 'fixtures/docs/subpath-expr.yaml'), 'utf8').replace('path: /var/log/pods', `path: ${logs}`);
+    const manifest = fs
+      .readFileSync(path.join(import.meta.dirname, 'fixtures/docs/subpath-expr.yaml'), 'utf8')
+      .replace('path: /var/log/pods', `path: ${logs}`);
     const res = await tspod(roots, ['run', '-d', '--network', 'none', '-'], manifest);
     expect(res.code, res.stderr).toBe(0);
     try {
@@ -37,21 +39,34 @@ describe('subPathExpr', () => {
     const vol = path.join(roots.dir, 'vol');
     fs.mkdirSync(vol);
     const container = (name: string, value: string) => ({
-      name, image: 'busybox', command: ['sleep', '600'], env: [{ name: 'DIR', value }],
+      name,
+      image: 'busybox',
+      command: ['sleep', '600'],
+      env: [{ name: 'DIR', value }],
       volumeMounts: [{ name: 'v', mountPath: '/data', subPathExpr: 'x/$(DIR)' }],
     });
     const manifest = {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'climb' },
-      spec: { volumes: [{ name: 'v', hostPath: { path: vol } }], containers: [container('up', '../../../escaped'), container('ok', 'fine')] },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'climb' },
+      spec: {
+        volumes: [{ name: 'v', hostPath: { path: vol } }],
+        containers: [container('up', '../../../escaped'), container('ok', 'fine')],
+      },
     };
     const res = await tspod(roots, ['run', '-d', '--network', 'none', '-'], JSON.stringify(manifest));
     expect(res.code, res.stderr).toBe(0);
     try {
       const p = await waitFor('the waiting reason', async () => {
         const got = await inspect(roots, 'climb');
-        return statusOf(got, 'up')?.state?.waiting?.reason === 'CreateContainerConfigError' && statusOf(got, 'ok')?.state?.running ? got : undefined;
+        return statusOf(got, 'up')?.state?.waiting?.reason === 'CreateContainerConfigError' &&
+          statusOf(got, 'ok')?.state?.running
+          ? got
+          : undefined;
       });
-      expect(statusOf(p, 'up').state.waiting.message).toBe('subPathExpr "x/$(DIR)" of volume "v" expands to "x/../../../escaped", which must be a relative path without \'..\'');
+      expect(statusOf(p, 'up').state.waiting.message).toBe(
+        'subPathExpr "x/$(DIR)" of volume "v" expands to "x/../../../escaped", which must be a relative path without \'..\'',
+      );
       expect(fs.existsSync(path.join(roots.dir, 'escaped'))).toBe(false);
       expect(fs.existsSync(path.join(path.dirname(roots.dir), 'escaped'))).toBe(false);
       expect(fs.readdirSync(path.join(vol, 'x'))).toEqual(['fine']);

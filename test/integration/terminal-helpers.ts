@@ -25,7 +25,8 @@ export interface Terminal {
 
 export function onTerminal(roots: TestRoots, rows: number, cols: number, args: string[]): Terminal {
   const child = spawn('python3', [PTY_RUN, String(rows), String(cols), '--', process.execPath, TSPOD, ...args], {
-    env: roots.env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    env: roots.env,
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
   });
   let out = '';
   let raw = '';

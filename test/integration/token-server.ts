@@ -36,31 +36,68 @@ export interface TokenServer {
 export async function startTokenServer(dir: string, tls: { cert: string; key: string }): Promise<TokenServer> {
   const signKey = path.join(dir, 'token-sign.key');
   const signCert = path.join(dir, 'token-sign.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', signKey, '-out', signCert, '-days', '1', '-subj', '/CN=tspod test token signer'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      signKey,
+      '-out',
+      signCert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=tspod test token signer',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   const key = crypto.createPrivateKey(fs.readFileSync(signKey));
   const der = new crypto.X509Certificate(fs.readFileSync(signCert)).raw.toString('base64');
   const requests: TokenServer['requests'] = [];
   const server = https.createServer({ cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) }, (req, res) => {
     const url = new URL(req.url ?? '/', 'https://x');
-    if (url.pathname !== '/token') return answer(res, 404, { errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] });
+    if (url.pathname !== '/token')
+      return answer(res, 404, { errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] });
     const scopes = url.searchParams.getAll('scope');
     const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const [user, password] = basic ? splitOnce(Buffer.from(basic, 'base64').toString('utf8')) : [];
     requests.push({ scopes, user, service: url.searchParams.get('service') });
-    if (url.searchParams.get('service') !== TOKEN_SERVICE) return answer(res, 400, { errors: [{ code: 'DENIED', message: 'unknown service' }] });
+    if (url.searchParams.get('service') !== TOKEN_SERVICE)
+      return answer(res, 400, { errors: [{ code: 'DENIED', message: 'unknown service' }] });
     if (user !== undefined && (user !== TOKEN_USER || password !== TOKEN_PASSWORD)) {
       return answer(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'incorrect username or password' }] });
     }
-    const access = scopes.map(parseScope).filter((s) => s !== undefined).map((s) => ({ ...s, actions: user ? s.actions : s.name.startsWith('public/') ? s.actions.filter((a) => a === 'pull') : [] }));
+    const access = scopes
+      .map(parseScope)
+      .filter((s) => s !== undefined)
+      .map((s) => ({
+        ...s,
+        actions: user ? s.actions : s.name.startsWith('public/') ? s.actions.filter((a) => a === 'pull') : [],
+      }));
     const now = Math.floor(Date.now() / 1000);
-    const claims = { iss: TOKEN_ISSUER, sub: user ?? '', aud: TOKEN_SERVICE, exp: now + 300, nbf: now - 10, iat: now, jti: crypto.randomUUID(), access };
+    const claims = {
+      iss: TOKEN_ISSUER,
+      sub: user ?? '',
+      aud: TOKEN_SERVICE,
+      exp: now + 300,
+      nbf: now - 10,
+      iat: now,
+      jti: crypto.randomUUID(),
+      access,
+    };
     const token = jwt({ typ: 'JWT', alg: 'RS256', x5c: [der] }, claims, key);
     answer(res, 200, { token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as net.AddressInfo).port;
   return {
-    realm: `https://127.0.0.1:${port}/token`, bundle: signCert, requests,
+    realm: `https://127.0.0.1:${port}/token`,
+    bundle: signCert,
+    requests,
     close: async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
@@ -78,7 +115,14 @@ function parseScope(scope: string): { type: string; name: string; actions: strin
   const first = scope.indexOf(':');
   const last = scope.lastIndexOf(':');
   if (first < 0 || last === first) return undefined;
-  return { type: scope.slice(0, first), name: scope.slice(first + 1, last), actions: scope.slice(last + 1).split(',').filter(Boolean) };
+  return {
+    type: scope.slice(0, first),
+    name: scope.slice(first + 1, last),
+    actions: scope
+      .slice(last + 1)
+      .split(',')
+      .filter(Boolean),
+  };
 }
 
 const b64url = (b: Buffer) => b.toString('base64url');

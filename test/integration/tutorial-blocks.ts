@@ -30,7 +30,8 @@ export function tutorialBlocks(markdown: string): Block[] {
     if (open[1] === 'sh') blocks.push({ commands: text, line: start + 1 });
     else if (open[1] === 'output') {
       const last = blocks[blocks.length - 1];
-      if (!last || last.expected !== undefined) throw new Error(`line ${start + 1}: an output block must follow a sh block`);
+      if (!last || last.expected !== undefined)
+        throw new Error(`line ${start + 1}: an output block must follow a sh block`);
       last.expected = text;
     }
   }
@@ -38,7 +39,11 @@ export function tutorialBlocks(markdown: string): Block[] {
 }
 
 function linePattern(line: string): RegExp {
-  const escaped = line.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\d+/g, '\\d+').replace(/\s+/g, '\\s+');
+  const escaped = line
+    .trim()
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/\d+/g, '\\d+')
+    .replace(/\s+/g, '\\s+');
   return new RegExp(`^\\s*${escaped}\\s*$`);
 }
 

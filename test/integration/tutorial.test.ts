@@ -29,7 +29,7 @@ function script(commands: string[]): string {
     'set -euo pipefail',
     'exec 2>&1',
     // Whatever a failed block left running in the background is ended with the shell.
-    'trap \'kill $(jobs -p) 2>/dev/null || true\' EXIT',
+    "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT",
     ...commands.flatMap((c, i) => [`echo "@@block ${i}@@"`, c]),
     'echo "@@end@@"',
   ].join('\n');
@@ -40,16 +40,22 @@ describe('docs/tutorial.md', () => {
     const blocks = tutorialBlocks(fs.readFileSync(PAGE, 'utf8'));
     expect(blocks.length).toBeGreaterThan(8);
     const res = spawnSync('bash', ['-c', script(blocks.map((b) => b.commands))], {
-      cwd: REPO, encoding: 'utf8', timeout: 110_000,
+      cwd: REPO,
+      encoding: 'utf8',
+      timeout: 110_000,
       env: { ...roots.env, PATH: `${bin}:${process.env.PATH}` },
     });
     const out = res.stdout;
     const parts = out.split(/^@@block (\d+)@@$/m);
     const printed = new Map<number, string>();
-    for (let i = 1; i < parts.length; i += 2) printed.set(Number(parts[i]), (parts[i + 1] ?? '').replace(/@@end@@\s*$/, ''));
+    for (let i = 1; i < parts.length; i += 2)
+      printed.set(Number(parts[i]), (parts[i + 1] ?? '').replace(/@@end@@\s*$/, ''));
     for (const [i, b] of blocks.entries()) {
       const got = printed.get(i);
-      expect(got, `the block at line ${b.line} never ran; the page's commands stopped before it:\n${out}`).toBeDefined();
+      expect(
+        got,
+        `the block at line ${b.line} never ran; the page's commands stopped before it:\n${out}`,
+      ).toBeDefined();
       if (b.expected === undefined) continue;
       const missing = missingLine(b.expected, got!);
       expect(missing, `block at line ${b.line}: "${missing}" is not in what it printed:\n${got}`).toBeUndefined();

@@ -24,11 +24,28 @@ const file = (name: string, obj: object) => {
   return f;
 };
 const podinfo = {
-  volumes: [{ name: 'podinfo', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }, { path: 'name', fieldRef: { fieldPath: 'metadata.name' } }] } }],
+  volumes: [
+    {
+      name: 'podinfo',
+      downwardAPI: {
+        items: [
+          { path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } },
+          { path: 'name', fieldRef: { fieldPath: 'metadata.name' } },
+        ],
+      },
+    },
+  ],
 };
 const sleeper = (extra: object = {}) => ({
   ...podinfo,
-  containers: [{ name: 'c', image: 'busybox', command: ['sleep', '600'], volumeMounts: [{ name: 'podinfo', mountPath: '/etc/podinfo' }] }],
+  containers: [
+    {
+      name: 'c',
+      image: 'busybox',
+      command: ['sleep', '600'],
+      volumeMounts: [{ name: 'podinfo', mountPath: '/etc/podinfo' }],
+    },
+  ],
   terminationGracePeriodSeconds: 2,
   ...extra,
 });
@@ -39,12 +56,19 @@ const exec = async (pod: string, ...cmd: string[]) => {
 };
 const names = (out: string) => out.split('\n').filter(Boolean);
 const uidOf = async (pod: string) => JSON.parse((await tspod(roots, ['inspect', pod])).stdout).metadata.uid as string;
-const jobsLeft = () => (fs.existsSync(path.join(roots.runRoot, 'jobs')) ? fs.readdirSync(path.join(roots.runRoot, 'jobs')) : []);
+const jobsLeft = () =>
+  fs.existsSync(path.join(roots.runRoot, 'jobs')) ? fs.readdirSync(path.join(roots.runRoot, 'jobs')) : [];
 
 describe('a Deployment', () => {
   const deployment = {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', labels: { app: 'web' } },
-    spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web', tier: 'front' } }, spec: sleeper() } },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', labels: { app: 'web' } },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web', tier: 'front' } }, spec: sleeper() },
+    },
   };
 
   test('makes its replicas, named and labelled by its controllers; a second run is refused; --replace; down', async () => {
@@ -59,15 +83,33 @@ describe('a Deployment', () => {
       expect(p).toMatch(new RegExp(`^web-${hash}-${ALPHA}{5}$`));
       // Seen from inside the pod: its own name and labels, as the downward API writes them.
       expect(await exec(p, 'cat', '/etc/podinfo/name')).toBe(p);
-      expect((await exec(p, 'cat', '/etc/podinfo/labels')).split('\n').sort()).toEqual(['app="web"', `pod-template-hash="${hash}"`, 'tier="front"']);
+      expect((await exec(p, 'cat', '/etc/podinfo/labels')).split('\n').sort()).toEqual([
+        'app="web"',
+        `pod-template-hash="${hash}"`,
+        'tier="front"',
+      ]);
       expect((await exec(p, 'hostname')).trim()).toBe(p);
       const obj = JSON.parse((await tspod(roots, ['inspect', p])).stdout);
-      expect(obj.metadata.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `web-${hash}`, uid: expect.any(String), controller: true, blockOwnerDeletion: true }]);
+      expect(obj.metadata.ownerReferences).toEqual([
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: `web-${hash}`,
+          uid: expect.any(String),
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ]);
     }
 
     const again = await tspod(roots, ['run', '-d', '--network', 'none', f]);
     expect(again.code).toBe(125);
-    expect(again.stderr).toContain(`already on this node: Deployment "web": ${[...pods].sort().map((p) => `"${p}"`).join(', ')}; remove them with "tspod down FILE" or run the files again with --replace`);
+    expect(again.stderr).toContain(
+      `already on this node: Deployment "web": ${[...pods]
+        .sort()
+        .map((p) => `"${p}"`)
+        .join(', ')}; remove them with "tspod down FILE" or run the files again with --replace`,
+    );
 
     const oldUids = await Promise.all(pods.map(uidOf));
     const replaced = await tspod(roots, ['run', '-d', '--replace', '--network', 'none', f]);
@@ -95,15 +137,24 @@ describe('a Deployment', () => {
 describe('a StatefulSet', () => {
   test('pods NAME-0..N-1, in order, each its own hostname and identity labels', async () => {
     const sts = {
-      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' },
-      spec: { replicas: 2, serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: sleeper() } },
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db' },
+      spec: {
+        replicas: 2,
+        serviceName: 'db',
+        selector: { matchLabels: { app: 'db' } },
+        template: { metadata: { labels: { app: 'db' } }, spec: sleeper() },
+      },
     };
     const f = file('sts.json', sts);
     const run = await tspod(roots, ['run', '-d', '--network', 'none', f]);
     expect(run.code, run.stderr).toBe(0);
     expect(names(run.stdout)).toEqual(['db-0', 'db-1']);
     expect((await exec('db-0', 'hostname')).trim()).toBe('db-0');
-    expect((await exec('db-1', 'cat', '/etc/podinfo/labels'))).toMatch(/apps\.kubernetes\.io\/pod-index="1"[\s\S]*statefulset\.kubernetes\.io\/pod-name="db-1"/);
+    expect(await exec('db-1', 'cat', '/etc/podinfo/labels')).toMatch(
+      /apps\.kubernetes\.io\/pod-index="1"[\s\S]*statefulset\.kubernetes\.io\/pod-name="db-1"/,
+    );
     const uids = [await uidOf('db-0'), await uidOf('db-1')];
     const down = await tspod(roots, ['down', f]);
     expect(down.code, down.stderr).toBe(0);
@@ -115,8 +166,13 @@ describe('a StatefulSet', () => {
 describe('a DaemonSet', () => {
   test('one pod on this node, NAME-XXXXX, with the revision labels', async () => {
     const ds = {
-      apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent' },
-      spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: sleeper() } },
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'agent' },
+      spec: {
+        selector: { matchLabels: { app: 'agent' } },
+        template: { metadata: { labels: { app: 'agent' } }, spec: sleeper() },
+      },
     };
     const f = file('ds.json', ds);
     const run = await tspod(roots, ['run', '-d', '--network', 'none', f]);
@@ -124,7 +180,9 @@ describe('a DaemonSet', () => {
     const [p, ...rest] = names(run.stdout);
     expect(rest).toEqual([]);
     expect(p).toMatch(new RegExp(`^agent-${ALPHA}{5}$`));
-    expect((await exec(p!, 'cat', '/etc/podinfo/labels'))).toMatch(new RegExp(`app="agent"\ncontroller-revision-hash="${ALPHA}+"\npod-template-generation="1"`));
+    expect(await exec(p!, 'cat', '/etc/podinfo/labels')).toMatch(
+      new RegExp(`app="agent"\ncontroller-revision-hash="${ALPHA}+"\npod-template-generation="1"`),
+    );
     const uids = [await uidOf(p!)];
     const down = await tspod(roots, ['down', f]);
     expect(down.code, down.stderr).toBe(0);
@@ -137,13 +195,33 @@ describe('a Job', () => {
   test('completions 3, parallelism 2: three pods succeed, never more than two at once; kept with --keep until down', async () => {
     const shared = path.join(roots.dir, 'job-shared');
     fs.mkdirSync(shared);
-    const script = 'echo "start $(cat /etc/podinfo/name)" >> /shared/log; sleep 2; echo "end $(cat /etc/podinfo/name)" >> /shared/log; echo done';
+    const script =
+      'echo "start $(cat /etc/podinfo/name)" >> /shared/log; sleep 2; echo "end $(cat /etc/podinfo/name)" >> /shared/log; echo done';
     const job = {
-      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'pi' },
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'pi' },
       spec: {
-        completions: 3, parallelism: 2,
-        template: { spec: { ...podinfo, restartPolicy: 'Never', volumes: [...podinfo.volumes, { name: 'shared', hostPath: { path: shared } }],
-          containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', script], volumeMounts: [{ name: 'podinfo', mountPath: '/etc/podinfo' }, { name: 'shared', mountPath: '/shared' }] }] } },
+        completions: 3,
+        parallelism: 2,
+        template: {
+          spec: {
+            ...podinfo,
+            restartPolicy: 'Never',
+            volumes: [...podinfo.volumes, { name: 'shared', hostPath: { path: shared } }],
+            containers: [
+              {
+                name: 'c',
+                image: 'busybox',
+                command: ['sh', '-c', script],
+                volumeMounts: [
+                  { name: 'podinfo', mountPath: '/etc/podinfo' },
+                  { name: 'shared', mountPath: '/shared' },
+                ],
+              },
+            ],
+          },
+        },
       },
     };
     const f = file('job.json', job);
@@ -161,7 +239,12 @@ describe('a Job', () => {
       running += line.startsWith('start ') ? 1 : -1;
       most = Math.max(most, running);
     }
-    expect(log.filter((l) => l.startsWith('end ')).map((l) => l.slice(4)).sort()).toEqual([...pods].sort());
+    expect(
+      log
+        .filter((l) => l.startsWith('end '))
+        .map((l) => l.slice(4))
+        .sort(),
+    ).toEqual([...pods].sort());
     expect(most).toBe(2);
     // Kept: listed as kubectl lists a finished Job's pods, until down.
     const ps = (await tspod(roots, ['ps', '-a', '-l', 'job-name=pi', '--no-headers'])).stdout.trim().split('\n');
@@ -178,8 +261,17 @@ describe('a Job', () => {
 
   test('in the foreground without --keep, a Job and its pods are gone once it completed', async () => {
     const job = {
-      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'once' },
-      spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'c', image: 'busybox', command: ['echo', 'hello'] }] } } },
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'once' },
+      spec: {
+        template: {
+          spec: {
+            restartPolicy: 'OnFailure',
+            containers: [{ name: 'c', image: 'busybox', command: ['echo', 'hello'] }],
+          },
+        },
+      },
     };
     const run = await tspod(roots, ['run', '--network', 'none', file('once.json', job)]);
     expect(run.code, run.stderr).toBe(0);
@@ -191,25 +283,47 @@ describe('a Job', () => {
 
   test('backoffLimit 1: one retry after the back-off, then Failed; down removes the Job and its pods', async () => {
     const job = {
-      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'fail' },
-      spec: { backoffLimit: 1, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'exit 3'] }] } } },
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'fail' },
+      spec: {
+        backoffLimit: 1,
+        template: {
+          spec: {
+            restartPolicy: 'Never',
+            containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'exit 3'] }],
+          },
+        },
+      },
     };
     const f = file('fail.json', job);
     const run = await tspod(roots, ['run', '-d', '--network', 'none', f]);
     expect(run.code, run.stderr).toBe(0);
     expect(names(run.stdout)).toHaveLength(1);
     const record = path.join(roots.runRoot, 'jobs', 'fail', 'job.json');
-    const rec = await waitFor('the job to fail', () => {
-      const r = JSON.parse(fs.readFileSync(record, 'utf8'));
-      return r.status.outcome ? r : undefined;
-    }, 60_000);
-    expect(rec.status).toMatchObject({ failed: 2, succeeded: 0, active: 0, outcome: { type: 'Failed', reason: 'BackoffLimitExceeded' } });
+    const rec = await waitFor(
+      'the job to fail',
+      () => {
+        const r = JSON.parse(fs.readFileSync(record, 'utf8'));
+        return r.status.outcome ? r : undefined;
+      },
+      60_000,
+    );
+    expect(rec.status).toMatchObject({
+      failed: 2,
+      succeeded: 0,
+      active: 0,
+      outcome: { type: 'Failed', reason: 'BackoffLimitExceeded' },
+    });
     // Exactly the two pods, both failed with the container's status, selected by the Job's label.
     const listed = names((await tspod(roots, ['ps', '-a', '-q', '-l', 'job-name=fail'])).stdout).sort();
     expect(listed).toEqual([...rec.pods].sort());
     const second = JSON.parse((await tspod(roots, ['inspect', rec.pods[1]])).stdout);
     expect(second.status.containerStatuses[0].state.terminated.exitCode).toBe(3);
-    const started = (n: number) => Date.parse(JSON.parse(fs.readFileSync(path.join(roots.runRoot, 'pods', rec.pods[n], 'state.json'), 'utf8')).createdAt);
+    const started = (n: number) =>
+      Date.parse(
+        JSON.parse(fs.readFileSync(path.join(roots.runRoot, 'pods', rec.pods[n], 'state.json'), 'utf8')).createdAt,
+      );
     expect(started(1) - started(0)).toBeGreaterThanOrEqual(10_000);
 
     const refused = await tspod(roots, ['run', '-d', '--network', 'none', f]);
@@ -223,20 +337,34 @@ describe('a Job', () => {
     expectClean(roots, uids);
   }, 120_000);
 
-  test('--replace and down stop a running Job\'s controller first: no pod is made after', async () => {
+  test("--replace and down stop a running Job's controller first: no pod is made after", async () => {
     const job = {
-      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'long' },
-      spec: { completions: 5, template: { spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 2, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '600'] }] } } },
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'long' },
+      spec: {
+        completions: 5,
+        template: {
+          spec: {
+            restartPolicy: 'Never',
+            terminationGracePeriodSeconds: 2,
+            containers: [{ name: 'c', image: 'busybox', command: ['sleep', '600'] }],
+          },
+        },
+      },
     };
     const f = file('long.json', job);
     const first = names((await tspod(roots, ['run', '-d', '--network', 'none', f])).stdout);
     expect(first).toHaveLength(1);
-    const controller = JSON.parse(fs.readFileSync(path.join(roots.runRoot, 'jobs', 'long', 'job.json'), 'utf8')).controller.pid as number;
+    const controller = JSON.parse(fs.readFileSync(path.join(roots.runRoot, 'jobs', 'long', 'job.json'), 'utf8'))
+      .controller.pid as number;
     const replaced = await tspod(roots, ['run', '-d', '--replace', '--network', 'none', f]);
     expect(replaced.code, replaced.stderr).toBe(0);
     expect(replaced.stderr).toContain(`replaced: removed ${first[0]}`);
     // Gone (or a zombie its new parent has not reaped yet): it runs no more.
-    const state = fs.existsSync(`/proc/${controller}/stat`) ? fs.readFileSync(`/proc/${controller}/stat`, 'utf8').replace(/^.*\) /s, '')[0] : 'gone';
+    const state = fs.existsSync(`/proc/${controller}/stat`)
+      ? fs.readFileSync(`/proc/${controller}/stat`, 'utf8').replace(/^.*\) /s, '')[0]
+      : 'gone';
     expect(['gone', 'Z']).toContain(state);
     const second = names(replaced.stdout);
     expect(second).toHaveLength(1);
@@ -254,8 +382,19 @@ describe('a Job', () => {
 
   test('activeDeadlineSeconds: the running pod is stopped, the Job Failed (DeadlineExceeded)', async () => {
     const job = {
-      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'late' },
-      spec: { activeDeadlineSeconds: 3, template: { spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 2, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '600'] }] } } },
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'late' },
+      spec: {
+        activeDeadlineSeconds: 3,
+        template: {
+          spec: {
+            restartPolicy: 'Never',
+            terminationGracePeriodSeconds: 2,
+            containers: [{ name: 'c', image: 'busybox', command: ['sleep', '600'] }],
+          },
+        },
+      },
     };
     const run = await tspod(roots, ['run', '--network', 'none', file('late.json', job)]);
     expect(run.code).toBe(1);
@@ -267,8 +406,15 @@ describe('a Job', () => {
 
   test('ttlSecondsAfterFinished: the detached controller removes the finished Job and its pods', async () => {
     const job = {
-      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'brief' },
-      spec: { ttlSecondsAfterFinished: 1, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['true'] }] } } },
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'brief' },
+      spec: {
+        ttlSecondsAfterFinished: 1,
+        template: {
+          spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['true'] }] },
+        },
+      },
     };
     const run = await tspod(roots, ['run', '-d', '--network', 'none', file('brief.json', job)]);
     expect(run.code, run.stderr).toBe(0);
@@ -279,10 +425,17 @@ describe('a Job', () => {
   }, 60_000);
 
   test('a CronJob is refused by name, nothing made', async () => {
-    const cron = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'c' }, spec: { schedule: '* * * * *', jobTemplate: {} } };
+    const cron = {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'c' },
+      spec: { schedule: '* * * * *', jobTemplate: {} },
+    };
     const r = await tspod(roots, ['run', '-d', file('cron.json', cron)]);
     expect(r.code).toBe(125);
-    expect(r.stderr).toContain('kind "CronJob" is not supported: a CronJob needs a controller that creates Jobs on its schedule');
+    expect(r.stderr).toContain(
+      'kind "CronJob" is not supported: a CronJob needs a controller that creates Jobs on its schedule',
+    );
     expectClean(roots);
   });
 });

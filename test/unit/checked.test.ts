@@ -34,7 +34,15 @@ describe('checked indexing', () => {
 
 describe('padColumns', () => {
   it('pads every column but the last to its widest cell and the gap', () => {
-    expect(padColumns([['NAME', 'STATUS'], ['web-1', 'Running']], 3)).toEqual(['NAME    STATUS', 'web-1   Running']);
+    expect(
+      padColumns(
+        [
+          ['NAME', 'STATUS'],
+          ['web-1', 'Running'],
+        ],
+        3,
+      ),
+    ).toEqual(['NAME    STATUS', 'web-1   Running']);
   });
 
   it('takes rows of different lengths', () => {

@@ -21,14 +21,20 @@ describe('the syscall seam', () => {
   it('is the only importer of the addon', () => {
     const importers = sourceFiles(SRC).filter((f) => {
       const text = fs.readFileSync(f, 'utf8');
-      return [...text.matchAll(/from '([^']+)'/g)].some((m) => m[1]!.startsWith('.') && path.resolve(path.dirname(f), m[1]!) === path.join(SRC, 'native.js'));
+      return [...text.matchAll(/from '([^']+)'/g)].some(
+        (m) => m[1]!.startsWith('.') && path.resolve(path.dirname(f), m[1]!) === path.join(SRC, 'native.js'),
+      );
     });
     expect(importers.map((f) => path.relative(SRC, f))).toEqual(['kernel.ts']);
   });
 
   it('is where the lifecycle modules get their system calls: none of them loads the kernel by itself', () => {
     const lifecycle = ['runtime', 'supervisor', 'teardown'].flatMap((d) => sourceFiles(path.join(SRC, d)));
-    const direct = lifecycle.filter((f) => !f.endsWith('runtime/host.ts') && /import \{[^}]*\bkernel\b[^}]*\} from '\.\.\/kernel\.js'/.test(fs.readFileSync(f, 'utf8')));
+    const direct = lifecycle.filter(
+      (f) =>
+        !f.endsWith('runtime/host.ts') &&
+        /import \{[^}]*\bkernel\b[^}]*\} from '\.\.\/kernel\.js'/.test(fs.readFileSync(f, 'utf8')),
+    );
     expect(direct.map((f) => path.relative(SRC, f))).toEqual([]);
   });
 });

@@ -19,7 +19,8 @@ export function node(config: Json = {}): NodeInfo {
 /** A validated pod of busybox containers; `containers` are their resources (or whole containers). */
 export function pod(name: string, spec: Json = {}, metadata: Json = {}): Pod {
   const containers = spec.containers ?? [{ name: 'c', image: 'busybox' }];
-  return validatePod({ apiVersion: 'v1', kind: 'Pod', metadata: { name, ...metadata }, spec: { ...spec, containers } }).pod;
+  return validatePod({ apiVersion: 'v1', kind: 'Pod', metadata: { name, ...metadata }, spec: { ...spec, containers } })
+    .pod;
 }
 
 export function requesting(name: string, requests: Json, extra: Json = {}): Pod {

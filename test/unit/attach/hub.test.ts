@@ -14,7 +14,12 @@ function streams() {
   const written: string[] = [];
   input.on('data', (c: Buffer) => written.push(c.toString()));
   const state = { closed: 0, sizes: [] as [number, number][] };
-  return { input, written, state, hub: { input, closeInput: () => state.closed++, resize: (r: number, c: number) => state.sizes.push([r, c]) } };
+  return {
+    input,
+    written,
+    state,
+    hub: { input, closeInput: () => state.closed++, resize: (r: number, c: number) => state.sizes.push([r, c]) },
+  };
 }
 
 const flush = () => new Promise((r) => setImmediate(r));
@@ -41,7 +46,7 @@ describe('attach hub', () => {
     expect(() => hub.attach(recorder().sink, { stdin: false })).toThrow('container "c" is not running');
   });
 
-  test('without stdinOnce, the end of a session\'s input ends that session, and stdin stays open for the next', () => {
+  test("without stdinOnce, the end of a session's input ends that session, and stdin stays open for the next", () => {
     const s = streams();
     const hub = new AttachHub({ name: 'c', stdin: true }, s.hub);
     const a = recorder();
@@ -52,7 +57,7 @@ describe('attach hub', () => {
     expect(hub.attach(b.sink, { stdin: true }).stdin).toBe(true);
   });
 
-  test('stdinOnce: the first stdin session\'s end closes stdin (the session still sees the output after EOF); later sessions get no stdin', () => {
+  test("stdinOnce: the first stdin session's end closes stdin (the session still sees the output after EOF); later sessions get no stdin", () => {
     const s = streams();
     const hub = new AttachHub({ name: 'c', stdin: true, stdinOnce: true }, s.hub);
     const watcher = recorder();

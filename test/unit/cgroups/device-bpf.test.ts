@@ -24,13 +24,25 @@ function run(prog: BpfInsn[], req: Request): number {
         expect([0, 4, 8]).toContain(x.off);
         r[x.dst] = BigInt(ctx[x.off / 4]);
         break;
-      case OP.MOV64_IMM: r[x.dst] = BigInt(x.imm) & mask; break;
-      case OP.MOV64_REG: r[x.dst] = r[x.src]; break;
-      case OP.AND64_IMM: r[x.dst] &= BigInt(x.imm) & mask; break;
-      case OP.RSH64_IMM: r[x.dst] >>= BigInt(x.imm); break;
-      case OP.JNE_IMM: if (r[x.dst] !== (BigInt(x.imm) & mask)) pc += x.off; break;
-      case OP.EXIT: return Number(r[0]);
-      default: throw new Error(`unexpected opcode ${x.code}`);
+      case OP.MOV64_IMM:
+        r[x.dst] = BigInt(x.imm) & mask;
+        break;
+      case OP.MOV64_REG:
+        r[x.dst] = r[x.src];
+        break;
+      case OP.AND64_IMM:
+        r[x.dst] &= BigInt(x.imm) & mask;
+        break;
+      case OP.RSH64_IMM:
+        r[x.dst] >>= BigInt(x.imm);
+        break;
+      case OP.JNE_IMM:
+        if (r[x.dst] !== (BigInt(x.imm) & mask)) pc += x.off;
+        break;
+      case OP.EXIT:
+        return Number(r[0]);
+      default:
+        throw new Error(`unexpected opcode ${x.code}`);
     }
   }
   throw new Error('fell off the end of the program');
@@ -38,17 +50,33 @@ function run(prog: BpfInsn[], req: Request): number {
 
 /** What the v1 controller answers for the same rules: some rule covers the device and the access. */
 function v1Answer(rules: readonly DeviceRule[], req: Request): number {
-  const ok = rules.some((r) => r.type === req.type && (r.major === undefined || r.major === req.major)
-    && (r.minor === undefined || r.minor === req.minor) && [...req.access].every((a) => r.access.includes(a)));
+  const ok = rules.some(
+    (r) =>
+      r.type === req.type &&
+      (r.major === undefined || r.major === req.major) &&
+      (r.minor === undefined || r.minor === req.minor) &&
+      [...req.access].every((a) => r.access.includes(a)),
+  );
   return ok ? 1 : 0;
 }
 
 const program = deviceProgram(DEFAULT_DEVICE_RULES);
 
 describe('the cgroup v2 device program', () => {
-  test('the container\'s own devices open for read and write', () => {
-    for (const [major, minor] of [[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 2], [136, 0], [136, 7]]) {
-      for (const access of ['r', 'w', 'rw']) expect(run(program, { type: 'c', major, minor, access }), `c ${major}:${minor} ${access}`).toBe(1);
+  test("the container's own devices open for read and write", () => {
+    for (const [major, minor] of [
+      [1, 3],
+      [1, 5],
+      [1, 7],
+      [1, 8],
+      [1, 9],
+      [5, 0],
+      [5, 2],
+      [136, 0],
+      [136, 7],
+    ]) {
+      for (const access of ['r', 'w', 'rw'])
+        expect(run(program, { type: 'c', major, minor, access }), `c ${major}:${minor} ${access}`).toBe(1);
     }
   });
 
@@ -93,7 +121,10 @@ describe('the cgroup v2 device program', () => {
   });
 
   test('encoded as struct bpf_insn: 8 bytes each, dst in the low nibble, little-endian fields', () => {
-    const buf = encodeProgram([{ code: OP.LDX_MEM_W, dst: 4, src: 1, off: 4, imm: 0 }, { code: OP.JNE_IMM, dst: 2, src: 0, off: -3, imm: 136 }]);
+    const buf = encodeProgram([
+      { code: OP.LDX_MEM_W, dst: 4, src: 1, off: 4, imm: 0 },
+      { code: OP.JNE_IMM, dst: 2, src: 0, off: -3, imm: 136 },
+    ]);
     expect([...buf]).toEqual([0x61, 0x14, 4, 0, 0, 0, 0, 0, 0x55, 0x02, 0xfd, 0xff, 136, 0, 0, 0]);
     expect(encodeProgram(program).length).toBe(program.length * 8);
     expect(() => accessBits('rx')).toThrow(/only r, w and m/);

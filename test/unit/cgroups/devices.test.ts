@@ -6,10 +6,16 @@ describe('device policy on cgroup v1', () => {
   test('deny all first, then mknod of anything and read/write of the harmless devices only', () => {
     expect(v1DeviceFiles(DEFAULT_DEVICE_RULES)).toEqual([
       ['devices.deny', 'a'],
-      ['devices.allow', 'c *:* m'], ['devices.allow', 'b *:* m'],
-      ['devices.allow', 'c 1:3 rwm'], ['devices.allow', 'c 1:5 rwm'], ['devices.allow', 'c 1:7 rwm'],
-      ['devices.allow', 'c 1:8 rwm'], ['devices.allow', 'c 1:9 rwm'],
-      ['devices.allow', 'c 5:0 rwm'], ['devices.allow', 'c 5:2 rwm'], ['devices.allow', 'c 136:* rwm'],
+      ['devices.allow', 'c *:* m'],
+      ['devices.allow', 'b *:* m'],
+      ['devices.allow', 'c 1:3 rwm'],
+      ['devices.allow', 'c 1:5 rwm'],
+      ['devices.allow', 'c 1:7 rwm'],
+      ['devices.allow', 'c 1:8 rwm'],
+      ['devices.allow', 'c 1:9 rwm'],
+      ['devices.allow', 'c 5:0 rwm'],
+      ['devices.allow', 'c 5:2 rwm'],
+      ['devices.allow', 'c 136:* rwm'],
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { cpuShares, cpuWeight, v1Files, v2Files } from '../../../src/cgroups/limits.js';
 
-describe('CPU weight from requests (the kubelet\'s MilliCPUToShares, runc\'s v2 mapping)', () => {
+describe("CPU weight from requests (the kubelet's MilliCPUToShares, runc's v2 mapping)", () => {
   test('shares: millicores × 1024 / 1000, at least 2, at most 262144', () => {
     expect(cpuShares(0)).toBe(2);
     expect(cpuShares(1)).toBe(2);

@@ -17,19 +17,34 @@ describe('what Tab offers', () => {
     [[''], ['run', 'ps', 'inspect', 'logs', 'exec', 'rm', 'image', 'completion']],
     [['r'], ['run', 'rm']],
     [['--'], ['--help', '--version', '--root', '--run-root', '--log-level']],
-    [['logs', ''], ['web', 'db', 'worker']],
-    [['logs', 'w'], ['web', 'worker']],
-    [['rm', 'web', ''], ['db', 'worker']],
+    [
+      ['logs', ''],
+      ['web', 'db', 'worker'],
+    ],
+    [
+      ['logs', 'w'],
+      ['web', 'worker'],
+    ],
+    [
+      ['rm', 'web', ''],
+      ['db', 'worker'],
+    ],
     [['exec', 'web', ''], []],
     [['rm', '--a'], ['--all']],
-    [['image', ''], ['ls', 'import', 'inspect', 'rm', 'pull', 'tag', 'save', 'prune']],
+    [
+      ['image', ''],
+      ['ls', 'import', 'inspect', 'rm', 'pull', 'tag', 'save', 'prune'],
+    ],
     [['image', 'rm', 'dock'], ['docker.io/library/busybox:latest']],
     [['image', 'ls', '--j'], ['--json']],
     [['image', 'pull', ''], []],
     [['run', ''], []],
     [['--log-level', 'w'], ['warn']],
     [['--root', ''], []],
-    [['completion', ''], ['bash', 'zsh']],
+    [
+      ['completion', ''],
+      ['bash', 'zsh'],
+    ],
   ])('%j → %j', async (words, out) => {
     expect(await complete(words, src)).toEqual(out);
   });

@@ -106,12 +106,91 @@ describe('it leaves everything else to yargs, which reports the errors', () => {
 });
 
 describe('whatever the fast path takes, yargs takes and reads the same', () => {
-  const FLAGS = ['--root', '--run-root', '--log-level', '-f', '--file', '--configmap', '--dry-run', '--no-dry-run', '--json', '--uid', '--network', '-d', '--wait', '--no-keep', '--pull', '-i', '-t', '-c', '-q', '-a', '-o', '--no-headers', '--headers', '-l', '--container', '--all-containers', '-p', '--timestamps', '--tail', '--since', '--prefix', '-it', '-5', '-1'];
-  const VALUES = ['p.yaml', 'web', '/dev/stdin', 'json', 'yaml', 'wide', 'none', 'never', 'debug', '5', '-5', '-1', '0', '010', '1.5', '.5', '+5', '1e3', 'true', 'false', 'yes', 'null', 'NaN', 'Infinity', '__proto__', 'ü', 'a b', '0x10', ' 5', 'run', 'ps', 'logs', '9007199254740993', '999999999'];
+  const FLAGS = [
+    '--root',
+    '--run-root',
+    '--log-level',
+    '-f',
+    '--file',
+    '--configmap',
+    '--dry-run',
+    '--no-dry-run',
+    '--json',
+    '--uid',
+    '--network',
+    '-d',
+    '--wait',
+    '--no-keep',
+    '--pull',
+    '-i',
+    '-t',
+    '-c',
+    '-q',
+    '-a',
+    '-o',
+    '--no-headers',
+    '--headers',
+    '-l',
+    '--container',
+    '--all-containers',
+    '-p',
+    '--timestamps',
+    '--tail',
+    '--since',
+    '--prefix',
+    '-it',
+    '-5',
+    '-1',
+  ];
+  const VALUES = [
+    'p.yaml',
+    'web',
+    '/dev/stdin',
+    'json',
+    'yaml',
+    'wide',
+    'none',
+    'never',
+    'debug',
+    '5',
+    '-5',
+    '-1',
+    '0',
+    '010',
+    '1.5',
+    '.5',
+    '+5',
+    '1e3',
+    'true',
+    'false',
+    'yes',
+    'null',
+    'NaN',
+    'Infinity',
+    '__proto__',
+    'ü',
+    'a b',
+    '0x10',
+    ' 5',
+    'run',
+    'ps',
+    'logs',
+    '9007199254740993',
+    '999999999',
+  ];
   const token = fc.constantFrom(...FLAGS, ...VALUES);
   const pair = fc.tuple(fc.constantFrom(...FLAGS), fc.constantFrom(...VALUES));
-  const globals = fc.array(fc.tuple(fc.constantFrom('--root', '--run-root', '--log-level'), fc.constantFrom(...VALUES)), { maxLength: 2 });
-  const rest = fc.array(fc.oneof(pair, token.map((t) => [t])), { maxLength: 7 });
+  const globals = fc.array(
+    fc.tuple(fc.constantFrom('--root', '--run-root', '--log-level'), fc.constantFrom(...VALUES)),
+    { maxLength: 2 },
+  );
+  const rest = fc.array(
+    fc.oneof(
+      pair,
+      token.map((t) => [t]),
+    ),
+    { maxLength: 7 },
+  );
   test.each(Object.keys(COMMANDS) as Word[])('%s: generated command lines', async (word) => {
     const shape = shapeOf(COMMANDS[word])!;
     await fc.assert(
@@ -126,6 +205,11 @@ describe('whatever the fast path takes, yargs takes and reads the same', () => {
 });
 
 test('a builder that calls what the recorder does not know is left to yargs', () => {
-  const command = { command: 'x', describe: 'x', builder: (y: { check(f: unknown): unknown }) => y.check(() => true), handler: () => {} };
+  const command = {
+    command: 'x',
+    describe: 'x',
+    builder: (y: { check(f: unknown): unknown }) => y.check(() => true),
+    handler: () => {},
+  };
   expect(shapeOf(command as never)).toBeUndefined();
 });

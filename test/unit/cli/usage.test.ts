@@ -12,7 +12,10 @@ describe('the command typed, from the raw arguments', () => {
   test.each([
     [['logs', 'web'], ['logs']],
     [['--root', '/r', 'ps', '-a'], ['ps']],
-    [['--log-level', 'debug', 'image', 'ls'], ['image', 'ls']],
+    [
+      ['--log-level', 'debug', 'image', 'ls'],
+      ['image', 'ls'],
+    ],
     [['image'], ['image']],
     [['-h'], []],
     [['exec', 'web', '--', 'ls'], ['exec']],
@@ -30,14 +33,26 @@ describe('usage errors, as kubectl and podman word them', () => {
   });
 
   test('the second of two missing positionals', () => {
-    expect(usageError('Not enough non-option arguments: got 1, need at least 2', [], ['image', 'tag'], 'tag <source> <target>').message)
-      .toBe('error: TARGET is required');
+    expect(
+      usageError(
+        'Not enough non-option arguments: got 1, need at least 2',
+        [],
+        ['image', 'tag'],
+        'tag <source> <target>',
+      ).message,
+    ).toBe('error: TARGET is required');
   });
 
   test('unknown options are shown as typed; a stray word is an unexpected argument', () => {
-    expect(usageError('Unknown arguments: l, a', ['ps', '-la'], ['ps'], 'ps').message).toBe('error: unknown options -l, -a');
-    expect(usageError('Unknown argument: bogus', ['ps', '--bogus'], ['ps'], 'ps').message).toBe('error: unknown option --bogus');
-    expect(usageError('Unknown argument: extra', ['logs', 'web', 'extra'], ['logs'], 'logs <pod>').message).toBe('error: unexpected argument "extra"');
+    expect(usageError('Unknown arguments: l, a', ['ps', '-la'], ['ps'], 'ps').message).toBe(
+      'error: unknown options -l, -a',
+    );
+    expect(usageError('Unknown argument: bogus', ['ps', '--bogus'], ['ps'], 'ps').message).toBe(
+      'error: unknown option --bogus',
+    );
+    expect(usageError('Unknown argument: extra', ['logs', 'web', 'extra'], ['logs'], 'logs <pod>').message).toBe(
+      'error: unexpected argument "extra"',
+    );
   });
 
   test('exec: the hint to put the command after --', () => {
@@ -54,13 +69,34 @@ describe('usage errors, as kubectl and podman word them', () => {
 
 describe('exec: the command starts at the first word after the pod', () => {
   test.each([
-    [['exec', 'web', 'ls', '-la', '/'], ['exec', 'web', '--', 'ls', '-la', '/']],
-    [['exec', '-c', 'side', 'web', 'ls', '-l'], ['exec', '-c', 'side', 'web', '--', 'ls', '-l']],
-    [['exec', 'web', '-c', 'side', '-it', 'sh'], ['exec', 'web', '-c', 'side', '-it', '--', 'sh']],
-    [['--root', '/r', 'exec', '-e', 'A=1', 'web', 'env'], ['--root', '/r', 'exec', '-e', 'A=1', 'web', '--', 'env']],
-    [['exec', 'web', '--', 'ls', '-l'], ['exec', 'web', '--', 'ls', '-l']],
-    [['exec', 'web'], ['exec', 'web']],
-    [['logs', 'web', 'x'], ['logs', 'web', 'x']],
+    [
+      ['exec', 'web', 'ls', '-la', '/'],
+      ['exec', 'web', '--', 'ls', '-la', '/'],
+    ],
+    [
+      ['exec', '-c', 'side', 'web', 'ls', '-l'],
+      ['exec', '-c', 'side', 'web', '--', 'ls', '-l'],
+    ],
+    [
+      ['exec', 'web', '-c', 'side', '-it', 'sh'],
+      ['exec', 'web', '-c', 'side', '-it', '--', 'sh'],
+    ],
+    [
+      ['--root', '/r', 'exec', '-e', 'A=1', 'web', 'env'],
+      ['--root', '/r', 'exec', '-e', 'A=1', 'web', '--', 'env'],
+    ],
+    [
+      ['exec', 'web', '--', 'ls', '-l'],
+      ['exec', 'web', '--', 'ls', '-l'],
+    ],
+    [
+      ['exec', 'web'],
+      ['exec', 'web'],
+    ],
+    [
+      ['logs', 'web', 'x'],
+      ['logs', 'web', 'x'],
+    ],
   ])('%j → %j', (args, out) => {
     expect(execArgs(args)).toEqual(out);
   });
@@ -76,7 +112,14 @@ describe('exec: the command starts at the first word after the pod', () => {
   });
 
   test('the overrides replace what the container has, and keep the rest', () => {
-    const ctx = { env: ['PATH=/bin', 'A=old'], workingDir: '/srv', user: { uid: 5, gid: 6, groups: [7] }, capabilities: [], noNewPrivs: true, cgroupProcs: [] };
+    const ctx = {
+      env: ['PATH=/bin', 'A=old'],
+      workingDir: '/srv',
+      user: { uid: 5, gid: 6, groups: [7] },
+      capabilities: [],
+      noNewPrivs: true,
+      cgroupProcs: [],
+    };
     expect(withOverrides(ctx, {})).toEqual(ctx);
     const o = withOverrides(ctx, { env: ['A=new', 'B=1'], user: { uid: 1000 }, workdir: '/tmp' });
     expect(o.env).toEqual(['PATH=/bin', 'A=new', 'B=1']);

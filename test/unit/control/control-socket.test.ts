@@ -53,7 +53,9 @@ test('a stop that comes before the supervisor is kept, applied on attach, answer
 test('a bad request gets an error reply; the server stays up', async () => {
   const p = socketPath();
   const server = await ControlServer.listen(p, () => undefined);
-  await expect(controlRequest(p, { op: 'reboot' } as never)).rejects.toThrow(/refused "reboot": unknown request "reboot"/);
+  await expect(controlRequest(p, { op: 'reboot' } as never)).rejects.toThrow(
+    /refused "reboot": unknown request "reboot"/,
+  );
   expect((await controlRequest(p, { op: 'ping' })).ok).toBe(true);
   await server.close();
 });

@@ -29,7 +29,9 @@ describe('gc', () => {
     const s = sampleState();
     expect(collectable({ name: 'p', state: s, supervised: false, condition: 'orphaned' }, now, now)).toBe(true);
     expect(collectable({ name: 'p', state: s, supervised: true, condition: 'running' }, now, 0)).toBe(false);
-    expect(collectable({ name: 'p', state: { ...s, tornDown: true }, supervised: false, condition: 'terminated' }, now, 0)).toBe(false);
+    expect(
+      collectable({ name: 'p', state: { ...s, tornDown: true }, supervised: false, condition: 'terminated' }, now, 0),
+    ).toBe(false);
     expect(collectable({ name: 'p', supervised: false, condition: 'creating' }, now, now - 30_000)).toBe(false);
     expect(collectable({ name: 'p', supervised: false, condition: 'creating' }, now, now - 61_000)).toBe(true);
   });
@@ -44,7 +46,9 @@ describe('gc', () => {
     ].join('\n');
     expect(parseMountPoints(info)[1]).toBe('/var/lib/tspod/pods/web/volumes/my data');
     expect(mountsUnder(['/run/tspod/pods/web', '/var/lib/tspod/pods/web'], info)).toEqual([
-      '/var/lib/tspod/pods/web/volumes/my data/sub', '/var/lib/tspod/pods/web/volumes/my data', '/run/tspod/pods/web/shm',
+      '/var/lib/tspod/pods/web/volumes/my data/sub',
+      '/var/lib/tspod/pods/web/volumes/my data',
+      '/run/tspod/pods/web/shm',
     ]);
   });
 });

@@ -2,7 +2,23 @@ import { describe, expect, test } from 'vitest';
 import { missingLine, tutorialBlocks } from '../../integration/tutorial-blocks.js';
 
 describe('the tutorial page as runnable blocks', () => {
-  const page = ['# t', '```sh', 'echo one', 'echo two', '```', 'prose', '```output', 'one', '```', '```yaml', 'a: 1', '```', '```sh', 'true', '```'].join('\n');
+  const page = [
+    '# t',
+    '```sh',
+    'echo one',
+    'echo two',
+    '```',
+    'prose',
+    '```output',
+    'one',
+    '```',
+    '```yaml',
+    'a: 1',
+    '```',
+    '```sh',
+    'true',
+    '```',
+  ].join('\n');
 
   test('sh blocks are commands; an output block belongs to the sh block before it; others are prose', () => {
     expect(tutorialBlocks(page)).toEqual([

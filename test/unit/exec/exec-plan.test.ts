@@ -17,9 +17,27 @@ describe('exec plan', () => {
   test('creates no namespace: joins the cgroup, then every namespace of the container, then forks', () => {
     const plan = execPlan({ container: 'a', context: ctx, argv: ['ls', '-l'], tty: false });
     expect(plan.clone).toEqual([]);
-    expect(ops(plan)).toEqual(['writeFile', 'writeFile', 'setns', 'fork', 'openRoot', 'chdir', 'sessionKeyring', 'setsid', 'closeFds', 'credentials', 'exec']);
-    expect(plan.ops.slice(0, 2)).toMatchObject(ctx.cgroupProcs.map((target) => ({ op: 'writeFile', target, data: '0' })));
-    expect(plan.ops[2]).toMatchObject({ op: 'setns', target: 'container:a', ns: ['cgroup', 'ipc', 'uts', 'net', 'pid', 'mnt'] });
+    expect(ops(plan)).toEqual([
+      'writeFile',
+      'writeFile',
+      'setns',
+      'fork',
+      'openRoot',
+      'chdir',
+      'sessionKeyring',
+      'setsid',
+      'closeFds',
+      'credentials',
+      'exec',
+    ]);
+    expect(plan.ops.slice(0, 2)).toMatchObject(
+      ctx.cgroupProcs.map((target) => ({ op: 'writeFile', target, data: '0' })),
+    );
+    expect(plan.ops[2]).toMatchObject({
+      op: 'setns',
+      target: 'container:a',
+      ns: ['cgroup', 'ipc', 'uts', 'net', 'pid', 'mnt'],
+    });
   });
 
   test('the cgroup is joined before the cgroup namespace, and the fork follows the PID namespace', () => {
@@ -33,20 +51,42 @@ describe('exec plan', () => {
     expect(EXEC_NAMESPACES).not.toContain('user');
   });
 
-  test('the working directory is not created, the env and PATH are the container\'s', () => {
+  test("the working directory is not created, the env and PATH are the container's", () => {
     const plan = execPlan({ container: 'a', context: ctx, argv: ['ls', '-l'], tty: false });
     expect(plan.ops.find((o) => o.op === 'chdir')).toEqual(expect.objectContaining({ target: '/srv' }));
     expect(plan.ops.find((o) => o.op === 'chdir')).not.toHaveProperty('create');
-    expect(plan.ops.at(-1)).toMatchObject({ op: 'exec', target: 'ls', argv: ['ls', '-l'], env: ctx.env, searchPath: '/usr/bin:/bin' });
+    expect(plan.ops.at(-1)).toMatchObject({
+      op: 'exec',
+      target: 'ls',
+      argv: ['ls', '-l'],
+      env: ctx.env,
+      searchPath: '/usr/bin:/bin',
+    });
   });
 
   test('root keeps the container capabilities; another user only the bounding set', () => {
-    const root = execPlan({ container: 'a', context: ctx, argv: ['id'], tty: false }).ops.find((o) => o.op === 'credentials');
-    expect(root).toMatchObject({ bounding: ctx.capabilities, effective: ctx.capabilities, permitted: ctx.capabilities, inheritable: [] });
+    const root = execPlan({ container: 'a', context: ctx, argv: ['id'], tty: false }).ops.find(
+      (o) => o.op === 'credentials',
+    );
+    expect(root).toMatchObject({
+      bounding: ctx.capabilities,
+      effective: ctx.capabilities,
+      permitted: ctx.capabilities,
+      inheritable: [],
+    });
     expect(root).not.toHaveProperty('uid');
     const user = { ...ctx, user: { uid: 1000, gid: 100, groups: [100, 5] } };
-    const other = execPlan({ container: 'a', context: user, argv: ['id'], tty: false }).ops.find((o) => o.op === 'credentials');
-    expect(other).toMatchObject({ uid: 1000, gid: 100, groups: [100, 5], bounding: ctx.capabilities, effective: [], permitted: [] });
+    const other = execPlan({ container: 'a', context: user, argv: ['id'], tty: false }).ops.find(
+      (o) => o.op === 'credentials',
+    );
+    expect(other).toMatchObject({
+      uid: 1000,
+      gid: 100,
+      groups: [100, 5],
+      bounding: ctx.capabilities,
+      effective: [],
+      permitted: [],
+    });
   });
 
   test('no_new_privs when the container had it, just before exec', () => {

@@ -6,22 +6,36 @@ const parse = (doc: unknown) => parseImageConfig(Buffer.from(JSON.stringify(doc)
 describe('OCI image configs', () => {
   it('keeps the fields a pod uses, and the diff IDs', () => {
     const parsed = parse({
-      created: '2024-01-01T00:00:00Z', architecture: 'amd64', os: 'linux',
+      created: '2024-01-01T00:00:00Z',
+      architecture: 'amd64',
+      os: 'linux',
       config: {
-        Entrypoint: ['/docker-entrypoint.sh'], Cmd: ['nginx', '-g', 'daemon off;'], Env: ['PATH=/bin', 'A=b=c'],
-        WorkingDir: '/srv', User: '101:101', StopSignal: 'SIGQUIT', ExposedPorts: { '80/tcp': {} }, Labels: { x: 'y' }, Volumes: null,
+        Entrypoint: ['/docker-entrypoint.sh'],
+        Cmd: ['nginx', '-g', 'daemon off;'],
+        Env: ['PATH=/bin', 'A=b=c'],
+        WorkingDir: '/srv',
+        User: '101:101',
+        StopSignal: 'SIGQUIT',
+        ExposedPorts: { '80/tcp': {} },
+        Labels: { x: 'y' },
+        Volumes: null,
       },
       rootfs: { type: 'layers', diff_ids: ['sha256:' + 'a'.repeat(64)] },
     });
     expect(parsed.config).toEqual({
-      Entrypoint: ['/docker-entrypoint.sh'], Cmd: ['nginx', '-g', 'daemon off;'], Env: ['PATH=/bin', 'A=b=c'],
-      WorkingDir: '/srv', User: '101:101', StopSignal: 'SIGQUIT', ExposedPorts: { '80/tcp': {} },
+      Entrypoint: ['/docker-entrypoint.sh'],
+      Cmd: ['nginx', '-g', 'daemon off;'],
+      Env: ['PATH=/bin', 'A=b=c'],
+      WorkingDir: '/srv',
+      User: '101:101',
+      StopSignal: 'SIGQUIT',
+      ExposedPorts: { '80/tcp': {} },
     });
     expect(parsed.diffIds).toEqual(['sha256:' + 'a'.repeat(64)]);
     expect(parsed.created).toBe('2024-01-01T00:00:00Z');
   });
 
-  it('reads Docker\'s nulls as unset', () => {
+  it("reads Docker's nulls as unset", () => {
     expect(parse({ config: { Entrypoint: null, Cmd: null, WorkingDir: '', Env: null } }).config).toEqual({});
   });
 
@@ -42,12 +56,19 @@ describe('OCI image configs', () => {
   it('refuses an image for another platform', () => {
     expect(() => checkPlatform(parse({ os: 'windows' }), 'img')).toThrow('img is for os "windows", not linux');
     const other = hostArchitecture() === 'arm64' ? 'amd64' : 'arm64';
-    expect(() => checkPlatform(parse({ os: 'linux', architecture: other }), 'img')).toThrow(`img is for architecture "${other}"`);
+    expect(() => checkPlatform(parse({ os: 'linux', architecture: other }), 'img')).toThrow(
+      `img is for architecture "${other}"`,
+    );
     expect(() => checkPlatform(parse({ os: 'linux', architecture: hostArchitecture() }), 'img')).not.toThrow();
   });
 
   it('gives a root filesystem tarball a config with its one layer and no process', () => {
     const parsed = parseImageConfig(rootfsTarballConfig('sha256:' + 'b'.repeat(64), '2024-01-01T00:00:00Z'), 'c');
-    expect(parsed).toMatchObject({ config: {}, diffIds: ['sha256:' + 'b'.repeat(64)], os: 'linux', architecture: hostArchitecture() });
+    expect(parsed).toMatchObject({
+      config: {},
+      diffIds: ['sha256:' + 'b'.repeat(64)],
+      os: 'linux',
+      architecture: hostArchitecture(),
+    });
   });
 });

@@ -34,8 +34,16 @@ export async function makeTar(entries: Entry[]): Promise<Buffer> {
     const type = e.type ?? 'file';
     const data = type === 'file' ? Buffer.from(e.data ?? '') : undefined;
     const header = {
-      name: e.name, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), uid: e.uid ?? 0, gid: e.gid ?? 0,
-      mtime: e.mtime ?? MTIME, linkname: e.linkname, devmajor: e.devmajor, devminor: e.devminor, size: data?.length ?? 0,
+      name: e.name,
+      type,
+      mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644),
+      uid: e.uid ?? 0,
+      gid: e.gid ?? 0,
+      mtime: e.mtime ?? MTIME,
+      linkname: e.linkname,
+      devmajor: e.devmajor,
+      devminor: e.devminor,
+      size: data?.length ?? 0,
     };
     await new Promise<void>((resolve, reject) => pack.entry(header, data, (err) => (err ? reject(err) : resolve())));
   }
@@ -52,7 +60,8 @@ export function entriesOfDir(root: string, prefix = ''): Entry[] {
     const st = fs.lstatSync(path.join(root, rel));
     const meta = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
     if (st.isDirectory()) out.push({ name: rel, type: 'directory', ...meta }, ...entriesOfDir(root, rel));
-    else if (st.isSymbolicLink()) out.push({ name: rel, type: 'symlink', linkname: fs.readlinkSync(path.join(root, rel)), ...meta });
+    else if (st.isSymbolicLink())
+      out.push({ name: rel, type: 'symlink', linkname: fs.readlinkSync(path.join(root, rel)), ...meta });
     else if (st.isFile()) out.push({ name: rel, type: 'file', data: fs.readFileSync(path.join(root, rel)), ...meta });
   }
   return out;
@@ -84,8 +93,11 @@ export function configOf(spec: ImageSpec): Buffer {
   const diffIds = spec.layers.map((l) => `sha256:${sha256hex(l)}`);
   return Buffer.from(
     JSON.stringify({
-      created: MTIME.toISOString(), architecture: spec.architecture ?? hostArch(), os: 'linux',
-      config: spec.runConfig ?? {}, rootfs: { type: 'layers', diff_ids: diffIds },
+      created: MTIME.toISOString(),
+      architecture: spec.architecture ?? hostArch(),
+      os: 'linux',
+      config: spec.runConfig ?? {},
+      rootfs: { type: 'layers', diff_ids: diffIds },
     }),
   );
 }
@@ -110,11 +122,27 @@ export function writeOciLayout(dir: string, spec: ImageSpec, refName = 'latest')
     const mediaType = `application/vnd.oci.image.layer.v1.tar${gz ? '+gzip' : ''}`;
     return { mediaType, ...writeBlob(dir, gz ? zlib.gzipSync(l) : l) };
   });
-  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: configDesc, layers }));
-  const manifestDesc = { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...writeBlob(dir, manifest), annotations: { 'org.opencontainers.image.ref.name': refName } };
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: configDesc,
+      layers,
+    }),
+  );
+  const manifestDesc = {
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    ...writeBlob(dir, manifest),
+    annotations: { 'org.opencontainers.image.ref.name': refName },
+  };
   fs.writeFileSync(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [manifestDesc] }));
-  return { id: configDesc.digest, configDigest: configDesc.digest, layerDigests: layers.map((l) => l.digest), diffIds: spec.layers.map((l) => `sha256:${sha256hex(l)}`) };
+  return {
+    id: configDesc.digest,
+    configDigest: configDesc.digest,
+    layerDigests: layers.map((l) => l.digest),
+    diffIds: spec.layers.map((l) => `sha256:${sha256hex(l)}`),
+  };
 }
 
 /** An archive of a directory's files (as `oci-archive` or `docker save` lay them out). */
@@ -133,7 +161,10 @@ export async function writeDockerArchive(file: string, spec: ImageSpec, repoTags
     entries.push({ name: dirName, type: 'directory' }, { name: `${dirName}/layer.tar`, data: l });
     layerPaths.push(`${dirName}/layer.tar`);
   });
-  entries.push({ name: 'manifest.json', data: JSON.stringify([{ Config: `${configHex}.json`, RepoTags: repoTags, Layers: layerPaths }]) });
+  entries.push({
+    name: 'manifest.json',
+    data: JSON.stringify([{ Config: `${configHex}.json`, RepoTags: repoTags, Layers: layerPaths }]),
+  });
   fs.writeFileSync(file, await makeTar(entries));
   const diffIds = spec.layers.map((l) => `sha256:${sha256hex(l)}`);
   return { id: `sha256:${configHex}`, configDigest: `sha256:${configHex}`, layerDigests: diffIds, diffIds };

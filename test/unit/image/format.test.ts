@@ -3,7 +3,12 @@ import { formatImageTable, humanSize, shortId, timeAgo } from '../../../src/cli/
 
 describe('tspod image ls formatting', () => {
   it.each([
-    [0, '0B'], [999, '999B'], [1000, '1kB'], [1_980_000, '1.98MB'], [164_123_456, '164MB'], [2_500_000_000, '2.5GB'],
+    [0, '0B'],
+    [999, '999B'],
+    [1000, '1kB'],
+    [1_980_000, '1.98MB'],
+    [164_123_456, '164MB'],
+    [2_500_000_000, '2.5GB'],
   ])('%d bytes → %s', (n, text) => {
     expect(humanSize(n)).toBe(text);
   });
@@ -24,8 +29,27 @@ describe('tspod image ls formatting', () => {
     const now = new Date('2024-06-01T00:00:00Z');
     const table = formatImageTable(
       [
-        { name: 'docker.io/library/busybox', tag: 'latest', ref: 'docker.io/library/busybox:latest', id: 'sha256:52b72775c25675c0b49c', repoDigests: [], lowerDirs: ['/r'], config: {}, created: '2024-05-31T22:00:00Z', size: 1_980_000 },
-        { name: 'r.example/nginx', ref: 'r.example/nginx@sha256:' + 'c'.repeat(64), digest: 'sha256:' + 'c'.repeat(64), id: 'sha256:0123456789abcdef', repoDigests: [], lowerDirs: ['/r'], config: {}, created: '2024-06-01T00:00:00Z' },
+        {
+          name: 'docker.io/library/busybox',
+          tag: 'latest',
+          ref: 'docker.io/library/busybox:latest',
+          id: 'sha256:52b72775c25675c0b49c',
+          repoDigests: [],
+          lowerDirs: ['/r'],
+          config: {},
+          created: '2024-05-31T22:00:00Z',
+          size: 1_980_000,
+        },
+        {
+          name: 'r.example/nginx',
+          ref: 'r.example/nginx@sha256:' + 'c'.repeat(64),
+          digest: 'sha256:' + 'c'.repeat(64),
+          id: 'sha256:0123456789abcdef',
+          repoDigests: [],
+          lowerDirs: ['/r'],
+          config: {},
+          created: '2024-06-01T00:00:00Z',
+        },
       ],
       now,
     );

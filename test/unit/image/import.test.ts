@@ -7,7 +7,16 @@ import { importArchive, type Imported, type LayerTarget } from '../../../src/ima
 import { kernel } from '../../../src/kernel.js';
 import { isOverlayWhiteout, OVERLAY_OPAQUE_XATTR } from '../../../src/image/whiteout.js';
 import { parseRef } from '../../../src/image/ref.js';
-import { configOf, makeTar, sha256hex, tarOfDir, writeDockerArchive, writeOciLayout, type Entry, type ImageSpec } from './fixtures.js';
+import {
+  configOf,
+  makeTar,
+  sha256hex,
+  tarOfDir,
+  writeDockerArchive,
+  writeOciLayout,
+  type Entry,
+  type ImageSpec,
+} from './fixtures.js';
 
 let tmp: string;
 let layersDir: string;
@@ -57,13 +66,21 @@ function merged(imported: Imported): string[] {
         const r = rel ? `${rel}/${name}` : name;
         const abs = path.join(l.unpacked!, r);
         const st = fs.lstatSync(abs);
-        const drop = () => { for (const k of [...view.keys()]) if (k === r || k.startsWith(`${r}/`)) view.delete(k); };
-        if (isOverlayWhiteout(st)) { drop(); continue; }
+        const drop = () => {
+          for (const k of [...view.keys()]) if (k === r || k.startsWith(`${r}/`)) view.delete(k);
+        };
+        if (isOverlayWhiteout(st)) {
+          drop();
+          continue;
+        }
         if (st.isDirectory()) {
           if (view.get(r) !== 'dir' || kernel.lgetxattr(abs, OVERLAY_OPAQUE_XATTR) === 'y') drop();
           view.set(r, 'dir');
           walk(r);
-        } else { drop(); view.set(r, 'file'); }
+        } else {
+          drop();
+          view.set(r, 'file');
+        }
       }
     };
     walk('');
@@ -80,15 +97,28 @@ function read(imported: Imported, rel: string): string {
 /** Two layers: the second deletes a file (whiteout) and replaces a directory's contents (opaque). */
 async function twoLayers(): Promise<ImageSpec> {
   const base: Entry[] = [
-    { name: 'bin/', type: 'directory' }, { name: 'bin/sh', data: 'shell', mode: 0o755 },
-    { name: 'etc/', type: 'directory' }, { name: 'etc/old.conf', data: 'old' },
-    { name: 'data/', type: 'directory' }, { name: 'data/a', data: 'a' }, { name: 'data/sub/', type: 'directory' }, { name: 'data/sub/b', data: 'b' },
+    { name: 'bin/', type: 'directory' },
+    { name: 'bin/sh', data: 'shell', mode: 0o755 },
+    { name: 'etc/', type: 'directory' },
+    { name: 'etc/old.conf', data: 'old' },
+    { name: 'data/', type: 'directory' },
+    { name: 'data/a', data: 'a' },
+    { name: 'data/sub/', type: 'directory' },
+    { name: 'data/sub/b', data: 'b' },
   ];
   const top: Entry[] = [
-    { name: 'etc/', type: 'directory' }, { name: 'etc/.wh.old.conf', data: '' }, { name: 'etc/new.conf', data: 'new' },
-    { name: 'data/', type: 'directory' }, { name: 'data/.wh..wh..opq', data: '' }, { name: 'data/c', data: 'c' },
+    { name: 'etc/', type: 'directory' },
+    { name: 'etc/.wh.old.conf', data: '' },
+    { name: 'etc/new.conf', data: 'new' },
+    { name: 'data/', type: 'directory' },
+    { name: 'data/.wh..wh..opq', data: '' },
+    { name: 'data/c', data: 'c' },
   ];
-  return { layers: [await makeTar(base), await makeTar(top)], gzip: [true, false], runConfig: { Cmd: ['sh'], Env: ['A=1'] } };
+  return {
+    layers: [await makeTar(base), await makeTar(top)],
+    gzip: [true, false],
+    runConfig: { Cmd: ['sh'], Env: ['A=1'] },
+  };
 }
 
 const EXPECTED = ['bin/', 'bin/sh', 'data/', 'data/c', 'etc/', 'etc/new.conf'];
@@ -131,7 +161,11 @@ describe('importing image archives', () => {
 
   it('a root filesystem tarball, whose ".wh." files are ordinary files', async () => {
     const archive = path.join(tmp, 'rootfs.tar');
-    const tarball = await makeTar([{ name: './', type: 'directory' }, { name: './bin/sh', data: 'x' }, { name: './.wh.keep', data: '' }]);
+    const tarball = await makeTar([
+      { name: './', type: 'directory' },
+      { name: './bin/sh', data: 'x' },
+      { name: './.wh.keep', data: '' },
+    ]);
     fs.writeFileSync(archive, tarball);
     const imported = await importArchive(archive, ref, opts());
     expect(imported.kind).toBe('rootfs-tarball');
@@ -145,7 +179,10 @@ describe('importing image archives', () => {
     const first = JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8'));
     writeOciLayout(layout, { layers: [await makeTar([{ name: 'two', data: '2' }])] }, 'two');
     const second = JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8'));
-    fs.writeFileSync(path.join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [...first.manifests, ...second.manifests] }));
+    fs.writeFileSync(
+      path.join(layout, 'index.json'),
+      JSON.stringify({ schemaVersion: 2, manifests: [...first.manifests, ...second.manifests] }),
+    );
     expect(merged(await importArchive(layout, parseRef('x:two'), opts()))).toEqual(['two']);
     await expect(importArchive(layout, parseRef('x:three'), opts())).rejects.toThrow(/holds 2 images \(one, two\)/);
   });
@@ -177,13 +214,24 @@ describe('layers the store has already', () => {
   it('a directory a layer needs but does not list takes its mode and mtime from the layers below', async () => {
     const old = new Date('2020-01-01T00:00:00Z');
     const layout = path.join(tmp, 'layout');
-    writeOciLayout(layout, { layers: [
-      await makeTar([{ name: 'opt/', type: 'directory', mode: 0o750, mtime: old }, { name: 'opt/sub/', type: 'directory', mode: 0o700, mtime: old }]),
-      await makeTar([{ name: 'opt/sub/new', data: 'n' }, { name: 'fresh/.wh.x', data: '' }]),
-    ] });
+    writeOciLayout(layout, {
+      layers: [
+        await makeTar([
+          { name: 'opt/', type: 'directory', mode: 0o750, mtime: old },
+          { name: 'opt/sub/', type: 'directory', mode: 0o700, mtime: old },
+        ]),
+        await makeTar([
+          { name: 'opt/sub/new', data: 'n' },
+          { name: 'fresh/.wh.x', data: '' },
+        ]),
+      ],
+    });
     const imported = await importArchive(layout, ref, opts());
     const top = imported.layers[1].unpacked!;
-    for (const [d, mode] of [['opt', 0o750], ['opt/sub', 0o700]] as const) {
+    for (const [d, mode] of [
+      ['opt', 0o750],
+      ['opt/sub', 0o700],
+    ] as const) {
       const st = fs.statSync(path.join(top, d));
       expect(st.mode & 0o7777, d).toBe(mode);
       expect(st.mtime.getTime(), d).toBe(old.getTime());
@@ -191,16 +239,21 @@ describe('layers the store has already', () => {
     expect(fs.statSync(path.join(top, 'fresh')).mode & 0o7777).toBe(0o755); // nothing below: the default
   });
 
-  it('a layer whose blob the layout leaves out is the store\'s, when the store has its diff ID; else refused', async () => {
+  it("a layer whose blob the layout leaves out is the store's, when the store has its diff ID; else refused", async () => {
     const layout = path.join(tmp, 'layout');
     const spec = await twoLayers();
     const built = writeOciLayout(layout, spec);
     fs.rmSync(path.join(layout, 'blobs', 'sha256', built.layerDigests[0].slice(7)));
-    await expect(importArchive(layout, ref, opts())).rejects.toThrow(/layer 1 \(sha256:[0-9a-f]+\) is missing from the archive/);
+    await expect(importArchive(layout, ref, opts())).rejects.toThrow(
+      /layer 1 \(sha256:[0-9a-f]+\) is missing from the archive/,
+    );
     const diffIds = JSON.parse(configOf(spec).toString()).rootfs.diff_ids as string[];
     present.add(diffIds[0]);
     const imported = await importArchive(layout, ref, opts());
-    expect(imported.layers.map((l) => [l.diffId, l.blob, l.unpacked !== undefined])).toEqual([[diffIds[0], undefined, false], [diffIds[1], built.layerDigests[1], true]]);
+    expect(imported.layers.map((l) => [l.diffId, l.blob, l.unpacked !== undefined])).toEqual([
+      [diffIds[0], undefined, false],
+      [diffIds[1], built.layerDigests[1], true],
+    ]);
     expect(imported.blobs).not.toContain(built.layerDigests[0]);
   });
 
@@ -251,12 +304,18 @@ describe('digests are verified', () => {
     const manifestPath = path.join(layout, 'blobs', 'sha256', index.manifests[0].digest.slice(7));
     const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
     fs.writeFileSync(path.join(layout, 'blobs', 'sha256', sha256hex(config)), config);
-    manifest.config = { mediaType: manifest.config.mediaType, digest: `sha256:${sha256hex(config)}`, size: config.length };
+    manifest.config = {
+      mediaType: manifest.config.mediaType,
+      digest: `sha256:${sha256hex(config)}`,
+      size: config.length,
+    };
     const mbytes = Buffer.from(JSON.stringify(manifest));
     fs.writeFileSync(path.join(layout, 'blobs', 'sha256', sha256hex(mbytes)), mbytes);
     index.manifests[0] = { ...index.manifests[0], digest: `sha256:${sha256hex(mbytes)}`, size: mbytes.length };
     fs.writeFileSync(path.join(layout, 'index.json'), JSON.stringify(index));
-    await expect(importArchive(layout, ref, opts())).rejects.toThrow(/layer 2 .*uncompressed \(diff ID\): digest mismatch/);
+    await expect(importArchive(layout, ref, opts())).rejects.toThrow(
+      /layer 2 .*uncompressed \(diff ID\): digest mismatch/,
+    );
   });
 
   it('a docker save archive whose config does not match its file name is refused', async () => {
@@ -278,7 +337,9 @@ describe('digests are verified', () => {
     expect(bytes.subarray(at, at + 3).toString()).toBe('new');
     bytes.write('NEW', at);
     fs.writeFileSync(archive, bytes);
-    await expect(importArchive(archive, ref, opts())).rejects.toThrow(/layer 2 \(.*layer\.tar\): uncompressed \(diff ID\): digest mismatch/);
+    await expect(importArchive(archive, ref, opts())).rejects.toThrow(
+      /layer 2 \(.*layer\.tar\): uncompressed \(diff ID\): digest mismatch/,
+    );
   });
 
   it('an archive symlink to a host file is resolved inside the archive', async () => {
@@ -286,11 +347,19 @@ describe('digests are verified', () => {
     const spec = { layers: [await makeTar([{ name: 'x', data: '' }])] };
     const config = configOf(spec);
     const hex = sha256hex(config);
-    fs.writeFileSync(archive, await makeTar([
-      { name: `${hex}.json`, data: config },
-      { name: 'layer.tar', type: 'symlink', linkname: '/etc/passwd' },
-      { name: 'manifest.json', data: JSON.stringify([{ Config: `${hex}.json`, RepoTags: [], Layers: ['layer.tar'] }]) },
-    ]));
-    await expect(importArchive(archive, ref, opts())).rejects.toThrow(/layer 1 \(layer\.tar\) is missing from the archive/);
+    fs.writeFileSync(
+      archive,
+      await makeTar([
+        { name: `${hex}.json`, data: config },
+        { name: 'layer.tar', type: 'symlink', linkname: '/etc/passwd' },
+        {
+          name: 'manifest.json',
+          data: JSON.stringify([{ Config: `${hex}.json`, RepoTags: [], Layers: ['layer.tar'] }]),
+        },
+      ]),
+    );
+    await expect(importArchive(archive, ref, opts())).rejects.toThrow(
+      /layer 1 \(layer\.tar\) is missing from the archive/,
+    );
   });
 });

@@ -23,12 +23,26 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const BASE: Entry[] = [{ name: 'bin/', type: 'directory' }, { name: 'bin/sh', data: 'shell', mode: 0o755 }, { name: 'etc/', type: 'directory' }, { name: 'etc/base', data: 'b' }];
+const BASE: Entry[] = [
+  { name: 'bin/', type: 'directory' },
+  { name: 'bin/sh', data: 'shell', mode: 0o755 },
+  { name: 'etc/', type: 'directory' },
+  { name: 'etc/base', data: 'b' },
+];
 
 /** An OCI layout of the base layer plus one layer of its own holding `file`. */
 async function onBase(name: string, file: string): Promise<{ layout: string; diffIds: string[] }> {
   const layout = path.join(tmp, name);
-  const spec = { layers: [await makeTar(BASE), await makeTar([{ name: 'etc/', type: 'directory' }, { name: `etc/${file}`, data: file }])], gzip: [true, false] };
+  const spec = {
+    layers: [
+      await makeTar(BASE),
+      await makeTar([
+        { name: 'etc/', type: 'directory' },
+        { name: `etc/${file}`, data: file },
+      ]),
+    ],
+    gzip: [true, false],
+  };
   writeOciLayout(layout, spec);
   return { layout, diffIds: JSON.parse(configOf(spec).toString()).rootfs.diff_ids };
 }
@@ -107,11 +121,17 @@ describe('layers stored once, by diff ID', () => {
     const a = await onBase('a', 'a');
     const blob = path.join(a.layout, 'blobs', 'sha256');
     // the second layer is the uncompressed one: break its last entry's data
-    const layer = fs.readdirSync(blob).map((n) => path.join(blob, n)).find((f) => fs.readFileSync(f).includes('etc/a'))!;
+    const layer = fs
+      .readdirSync(blob)
+      .map((n) => path.join(blob, n))
+      .find((f) => fs.readFileSync(f).includes('etc/a'))!;
     const bytes = fs.readFileSync(layer);
     bytes[bytes.indexOf('etc/a') + 512] ^= 0xff;
     fs.writeFileSync(layer, bytes);
-    const err = await store.import('a:1', a.layout).then(() => undefined, (e: Error) => e);
+    const err = await store.import('a:1', a.layout).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(String((err?.cause as Error | undefined)?.message)).toMatch(/digest mismatch/);
     expect(listLayers(store.paths)).toEqual([]);
     expect(fs.readdirSync(store.paths.tmp)).toEqual([]);
@@ -135,7 +155,16 @@ describe('a layer the store had by diff ID under another blob', () => {
     const a = await onBase('a', 'a');
     await store.import('a:1', a.layout);
     // the same layers, the base gzip-compressed otherwise (another blob), and left out of the layout
-    const spec = { layers: [await makeTar(BASE), await makeTar([{ name: 'etc/', type: 'directory' }, { name: 'etc/b', data: 'b' }])], gzip: [false, false] };
+    const spec = {
+      layers: [
+        await makeTar(BASE),
+        await makeTar([
+          { name: 'etc/', type: 'directory' },
+          { name: 'etc/b', data: 'b' },
+        ]),
+      ],
+      gzip: [false, false],
+    };
     const layout = path.join(tmp, 'b');
     const built = writeOciLayout(layout, spec);
     fs.rmSync(path.join(layout, 'blobs', 'sha256', built.layerDigests[0].slice(7)));
@@ -144,8 +173,13 @@ describe('a layer the store had by diff ID under another blob', () => {
     const { saveImage } = await import('../../../src/image/save.js');
     await saveImage(store, 'b:1', path.join(tmp, 'b-docker.tar'), 'docker');
     expect(fs.statSync(path.join(tmp, 'b-docker.tar')).size).toBeGreaterThan(0);
-    const err = await saveImage(store, 'b:1', path.join(tmp, 'b-oci.tar'), 'oci').then(() => undefined, (e: Error) => e);
-    expect(String((err?.cause as Error | undefined)?.message)).toMatch(/layer sha256:[0-9a-f]+ was not downloaded .*--format docker/);
+    const err = await saveImage(store, 'b:1', path.join(tmp, 'b-oci.tar'), 'oci').then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(String((err?.cause as Error | undefined)?.message)).toMatch(
+      /layer sha256:[0-9a-f]+ was not downloaded .*--format docker/,
+    );
     expect(fs.existsSync(path.join(tmp, 'b-oci.tar'))).toBe(false);
     // its layers are counted as any image's
     await store.remove('a:1');
@@ -167,7 +201,10 @@ describe('migrating a store of the old format', () => {
       else fs.writeFileSync(p, f.data ?? '');
     }
     fs.writeFileSync(path.join(dir, 'config.json'), config);
-    fs.writeFileSync(path.join(dir, 'image.json'), JSON.stringify({ imported: '2024-01-01T00:00:00Z', source: 'oci-layout', size: 5, repoDigests: [] }));
+    fs.writeFileSync(
+      path.join(dir, 'image.json'),
+      JSON.stringify({ imported: '2024-01-01T00:00:00Z', source: 'oci-layout', size: 5, repoDigests: [] }),
+    );
     return { id, diffIds: JSON.parse(config.toString()).rootfs.diff_ids };
   }
 
@@ -178,8 +215,21 @@ describe('migrating a store of the old format', () => {
   beforeEach(() => fs.mkdirSync(store.paths.images, { recursive: true }));
 
   it('one-layer images move to their layer (one rename), shared when two have it; several layers become one flattened layer', async () => {
-    const one = await oldImage([BASE], [{ name: 'bin', type: 'directory' }, { name: 'bin/sh', data: 'shell' }]);
-    const many = await oldImage([BASE, [{ name: 'x', data: 'x' }]], [{ name: 'bin', type: 'directory' }, { name: 'bin/sh', data: 'shell' }, { name: 'x', data: 'x' }]);
+    const one = await oldImage(
+      [BASE],
+      [
+        { name: 'bin', type: 'directory' },
+        { name: 'bin/sh', data: 'shell' },
+      ],
+    );
+    const many = await oldImage(
+      [BASE, [{ name: 'x', data: 'x' }]],
+      [
+        { name: 'bin', type: 'directory' },
+        { name: 'bin/sh', data: 'shell' },
+        { name: 'x', data: 'x' },
+      ],
+    );
     oldRefs({ 'busybox:latest': one.id, 'docker.io/library/many:1': many.id });
     const inodeBefore = inode(path.join(store.paths.images, one.id.slice(7), 'rootfs', 'bin/sh'));
 

@@ -26,8 +26,18 @@ describe('image references, normalised as containerd and docker do', () => {
   });
 
   it('splits registry, path, tag and digest', () => {
-    expect(parseRef('host:5000/a/b:tag')).toEqual({ registry: 'host:5000', path: 'a/b', name: 'host:5000/a/b', tag: 'tag' });
-    expect(parseRef(`busybox@${D}`)).toEqual({ registry: 'docker.io', path: 'library/busybox', name: 'docker.io/library/busybox', digest: D });
+    expect(parseRef('host:5000/a/b:tag')).toEqual({
+      registry: 'host:5000',
+      path: 'a/b',
+      name: 'host:5000/a/b',
+      tag: 'tag',
+    });
+    expect(parseRef(`busybox@${D}`)).toEqual({
+      registry: 'docker.io',
+      path: 'library/busybox',
+      name: 'docker.io/library/busybox',
+      digest: D,
+    });
     // a first component without "." or ":" that is not localhost is a path, not a registry
     expect(parseRef('team/app').registry).toBe('docker.io');
   });

@@ -26,11 +26,11 @@ describe('archive entry names', () => {
 
 describe('resolving inside a root, as RESOLVE_IN_ROOT does', () => {
   const links: Record<string, string> = {
-    'abs': '/etc/shadow',
-    'up': '../../../etc/passwd',
-    'blobs': 'store/blobs',
+    abs: '/etc/shadow',
+    up: '../../../etc/passwd',
+    blobs: 'store/blobs',
     'store/blobs/sha256/x': '../../other/y',
-    'loop': 'loop',
+    loop: 'loop',
     'dir/rel': 'target',
   };
   const readlink = (parts: string[]) => links[parts.join('/')];

@@ -47,7 +47,16 @@ describe('unpacking a tar archive', () => {
       { name: './bin/tool2', type: 'link', linkname: './bin/tool' },
       { name: 'run/fifo', type: 'fifo', mode: 0o600 },
     ]);
-    expect(tree(root)).toEqual(['bin/', 'bin/sh -> tool', 'bin/tool', 'bin/tool2', 'etc/', 'etc/motd', 'run/', 'run/fifo']);
+    expect(tree(root)).toEqual([
+      'bin/',
+      'bin/sh -> tool',
+      'bin/tool',
+      'bin/tool2',
+      'etc/',
+      'etc/motd',
+      'run/',
+      'run/fifo',
+    ]);
     expect(fs.readFileSync(path.join(root, 'etc/motd'), 'utf8')).toBe('hello\n');
     expect(fs.statSync(path.join(root, 'etc')).mode & 0o7777).toBe(0o750);
     expect(fs.statSync(path.join(root, 'etc/motd')).mode & 0o7777).toBe(0o640);
@@ -69,15 +78,26 @@ describe('unpacking a tar archive', () => {
   });
 
   it('replaces an entry of another type, and merges directories', async () => {
-    await unpack([{ name: 'a/', type: 'directory' }, { name: 'a/old', data: '1' }, { name: 'f', data: 'file' }]);
-    await unpack([{ name: 'a/', type: 'directory' }, { name: 'a/new', data: '2' }, { name: 'f/', type: 'directory' }]);
+    await unpack([
+      { name: 'a/', type: 'directory' },
+      { name: 'a/old', data: '1' },
+      { name: 'f', data: 'file' },
+    ]);
+    await unpack([
+      { name: 'a/', type: 'directory' },
+      { name: 'a/new', data: '2' },
+      { name: 'f/', type: 'directory' },
+    ]);
     expect(tree(root)).toEqual(['a/', 'a/new', 'a/old', 'f/']);
     await unpack([{ name: 'a', type: 'symlink', linkname: 'f' }]);
     expect(tree(root)).toEqual(['a -> f', 'f/']);
   });
 
   it('does not write through a hard link to an existing file', async () => {
-    await unpack([{ name: 'one', data: 'same' }, { name: 'two', type: 'link', linkname: 'one' }]);
+    await unpack([
+      { name: 'one', data: 'same' },
+      { name: 'two', type: 'link', linkname: 'one' },
+    ]);
     await unpack([{ name: 'two', data: 'changed' }]);
     expect(fs.readFileSync(path.join(root, 'one'), 'utf8')).toBe('same');
     expect(fs.readFileSync(path.join(root, 'two'), 'utf8')).toBe('changed');
@@ -92,21 +112,31 @@ describe('unpacking refuses entries that would leave the directory', () => {
     ['a ".." in the middle', [{ name: 'a/../../outside', data: 'x' }]],
     ['an absolute entry', [{ name: '/etc/evil', data: 'x' }]],
   ])('%s', async (_what, entries) => {
-    await expect(unpack(entries as Entry[])).rejects.toThrow(/test archive: entry ".*" (contains "\.\."|has an absolute path)/);
+    await expect(unpack(entries as Entry[])).rejects.toThrow(
+      /test archive: entry ".*" (contains "\.\."|has an absolute path)/,
+    );
     expect(fs.existsSync(outside())).toBe(false);
     expect(fs.readdirSync(tmp)).toEqual(['root']);
   });
 
   it('a file written through a symlink the archive planted', async () => {
     fs.mkdirSync(outside());
-    const entries: Entry[] = [{ name: 'link', type: 'symlink', linkname: outside() }, { name: 'link/file', data: 'x' }];
-    await expect(unpack(entries)).rejects.toThrow('test archive: entry "link/file" would be written through the symlink "link"');
+    const entries: Entry[] = [
+      { name: 'link', type: 'symlink', linkname: outside() },
+      { name: 'link/file', data: 'x' },
+    ];
+    await expect(unpack(entries)).rejects.toThrow(
+      'test archive: entry "link/file" would be written through the symlink "link"',
+    );
     expect(fs.readdirSync(outside())).toEqual([]);
   });
 
   it('a file written through a relative symlink that climbs out', async () => {
     fs.mkdirSync(outside());
-    const entries: Entry[] = [{ name: 'd/link', type: 'symlink', linkname: '../../outside' }, { name: 'd/link/file', data: 'x' }];
+    const entries: Entry[] = [
+      { name: 'd/link', type: 'symlink', linkname: '../../outside' },
+      { name: 'd/link/file', data: 'x' },
+    ];
     await expect(unpack(entries)).rejects.toThrow(/would be written through the symlink "d\/link"/);
     expect(fs.readdirSync(outside())).toEqual([]);
   });
@@ -145,12 +175,19 @@ describe('unpacking refuses entries that would leave the directory', () => {
   });
 
   it('an entry below a file', async () => {
-    await expect(unpack([{ name: 'f', data: '' }, { name: 'f/x', data: '' }])).rejects.toThrow(/below "f", which is not a directory/);
+    await expect(
+      unpack([
+        { name: 'f', data: '' },
+        { name: 'f/x', data: '' },
+      ]),
+    ).rejects.toThrow(/below "f", which is not a directory/);
   });
 
   it('an entry that is not a tar archive', async () => {
     const garbage = Readable.from([Buffer.alloc(1024, 'x')]);
-    await expect(unpackTar(garbage, root, { what: 'garbage', whiteouts: false })).rejects.toThrow('garbage: cannot read the tar archive');
+    await expect(unpackTar(garbage, root, { what: 'garbage', whiteouts: false })).rejects.toThrow(
+      'garbage: cannot read the tar archive',
+    );
   });
 });
 
@@ -169,7 +206,11 @@ describe('whiteouts', () => {
 
   it('".wh.NAME" removes NAME of a lower layer, files and whole directories', async () => {
     await unpack(lower);
-    await unpack([{ name: 'etc/.wh.gone', data: '' }, { name: 'etc/.wh.sub', data: '' }, { name: 'etc/.wh.never-there', data: '' }]);
+    await unpack([
+      { name: 'etc/.wh.gone', data: '' },
+      { name: 'etc/.wh.sub', data: '' },
+      { name: 'etc/.wh.never-there', data: '' },
+    ]);
     expect(tree(root)).toEqual(['etc/', 'etc/keep', 'opq/', 'opq/dir/', 'opq/dir/old2', 'opq/old1']);
   });
 
@@ -179,7 +220,10 @@ describe('whiteouts', () => {
       fs.mkdirSync(root);
       await unpack(lower);
       const marker: Entry = { name: 'opq/.wh..wh..opq', data: '' };
-      const same: Entry[] = [{ name: 'opq/new', data: 'n' }, { name: 'opq/dir/new2', data: 'n2' }];
+      const same: Entry[] = [
+        { name: 'opq/new', data: 'n' },
+        { name: 'opq/dir/new2', data: 'n2' },
+      ];
       await unpack(markerFirst ? [marker, ...same] : [...same, marker]);
       expect(tree(root).filter((p) => p.startsWith('opq'))).toEqual(['opq/', 'opq/dir/', 'opq/dir/new2', 'opq/new']);
     }
@@ -187,28 +231,50 @@ describe('whiteouts', () => {
 
   it('a whiteout does not hide an entry of its own layer', async () => {
     await unpack([{ name: 'a', data: 'lower' }]);
-    await unpack([{ name: 'a', data: 'upper' }, { name: '.wh.a', data: '' }]);
+    await unpack([
+      { name: 'a', data: 'upper' },
+      { name: '.wh.a', data: '' },
+    ]);
     expect(fs.readFileSync(path.join(root, 'a'), 'utf8')).toBe('upper');
   });
 
   it('markers never appear in the result, and AUFS bookkeeping is skipped', async () => {
-    await unpack([{ name: 'd/.wh..wh..opq', data: '' }, { name: '.wh..wh.plnk/', type: 'directory' }, { name: 'd/f', data: '' }]);
+    await unpack([
+      { name: 'd/.wh..wh..opq', data: '' },
+      { name: '.wh..wh.plnk/', type: 'directory' },
+      { name: 'd/f', data: '' },
+    ]);
     expect(tree(root)).toEqual(['d/', 'd/f']);
   });
 
   it('a root filesystem tarball keeps ".wh." names as ordinary files', async () => {
-    await unpack([{ name: 'x', data: '' }, { name: '.wh.x', data: 'literal' }], false);
+    await unpack(
+      [
+        { name: 'x', data: '' },
+        { name: '.wh.x', data: 'literal' },
+      ],
+      false,
+    );
     expect(tree(root)).toEqual(['.wh.x', 'x']);
   });
 });
 
 describe('a layer in its own directory: markers stored as overlayfs reads them', () => {
-  const overlay = (entries: Entry[]) => makeTar(entries).then((t) => unpackTar(Readable.from([t]), root, { what: 'test layer', whiteouts: true, overlay: true }));
+  const overlay = (entries: Entry[]) =>
+    makeTar(entries).then((t) =>
+      unpackTar(Readable.from([t]), root, { what: 'test layer', whiteouts: true, overlay: true }),
+    );
   const isWhiteout = (rel: string) => isOverlayWhiteout(fs.lstatSync(path.join(root, rel)));
   const opaque = (rel: string) => kernel.lgetxattr(path.join(root, rel), OVERLAY_OPAQUE_XATTR);
 
   it('".wh.NAME" becomes a 0/0 device at NAME (parents made), an opaque marker the user.overlay.opaque attribute', async () => {
-    await overlay([{ name: 'etc/.wh.gone', data: '' }, { name: 'a/b/.wh.c', data: '' }, { name: 'opq/.wh..wh..opq', data: '' }, { name: 'opq/new', data: 'n' }, { name: 'd/.wh..wh..opq', data: '' }]);
+    await overlay([
+      { name: 'etc/.wh.gone', data: '' },
+      { name: 'a/b/.wh.c', data: '' },
+      { name: 'opq/.wh..wh..opq', data: '' },
+      { name: 'opq/new', data: 'n' },
+      { name: 'd/.wh..wh..opq', data: '' },
+    ]);
     expect(tree(root)).toEqual(['a/', 'a/b/', 'a/b/c', 'd/', 'etc/', 'etc/gone', 'opq/', 'opq/new']);
     expect(isWhiteout('etc/gone')).toBe(true);
     expect(isWhiteout('a/b/c')).toBe(true);
@@ -218,13 +284,23 @@ describe('a layer in its own directory: markers stored as overlayfs reads them',
   });
 
   it('a whiteout never hides an entry of its own layer, before or after it', async () => {
-    await overlay([{ name: 'a', data: 'mine' }, { name: '.wh.a', data: '' }, { name: '.wh.b', data: '' }, { name: 'b', data: 'also mine' }]);
+    await overlay([
+      { name: 'a', data: 'mine' },
+      { name: '.wh.a', data: '' },
+      { name: '.wh.b', data: '' },
+      { name: 'b', data: 'also mine' },
+    ]);
     expect(fs.readFileSync(path.join(root, 'a'), 'utf8')).toBe('mine');
     expect(fs.readFileSync(path.join(root, 'b'), 'utf8')).toBe('also mine');
   });
 
   it('a whited-out path the layer then fills is a fresh, opaque directory', async () => {
-    await overlay([{ name: '.wh.dir', data: '' }, { name: 'dir/new', data: 'n' }, { name: '.wh.d2', data: '' }, { name: 'd2/', type: 'directory' }]);
+    await overlay([
+      { name: '.wh.dir', data: '' },
+      { name: 'dir/new', data: 'n' },
+      { name: '.wh.d2', data: '' },
+      { name: 'd2/', type: 'directory' },
+    ]);
     expect(tree(root)).toEqual(['d2/', 'dir/', 'dir/new']);
     expect(opaque('dir')).toBe('y');
     expect(opaque('d2')).toBe('y');
@@ -233,8 +309,18 @@ describe('a layer in its own directory: markers stored as overlayfs reads them',
   it('a marker is never stored through a symlink', async () => {
     const outside = path.join(tmp, 'outside');
     fs.mkdirSync(outside);
-    await expect(overlay([{ name: 'lnk', type: 'symlink', linkname: outside }, { name: 'lnk/.wh.x', data: '' }])).rejects.toThrow(/through the symlink "lnk"/);
-    await expect(overlay([{ name: 'l2', type: 'symlink', linkname: outside }, { name: 'l2/.wh..wh..opq', data: '' }])).rejects.toThrow(/through the symlink "l2"/);
+    await expect(
+      overlay([
+        { name: 'lnk', type: 'symlink', linkname: outside },
+        { name: 'lnk/.wh.x', data: '' },
+      ]),
+    ).rejects.toThrow(/through the symlink "lnk"/);
+    await expect(
+      overlay([
+        { name: 'l2', type: 'symlink', linkname: outside },
+        { name: 'l2/.wh..wh..opq', data: '' },
+      ]),
+    ).rejects.toThrow(/through the symlink "l2"/);
     expect(fs.readdirSync(outside)).toEqual([]);
     expect(kernel.lgetxattr(outside, OVERLAY_OPAQUE_XATTR)).toBeNull();
   });
@@ -251,7 +337,10 @@ describe('reading a file through the layers (layer-view.ts)', () => {
     const low = layer('low');
     const mid = layer('mid');
     const top = layer('top');
-    for (const [d, files] of [[low, ['etc/passwd', 'etc/group', 'etc/shadow', 'opq/f', 'file/x', 'lnk/y']], [mid, ['etc/group']]] as const) {
+    for (const [d, files] of [
+      [low, ['etc/passwd', 'etc/group', 'etc/shadow', 'opq/f', 'file/x', 'lnk/y']],
+      [mid, ['etc/group']],
+    ] as const) {
       for (const f of files) {
         fs.mkdirSync(path.join(d, path.dirname(f)), { recursive: true });
         fs.writeFileSync(path.join(d, f), `${path.basename(d)}:${f}`);

@@ -5,7 +5,13 @@ import { describe, expect, test } from 'vitest';
 import { LogPrinter, LogTail, loggedInstances, mergeByTime, selectInstance } from '../../../src/logs/reader.js';
 import { formatLine, parseLog, type LogLine } from '../../../src/logs/cri-log.js';
 
-const line = (time: string, text: string, o: Partial<LogLine> = {}): LogLine => ({ time: `2026-01-01T00:00:${time}Z`, stream: 'stdout', partial: false, content: Buffer.from(text), ...o });
+const line = (time: string, text: string, o: Partial<LogLine> = {}): LogLine => ({
+  time: `2026-01-01T00:00:${time}Z`,
+  stream: 'stdout',
+  partial: false,
+  content: Buffer.from(text),
+  ...o,
+});
 const texts = (lines: LogLine[]) => lines.map((l) => l.content.toString());
 
 describe('which instance', () => {
@@ -35,7 +41,11 @@ describe('which instance', () => {
 
 describe('CRI lines', () => {
   test('parsed; a torn line is skipped', () => {
-    const text = Buffer.concat([formatLine(line('01.000000001', 'hello world')), formatLine(line('01.5', 'oops', { stream: 'stderr' })), Buffer.from('2026-01-01T00:00:02Z std')]);
+    const text = Buffer.concat([
+      formatLine(line('01.000000001', 'hello world')),
+      formatLine(line('01.5', 'oops', { stream: 'stderr' })),
+      Buffer.from('2026-01-01T00:00:02Z std'),
+    ]);
     expect(parseLog(text)).toEqual([line('01.000000001', 'hello world'), line('01.5', 'oops', { stream: 'stderr' })]);
   });
 
@@ -57,7 +67,9 @@ describe('CRI lines', () => {
     expect(out.toString()).toBe('[a] 2026-01-01T00:00:01.1Z abc[b] 2026-01-01T00:00:01.2Z other\ndef\n');
     const plain = new LogPrinter({ prefix: false, timestamps: false });
     expect(plain.format('a', line('01', 'x')).toString()).toBe('x\n');
-    expect(plain.format('a', line('02', 'no newline at the end', { partial: true })).toString()).toBe('no newline at the end');
+    expect(plain.format('a', line('02', 'no newline at the end', { partial: true })).toString()).toBe(
+      'no newline at the end',
+    );
   });
 });
 

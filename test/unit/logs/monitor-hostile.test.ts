@@ -42,6 +42,8 @@ describe('hostile output', () => {
   }, 60_000);
 
   test('a usage error is an error, not a monitor that logs nowhere', () => {
-    expect(() => logOnce('relative.log', Buffer.from('x\n'))).toThrow(/status 2: tspod-monitor: FILE must be an absolute path/);
+    expect(() => logOnce('relative.log', Buffer.from('x\n'))).toThrow(
+      /status 2: tspod-monitor: FILE must be an absolute path/,
+    );
   });
 });

@@ -19,11 +19,18 @@ export interface MonitorOptions {
 
 function command(file: string, o: MonitorOptions): [string, string[]] {
   const args = ['log', file, String(o.maxSize ?? 1 << 30), String(o.maxFiles ?? 5), '0', '-1', '2', '1'];
-  const limits = [...(o.fsizeLimit !== undefined ? [`--fsize=${o.fsizeLimit}`] : []), ...(o.addressSpaceLimit !== undefined ? [`--as=${o.addressSpaceLimit}`] : [])];
+  const limits = [
+    ...(o.fsizeLimit !== undefined ? [`--fsize=${o.fsizeLimit}`] : []),
+    ...(o.addressSpaceLimit !== undefined ? [`--as=${o.addressSpaceLimit}`] : []),
+  ];
   return limits.length === 0 ? [MONITOR_BINARY, args] : ['prlimit', [...limits, '--', MONITOR_BINARY, ...args]];
 }
 
-const reports = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('trouble ')).map((l) => l.slice(8));
+const reports = (stderr: string) =>
+  stderr
+    .split('\n')
+    .filter((l) => l.startsWith('trouble '))
+    .map((l) => l.slice(8));
 
 /** Log `input` as one stream into `file`; the tee's bytes and the reports. */
 export function logOnce(file: string, input: Buffer, o: MonitorOptions = {}): { tee: Buffer; told: string[] } {

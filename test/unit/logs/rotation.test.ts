@@ -17,7 +17,10 @@ const line = (i: number, pad: number) => `line ${i} ${'x'.repeat(pad)}`;
 describe('log rotation', () => {
   test('settings: defaults, suffixes, and errors naming the variable', () => {
     expect(logRotation({})).toEqual({ maxSize: 10 * 1024 * 1024, maxFiles: 5 });
-    expect(logRotation({ TSPOD_LOG_MAX_SIZE: '64Ki', TSPOD_LOG_MAX_FILES: '2' })).toEqual({ maxSize: 65536, maxFiles: 2 });
+    expect(logRotation({ TSPOD_LOG_MAX_SIZE: '64Ki', TSPOD_LOG_MAX_FILES: '2' })).toEqual({
+      maxSize: 65536,
+      maxFiles: 2,
+    });
     expect(() => logRotation({ TSPOD_LOG_MAX_SIZE: '10MB' })).toThrow(/^TSPOD_LOG_MAX_SIZE: invalid value "10MB"/);
     expect(() => logRotation({ TSPOD_LOG_MAX_SIZE: '100' })).toThrow(/TSPOD_LOG_MAX_SIZE/);
     expect(() => logRotation({ TSPOD_LOG_MAX_FILES: '1' })).toThrow(/^TSPOD_LOG_MAX_FILES: invalid value "1"/);
@@ -28,32 +31,36 @@ describe('log rotation', () => {
     let run = 0;
     try {
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.tuple(fc.nat(200), fc.boolean()), { minLength: 1, maxLength: 150 }), fc.integer({ min: 2, max: 4 }), async (writes, maxFiles) => {
-          const file = path.join(dir, String(run++), '0.log');
-          const log = new PacedMonitor(file, { maxSize: 1024, maxFiles });
-          const tail = new LogTail(file);
-          const seen: string[] = [];
-          const expected: string[] = [];
-          // Reading at least every ~1 KiB of writes stays within the kept files.
-          for (const [i, [pad, readNow]] of writes.entries()) {
-            await log.write(`${line(i, pad)}\n`);
-            expected.push(line(i, pad));
-            if (readNow || i % 4 === 3) seen.push(...tail.read().map((l) => l.content.toString()));
-          }
-          expect(await log.end()).toBe(0);
-          seen.push(...tail.read().map((l) => l.content.toString()));
-          tail.close();
-          expect(seen).toEqual(expected);
-          expect(rotatedFiles(file).length).toBeLessThanOrEqual(maxFiles - 1);
-          // Never past the limit: rotation comes before the record that would not fit.
-          for (const f of [file, ...rotatedFiles(file)]) expect(fs.statSync(f).size).toBeLessThanOrEqual(1024);
-          expect(log.told).toEqual([]);
-          // A reader that starts late reads the kept files whole: the newest records, contiguous.
-          const late = new LogTail(file);
-          const kept = late.read().map((l) => l.content.toString());
-          late.close();
-          expect(kept).toEqual(expected.slice(expected.length - kept.length));
-        }),
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.nat(200), fc.boolean()), { minLength: 1, maxLength: 150 }),
+          fc.integer({ min: 2, max: 4 }),
+          async (writes, maxFiles) => {
+            const file = path.join(dir, String(run++), '0.log');
+            const log = new PacedMonitor(file, { maxSize: 1024, maxFiles });
+            const tail = new LogTail(file);
+            const seen: string[] = [];
+            const expected: string[] = [];
+            // Reading at least every ~1 KiB of writes stays within the kept files.
+            for (const [i, [pad, readNow]] of writes.entries()) {
+              await log.write(`${line(i, pad)}\n`);
+              expected.push(line(i, pad));
+              if (readNow || i % 4 === 3) seen.push(...tail.read().map((l) => l.content.toString()));
+            }
+            expect(await log.end()).toBe(0);
+            seen.push(...tail.read().map((l) => l.content.toString()));
+            tail.close();
+            expect(seen).toEqual(expected);
+            expect(rotatedFiles(file).length).toBeLessThanOrEqual(maxFiles - 1);
+            // Never past the limit: rotation comes before the record that would not fit.
+            for (const f of [file, ...rotatedFiles(file)]) expect(fs.statSync(f).size).toBeLessThanOrEqual(1024);
+            expect(log.told).toEqual([]);
+            // A reader that starts late reads the kept files whole: the newest records, contiguous.
+            const late = new LogTail(file);
+            const kept = late.read().map((l) => l.content.toString());
+            late.close();
+            expect(kept).toEqual(expected.slice(expected.length - kept.length));
+          },
+        ),
         { numRuns: 30 },
       );
     } finally {
@@ -70,7 +77,10 @@ describe('log rotation', () => {
       for (let i = 0; i < 100; i++) await log.write(`${line(i, 60)}\n`);
       expect(await log.end()).toBe(0);
       const rotated = rotatedFiles(file);
-      expect(rotated.map((f) => path.basename(f))).toEqual([expect.stringMatching(/^0\.log\.\d{8}-\d{6}\.\d{9}$/), expect.stringMatching(/^0\.log\./)]);
+      expect(rotated.map((f) => path.basename(f))).toEqual([
+        expect.stringMatching(/^0\.log\.\d{8}-\d{6}\.\d{9}$/),
+        expect.stringMatching(/^0\.log\./),
+      ]);
       const kept = new LogTail(file);
       const lines = kept.read().map((l) => l.content.toString());
       kept.close();

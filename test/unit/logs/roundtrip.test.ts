@@ -113,14 +113,22 @@ describe('round trip through the CRI log', () => {
     const long = Buffer.alloc(40 * 1024 + 5, 0x78);
     const { file } = write([long.subarray(0, 1000), long.subarray(1000), Buffer.from('\r\n')]);
     const lines = parseLog(file);
-    expect(lines.map((l) => [l.content.length, l.partial])).toEqual([[16384, true], [16384, true], [40 * 1024 + 5 - 32768 + 1, false]]);
+    expect(lines.map((l) => [l.content.length, l.partial])).toEqual([
+      [16384, true],
+      [16384, true],
+      [40 * 1024 + 5 - 32768 + 1, false],
+    ]);
     expect(print(lines).equals(Buffer.concat([long, Buffer.from('\r\n')]))).toBe(true);
   });
 
   test('a last line without a newline stays without one', () => {
     const { file } = write([Buffer.from('one\r\ntwo\nthr'), Buffer.from('ee')]);
     const lines = parseLog(file);
-    expect(lines.map((l) => [l.content.toString(), l.partial])).toEqual([['one\r', false], ['two', false], ['three', true]]);
+    expect(lines.map((l) => [l.content.toString(), l.partial])).toEqual([
+      ['one\r', false],
+      ['two', false],
+      ['three', true],
+    ]);
     expect(print(lines).toString()).toBe('one\r\ntwo\nthree');
   });
 });

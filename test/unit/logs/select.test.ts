@@ -3,10 +3,23 @@ import { sinceOf } from '../../../src/cli/logs.js';
 import type { LogLine } from '../../../src/logs/cri-log.js';
 import { parseDuration, parseRfc3339, since, tail } from '../../../src/logs/select.js';
 
-const rec = (time: string, text: string, partial = false): LogLine => ({ time, stream: 'stdout', partial, content: Buffer.from(text) });
+const rec = (time: string, text: string, partial = false): LogLine => ({
+  time,
+  stream: 'stdout',
+  partial,
+  content: Buffer.from(text),
+});
 
 describe('durations and times, as kubectl reads --since and --since-time', () => {
-  test.each([['30s', 30_000], ['5m', 300_000], ['1h30m', 5_400_000], ['1.5h', 5_400_000], ['250ms', 250], ['0', 0], ['2h3m4s', 7_384_000]])('%s → %i ms', (t, ms) => {
+  test.each([
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['1h30m', 5_400_000],
+    ['1.5h', 5_400_000],
+    ['250ms', 250],
+    ['0', 0],
+    ['2h3m4s', 7_384_000],
+  ])('%s → %i ms', (t, ms) => {
     expect(parseDuration(t)).toBe(ms);
   });
   test.each(['5', '5x', '', 'm', '-5s', '1d'])('%j is not a duration', (t) => {

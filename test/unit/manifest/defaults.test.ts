@@ -35,15 +35,31 @@ describe('pod defaults', () => {
   test('given values are kept', () => {
     const { spec, metadata } = defaulted((p) => {
       p.metadata.namespace = 'team-a';
-      Object.assign(p.spec, { restartPolicy: 'Never', terminationGracePeriodSeconds: 0, dnsPolicy: 'Default', enableServiceLinks: false });
+      Object.assign(p.spec, {
+        restartPolicy: 'Never',
+        terminationGracePeriodSeconds: 0,
+        dnsPolicy: 'Default',
+        enableServiceLinks: false,
+      });
     });
     expect(metadata.namespace).toBe('team-a');
-    expect(spec).toMatchObject({ restartPolicy: 'Never', terminationGracePeriodSeconds: 0, dnsPolicy: 'Default', enableServiceLinks: false });
+    expect(spec).toMatchObject({
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 0,
+      dnsPolicy: 'Default',
+      enableServiceLinks: false,
+    });
   });
 
   test('serviceAccount is the deprecated alias of serviceAccountName', () => {
-    expect(defaulted((p) => (p.spec.serviceAccount = 'builder')).spec).toMatchObject({ serviceAccountName: 'builder', serviceAccount: 'builder' });
-    expect(defaulted((p) => (p.spec.serviceAccountName = 'runner')).spec).toMatchObject({ serviceAccountName: 'runner', serviceAccount: 'runner' });
+    expect(defaulted((p) => (p.spec.serviceAccount = 'builder')).spec).toMatchObject({
+      serviceAccountName: 'builder',
+      serviceAccount: 'builder',
+    });
+    expect(defaulted((p) => (p.spec.serviceAccountName = 'runner')).spec).toMatchObject({
+      serviceAccountName: 'runner',
+      serviceAccount: 'runner',
+    });
   });
 });
 
@@ -73,7 +89,9 @@ describe('container defaults', () => {
     expect(defaultPullPolicy('busybox:latest@sha256:' + 'a'.repeat(64))).toBe('Always');
     expect(defaultPullPolicy('busybox:1.36@sha256:' + 'a'.repeat(64))).toBe('IfNotPresent');
     expect(defaultPullPolicy('localhost:5000/busybox@sha256:' + 'a'.repeat(64))).toBe('IfNotPresent');
-    expect(defaulted((p) => (p.spec.containers[1].imagePullPolicy = 'Never')).spec.containers[1]!.imagePullPolicy).toBe('Never');
+    expect(defaulted((p) => (p.spec.containers[1].imagePullPolicy = 'Never')).spec.containers[1]!.imagePullPolicy).toBe(
+      'Never',
+    );
   });
 
   test('ports default to TCP; on the host network hostPort is the containerPort', () => {
@@ -84,22 +102,33 @@ describe('container defaults', () => {
   });
 
   test('hostPort 0 is no host port', () => {
-    expect(defaulted((p) => (p.spec.containers[0].ports[0].hostPort = 0)).spec.containers[0]!.ports[0]).not.toHaveProperty('hostPort');
+    expect(
+      defaulted((p) => (p.spec.containers[0].ports[0].hostPort = 0)).spec.containers[0]!.ports[0],
+    ).not.toHaveProperty('hostPort');
   });
 
   test('a request defaults to the limit, per resource', () => {
-    const c = defaulted((p) => (p.spec.containers[0].resources = { limits: { cpu: 1, memory: '64Mi' }, requests: { cpu: '250m' } })).spec.containers[0]!;
+    const c = defaulted(
+      (p) => (p.spec.containers[0].resources = { limits: { cpu: 1, memory: '64Mi' }, requests: { cpu: '250m' } }),
+    ).spec.containers[0]!;
     expect(c.resources).toEqual({ limits: { cpu: '1', memory: '64Mi' }, requests: { cpu: '250m', memory: '64Mi' } });
   });
 
   test('fieldRef apiVersion defaults to v1', () => {
-    const c = defaulted((p) => (p.spec.containers[1].env = [{ name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }])).spec.containers[1]!;
+    const c = defaulted(
+      (p) => (p.spec.containers[1].env = [{ name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]),
+    ).spec.containers[1]!;
     expect(c.env).toEqual([{ name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name', apiVersion: 'v1' } } }]);
   });
 
   test('init containers get the same defaults', () => {
-    const c = defaulted((p) => (p.spec.initContainers = [{ name: 'init', image: 'busybox:1.36' }])).spec.initContainers[0]!;
-    expect(c).toMatchObject({ imagePullPolicy: 'IfNotPresent', terminationMessagePath: '/dev/termination-log', volumeMounts: [] });
+    const c = defaulted((p) => (p.spec.initContainers = [{ name: 'init', image: 'busybox:1.36' }])).spec
+      .initContainers[0]!;
+    expect(c).toMatchObject({
+      imagePullPolicy: 'IfNotPresent',
+      terminationMessagePath: '/dev/termination-log',
+      volumeMounts: [],
+    });
   });
 });
 

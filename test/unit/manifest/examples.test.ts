@@ -10,11 +10,28 @@ import { loadManifest, parseManifest, resolveProcess, type DownwardFacts } from 
 
 const dir = path.resolve(__dirname, '../../../examples');
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
-const facts: DownwardFacts = { podName: 'p', namespace: 'default', uid: 'u', nodeName: 'n', serviceAccountName: 'default' };
+const facts: DownwardFacts = {
+  podName: 'p',
+  namespace: 'default',
+  uid: 'u',
+  nodeName: 'n',
+  serviceAccountName: 'default',
+};
 
 test('the expected examples are there', () => {
   expect(files.sort()).toEqual(
-    ['init-containers', 'restart-policy', 'shared-localhost', 'shared-pid', 'shared-volume', 'shell', 'two-containers', 'two-containers-hostpath'].map((n) => `${n}.yaml`).sort(),
+    [
+      'init-containers',
+      'restart-policy',
+      'shared-localhost',
+      'shared-pid',
+      'shared-volume',
+      'shell',
+      'two-containers',
+      'two-containers-hostpath',
+    ]
+      .map((n) => `${n}.yaml`)
+      .sort(),
   );
 });
 
@@ -36,7 +53,8 @@ describe.each(files)('%s', (file) => {
       expect(addresses.every((a) => a.startsWith('127.'))).toBe(true);
     }
     expect(pod.spec.hostNetwork || pod.spec.hostPID || pod.spec.hostIPC).toBe(false);
-    if (file !== 'two-containers-hostpath.yaml') expect(pod.spec.volumes.every((v) => v.hostPath === undefined)).toBe(true);
+    if (file !== 'two-containers-hostpath.yaml')
+      expect(pod.spec.volumes.every((v) => v.hostPath === undefined)).toBe(true);
   });
 
   test('shell $(...) in commands passes through Kubernetes expansion unchanged', async () => {
@@ -60,7 +78,11 @@ test('two-containers-hostpath is the documentation pod verbatim, two-containers 
       restartPolicy: 'Never',
       volumes: [{ name: 'shared-data', hostPath: { path: '/data' } }],
       containers: [
-        { name: 'nginx-container', image: 'nginx', volumeMounts: [{ name: 'shared-data', mountPath: '/usr/share/nginx/html' }] },
+        {
+          name: 'nginx-container',
+          image: 'nginx',
+          volumeMounts: [{ name: 'shared-data', mountPath: '/usr/share/nginx/html' }],
+        },
         {
           name: 'debian-container',
           image: 'debian',

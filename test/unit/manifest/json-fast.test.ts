@@ -28,11 +28,16 @@ describe('a JSON manifest read by JSON.parse means what the YAML reading means',
     const spaced = (v: unknown, ws: () => string): string => {
       if (Array.isArray(v)) return `[${ws()}${v.map((x) => spaced(x, ws)).join(`,${ws()}`)}${ws()}]`;
       if (v !== null && typeof v === 'object') {
-        return `{${ws()}${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}${ws()}:${ws()}${spaced(x, ws)}`).join(`,${ws()}`)}${ws()}}`;
+        return `{${ws()}${Object.entries(v)
+          .map(([k, x]) => `${JSON.stringify(k)}${ws()}:${ws()}${spaced(x, ws)}`)
+          .join(`,${ws()}`)}${ws()}}`;
       }
       return JSON.stringify(v);
     };
-    const doc = fc.oneof(fc.dictionary(fc.string({ unit: 'binary' }), fc.jsonValue({ stringUnit: 'binary' })), fc.array(fc.jsonValue({ stringUnit: 'binary' })));
+    const doc = fc.oneof(
+      fc.dictionary(fc.string({ unit: 'binary' }), fc.jsonValue({ stringUnit: 'binary' })),
+      fc.array(fc.jsonValue({ stringUnit: 'binary' })),
+    );
     fc.assert(
       fc.property(doc, fc.array(space, { minLength: 1 }), (value, spaces) => {
         let n = 0;
@@ -54,7 +59,15 @@ describe('a JSON manifest read by JSON.parse means what the YAML reading means',
   });
 
   test('a Pod manifest as JSON is taken', () => {
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', labels: { app: 'x' } }, spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '1.5'], ports: [{ containerPort: 80 }] }], terminationGracePeriodSeconds: 0 } };
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web', labels: { app: 'x' } },
+      spec: {
+        containers: [{ name: 'c', image: 'busybox', command: ['sleep', '1.5'], ports: [{ containerPort: 80 }] }],
+        terminationGracePeriodSeconds: 0,
+      },
+    };
     const text = JSON.stringify(pod, null, 2);
     expect(parseJsonManifest(text)).toEqual(pod);
     expect(viaYaml(text)[0]?.value).toEqual(pod);

@@ -12,7 +12,9 @@ import { describe, expect, test } from 'vitest';
 import { POD_SCHEMA, WORKLOAD_KINDS, WORKLOAD_SCHEMAS } from '../../../src/manifest/index.js';
 import type { Node } from '../../../src/manifest/schema.js';
 
-const upstream = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures', 'openapi-fields-release-1.36.json'), 'utf8')) as {
+const upstream = JSON.parse(
+  fs.readFileSync(path.join(import.meta.dirname, 'fixtures', 'openapi-fields-release-1.36.json'), 'utf8'),
+) as {
   source: string;
   definitions: Record<string, Record<string, string>>;
 };
@@ -51,7 +53,10 @@ describe('the support table against the upstream OpenAPI definitions', () => {
   });
 
   test('the walk would notice a made-up field', () => {
-    const fake: Node = { kind: 'object', fields: { spec: { kind: 'object', fields: { containerz: { kind: 'boolean' } } } } };
+    const fake: Node = {
+      kind: 'object',
+      fields: { spec: { kind: 'object', fields: { containerz: { kind: 'boolean' } } } },
+    };
     expect(mismatches(fake, 'V1Pod', '')).toEqual(['.spec.containerz: not a field of V1PodSpec']);
   });
 });

@@ -35,7 +35,8 @@ describe('parseManifest', () => {
   });
 
   test('reads YAML', () => {
-    const yaml = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: busybox\n    args: ["a", b]\n';
+    const yaml =
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: busybox\n    args: ["a", b]\n';
     expect(parseManifest(yaml, 'pod.yaml')).toEqual({
       apiVersion: 'v1',
       kind: 'Pod',
@@ -82,13 +83,20 @@ describe('parseManifest', () => {
   });
 
   test('exactly one document', () => {
-    expect(errorOf(() => parseManifest('a: 1\n---\nb: 2\n', 'p.yaml')).message).toBe('p.yaml:2:1: expected one document (one Pod), found 2');
+    expect(errorOf(() => parseManifest('a: 1\n---\nb: 2\n', 'p.yaml')).message).toBe(
+      'p.yaml:2:1: expected one document (one Pod), found 2',
+    );
     expect(errorOf(() => parseManifest('', 'p.yaml')).message).toBe('p.yaml:1:1: the manifest is empty');
     expect(errorOf(() => parseManifest('# nothing\n', 'p.yaml')).message).toBe('p.yaml:1:1: the manifest is empty');
   });
 
   test('too many aliases are refused', () => {
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]'].join('\n');
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]',
+      'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]',
+    ].join('\n');
     expect(errorOf(() => parseManifest(bomb, 'bomb.yaml')).message).toMatch(/^bomb\.yaml:1:1: .*alias/i);
   });
 });
@@ -119,7 +127,9 @@ describe('loadManifest', () => {
     const pod = basePod();
     pod.spec.readinessGates = [{ conditionType: 'example.com/ready' }];
     const text = JSON.stringify(pod);
-    await expect(loadManifest('-', { readStdin: async () => text })).rejects.toThrow('spec.readinessGates: not supported by tspod');
+    await expect(loadManifest('-', { readStdin: async () => text })).rejects.toThrow(
+      'spec.readinessGates: not supported by tspod',
+    );
     const { warnings } = await loadManifest('-', { readStdin: async () => text, ignoreUnsupported: true });
     expect(warnings).toEqual(['spec.readinessGates: not supported by tspod, ignored']);
   });

@@ -3,7 +3,14 @@
  * downward API, the working directory.
  */
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_PATH, resolveProcess, validatePod, type Container, type DownwardFacts, type ImageConfig } from '../../../src/manifest/index.js';
+import {
+  DEFAULT_PATH,
+  resolveProcess,
+  validatePod,
+  type Container,
+  type DownwardFacts,
+  type ImageConfig,
+} from '../../../src/manifest/index.js';
 import type { Json } from './helpers.js';
 
 const facts: DownwardFacts = {
@@ -25,13 +32,23 @@ const image: ImageConfig = {
 
 /** A defaulted container built from a manifest fragment. */
 function container(fields: Json): Container {
-  const manifest = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' }, spec: { containers: [{ name: 'c', image: 'nginx', ...fields }] } };
+  const manifest = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web' },
+    spec: { containers: [{ name: 'c', image: 'nginx', ...fields }] },
+  };
   return validatePod(manifest).pod.spec.containers[0]!;
 }
 
 describe('command and args against ENTRYPOINT and CMD', () => {
   test('neither: the image ENTRYPOINT and CMD', () => {
-    expect(resolveProcess(container({}), image, facts).argv).toEqual(['/docker-entrypoint.sh', 'nginx', '-g', 'daemon off;']);
+    expect(resolveProcess(container({}), image, facts).argv).toEqual([
+      '/docker-entrypoint.sh',
+      'nginx',
+      '-g',
+      'daemon off;',
+    ]);
   });
 
   test('command only: the command, and the image CMD is dropped', () => {
@@ -39,7 +56,11 @@ describe('command and args against ENTRYPOINT and CMD', () => {
   });
 
   test('args only: the image ENTRYPOINT with the args', () => {
-    expect(resolveProcess(container({ args: ['nginx', '-T'] }), image, facts).argv).toEqual(['/docker-entrypoint.sh', 'nginx', '-T']);
+    expect(resolveProcess(container({ args: ['nginx', '-T'] }), image, facts).argv).toEqual([
+      '/docker-entrypoint.sh',
+      'nginx',
+      '-T',
+    ]);
   });
 
   test('both: the command with the args', () => {
@@ -48,7 +69,10 @@ describe('command and args against ENTRYPOINT and CMD', () => {
   });
 
   test('an empty command counts as none', () => {
-    expect(resolveProcess(container({ command: [], args: ['x'] }), image, facts).argv).toEqual(['/docker-entrypoint.sh', 'x']);
+    expect(resolveProcess(container({ command: [], args: ['x'] }), image, facts).argv).toEqual([
+      '/docker-entrypoint.sh',
+      'x',
+    ]);
   });
 
   test('an image without ENTRYPOINT runs CMD, or the args', () => {
@@ -66,7 +90,12 @@ describe('command and args against ENTRYPOINT and CMD', () => {
 
 describe('environment', () => {
   test('image Env first, then the manifest env; a manifest value replaces the image one in place', () => {
-    const c = container({ env: [{ name: 'GREETING', value: 'hello' }, { name: 'LANG', value: 'C.UTF-8' }] });
+    const c = container({
+      env: [
+        { name: 'GREETING', value: 'hello' },
+        { name: 'LANG', value: 'C.UTF-8' },
+      ],
+    });
     expect(resolveProcess(c, image, facts).env).toEqual([
       'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       'NGINX_VERSION=1.25',
@@ -86,7 +115,14 @@ describe('environment', () => {
   });
 
   test('a later manifest entry of the same name wins', () => {
-    const c = container({ command: ['env'], env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }, { name: 'A', value: '3' }] });
+    const c = container({
+      command: ['env'],
+      env: [
+        { name: 'A', value: '1' },
+        { name: 'B', value: '2' },
+        { name: 'A', value: '3' },
+      ],
+    });
     expect(resolveProcess(c, {}, facts).env.slice(1)).toEqual(['A=3', 'B=2']);
   });
 
@@ -110,8 +146,19 @@ describe('environment', () => {
   });
 
   test('the downward API fields', () => {
-    const paths = ['metadata.name', 'metadata.namespace', 'metadata.uid', 'status.podIP', 'status.hostIP', 'spec.nodeName', 'spec.serviceAccountName'];
-    const c = container({ command: ['true'], env: paths.map((fieldPath, i) => ({ name: `V${i}`, valueFrom: { fieldRef: { fieldPath } } })) });
+    const paths = [
+      'metadata.name',
+      'metadata.namespace',
+      'metadata.uid',
+      'status.podIP',
+      'status.hostIP',
+      'spec.nodeName',
+      'spec.serviceAccountName',
+    ];
+    const c = container({
+      command: ['true'],
+      env: paths.map((fieldPath, i) => ({ name: `V${i}`, valueFrom: { fieldRef: { fieldPath } } })),
+    });
     expect(resolveProcess(c, {}, facts).env.slice(1)).toEqual([
       'V0=web',
       'V1=default',
@@ -124,22 +171,39 @@ describe('environment', () => {
   });
 
   test('an unknown pod IP is empty', () => {
-    const c = container({ command: ['true'], env: [{ name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] });
+    const c = container({
+      command: ['true'],
+      env: [{ name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+    });
     expect(resolveProcess(c, {}, { ...facts, podIP: undefined }).env).toContain('IP=');
   });
 
   test('command and args expand from the resolved manifest env', () => {
     const c = container({
-      env: [{ name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, { name: 'MSG', value: 'hi from $(POD)' }],
+      env: [
+        { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'MSG', value: 'hi from $(POD)' },
+      ],
       command: ['/bin/echo', '$(MSG)'],
       args: ['$(POD)', '$$(POD)', '$(NGINX_VERSION)', '$(undefined'],
     });
-    expect(resolveProcess(c, image, facts).argv).toEqual(['/bin/echo', 'hi from web', 'web', '$(POD)', '$(NGINX_VERSION)', '$(undefined']);
+    expect(resolveProcess(c, image, facts).argv).toEqual([
+      '/bin/echo',
+      'hi from web',
+      'web',
+      '$(POD)',
+      '$(NGINX_VERSION)',
+      '$(undefined',
+    ]);
   });
 
   test('the image ENTRYPOINT and CMD are not expanded', () => {
     const c = container({ env: [{ name: 'X', value: 'x' }] });
-    expect(resolveProcess(c, { Entrypoint: ['echo', '$(X)'], Cmd: ['$(X)'] }, facts).argv).toEqual(['echo', '$(X)', '$(X)']);
+    expect(resolveProcess(c, { Entrypoint: ['echo', '$(X)'], Cmd: ['$(X)'] }, facts).argv).toEqual([
+      'echo',
+      '$(X)',
+      '$(X)',
+    ]);
   });
 });
 

@@ -5,7 +5,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { expandVars, ManifestError, parseManifest, POD_SCHEMA, resolveProcess, validatePod } from '../../../src/manifest/index.js';
+import {
+  expandVars,
+  ManifestError,
+  parseManifest,
+  POD_SCHEMA,
+  resolveProcess,
+  validatePod,
+} from '../../../src/manifest/index.js';
 import type { Node } from '../../../src/manifest/schema.js';
 import { basePod, type Json } from './helpers.js';
 
@@ -23,14 +30,37 @@ function fullPod(): Json {
     hostAliases: [{ ip: '10.0.0.2', hostnames: ['db.local'] }],
     dnsPolicy: 'None',
     dnsConfig: { nameservers: ['10.0.0.10'], searches: ['local'], options: [{ name: 'ndots', value: '1' }] },
-    securityContext: { runAsUser: 1000, runAsGroup: 1000, supplementalGroups: [5], sysctls: [{ name: 'net.ipv4.ping_group_range', value: '0 1000' }] },
-    initContainers: [{ name: 'init', image: 'busybox', command: ['true'], volumeMounts: [{ name: 'cache', mountPath: '/cache', subPath: 'x' }] }],
+    securityContext: {
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      supplementalGroups: [5],
+      sysctls: [{ name: 'net.ipv4.ping_group_range', value: '0 1000' }],
+    },
+    initContainers: [
+      {
+        name: 'init',
+        image: 'busybox',
+        command: ['true'],
+        volumeMounts: [{ name: 'cache', mountPath: '/cache', subPath: 'x' }],
+      },
+    ],
   });
-  pod.spec.volumes.push({ name: 'cache', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } }, { name: 'host', hostPath: { path: '/srv', type: 'DirectoryOrCreate' } });
+  pod.spec.volumes.push(
+    { name: 'cache', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+    { name: 'host', hostPath: { path: '/srv', type: 'DirectoryOrCreate' } },
+  );
   Object.assign(pod.spec.containers[0], {
-    env: [{ name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, { name: 'URL', value: 'http://$(POD)' }],
+    env: [
+      { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'URL', value: 'http://$(POD)' },
+    ],
     resources: { limits: { cpu: '1', memory: '128Mi' }, requests: { cpu: '100m' } },
-    securityContext: { capabilities: { add: ['NET_ADMIN'], drop: ['ALL'] }, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true },
+    securityContext: {
+      capabilities: { add: ['NET_ADMIN'], drop: ['ALL'] },
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+    },
     lifecycle: { preStop: { exec: { command: ['nginx', '-s', 'quit'] } } },
     workingDir: '/srv',
     terminationMessagePolicy: 'FallbackToLogsOnError',
@@ -68,9 +98,33 @@ function positions(value: Json, out: [Json, string | number][] = []): [Json, str
   return out;
 }
 
-const interesting = fc.constantFrom('', null, 0, -1, 1.5, 65536, 2 ** 53, '64Mi', '500m', '/proc/x', '../x', 'ALL', '$(', 'None', 'Memory', [], {}, true, 'a'.repeat(300));
+const interesting = fc.constantFrom(
+  '',
+  null,
+  0,
+  -1,
+  1.5,
+  65536,
+  2 ** 53,
+  '64Mi',
+  '500m',
+  '/proc/x',
+  '../x',
+  'ALL',
+  '$(',
+  'None',
+  'Memory',
+  [],
+  {},
+  true,
+  'a'.repeat(300),
+);
 const anyValue = fc.oneof(interesting, fc.jsonValue({ maxDepth: 3 }), fc.string());
-const anyKey = fc.oneof(fc.constantFrom(...knownNames), fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'toString'));
+const anyKey = fc.oneof(
+  fc.constantFrom(...knownNames),
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom('__proto__', 'constructor', 'toString'),
+);
 
 const mutation = fc.record({
   at: fc.nat(),
@@ -90,7 +144,13 @@ function mutate(pod: Json, m: { at: number; op: string; key: string; value: unkn
   else if (m.op === 'delete') {
     if (Array.isArray(parent)) parent.splice(key as number, 1);
     else delete parent[key];
-  } else if (m.op === 'add' && target && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, m.key, { value: structuredClone(m.value), enumerable: true, configurable: true, writable: true });
+  } else if (m.op === 'add' && target && typeof target === 'object' && !Array.isArray(target))
+    Object.defineProperty(target, m.key, {
+      value: structuredClone(m.value),
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
   else if (m.op === 'add' && Array.isArray(target)) target.push(structuredClone(m.value));
   else if (m.op === 'duplicate' && Array.isArray(parent)) parent.push(structuredClone(target));
 }
@@ -130,13 +190,41 @@ describe('random mutations of a valid manifest', () => {
   });
 
   test('whole random values never crash', () => {
-    fc.assert(fc.property(fc.anything(), (value) => checkOutcome(value, false)), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.anything(), (value) => checkOutcome(value, false)),
+      { numRuns: 500 },
+    );
   });
 });
 
 describe('random text', () => {
   test('parses or fails with source:line:column', () => {
-    const text = fc.oneof(fc.string(), fc.string({ unit: fc.constantFrom('a', ':', ' ', '\n', '-', '[', ']', '{', '}', '"', "'", '&', '*', '#', '!', '|', '>', '\t', '0') }));
+    const text = fc.oneof(
+      fc.string(),
+      fc.string({
+        unit: fc.constantFrom(
+          'a',
+          ':',
+          ' ',
+          '\n',
+          '-',
+          '[',
+          ']',
+          '{',
+          '}',
+          '"',
+          "'",
+          '&',
+          '*',
+          '#',
+          '!',
+          '|',
+          '>',
+          '\t',
+          '0',
+        ),
+      }),
+    );
     fc.assert(
       fc.property(text, (t) => {
         try {

@@ -41,10 +41,13 @@ describe('parseQuantity', () => {
     expect(parseQuantity(1e21)).toBe(1e21);
   });
 
-  test.each(['', '1.2.3', 'Mi', '1mi', '1 Mi', '1MB', '1e', 'e3', '0x10', '1Ki2', '.', '--1', '1e9999'])('%j is not a quantity', (q) => {
-    expect(isQuantity(q)).toBe(false);
-    expect(() => parseQuantity(q)).toThrow(/^invalid quantity /);
-  });
+  test.each(['', '1.2.3', 'Mi', '1mi', '1 Mi', '1MB', '1e', 'e3', '0x10', '1Ki2', '.', '--1', '1e9999'])(
+    '%j is not a quantity',
+    (q) => {
+      expect(isQuantity(q)).toBe(false);
+      expect(() => parseQuantity(q)).toThrow(/^invalid quantity /);
+    },
+  );
 
   test('non-finite numbers are not quantities', () => {
     expect(() => parseQuantity(Infinity)).toThrow('invalid quantity Infinity: not a finite number');

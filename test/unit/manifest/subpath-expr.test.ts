@@ -5,8 +5,13 @@ import { containerEnv, mountSubPath } from '../../../src/manifest/process.js';
 import { noConfig } from '../../../src/manifest/config-objects.js';
 
 const pod = (mount: object, env: object[] = []) => ({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' },
-  spec: { volumes: [{ name: 'v', emptyDir: {} }], containers: [{ name: 'c', image: 'busybox', env, volumeMounts: [{ name: 'v', mountPath: '/d', ...mount }] }] },
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'web' },
+  spec: {
+    volumes: [{ name: 'v', emptyDir: {} }],
+    containers: [{ name: 'c', image: 'busybox', env, volumeMounts: [{ name: 'v', mountPath: '/d', ...mount }] }],
+  },
 });
 const facts = { podName: 'web', namespace: 'default', uid: 'u', nodeName: 'n', serviceAccountName: 'default' };
 const sub = (mount: object, env: object[] = []) => {
@@ -16,13 +21,19 @@ const sub = (mount: object, env: object[] = []) => {
 
 describe('subPathExpr', () => {
   test('expanded from env (fieldRef included); unknown references stay as written; $$ is a $', () => {
-    expect(sub({ subPathExpr: 'logs/$(POD)' }, [{ name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }])).toBe('logs/web');
-    expect(sub({ subPathExpr: '$(PATH)-$(NOPE)-$$(POD)' }, [{ name: 'POD', value: 'x' }])).toBe('$(PATH)-$(NOPE)-$(POD)');
+    expect(
+      sub({ subPathExpr: 'logs/$(POD)' }, [{ name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]),
+    ).toBe('logs/web');
+    expect(sub({ subPathExpr: '$(PATH)-$(NOPE)-$$(POD)' }, [{ name: 'POD', value: 'x' }])).toBe(
+      '$(PATH)-$(NOPE)-$(POD)',
+    );
     expect(sub({ subPath: 'plain' })).toBe('plain');
   });
 
   test('an expansion that is absolute or climbs is a CreateContainerConfigError', () => {
-    expect(() => sub({ subPathExpr: '$(D)' }, [{ name: 'D', value: '/etc' }])).toThrow('expands to "/etc", which must be a relative path without \'..\'');
+    expect(() => sub({ subPathExpr: '$(D)' }, [{ name: 'D', value: '/etc' }])).toThrow(
+      'expands to "/etc", which must be a relative path without \'..\'',
+    );
     expect(() => sub({ subPathExpr: 'a/$(D)' }, [{ name: 'D', value: '../..' }])).toThrow('expands to "a/../.."');
   });
 
@@ -35,7 +46,9 @@ describe('subPathExpr', () => {
         return (err as ManifestError).issues.map((i) => `${i.path}: ${i.message}`);
       }
     };
-    expect(issues({ subPath: 'a', subPathExpr: '$(X)' })).toEqual(['spec.containers[0].volumeMounts[0].subPathExpr: may not be set together with subPath']);
+    expect(issues({ subPath: 'a', subPathExpr: '$(X)' })).toEqual([
+      'spec.containers[0].volumeMounts[0].subPathExpr: may not be set together with subPath',
+    ]);
     expect(issues({ subPathExpr: '../$(X)' })[0]).toContain("may not contain '..'");
   });
 });

@@ -16,14 +16,18 @@ describe('unsupported fields', () => {
     expect(linesAfter((p) => (p.spec.volumes[0] = { name: 'data', nfs: { server: 's', path: '/' } }))).toEqual([
       'spec.volumes[0].nfs: not supported by tspod',
     ]);
-    expect(linesAfter((p) => (p.metadata.generateName = 'web-'))).toEqual(['metadata.generateName: not supported by tspod']);
+    expect(linesAfter((p) => (p.metadata.generateName = 'web-'))).toEqual([
+      'metadata.generateName: not supported by tspod',
+    ]);
     expect(linesAfter((p) => (p.spec.containers[0].volumeDevices = [{ name: 'd', devicePath: '/dev/xvda' }]))).toEqual([
       'spec.containers[0].volumeDevices: not supported by tspod',
     ]);
   });
 
   test('ignorable ones say how to run without them', () => {
-    expect(linesAfter((p) => (p.spec.containers[0].resizePolicy = [{ resourceName: 'cpu', restartPolicy: 'NotRequired' }]))).toEqual([
+    expect(
+      linesAfter((p) => (p.spec.containers[0].resizePolicy = [{ resourceName: 'cpu', restartPolicy: 'NotRequired' }])),
+    ).toEqual([
       'spec.containers[0].resizePolicy: not supported by tspod (--ignore-unsupported runs the pod without it)',
     ]);
     expect(linesAfter((p) => (p.spec.readinessGates = [{ conditionType: 'example.com/ready' }]))).toEqual([
@@ -45,9 +49,12 @@ describe('unsupported fields', () => {
   });
 
   test('with --ignore-unsupported, the others are still errors, and say so', () => {
-    const lines = linesAfter((p) => (p.spec.containers[0].securityContext = { windowsOptions: { runAsUserName: 'x' } }), {
-      ignoreUnsupported: true,
-    });
+    const lines = linesAfter(
+      (p) => (p.spec.containers[0].securityContext = { windowsOptions: { runAsUserName: 'x' } }),
+      {
+        ignoreUnsupported: true,
+      },
+    );
     expect(lines).toEqual([
       'spec.containers[0].securityContext.windowsOptions: not supported by tspod (--ignore-unsupported does not apply: running without it could change what the pod may do)',
     ]);
@@ -55,7 +62,13 @@ describe('unsupported fields', () => {
 
   test('values that mean the same as absence are accepted silently', () => {
     const pod = basePod();
-    Object.assign(pod.spec, { tolerations: [], schedulerName: 'default-scheduler', hostUsers: true, priority: 0, nodeSelector: {} });
+    Object.assign(pod.spec, {
+      tolerations: [],
+      schedulerName: 'default-scheduler',
+      hostUsers: true,
+      priority: 0,
+      nodeSelector: {},
+    });
     Object.assign(pod.spec.containers[0], { stdin: false, tty: false, envFrom: [] });
     pod.spec.containers[0].securityContext = { procMount: 'Default' };
     expect(validatePod(pod).warnings).toEqual([]);
@@ -64,10 +77,12 @@ describe('unsupported fields', () => {
 
 describe('unknown fields', () => {
   test('are errors, with a hint when the name is close to a known one', () => {
-    expect(linesAfter((p) => {
-      p.spec.contianers = p.spec.containers;
-      delete p.spec.containers;
-    })).toEqual([
+    expect(
+      linesAfter((p) => {
+        p.spec.contianers = p.spec.containers;
+        delete p.spec.containers;
+      }),
+    ).toEqual([
       'spec.contianers: unknown field, not in the Kubernetes v1 Pod schema (did you mean "containers"?)',
       'spec.containers: required',
     ]);
@@ -83,7 +98,9 @@ describe('unknown fields', () => {
   });
 
   test('get no hint when nothing is close', () => {
-    expect(linesAfter((p) => (p.spec.frobnicate = true))).toEqual(['spec.frobnicate: unknown field, not in the Kubernetes v1 Pod schema']);
+    expect(linesAfter((p) => (p.spec.frobnicate = true))).toEqual([
+      'spec.frobnicate: unknown field, not in the Kubernetes v1 Pod schema',
+    ]);
   });
 
   test('are errors even with --ignore-unsupported', () => {
@@ -96,7 +113,12 @@ describe('unknown fields', () => {
 describe('server-set fields', () => {
   test('are accepted and dropped, as on creation through the API server', () => {
     const pod = basePod();
-    Object.assign(pod.metadata, { resourceVersion: '123', creationTimestamp: '2024-01-01T00:00:00Z', managedFields: [{}], uid: 'u-1' });
+    Object.assign(pod.metadata, {
+      resourceVersion: '123',
+      creationTimestamp: '2024-01-01T00:00:00Z',
+      managedFields: [{}],
+      uid: 'u-1',
+    });
     pod.status = { phase: 'Running' };
     const result = validatePod(pod);
     expect(result.pod.metadata).toEqual({ name: 'web', namespace: 'default', uid: 'u-1', labels: { app: 'web' } });
@@ -115,7 +137,9 @@ describe('the table', () => {
   }
 
   test('no field of a security context is ignorable', () => {
-    const ignorable = [...walkTable(POD_SCHEMA, '')].filter(([, n, sec]) => sec && n.kind === 'unsupported' && n.ignorable);
+    const ignorable = [...walkTable(POD_SCHEMA, '')].filter(
+      ([, n, sec]) => sec && n.kind === 'unsupported' && n.ignorable,
+    );
     expect(ignorable).toEqual([]);
   });
 

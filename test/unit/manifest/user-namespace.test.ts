@@ -16,14 +16,16 @@ describe('hostUsers', () => {
   });
 
   test('false with a host namespace is refused, naming each field', () => {
-    expect(linesAfter((p) => Object.assign(p.spec, { hostUsers: false, hostNetwork: true, hostPID: true, hostIPC: true }))).toEqual([
+    expect(
+      linesAfter((p) => Object.assign(p.spec, { hostUsers: false, hostNetwork: true, hostPID: true, hostIPC: true })),
+    ).toEqual([
       'spec.hostNetwork: Forbidden: when `hostUsers` is false',
       'spec.hostPID: Forbidden: when `hostUsers` is false',
       'spec.hostIPC: Forbidden: when `hostUsers` is false',
     ]);
   });
 
-  test('true with the host namespaces is fine (the host\'s users anyway)', () => {
+  test("true with the host namespaces is fine (the host's users anyway)", () => {
     expect(linesAfter((p) => Object.assign(p.spec, { hostUsers: true, hostPID: true }))).toEqual([]);
   });
 
@@ -37,21 +39,29 @@ describe('procMount', () => {
     expect(linesAfter((p) => (p.spec.containers[1].securityContext = { procMount: 'Unmasked' }))).toEqual([
       'spec.containers[1].securityContext.procMount: Invalid value: "Unmasked": `hostUsers` must be false to use `Unmasked`',
     ]);
-    expect(linesAfter((p) => {
-      p.spec.hostUsers = true;
-      p.spec.initContainers = [{ name: 'init', image: 'busybox', securityContext: { procMount: 'Unmasked' } }];
-    })).toEqual(['spec.initContainers[0].securityContext.procMount: Invalid value: "Unmasked": `hostUsers` must be false to use `Unmasked`']);
+    expect(
+      linesAfter((p) => {
+        p.spec.hostUsers = true;
+        p.spec.initContainers = [{ name: 'init', image: 'busybox', securityContext: { procMount: 'Unmasked' } }];
+      }),
+    ).toEqual([
+      'spec.initContainers[0].securityContext.procMount: Invalid value: "Unmasked": `hostUsers` must be false to use `Unmasked`',
+    ]);
   });
 
   test('Unmasked with hostUsers: false, and Default anywhere, are accepted', () => {
-    expect(linesAfter((p) => {
-      p.spec.hostUsers = false;
-      p.spec.containers[0].securityContext = { procMount: 'Unmasked' };
-      p.spec.containers[1].securityContext = { procMount: 'Default' };
-    })).toEqual([]);
+    expect(
+      linesAfter((p) => {
+        p.spec.hostUsers = false;
+        p.spec.containers[0].securityContext = { procMount: 'Unmasked' };
+        p.spec.containers[1].securityContext = { procMount: 'Default' };
+      }),
+    ).toEqual([]);
   });
 
   test('another value is not supported', () => {
-    expect(linesAfter((p) => (p.spec.containers[0].securityContext = { procMount: 'Masked' }))[0]).toMatch(/^spec\.containers\[0\]\.securityContext\.procMount: .*"Default".*"Unmasked"/);
+    expect(linesAfter((p) => (p.spec.containers[0].securityContext = { procMount: 'Masked' }))[0]).toMatch(
+      /^spec\.containers\[0\]\.securityContext\.procMount: .*"Default".*"Unmasked"/,
+    );
   });
 });

@@ -17,10 +17,12 @@ describe('volumes and mounts', () => {
   });
 
   test('a volume with an invalid name is reported once, not again by its mounts', () => {
-    expect(linesAfter((p) => {
-      p.spec.volumes[0].name = 'Data';
-      p.spec.containers.forEach((c: { volumeMounts: { name: string }[] }) => (c.volumeMounts[0]!.name = 'Data'));
-    })).toEqual([
+    expect(
+      linesAfter((p) => {
+        p.spec.volumes[0].name = 'Data';
+        p.spec.containers.forEach((c: { volumeMounts: { name: string }[] }) => (c.volumeMounts[0]!.name = 'Data'));
+      }),
+    ).toEqual([
       'spec.volumes[0].name: invalid name "Data": must be a DNS label (lower-case letters, digits and \'-\', starting and ending with a letter or digit)',
     ]);
   });
@@ -30,10 +32,18 @@ describe('volumes and mounts', () => {
     expect(at('/var/data')).toEqual([]);
     expect(at('/processes')).toEqual([]);
     expect(at('data')).toEqual(['spec.containers[1].volumeMounts[0].mountPath: "data" is not an absolute path']);
-    expect(at('/data/../etc')).toEqual(['spec.containers[1].volumeMounts[0].mountPath: "/data/../etc" may not contain \'..\'']);
-    expect(at('/proc')).toEqual(['spec.containers[1].volumeMounts[0].mountPath: "/proc" is under /proc, where volumes may not be mounted']);
-    expect(at('//proc/sys')).toEqual(['spec.containers[1].volumeMounts[0].mountPath: "//proc/sys" is under /proc, where volumes may not be mounted']);
-    expect(at('/')).toEqual(['spec.containers[1].volumeMounts[0].mountPath: "/" is the container\'s root, which cannot be a volume']);
+    expect(at('/data/../etc')).toEqual([
+      'spec.containers[1].volumeMounts[0].mountPath: "/data/../etc" may not contain \'..\'',
+    ]);
+    expect(at('/proc')).toEqual([
+      'spec.containers[1].volumeMounts[0].mountPath: "/proc" is under /proc, where volumes may not be mounted',
+    ]);
+    expect(at('//proc/sys')).toEqual([
+      'spec.containers[1].volumeMounts[0].mountPath: "//proc/sys" is under /proc, where volumes may not be mounted',
+    ]);
+    expect(at('/')).toEqual([
+      'spec.containers[1].volumeMounts[0].mountPath: "/" is the container\'s root, which cannot be a volume',
+    ]);
     expect(at('')).toEqual(['spec.containers[1].volumeMounts[0].mountPath: required']);
   });
 
@@ -42,7 +52,9 @@ describe('volumes and mounts', () => {
     expect(at('site/html')).toEqual([]);
     expect(at('a..b')).toEqual([]);
     expect(at('/site')).toEqual(['spec.containers[1].volumeMounts[0].subPath: "/site" must be a relative path']);
-    expect(at('site/../..')).toEqual(['spec.containers[1].volumeMounts[0].subPath: "site/../.." may not contain \'..\'']);
+    expect(at('site/../..')).toEqual([
+      'spec.containers[1].volumeMounts[0].subPath: "site/../.." may not contain \'..\'',
+    ]);
   });
 
   test('a volume has exactly one type', () => {
@@ -55,26 +67,36 @@ describe('volumes and mounts', () => {
   });
 
   test('hostPath: absolute path and a known type', () => {
-    expect(linesAfter((p) => (p.spec.volumes[0] = { name: 'data', hostPath: { path: '/srv', type: 'DirectoryOrCreate' } }))).toEqual([]);
+    expect(
+      linesAfter((p) => (p.spec.volumes[0] = { name: 'data', hostPath: { path: '/srv', type: 'DirectoryOrCreate' } })),
+    ).toEqual([]);
     expect(linesAfter((p) => (p.spec.volumes[0] = { name: 'data', hostPath: { path: 'srv' } }))).toEqual([
       'spec.volumes[0].hostPath.path: "srv" is not an absolute path',
     ]);
     expect(linesAfter((p) => (p.spec.volumes[0] = { name: 'data', hostPath: { path: '/srv', type: 'Dir' } }))).toEqual([
       'spec.volumes[0].hostPath.type: invalid value "Dir": must be one of "", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"',
     ]);
-    expect(linesAfter((p) => (p.spec.volumes[0] = { name: 'data', hostPath: {} }))).toEqual(['spec.volumes[0].hostPath.path: required']);
+    expect(linesAfter((p) => (p.spec.volumes[0] = { name: 'data', hostPath: {} }))).toEqual([
+      'spec.volumes[0].hostPath.path: required',
+    ]);
   });
 
   test('emptyDir: medium and sizeLimit', () => {
     const dir = (emptyDir: unknown) => linesAfter((p) => (p.spec.volumes[0].emptyDir = emptyDir));
     expect(dir({ medium: 'Memory', sizeLimit: '64Mi' })).toEqual([]);
     expect(dir({ medium: '' })).toEqual([]);
-    expect(dir({ medium: 'Disk' })).toEqual(['spec.volumes[0].emptyDir.medium: invalid value "Disk": must be one of "", "Memory"']);
-    expect(dir({ medium: 'HugePages-2Mi' })).toEqual(['spec.volumes[0].emptyDir.medium: medium "HugePages-2Mi" is not supported by tspod']);
+    expect(dir({ medium: 'Disk' })).toEqual([
+      'spec.volumes[0].emptyDir.medium: invalid value "Disk": must be one of "", "Memory"',
+    ]);
+    expect(dir({ medium: 'HugePages-2Mi' })).toEqual([
+      'spec.volumes[0].emptyDir.medium: medium "HugePages-2Mi" is not supported by tspod',
+    ]);
     expect(dir({ sizeLimit: 'lots' })).toEqual([
       'spec.volumes[0].emptyDir.sizeLimit: invalid quantity "lots": expected a number with an optional suffix (64Mi, 1G, 500m, 1e3)',
     ]);
-    expect(dir({ sizeLimit: '0' })).toEqual(['spec.volumes[0].emptyDir.sizeLimit: invalid quantity "0": must be greater than zero']);
+    expect(dir({ sizeLimit: '0' })).toEqual([
+      'spec.volumes[0].emptyDir.sizeLimit: invalid quantity "0": must be greater than zero',
+    ]);
   });
 
   test('mountPropagation: only None', () => {

@@ -23,7 +23,9 @@ describe('a valid manifest', () => {
 
 describe('apiVersion and kind', () => {
   test('must be v1 and Pod', () => {
-    expect(linesAfter((p) => (p.apiVersion = 'apps/v1'))).toEqual(['apiVersion: invalid value "apps/v1": must be "v1"']);
+    expect(linesAfter((p) => (p.apiVersion = 'apps/v1'))).toEqual([
+      'apiVersion: invalid value "apps/v1": must be "v1"',
+    ]);
     expect(linesAfter((p) => (p.kind = 'Deployment'))).toEqual(['kind: invalid value "Deployment": must be "Pod"']);
   });
 
@@ -48,7 +50,7 @@ describe('names', () => {
   test('the pod name is a DNS subdomain', () => {
     expect(linesAfter((p) => (p.metadata.name = 'web.example-1'))).toEqual([]);
     expect(linesAfter((p) => (p.metadata.name = 'Web'))).toEqual([
-      'metadata.name: invalid name "Web": must be a DNS subdomain (lower-case letters, digits, \'-\' and \'.\', starting and ending with a letter or digit)',
+      "metadata.name: invalid name \"Web\": must be a DNS subdomain (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)",
     ]);
     expect(linesAfter((p) => (p.metadata.name = 'a'.repeat(254)))).toEqual([
       `metadata.name: "${'a'.repeat(254)}" is longer than 253 characters`,
@@ -85,23 +87,29 @@ describe('names', () => {
   });
 
   test('namespace, hostname and subdomain are DNS labels', () => {
-    expect(linesAfter((p) => (p.metadata.namespace = 'my_ns'))[0]).toMatch(/^metadata\.namespace: invalid name "my_ns": must be a DNS label/);
-    expect(linesAfter((p) => (p.spec.hostname = 'a.b'))[0]).toMatch(/^spec\.hostname: invalid name "a\.b": must be a DNS label/);
+    expect(linesAfter((p) => (p.metadata.namespace = 'my_ns'))[0]).toMatch(
+      /^metadata\.namespace: invalid name "my_ns": must be a DNS label/,
+    );
+    expect(linesAfter((p) => (p.spec.hostname = 'a.b'))[0]).toMatch(
+      /^spec\.hostname: invalid name "a\.b": must be a DNS label/,
+    );
     expect(linesAfter((p) => (p.spec.subdomain = '-x'))[0]).toMatch(/^spec\.subdomain: invalid name "-x"/);
   });
 
   test('label keys and values', () => {
     expect(linesAfter((p) => (p.metadata.labels = { 'example.com/tier': 'front_end.1', empty: '' }))).toEqual([]);
     expect(linesAfter((p) => (p.metadata.labels = { 'bad key': 'x' }))).toEqual([
-      'metadata.labels[bad key]: invalid key "bad key": the name must be at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit',
+      "metadata.labels[bad key]: invalid key \"bad key\": the name must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
     ]);
     expect(linesAfter((p) => (p.metadata.labels = { 'Example.com/x': 'y' }))).toEqual([
       'metadata.labels[Example.com/x]: invalid key "Example.com/x": the prefix before \'/\' must be a DNS subdomain',
     ]);
     expect(linesAfter((p) => (p.metadata.labels = { app: 'no spaces' }))).toEqual([
-      'metadata.labels[app]: invalid label value "no spaces": must be at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit',
+      "metadata.labels[app]: invalid label value \"no spaces\": must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
     ]);
-    expect(linesAfter((p) => (p.metadata.labels = { app: 5 }))).toEqual(['metadata.labels[app]: expected a string, got a number (5)']);
+    expect(linesAfter((p) => (p.metadata.labels = { app: 5 }))).toEqual([
+      'metadata.labels[app]: expected a string, got a number (5)',
+    ]);
   });
 
   test('annotations take any value, within 256 KiB in total', () => {
@@ -117,8 +125,12 @@ describe('uniqueness', () => {
     expect(linesAfter((p) => (p.spec.containers[1].name = 'server'))).toEqual([
       'spec.containers[1].name: duplicate container name "server": already used by spec.containers[0]',
     ]);
-    const lines = linesAfter((p) => (p.spec.initContainers = [{ name: 'writer', image: 'busybox', command: ['true'] }]));
-    expect(lines).toEqual(['spec.containers[1].name: duplicate container name "writer": already used by spec.initContainers[0]']);
+    const lines = linesAfter(
+      (p) => (p.spec.initContainers = [{ name: 'writer', image: 'busybox', command: ['true'] }]),
+    );
+    expect(lines).toEqual([
+      'spec.containers[1].name: duplicate container name "writer": already used by spec.initContainers[0]',
+    ]);
   });
 
   test('volume names are unique', () => {
@@ -155,7 +167,11 @@ describe('the error', () => {
     expect(error).toBeInstanceOf(ManifestError);
     expect(error).toBeInstanceOf(Error);
     const e = error as ManifestError;
-    expect(e.issues.map((i) => i.path)).toEqual(['metadata.name', 'spec.restartPolicy', 'spec.containers[1].volumeMounts[0].name']);
+    expect(e.issues.map((i) => i.path)).toEqual([
+      'metadata.name',
+      'spec.restartPolicy',
+      'spec.containers[1].volumeMounts[0].name',
+    ]);
     expect(e.message.split('\n')).toEqual(e.issues.map((i) => `${i.path}: ${i.message}`));
   });
 });

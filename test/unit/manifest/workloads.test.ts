@@ -7,7 +7,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { ManifestError, loadObjects, validatePod, workloadPods, jobPod, podTemplateHash, generateName, randomSuffix, NAME_ALPHABET, type Workload } from '../../../src/manifest/index.js';
+import {
+  ManifestError,
+  loadObjects,
+  validatePod,
+  workloadPods,
+  jobPod,
+  podTemplateHash,
+  generateName,
+  randomSuffix,
+  NAME_ALPHABET,
+  type Workload,
+} from '../../../src/manifest/index.js';
 import { fnv32, fnv32a, safeEncodeString, canonicalJson } from '../../../src/manifest/workload-pods.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tspod-workloads-'));
@@ -28,10 +39,14 @@ const template = (labels = '{app: web}', extra = '') =>
   `  template:\n    metadata: {labels: ${labels}}\n    spec:\n      ${extra}containers: [{name: c, image: busybox, command: [sleep, "1000"]}]\n`;
 const apps = (kind: string, spec = '  replicas: 2\n  selector: {matchLabels: {app: web}}\n', tmpl = template()) =>
   `apiVersion: apps/v1\nkind: ${kind}\nmetadata: {name: web}\nspec:\n${spec}${tmpl}`;
-const job = (spec = '  completions: 3\n  parallelism: 2\n', tmpl = template('{app: pi}', 'restartPolicy: Never\n      ')) =>
+const job = (
+  spec = '  completions: 3\n  parallelism: 2\n',
+  tmpl = template('{app: pi}', 'restartPolicy: Never\n      '),
+) =>
   `apiVersion: batch/v1\nkind: Job\nmetadata: {name: pi, uid: 0f0e0d0c-aaaa-bbbb-cccc-000000000001}\nspec:\n${spec}${tmpl}`;
 
-const pods = (w: Workload, rand?: (n: number) => number) => workloadPods(w, { uid: 'u-1', rand }).map((p) => validatePod(p).pod);
+const pods = (w: Workload, rand?: (n: number) => number) =>
+  workloadPods(w, { uid: 'u-1', rand }).map((p) => validatePod(p).pod);
 const suffix = `[${NAME_ALPHABET}]`;
 
 describe('the names controllers give', () => {
@@ -60,7 +75,9 @@ describe('the names controllers give', () => {
   test('the pod-template-hash is the encoded decimal FNV-32a of the template, and follows it', () => {
     const t = { metadata: { labels: { app: 'web' } }, spec: { containers: [] } };
     expect(podTemplateHash(t)).toBe(safeEncodeString(String(fnv32a(Buffer.from(canonicalJson(t))))));
-    expect(podTemplateHash({ spec: { containers: [] }, metadata: { labels: { app: 'web' } } })).toBe(podTemplateHash(t));
+    expect(podTemplateHash({ spec: { containers: [] }, metadata: { labels: { app: 'web' } } })).toBe(
+      podTemplateHash(t),
+    );
     expect(podTemplateHash({ ...t, metadata: { labels: { app: 'db' } } })).not.toBe(podTemplateHash(t));
     expect(podTemplateHash(t)).toMatch(new RegExp(`^${suffix}{1,10}$`));
   });
@@ -76,14 +93,30 @@ describe('the pods of each kind', () => {
     for (const p of got) {
       expect(p.metadata.name).toMatch(new RegExp(`^web-${hash}-${suffix}{5}$`));
       expect(p.metadata.labels).toEqual({ app: 'web', 'pod-template-hash': hash });
-      expect(p.metadata.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `web-${hash}`, uid: expect.any(String), controller: true, blockOwnerDeletion: true }]);
+      expect(p.metadata.ownerReferences).toEqual([
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: `web-${hash}`,
+          uid: expect.any(String),
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ]);
     }
     expect(got[0]!.metadata.name).not.toBe(got[1]!.metadata.name);
   });
 
   test('replicas defaults to 1; a paused Deployment makes none', async () => {
-    expect(pods((await load(apps('ReplicaSet', '  selector: {matchLabels: {app: web}}\n'))).workloads[0]!.workload)).toHaveLength(1);
-    expect(pods((await load(apps('Deployment', '  paused: true\n  selector: {matchLabels: {app: web}}\n'))).workloads[0]!.workload)).toHaveLength(0);
+    expect(
+      pods((await load(apps('ReplicaSet', '  selector: {matchLabels: {app: web}}\n'))).workloads[0]!.workload),
+    ).toHaveLength(1);
+    expect(
+      pods(
+        (await load(apps('Deployment', '  paused: true\n  selector: {matchLabels: {app: web}}\n'))).workloads[0]!
+          .workload,
+      ),
+    ).toHaveLength(0);
   });
 
   test('a ReplicaSet: NAME-XXXXX, owned by it', async () => {
@@ -95,22 +128,31 @@ describe('the pods of each kind', () => {
   });
 
   test('a StatefulSet: NAME-0..N-1, its hostname and subdomain, identity labels, a claim per pod', async () => {
-    const spec = '  replicas: 2\n  serviceName: nginx\n  selector: {matchLabels: {app: web}}\n  volumeClaimTemplates:\n  - metadata: {name: www}\n    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n';
+    const spec =
+      '  replicas: 2\n  serviceName: nginx\n  selector: {matchLabels: {app: web}}\n  volumeClaimTemplates:\n  - metadata: {name: www}\n    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n';
     const w = (await load(apps('StatefulSet', spec))).workloads[0]!.workload;
     const got = pods(w);
     expect(got.map((p) => p.metadata.name)).toEqual(['web-0', 'web-1']);
     expect(got[1]!.spec.hostname).toBe('web-1');
     expect(got[1]!.spec.subdomain).toBe('nginx');
     expect(got[1]!.metadata.labels).toMatchObject({
-      app: 'web', 'statefulset.kubernetes.io/pod-name': 'web-1', 'apps.kubernetes.io/pod-index': '1',
+      app: 'web',
+      'statefulset.kubernetes.io/pod-name': 'web-1',
+      'apps.kubernetes.io/pod-index': '1',
       'controller-revision-hash': expect.stringMatching(new RegExp(`^web-${suffix}+$`)),
     });
     expect(got[1]!.spec.volumes).toEqual([{ name: 'www', persistentVolumeClaim: { claimName: 'www-web-1' } }]);
-    expect(got[0]!.metadata.ownerReferences![0]).toMatchObject({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web' });
+    expect(got[0]!.metadata.ownerReferences![0]).toMatchObject({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      name: 'web',
+    });
   });
 
   test('a StatefulSet counts from ordinals.start', async () => {
-    const w = (await load(apps('StatefulSet', '  replicas: 2\n  ordinals: {start: 5}\n  selector: {matchLabels: {app: web}}\n'))).workloads[0]!.workload;
+    const w = (
+      await load(apps('StatefulSet', '  replicas: 2\n  ordinals: {start: 5}\n  selector: {matchLabels: {app: web}}\n'))
+    ).workloads[0]!.workload;
     expect(pods(w).map((p) => p.metadata.name)).toEqual(['web-5', 'web-6']);
   });
 
@@ -119,8 +161,15 @@ describe('the pods of each kind', () => {
     const got = pods(w);
     expect(got).toHaveLength(1);
     expect(got[0]!.metadata.name).toMatch(new RegExp(`^web-${suffix}{5}$`));
-    expect(got[0]!.metadata.labels).toMatchObject({ 'pod-template-generation': '1', 'controller-revision-hash': expect.stringMatching(new RegExp(`^${suffix}+$`)) });
-    expect(got[0]!.spec.tolerations).toContainEqual({ key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' });
+    expect(got[0]!.metadata.labels).toMatchObject({
+      'pod-template-generation': '1',
+      'controller-revision-hash': expect.stringMatching(new RegExp(`^${suffix}+$`)),
+    });
+    expect(got[0]!.spec.tolerations).toContainEqual({
+      key: 'node.kubernetes.io/unschedulable',
+      operator: 'Exists',
+      effect: 'NoSchedule',
+    });
   });
 
   test("a Job: NAME-XXXXX with the labels the API server adds, owned by the Job; the spec's defaults", async () => {
@@ -129,50 +178,95 @@ describe('the pods of each kind', () => {
     const p = validatePod(jobPod(w, { uid: w.metadata.uid! })).pod;
     expect(p.metadata.name).toMatch(new RegExp(`^pi-${suffix}{5}$`));
     expect(p.metadata.labels).toEqual({
-      app: 'pi', 'job-name': 'pi', 'batch.kubernetes.io/job-name': 'pi',
-      'controller-uid': w.metadata.uid, 'batch.kubernetes.io/controller-uid': w.metadata.uid,
+      app: 'pi',
+      'job-name': 'pi',
+      'batch.kubernetes.io/job-name': 'pi',
+      'controller-uid': w.metadata.uid,
+      'batch.kubernetes.io/controller-uid': w.metadata.uid,
     });
-    expect(p.metadata.ownerReferences![0]).toMatchObject({ apiVersion: 'batch/v1', kind: 'Job', name: 'pi', uid: w.metadata.uid });
-    expect((await load(job(''))).workloads[0]!.workload.job).toEqual({ parallelism: 1, completions: 1, backoffLimit: 6 });
-    expect((await load(job('  parallelism: 3\n'))).workloads[0]!.workload.job).toEqual({ parallelism: 3, backoffLimit: 6 });
+    expect(p.metadata.ownerReferences![0]).toMatchObject({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      name: 'pi',
+      uid: w.metadata.uid,
+    });
+    expect((await load(job(''))).workloads[0]!.workload.job).toEqual({
+      parallelism: 1,
+      completions: 1,
+      backoffLimit: 6,
+    });
+    expect((await load(job('  parallelism: 3\n'))).workloads[0]!.workload.job).toEqual({
+      parallelism: 3,
+      backoffLimit: 6,
+    });
   });
 });
 
 describe("the API server's checks", () => {
   test('the selector must choose the template labels', async () => {
     const msg = await issues(apps('Deployment', '  selector: {matchLabels: {app: db}}\n'));
-    expect(msg).toMatch(/#?: spec\.template\.metadata\.labels: Invalid value: \{"app":"web"\}: `selector` does not match template `labels`/);
+    expect(msg).toMatch(
+      /#?: spec\.template\.metadata\.labels: Invalid value: \{"app":"web"\}: `selector` does not match template `labels`/,
+    );
   });
 
   test('apps/v1 kinds need a selector, and not an empty one', async () => {
     expect(await issues(apps('ReplicaSet', '  replicas: 1\n'))).toMatch(/: spec\.selector: Required value/);
-    expect(await issues(apps('StatefulSet', '  selector: {}\n'))).toMatch(/: spec\.selector: Invalid value: \{\}: empty selector is invalid for statefulset/);
+    expect(await issues(apps('StatefulSet', '  selector: {}\n'))).toMatch(
+      /: spec\.selector: Invalid value: \{\}: empty selector is invalid for statefulset/,
+    );
   });
 
   test("the template's restartPolicy: Always for apps/v1, Never or OnFailure for a Job", async () => {
-    expect(await issues(apps('Deployment', '  selector: {matchLabels: {app: web}}\n', template('{app: web}', 'restartPolicy: Never\n      ')))).toMatch(/spec\.template\.spec\.restartPolicy: Unsupported value: "Never": supported values: "Always"/);
-    expect(await issues(job('', template('{app: pi}')))).toMatch(/spec\.template\.spec\.restartPolicy: Required value: valid values: "OnFailure", "Never"/);
-    expect(await issues(job('', template('{app: pi}', 'restartPolicy: Always\n      ')))).toMatch(/Unsupported value: "Always": supported values: "OnFailure", "Never"/);
+    expect(
+      await issues(
+        apps(
+          'Deployment',
+          '  selector: {matchLabels: {app: web}}\n',
+          template('{app: web}', 'restartPolicy: Never\n      '),
+        ),
+      ),
+    ).toMatch(/spec\.template\.spec\.restartPolicy: Unsupported value: "Never": supported values: "Always"/);
+    expect(await issues(job('', template('{app: pi}')))).toMatch(
+      /spec\.template\.spec\.restartPolicy: Required value: valid values: "OnFailure", "Never"/,
+    );
+    expect(await issues(job('', template('{app: pi}', 'restartPolicy: Always\n      ')))).toMatch(
+      /Unsupported value: "Always": supported values: "OnFailure", "Never"/,
+    );
   });
 
   test("a Job's selector is generated unless manualSelector", async () => {
-    expect(await issues(job('  selector: {matchLabels: {app: pi}}\n'))).toMatch(/spec\.selector: Invalid value: .*`selector` not auto-generated/);
+    expect(await issues(job('  selector: {matchLabels: {app: pi}}\n'))).toMatch(
+      /spec\.selector: Invalid value: .*`selector` not auto-generated/,
+    );
     await expect(load(job('  manualSelector: true\n  selector: {matchLabels: {app: pi}}\n'))).resolves.toBeTruthy();
   });
 
   test('template issues are named by their place in the workload', async () => {
-    const msg = await issues(apps('Deployment', '  selector: {matchLabels: {app: web}}\n', '  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: c}]\n'));
+    const msg = await issues(
+      apps(
+        'Deployment',
+        '  selector: {matchLabels: {app: web}}\n',
+        '  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: c}]\n',
+      ),
+    );
     expect(msg).toMatch(/: spec\.template\.spec\.containers\[0\]\.image: /);
   });
 
   test('a typo in a workload spec is a typo; unimplemented Job fields are refused by name', async () => {
-    expect(await issues(apps('Deployment', '  replica: 2\n  selector: {matchLabels: {app: web}}\n'))).toMatch(/spec\.replica/);
+    expect(await issues(apps('Deployment', '  replica: 2\n  selector: {matchLabels: {app: web}}\n'))).toMatch(
+      /spec\.replica/,
+    );
     expect(await issues(job('  completionMode: Indexed\n'))).toMatch(/spec\.completionMode/);
     expect(await issues(apps('Deployment').replace('apps/v1', 'extensions/v1beta1'))).toMatch(/apiVersion/);
   });
 
   test('a CronJob is refused by name, with the reason', async () => {
-    const msg = await issues('apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {schedule: "* * * * *"}\n');
-    expect(msg).toMatch(/kind "CronJob" is not supported: a CronJob needs a controller that creates Jobs on its schedule/);
+    const msg = await issues(
+      'apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {schedule: "* * * * *"}\n',
+    );
+    expect(msg).toMatch(
+      /kind "CronJob" is not supported: a CronJob needs a controller that creates Jobs on its schedule/,
+    );
   });
 });

@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { attachPod, chooseNetwork, detachPod, portMappings, type AttachOptions, type NetworkAttachment } from '../../../src/network/index.js';
+import {
+  attachPod,
+  chooseNetwork,
+  detachPod,
+  portMappings,
+  type AttachOptions,
+  type NetworkAttachment,
+} from '../../../src/network/index.js';
 import type { MountOps } from '../../../src/network/netns.js';
 import { tryLockDir } from '../../../src/network/host-rules.js';
 import { FakeIptables } from './fake-iptables.js';
@@ -59,18 +66,34 @@ describe('attachPod', () => {
     const a = await attachPod(options());
     const pin = path.join(runRoot, 'netns', 'web');
     expect(events).toEqual(['record empty', `mount /proc/4242/ns/net ${pin} BIND`, 'record 3', 'record 4']);
-    expect(records[0]).toMatchObject({ network: 'tspod', source: 'built-in', containerId: '0b1c-uid', netnsPin: pin, result: null, ips: [] });
+    expect(records[0]).toMatchObject({
+      network: 'tspod',
+      source: 'built-in',
+      containerId: '0b1c-uid',
+      netnsPin: pin,
+      result: null,
+      ips: [],
+    });
     expect(fake.sequence()).toEqual(['bridge:ADD', 'portmap:ADD']);
-    expect(a).toMatchObject({ ifName: 'eth0', ips: ['10.1.2.3'], portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] });
+    expect(a).toMatchObject({
+      ifName: 'eth0',
+      ips: ['10.1.2.3'],
+      portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
+    });
     expect(a?.config.plugins.map((p) => p.type)).toEqual(['bridge', 'portmap']);
   });
 
-  it('runs the bridge alone for a pod without hostPort, the network\'s rules installed once', async () => {
+  it("runs the bridge alone for a pod without hostPort, the network's rules installed once", async () => {
     const a = (await attachPod(options({ portMappings: [] }))) as NetworkAttachment;
     expect(fake.sequence()).toEqual(['bridge:ADD']);
     expect(a.config.plugins.map((p) => p.type)).toEqual(['bridge']);
     expect(a.config.plugins[0]).toMatchObject({ ipMasq: false, isGateway: true });
-    expect(a.hostRules).toEqual({ network: 'tspod', subnet: '10.203.0.0/16', bridge: 'tspod0', leaseDir: path.join(ipamDir, 'tspod') });
+    expect(a.hostRules).toEqual({
+      network: 'tspod',
+      subnet: '10.203.0.0/16',
+      bridge: 'tspod0',
+      leaseDir: path.join(ipamDir, 'tspod'),
+    });
     // checked alongside ADD; found missing, installed after it (looked for again under each lock)
     const checks = ['check nat', 'check filter'];
     expect(iptables.log).toEqual([...checks, ...checks, ...checks, 'restore nat,filter', ...checks]);
@@ -89,7 +112,9 @@ describe('attachPod', () => {
     };
     expect(await free()).toBe(true);
     fake.failOn('bridge:ADD');
-    await expect(attachPod(options({ portMappings: [], podName: 'failing' }))).rejects.toThrow('attaching pod "failing"');
+    await expect(attachPod(options({ portMappings: [], podName: 'failing' }))).rejects.toThrow(
+      'attaching pod "failing"',
+    );
     expect(await free()).toBe(true);
   });
 
@@ -110,9 +135,18 @@ describe('attachPod', () => {
 
   it('leaves the iptables alone on a network from a configuration file', async () => {
     const conf = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-conf-'));
-    const list = { cniVersion: '1.0.0', name: 'tspod', plugins: [{ type: 'bridge', ipMasq: true }, { type: 'portmap', capabilities: { portMappings: true } }] };
+    const list = {
+      cniVersion: '1.0.0',
+      name: 'tspod',
+      plugins: [
+        { type: 'bridge', ipMasq: true },
+        { type: 'portmap', capabilities: { portMappings: true } },
+      ],
+    };
     fs.writeFileSync(path.join(conf, 'tspod.conflist'), JSON.stringify(list));
-    const a = (await attachPod(options({ portMappings: [], settings: { pluginDirs: [fake.dir], configDirs: [conf], ipamDir } }))) as NetworkAttachment;
+    const a = (await attachPod(
+      options({ portMappings: [], settings: { pluginDirs: [fake.dir], configDirs: [conf], ipamDir } }),
+    )) as NetworkAttachment;
     expect(fake.sequence()).toEqual(['bridge:ADD', 'portmap:ADD']);
     expect(a.hostRules).toBeUndefined();
     expect(iptables.log).toEqual([]);
@@ -127,7 +161,8 @@ describe('attachPod', () => {
       CNI_CONTAINERID: '0b1c-uid',
       CNI_NETNS: path.join(runRoot, 'netns', 'web'),
       CNI_IFNAME: 'eth0',
-      CNI_ARGS: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web;K8S_POD_INFRA_CONTAINER_ID=0b1c-uid;K8S_POD_UID=0b1c-uid',
+      CNI_ARGS:
+        'IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web;K8S_POD_INFRA_CONTAINER_ID=0b1c-uid;K8S_POD_UID=0b1c-uid',
       CNI_PATH: fake.dir,
     });
   });
@@ -141,7 +176,9 @@ describe('attachPod', () => {
     fake.failOn('portmap:ADD');
     const err = (await attachPod(options()).catch((e: unknown) => e)) as Error;
     expect(err.message).toBe('attaching pod "web" to network "tspod"');
-    expect((err.cause as Error).message).toBe('cni plugin "portmap" ADD on network "tspod" failed (code 7): portmap refused: by request');
+    expect((err.cause as Error).message).toBe(
+      'cni plugin "portmap" ADD on network "tspod" failed (code 7): portmap refused: by request',
+    );
     expect(fake.sequence()).toEqual(['bridge:ADD', 'portmap:ADD', 'portmap:DEL', 'bridge:DEL']);
     // the DEL gets the last result ADD produced
     expect(fake.calls()[2].stdin.prevResult).toEqual(records.at(-1)?.result);
@@ -163,7 +200,10 @@ describe('attachPod without CNI plugins', () => {
 
   it('fails for a network defined in a file', async () => {
     const conf = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-conf-'));
-    fs.writeFileSync(path.join(conf, 'x.conflist'), JSON.stringify({ cniVersion: '1.0.0', name: 'x', plugins: [{ type: 'macvlan' }] }));
+    fs.writeFileSync(
+      path.join(conf, 'x.conflist'),
+      JSON.stringify({ cniVersion: '1.0.0', name: 'x', plugins: [{ type: 'macvlan' }] }),
+    );
     const settings = { pluginDirs: [fake.dir], configDirs: [conf] };
     await expect(attachPod(options({ settings, network: 'x' }))).rejects.toThrow(
       `network "x" (${conf}/x.conflist): cni plugins macvlan are not installed in ${fake.dir}`,
@@ -189,7 +229,9 @@ describe('detachPod', () => {
     const a = (await attachPod(options())) as NetworkAttachment;
     fake.reset();
     fake.failOn('portmap:DEL');
-    await expect(detachPod(a, { settings: { pluginDirs: [fake.dir] }, mountOps })).rejects.toThrow('detaching pod "web" from network "tspod"');
+    await expect(detachPod(a, { settings: { pluginDirs: [fake.dir] }, mountOps })).rejects.toThrow(
+      'detaching pod "web" from network "tspod"',
+    );
     expect(fake.sequence()).toEqual(['portmap:DEL', 'bridge:DEL']);
   });
 });
@@ -213,7 +255,12 @@ describe('chooseNetwork', () => {
 describe('portMappings', () => {
   it('maps container ports that have a hostPort, lower-casing the protocol', () => {
     const containers = [
-      { ports: [{ containerPort: 80, hostPort: 8080, protocol: 'TCP' }, { containerPort: 9090, protocol: 'TCP' }] },
+      {
+        ports: [
+          { containerPort: 80, hostPort: 8080, protocol: 'TCP' },
+          { containerPort: 9090, protocol: 'TCP' },
+        ],
+      },
       { ports: [{ containerPort: 53, hostPort: 5353, protocol: 'UDP', hostIP: '127.0.0.1' }] },
       { ports: [{ containerPort: 81, hostPort: 8081, protocol: 'TCP', hostIP: '0.0.0.0' }] },
       {},

@@ -19,9 +19,19 @@ beforeEach(() => fake.reset());
 const list: NetConfList = {
   cniVersion: '1.0.0',
   name: 'chain',
-  plugins: [{ type: 'one', ipam: { type: 'two' } }, { type: 'two', capabilities: { portMappings: true } }, { type: 'three' }],
+  plugins: [
+    { type: 'one', ipam: { type: 'two' } },
+    { type: 'two', capabilities: { portMappings: true } },
+    { type: 'three' },
+  ],
 };
-const call = (): ListCall => ({ containerId: 'pod-uid', netns: '/pin', ifName: 'eth0', args: [['K8S_POD_NAME', 'p']], pluginDirs: [fake.dir] });
+const call = (): ListCall => ({
+  containerId: 'pod-uid',
+  netns: '/pin',
+  ifName: 'eth0',
+  args: [['K8S_POD_NAME', 'p']],
+  pluginDirs: [fake.dir],
+});
 const ports = { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] };
 
 describe('ADD through a list', () => {
@@ -33,17 +43,34 @@ describe('ADD through a list', () => {
     expect(fake.sequence()).toEqual(['one:ADD', 'two:ADD', 'three:ADD']);
     const calls = fake.calls();
     expect(calls[0].stdin.prevResult).toBeUndefined();
-    expect((calls[1].stdin.prevResult as CniResult).interfaces?.map((x) => x.name)).toEqual(['host-side', 'eth0', 'by-one']);
-    expect((calls[2].stdin.prevResult as CniResult).interfaces?.map((x) => x.name)).toEqual(['host-side', 'eth0', 'by-one', 'by-two']);
+    expect((calls[1].stdin.prevResult as CniResult).interfaces?.map((x) => x.name)).toEqual([
+      'host-side',
+      'eth0',
+      'by-one',
+    ]);
+    expect((calls[2].stdin.prevResult as CniResult).interfaces?.map((x) => x.name)).toEqual([
+      'host-side',
+      'eth0',
+      'by-one',
+      'by-two',
+    ]);
     expect(result.interfaces?.map((x) => x.name)).toEqual(['host-side', 'eth0', 'by-one', 'by-two', 'by-three']);
-    expect(seen.map(([i, names]) => [i, names.length])).toEqual([[0, 3], [1, 4], [2, 5]]);
+    expect(seen.map(([i, names]) => [i, names.length])).toEqual([
+      [0, 3],
+      [1, 4],
+      [2, 5],
+    ]);
     expect(calls[0].stdin.runtimeConfig).toBeUndefined();
     expect(calls[1].stdin.runtimeConfig).toEqual(ports);
   });
 
   it('stops at the first failure', async () => {
     fake.failOn('two:ADD');
-    await expect(addNetworkList(list, call(), {}, async () => {})).rejects.toMatchObject({ plugin: 'two', command: 'ADD', code: 7 });
+    await expect(addNetworkList(list, call(), {}, async () => {})).rejects.toMatchObject({
+      plugin: 'two',
+      command: 'ADD',
+      code: 7,
+    });
     expect(fake.sequence()).toEqual(['one:ADD', 'two:ADD']);
   });
 });

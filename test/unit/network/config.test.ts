@@ -29,8 +29,20 @@ describe('cniSettings', () => {
   });
 
   it('takes TSPOD_CNI_CONFIG_DIR, TSPOD_CNI_PATH (colon lists), TSPOD_SUBNET, TSPOD_IPAM_DIR and TSPOD_BRIDGE', () => {
-    const env = { TSPOD_CNI_CONFIG_DIR: '/a:/b', TSPOD_CNI_PATH: '/p', TSPOD_SUBNET: '10.9.0.0/24', TSPOD_IPAM_DIR: '/i', TSPOD_BRIDGE: 'br9' };
-    expect(cniSettings(env)).toEqual({ configDirs: ['/a', '/b'], pluginDirs: ['/p'], subnet: '10.9.0.0/24', ipamDir: '/i', bridge: 'br9' });
+    const env = {
+      TSPOD_CNI_CONFIG_DIR: '/a:/b',
+      TSPOD_CNI_PATH: '/p',
+      TSPOD_SUBNET: '10.9.0.0/24',
+      TSPOD_IPAM_DIR: '/i',
+      TSPOD_BRIDGE: 'br9',
+    };
+    expect(cniSettings(env)).toEqual({
+      configDirs: ['/a', '/b'],
+      pluginDirs: ['/p'],
+      subnet: '10.9.0.0/24',
+      ipamDir: '/i',
+      bridge: 'br9',
+    });
   });
 
   it('lets explicit settings win over the environment', () => {
@@ -60,9 +72,17 @@ describe('builtinNetwork', () => {
   });
 
   it('has host rules for its subnet and bridge, keyed to its lease store', () => {
-    expect(builtinHostRules(settings)).toEqual({ network: 'tspod', subnet: '10.203.0.0/16', bridge: 'tspod0', leaseDir: '/var/lib/cni/networks/tspod' });
+    expect(builtinHostRules(settings)).toEqual({
+      network: 'tspod',
+      subnet: '10.203.0.0/16',
+      bridge: 'tspod0',
+      leaseDir: '/var/lib/cni/networks/tspod',
+    });
     expect(builtinHostRules({ ...settings, ipamDir: '/x', bridge: 'br1', subnet: '10.1.0.0/24' })).toEqual({
-      network: 'tspod', subnet: '10.1.0.0/24', bridge: 'br1', leaseDir: '/x/tspod',
+      network: 'tspod',
+      subnet: '10.1.0.0/24',
+      bridge: 'br1',
+      leaseDir: '/x/tspod',
     });
   });
 
@@ -100,7 +120,12 @@ describe('parseConfigFile', () => {
   });
 
   it('reads a .conflist, keeping disableCheck', () => {
-    const text = JSON.stringify({ cniVersion: '1.0.0', name: 'n', disableCheck: true, plugins: [{ type: 'a' }, { type: 'b' }] });
+    const text = JSON.stringify({
+      cniVersion: '1.0.0',
+      name: 'n',
+      disableCheck: true,
+      plugins: [{ type: 'a' }, { type: 'b' }],
+    });
     expect(parseConfigFile('/d/n.conflist', text)).toEqual({
       cniVersion: '1.0.0',
       name: 'n',
@@ -110,7 +135,9 @@ describe('parseConfigFile', () => {
   });
 
   it('names what is wrong', () => {
-    expect(() => parseConfigFile('x.conflist', '{"name":"n","plugins":[]}')).toThrow('"plugins" must be a non-empty list');
+    expect(() => parseConfigFile('x.conflist', '{"name":"n","plugins":[]}')).toThrow(
+      '"plugins" must be a non-empty list',
+    );
     expect(() => parseConfigFile('x.conflist', '{"name":"n","plugins":[{}]}')).toThrow('plugins[0] has no "type"');
     expect(() => parseConfigFile('x.conf', '{"name":"n"}')).toThrow('the configuration has no "type"');
     expect(() => parseConfigFile('x.conf', '{"type":"t"}')).toThrow('missing or invalid "name"');
@@ -180,7 +207,11 @@ describe('loading networks from directories', () => {
 
 describe('pluginTypes', () => {
   it('lists the plugins and the IPAM plugins they delegate to, once each', () => {
-    const list = { cniVersion: '1.0.0', name: 'n', plugins: [{ type: 'bridge', ipam: { type: 'host-local' } }, { type: 'portmap' }, { type: 'bridge' }] };
+    const list = {
+      cniVersion: '1.0.0',
+      name: 'n',
+      plugins: [{ type: 'bridge', ipam: { type: 'host-local' } }, { type: 'portmap' }, { type: 'bridge' }],
+    };
     expect(pluginTypes(list)).toEqual(['bridge', 'host-local', 'portmap']);
   });
 });
@@ -200,7 +231,11 @@ describe('podChain', () => {
   });
 
   it("runs a configuration file's list as written, with or without hostPorts", () => {
-    const list = { cniVersion: '1.0.0', name: 'tspod', plugins: [{ type: 'bridge' }, { type: 'portmap' }, { type: 'firewall' }] };
+    const list = {
+      cniVersion: '1.0.0',
+      name: 'tspod',
+      plugins: [{ type: 'bridge' }, { type: 'portmap' }, { type: 'firewall' }],
+    };
     const fromFile = { list, source: '/etc/cni/net.d/10-tspod.conflist' };
     expect(podChain(fromFile, [])).toBe(list);
     expect(podChain(fromFile, [port])).toBe(list);

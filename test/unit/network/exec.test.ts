@@ -1,12 +1,24 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { CniError, execPlugin, findPlugin, formatCniArgs, pluginEnv, pluginFailure, pluginStdin, type PluginCall } from '../../../src/network/exec.js';
+import {
+  CniError,
+  execPlugin,
+  findPlugin,
+  formatCniArgs,
+  pluginEnv,
+  pluginFailure,
+  pluginStdin,
+  type PluginCall,
+} from '../../../src/network/exec.js';
 import type { NetConfList } from '../../../src/network/types.js';
 import { FakePlugins } from './fake-plugins.js';
 
 const list: NetConfList = {
   cniVersion: '1.0.0',
   name: 'net1',
-  plugins: [{ type: 'bridge', bridge: 'br9' }, { type: 'portmap', capabilities: { portMappings: true }, snat: true }],
+  plugins: [
+    { type: 'bridge', bridge: 'br9' },
+    { type: 'portmap', capabilities: { portMappings: true }, snat: true },
+  ],
 };
 
 const call: PluginCall = {
@@ -44,14 +56,24 @@ describe('pluginEnv', () => {
   });
 
   it('formats CNI_ARGS as key=value pairs separated by ;', () => {
-    expect(formatCniArgs([['A', '1'], ['B', 'x=y']])).toBe('A=1;B=x=y');
+    expect(
+      formatCniArgs([
+        ['A', '1'],
+        ['B', 'x=y'],
+      ]),
+    ).toBe('A=1;B=x=y');
     expect(formatCniArgs([])).toBe('');
   });
 });
 
 describe('pluginStdin', () => {
   it('adds the list name and version to the plugin configuration', () => {
-    expect(pluginStdin(list, list.plugins[0], {})).toEqual({ type: 'bridge', bridge: 'br9', cniVersion: '1.0.0', name: 'net1' });
+    expect(pluginStdin(list, list.plugins[0], {})).toEqual({
+      type: 'bridge',
+      bridge: 'br9',
+      cniVersion: '1.0.0',
+      name: 'net1',
+    });
   });
 
   it('passes capability arguments only to plugins that declare the capability', () => {
@@ -74,12 +96,24 @@ describe('plugin errors', () => {
     const stdout = JSON.stringify({ cniVersion: '1.0.0', code: 11, msg: 'try again later', details: 'lock busy' });
     const err = pluginFailure('bridge', 'ADD', 'net1', { status: 1, signal: null, stdout, stderr: '' });
     expect(err).toBeInstanceOf(CniError);
-    expect(err).toMatchObject({ plugin: 'bridge', command: 'ADD', network: 'net1', code: 11, msg: 'try again later', details: 'lock busy' });
+    expect(err).toMatchObject({
+      plugin: 'bridge',
+      command: 'ADD',
+      network: 'net1',
+      code: 11,
+      msg: 'try again later',
+      details: 'lock busy',
+    });
     expect(err.message).toBe('cni plugin "bridge" ADD on network "net1" failed (code 11): try again later: lock busy');
   });
 
   it('falls back to stderr and the exit status when there is no error object', () => {
-    const err = pluginFailure('portmap', 'DEL', 'net1', { status: 2, signal: null, stdout: '', stderr: 'panic: nil map\n' });
+    const err = pluginFailure('portmap', 'DEL', 'net1', {
+      status: 2,
+      signal: null,
+      stdout: '',
+      stderr: 'panic: nil map\n',
+    });
     expect(err.message).toBe('cni plugin "portmap" DEL on network "net1" failed: exit status 2, panic: nil map');
     expect(err.code).toBeUndefined();
   });
@@ -97,7 +131,11 @@ describe('execPlugin', () => {
     expect(out.ips).toEqual([{ address: '10.1.2.3/24', interface: 1 }]);
     const [logged] = fake.calls();
     expect(logged.stdin).toEqual(stdin);
-    expect(logged.env).toMatchObject({ CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c0ffee', CNI_PATH: `/nonexistent:${fake.dir}` });
+    expect(logged.env).toMatchObject({
+      CNI_COMMAND: 'ADD',
+      CNI_CONTAINERID: 'c0ffee',
+      CNI_PATH: `/nonexistent:${fake.dir}`,
+    });
   });
 
   it('reports the plugin error with its code', async () => {

@@ -18,7 +18,10 @@ export class FakeIptables implements IptablesOps {
   }
 
   async restore(input: string): Promise<void> {
-    const tables = input.split('\n').filter((l) => l.startsWith('*')).map((l) => l.slice(1));
+    const tables = input
+      .split('\n')
+      .filter((l) => l.startsWith('*'))
+      .map((l) => l.slice(1));
     this.log.push(`restore ${tables.join(',')}`);
     const removes = input.includes('\n-X ');
     for (const t of tables) {

@@ -50,7 +50,11 @@ export class FakePlugins {
   calls(): FakeCall[] {
     const file = path.join(this.dir, 'calls.log');
     if (!fs.existsSync(file)) return [];
-    return fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as FakeCall);
+    return fs
+      .readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as FakeCall);
   }
 
   /** `plugin:COMMAND` of each call, in order. */

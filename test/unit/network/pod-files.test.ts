@@ -46,7 +46,9 @@ describe('hostsFile', () => {
 
   it('is the host file under its own header for hostNetwork pods', () => {
     const hostHosts = '127.0.0.1 localhost\n192.0.2.2 vm\n';
-    expect(hostNetworkHostsFile({ hostHosts, hostAliases: [] })).toBe(`# Kubernetes-managed hosts file (host network).\n${hostHosts}`);
+    expect(hostNetworkHostsFile({ hostHosts, hostAliases: [] })).toBe(
+      `# Kubernetes-managed hosts file (host network).\n${hostHosts}`,
+    );
     expect(hostNetworkHostsFile({ hostHosts, hostAliases: [{ ip: '10.0.0.1', hostnames: ['a'] }] })).toBe(
       `# Kubernetes-managed hosts file (host network).\n${hostHosts}\n# Entries added by HostAliases.\n10.0.0.1\ta\n`,
     );
@@ -54,10 +56,12 @@ describe('hostsFile', () => {
 });
 
 describe('resolvConf', () => {
-  const host = '# generated\nnameserver 192.0.2.53\nnameserver 192.0.2.54\nsearch example.com. corp.example\noptions ndots:2 edns0\n';
+  const host =
+    '# generated\nnameserver 192.0.2.53\nnameserver 192.0.2.54\nsearch example.com. corp.example\noptions ndots:2 edns0\n';
 
   it('copies the host settings for Default, and for ClusterFirst (no cluster DNS to use)', () => {
-    const want = 'search example.com corp.example\nnameserver 192.0.2.53\nnameserver 192.0.2.54\noptions ndots:2 edns0\n';
+    const want =
+      'search example.com corp.example\nnameserver 192.0.2.53\nnameserver 192.0.2.54\noptions ndots:2 edns0\n';
     for (const dnsPolicy of ['Default', 'ClusterFirst', 'ClusterFirstWithHostNet'] as const) {
       expect(resolvConf({ hostResolvConf: host, dnsPolicy, hostNetwork: false })).toBe(want);
     }
@@ -86,9 +90,9 @@ describe('resolvConf', () => {
   it('leaves out host nameservers on loopback for pods with their own network, and says so', () => {
     const warnings: string[] = [];
     const stub = 'nameserver 127.0.0.53\nnameserver 192.0.2.53\noptions edns0 trust-ad\nsearch .\n';
-    expect(resolvConf({ hostResolvConf: stub, dnsPolicy: 'Default', hostNetwork: false }, (w) => warnings.push(w))).toBe(
-      'nameserver 192.0.2.53\noptions edns0 trust-ad\n',
-    );
+    expect(
+      resolvConf({ hostResolvConf: stub, dnsPolicy: 'Default', hostNetwork: false }, (w) => warnings.push(w)),
+    ).toBe('nameserver 192.0.2.53\noptions edns0 trust-ad\n');
     expect(warnings).toEqual([
       "the host's nameserver 127.0.0.53 is a loopback address, unreachable from the pod's network namespace: left out of the pod's resolv.conf",
     ]);
@@ -99,15 +103,21 @@ describe('resolvConf', () => {
 
   it('keeps at most 3 nameservers and 32 search domains', () => {
     const warnings: string[] = [];
-    const many = [1, 2, 3, 4].map((i) => `nameserver 192.0.2.${i}`).join('\n') + `\nsearch ${Array.from({ length: 40 }, (_, i) => `d${i}.example`).join(' ')}\n`;
-    const text = resolvConf({ hostResolvConf: many, dnsPolicy: 'Default', hostNetwork: false }, (w) => warnings.push(w));
+    const many =
+      [1, 2, 3, 4].map((i) => `nameserver 192.0.2.${i}`).join('\n') +
+      `\nsearch ${Array.from({ length: 40 }, (_, i) => `d${i}.example`).join(' ')}\n`;
+    const text = resolvConf({ hostResolvConf: many, dnsPolicy: 'Default', hostNetwork: false }, (w) =>
+      warnings.push(w),
+    );
     expect(text.match(/^nameserver/gm)).toHaveLength(3);
     expect(text.split('\n')[0].split(' ')).toHaveLength(33);
     expect(warnings).toHaveLength(2);
   });
 
   it('parses as the kubelet does: the last search and options lines win, comments skipped', () => {
-    expect(parseResolvConf('search a b\nsearch c\n; x\n#nameserver 1.1.1.1\nnameserver 9.9.9.9\noptions x\noptions y z\n')).toEqual({
+    expect(
+      parseResolvConf('search a b\nsearch c\n; x\n#nameserver 1.1.1.1\nnameserver 9.9.9.9\noptions x\noptions y z\n'),
+    ).toEqual({
       servers: ['9.9.9.9'],
       searches: ['c'],
       options: ['y', 'z'],
@@ -115,7 +125,8 @@ describe('resolvConf', () => {
   });
 
   it('recognises loopback addresses', () => {
-    for (const ip of ['127.0.0.53', '127.1.2.3', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) expect(isLoopbackAddress(ip)).toBe(true);
+    for (const ip of ['127.0.0.53', '127.1.2.3', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1'])
+      expect(isLoopbackAddress(ip)).toBe(true);
     for (const ip of ['10.0.0.1', 'fe80::1', '::2', 'example']) expect(isLoopbackAddress(ip)).toBe(false);
   });
 

@@ -32,7 +32,7 @@ test('a change to abi.json changes the generated module (the comparison above ca
   expect(gen.cHeader(more)).toContain('TP_OP_PRETEND_OP');
 });
 
-test('the lists TypeScript uses are abi.json\'s, in its order', () => {
+test("the lists TypeScript uses are abi.json's, in its order", () => {
   const abi = gen.readAbi();
   expect([...OPS]).toEqual(abi.ops);
   expect([...NAMESPACES]).toEqual(abi.namespaces.map((n) => n.name));
@@ -41,7 +41,30 @@ test('the lists TypeScript uses are abi.json\'s, in its order', () => {
 });
 
 test('every op of the addon is described in its own words', () => {
-  const texts = OPS.map((name) => describeOp({ op: name, target: '/x', source: 's', data: 'd', ns: [], argv: ['a'], env: [], bounding: [], effective: [], permitted: [], inheritable: [], mode: 0o666, major: 1, minor: 3, uid: 1, gid: 1, uidMap: '0 1 1', gidMap: '0 1 1', profile: 'p', filter: { defaultAction: 'SCMP_ACT_ERRNO', defaultErrno: 1, architectures: [], flags: [], rules: [] } } as unknown as NativeOp));
+  const texts = OPS.map((name) =>
+    describeOp({
+      op: name,
+      target: '/x',
+      source: 's',
+      data: 'd',
+      ns: [],
+      argv: ['a'],
+      env: [],
+      bounding: [],
+      effective: [],
+      permitted: [],
+      inheritable: [],
+      mode: 0o666,
+      major: 1,
+      minor: 3,
+      uid: 1,
+      gid: 1,
+      uidMap: '0 1 1',
+      gidMap: '0 1 1',
+      profile: 'p',
+      filter: { defaultAction: 'SCMP_ACT_ERRNO', defaultErrno: 1, architectures: [], flags: [], rules: [] },
+    } as unknown as NativeOp),
+  );
   for (const [i, t] of texts.entries()) expect(typeof t === 'string' && t.length > 0, OPS[i]).toBe(true);
   // No two ops read the same: a description copied from another op is a mistake.
   expect(new Set(texts).size).toBe(OPS.length);

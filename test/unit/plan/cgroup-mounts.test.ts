@@ -15,9 +15,21 @@ const V2 = '30 23 0:27 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup
 describe('cgroup layout and what a container sees at /sys/fs/cgroup', () => {
   test('hybrid host: controllers from v1 unless cgroup2 offers them; a tmpfs with one mount per hierarchy', () => {
     const layout = detectLayout(HYBRID, () => ['hugetlb']);
-    expect(layout.v1).toEqual({ memory: '/sys/fs/cgroup/memory', cpu: '/sys/fs/cgroup/cpu', cpuacct: '/sys/fs/cgroup/cpuacct', pids: '/sys/fs/cgroup/pids' });
+    expect(layout.v1).toEqual({
+      memory: '/sys/fs/cgroup/memory',
+      cpu: '/sys/fs/cgroup/cpu',
+      cpuacct: '/sys/fs/cgroup/cpuacct',
+      pids: '/sys/fs/cgroup/pids',
+    });
     expect(containerCgroupMounts(layout)).toEqual([
-      { fstype: 'tmpfs', target: '/sys/fs/cgroup', options: [['mode', '755'], ['size', '64k']] },
+      {
+        fstype: 'tmpfs',
+        target: '/sys/fs/cgroup',
+        options: [
+          ['mode', '755'],
+          ['size', '64k'],
+        ],
+      },
       { fstype: 'cgroup', target: '/sys/fs/cgroup/memory', options: [['memory', '']] },
       { fstype: 'cgroup', target: '/sys/fs/cgroup/cpu', options: [['cpu', '']] },
       { fstype: 'cgroup', target: '/sys/fs/cgroup/cpuacct', options: [['cpuacct', '']] },
@@ -28,7 +40,14 @@ describe('cgroup layout and what a container sees at /sys/fs/cgroup', () => {
 
   test('co-mounted v1 controllers are one hierarchy', () => {
     const layout = detectLayout('32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct', () => []);
-    expect(containerCgroupMounts(layout)).toContainEqual({ fstype: 'cgroup', target: '/sys/fs/cgroup/cpu,cpuacct', options: [['cpu', ''], ['cpuacct', '']] });
+    expect(containerCgroupMounts(layout)).toContainEqual({
+      fstype: 'cgroup',
+      target: '/sys/fs/cgroup/cpu,cpuacct',
+      options: [
+        ['cpu', ''],
+        ['cpuacct', ''],
+      ],
+    });
   });
 
   test('cgroup2-only host: the cgroup2 file system itself', () => {

@@ -9,15 +9,21 @@ import { image, layout, pod, proc } from './fixtures.js';
 function plan(p: Pod): Plan {
   const l = layout(p.metadata.name);
   const c = p.spec.containers[0];
-  return containerPlan(containerInput(p, l, c, {
-    image, process: proc, instance: l.instance(c.name, 0), terminationLog: l.terminationLog(c.name, 0), cgroupProcs: [],
-  }));
+  return containerPlan(
+    containerInput(p, l, c, {
+      image,
+      process: proc,
+      instance: l.instance(c.name, 0),
+      terminationLog: l.terminationLog(c.name, 0),
+      cgroupProcs: [],
+    }),
+  );
 }
 
 const ops = (p: Plan) => p.ops.map((o) => o.op);
 
 describe('tty: true in the container plan', () => {
-  test('the terminal is opened after pivot_root (from the container\'s devpts) and before setsid makes it the controlling terminal', () => {
+  test("the terminal is opened after pivot_root (from the container's devpts) and before setsid makes it the controlling terminal", () => {
     const p = plan(pod({ containers: [{ name: 'sh', image: 'busybox', tty: true, stdin: true }] }));
     const o = ops(p);
     expect(o.filter((x) => x === 'console')).toHaveLength(1);
@@ -30,10 +36,21 @@ describe('tty: true in the container plan', () => {
     expect(p.ops.find((x) => x.op === 'exec')).toMatchObject({ env: expect.arrayContaining(['TERM=xterm']) });
   });
 
-  test('a TERM of the container\'s own is kept', () => {
-    const p = containerPlan(containerInput(pod({ containers: [{ name: 'sh', image: 'busybox', tty: true }] }), layout('p'), pod({ containers: [{ name: 'sh', image: 'busybox', tty: true }] }).spec.containers[0], {
-      image, process: { ...proc, env: [...proc.env, 'TERM=vt100'] }, instance: layout('p').instance('sh', 0), terminationLog: layout('p').terminationLog('sh', 0), cgroupProcs: [],
-    }));
+  test("a TERM of the container's own is kept", () => {
+    const p = containerPlan(
+      containerInput(
+        pod({ containers: [{ name: 'sh', image: 'busybox', tty: true }] }),
+        layout('p'),
+        pod({ containers: [{ name: 'sh', image: 'busybox', tty: true }] }).spec.containers[0],
+        {
+          image,
+          process: { ...proc, env: [...proc.env, 'TERM=vt100'] },
+          instance: layout('p').instance('sh', 0),
+          terminationLog: layout('p').terminationLog('sh', 0),
+          cgroupProcs: [],
+        },
+      ),
+    );
     const env = (p.ops.find((x) => x.op === 'exec') as { env: string[] }).env;
     expect(env.filter((e) => e.startsWith('TERM='))).toEqual(['TERM=vt100']);
   });
@@ -42,7 +59,9 @@ describe('tty: true in the container plan', () => {
     const p = plan(pod({ containers: [{ name: 'c', image: 'busybox', stdin: true }] }));
     expect(ops(p)).not.toContain('console');
     expect(p.ops.find((x) => x.op === 'setsid')).not.toHaveProperty('fd');
-    expect((p.ops.find((x) => x.op === 'exec') as { env: string[] }).env.some((e) => e.startsWith('TERM='))).toBe(false);
+    expect((p.ops.find((x) => x.op === 'exec') as { env: string[] }).env.some((e) => e.startsWith('TERM='))).toBe(
+      false,
+    );
   });
 
   test('the console step gets the console socket when the plan is executed, and cannot run without one', () => {

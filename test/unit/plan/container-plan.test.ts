@@ -6,21 +6,35 @@ import type { NativeOp, Plan } from '../../../src/plan/types.js';
 import type { Pod } from '../../../src/manifest/types.js';
 import { image, layout, pod, proc } from './fixtures.js';
 
-function plan(p: Pod, name = p.spec.containers[0].name, extra: Partial<Parameters<typeof containerInput>[3]> = {}): Plan {
+function plan(
+  p: Pod,
+  name = p.spec.containers[0].name,
+  extra: Partial<Parameters<typeof containerInput>[3]> = {},
+): Plan {
   const l = layout(p.metadata.name);
   const c = [...p.spec.initContainers, ...p.spec.containers].find((x) => x.name === name)!;
-  return containerPlan(containerInput(p, l, c, {
-    image, process: proc, instance: l.instance(name, 0), terminationLog: l.terminationLog(name, 0),
-    cgroupProcs: ['/sys/fs/cgroup/unified/tspod/u/c-0/cgroup.procs'],
-    cgroupMounts: [{ fstype: 'cgroup2', target: '/sys/fs/cgroup', options: [] }], kernelRelease: '6.18.0', ...extra,
-  }));
+  return containerPlan(
+    containerInput(p, l, c, {
+      image,
+      process: proc,
+      instance: l.instance(name, 0),
+      terminationLog: l.terminationLog(name, 0),
+      cgroupProcs: ['/sys/fs/cgroup/unified/tspod/u/c-0/cgroup.procs'],
+      cgroupMounts: [{ fstype: 'cgroup2', target: '/sys/fs/cgroup', options: [] }],
+      kernelRelease: '6.18.0',
+      ...extra,
+    }),
+  );
 }
 
 const ops = (p: Plan) => p.ops.map((o) => o.op);
 const index = (p: Plan, pred: (o: NativeOp) => boolean) => p.ops.findIndex(pred);
 const target = (t: string) => (o: NativeOp) => 'target' in o && o.target === t;
 
-const simple = pod({ containers: [{ name: 'app', image: 'busybox', volumeMounts: [{ name: 'data', mountPath: '/data' }] }], volumes: [{ name: 'data', emptyDir: {} }] });
+const simple = pod({
+  containers: [{ name: 'app', image: 'busybox', volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+  volumes: [{ name: 'data', emptyDir: {} }],
+});
 
 describe('container plan', () => {
   test('own mount and PID namespaces; joins the infra for net, ipc, uts', () => {
@@ -66,21 +80,49 @@ describe('container plan', () => {
   });
 
   test('every mount but /dev and /dev/pts is nodev (the read-only root remount too); privileged volumes keep their devices', () => {
-    const ro = pod({ containers: [{ name: 'app', image: 'busybox', securityContext: { readOnlyRootFilesystem: true }, volumeMounts: [{ name: 'data', mountPath: '/data' }] }], volumes: [{ name: 'data', emptyDir: {} }] });
+    const ro = pod({
+      containers: [
+        {
+          name: 'app',
+          image: 'busybox',
+          securityContext: { readOnlyRootFilesystem: true },
+          volumeMounts: [{ name: 'data', mountPath: '/data' }],
+        },
+      ],
+      volumes: [{ name: 'data', emptyDir: {} }],
+    });
     const mounts = plan(ro).ops.filter((o) => o.op === 'mount' || o.op === 'mountFs' || o.op === 'bind');
-    const withDevices = mounts.filter((o) => !(o.op === 'mount' && o.flags?.includes('NODEV')) && !(o.op !== 'mount' && o.attrs?.includes('NODEV')));
+    const withDevices = mounts.filter(
+      (o) => !(o.op === 'mount' && o.flags?.includes('NODEV')) && !(o.op !== 'mount' && o.attrs?.includes('NODEV')),
+    );
     // the "/" propagation change mounts nothing
     expect(withDevices.map((o) => o.target)).toEqual(['/', '/dev', '/dev/pts']);
-    const priv = pod({ containers: [{ name: 'app', image: 'busybox', securityContext: { privileged: true }, volumeMounts: [{ name: 'data', mountPath: '/data' }] }], volumes: [{ name: 'data', emptyDir: {} }] });
+    const priv = pod({
+      containers: [
+        {
+          name: 'app',
+          image: 'busybox',
+          securityContext: { privileged: true },
+          volumeMounts: [{ name: 'data', mountPath: '/data' }],
+        },
+      ],
+      volumes: [{ name: 'data', emptyDir: {} }],
+    });
     expect(plan(priv).ops.find(target('/data'))).not.toHaveProperty('attrs');
   });
 
-  test('overlay root with the image\'s layers below, topmost first, one lowerdir+ key each, and a fresh upper layer', () => {
+  test("overlay root with the image's layers below, topmost first, one lowerdir+ key each, and a fresh upper layer", () => {
     const p = plan(simple);
     const l = layout('web').instance('app', 0);
     expect(p.ops.find((o) => o.op === 'mountFs' && o.source === 'overlay')).toMatchObject({
-      target: '/rootfs', attrs: ['NODEV'],
-      options: [...image.lowerDirs.map((d) => ['lowerdir+', d]), ['upperdir', l.upper], ['workdir', l.work], ['userxattr', '']],
+      target: '/rootfs',
+      attrs: ['NODEV'],
+      options: [
+        ...image.lowerDirs.map((d) => ['lowerdir+', d]),
+        ['upperdir', l.upper],
+        ['workdir', l.work],
+        ['userxattr', ''],
+      ],
     });
   });
 
@@ -88,12 +130,26 @@ describe('container plan', () => {
     const p = plan(simple, 'app', { kernelRelease: '6.1.0-28-amd64' });
     const l = layout('web').instance('app', 0);
     expect(p.ops.find((o) => o.op === 'mount' && o.fstype === 'overlay')).toMatchObject({
-      target: l.rootfs, flags: ['NODEV'], data: `lowerdir=${image.lowerDirs.join(':')},upperdir=${l.upper},workdir=${l.work},userxattr`,
+      target: l.rootfs,
+      flags: ['NODEV'],
+      data: `lowerdir=${image.lowerDirs.join(':')},upperdir=${l.upper},workdir=${l.work},userxattr`,
     });
     expect(p.ops.filter((o) => o.op === 'openRoot').map((o) => o.target)).toEqual([l.rootfs]);
-    const many = { ...image, lowerDirs: Array.from({ length: 60 }, (_, i) => `/var/lib/tspod/images/layers/sha256/${String(i).padStart(64, '0')}/diff`) };
-    expect(() => plan(simple, 'app', { kernelRelease: '6.1.0', image: many })).toThrow(/60 layers, too many for an overlay mount on this kernel/);
-    expect(plan(simple, 'app', { kernelRelease: '6.8.0', image: many }).ops.find((o) => o.op === 'mountFs' && o.source === 'overlay')).toBeDefined();
+    const many = {
+      ...image,
+      lowerDirs: Array.from(
+        { length: 60 },
+        (_, i) => `/var/lib/tspod/images/layers/sha256/${String(i).padStart(64, '0')}/diff`,
+      ),
+    };
+    expect(() => plan(simple, 'app', { kernelRelease: '6.1.0', image: many })).toThrow(
+      /60 layers, too many for an overlay mount on this kernel/,
+    );
+    expect(
+      plan(simple, 'app', { kernelRelease: '6.8.0', image: many }).ops.find(
+        (o) => o.op === 'mountFs' && o.source === 'overlay',
+      ),
+    ).toBeDefined();
   });
 
   test('the default capabilities, nothing inheritable', () => {
@@ -120,7 +176,9 @@ describe('container plan', () => {
   });
 
   test('hostNetwork, hostIPC and hostPID: nothing to join, no PID namespace', () => {
-    const p = plan(pod({ hostNetwork: true, hostIPC: true, hostPID: true, containers: [{ name: 'app', image: 'busybox' }] }));
+    const p = plan(
+      pod({ hostNetwork: true, hostIPC: true, hostPID: true, containers: [{ name: 'app', image: 'busybox' }] }),
+    );
     expect(ops(p)).not.toContain('setns');
     expect(p.clone).toEqual(['mnt']);
   });
@@ -135,21 +193,48 @@ describe('container plan', () => {
   });
 
   test('capabilities add and drop', () => {
-    const p = plan(pod({ containers: [{ name: 'app', image: 'busybox', securityContext: { capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] } } }] }));
+    const p = plan(
+      pod({
+        containers: [
+          { name: 'app', image: 'busybox', securityContext: { capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] } } },
+        ],
+      }),
+    );
     expect(p.ops.find((o) => o.op === 'credentials')).toMatchObject({ bounding: ['CAP_NET_ADMIN'] });
   });
 
   test('a non-root user gets no effective capabilities, and no_new_privs when asked', () => {
-    const p = plan(pod({ containers: [{ name: 'app', image: 'busybox', securityContext: { allowPrivilegeEscalation: false } }] }), 'app', { user: { uid: 1000, gid: 1000, groups: [1000] } });
-    expect(p.ops.find((o) => o.op === 'credentials')).toMatchObject({ uid: 1000, gid: 1000, groups: [1000], effective: [], permitted: [] });
+    const p = plan(
+      pod({ containers: [{ name: 'app', image: 'busybox', securityContext: { allowPrivilegeEscalation: false } }] }),
+      'app',
+      { user: { uid: 1000, gid: 1000, groups: [1000] } },
+    );
+    expect(p.ops.find((o) => o.op === 'credentials')).toMatchObject({
+      uid: 1000,
+      gid: 1000,
+      groups: [1000],
+      effective: [],
+      permitted: [],
+    });
     expect(ops(p).indexOf('noNewPrivs')).toBe(ops(p).length - 2);
   });
 
   test('read-only and subPath volume mounts', () => {
-    const p = plan(pod({
-      containers: [{ name: 'app', image: 'busybox', volumeMounts: [{ name: 'd', mountPath: '/a/b', subPath: 'x/y', readOnly: true }, { name: 'd', mountPath: '/a' }] }],
-      volumes: [{ name: 'd', hostPath: { path: '/srv/d' } }],
-    }));
+    const p = plan(
+      pod({
+        containers: [
+          {
+            name: 'app',
+            image: 'busybox',
+            volumeMounts: [
+              { name: 'd', mountPath: '/a/b', subPath: 'x/y', readOnly: true },
+              { name: 'd', mountPath: '/a' },
+            ],
+          },
+        ],
+        volumes: [{ name: 'd', hostPath: { path: '/srv/d' } }],
+      }),
+    );
     const binds = p.ops.filter((o) => o.op === 'bind' && o.source === '/srv/d');
     // the parent mount first, whatever the manifest order, so the deeper one is not hidden
     expect(binds).toEqual([
@@ -159,7 +244,9 @@ describe('container plan', () => {
   });
 
   test('readOnlyRootFilesystem remounts the root read-only after pivot_root', () => {
-    const p = plan(pod({ containers: [{ name: 'app', image: 'busybox', securityContext: { readOnlyRootFilesystem: true } }] }));
+    const p = plan(
+      pod({ containers: [{ name: 'app', image: 'busybox', securityContext: { readOnlyRootFilesystem: true } }] }),
+    );
     const i = index(p, (o) => o.op === 'mount' && !!o.flags?.includes('REMOUNT'));
     expect(i).toBeGreaterThan(index(p, (o) => o.op === 'pivotRoot'));
   });
@@ -176,6 +263,11 @@ describe('container plan', () => {
   });
 
   test('exec searches the container PATH', () => {
-    expect(plan(simple).ops.at(-1)).toMatchObject({ op: 'exec', target: 'sh', argv: proc.argv, searchPath: '/usr/bin:/bin' });
+    expect(plan(simple).ops.at(-1)).toMatchObject({
+      op: 'exec',
+      target: 'sh',
+      argv: proc.argv,
+      searchPath: '/usr/bin:/bin',
+    });
   });
 });

@@ -10,6 +10,9 @@ export function pod(spec: Record<string, unknown>, name = 'web'): Pod {
 
 export const layout = (name = 'web') => podLayout(roots, name);
 
-export const image = { lowerDirs: ['/var/lib/tspod/images/layers/sha256/b2/diff', '/var/lib/tspod/images/layers/sha256/b1/diff'], config: { Cmd: ['sh'], Env: ['PATH=/bin'] } };
+export const image = {
+  lowerDirs: ['/var/lib/tspod/images/layers/sha256/b2/diff', '/var/lib/tspod/images/layers/sha256/b1/diff'],
+  config: { Cmd: ['sh'], Env: ['PATH=/bin'] },
+};
 
 export const proc = { argv: ['sh', '-c', 'true'], env: ['PATH=/usr/bin:/bin'], workingDir: '/' };

@@ -17,39 +17,75 @@ import { image, layout, pod, proc } from './fixtures.js';
 const MAP = '0 131072 65536';
 const spec = (extra: object = {}) => ({
   hostUsers: false,
-  volumes: [{ name: 'e', emptyDir: {} }, { name: 'h', hostPath: { path: '/srv' } }, { name: 'cfg', configMap: { name: 'c' } }, { name: 'claim', persistentVolumeClaim: { claimName: 'db' } }],
-  containers: [{ name: 'app', image: 'busybox', volumeMounts: ['e', 'h', 'cfg', 'claim'].map((n) => ({ name: n, mountPath: `/${n}` })) }],
+  volumes: [
+    { name: 'e', emptyDir: {} },
+    { name: 'h', hostPath: { path: '/srv' } },
+    { name: 'cfg', configMap: { name: 'c' } },
+    { name: 'claim', persistentVolumeClaim: { claimName: 'db' } },
+  ],
+  containers: [
+    {
+      name: 'app',
+      image: 'busybox',
+      volumeMounts: ['e', 'h', 'cfg', 'claim'].map((n) => ({ name: n, mountPath: `/${n}` })),
+    },
+  ],
   ...extra,
 });
 
 function cplan(p: Pod, layers = image.lowerDirs): Plan {
   const l = layout(p.metadata.name);
   const c = p.spec.containers[0];
-  return containerPlan(containerInput(p, l, c, {
-    image: { ...image, lowerDirs: layers }, process: proc, instance: l.instance(c.name, 0), terminationLog: l.terminationLog(c.name, 0),
-    cgroupProcs: ['/sys/fs/cgroup/unified/tspod/u/app-0/cgroup.procs'], cgroupMounts: [],
-  }));
+  return containerPlan(
+    containerInput(p, l, c, {
+      image: { ...image, lowerDirs: layers },
+      process: proc,
+      instance: l.instance(c.name, 0),
+      terminationLog: l.terminationLog(c.name, 0),
+      cgroupProcs: ['/sys/fs/cgroup/unified/tspod/u/app-0/cgroup.procs'],
+      cgroupMounts: [],
+    }),
+  );
 }
 const at = (p: Plan, pred: (o: NativeOp) => boolean) => p.ops.findIndex(pred);
 
 describe('infra with a user namespace', () => {
-  const p = infraPlan(infraInput(pod(spec()), layout(), { pauseBinary: '/opt/pause', cgroupProcs: ['/sys/fs/cgroup/pids/tspod/u/infra/cgroup.procs'], idMap: MAP }));
+  const p = infraPlan(
+    infraInput(pod(spec()), layout(), {
+      pauseBinary: '/opt/pause',
+      cgroupProcs: ['/sys/fs/cgroup/pids/tspod/u/infra/cgroup.procs'],
+      idMap: MAP,
+    }),
+  );
 
   test('clone makes the user namespace with the others; the first step waits for its maps', () => {
     expect(p.clone).toEqual(['user', 'mnt', 'uts', 'ipc', 'net', 'pid']);
     expect(p.ops[0]).toMatchObject({ op: 'awaitIdMap', uidMap: MAP, gidMap: MAP });
   });
 
-  test('host root until its root is open, the namespace\'s root after; pause has no capability', () => {
+  test("host root until its root is open, the namespace's root after; pause has no capability", () => {
     const setres = at(p, (o) => o.op === 'setresuid');
     expect(setres).toBe(at(p, (o) => o.op === 'openRoot') + 1);
     expect(at(p, (o) => o.op === 'bind')).toBeGreaterThan(setres);
-    expect(p.ops.find((o) => o.op === 'mount' && o.fstype === 'tmpfs')).toMatchObject({ data: expect.stringContaining('uid=0,gid=0') });
-    expect(p.ops.find((o) => o.op === 'credentials')).toMatchObject({ uid: 0, gid: 0, groups: [], bounding: [], effective: [] });
+    expect(p.ops.find((o) => o.op === 'mount' && o.fstype === 'tmpfs')).toMatchObject({
+      data: expect.stringContaining('uid=0,gid=0'),
+    });
+    expect(p.ops.find((o) => o.op === 'credentials')).toMatchObject({
+      uid: 0,
+      gid: 0,
+      groups: [],
+      bounding: [],
+      effective: [],
+    });
   });
 
   test('a pod without hostUsers: false has no user namespace; one with it needs its range', () => {
-    const plain = infraPlan(infraInput(pod({ containers: [{ name: 'a', image: 'busybox' }] }), layout(), { pauseBinary: '/p', cgroupProcs: [] }));
+    const plain = infraPlan(
+      infraInput(pod({ containers: [{ name: 'a', image: 'busybox' }] }), layout(), {
+        pauseBinary: '/p',
+        cgroupProcs: [],
+      }),
+    );
     expect(plain.clone).not.toContain('user');
     expect(plain.ops.map((o) => o.op)).not.toContain('awaitIdMap');
     expect(() => infraInput(pod(spec()), layout(), { pauseBinary: '/p', cgroupProcs: [] })).toThrow(/id range/);
@@ -63,14 +99,27 @@ describe('container with a user namespace', () => {
     expect(idm.map((o) => o.op === 'idmapMount' && o.source)).toEqual(['/img/a', '/img/b']);
     const overlay = p.ops.find((o) => o.op === 'mountFs' && o.source === 'overlay');
     const targets = idm.map((o) => (o.op === 'idmapMount' ? o.target : ''));
-    const lowers = overlay?.op === 'mountFs' ? overlay.options?.filter(([k]) => k === 'lowerdir+').map(([, v]) => v) : [];
+    const lowers =
+      overlay?.op === 'mountFs' ? overlay.options?.filter(([k]) => k === 'lowerdir+').map(([, v]) => v) : [];
     expect(lowers).toEqual(targets);
     expect(at(p, (o) => o.op === 'mount' && o.target === '/')).toBeLessThan(at(p, (o) => o.op === 'idmapMount'));
   });
 
   test('idmapped: pod files, configMap and claim volumes; not emptyDir, not hostPath', () => {
-    const binds = Object.fromEntries(cplan(pod(spec())).ops.filter((o) => o.op === 'bind').map((o) => [o.op === 'bind' && o.target, o.op === 'bind' && !!o.idmap]));
-    expect(binds).toMatchObject({ '/e': false, '/h': false, '/cfg': true, '/claim': true, '/etc/hosts': true, '/dev/termination-log': true, '/dev/shm': false });
+    const binds = Object.fromEntries(
+      cplan(pod(spec()))
+        .ops.filter((o) => o.op === 'bind')
+        .map((o) => [o.op === 'bind' && o.target, o.op === 'bind' && !!o.idmap]),
+    );
+    expect(binds).toMatchObject({
+      '/e': false,
+      '/h': false,
+      '/cfg': true,
+      '/claim': true,
+      '/etc/hosts': true,
+      '/dev/termination-log': true,
+      '/dev/shm': false,
+    });
   });
 
   test('joins the user namespace after every mount and mask, becomes its root, then locks a copy of the mounts', () => {
@@ -94,15 +143,29 @@ describe('container with a user namespace', () => {
   });
 
   test('procMount: Unmasked has no masked and no read-only /proc paths; Default keeps them', () => {
-    const unmasked = cplan(pod(spec({ containers: [{ name: 'app', image: 'busybox', securityContext: { procMount: 'Unmasked' } }] })));
-    expect(unmasked.ops.filter((o) => o.op === 'maskPath' || (o.op === 'readOnlyPath' && o.target.startsWith('/proc')))).toEqual([]);
-    const masked = cplan(pod(spec({ containers: [{ name: 'app', image: 'busybox', securityContext: { procMount: 'Default' } }] })));
+    const unmasked = cplan(
+      pod(spec({ containers: [{ name: 'app', image: 'busybox', securityContext: { procMount: 'Unmasked' } }] })),
+    );
+    expect(
+      unmasked.ops.filter((o) => o.op === 'maskPath' || (o.op === 'readOnlyPath' && o.target.startsWith('/proc'))),
+    ).toEqual([]);
+    const masked = cplan(
+      pod(spec({ containers: [{ name: 'app', image: 'busybox', securityContext: { procMount: 'Default' } }] })),
+    );
     expect(masked.ops.some((o) => o.op === 'maskPath' && o.target === '/proc/kcore')).toBe(true);
   });
 });
 
 describe('exec into a container with a user namespace', () => {
-  const ctx = { env: ['PATH=/bin'], workingDir: '/', capabilities: ['CAP_CHOWN'], noNewPrivs: false, cgroupProcs: [], user: { uid: 0, gid: 0, groups: [] }, userns: true };
+  const ctx = {
+    env: ['PATH=/bin'],
+    workingDir: '/',
+    capabilities: ['CAP_CHOWN'],
+    noNewPrivs: false,
+    cgroupProcs: [],
+    user: { uid: 0, gid: 0, groups: [] },
+    userns: true,
+  };
 
   test('joins the host-owned namespaces, forks, then the user namespace, then becomes its root', () => {
     const p = execPlan({ container: 'app', context: ctx, argv: ['id'], tty: false });
@@ -113,7 +176,7 @@ describe('exec into a container with a user namespace', () => {
     expect(p.ops.find((o) => o.op === 'credentials')).toMatchObject({ uid: 0, gid: 0 });
   });
 
-  test('a container of the host\'s users is joined as before', () => {
+  test("a container of the host's users is joined as before", () => {
     const p = execPlan({ container: 'app', context: { ...ctx, userns: undefined }, argv: ['id'], tty: false });
     expect(p.ops.some((o) => o.op === 'setns' && o.ns.includes('user'))).toBe(false);
     expect(p.ops.map((o) => o.op)).not.toContain('setresuid');

@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { formatNsTable } from '../../../src/pods/namespaces.js';
 
-test('one row per process, shared namespaces marked *, the host\'s marked ^', () => {
+test("one row per process, shared namespaces marked *, the host's marked ^", () => {
   const host = { mnt: 1, uts: 2, ipc: 3, net: 4, pid: 5, cgroup: 6 };
   const text = formatNsTable(
     {

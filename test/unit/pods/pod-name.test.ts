@@ -9,17 +9,26 @@ const roots = { root: '/tmp/r', runRoot: '/tmp/rr' };
 const hostile = ['..', '.', '/', '', 'a\0b', '\0', '../..', '../x', 'a/b', '/etc', 'a/..', './a'];
 
 describe('pod names are DNS subdomains, checked before any lookup', () => {
-  test.each(hostile.concat(['UPPER', '-a', 'a-', 'a..b', 'a_b', 'x'.repeat(254), ' a', 'a\n']))('%j is refused', (name) => {
-    expect(() => checkPodName(name)).toThrow(InvalidPodNameError);
-    expect(() => checkPodName(name)).toThrow(/^invalid pod name /);
-  });
+  test.each(hostile.concat(['UPPER', '-a', 'a-', 'a..b', 'a_b', 'x'.repeat(254), ' a', 'a\n']))(
+    '%j is refused',
+    (name) => {
+      expect(() => checkPodName(name)).toThrow(InvalidPodNameError);
+      expect(() => checkPodName(name)).toThrow(/^invalid pod name /);
+    },
+  );
 
   test.each(['web', 'a', 'nginx-1', 'my.pod.example', 'x'.repeat(253), '0'])('%j is accepted', (name) => {
     expect(() => checkPodName(name)).not.toThrow();
   });
 
   test('the error is a usage error (exit status 125) and quotes a NUL visibly', () => {
-    const err = (() => { try { checkPodName('a\0b'); } catch (e) { return e as InvalidPodNameError; } })();
+    const err = (() => {
+      try {
+        checkPodName('a\0b');
+      } catch (e) {
+        return e as InvalidPodNameError;
+      }
+    })();
     expect(err?.status).toBe(125);
     expect(err?.message).toContain('"a\\u0000b"');
   });
@@ -47,7 +56,11 @@ describe('the path helpers build only direct children of the pods directories', 
 });
 
 describe('a caller who is not root is told so', () => {
-  const eacces = Object.assign(new Error("EACCES: permission denied, stat '/run/tspod/pods/web'"), { code: 'EACCES', syscall: 'stat', path: '/run/tspod/pods/web' });
+  const eacces = Object.assign(new Error("EACCES: permission denied, stat '/run/tspod/pods/web'"), {
+    code: 'EACCES',
+    syscall: 'stat',
+    path: '/run/tspod/pods/web',
+  });
 
   test('EACCES anywhere in the chain, as a user', () => {
     expect(permissionProblem(new Error('reading the state of pod "web"', { cause: eacces }), 1000)).toBe(

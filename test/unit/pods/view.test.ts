@@ -8,9 +8,21 @@ const t0 = at(0);
 
 describe('ages, as kubectl prints them', () => {
   test.each([
-    [0, '0s'], [59, '59s'], [119, '119s'], [120, '2m'], [192, '3m12s'], [600, '10m'], [2 * 3600 + 59 * 60, '179m'],
-    [3 * 3600, '3h'], [7 * 3600 + 5 * 60, '7h5m'], [8 * 3600 + 5 * 60, '8h'], [47 * 3600, '47h'], [3 * 86400 + 4 * 3600, '3d4h'],
-    [12 * 86400, '12d'], [800 * 86400, '2y70d'], [9 * 365 * 86400, '9y'],
+    [0, '0s'],
+    [59, '59s'],
+    [119, '119s'],
+    [120, '2m'],
+    [192, '3m12s'],
+    [600, '10m'],
+    [2 * 3600 + 59 * 60, '179m'],
+    [3 * 3600, '3h'],
+    [7 * 3600 + 5 * 60, '7h5m'],
+    [8 * 3600 + 5 * 60, '8h'],
+    [47 * 3600, '47h'],
+    [3 * 86400 + 4 * 3600, '3d4h'],
+    [12 * 86400, '12d'],
+    [800 * 86400, '2y70d'],
+    [9 * 365 * 86400, '9y'],
   ])('%i s → %s', (s, text) => {
     expect(humanAge(t0, at(s))).toBe(text);
   });
@@ -36,7 +48,11 @@ describe('inspect: the Pod object as the API server writes it', () => {
     const s = sampleState();
     const obj = podObject(s, 'running');
     expect(Object.keys(obj)).toEqual(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
-    expect(obj).toMatchObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default', uid: s.uid, creationTimestamp: '2026-01-01T00:00:00Z' } });
+    expect(obj).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web', namespace: 'default', uid: s.uid, creationTimestamp: '2026-01-01T00:00:00Z' },
+    });
     expect(obj.spec).toEqual(s.pod.spec);
     expect(obj.status.phase).toBe('Running');
   });
@@ -46,12 +62,26 @@ describe('inspect: the Pod object as the API server writes it', () => {
     s.status.startTime = '2026-01-01T00:00:00.310Z';
     s.status.conditions = [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:00:02.999Z' }];
     s.status.containerStatuses[0].state = { running: { startedAt: '2026-01-01T00:00:02.123Z' } };
-    s.status.containerStatuses[1].lastState = { terminated: { exitCode: 1, reason: 'Error', startedAt: '2026-01-01T00:00:01.5Z', finishedAt: '2026-01-01T00:00:02.000001Z' } };
+    s.status.containerStatuses[1].lastState = {
+      terminated: {
+        exitCode: 1,
+        reason: 'Error',
+        startedAt: '2026-01-01T00:00:01.5Z',
+        finishedAt: '2026-01-01T00:00:02.000001Z',
+      },
+    };
     const st = podObject(s, 'running').status;
     expect(st.startTime).toBe('2026-01-01T00:00:00Z');
     expect(st.conditions[0].lastTransitionTime).toBe('2026-01-01T00:00:02Z');
     expect(st.containerStatuses[0].state).toEqual({ running: { startedAt: '2026-01-01T00:00:02Z' } });
-    expect(st.containerStatuses[1].lastState).toEqual({ terminated: { exitCode: 1, reason: 'Error', startedAt: '2026-01-01T00:00:01Z', finishedAt: '2026-01-01T00:00:02Z' } });
+    expect(st.containerStatuses[1].lastState).toEqual({
+      terminated: {
+        exitCode: 1,
+        reason: 'Error',
+        startedAt: '2026-01-01T00:00:01Z',
+        finishedAt: '2026-01-01T00:00:02Z',
+      },
+    });
     expect(JSON.stringify(st)).not.toMatch(/\.\d+Z/);
     expect(s.status.startTime).toBe('2026-01-01T00:00:00.310Z');
   });
@@ -72,7 +102,10 @@ describe('inspect: the Pod object as the API server writes it', () => {
 
   test('a pod being stopped has a deletionTimestamp and grace period', () => {
     const s = { ...sampleState(), deletion: { timestamp: '2026-01-01T00:01:00.500Z', gracePeriodSeconds: 30 } };
-    expect(podObject(s, 'running').metadata).toMatchObject({ deletionTimestamp: '2026-01-01T00:01:00Z', deletionGracePeriodSeconds: 30 });
+    expect(podObject(s, 'running').metadata).toMatchObject({
+      deletionTimestamp: '2026-01-01T00:01:00Z',
+      deletionGracePeriodSeconds: 30,
+    });
     expect('deletionTimestamp' in podObject(sampleState(), 'running').metadata).toBe(false);
   });
 

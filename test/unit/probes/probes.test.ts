@@ -9,14 +9,28 @@ import { ProbeWorker, type Verdict } from '../../../src/probes/worker.js';
 import { decodeStatus, encodeRequest } from '../../../src/probes/grpc.js';
 import type { Container, Probe } from '../../../src/manifest/types.js';
 
-const probe = (o: Partial<Probe> = {}): Probe => ({ exec: { command: ['true'] }, initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 1, successThreshold: 1, failureThreshold: 3, ...o });
+const probe = (o: Partial<Probe> = {}): Probe => ({
+  exec: { command: ['true'] },
+  initialDelaySeconds: 0,
+  timeoutSeconds: 1,
+  periodSeconds: 1,
+  successThreshold: 1,
+  failureThreshold: 3,
+  ...o,
+});
 
 describe('ProbeWorker', () => {
-  function worker(kind: 'liveness' | 'readiness' | 'startup', spec: Probe, outcomes: ('success' | 'failure' | 'error')[], started = true) {
+  function worker(
+    kind: 'liveness' | 'readiness' | 'startup',
+    spec: Probe,
+    outcomes: ('success' | 'failure' | 'error')[],
+    started = true,
+  ) {
     const verdicts: Verdict[] = [];
     const events: string[] = [];
     const w = new ProbeWorker(kind, spec, {
-      startedAt: Date.now(), started: () => started,
+      startedAt: Date.now(),
+      started: () => started,
       attempt: async () => {
         const o = outcomes.shift() ?? 'success';
         if (o === 'error') throw new ProbeError('port x not found');
@@ -29,7 +43,15 @@ describe('ProbeWorker', () => {
   }
   test('failureThreshold failures in a row, not fewer, make a failure; liveness then holds', async () => {
     vi.useFakeTimers();
-    const { w, verdicts, events } = worker('liveness', probe({ failureThreshold: 3 }), ['failure', 'failure', 'success', 'failure', 'failure', 'failure', 'failure']);
+    const { w, verdicts, events } = worker('liveness', probe({ failureThreshold: 3 }), [
+      'failure',
+      'failure',
+      'success',
+      'failure',
+      'failure',
+      'failure',
+      'failure',
+    ]);
     w.start();
     for (let i = 0; i < 8; i++) await vi.advanceTimersByTimeAsync(1000);
     w.stop();
@@ -40,13 +62,21 @@ describe('ProbeWorker', () => {
   });
   test('readiness: successThreshold successes make ready; an error is reported and counts for nothing', async () => {
     vi.useFakeTimers();
-    const { w, verdicts, events } = worker('readiness', probe({ successThreshold: 2, failureThreshold: 1 }), ['success', 'error', 'success', 'failure']);
+    const { w, verdicts, events } = worker('readiness', probe({ successThreshold: 2, failureThreshold: 1 }), [
+      'success',
+      'error',
+      'success',
+      'failure',
+    ]);
     w.start();
     for (let i = 0; i < 4; i++) await vi.advanceTimersByTimeAsync(1000);
     w.stop();
     vi.useRealTimers();
     expect(verdicts).toEqual(['success', 'failure']);
-    expect(events).toEqual(['Unhealthy: Readiness probe errored: port x not found', 'Unhealthy: Readiness probe failed: boom']);
+    expect(events).toEqual([
+      'Unhealthy: Readiness probe errored: port x not found',
+      'Unhealthy: Readiness probe failed: boom',
+    ]);
   });
   test('a startup probe gates the others; it stops once started', async () => {
     vi.useFakeTimers();
@@ -108,19 +138,41 @@ describe('httpGet and tcpSocket on loopback', () => {
   test('2xx succeeds with kube-probe headers; manifest headers win', async () => {
     expect(await get('/ok')).toEqual({ outcome: 'success', output: 'fine' });
     expect(seen.at(-1)).toMatchObject({ 'user-agent': 'kube-probe/1.34', accept: '*/*' });
-    await get('/ok', requestHeaders({ path: '/ok', port, scheme: 'HTTP', httpHeaders: [{ name: 'user-agent', value: 'mine' }, { name: 'X-A', value: 'b' }] }, 'kube-probe'));
+    await get(
+      '/ok',
+      requestHeaders(
+        {
+          path: '/ok',
+          port,
+          scheme: 'HTTP',
+          httpHeaders: [
+            { name: 'user-agent', value: 'mine' },
+            { name: 'X-A', value: 'b' },
+          ],
+        },
+        'kube-probe',
+      ),
+    );
     expect(seen.at(-1)).toMatchObject({ 'user-agent': 'mine', 'x-a': 'b' });
   });
   test('same-host redirects are followed (at most 10); another host is a warning', async () => {
     expect(await get('/hop')).toEqual({ outcome: 'success', output: 'fine' });
-    expect(await get('/away')).toEqual({ outcome: 'warning', output: 'Probe terminated redirects, Response body: moved' });
+    expect(await get('/away')).toEqual({
+      outcome: 'warning',
+      output: 'Probe terminated redirects, Response body: moved',
+    });
     expect((await get('/loop')).output).toMatch(/stopped after 10 redirects$/);
   });
-  test('a 5xx, a timeout and a refused connection fail with the kubelet\'s words', async () => {
+  test("a 5xx, a timeout and a refused connection fail with the kubelet's words", async () => {
     expect(await get('/bad')).toEqual({ outcome: 'failure', output: 'HTTP probe failed with statuscode: 500' });
-    expect((await get('/slow', undefined, 200)).output).toBe(`Get "http://127.0.0.1:${port}/slow": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`);
+    expect((await get('/slow', undefined, 200)).output).toBe(
+      `Get "http://127.0.0.1:${port}/slow": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
+    );
     expect(await probeTcp('127.0.0.1', port, 1000)).toEqual({ outcome: 'success', output: '' });
-    expect(await probeTcp('127.0.0.1', 1, 1000)).toEqual({ outcome: 'failure', output: 'dial tcp 127.0.0.1:1: connect: connection refused' });
+    expect(await probeTcp('127.0.0.1', 1, 1000)).toEqual({
+      outcome: 'failure',
+      output: 'dial tcp 127.0.0.1:1: connect: connection refused',
+    });
   });
 });
 
@@ -139,19 +191,39 @@ describe('grpc probe against a health server on loopback', () => {
     const { probeGrpc } = await import('../../../src/probes/grpc.js');
     const server = new grpc.Server();
     const statuses: Record<string, number> = { '': 1, db: 2, web: 1 };
-    server.addService({
-      Check: {
-        path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false,
-        requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => ({ service: b.length > 2 ? b.subarray(2).toString() : '' }),
-        responseSerialize: (n: number) => Buffer.from([0x08, n]), responseDeserialize: (b: Buffer) => b,
-      },
-    } as never, { Check: (call: { request: { service: string } }, cb: (e: null, v: number) => void) => cb(null, statuses[call.request.service] ?? 3) } as never);
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    server.addService(
+      {
+        Check: {
+          path: '/grpc.health.v1.Health/Check',
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: (b: Buffer) => b,
+          requestDeserialize: (b: Buffer) => ({ service: b.length > 2 ? b.subarray(2).toString() : '' }),
+          responseSerialize: (n: number) => Buffer.from([0x08, n]),
+          responseDeserialize: (b: Buffer) => b,
+        },
+      } as never,
+      {
+        Check: (call: { request: { service: string } }, cb: (e: null, v: number) => void) =>
+          cb(null, statuses[call.request.service] ?? 3),
+      } as never,
+    );
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
     try {
       expect(await probeGrpc('127.0.0.1', port, '', 2000)).toEqual({ outcome: 'success', output: 'service healthy' });
-      expect(await probeGrpc('127.0.0.1', port, 'web', 2000)).toEqual({ outcome: 'success', output: 'service healthy' });
-      expect(await probeGrpc('127.0.0.1', port, 'db', 2000)).toEqual({ outcome: 'failure', output: 'service unhealthy (responded with "NOT_SERVING")' });
-      expect((await probeGrpc('127.0.0.1', 1, '', 500)).output).toMatch(/^timeout: failed to connect service "127\.0\.0\.1:1" within 0\.5s/);
+      expect(await probeGrpc('127.0.0.1', port, 'web', 2000)).toEqual({
+        outcome: 'success',
+        output: 'service healthy',
+      });
+      expect(await probeGrpc('127.0.0.1', port, 'db', 2000)).toEqual({
+        outcome: 'failure',
+        output: 'service unhealthy (responded with "NOT_SERVING")',
+      });
+      expect((await probeGrpc('127.0.0.1', 1, '', 500)).output).toMatch(
+        /^timeout: failed to connect service "127\.0\.0\.1:1" within 0\.5s/,
+      );
     } finally {
       server.forceShutdown();
     }

@@ -21,11 +21,17 @@ async function load(docs: object[]) {
   return loadObjects([{ source: file, role: 'any' }]);
 }
 const pod = (pullSecrets: unknown) => ({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'team' },
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'p', namespace: 'team' },
   spec: { imagePullSecrets: pullSecrets, containers: [{ name: 'c', image: 'r.example/app:1' }] },
 });
 const secret = (name: string, type: string | undefined, data: Record<string, string>, namespace = 'team') => ({
-  apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, ...(type ? { type } : {}), data,
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name, namespace },
+  ...(type ? { type } : {}),
+  data,
 });
 const json = (v: unknown) => b64(JSON.stringify(v));
 
@@ -33,7 +39,9 @@ describe('Secrets of the docker-config types', () => {
   test('the API server requires their key, holding JSON', async () => {
     const missing = await load([secret('a', 'kubernetes.io/dockerconfigjson', { other: b64('x') })]).catch((e) => e);
     expect(missing.message).toMatch(/data\[\.dockerconfigjson\]: required/);
-    const bad = await load([secret('b', 'kubernetes.io/dockercfg', { '.dockercfg': b64('{not json') })]).catch((e) => e);
+    const bad = await load([secret('b', 'kubernetes.io/dockercfg', { '.dockercfg': b64('{not json') })]).catch(
+      (e) => e,
+    );
     expect(bad.message).toMatch(/data\[\.dockercfg\]: invalid value "<secret contents redacted>"/);
     expect(bad.message).not.toContain('{not json');
   });
@@ -46,20 +54,41 @@ describe('Secrets of the docker-config types', () => {
   });
 });
 
-describe('the pod\'s credential sources', () => {
-  test('dockerconfigjson and the legacy dockercfg, in the pod\'s order; other types and other namespaces passed over', async () => {
+describe("the pod's credential sources", () => {
+  test("dockerconfigjson and the legacy dockercfg, in the pod's order; other types and other namespaces passed over", async () => {
     const loaded = await load([
-      pod([{ name: 'legacy' }, { name: 'json' }, { name: 'opaque' }, { name: 'absent' }, { name: '' }, { name: 'elsewhere' }]),
-      secret('json', 'kubernetes.io/dockerconfigjson', { '.dockerconfigjson': json({ auths: { 'r.example': { auth: b64('jsonuser:pw1') } } }) }),
-      secret('legacy', 'kubernetes.io/dockercfg', { '.dockercfg': json({ 'https://r.example': { username: 'cfguser', password: 'pw2', email: 'a@b' } }) }),
-      secret('opaque', undefined, { '.dockerconfigjson': json({ auths: { 'r.example': { username: 'no', password: 'no' } } }) }),
-      secret('elsewhere', 'kubernetes.io/dockerconfigjson', { '.dockerconfigjson': json({ auths: { 'r.example': { username: 'no', password: 'no' } } }) }, 'default'),
+      pod([
+        { name: 'legacy' },
+        { name: 'json' },
+        { name: 'opaque' },
+        { name: 'absent' },
+        { name: '' },
+        { name: 'elsewhere' },
+      ]),
+      secret('json', 'kubernetes.io/dockerconfigjson', {
+        '.dockerconfigjson': json({ auths: { 'r.example': { auth: b64('jsonuser:pw1') } } }),
+      }),
+      secret('legacy', 'kubernetes.io/dockercfg', {
+        '.dockercfg': json({ 'https://r.example': { username: 'cfguser', password: 'pw2', email: 'a@b' } }),
+      }),
+      secret('opaque', undefined, {
+        '.dockerconfigjson': json({ auths: { 'r.example': { username: 'no', password: 'no' } } }),
+      }),
+      secret(
+        'elsewhere',
+        'kubernetes.io/dockerconfigjson',
+        { '.dockerconfigjson': json({ auths: { 'r.example': { username: 'no', password: 'no' } } }) },
+        'default',
+      ),
     ]);
     const p = loaded.pods[0]!.pod;
     // only what the pod names travels with it, with its type
     const config = referencedConfig(p, loaded.config);
     expect(Object.keys(config.secrets).sort()).toEqual(['team/json', 'team/legacy', 'team/opaque']);
-    expect(config.secretTypes).toEqual({ 'team/json': 'kubernetes.io/dockerconfigjson', 'team/legacy': 'kubernetes.io/dockercfg' });
+    expect(config.secretTypes).toEqual({
+      'team/json': 'kubernetes.io/dockerconfigjson',
+      'team/legacy': 'kubernetes.io/dockercfg',
+    });
     const own = podCredentialSources(p, config);
     expect(own.missing).toEqual(['absent', 'elsewhere']);
     expect(credentialCandidates('r.example', 'app', own.sources)).toEqual([
@@ -67,12 +96,19 @@ describe('the pod\'s credential sources', () => {
       { creds: { username: 'jsonuser', password: 'pw1' }, from: 'secret "team/json"' },
     ]);
     expect(credentialCandidates('other.example', 'app', own.sources)).toEqual([]);
-    expect(missingSecretsMessage(own.missing)).toBe('Unable to retrieve some image pull secrets (absent, elsewhere); attempting to pull the image may not succeed.');
+    expect(missingSecretsMessage(own.missing)).toBe(
+      'Unable to retrieve some image pull secrets (absent, elsewhere); attempting to pull the image may not succeed.',
+    );
   });
 
   test('auths that is not an object is refused naming the secret', async () => {
-    const loaded = await load([pod([{ name: 's' }]), secret('s', 'kubernetes.io/dockerconfigjson', { '.dockerconfigjson': json({ auths: ['r.example'] }) })]);
+    const loaded = await load([
+      pod([{ name: 's' }]),
+      secret('s', 'kubernetes.io/dockerconfigjson', { '.dockerconfigjson': json({ auths: ['r.example'] }) }),
+    ]);
     const p = loaded.pods[0]!.pod;
-    expect(() => podCredentialSources(p, referencedConfig(p, loaded.config))).toThrow('imagePullSecrets: secret "team/s": data[.dockerconfigjson].auths must be an object of registry keys');
+    expect(() => podCredentialSources(p, referencedConfig(p, loaded.config))).toThrow(
+      'imagePullSecrets: secret "team/s": data[.dockerconfigjson].auths must be an object of registry keys',
+    );
   });
 });

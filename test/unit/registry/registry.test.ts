@@ -29,8 +29,13 @@ describe('unpack limit', () => {
 
 describe('registry authentication challenges', () => {
   it('parses Bearer and Basic', () => {
-    expect(parseChallenge('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull"')).toEqual({
-      scheme: 'bearer', params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'repository:a/b:pull' },
+    expect(
+      parseChallenge(
+        'Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull"',
+      ),
+    ).toEqual({
+      scheme: 'bearer',
+      params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'repository:a/b:pull' },
     });
     expect(parseChallenge('Basic realm="x"')).toEqual({ scheme: 'basic', params: { realm: 'x' } });
   });
@@ -39,7 +44,15 @@ describe('registry authentication challenges', () => {
 describe('credentials from docker config.json', () => {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   it('finds a registry by host and Docker Hub by its legacy key', () => {
-    const cfg = parseDockerConfig(JSON.stringify({ auths: { 'r.example:5000': { auth: b64('u:p:w') }, 'https://index.docker.io/v1/': { username: 'hub', password: 'pw' } } }), 'c');
+    const cfg = parseDockerConfig(
+      JSON.stringify({
+        auths: {
+          'r.example:5000': { auth: b64('u:p:w') },
+          'https://index.docker.io/v1/': { username: 'hub', password: 'pw' },
+        },
+      }),
+      'c',
+    );
     expect(credentialsFor('r.example:5000', [{ config: cfg, from: 'c' }])).toEqual({ username: 'u', password: 'p:w' });
     expect(credentialsFor('docker.io', [{ config: cfg, from: 'c' }])).toEqual({ username: 'hub', password: 'pw' });
     expect(credentialsFor('other.example', [{ config: cfg, from: 'c' }])).toBeUndefined();
@@ -54,7 +67,8 @@ describe('credentials from docker config.json', () => {
       'r.example:5000': { username: 'port', password: '5' },
     };
     const src = [{ config: parseDockerConfig(JSON.stringify({ auths }), 'c'), from: 'c' }];
-    const users = (registry: string, repo: string) => credentialCandidates(registry, repo, src).map((c) => c.creds.username);
+    const users = (registry: string, repo: string) =>
+      credentialCandidates(registry, repo, src).map((c) => c.creds.username);
     expect(users('quay.example', 'team/app')).toEqual(['team', 'host', 'v2']);
     expect(users('quay.example', 'other/app')).toEqual(['host', 'v2']);
     expect(users('eu.mirror.example', 'a')).toEqual(['glob']);
@@ -67,23 +81,35 @@ describe('credentials from docker config.json', () => {
 
   it('tries every source in order, each match a candidate; a bad auth field names its key', () => {
     const a = { config: { auths: { 'r.example': { username: 'pod', password: 'x' } } }, from: 'secret "default/a"' };
-    const b = { config: { auths: { 'https://r.example': { auth: b64('host:y') } } }, from: '/root/.docker/config.json' };
+    const b = {
+      config: { auths: { 'https://r.example': { auth: b64('host:y') } } },
+      from: '/root/.docker/config.json',
+    };
     expect(credentialCandidates('r.example', 'x', [a, b])).toEqual([
       { creds: { username: 'pod', password: 'x' }, from: 'secret "default/a"' },
       { creds: { username: 'host', password: 'y' }, from: '/root/.docker/config.json' },
     ]);
     const bad = { config: { auths: { 'r.example': { auth: b64('no-colon') } } }, from: 'f' };
-    expect(() => credentialCandidates('r.example', 'x', [bad])).toThrow('f: auths["r.example"].auth is not base64 of "user:password"');
+    expect(() => credentialCandidates('r.example', 'x', [bad])).toThrow(
+      'f: auths["r.example"].auth is not base64 of "user:password"',
+    );
   });
 
   it('runs a credential helper', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-cred-'));
-    fs.writeFileSync(path.join(dir, 'docker-credential-fake'), '#!/bin/sh\nread host\necho "{\\"Username\\":\\"h-$host\\",\\"Secret\\":\\"s\\"}"\n', { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(dir, 'docker-credential-fake'),
+      '#!/bin/sh\nread host\necho "{\\"Username\\":\\"h-$host\\",\\"Secret\\":\\"s\\"}"\n',
+      { mode: 0o755 },
+    );
     const old = process.env.PATH;
     process.env.PATH = `${dir}:${old}`;
     try {
       const cfg = parseDockerConfig(JSON.stringify({ credHelpers: { 'r.example': 'fake' } }), 'c');
-      expect(credentialsFor('r.example', [{ config: cfg, from: 'c' }])).toEqual({ username: 'h-r.example', password: 's' });
+      expect(credentialsFor('r.example', [{ config: cfg, from: 'c' }])).toEqual({
+        username: 'h-r.example',
+        password: 's',
+      });
     } finally {
       process.env.PATH = old;
       fs.rmSync(dir, { recursive: true });
@@ -93,20 +119,42 @@ describe('credentials from docker config.json', () => {
 
 describe('host configuration', () => {
   it('mirrors first, Docker Hub at registry-1, plain HTTP when insecure, "*" for the rest', () => {
-    const h = new HostConfig(parseHostConfig(JSON.stringify({ registries: { 'docker.io': { mirrors: ['https://m.example:5000'] }, 'localhost:5000': { insecure: true }, '*': { blocked: true } } }), 'f'));
-    expect(h.endpoints('docker.io').map((e) => e.url)).toEqual(['https://m.example:5000', 'https://registry-1.docker.io']);
+    const h = new HostConfig(
+      parseHostConfig(
+        JSON.stringify({
+          registries: {
+            'docker.io': { mirrors: ['https://m.example:5000'] },
+            'localhost:5000': { insecure: true },
+            '*': { blocked: true },
+          },
+        }),
+        'f',
+      ),
+    );
+    expect(h.endpoints('docker.io').map((e) => e.url)).toEqual([
+      'https://m.example:5000',
+      'https://registry-1.docker.io',
+    ]);
     expect(h.endpoints('localhost:5000').map((e) => e.url)).toEqual(['http://localhost:5000']);
     expect(h.endpoints('quay.io')).toEqual([]);
   });
 
-  it('trusts each server by its own entry: the registry\'s authority does not vouch for its token server', () => {
+  it("trusts each server by its own entry: the registry's authority does not vouch for its token server", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-hosts-'));
     try {
       fs.writeFileSync(path.join(dir, 'reg.pem'), 'REG');
       fs.writeFileSync(path.join(dir, 'auth.pem'), 'AUTH');
-      const h = new HostConfig(parseHostConfig(JSON.stringify({ registries: {
-        'r.example:5000': { ca: path.join(dir, 'reg.pem') }, 'auth.example': { ca: path.join(dir, 'auth.pem') },
-      } }), 'f'));
+      const h = new HostConfig(
+        parseHostConfig(
+          JSON.stringify({
+            registries: {
+              'r.example:5000': { ca: path.join(dir, 'reg.pem') },
+              'auth.example': { ca: path.join(dir, 'auth.pem') },
+            },
+          }),
+          'f',
+        ),
+      );
       const [e] = h.endpoints('r.example:5000');
       expect(e!.trust('r.example:5000')?.toString()).toBe('REG');
       expect(e!.trust('auth.example')?.toString()).toBe('AUTH');
@@ -117,20 +165,31 @@ describe('host configuration', () => {
   });
 
   it('refuses what it does not know', () => {
-    expect(() => parseHostConfig('{"registries":{"a":{"mirror":[]}}}', 'f')).toThrow('f: registries["a"].mirror: unknown field');
-    expect(() => parseHostConfig('{"registries":{"a":{"mirrors":["ftp://x"]}}}', 'f')).toThrow(/mirrors must be a list of http/);
+    expect(() => parseHostConfig('{"registries":{"a":{"mirror":[]}}}', 'f')).toThrow(
+      'f: registries["a"].mirror: unknown field',
+    );
+    expect(() => parseHostConfig('{"registries":{"a":{"mirrors":["ftp://x"]}}}', 'f')).toThrow(
+      /mirrors must be a list of http/,
+    );
   });
 });
 
 describe('platform selection and pull policy', () => {
   const index = {
-    bytes: Buffer.alloc(0), mediaType: '', digest: '',
+    bytes: Buffer.alloc(0),
+    mediaType: '',
+    digest: '',
     doc: {
       manifests: [
         { mediaType: 'm', digest: 'sha256:att', size: 1, platform: { os: 'unknown', architecture: 'unknown' } },
         { mediaType: 'm', digest: 'sha256:amd', size: 1, platform: { os: 'linux', architecture: 'amd64' } },
         { mediaType: 'm', digest: 'sha256:v7', size: 1, platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
-        { mediaType: 'm', digest: 'sha256:a64', size: 1, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+        {
+          mediaType: 'm',
+          digest: 'sha256:a64',
+          size: 1,
+          platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+        },
       ],
     },
   } as FetchedManifest;
@@ -138,7 +197,9 @@ describe('platform selection and pull policy', () => {
     expect(selectPlatform(index, { os: 'linux', architecture: 'amd64' }, 'x').digest).toBe('sha256:amd');
     expect(selectPlatform(index, { os: 'linux', architecture: 'arm64' }, 'x').digest).toBe('sha256:a64');
     expect(selectPlatform(index, { os: 'linux', architecture: 'arm', variant: 'v7' }, 'x').digest).toBe('sha256:v7');
-    expect(() => selectPlatform(index, { os: 'linux', architecture: 'arm', variant: 'v6' }, 'x')).toThrow('x: no image for linux/arm/v6 (the index has linux/amd64, linux/arm/v7, linux/arm64/v8)');
+    expect(() => selectPlatform(index, { os: 'linux', architecture: 'arm', variant: 'v6' }, 'x')).toThrow(
+      'x: no image for linux/arm/v6 (the index has linux/amd64, linux/arm/v7, linux/arm64/v8)',
+    );
   });
 
   it('--pull overrides the policy', () => {

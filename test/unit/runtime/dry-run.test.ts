@@ -14,19 +14,49 @@ import type { ImageRecord } from '../../../src/image/store.js';
 import { networkedFacts } from './facts.js';
 
 const roots = { root: '/var/lib/tspod-golden', runRoot: '/run/tspod-golden' };
-const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', repoDigests: [], lowerDirs: ['/img/rootfs'], config: { Cmd: ['sh'], Env: ['PATH=/bin'] }, created: '' };
+const image: ImageRecord = {
+  name: 'busybox',
+  tag: 'latest',
+  ref: 'busybox:latest',
+  id: 'sha256:1',
+  repoDigests: [],
+  lowerDirs: ['/img/rootfs'],
+  config: { Cmd: ['sh'], Env: ['PATH=/bin'] },
+  created: '',
+};
 
 function plan() {
   const pod = validatePod({
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', uid: '7c3e2c1a-0000-4000-8000-00000000000a' },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web', uid: '7c3e2c1a-0000-4000-8000-00000000000a' },
     spec: {
       securityContext: { seccompProfile: { type: 'Unconfined' } },
-      initContainers: [{ name: 'init', image: 'busybox', command: ['sh', '-c', 'echo hi > /data/index.html'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
-      containers: [{
-        name: 'server', image: 'busybox', command: ['httpd', '-f', '-p', '8080'], ports: [{ containerPort: 8080, hostPort: 18080 }],
-        resources: { limits: { memory: '64Mi', cpu: '500m' } }, volumeMounts: [{ name: 'data', mountPath: '/www' }, { name: 'tmp', mountPath: '/tmp' }],
-      }],
-      volumes: [{ name: 'data', emptyDir: {} }, { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } }],
+      initContainers: [
+        {
+          name: 'init',
+          image: 'busybox',
+          command: ['sh', '-c', 'echo hi > /data/index.html'],
+          volumeMounts: [{ name: 'data', mountPath: '/data' }],
+        },
+      ],
+      containers: [
+        {
+          name: 'server',
+          image: 'busybox',
+          command: ['httpd', '-f', '-p', '8080'],
+          ports: [{ containerPort: 8080, hostPort: 18080 }],
+          resources: { limits: { memory: '64Mi', cpu: '500m' } },
+          volumeMounts: [
+            { name: 'data', mountPath: '/www' },
+            { name: 'tmp', mountPath: '/tmp' },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'data', emptyDir: {} },
+        { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } },
+      ],
     },
   }).pod;
   const state = newState({ pod, images: { init: image, server: image }, keep: false });
@@ -54,8 +84,13 @@ describe('--dry-run, the whole pod', () => {
     golden('pod.json', json);
   });
 
-  test('names each container\'s seccomp profile (RuntimeDefault by default; its size is the host libseccomp\'s, so not in the saved copy)', () => {
-    const pod = validatePod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', uid: 'u-1' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } }).pod;
+  test("names each container's seccomp profile (RuntimeDefault by default; its size is the host libseccomp's, so not in the saved copy)", () => {
+    const pod = validatePod({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', uid: 'u-1' },
+      spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    }).pod;
     const p = dryRunPlan(roots, newState({ pod, images: { c: image }, keep: false }), { c: image }, networkedFacts);
     expect(p.containers[0]!.seccomp).toBe('RuntimeDefault');
     expect(formatPodPlan(p)).toMatch(/^c: seccomp profile RuntimeDefault \(the seccomp step below\)$/m);

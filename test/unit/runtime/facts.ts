@@ -18,4 +18,7 @@ export const testFacts: HostFacts = {
 };
 
 /** The same host, attaching pods to the built-in network. */
-export const networkedFacts: HostFacts = { ...testFacts, network: { name: 'tspod', source: 'built-in', plugins: ['bridge', 'portmap', 'firewall'] } };
+export const networkedFacts: HostFacts = {
+  ...testFacts,
+  network: { name: 'tspod', source: 'built-in', plugins: ['bridge', 'portmap', 'firewall'] },
+};

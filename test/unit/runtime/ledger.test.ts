@@ -19,15 +19,32 @@ import { RecordingHost, type Call } from './recording-host.js';
 import { networkedFacts } from './facts.js';
 
 const roots = { root: '/var/lib/tspod-test', runRoot: '/run/tspod-test' };
-const image: ImageRecord = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', repoDigests: [], lowerDirs: ['/img/rootfs'], config: { Cmd: ['sh'] }, created: '' };
+const image: ImageRecord = {
+  name: 'busybox',
+  tag: 'latest',
+  ref: 'busybox:latest',
+  id: 'sha256:1',
+  repoDigests: [],
+  lowerDirs: ['/img/rootfs'],
+  config: { Cmd: ['sh'] },
+  created: '',
+};
 const layout = podLayout(roots, 'p');
 
 function podState(): PodState {
   const pod = validatePod({
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', uid: '00000000-0000-4000-8000-000000000001' },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', uid: '00000000-0000-4000-8000-000000000001' },
     spec: {
-      containers: [{ name: 'a', image: 'busybox', command: ['true'] }, { name: 'b', image: 'busybox', command: ['true'] }],
-      volumes: [{ name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }, { name: 'disk', emptyDir: {} }],
+      containers: [
+        { name: 'a', image: 'busybox', command: ['true'] },
+        { name: 'b', image: 'busybox', command: ['true'] },
+      ],
+      volumes: [
+        { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+        { name: 'disk', emptyDir: {} },
+      ],
       resources: { limits: { memory: '256Mi' } },
     },
   }).pod;
@@ -47,12 +64,26 @@ class CrashingHost extends RecordingHost {
 }
 
 /** What the pod's supervisor does: the sandbox, then each container (as supervisor.ts records it). */
-async function supervise(host: RecordingHost, state: PodState, disk: { saved?: string }, isDead: () => boolean): Promise<Sandbox> {
+async function supervise(
+  host: RecordingHost,
+  state: PodState,
+  disk: { saved?: string },
+  isDead: () => boolean,
+): Promise<Sandbox> {
   const save = async () => {
     if (isDead()) throw new Error('the supervisor is dead (save)');
     disk.saved = JSON.stringify(state);
   };
-  const sb = new Sandbox({ host, roots, state, save, network: 'tspod', explain: () => undefined, warn: () => undefined, facts: networkedFacts });
+  const sb = new Sandbox({
+    host,
+    roots,
+    state,
+    save,
+    network: 'tspod',
+    explain: () => undefined,
+    warn: () => undefined,
+    facts: networkedFacts,
+  });
   await sb.start();
   for (const c of state.pod.spec.containers) {
     const p = await startContainer(sb, c, image, 0);
@@ -64,20 +95,29 @@ async function supervise(host: RecordingHost, state: PodState, disk: { saved?: s
 
 const podLeftovers = (host: RecordingHost) => host.leftovers([layout.runDir, layout.dataDir]);
 
-describe('the pod\'s ledger', () => {
+describe("the pod's ledger", () => {
   test('plans the host steps in their order, each with its why', () => {
     const state = podState();
     const steps = podHostSteps({ pod: state.pod, uid: state.uid, layout, facts: networkedFacts });
     const kinds = [...new Set(steps.map((s) => s.kind))];
     expect(kinds).toEqual(['mkdir', 'writeFile', 'tmpfs', 'volume', 'cgroup', 'infra', 'network', 'containers']);
-    expect(steps.filter((s) => s.kind === 'cgroup').map((s) => s.kind === 'cgroup' && s.rel)).toEqual([`tspod/${state.uid}`, `tspod/${state.uid}/infra`]);
+    expect(steps.filter((s) => s.kind === 'cgroup').map((s) => s.kind === 'cgroup' && s.rel)).toEqual([
+      `tspod/${state.uid}`,
+      `tspod/${state.uid}/infra`,
+    ]);
     expect(steps.every((s) => s.why.length > 10)).toBe(true);
   });
 
   test('hostUsers: false: the id range is claimed before anything it owns, the emptyDirs shifted once made, the infra mapped', () => {
     const pod = validatePod({
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', uid: 'u-2' },
-      spec: { hostUsers: false, containers: [{ name: 'a', image: 'busybox' }], volumes: [{ name: 'disk', emptyDir: {} }] },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', uid: 'u-2' },
+      spec: {
+        hostUsers: false,
+        containers: [{ name: 'a', image: 'busybox' }],
+        volumes: [{ name: 'disk', emptyDir: {} }],
+      },
     }).pod;
     const facts = { ...networkedFacts, userns: { hostId: 131072, length: 65536 } };
     const steps = podHostSteps({ pod, uid: 'u-2', layout, facts });
@@ -87,7 +127,10 @@ describe('the pod\'s ledger', () => {
     expect(at('idShift')).toBeGreaterThan(at('volume'));
     expect(at('idShift')).toBeLessThan(at('infra'));
     const infra = steps[at('infra')]!;
-    expect(infra.kind === 'infra' && infra.plan.ops.find((o) => o.op === 'awaitIdMap')).toMatchObject({ uidMap: '0 131072 65536', gidMap: '0 131072 65536' });
+    expect(infra.kind === 'infra' && infra.plan.ops.find((o) => o.op === 'awaitIdMap')).toMatchObject({
+      uidMap: '0 131072 65536',
+      gidMap: '0 131072 65536',
+    });
   });
 
   test('a whole pod is torn down by its own ledger, last step first, and nothing is left', async () => {
@@ -97,7 +140,11 @@ describe('the pod\'s ledger', () => {
     expect(podLeftovers(host).filter((l) => !l.startsWith('dir') && !l.startsWith('file'))).not.toEqual([]);
     const before = host.calls.length;
     expect(await sb.teardown()).toEqual([]);
-    const order = host.calls.slice(before).map((c) => c[0]).filter((n) => !['closeFd', 'pidfdOpen'].includes(n)).filter((n, i, all) => n !== all[i - 1]);
+    const order = host.calls
+      .slice(before)
+      .map((c) => c[0])
+      .filter((n) => !['closeFd', 'pidfdOpen'].includes(n))
+      .filter((n, i, all) => n !== all[i - 1]);
     // containers killed, DEL, the infra stopped, cgroups, volumes and /dev/shm, directories
     expect(order).toEqual(['signal', 'detachNetwork', 'signal', 'removeCgroups', 'umount', 'remove']);
     await removePod(roots, 'p', state, { host, warn: () => undefined, killWaitMs: 100, mountsUnder: () => [] });
@@ -119,8 +166,16 @@ describe('the pod\'s ledger', () => {
       host.crashAt = Infinity;
       const saved = disk.saved ? (JSON.parse(disk.saved) as PodState) : undefined;
       const warnings: string[] = [];
-      await removePod(roots, 'p', saved, { host, warn: (w) => warnings.push(w), killWaitMs: 100, mountsUnder: () => [] });
-      expect(podLeftovers(host), `crash before call ${n} of ${total} (${probe.calls[n - 1]?.[0] ?? 'none: after the start'})`).toEqual([]);
+      await removePod(roots, 'p', saved, {
+        host,
+        warn: (w) => warnings.push(w),
+        killWaitMs: 100,
+        mountsUnder: () => [],
+      });
+      expect(
+        podLeftovers(host),
+        `crash before call ${n} of ${total} (${probe.calls[n - 1]?.[0] ?? 'none: after the start'})`,
+      ).toEqual([]);
       // gc again: every undo is idempotent, and the ledger is empty now.
       await removePod(roots, 'p', saved, { host, warn: () => undefined, killWaitMs: 100, mountsUnder: () => [] });
     }
@@ -133,7 +188,14 @@ describe('the pod\'s ledger', () => {
     // What an older tspod wrote: the same fields, without the ledger.
     const old = JSON.parse(JSON.stringify(state)) as PodState;
     delete old.ledger;
-    expect(ledgerOf(JSON.parse(JSON.stringify(old)) as PodState).map((e) => e.step.kind)).toEqual(['tmpfs', 'tmpfs', 'cgroup', 'infra', 'network', 'containers']);
+    expect(ledgerOf(JSON.parse(JSON.stringify(old)) as PodState).map((e) => e.step.kind)).toEqual([
+      'tmpfs',
+      'tmpfs',
+      'cgroup',
+      'infra',
+      'network',
+      'containers',
+    ]);
     await removePod(roots, 'p', old, { host, warn: () => undefined, killWaitMs: 100, mountsUnder: () => [] });
     expect(podLeftovers(host)).toEqual([]);
   });

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { ownedMode, setVolumeOwnership } from '../../../src/runtime/ownership.js';
 import { managedOwnership } from '../../../src/runtime/volumes.js';
 
-describe('fsGroup volume ownership (the kubelet\'s SetVolumeOwnership)', () => {
+describe("fsGroup volume ownership (the kubelet's SetVolumeOwnership)", () => {
   test('files get group read/write, directories also group search and setgid; other bits stay', () => {
     expect(ownedMode(0o644, false, false)).toBe(0o664);
     expect(ownedMode(0o600, false, false)).toBe(0o660);

@@ -186,7 +186,8 @@ export class RecordingHost implements Host {
   async removeCgroups(dirs: string[]) {
     this.record(['removeCgroups', [...dirs]]);
     // As the real one: each directory with the cgroups below it, deepest first.
-    for (const d of dirs) for (const c of [...this.world.cgroups]) if (c === d || c.startsWith(`${d}/`)) this.world.cgroups.delete(c);
+    for (const d of dirs)
+      for (const c of [...this.world.cgroups]) if (c === d || c.startsWith(`${d}/`)) this.world.cgroups.delete(c);
     // What is in a removed cgroup (or below it) is killed; a process elsewhere is not.
     const removed = (cg: string) => dirs.some((d) => cg === d || cg.startsWith(`${d}/`));
     for (const [pid, cg] of this.cgroupOf) {
@@ -202,8 +203,16 @@ export class RecordingHost implements Host {
   /** CNI ADD, as network/index.ts does it: recorded before the pin, the pin, then the address. */
   async attachNetwork(o: AttachOptions): Promise<NetworkAttachment | null> {
     const a: NetworkAttachment = {
-      network: o.network, source: 'recording', containerId: o.podUid, netnsPin: `${o.runRoot}/netns/${o.podName}`, ifName: 'eth0',
-      args: [], config: { cniVersion: '1.0.0', name: o.network, plugins: [] }, result: null, ips: [], portMappings: o.portMappings,
+      network: o.network,
+      source: 'recording',
+      containerId: o.podUid,
+      netnsPin: `${o.runRoot}/netns/${o.podName}`,
+      ifName: 'eth0',
+      args: [],
+      config: { cniVersion: '1.0.0', name: o.network, plugins: [] },
+      result: null,
+      ips: [],
+      portMappings: o.portMappings,
     };
     await o.record(a);
     this.record(['attachNetwork', o.network, o.infraPid]);

@@ -9,8 +9,14 @@ let rootfs: string;
 beforeAll(() => {
   rootfs = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-user-'));
   fs.mkdirSync(path.join(rootfs, 'etc'));
-  fs.writeFileSync(path.join(rootfs, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\nuser-defined-in-image:x:1000:1000::/home:/bin/sh\n');
-  fs.writeFileSync(path.join(rootfs, 'etc/group'), 'root:x:0:\nwheel:x:10:root\nuser-defined-in-image:x:1000:\ngroup-defined-in-image:x:50000:user-defined-in-image\n');
+  fs.writeFileSync(
+    path.join(rootfs, 'etc/passwd'),
+    'root:x:0:0::/root:/bin/sh\nuser-defined-in-image:x:1000:1000::/home:/bin/sh\n',
+  );
+  fs.writeFileSync(
+    path.join(rootfs, 'etc/group'),
+    'root:x:0:\nwheel:x:10:root\nuser-defined-in-image:x:1000:\ngroup-defined-in-image:x:50000:user-defined-in-image\n',
+  );
 });
 afterAll(() => fs.rmSync(rootfs, { recursive: true, force: true }));
 
@@ -21,12 +27,18 @@ const userOf = (psc: object) => {
 };
 
 describe('supplementary groups (supplementalGroupsPolicy, fsGroup)', () => {
-  test('Merge (the default) adds the image\'s /etc/group memberships, as the Kubernetes docs\' example', () => {
-    expect(userOf({ runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000] })).toEqual({ uid: 1000, gid: 3000, groups: [3000, 50000, 4000] });
+  test("Merge (the default) adds the image's /etc/group memberships, as the Kubernetes docs' example", () => {
+    expect(userOf({ runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000] })).toEqual({
+      uid: 1000,
+      gid: 3000,
+      groups: [3000, 50000, 4000],
+    });
   });
 
   test('Strict: only the primary group and the groups the manifest names', () => {
-    expect(userOf({ runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000], supplementalGroupsPolicy: 'Strict' })).toEqual({ uid: 1000, gid: 3000, groups: [3000, 4000] });
+    expect(
+      userOf({ runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000], supplementalGroupsPolicy: 'Strict' }),
+    ).toEqual({ uid: 1000, gid: 3000, groups: [3000, 4000] });
   });
 
   test('fsGroup is a supplementary group of every container', () => {
@@ -34,7 +46,7 @@ describe('supplementary groups (supplementalGroupsPolicy, fsGroup)', () => {
     expect(userOf({ fsGroup: 123, supplementalGroupsPolicy: 'Strict' })).toEqual({ uid: 0, gid: 0, groups: [0, 123] });
   });
 
-  test('plain root still gets a group list of its own (never the supervisor\'s)', () => {
+  test("plain root still gets a group list of its own (never the supervisor's)", () => {
     expect(userOf({})).toEqual({ uid: 0, gid: 0, groups: [0, 10] });
   });
 });

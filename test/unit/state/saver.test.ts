@@ -44,10 +44,14 @@ describe('StateSaver', () => {
     let failing = true;
     let writes = 0;
     const told: string[] = [];
-    const saver = new StateSaver(async () => {
-      writes++;
-      if (failing) throw fault('ENOSPC');
-    }, { failed: (e) => told.push(`failed ${e.code}`), recovered: (n) => told.push(`recovered after ${n}`) }, 20);
+    const saver = new StateSaver(
+      async () => {
+        writes++;
+        if (failing) throw fault('ENOSPC');
+      },
+      { failed: (e) => told.push(`failed ${e.code}`), recovered: (n) => told.push(`recovered after ${n}`) },
+      20,
+    );
     await expect(saver.strict()).rejects.toMatchObject({ code: 'ENOSPC' });
     await saver.lenient(); // never rejects
     expect(saver.failing).toBe(true);
@@ -70,13 +74,16 @@ describe('StateSaver', () => {
     let n = 0;
     let writing = 0;
     let overlapped = false;
-    const saver = new StateSaver(async () => {
-      const mine = n++;
-      overlapped ||= writing++ > 0;
-      await new Promise((r) => setTimeout(r, 5 - mine));
-      writing--;
-      order.push(mine);
-    }, { failed: () => undefined, recovered: () => undefined });
+    const saver = new StateSaver(
+      async () => {
+        const mine = n++;
+        overlapped ||= writing++ > 0;
+        await new Promise((r) => setTimeout(r, 5 - mine));
+        writing--;
+        order.push(mine);
+      },
+      { failed: () => undefined, recovered: () => undefined },
+    );
     const first = saver.lenient();
     await new Promise((r) => setImmediate(r)); // the first write has begun
     await Promise.all([first, saver.strict(), saver.lenient(), saver.strict()]);
@@ -87,11 +94,14 @@ describe('StateSaver', () => {
   test('a save resolves only once a write that began after it was asked for has ended', async () => {
     let value = 'old';
     const written: string[] = [];
-    const saver = new StateSaver(async () => {
-      const seen = value; // what a write holds: the state when it begins
-      await new Promise((r) => setTimeout(r, 5));
-      written.push(seen);
-    }, { failed: () => undefined, recovered: () => undefined });
+    const saver = new StateSaver(
+      async () => {
+        const seen = value; // what a write holds: the state when it begins
+        await new Promise((r) => setTimeout(r, 5));
+        written.push(seen);
+      },
+      { failed: () => undefined, recovered: () => undefined },
+    );
     const first = saver.strict();
     await new Promise((r) => setImmediate(r));
     value = 'new';
@@ -101,9 +111,13 @@ describe('StateSaver', () => {
   });
 
   test('the strict saves that share a failed write all reject', async () => {
-    const saver = new StateSaver(async () => {
-      throw fault('ENOSPC');
-    }, { failed: () => undefined, recovered: () => undefined }, 60_000);
+    const saver = new StateSaver(
+      async () => {
+        throw fault('ENOSPC');
+      },
+      { failed: () => undefined, recovered: () => undefined },
+      60_000,
+    );
     const results = await Promise.allSettled([saver.strict(), saver.strict()]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     await saver.close();
@@ -111,10 +125,14 @@ describe('StateSaver', () => {
 
   test('close stops the retries', async () => {
     let writes = 0;
-    const saver = new StateSaver(async () => {
-      writes++;
-      throw fault('EIO');
-    }, { failed: () => undefined, recovered: () => undefined }, 10);
+    const saver = new StateSaver(
+      async () => {
+        writes++;
+        throw fault('EIO');
+      },
+      { failed: () => undefined, recovered: () => undefined },
+      10,
+    );
     await saver.lenient();
     await saver.close();
     const at = writes;

@@ -10,7 +10,15 @@ import path from 'node:path';
 import ts from 'typescript';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import {
-  USERNS_LENGTH, claimRange, claimsDir, freeStaleRanges, hostIdOf, idMapLine, listClaims, readClaim, releaseRange,
+  USERNS_LENGTH,
+  claimRange,
+  claimsDir,
+  freeStaleRanges,
+  hostIdOf,
+  idMapLine,
+  listClaims,
+  readClaim,
+  releaseRange,
 } from '../../../src/state/userns-ranges.js';
 import type { Roots } from '../../../src/paths.js';
 
@@ -22,7 +30,7 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(path.dirname(roots.runRoot), { recursive: true, force: true }));
 
 describe('claimRange', () => {
-  test('the first block is 65536..131071, never the host\'s 0..65535; the next pod gets the next block', () => {
+  test("the first block is 65536..131071, never the host's 0..65535; the next pod gets the next block", () => {
     const a = claimRange(roots, { pod: 'a', uid: 'ua' });
     const b = claimRange(roots, { pod: 'b', uid: 'ub' });
     expect(a).toEqual({ hostId: 65536, length: 65536 });
@@ -54,19 +62,25 @@ describe('claimRange', () => {
   test('claims from concurrent processes are disjoint', async () => {
     // The module as plain JavaScript (it imports only node: modules), so that real processes race.
     const dir = path.dirname(roots.runRoot);
-    const js = ts.transpileModule(fs.readFileSync('src/state/userns-ranges.ts', 'utf8'), { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } });
+    const js = ts.transpileModule(fs.readFileSync('src/state/userns-ranges.ts', 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+    });
     fs.writeFileSync(path.join(dir, 'ranges.mjs'), js.outputText);
     const script = path.join(dir, 'claim.mjs');
-    fs.writeFileSync(script, `const m = await import('./ranges.mjs');
+    fs.writeFileSync(
+      script,
+      `const m = await import('./ranges.mjs');
 const r = [];
 for (let i = 0; i < 5; i++) r.push(m.claimRange(JSON.parse(process.argv[2]), { pod: 'p' + process.pid, uid: String(process.pid) + i }).hostId);
-process.send(r);`);
-    const run = () => new Promise<number[]>((resolve, reject) => {
-      const child = fork(script, [JSON.stringify(roots)], { execArgv: [] });
-      child.on('message', (m) => resolve(m as number[]));
-      child.on('error', reject);
-      child.on('exit', (code) => code !== 0 && reject(new Error(`claimer exited ${code}`)));
-    });
+process.send(r);`,
+    );
+    const run = () =>
+      new Promise<number[]>((resolve, reject) => {
+        const child = fork(script, [JSON.stringify(roots)], { execArgv: [] });
+        child.on('message', (m) => resolve(m as number[]));
+        child.on('error', reject);
+        child.on('exit', (code) => code !== 0 && reject(new Error(`claimer exited ${code}`)));
+      });
     const all = (await Promise.all([run(), run(), run(), run()])).flat();
     expect(new Set(all).size).toBe(20);
     expect(all.every((h) => h % USERNS_LENGTH === 0 && h >= USERNS_LENGTH)).toBe(true);
@@ -74,7 +88,7 @@ process.send(r);`);
 });
 
 describe('one claims directory for the host', () => {
-  test('two run roots never get the same range; each gc judges only its own (and gone roots\') claims', () => {
+  test("two run roots never get the same range; each gc judges only its own (and gone roots') claims", () => {
     const other: Roots = { ...roots, runRoot: path.join(path.dirname(roots.runRoot), 'run2') };
     fs.mkdirSync(roots.runRoot, { recursive: true });
     fs.mkdirSync(other.runRoot, { recursive: true });

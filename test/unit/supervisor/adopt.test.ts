@@ -31,7 +31,12 @@ class MonitoredHost extends FaultHost {
   }
 }
 
-function writeRecord(exitsDir: string, ref: { pid: number; startTime: number }, exit: { code: number | null; signal: number | null }, finishedAt: string): void {
+function writeRecord(
+  exitsDir: string,
+  ref: { pid: number; startTime: number },
+  exit: { code: number | null; signal: number | null },
+  finishedAt: string,
+): void {
   const body = { ...ref, code: exit.code, signal: exit.signal, finishedAt };
   fs.mkdirSync(exitsDir, { recursive: true });
   fs.writeFileSync(path.join(exitsDir, `${ref.pid}-${ref.startTime}.json`), JSON.stringify(body));
@@ -55,7 +60,12 @@ const c = (name: string): C => ({ name, command: ['sh', '-c', name] });
 const quiet = { explain: () => undefined, warn: () => undefined };
 
 function start(restartPolicy: string, containers: C[]) {
-  const pod = validatePod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { restartPolicy, containers: containers.map((x) => ({ ...x, image: 'busybox' })) } }).pod;
+  const pod = validatePod({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p' },
+    spec: { restartPolicy, containers: containers.map((x) => ({ ...x, image: 'busybox' })) },
+  }).pod;
   const images = Object.fromEntries(pod.spec.containers.map((x) => [x.name, world.image]));
   return runPod({ roots: world.roots, pod, images, network: 'none', keep: true, host: world.host, ...quiet });
 }
@@ -82,12 +92,21 @@ const pidOf = (s: PodState, name: string) => s.containers[name]!.process!.pid;
  * has the pod's processes for itself. (Its log monitors are the test process's own: not recorded,
  * as an older tspod's state would have it.) `meanwhile` runs while no supervisor lives.
  */
-async function killSupervisor(running: Awaited<ReturnType<typeof start>>, meanwhile: (s: PodState) => void = () => undefined): Promise<PodState> {
+async function killSupervisor(
+  running: Awaited<ReturnType<typeof start>>,
+  meanwhile: (s: PodState) => void = () => undefined,
+): Promise<PodState> {
   await new Promise((r) => setTimeout(r, 50)); // (the last status save reaches the disk)
   const saved = onDisk();
   for (const rec of Object.values(saved.containers)) delete rec.logMonitor;
   const h = world.host.world;
-  const kept = { processes: [...h.processes], cgroups: [...h.cgroups], dirs: [...h.dirs], files: [...h.files], mounts: [...h.mounts] };
+  const kept = {
+    processes: [...h.processes],
+    cgroups: [...h.cgroups],
+    dirs: [...h.dirs],
+    files: [...h.files],
+    mounts: [...h.mounts],
+  };
   // (The supervisor is made to go away by a stop; then the world.host is put back as the kill left it.)
   running.stop(0);
   await running.done;
@@ -99,14 +118,20 @@ async function killSupervisor(running: Awaited<ReturnType<typeof start>>, meanwh
   fs.writeFileSync(stateFile(), JSON.stringify(saved));
   // The monitor inherits them: it records how each ends.
   const exits = hostLayout(world.roots).exitsDir;
-  for (const ref of [saved.infra!, ...Object.values(saved.containers).flatMap((r) => (r.process ? [r.process] : []))]) world.host.orphans.set(ref.pid, [ref.startTime, exits]);
+  for (const ref of [saved.infra!, ...Object.values(saved.containers).flatMap((r) => (r.process ? [r.process] : []))])
+    world.host.orphans.set(ref.pid, [ref.startTime, exits]);
   world.host.calls.length = 0;
   meanwhile(saved);
   return saved;
 }
 
 /** The pod's monitor's part: process `pid` ended, recorded as monitor_pod.c writes it. */
-function monitorRecords(s: PodState, name: string, exit: { code: number | null; signal?: number }, finishedAt: string): void {
+function monitorRecords(
+  s: PodState,
+  name: string,
+  exit: { code: number | null; signal?: number },
+  finishedAt: string,
+): void {
   const ref = s.containers[name]!.process!;
   world.host.world.processes.delete(ref.pid);
   writeRecord(hostLayout(world.roots).exitsDir, ref, { code: exit.code, signal: exit.signal ?? null }, finishedAt);
@@ -123,10 +148,20 @@ describe('adopting a pod whose supervisor died', () => {
     const adopted = await adoptPod({ roots: world.roots, name: 'p', host: world.host, ...quiet });
     expect(await adopted.done).toBe(3);
     const after = onDisk();
-    expect(statusOf(after, 'a').state).toMatchObject({ terminated: { exitCode: 3, reason: 'Error', finishedAt: '2026-12-02T10:00:02.000Z' } });
-    expect(statusOf(after, 'b').state).toMatchObject({ terminated: { exitCode: 0, reason: 'Completed', finishedAt: '2026-12-02T10:00:01.000Z' } });
+    expect(statusOf(after, 'a').state).toMatchObject({
+      terminated: { exitCode: 3, reason: 'Error', finishedAt: '2026-12-02T10:00:02.000Z' },
+    });
+    expect(statusOf(after, 'b').state).toMatchObject({
+      terminated: { exitCode: 0, reason: 'Completed', finishedAt: '2026-12-02T10:00:01.000Z' },
+    });
     // b ended first: its instance was cleaned up first.
-    const cleaned = world.host.calls.filter((x) => x[0] === 'removeCgroups').map((x) => String((x[1] as string[])[0]).split('/').pop());
+    const cleaned = world.host.calls
+      .filter((x) => x[0] === 'removeCgroups')
+      .map((x) =>
+        String((x[1] as string[])[0])
+          .split('/')
+          .pop(),
+      );
     expect(cleaned.slice(0, 2)).toEqual(['b-0', 'a-0']);
     // Nothing was signalled but the infra (teardown): the containers had ended.
     expect(world.host.calls.filter((x) => x[0] === 'signal').map((x) => x[1])).not.toContain(pidOf(before, 'a'));
@@ -144,7 +179,9 @@ describe('adopting a pod whose supervisor died', () => {
     });
     const adopted = await adoptPod({ roots: world.roots, name: 'p', host: world.host, ...quiet });
     await until('a recorded as lost', () => 'terminated' in statusOf(onDisk(), 'a').state);
-    expect(statusOf(onDisk(), 'a').state).toMatchObject({ terminated: { exitCode: 137, reason: 'ContainerStatusUnknown' } });
+    expect(statusOf(onDisk(), 'a').state).toMatchObject({
+      terminated: { exitCode: 137, reason: 'ContainerStatusUnknown' },
+    });
     // b is the same process: adopted, running, ended by the stop.
     expect(statusOf(onDisk(), 'b').state).toHaveProperty('running');
     adopted.stop(0);
@@ -153,7 +190,10 @@ describe('adopting a pod whose supervisor died', () => {
     expect(signalled).toContain(pidOf(before, 'b'));
     expect(signalled).not.toContain(pidOf(before, 'a'));
     // (The opened pidfd of the other process was closed at once.)
-    expect(world.host.calls.filter((x) => x[1] === pidOf(before, 'a')).map((x) => x[0])).toEqual(['pidfdOpen', 'closeFd']);
+    expect(world.host.calls.filter((x) => x[1] === pidOf(before, 'a')).map((x) => x[0])).toEqual([
+      'pidfdOpen',
+      'closeFd',
+    ]);
   }, 30_000);
 
   test('the back-off goes on from its count: an exit while no supervisor lived waits twice the base, then the restart count is 2', async () => {
@@ -161,18 +201,28 @@ describe('adopting a pod whose supervisor died', () => {
     await until('a', () => spawned().includes('a'));
     world.host.exit(spawned().indexOf('a'), 1);
     await until('a again', () => spawned().filter((x) => x === 'a').length === 2);
-    await until('the restart saved', () => statusOf(onDisk(), 'a').restartCount === 1 && 'running' in statusOf(onDisk(), 'a').state);
+    await until(
+      'the restart saved',
+      () => statusOf(onDisk(), 'a').restartCount === 1 && 'running' in statusOf(onDisk(), 'a').state,
+    );
     const exitAt = new Date();
     await killSupervisor(running, (s) => monitorRecords(s, 'a', { code: 3 }, exitAt.toISOString()));
     const adopted = await adoptPod({ roots: world.roots, name: 'p', host: world.host, ...quiet });
     await until('the back-off', () => 'waiting' in statusOf(onDisk(), 'a').state);
-    expect(statusOf(onDisk(), 'a').state).toEqual({ waiting: { reason: 'CrashLoopBackOff', message: `back-off ${(2 * BASE_MS) / 1000}s restarting failed container=a` } });
+    expect(statusOf(onDisk(), 'a').state).toEqual({
+      waiting: {
+        reason: 'CrashLoopBackOff',
+        message: `back-off ${(2 * BASE_MS) / 1000}s restarting failed container=a`,
+      },
+    });
     expect(statusOf(onDisk(), 'a').lastState).toMatchObject({ terminated: { exitCode: 3 } });
     await until('a restarted', () => 'running' in statusOf(onDisk(), 'a').state);
     const a = statusOf(onDisk(), 'a');
     expect(a.restartCount).toBe(2);
     // Counted from the recorded exit, as the kubelet counts it: not sooner.
-    expect(Date.parse((a.state as { running: { startedAt: string } }).running.startedAt) - exitAt.getTime()).toBeGreaterThanOrEqual(2 * BASE_MS);
+    expect(
+      Date.parse((a.state as { running: { startedAt: string } }).running.startedAt) - exitAt.getTime(),
+    ).toBeGreaterThanOrEqual(2 * BASE_MS);
     expect(onDisk().containers.a!.backoff).toEqual({ count: 2 });
     adopted.stop(0);
     await adopted.done;

@@ -28,7 +28,12 @@ describe('restart back-off', () => {
   });
 
   test.each([
-    ['Always', 0, true], ['Always', 1, true], ['OnFailure', 0, false], ['OnFailure', 137, true], ['Never', 1, false], ['Never', 0, false],
+    ['Always', 0, true],
+    ['Always', 1, true],
+    ['OnFailure', 0, false],
+    ['OnFailure', 137, true],
+    ['Never', 1, false],
+    ['Never', 0, false],
   ] as const)('%s with exit %i restarts: %s', (policy, code, yes) => {
     expect(shouldRestart(policy, code)).toBe(yes);
   });

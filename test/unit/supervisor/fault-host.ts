@@ -22,7 +22,10 @@ export class FaultHost extends RecordingHost {
   override spawn(plan: NativePlan) {
     const { pid } = super.spawn(plan);
     // The supervisor closes its copies of the write ends after spawn: keep our own.
-    this.outputs.push([fs.openSync(`/proc/self/fd/${plan.stdio[1]}`, 'w'), fs.openSync(`/proc/self/fd/${plan.stdio[2]}`, 'w')]);
+    this.outputs.push([
+      fs.openSync(`/proc/self/fd/${plan.stdio[1]}`, 'w'),
+      fs.openSync(`/proc/self/fd/${plan.stdio[2]}`, 'w'),
+    ]);
     return { pid, pidfd: pid };
   }
 
@@ -80,7 +83,15 @@ export function pretendWorld<H extends FaultHost>(prefix: string, makeHost: () =
     world.roots = { root: path.join(world.dir, 'data'), runRoot: path.join(world.dir, 'run') };
     const layer = path.join(world.dir, 'rootfs');
     fs.mkdirSync(layer);
-    world.image = { name: 'busybox', tag: 'latest', ref: 'busybox:latest', id: 'sha256:1', lowerDirs: [layer], config: { Cmd: ['sh'] }, created: '' };
+    world.image = {
+      name: 'busybox',
+      tag: 'latest',
+      ref: 'busybox:latest',
+      id: 'sha256:1',
+      lowerDirs: [layer],
+      config: { Cmd: ['sh'] },
+      created: '',
+    };
     world.host = makeHost();
   });
   afterEach(() => {

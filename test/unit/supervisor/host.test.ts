@@ -34,7 +34,10 @@ class FakePod implements HostedPod {
   envSeen: string | undefined;
   private finish!: (status: number) => void;
   readonly done = new Promise<number>((resolve) => (this.finish = resolve));
-  constructor(readonly name: string, ready: (m: ReadyMessage) => void) {
+  constructor(
+    readonly name: string,
+    ready: (m: ReadyMessage) => void,
+  ) {
     ready({ ok: true, name });
   }
   stop(): void {
@@ -61,8 +64,17 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const input = (name: string, env?: Record<string, string>): SuperviseInput => ({
-  roots: { root: path.join(dir, 'root'), runRoot: path.join(dir, 'run') }, network: 'none', explain: false, images: {}, env,
-  pod: { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [] } } as unknown as SuperviseInput['pod'],
+  roots: { root: path.join(dir, 'root'), runRoot: path.join(dir, 'run') },
+  network: 'none',
+  explain: false,
+  images: {},
+  env,
+  pod: {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: { containers: [] },
+  } as unknown as SuperviseInput['pod'],
 });
 
 function newHost() {
@@ -110,7 +122,9 @@ describe('hosting pods', () => {
     // Pod b's code throws, later, from a timer it set: the context follows it there.
     const b = pods.get('b')!;
     const err = new Error('boom');
-    host.storage.run({ name: 'b', fail: (e) => b.fail(e) }, () => setTimeout(() => on.emit('uncaughtException', err), 1));
+    host.storage.run({ name: 'b', fail: (e) => b.fail(e) }, () =>
+      setTimeout(() => on.emit('uncaughtException', err), 1),
+    );
     await tick();
     expect(b.failed).toEqual([err]);
     expect(pods.get('a')!.failed).toEqual([]);
@@ -121,13 +135,14 @@ describe('hosting pods', () => {
     expect(host.size).toBe(2);
   });
 
-  test('what a pod\'s code schedules runs in the context the host gave it: its error ends that pod only', async () => {
+  test("what a pod's code schedules runs in the context the host gave it: its error ends that pod only", async () => {
     const on = new EventEmitter();
     const failed: string[] = [];
     const host = new PodHost({
       supervise: (i, ready) => {
         const p = new FakePod(i.pod.metadata.name, ready);
-        if (p.name === 'bad') setTimeout(() => void Promise.resolve().then(() => on.emit('uncaughtException', new Error('in bad'))), 1);
+        if (p.name === 'bad')
+          setTimeout(() => void Promise.resolve().then(() => on.emit('uncaughtException', new Error('in bad'))), 1);
         const fail = p.fail.bind(p);
         p.fail = (e) => {
           failed.push(`${p.name}: ${(e as Error).message}`);
@@ -135,7 +150,8 @@ describe('hosting pods', () => {
         };
         return p;
       },
-      log: () => undefined, idle: () => undefined,
+      log: () => undefined,
+      idle: () => undefined,
     });
     guardPods(host.storage, { warn: () => undefined, stray: () => failed.push('stray'), on });
     await Promise.all(['good', 'bad', 'other'].map((n) => host.host(input(n))));
@@ -151,10 +167,14 @@ describe('hosting pods', () => {
       supervise: (i, ready) => {
         const env = envPerContext(base, host.storage);
         const p = new FakePod(i.pod.metadata.name, ready);
-        setTimeout(() => (seen[p.name] = `${env.TSPOD_LOG_MAX_SIZE} ${env.PATH} ${Object.keys(env).sort().join(',')}`), 1);
+        setTimeout(
+          () => (seen[p.name] = `${env.TSPOD_LOG_MAX_SIZE} ${env.PATH} ${Object.keys(env).sort().join(',')}`),
+          1,
+        );
         return p;
       },
-      log: () => undefined, idle: () => undefined,
+      log: () => undefined,
+      idle: () => undefined,
     });
     await host.host(input('a', { TSPOD_LOG_MAX_SIZE: '1Mi' }));
     await host.host(input('b', { TSPOD_BACKOFF_BASE_MS: '300' }));
@@ -174,7 +194,8 @@ describe('hosting pods', () => {
         adopted.push(p);
         return p;
       },
-      log: () => undefined, idle: () => idles.push(host.size),
+      log: () => undefined,
+      idle: () => idles.push(host.size),
     });
     host.adopt({ root: '/r', runRoot: '/run' }, 'orphan');
     expect(host.names()).toEqual(['orphan']);
@@ -204,14 +225,23 @@ describe('the supervisor socket and leaving', () => {
     const h = newHost();
     const layout = hostLayout({ root: path.join(dir, 'root'), runRoot: path.join(dir, 'run') });
     fs.mkdirSync(layout.supervisorDir, { recursive: true, mode: 0o700 });
-    const server = new HostServer({ socketPath: layout.supervisorSocket, runRoot: path.join(dir, 'run'), host: h.host, log: (l) => h.log.push(l), uid });
+    const server = new HostServer({
+      socketPath: layout.supervisorSocket,
+      runRoot: path.join(dir, 'run'),
+      host: h.host,
+      log: (l) => h.log.push(l),
+      uid,
+    });
     await server.listen();
     const released: string[] = [];
     const leaver = new Leaver(layout, h.host, server, { release: () => released.push('lock') }, (l) => h.log.push(l));
     return { ...h, layout, server, leaver, released };
   }
 
-  async function handOver(conn: NonNullable<Awaited<ReturnType<typeof tryConnect>>>, name: string): Promise<ReadyMessage> {
+  async function handOver(
+    conn: NonNullable<Awaited<ReturnType<typeof tryConnect>>>,
+    name: string,
+  ): Promise<ReadyMessage> {
     conn.socket.write(JSON.stringify({ op: 'run', input: input(name) }) + '\n');
     return JSON.parse((await conn.next())!) as ReadyMessage;
   }
@@ -245,7 +275,10 @@ describe('the supervisor socket and leaving', () => {
     const conn = (await tryConnect(s.layout))!;
     const other = { ...input('x'), roots: { root: '/r', runRoot: '/elsewhere' } };
     conn.socket.write(JSON.stringify({ op: 'run', input: other }) + '\n');
-    expect(JSON.parse((await conn.next())!)).toMatchObject({ ok: false, error: expect.stringMatching(/run root \/elsewhere is not this supervisor's/) });
+    expect(JSON.parse((await conn.next())!)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/run root \/elsewhere is not this supervisor's/),
+    });
     const c2 = (await tryConnect(s.layout))!;
     c2.socket.write('{"op":"nonsense"}\n');
     expect(JSON.parse((await c2.next())!)).toMatchObject({ ok: false, error: 'unknown request "nonsense"' });
@@ -259,9 +292,17 @@ describe('the supervisor socket and leaving', () => {
     const h = newHost();
     const layout = hostLayout({ root: path.join(dir, 'root'), runRoot: path.join(dir, 'run') });
     fs.mkdirSync(layout.supervisorDir, { recursive: true, mode: 0o700 });
-    const server = new HostServer({ socketPath: layout.supervisorSocket, runRoot: path.join(dir, 'run'), host: h.host, log: () => undefined, uid: uid + 1 });
+    const server = new HostServer({
+      socketPath: layout.supervisorSocket,
+      runRoot: path.join(dir, 'run'),
+      host: h.host,
+      log: () => undefined,
+      uid: uid + 1,
+    });
     await server.listen();
-    await expect(tryConnect(layout)).rejects.toThrow(new RegExp(`only uid ${uid + 1} may hand pods to the supervisor \\(not uid ${uid}\\)`));
+    await expect(tryConnect(layout)).rejects.toThrow(
+      new RegExp(`only uid ${uid + 1} may hand pods to the supervisor \\(not uid ${uid}\\)`),
+    );
     expect(h.host.isIdle).toBe(true);
     await server.remove();
   });

@@ -3,7 +3,13 @@ import { applyDefaults } from '../../../src/manifest/defaults.js';
 import { qosClass } from '../../../src/supervisor/qos.js';
 
 const pod = (containers: object[], initContainers: object[] = []) =>
-  applyDefaults({ metadata: { name: 'p' }, spec: { initContainers, containers: containers.map((resources, i) => ({ name: `c${i}`, image: 'busybox', resources })) } });
+  applyDefaults({
+    metadata: { name: 'p' },
+    spec: {
+      initContainers,
+      containers: containers.map((resources, i) => ({ name: `c${i}`, image: 'busybox', resources })),
+    },
+  });
 const init = (resources: object) => ({ name: 'i', image: 'busybox', resources });
 
 describe('qosClass (ComputePodQOS)', () => {
@@ -13,8 +19,12 @@ describe('qosClass (ComputePodQOS)', () => {
   });
 
   test('limits on cpu and memory in every container (requests default to them): Guaranteed', () => {
-    expect(qosClass(pod([{ limits: { cpu: '500m', memory: '64Mi' } }, { limits: { cpu: '1', memory: '1Gi' } }]))).toBe('Guaranteed');
-    expect(qosClass(pod([{ limits: { cpu: '500m', memory: '64Mi' }, requests: { cpu: '0.5', memory: '64Mi' } }]))).toBe('Guaranteed');
+    expect(qosClass(pod([{ limits: { cpu: '500m', memory: '64Mi' } }, { limits: { cpu: '1', memory: '1Gi' } }]))).toBe(
+      'Guaranteed',
+    );
+    expect(qosClass(pod([{ limits: { cpu: '500m', memory: '64Mi' }, requests: { cpu: '0.5', memory: '64Mi' } }]))).toBe(
+      'Guaranteed',
+    );
   });
 
   test('a request below its limit, a limit on one resource, or one container without limits: Burstable', () => {
@@ -27,7 +37,9 @@ describe('qosClass (ComputePodQOS)', () => {
   test('init containers count too', () => {
     expect(qosClass(pod([{}], [init({ requests: { memory: '1Mi' } })]))).toBe('Burstable');
     expect(qosClass(pod([{ limits: { cpu: '1', memory: '64Mi' } }], [init({})]))).toBe('Burstable');
-    expect(qosClass(pod([{ limits: { cpu: '1', memory: '64Mi' } }], [init({ limits: { cpu: '1', memory: '64Mi' } })]))).toBe('Guaranteed');
+    expect(
+      qosClass(pod([{ limits: { cpu: '1', memory: '64Mi' } }], [init({ limits: { cpu: '1', memory: '64Mi' } })])),
+    ).toBe('Guaranteed');
   });
 
   test('other resources do not count', () => {

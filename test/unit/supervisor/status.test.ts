@@ -1,10 +1,22 @@
 import { describe, expect, test } from 'vitest';
-import { findStatus, initialStatus, runExitStatus, terminatedState, updatePhase } from '../../../src/supervisor/status.js';
+import {
+  findStatus,
+  initialStatus,
+  runExitStatus,
+  terminatedState,
+  updatePhase,
+} from '../../../src/supervisor/status.js';
 import type { Pod } from '../../../src/manifest/types.js';
 import type { PodStatus } from '../../../src/state/types.js';
 
 const pod = (init: string[], apps: string[]) =>
-  ({ metadata: { name: 'p' }, spec: { initContainers: init.map((name) => ({ name, image: 'busybox' })), containers: apps.map((name) => ({ name, image: 'busybox' })) } }) as unknown as Pod;
+  ({
+    metadata: { name: 'p' },
+    spec: {
+      initContainers: init.map((name) => ({ name, image: 'busybox' })),
+      containers: apps.map((name) => ({ name, image: 'busybox' })),
+    },
+  }) as unknown as Pod;
 
 const running = { running: { startedAt: '2026-01-01T00:00:00Z' } };
 const ended = (code: number) => terminatedState({ code, signal: null }, {});
@@ -17,12 +29,18 @@ describe('container states', () => {
   test('reasons: Completed for 0, Error otherwise, OOMKilled, ContainerCannotRun', () => {
     expect(ended(0)).toMatchObject({ terminated: { exitCode: 0, reason: 'Completed' } });
     expect(ended(3)).toMatchObject({ terminated: { exitCode: 3, reason: 'Error' } });
-    expect(terminatedState({ code: null, signal: 9 }, { oom: true })).toMatchObject({ terminated: { exitCode: 137, signal: 9, reason: 'OOMKilled' } });
-    expect(terminatedState({ code: 127, signal: null }, { cannotRun: 'not found' })).toMatchObject({ terminated: { exitCode: 127, reason: 'ContainerCannotRun', message: 'not found' } });
+    expect(terminatedState({ code: null, signal: 9 }, { oom: true })).toMatchObject({
+      terminated: { exitCode: 137, signal: 9, reason: 'OOMKilled' },
+    });
+    expect(terminatedState({ code: 127, signal: null }, { cannotRun: 'not found' })).toMatchObject({
+      terminated: { exitCode: 127, reason: 'ContainerCannotRun', message: 'not found' },
+    });
   });
 
   test('a signal is 128+N', () => {
-    expect(terminatedState({ code: null, signal: 15 }, {})).toMatchObject({ terminated: { exitCode: 143, signal: 15, reason: 'Error' } });
+    expect(terminatedState({ code: null, signal: 15 }, {})).toMatchObject({
+      terminated: { exitCode: 143, signal: 15, reason: 'Error' },
+    });
   });
 });
 
@@ -32,7 +50,9 @@ describe('pod phase', () => {
     expect(s.phase).toBe('Pending');
     expect(s.initContainerStatuses[0].state).toEqual({ waiting: { reason: 'PodInitializing' } });
     expect(s.containerStatuses[0].state).toEqual({ waiting: { reason: 'PodInitializing' } });
-    expect(initialStatus(pod([], ['a']), {}, '').containerStatuses[0].state).toEqual({ waiting: { reason: 'ContainerCreating' } });
+    expect(initialStatus(pod([], ['a']), {}, '').containerStatuses[0].state).toEqual({
+      waiting: { reason: 'ContainerCreating' },
+    });
   });
 
   test('Running once every app container started; Ready when all run', () => {

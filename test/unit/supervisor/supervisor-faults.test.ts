@@ -45,8 +45,16 @@ function faultyFs(code: string, at: 'writeFile' | 'rename') {
 
 function pod(restartPolicy = 'Never') {
   return validatePod({
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' },
-    spec: { restartPolicy, containers: [{ name: 'a', image: 'busybox', command: ['true'] }, { name: 'b', image: 'busybox', command: ['true'] }] },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p' },
+    spec: {
+      restartPolicy,
+      containers: [
+        { name: 'a', image: 'busybox', command: ['true'] },
+        { name: 'b', image: 'busybox', command: ['true'] },
+      ],
+    },
   }).pod;
 }
 
@@ -55,8 +63,17 @@ async function start(sfs: StateFs, warnings: string[], sink = () => undefined as
   let started!: () => void;
   const ready = new Promise<void>((r) => (started = r));
   const running = await runPod({
-    roots: world.roots, pod: pod(), images: { a: image, b: image }, network: 'none', keep: true, host: world.host, stateFs: sfs,
-    sink, explain: () => undefined, warn: (l) => warnings.push(l), onStarted: () => started(),
+    roots: world.roots,
+    pod: pod(),
+    images: { a: image, b: image },
+    network: 'none',
+    keep: true,
+    host: world.host,
+    stateFs: sfs,
+    sink,
+    explain: () => undefined,
+    warn: (l) => warnings.push(l),
+    onStarted: () => started(),
   });
   await ready;
   return running;
@@ -74,7 +91,13 @@ const until = async (what: string, cond: () => boolean, ms = 10_000) => {
 const stateOf = (s: PodState, name: string) => s.status.containerStatuses.find((c) => c.name === name)!.state;
 
 describe('a state save that fails while the pod runs', () => {
-  for (const [code, at] of [['ENOSPC', 'writeFile'], ['EIO', 'writeFile'], ['EPIPE', 'writeFile'], ['ENOSPC', 'rename'], ['EIO', 'rename']] as const) {
+  for (const [code, at] of [
+    ['ENOSPC', 'writeFile'],
+    ['EIO', 'writeFile'],
+    ['EPIPE', 'writeFile'],
+    ['ENOSPC', 'rename'],
+    ['EIO', 'rename'],
+  ] as const) {
     test(`${code} at ${at}: the pod stays supervised, the failure is reported once, the save is retried`, async () => {
       const warnings: string[] = [];
       const { sfs, failing } = faultyFs(code, at);
@@ -83,13 +106,13 @@ describe('a state save that fails while the pod runs', () => {
       void running.done.then(() => (ended = true));
       failing.on = true;
       world.host.exit(1, 3); // container "a" (the infra is process 0) exits with 3: a status save
-      await until('the failed save', () => warnings.some((w) => w.includes('saving the pod\'s state')));
+      await until('the failed save', () => warnings.some((w) => w.includes("saving the pod's state")));
       // Supervised still: the disk holds the older state, the supervisor knows better.
       expect(ended).toBe(false);
       expect('running' in stateOf(onDisk(), 'a')).toBe(true);
       expect(strays()).toEqual([]);
       await until('a retry', () => failing.attempts >= 2, 10_000);
-      expect(warnings.filter((w) => w.includes('saving the pod\'s state'))).toHaveLength(1);
+      expect(warnings.filter((w) => w.includes("saving the pod's state"))).toHaveLength(1);
       expect(warnings[0]).toMatch(new RegExp(`failed \\(${code}: injected.*the pod is still supervised`));
       failing.on = false;
       await until('the retried save', () => 'terminated' in stateOf(onDisk(), 'a'));
@@ -116,7 +139,9 @@ describe('a state save that fails while the pod runs', () => {
     // The pod's processes were signalled and its host objects undone, whatever the disk said.
     expect(world.host.calls.filter((c) => c[0] === 'signal')).toHaveLength(3);
     expect(world.host.names().slice(-8)).toEqual(expect.arrayContaining(['umount', 'removeCgroups']));
-    expect(warnings.some((w) => /torn down, but its record could not be saved .*ENOSPC.*"tspod gc" removes it/.test(w))).toBe(true);
+    expect(
+      warnings.some((w) => /torn down, but its record could not be saved .*ENOSPC.*"tspod gc" removes it/.test(w)),
+    ).toBe(true);
     expect(strays()).toEqual([]);
   }, 30_000);
 });
@@ -143,7 +168,9 @@ describe('the last resort', () => {
       const warnings: string[] = [];
       const running = await start(realStateFs, warnings);
       const emitter = new EventEmitter();
-      const exited = new Promise<number>((resolve) => guardPod(running, { warn: (l) => warnings.push(l), exit: resolve, on: emitter }));
+      const exited = new Promise<number>((resolve) =>
+        guardPod(running, { warn: (l) => warnings.push(l), exit: resolve, on: emitter }),
+      );
       emitter.emit(kind, new TypeError('boom'));
       emitter.emit(kind, new TypeError('again')); // one abort, however many errors
       expect(await exited).toBe(125);

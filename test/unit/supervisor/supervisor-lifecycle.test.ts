@@ -62,9 +62,16 @@ afterAll(() => {
 type C = { name: string; command: string[]; restartPolicy?: string };
 const c = (name: string): C => ({ name, command: ['sh', '-c', name] });
 
-function start(spec: { restartPolicy?: string; initContainers?: C[]; containers: C[]; terminationGracePeriodSeconds?: number }): Promise<RunningPod> {
+function start(spec: {
+  restartPolicy?: string;
+  initContainers?: C[];
+  containers: C[];
+  terminationGracePeriodSeconds?: number;
+}): Promise<RunningPod> {
   const pod = validatePod({
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p' },
     spec: {
       ...spec,
       initContainers: spec.initContainers?.map((x) => ({ ...x, image: 'busybox' })),
@@ -73,7 +80,17 @@ function start(spec: { restartPolicy?: string; initContainers?: C[]; containers:
   }).pod;
   const { image } = world;
   const images = Object.fromEntries([...pod.spec.initContainers, ...pod.spec.containers].map((x) => [x.name, image]));
-  return runPod({ roots: world.roots, pod, images, network: 'none', keep: true, host: world.host, sink: () => undefined, explain: () => undefined, warn: () => undefined });
+  return runPod({
+    roots: world.roots,
+    pod,
+    images,
+    network: 'none',
+    keep: true,
+    host: world.host,
+    sink: () => undefined,
+    explain: () => undefined,
+    warn: () => undefined,
+  });
 }
 
 /** Holds the making of the cgroup whose name ends in `suffix`: atCgroup once it is reached, until release(). */
@@ -86,10 +103,13 @@ function holdCgroup(suffix: string): { atCgroup: Promise<void>; release: () => v
 }
 
 /** The commands spawned so far, in order ("pause" for the infra). */
-const spawned = () => world.host.calls.filter((x) => x[0] === 'spawn').map((x) => {
-  const cmd = commandOf(x[1] as NativePlan);
-  return cmd === '/pause' ? 'pause' : cmd;
-});
+const spawned = () =>
+  world.host.calls
+    .filter((x) => x[0] === 'spawn')
+    .map((x) => {
+      const cmd = commandOf(x[1] as NativePlan);
+      return cmd === '/pause' ? 'pause' : cmd;
+    });
 const until = async (what: string, cond: () => boolean, ms = 10_000) => {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -98,13 +118,21 @@ const until = async (what: string, cond: () => boolean, ms = 10_000) => {
   }
 };
 const settle = () => new Promise((r) => setTimeout(r, 150));
-const onDisk = (): PodState => JSON.parse(fs.readFileSync(path.join(world.roots.runRoot, 'pods', 'p', 'state.json'), 'utf8')) as PodState;
+const onDisk = (): PodState =>
+  JSON.parse(fs.readFileSync(path.join(world.roots.runRoot, 'pods', 'p', 'state.json'), 'utf8')) as PodState;
 /** The n-th spawned process (0: the infra), for FaultHost.exit. */
-const nth = (cmd: string, k = 0) => spawned().map((s, i) => [s, i] as const).filter(([s]) => s === cmd)[k]![1];
+const nth = (cmd: string, k = 0) =>
+  spawned()
+    .map((s, i) => [s, i] as const)
+    .filter(([s]) => s === cmd)[k]![1];
 
 describe('the supervisor, against a pretend host', () => {
   test('init containers run one at a time, in order, each after the last exited 0; then the app containers', async () => {
-    const running = await start({ restartPolicy: 'Never', initContainers: [c('i1'), c('i2')], containers: [c('a'), c('b')] });
+    const running = await start({
+      restartPolicy: 'Never',
+      initContainers: [c('i1'), c('i2')],
+      containers: [c('a'), c('b')],
+    });
     await until('i1', () => spawned().includes('i1'));
     await settle();
     expect(spawned()).toEqual(['pause', 'i1']);
@@ -140,7 +168,10 @@ describe('the supervisor, against a pretend host', () => {
     expect(spawned().filter((s) => s === 'b')).toHaveLength(1);
     const restarted = world.host.calls.filter((x) => x[0] === 'createCgroup').map((x) => String(x[1]).split('/').pop());
     expect(restarted).toEqual(expect.arrayContaining(['a-0', 'b-0', 'a-1']));
-    await until('the restart recorded', () => onDisk().status.containerStatuses.find((s) => s.name === 'a')?.restartCount === 1);
+    await until(
+      'the restart recorded',
+      () => onDisk().status.containerStatuses.find((s) => s.name === 'a')?.restartCount === 1,
+    );
     world.host.exit(nth('a', 1), 0);
     expect(await running.done).toBe(0);
     expect(world.host.leftovers([])).toEqual([]);
@@ -186,9 +217,20 @@ describe('the supervisor, against a pretend host', () => {
     const t0 = Date.now();
     running.stop();
     const status = await running.done;
-    const signals = world.host.calls.filter((x) => x[0] === 'signal').map((x) => [spawned()[(x[1] as number) - 5_000_000], x[2]]);
-    expect(signals).toEqual(expect.arrayContaining([['polite', 15], ['stubborn', 15], ['stubborn', 9], ['pause', 15]]));
-    expect(signals.findIndex(([n, s]) => n === 'stubborn' && s === 9)).toBeGreaterThan(signals.findIndex(([n, s]) => n === 'stubborn' && s === 15));
+    const signals = world.host.calls
+      .filter((x) => x[0] === 'signal')
+      .map((x) => [spawned()[(x[1] as number) - 5_000_000], x[2]]);
+    expect(signals).toEqual(
+      expect.arrayContaining([
+        ['polite', 15],
+        ['stubborn', 15],
+        ['stubborn', 9],
+        ['pause', 15],
+      ]),
+    );
+    expect(signals.findIndex(([n, s]) => n === 'stubborn' && s === 9)).toBeGreaterThan(
+      signals.findIndex(([n, s]) => n === 'stubborn' && s === 15),
+    );
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
     expect(status).toBe(143);
     expect(onDisk()).toMatchObject({ tornDown: true, ledger: [] });

@@ -26,8 +26,14 @@ test('a file of 3 GiB (sparse): its first 4096 bytes, not a read of all of it (w
 test('a short file whole; an empty or missing one gives no message', async () => {
   const file = path.join(dir, 'short');
   fs.writeFileSync(file, 'disk full\n');
-  expect(await readTerminationMessage(container, { terminationLog: file }, exit, path.join(dir, 'no-log'))).toBe('disk full\n');
+  expect(await readTerminationMessage(container, { terminationLog: file }, exit, path.join(dir, 'no-log'))).toBe(
+    'disk full\n',
+  );
   fs.writeFileSync(file, '');
-  expect(await readTerminationMessage(container, { terminationLog: file }, exit, path.join(dir, 'no-log'))).toBeUndefined();
-  expect(await readTerminationMessage(container, { terminationLog: path.join(dir, 'gone') }, exit, path.join(dir, 'no-log'))).toBeUndefined();
+  expect(
+    await readTerminationMessage(container, { terminationLog: file }, exit, path.join(dir, 'no-log')),
+  ).toBeUndefined();
+  expect(
+    await readTerminationMessage(container, { terminationLog: path.join(dir, 'gone') }, exit, path.join(dir, 'no-log')),
+  ).toBeUndefined();
 });
