@@ -2,7 +2,7 @@
  * Helpers for integration tests: an isolated tspod root per test file (with the busybox image), the
  * CLI run as a user runs it, and checks that a pod left nothing on the host.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -142,4 +142,21 @@ export function expectClean(roots: TestRoots, uids: string[] = [], markers: stri
 
 export function removeRoots(roots: TestRoots): void {
   fs.rmSync(roots.dir, { recursive: true, force: true });
+}
+
+/**
+ * A set-user-ID program a pod planted, owned by host root on disk, that the host user nobody
+ * cannot reach to run (the directories above it are root's alone).
+ */
+export function expectSetuidOutOfReach(file: string): void {
+  const st = fs.statSync(file);
+  expect({ file, uid: st.uid, mode: (st.mode & 0o7777).toString(8) }).toEqual({ file, uid: 0, mode: '4755' });
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'head', '-c', '1', file], {
+    encoding: 'utf8',
+  });
+  expect({ file, status: r.status, denied: /Permission denied/.test(r.stderr) }).toEqual({
+    file,
+    status: 1,
+    denied: true,
+  });
 }

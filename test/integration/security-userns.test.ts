@@ -7,11 +7,21 @@
  * container has every capability in the namespace and still cannot read host root's file; a
  * set-user-ID root program it writes through an idmapped mount is out of the host users' reach.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { expectClean, linesOf, newRoots, pod, removeRoots, runPod, tspod, waitFor, type TestRoots } from './helpers.js';
+import {
+  expectClean,
+  expectSetuidOutOfReach,
+  linesOf,
+  newRoots,
+  pod,
+  removeRoots,
+  runPod,
+  tspod,
+  waitFor,
+  type TestRoots,
+} from './helpers.js';
 
 let roots: TestRoots;
 let secretDir: string;
@@ -377,18 +387,7 @@ describe('hostUsers: false', () => {
         path.join(roots.runRoot, 'pods', 'planter', 'etc', 'hosts'),
       ];
       for (const file of planted) {
-        // What the pod made: a set-user-ID program that host root owns on disk.
-        const st = fs.statSync(file);
-        expect({ file, uid: st.uid, mode: (st.mode & 0o7777).toString(8) }).toEqual({ file, uid: 0, mode: '4755' });
-        // The host user nobody cannot reach it to run it.
-        const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'head', '-c', '1', file], {
-          encoding: 'utf8',
-        });
-        expect({ file, status: r.status, denied: /Permission denied/.test(r.stderr) }).toEqual({
-          file,
-          status: 1,
-          denied: true,
-        });
+        expectSetuidOutOfReach(file);
       }
     } finally {
       fs.mkdirSync(data, { recursive: true });
