@@ -30,7 +30,9 @@ export function checkSize(text: string, source: string): void {
       [
         {
           path: source,
-          message: `the manifest is ${bytes} bytes, over the limit of ${MAX_MANIFEST_BYTES} (3 MiB, the API server's request size limit)`,
+          message:
+            `the manifest is ${bytes} bytes, over the limit of ${MAX_MANIFEST_BYTES} ` +
+            `(3 MiB, the API server's request size limit)`,
         },
       ],
       { source },

@@ -90,7 +90,10 @@ export function downwardField(s: string): string | undefined {
   if (ENV_FIELDS.includes(s)) return undefined;
   if (isSubscriptField(s)) return subscriptIssue(s);
   const also = VOLUME_FIELDS.includes(s) ? ` (${s} as a whole is only for downwardAPI volume files)` : '';
-  return `invalid field path "${s}"${also}: must be one of ${ENV_FIELDS.join(', ')}, metadata.labels['KEY'], metadata.annotations['KEY']`;
+  return (
+    `invalid field path "${s}"${also}: must be one of ${ENV_FIELDS.join(', ')}, ` +
+    `metadata.labels['KEY'], metadata.annotations['KEY']`
+  );
 }
 
 /** `downwardAPI.items[].fieldRef.fieldPath`: no addresses (a file is written before the network exists). */
@@ -98,5 +101,8 @@ export function volumeDownwardField(s: string): string | undefined {
   if (VOLUME_FIELDS.includes(s)) return undefined;
   if (isSubscriptField(s)) return subscriptIssue(s);
   const also = ENV_FIELDS.includes(s) ? ` (${s} is only for environment variables)` : '';
-  return `invalid field path "${s}"${also}: must be one of ${VOLUME_FIELDS.join(', ')}, metadata.labels['KEY'], metadata.annotations['KEY']`;
+  return (
+    `invalid field path "${s}"${also}: must be one of ${VOLUME_FIELDS.join(', ')}, ` +
+    `metadata.labels['KEY'], metadata.annotations['KEY']`
+  );
 }

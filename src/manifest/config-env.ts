@@ -61,7 +61,8 @@ export function envFromVars(
     }
     if (bad.length > 0)
       skipped.push(
-        `keys [${bad.join(', ')}] from the EnvFrom ${kind.toLowerCase()} ${namespace}/${ref.name} were skipped since they are considered invalid environment variable names`,
+        `keys [${bad.join(', ')}] from the EnvFrom ${kind.toLowerCase()} ${namespace}/${ref.name} ` +
+          `were skipped since they are considered invalid environment variable names`,
       );
   }
   return { vars, skipped };

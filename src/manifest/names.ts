@@ -22,7 +22,10 @@ const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 export function dnsLabel(s: string): string | undefined {
   if (s.length > 63) return `"${s}" is longer than 63 characters`;
   if (!DNS_LABEL.test(s)) {
-    return `invalid name "${s}": must be a DNS label (lower-case letters, digits and '-', starting and ending with a letter or digit)`;
+    return (
+      `invalid name "${s}": must be a DNS label ` +
+      `(lower-case letters, digits and '-', starting and ending with a letter or digit)`
+    );
   }
   return undefined;
 }
@@ -30,7 +33,10 @@ export function dnsLabel(s: string): string | undefined {
 export function dnsSubdomain(s: string): string | undefined {
   if (s.length > 253) return `"${s}" is longer than 253 characters`;
   if (!DNS_SUBDOMAIN.test(s)) {
-    return `invalid name "${s}": must be a DNS subdomain (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)`;
+    return (
+      `invalid name "${s}": must be a DNS subdomain ` +
+      `(lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)`
+    );
   }
   return undefined;
 }
@@ -59,7 +65,10 @@ export function qualifiedName(s: string): string | undefined {
     return `invalid key "${s}": the prefix before '/' must be a DNS subdomain`;
   }
   if (name.length > 63 || !QUALIFIED_NAME.test(name)) {
-    return `invalid key "${s}": the name must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`;
+    return (
+      `invalid key "${s}": the name must be at most 63 letters, digits, '-', '_' or '.', ` +
+      `starting and ending with a letter or digit`
+    );
   }
   return undefined;
 }
@@ -67,14 +76,20 @@ export function qualifiedName(s: string): string | undefined {
 export function labelValue(s: string): string | undefined {
   if (s === '') return undefined;
   if (s.length > 63 || !QUALIFIED_NAME.test(s)) {
-    return `invalid label value "${s}": must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`;
+    return (
+      `invalid label value "${s}": must be at most 63 letters, digits, '-', '_' or '.', ` +
+      `starting and ending with a letter or digit`
+    );
   }
   return undefined;
 }
 
 export function envVarName(s: string): string | undefined {
   if (!ENV_NAME.test(s)) {
-    return `invalid environment variable name "${s}": must be letters, digits, '_', '-' and '.', not starting with a digit`;
+    return (
+      `invalid environment variable name "${s}": ` +
+      `must be letters, digits, '_', '-' and '.', not starting with a digit`
+    );
   }
   return undefined;
 }

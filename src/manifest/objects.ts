@@ -87,7 +87,9 @@ function take(out: LoadedObjects, value: unknown, where: string, file: ObjectFil
     throw new ManifestError([
       {
         path: `${where}: kind`,
-        message: `${kind === undefined ? 'required' : `kind "${kind}" is not supported`} (tspod runs Pod, ${WORKLOAD_KINDS.join(', ')}, ConfigMap, Secret and List objects)`,
+        message:
+          `${kind === undefined ? 'required' : `kind "${kind}" is not supported`} ` +
+          `(tspod runs Pod, ${WORKLOAD_KINDS.join(', ')}, ConfigMap, Secret and List objects)`,
       },
     ]);
   }

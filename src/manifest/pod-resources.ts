@@ -27,7 +27,9 @@ export function podResourceIssues(pod: Pod): Issue[] {
     if (q !== undefined && total > amount(name, q)) {
       issues.push({
         path: `spec.resources.requests[${name}]`,
-        message: `must be greater than or equal to aggregate container requests of ${name === 'cpu' ? `${total}m` : total}`,
+        message:
+          'must be greater than or equal to aggregate container requests of ' +
+          `${name === 'cpu' ? `${total}m` : total}`,
       });
     }
   }

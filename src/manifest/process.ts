@@ -16,8 +16,8 @@
  * Environment: `envFrom` first, then the manifest's `env` in order (config-env.ts for the
  * ConfigMap and Secret references), each `value` expanded with `$(NAME)`
  * from the entries *before* it (never from the image's Env), each `fieldRef` and `resourceFieldRef` read from
- * the pod's facts (downward.ts). `command` and `args` are then expanded with the resolved list. The process gets, in this
- * order and deduplicated by name with the later value kept in the earlier place (containerd's
+ * the pod's facts (downward.ts). `command` and `args` are then expanded with the resolved list. The process
+ * gets, in this order and deduplicated by name with the later value kept in the earlier place (containerd's
  * rule): a default `PATH`, the image's `Env`, the manifest's `env`. `HOSTNAME` is not added here.
  *
  * Working directory: `workingDir`, else the image's WorkingDir, else `/`. Creating it when it is
@@ -41,7 +41,8 @@ export function resolveProcess(
   const argv = resolveArgv(container, image, (name) => own.get(name));
   if (argv.length === 0) {
     throw new Error(
-      `container "${container.name}" has no command: the manifest sets neither command nor args, and the image has no Entrypoint or Cmd`,
+      `container "${container.name}" has no command: the manifest sets neither command nor args, ` +
+        'and the image has no Entrypoint or Cmd',
     );
   }
   const env = mergeEnv([`PATH=${DEFAULT_PATH}`, ...(image.Env ?? []), ...[...own].map(([k, v]) => `${k}=${v}`)]);
@@ -125,7 +126,10 @@ export function mountSubPath(
   if (!m.subPathExpr) return m.subPath || undefined;
   const expanded = expandVars(m.subPathExpr, (name) => env.get(name));
   if (expanded.startsWith('/') || expanded.split('/').includes('..')) {
-    const detail = `subPathExpr "${m.subPathExpr}" of volume "${m.name}" expands to "${expanded}", which must be a relative path without '..'`;
+    const detail =
+      `subPathExpr "${m.subPathExpr}" of volume "${m.name}" expands to "${expanded}", ` +
+      `which must be a relative path without '..'`;
+
     throw new ConfigRefError(`container "${container.name}": ${detail}`, detail);
   }
   return expanded || undefined;

@@ -163,7 +163,10 @@ export function resourceKind(name: string): 'standard' | 'extended' | string {
     name.startsWith('requests.') ||
     qualifiedName(name)
   ) {
-    return `resource "${name}" must be a standard resource for containers (cpu, memory, ephemeral-storage) or an extended resource named domain/name`;
+    return (
+      `resource "${name}" must be a standard resource for containers (cpu, memory, ephemeral-storage) ` +
+      'or an extended resource named domain/name'
+    );
   }
   return 'extended';
 }

@@ -49,7 +49,8 @@ export const API_VERSION: Record<WorkloadKind, string> = {
 /** Kinds refused by name, with the reason a single node cannot run them. */
 export const REFUSED_KINDS: Record<string, string> = {
   CronJob:
-    'a CronJob needs a controller that creates Jobs on its schedule, and tspod runs what a file holds once, now (run its jobTemplate as a Job)',
+    'a CronJob needs a controller that creates Jobs on its schedule, ' +
+    'and tspod runs what a file holds once, now (run its jobTemplate as a Job)',
 };
 
 const percentOrInt = (s: string) =>
@@ -265,7 +266,9 @@ function kindRules(
       if (sel)
         issues.push({
           path: 'spec.selector',
-          message: `Invalid value: ${show(sel)}: \`selector\` not auto-generated (a Job's selector is made from its uid; set manualSelector: true to give your own)`,
+          message:
+            `Invalid value: ${show(sel)}: \`selector\` not auto-generated ` +
+            "(a Job's selector is made from its uid; set manualSelector: true to give your own)",
         });
       return issues;
     }
