@@ -57,7 +57,9 @@ export function resourceFit(requests: Amounts, node: NodeInfo, others: PodOnNode
 function fitRefusal(f: ResourceFit): Refusal {
   return {
     reason: OUT_OF[f.resource] ?? `OutOf${f.resource}`,
-    message: `Node didn't have enough resource: ${f.resource}, requested: ${f.requested}, used: ${f.used}, capacity: ${f.allocatable}`,
+    message:
+      `Node didn't have enough resource: ${f.resource}, ` +
+      `requested: ${f.requested}, used: ${f.used}, capacity: ${f.allocatable}`,
   };
 }
 
@@ -127,7 +129,9 @@ function taintRefusal(pod: Pod, node: NodeInfo, notes: string[], warnings: strin
     notes.push(`taint ${showTaint(t)}: ${by.length ? 'tolerated' : 'PreferNoSchedule, only a preference'}`);
     if (t.effect === 'NoExecute' && by.length && by.every((tol) => tol.tolerationSeconds !== undefined)) {
       warnings.push(
-        `the pod tolerates the NoExecute taint ${showTaint(t)} for ${Math.max(...by.map((tol) => tol.tolerationSeconds!))}s only; a cluster would then evict it, tspod does not evict`,
+        `the pod tolerates the NoExecute taint ${showTaint(t)} ` +
+          `for ${Math.max(...by.map((tol) => tol.tolerationSeconds!))}s only; ` +
+          'a cluster would then evict it, tspod does not evict',
       );
     }
   }
@@ -200,13 +204,15 @@ export function admit(pod: Pod, node: NodeInfo, others: PodOnNode[]): Verdict {
   notes.push(...trivialNotes(pod));
   if (refusals.length && prio.priority >= CRITICAL_PRIORITY) {
     warnings.push(
-      `the pod is critical (priority ${prio.priority}): a kubelet would evict lower-priority pods to admit it; tspod does not evict`,
+      `the pod is critical (priority ${prio.priority}): ` +
+        'a kubelet would evict lower-priority pods to admit it; tspod does not evict',
     );
   }
   for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
     if (c.resources.limits?.['ephemeral-storage']) {
       warnings.push(
-        `container "${c.name}": limits.ephemeral-storage is counted, not enforced (a kubelet evicts a pod that writes more; tspod does not measure disk use)`,
+        `container "${c.name}": limits.ephemeral-storage is counted, not enforced ` +
+          '(a kubelet evicts a pod that writes more; tspod does not measure disk use)',
       );
     }
   }
@@ -217,5 +223,8 @@ export function describeFit(f: ResourceFit, others: number): string {
   const a = (n: number) => formatAmount(f.resource, n);
   const left = Math.max(0, f.allocatable - f.used);
   const by = others === 0 ? 'no pod' : others === 1 ? '1 pod' : `${others} pods`;
-  return `${f.resource}: requested ${a(f.requested)}, in use ${a(f.used)} by ${by}, allocatable ${a(f.allocatable)}: ${f.fits ? 'fits' : `does not fit (${a(left)} left)`}`;
+  return (
+    `${f.resource}: requested ${a(f.requested)}, in use ${a(f.used)} by ${by}, ` +
+    `allocatable ${a(f.allocatable)}: ${f.fits ? 'fits' : `does not fit (${a(left)} left)`}`
+  );
 }

@@ -70,7 +70,10 @@ export class AdmissionError extends Error {
   }
 }
 
-/** The refusal as tspod prints it: the kubelet's reason and message, then a line per check that failed and per resource. */
+/**
+ * The refusal as tspod prints it: the kubelet's reason and message, then a line per check that failed and per
+ * resource.
+ */
 export function refusalText(v: Verdict): string {
   const first = nth(v.refusals, 0); // a refusal is made of at least one
   const lines = [
@@ -99,11 +102,17 @@ export async function admitOnNode(
 export function explainAdmission(v: Verdict, node: NodeInfo): string[] {
   const others = v.fit.find((f) => f.resource === 'pods')?.used ?? 0;
   const lines = [
-    `admission on node "${node.name}"${node.configFile ? ` (configured by ${node.configFile})` : ''}: ${v.refusals[0] ? `refused, ${v.refusals[0].reason}` : 'admitted'}`,
+    `admission on node "${node.name}"${node.configFile ? ` (configured by ${node.configFile})` : ''}: ` +
+      `${v.refusals[0] ? `refused, ${v.refusals[0].reason}` : 'admitted'}`,
     `  labels: ${Object.entries(node.labels)
       .map(([k, val]) => `${k}=${val}`)
       .join(', ')}`,
-    `  taints: ${node.taints.length ? node.taints.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(', ') : 'none'}`,
+    `  taints: ${
+      node.taints.length
+        ? node.taints.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(', ')
+        : 'none'
+    }`,
+
     ...v.fit.map((f) => `  ${describeFit(f, others)}`),
     ...v.refusals.map((r) => `  ${r.reason}: ${r.message}${r.detail ? ` (${r.detail})` : ''}`),
     ...v.notes.map((n) => `  ${n}`),

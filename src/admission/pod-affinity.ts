@@ -122,7 +122,9 @@ function spreadRefusal(
   return {
     reason: 'PodTopologySpread',
     message,
-    detail: `skew ${skew} > maxSkew ${c.maxSkew} on ${c.topologyKey}=${node.labels[c.topologyKey]} (${count} chosen pods here, one domain, minDomains ${c.minDomains})`,
+    detail:
+      `skew ${skew} > maxSkew ${c.maxSkew} on ${c.topologyKey}=${node.labels[c.topologyKey]} ` +
+      `(${count} chosen pods here, one domain, minDomains ${c.minDomains})`,
   };
 }
 

@@ -30,7 +30,9 @@ export function resolvePriority(pod: Pod): Priority | { forbidden: string } {
   if (name) {
     if (!Object.hasOwn(SYSTEM_PRIORITY_CLASSES, name)) {
       return {
-        forbidden: `no PriorityClass with name ${name} was found (this node knows ${Object.keys(SYSTEM_PRIORITY_CLASSES).join(' and ')})`,
+        forbidden:
+          `no PriorityClass with name ${name} was found ` +
+          `(this node knows ${Object.keys(SYSTEM_PRIORITY_CLASSES).join(' and ')})`,
       };
     }
     priority = SYSTEM_PRIORITY_CLASSES[name]!;
@@ -38,12 +40,16 @@ export function resolvePriority(pod: Pod): Priority | { forbidden: string } {
   const policy: PreemptionPolicy = 'PreemptLowerPriority';
   if (pod.spec.priority !== undefined && pod.spec.priority !== priority) {
     return {
-      forbidden: `the integer value of priority (${pod.spec.priority}) must not be provided in pod spec; priority admission controller computed ${priority} from the given PriorityClass name`,
+      forbidden:
+        `the integer value of priority (${pod.spec.priority}) must not be provided in pod spec; ` +
+        `priority admission controller computed ${priority} from the given PriorityClass name`,
     };
   }
   if (pod.spec.preemptionPolicy !== undefined && pod.spec.preemptionPolicy !== policy) {
     return {
-      forbidden: `the string value of PreemptionPolicy (${pod.spec.preemptionPolicy}) must not be provided in pod spec; priority admission controller computed ${policy} from the given PriorityClass name`,
+      forbidden:
+        `the string value of PreemptionPolicy (${pod.spec.preemptionPolicy}) must not be provided in pod spec; ` +
+        `priority admission controller computed ${policy} from the given PriorityClass name`,
     };
   }
   return { priority, preemptionPolicy: policy };
