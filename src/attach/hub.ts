@@ -95,7 +95,8 @@ export class AttachHub {
       : !this.c.stdin
         ? `container "${this.c.name}" does not have stdin: true`
         : this.inputClosed
-          ? `container "${this.c.name}" closed its stdin (stdinOnce) when its first attach session ended; it is opened again when the container restarts`
+          ? `container "${this.c.name}" closed its stdin (stdinOnce) when its first attach session ended; ` +
+            'it is opened again when the container restarts'
           : undefined;
     const stdin = req.stdin && refused === undefined && this.streams.input !== undefined;
     this.sinks.add(sink);

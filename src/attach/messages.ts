@@ -5,7 +5,8 @@
 
 /** Before the session (stderr), unless --quiet. */
 export const BEFORE_SESSION = [
-  'All commands and output from this session will be recorded in container logs, including credentials and sensitive information passed through the command prompt.',
+  'All commands and output from this session will be recorded in container logs, ' +
+    'including credentials and sensitive information passed through the command prompt.',
   "If you don't see a command prompt, try pressing enter.",
 ];
 
@@ -16,5 +17,8 @@ export function sessionEnded(pod: string, container: string): string {
 
 /** `-i` to a container that has no stdin to give. */
 export function noStdin(pod: string, container: string): string {
-  return `cannot attach stdin: container "${container}" of pod "${pod}" does not have stdin: true (attach without -i to see its output)`;
+  return (
+    `cannot attach stdin: container "${container}" of pod "${pod}" does not have stdin: true ` +
+    '(attach without -i to see its output)'
+  );
 }

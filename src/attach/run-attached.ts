@@ -54,7 +54,8 @@ export function attachTarget(pod: Pod, o: Pick<RunAttachOptions, 'container' | '
   const c = all.find((x) => x.stdin);
   if (!c)
     throw new Error(
-      `-i: no container of pod "${name}" has stdin: true (the container to attach to must ask for stdin; see "stdin" in the README)`,
+      `-i: no container of pod "${name}" has stdin: true ` +
+        '(the container to attach to must ask for stdin; see "stdin" in the README)',
     );
   return c;
 }
