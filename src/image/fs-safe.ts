@@ -35,8 +35,9 @@ export function lstatOrNull(p: string): fs.Stats | null {
 
 /**
  * Makes sure every parent of `parts` is a real directory (creating missing ones, mode 0755, when
- * `create`, and telling `made` about each); refuses a parent that is a symlink or not a directory. Returns false when a parent is
- * missing and `create` is false.
+ * `create`, and telling `made` about each); refuses a parent that is a symlink or not a directory. Returns false
+ * when a parent is missing and `create` is false.
+
  */
 export function checkParents(
   root: string,

@@ -91,7 +91,8 @@ function migrateImage(p: StorePaths, id: string, meta: ImageMeta, staging: (purp
   if (!hasLayer(p, key.diffId)) {
     if (st === null || !st.isDirectory()) {
       throw new Error(
-        `image ${id} in the store ${p.dir} has neither its root filesystem nor its layer ${key.diffId}; remove it and import it again`,
+        `image ${id} in the store ${p.dir} has neither its root filesystem nor its layer ${key.diffId}; ` +
+          'remove it and import it again',
       );
     }
     const ldir = layerDir(p, key.diffId);

@@ -103,7 +103,8 @@ function selectManifest(all: Descriptor[], ref: ImageRef | undefined, what: stri
     .map((d) => d.annotations[REF_NAME] ?? `${d.platform?.os}/${d.platform?.architecture}`)
     .join(', ');
   throw new Error(
-    `${what} holds ${images.length} images (${names}) and none is named "${ref ? formatRef(ref) : '?'}" for linux/${host}`,
+    `${what} holds ${images.length} images (${names}) ` +
+      `and none is named "${ref ? formatRef(ref) : '?'}" for linux/${host}`,
   );
 }
 

@@ -79,7 +79,9 @@ async function packOci(
   const lacking = m.layers.find((l) => !blobs.includes(l.digest));
   if (lacking) {
     throw new Error(
-      `layer ${lacking.digest} was not downloaded (the store had the same layer from another image, compressed otherwise); save it with --format docker, which writes layers uncompressed`,
+      `layer ${lacking.digest} was not downloaded ` +
+        '(the store had the same layer from another image, compressed otherwise); ' +
+        'save it with --format docker, which writes layers uncompressed',
     );
   }
   // the manifest, its config and layers; an index the image was pulled through stays behind

@@ -349,7 +349,8 @@ export class ImageStore {
       const pods = otherNames ? [] : podsUsing(this.roots, found.id);
       if (pods.length > 0) {
         throw new Error(
-          `image "${formatRef(wanted)}" is in use by pod "${pods[0]}"${pods.length > 1 ? ` (and ${pods.length - 1} more)` : ''}; remove the pod first ("tspod rm ${pods[0]}")`,
+          `image "${formatRef(wanted)}" is in use by pod "${pods[0]}"` +
+            `${pods.length > 1 ? ` (and ${pods.length - 1} more)` : ''}; remove the pod first ("tspod rm ${pods[0]}")`,
         );
       }
       for (const n of names) delete refs[n];
@@ -503,7 +504,8 @@ export class ImageStore {
 
   private notFound(ref: string): Error {
     return new Error(
-      `image "${ref}" is not in the store (${this.paths.dir}); pull it with "tspod image pull ${ref}", build the base images with "make images" or add one with "tspod image import ${ref} FILE"`,
+      `image "${ref}" is not in the store (${this.paths.dir}); pull it with "tspod image pull ${ref}", ` +
+        `build the base images with "make images" or add one with "tspod image import ${ref} FILE"`,
     );
   }
 }

@@ -28,7 +28,8 @@ export function parseSize(text: string, what: string): number {
   const m = /^([0-9]+(?:\.[0-9]+)?)([KMGT]?)(?:i?B?)?$/i.exec(text.trim());
   if (!m) throw new Error(`${what}: "${text}" is not a size (bytes, or a number with K, M, G or T)`);
   const [number, unit] = groups(m, 1, 2);
-  return Math.floor(Number(number) * UNITS[unit.toUpperCase() as keyof typeof UNITS]); // the pattern allows only these units
+  // the pattern allows only these units
+  return Math.floor(Number(number) * UNITS[unit.toUpperCase() as keyof typeof UNITS]);
 }
 
 /** What the filesystem holding `dir` can take, less the reserve. */
@@ -73,7 +74,8 @@ export class BudgetStream extends Transform {
       const { limit, source } = this.budget;
       cb(
         new Error(
-          `${this.what}: unpacks to more than ${humanBytes(limit)}, the unpack limit (${source}); refusing it as a decompression bomb`,
+          `${this.what}: unpacks to more than ${humanBytes(limit)}, the unpack limit (${source}); ` +
+            'refusing it as a decompression bomb',
         ),
       );
       return;
