@@ -70,7 +70,8 @@ export class RepositoryClient {
     if (c.scheme === 'basic') {
       if (!basic)
         throw new RegistryError(
-          `${this.where()}: the registry asks for a user and password (unauthorized); give credentials (a docker-style config.json, or the pod's imagePullSecrets)`,
+          `${this.where()}: the registry asks for a user and password (unauthorized); ` +
+            "give credentials (a docker-style config.json, or the pod's imagePullSecrets)",
           401,
           'UNAUTHORIZED',
         );
@@ -99,7 +100,10 @@ export class RepositoryClient {
   }
 
   private where(): string {
-    return `registry ${this.endpoint.registry}${this.endpoint.mirror ? ` (mirror ${this.endpoint.url})` : ''}, repository ${this.repository}`;
+    return (
+      `registry ${this.endpoint.registry}${this.endpoint.mirror ? ` (mirror ${this.endpoint.url})` : ''}, ` +
+      `repository ${this.repository}`
+    );
   }
 
   /** The registry's own words: `manifest unknown (MANIFEST_UNKNOWN)`, else the HTTP status. */

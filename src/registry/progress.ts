@@ -79,7 +79,8 @@ function line(b: Bar, now: number, columns: number): string {
   const tail = ` ${humanBytes(b.got)} / ${humanBytes(b.size)} | ${humanBytes(rate)}/s`;
   const width = Math.max(10, Math.min(40, columns - head.length - tail.length - 3));
   const filled = b.size > 0 ? Math.min(width, Math.round((b.got / b.size) * width)) : 0;
-  return `${head}[${'='.repeat(filled)}${filled < width ? '>' : ''}${' '.repeat(Math.max(0, width - filled - 1))}]${tail}`;
+  const bar = '='.repeat(filled) + (filled < width ? '>' : '') + ' '.repeat(Math.max(0, width - filled - 1));
+  return `${head}[${bar}]${tail}`;
 }
 
 function short(digest: string): string {

@@ -50,7 +50,8 @@ export function podCredentialSources(pod: Pod, config: ConfigObjects): PodCreden
     if (auths === undefined) continue;
     if (typeof auths !== 'object' || auths === null || Array.isArray(auths)) {
       throw new Error(
-        `imagePullSecrets: ${from}: data[${dataKey}]${dataKey === '.dockerconfigjson' ? '.auths' : ''} must be an object of registry keys`,
+        `imagePullSecrets: ${from}: data[${dataKey}]${dataKey === '.dockerconfigjson' ? '.auths' : ''} ` +
+          'must be an object of registry keys',
       );
     }
     sources.push({ config: { auths: auths as Record<string, AuthEntry> }, from });
@@ -60,5 +61,8 @@ export function podCredentialSources(pod: Pod, config: ConfigObjects): PodCreden
 
 /** The kubelet's event message for Secrets it could not get. */
 export function missingSecretsMessage(missing: string[]): string {
-  return `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.`;
+  return (
+    `Unable to retrieve some image pull secrets (${missing.join(', ')}); ` +
+    'attempting to pull the image may not succeed.'
+  );
 }

@@ -9,7 +9,9 @@
  * the result — an OCI layout in the pull's staging directory — to the same import path as
  * `tspod image import`, which checks every layer against the config's diff IDs, bounds what it
  * unpacks, and unpacks only the layers whose diff ID the layer store does not have yet. Nothing
- * reaches the store before every check passed, and the staging directory is removed whatever happens (or swept by the next store operation after a crash).
+ * reaches the store before every check passed, and the staging directory is removed whatever happens (or swept
+ * by the next store operation after a crash).
+
  *
  * Two pulls of one image at once: the second waits on a lock file named after the manifest digest,
  * then finds the image in the store and downloads nothing.
