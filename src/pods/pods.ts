@@ -17,7 +17,11 @@ import { readExitRecord } from '../state/exits.js';
 import type { PodState, ProcessRef } from '../state/types.js';
 import { nth } from '../checked.js';
 
-/** running: supervised; terminated: ended and kept; orphaned: supervisor gone, not cleaned up; creating: no state yet. */
+/**
+ * running: supervised; terminated: ended and kept; orphaned: supervisor gone, not cleaned up; creating: no state
+ * yet.
+ */
+
 export type PodCondition = 'running' | 'terminated' | 'orphaned' | 'creating';
 
 export interface PodEntry {

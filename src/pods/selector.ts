@@ -83,7 +83,8 @@ function parseRequirement(req: string): Requirement {
   m = /^([^\s=!(),]+)$/.exec(req);
   if (m) return { key: checkKey(groups(m, 1)[0], req), op: 'exists' };
   throw new SelectorError(
-    `invalid label selector: unable to parse requirement ${JSON.stringify(req)} (expected KEY, !KEY, KEY=VALUE, KEY!=VALUE, KEY in (V,...), KEY notin (V,...))`,
+    `invalid label selector: unable to parse requirement ${JSON.stringify(req)} ` +
+      '(expected KEY, !KEY, KEY=VALUE, KEY!=VALUE, KEY in (V,...), KEY notin (V,...))',
   );
 }
 

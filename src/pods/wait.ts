@@ -27,7 +27,9 @@ export function parseWaitFor(text: string): WaitFor | undefined {
   const jp = /^jsonpath=\{((?:\.[A-Za-z0-9_-]+(?:\[\d+\])*)+)\}=(.*)$/.exec(text);
   if (!jp) return undefined;
   const [fields, value] = groups(jp, 1, 2);
-  const path = [...fields.matchAll(/\.([A-Za-z0-9_-]+)|\[(\d+)\]/g)].map((m) => m[1] ?? Number(m[2])); // a name or an index
+  // a name or an index
+  const path = [...fields.matchAll(/\.([A-Za-z0-9_-]+)|\[(\d+)\]/g)].map((m) => m[1] ?? Number(m[2]));
+
   return { kind: 'jsonpath', path, value };
 }
 
