@@ -86,7 +86,8 @@ export function claimRange(roots: Roots, claim: RangeClaim, lastBlock = LAST_BLO
     return { hostId, length: USERNS_LENGTH };
   }
   throw new Error(
-    `no free range of ${USERNS_LENGTH} host ids for the user namespace of pod "${claim.pod}" (${lastBlock} ranges in use)`,
+    `no free range of ${USERNS_LENGTH} host ids for the user namespace of pod "${claim.pod}" ` +
+      `(${lastBlock} ranges in use)`,
   );
 }
 
