@@ -31,7 +31,9 @@ describe('the pod fits as a whole or not at all', () => {
     const v = admit(requesting('second', { memory: '500Mi', cpu: '1' }), node(), running(first));
     expect(reasons(v)).toEqual(['OutOfcpu', 'OutOfmemory']);
     expect(refusalText(v).split('\n')).toEqual([
-      'pod "second" was not admitted on node "lab-1": OutOfcpu: Node didn\'t have enough resource: cpu, requested: 1000, used: 1500, capacity: 2000',
+      'pod "second" was not admitted on node "lab-1": OutOfcpu: ' +
+        "Node didn't have enough resource: cpu, requested: 1000, used: 1500, capacity: 2000",
+
       '  cpu: requested 1, in use 1500m by 1 pod, allocatable 2: does not fit (500m left)',
       '  memory: requested 500Mi, in use 600Mi by 1 pod, allocatable 1Gi: does not fit (424Mi left)',
       '  pods: requested 1, in use 1 by 1 pod, allocatable 110: fits',
