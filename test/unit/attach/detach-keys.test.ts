@@ -18,15 +18,18 @@ describe('detach keys', () => {
     expect([...detachKeysArg('ctrl-x')]).toEqual([0x18]);
   });
 
-  test('the sequence detaches; the keys before it pass; a prefix that is not the sequence is typed input after all', () => {
-    const s = new DetachScanner(parseDetachKeys('ctrl-p,ctrl-q'));
-    expect(s.push(Buffer.from('ls\r'))).toEqual({ forward: Buffer.from('ls\r'), detach: false });
-    // ctrl-p then "a": both are input (a shell's previous line, then a)
-    expect(s.push(Buffer.from([0x10]))).toEqual({ forward: Buffer.alloc(0), detach: false });
-    expect(s.push(Buffer.from('a'))).toEqual({ forward: Buffer.from([0x10, 0x61]), detach: false });
-    // ctrl-p ctrl-p ctrl-q: the first ctrl-p is input, the other two detach
-    expect(s.push(Buffer.from([0x10, 0x10, 0x11, 0x62]))).toEqual({ forward: Buffer.from([0x10]), detach: true });
-  });
+  test(
+    'the sequence detaches; the keys before it pass; ' + 'a prefix that is not the sequence is typed input after all',
+    () => {
+      const s = new DetachScanner(parseDetachKeys('ctrl-p,ctrl-q'));
+      expect(s.push(Buffer.from('ls\r'))).toEqual({ forward: Buffer.from('ls\r'), detach: false });
+      // ctrl-p then "a": both are input (a shell's previous line, then a)
+      expect(s.push(Buffer.from([0x10]))).toEqual({ forward: Buffer.alloc(0), detach: false });
+      expect(s.push(Buffer.from('a'))).toEqual({ forward: Buffer.from([0x10, 0x61]), detach: false });
+      // ctrl-p ctrl-p ctrl-q: the first ctrl-p is input, the other two detach
+      expect(s.push(Buffer.from([0x10, 0x10, 0x11, 0x62]))).toEqual({ forward: Buffer.from([0x10]), detach: true });
+    },
+  );
 
   test('the sequence split over reads still detaches', () => {
     const s = new DetachScanner(parseDetachKeys('ctrl-p,ctrl-q'));

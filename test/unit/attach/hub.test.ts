@@ -57,23 +57,27 @@ describe('attach hub', () => {
     expect(hub.attach(b.sink, { stdin: true }).stdin).toBe(true);
   });
 
-  test("stdinOnce: the first stdin session's end closes stdin (the session still sees the output after EOF); later sessions get no stdin", () => {
-    const s = streams();
-    const hub = new AttachHub({ name: 'c', stdin: true, stdinOnce: true }, s.hub);
-    const watcher = recorder();
-    hub.attach(watcher.sink, { stdin: false }).detach();
-    expect(s.state.closed).toBe(0); // a session without stdin does not count
-    const a = recorder();
-    const ha = hub.attach(a.sink, { stdin: true });
-    ha.endInput();
-    expect(s.state.closed).toBe(1);
-    hub.output('stdout', Buffer.from('after eof'));
-    expect(a.out).toEqual(['stdout:after eof']);
-    expect(a.ends).toEqual([]);
-    const b = hub.attach(recorder().sink, { stdin: true });
-    expect(b.stdin).toBe(false);
-    expect(b.stdinRefused).toMatch(/closed its stdin \(stdinOnce\)/);
-  });
+  test(
+    "stdinOnce: the first stdin session's end closes stdin (the session still sees the output after EOF); " +
+      'later sessions get no stdin',
+    () => {
+      const s = streams();
+      const hub = new AttachHub({ name: 'c', stdin: true, stdinOnce: true }, s.hub);
+      const watcher = recorder();
+      hub.attach(watcher.sink, { stdin: false }).detach();
+      expect(s.state.closed).toBe(0); // a session without stdin does not count
+      const a = recorder();
+      const ha = hub.attach(a.sink, { stdin: true });
+      ha.endInput();
+      expect(s.state.closed).toBe(1);
+      hub.output('stdout', Buffer.from('after eof'));
+      expect(a.out).toEqual(['stdout:after eof']);
+      expect(a.ends).toEqual([]);
+      const b = hub.attach(recorder().sink, { stdin: true });
+      expect(b.stdin).toBe(false);
+      expect(b.stdinRefused).toMatch(/closed its stdin \(stdinOnce\)/);
+    },
+  );
 
   test('stdinOnce: a detach closes stdin too', () => {
     const s = streams();
