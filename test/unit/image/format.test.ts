@@ -55,8 +55,13 @@ describe('tspod image ls formatting', () => {
     );
     expect(table).toBe(
       [
-        'NAME                        TAG      DIGEST                                                                    IMAGE ID       CREATED                  SIZE',
-        'docker.io/library/busybox   latest   <none>                                                                    52b72775c256   2 hours ago              1.98MB',
+        'NAME                        TAG      ' +
+          'DIGEST                                                                    ' +
+          'IMAGE ID       CREATED                  SIZE',
+        'docker.io/library/busybox   latest   ' +
+          '<none>                                                                    ' +
+          '52b72775c256   2 hours ago              1.98MB',
+
         `r.example/nginx             <none>   sha256:${'c'.repeat(64)}   0123456789ab   less than a second ago   -`,
         '',
       ].join('\n'),

@@ -239,23 +239,26 @@ describe('layers the store has already', () => {
     expect(fs.statSync(path.join(top, 'fresh')).mode & 0o7777).toBe(0o755); // nothing below: the default
   });
 
-  it("a layer whose blob the layout leaves out is the store's, when the store has its diff ID; else refused", async () => {
-    const layout = path.join(tmp, 'layout');
-    const spec = await twoLayers();
-    const built = writeOciLayout(layout, spec);
-    fs.rmSync(path.join(layout, 'blobs', 'sha256', built.layerDigests[0].slice(7)));
-    await expect(importArchive(layout, ref, opts())).rejects.toThrow(
-      /layer 1 \(sha256:[0-9a-f]+\) is missing from the archive/,
-    );
-    const diffIds = JSON.parse(configOf(spec).toString()).rootfs.diff_ids as string[];
-    present.add(diffIds[0]);
-    const imported = await importArchive(layout, ref, opts());
-    expect(imported.layers.map((l) => [l.diffId, l.blob, l.unpacked !== undefined])).toEqual([
-      [diffIds[0], undefined, false],
-      [diffIds[1], built.layerDigests[1], true],
-    ]);
-    expect(imported.blobs).not.toContain(built.layerDigests[0]);
-  });
+  it(
+    "a layer whose blob the layout leaves out is the store's, " + 'when the store has its diff ID; else refused',
+    async () => {
+      const layout = path.join(tmp, 'layout');
+      const spec = await twoLayers();
+      const built = writeOciLayout(layout, spec);
+      fs.rmSync(path.join(layout, 'blobs', 'sha256', built.layerDigests[0].slice(7)));
+      await expect(importArchive(layout, ref, opts())).rejects.toThrow(
+        /layer 1 \(sha256:[0-9a-f]+\) is missing from the archive/,
+      );
+      const diffIds = JSON.parse(configOf(spec).toString()).rootfs.diff_ids as string[];
+      present.add(diffIds[0]);
+      const imported = await importArchive(layout, ref, opts());
+      expect(imported.layers.map((l) => [l.diffId, l.blob, l.unpacked !== undefined])).toEqual([
+        [diffIds[0], undefined, false],
+        [diffIds[1], built.layerDigests[1], true],
+      ]);
+      expect(imported.blobs).not.toContain(built.layerDigests[0]);
+    },
+  );
 
   it('a layer the store has is still checked against its digest', async () => {
     const layout = path.join(tmp, 'layout');

@@ -151,40 +151,44 @@ describe('layers stored once, by diff ID', () => {
 });
 
 describe('a layer the store had by diff ID under another blob', () => {
-  it('is used without its blob; save writes it from the blob it is known by (docker), and refuses to invent the missing one (OCI)', async () => {
-    const a = await onBase('a', 'a');
-    await store.import('a:1', a.layout);
-    // the same layers, the base gzip-compressed otherwise (another blob), and left out of the layout
-    const spec = {
-      layers: [
-        await makeTar(BASE),
-        await makeTar([
-          { name: 'etc/', type: 'directory' },
-          { name: 'etc/b', data: 'b' },
-        ]),
-      ],
-      gzip: [false, false],
-    };
-    const layout = path.join(tmp, 'b');
-    const built = writeOciLayout(layout, spec);
-    fs.rmSync(path.join(layout, 'blobs', 'sha256', built.layerDigests[0].slice(7)));
-    const b = await store.import('b:1', layout);
-    expect(b.lowerDirs[1]).toBe(lowerDir(store.paths, a.diffIds[0]));
-    const { saveImage } = await import('../../../src/image/save.js');
-    await saveImage(store, 'b:1', path.join(tmp, 'b-docker.tar'), 'docker');
-    expect(fs.statSync(path.join(tmp, 'b-docker.tar')).size).toBeGreaterThan(0);
-    const err = await saveImage(store, 'b:1', path.join(tmp, 'b-oci.tar'), 'oci').then(
-      () => undefined,
-      (e: Error) => e,
-    );
-    expect(String((err?.cause as Error | undefined)?.message)).toMatch(
-      /layer sha256:[0-9a-f]+ was not downloaded .*--format docker/,
-    );
-    expect(fs.existsSync(path.join(tmp, 'b-oci.tar'))).toBe(false);
-    // its layers are counted as any image's
-    await store.remove('a:1');
-    expect(hasLayer(store.paths, a.diffIds[0])).toBe(true);
-  });
+  it(
+    'is used without its blob; ' +
+      'save writes it from the blob it is known by (docker), and refuses to invent the missing one (OCI)',
+    async () => {
+      const a = await onBase('a', 'a');
+      await store.import('a:1', a.layout);
+      // the same layers, the base gzip-compressed otherwise (another blob), and left out of the layout
+      const spec = {
+        layers: [
+          await makeTar(BASE),
+          await makeTar([
+            { name: 'etc/', type: 'directory' },
+            { name: 'etc/b', data: 'b' },
+          ]),
+        ],
+        gzip: [false, false],
+      };
+      const layout = path.join(tmp, 'b');
+      const built = writeOciLayout(layout, spec);
+      fs.rmSync(path.join(layout, 'blobs', 'sha256', built.layerDigests[0].slice(7)));
+      const b = await store.import('b:1', layout);
+      expect(b.lowerDirs[1]).toBe(lowerDir(store.paths, a.diffIds[0]));
+      const { saveImage } = await import('../../../src/image/save.js');
+      await saveImage(store, 'b:1', path.join(tmp, 'b-docker.tar'), 'docker');
+      expect(fs.statSync(path.join(tmp, 'b-docker.tar')).size).toBeGreaterThan(0);
+      const err = await saveImage(store, 'b:1', path.join(tmp, 'b-oci.tar'), 'oci').then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(String((err?.cause as Error | undefined)?.message)).toMatch(
+        /layer sha256:[0-9a-f]+ was not downloaded .*--format docker/,
+      );
+      expect(fs.existsSync(path.join(tmp, 'b-oci.tar'))).toBe(false);
+      // its layers are counted as any image's
+      await store.remove('a:1');
+      expect(hasLayer(store.paths, a.diffIds[0])).toBe(true);
+    },
+  );
 });
 
 describe('migrating a store of the old format', () => {
@@ -214,47 +218,51 @@ describe('migrating a store of the old format', () => {
 
   beforeEach(() => fs.mkdirSync(store.paths.images, { recursive: true }));
 
-  it('one-layer images move to their layer (one rename), shared when two have it; several layers become one flattened layer', async () => {
-    const one = await oldImage(
-      [BASE],
-      [
-        { name: 'bin', type: 'directory' },
-        { name: 'bin/sh', data: 'shell' },
-      ],
-    );
-    const many = await oldImage(
-      [BASE, [{ name: 'x', data: 'x' }]],
-      [
-        { name: 'bin', type: 'directory' },
-        { name: 'bin/sh', data: 'shell' },
-        { name: 'x', data: 'x' },
-      ],
-    );
-    oldRefs({ 'busybox:latest': one.id, 'docker.io/library/many:1': many.id });
-    const inodeBefore = inode(path.join(store.paths.images, one.id.slice(7), 'rootfs', 'bin/sh'));
+  it(
+    'one-layer images move to their layer (one rename), shared when two have it; ' +
+      'several layers become one flattened layer',
+    async () => {
+      const one = await oldImage(
+        [BASE],
+        [
+          { name: 'bin', type: 'directory' },
+          { name: 'bin/sh', data: 'shell' },
+        ],
+      );
+      const many = await oldImage(
+        [BASE, [{ name: 'x', data: 'x' }]],
+        [
+          { name: 'bin', type: 'directory' },
+          { name: 'bin/sh', data: 'shell' },
+          { name: 'x', data: 'x' },
+        ],
+      );
+      oldRefs({ 'busybox:latest': one.id, 'docker.io/library/many:1': many.id });
+      const inodeBefore = inode(path.join(store.paths.images, one.id.slice(7), 'rootfs', 'bin/sh'));
 
-    const list = await store.list();
-    expect(list.map((r) => r.ref)).toEqual(['docker.io/library/busybox:latest', 'docker.io/library/many:1']);
-    const [b, m] = list;
-    expect(b.lowerDirs).toEqual([lowerDir(store.paths, one.diffIds[0])]);
-    expect(inode(path.join(b.lowerDirs[0], 'bin/sh'))).toBe(inodeBefore); // moved, not copied
-    // the old path still leads there, for a tspod of the old format
-    const rootfs = path.join(store.paths.images, one.id.slice(7), 'rootfs');
-    expect(fs.lstatSync(rootfs).isSymbolicLink()).toBe(true);
-    expect(fs.realpathSync(rootfs)).toBe(fs.realpathSync(b.lowerDirs[0]));
-    expect(m.lowerDirs).toEqual([lowerDir(store.paths, flattenedLayerKey(many.id))]);
-    expect(fs.readFileSync(path.join(m.lowerDirs[0], 'x'), 'utf8')).toBe('x');
-    expect((await store.inspect('many:1')).layers).toEqual([flattenedLayerKey(many.id)]);
+      const list = await store.list();
+      expect(list.map((r) => r.ref)).toEqual(['docker.io/library/busybox:latest', 'docker.io/library/many:1']);
+      const [b, m] = list;
+      expect(b.lowerDirs).toEqual([lowerDir(store.paths, one.diffIds[0])]);
+      expect(inode(path.join(b.lowerDirs[0], 'bin/sh'))).toBe(inodeBefore); // moved, not copied
+      // the old path still leads there, for a tspod of the old format
+      const rootfs = path.join(store.paths.images, one.id.slice(7), 'rootfs');
+      expect(fs.lstatSync(rootfs).isSymbolicLink()).toBe(true);
+      expect(fs.realpathSync(rootfs)).toBe(fs.realpathSync(b.lowerDirs[0]));
+      expect(m.lowerDirs).toEqual([lowerDir(store.paths, flattenedLayerKey(many.id))]);
+      expect(fs.readFileSync(path.join(m.lowerDirs[0], 'x'), 'utf8')).toBe('x');
+      expect((await store.inspect('many:1')).layers).toEqual([flattenedLayerKey(many.id)]);
 
-    // an import of the same base now shares the migrated layer
-    const layout = path.join(tmp, 'again');
-    writeOciLayout(layout, { layers: [await makeTar(BASE)] });
-    const again = await store.import('again:1', layout);
-    expect(again.lowerDirs).toEqual(b.lowerDirs);
-    await store.remove('busybox');
-    await store.remove('again:1');
-    expect(hasLayer(store.paths, one.diffIds[0])).toBe(false);
-  });
+      // an import of the same base now shares the migrated layer
+      const layout = path.join(tmp, 'again');
+      writeOciLayout(layout, { layers: [await makeTar(BASE)] });
+      const again = await store.import('again:1', layout);
+      expect(again.lowerDirs).toEqual(b.lowerDirs);
+      await store.remove('busybox');
+      await store.remove('again:1');
+      expect(hasLayer(store.paths, one.diffIds[0])).toBe(false);
+    },
+  );
 
   it('a migration that crashed after moving the files is finished, losing nothing', async () => {
     const one = await oldImage([BASE], [{ name: 'f', data: 'kept' }]);

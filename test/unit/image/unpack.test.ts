@@ -267,21 +267,24 @@ describe('a layer in its own directory: markers stored as overlayfs reads them',
   const isWhiteout = (rel: string) => isOverlayWhiteout(fs.lstatSync(path.join(root, rel)));
   const opaque = (rel: string) => kernel.lgetxattr(path.join(root, rel), OVERLAY_OPAQUE_XATTR);
 
-  it('".wh.NAME" becomes a 0/0 device at NAME (parents made), an opaque marker the user.overlay.opaque attribute', async () => {
-    await overlay([
-      { name: 'etc/.wh.gone', data: '' },
-      { name: 'a/b/.wh.c', data: '' },
-      { name: 'opq/.wh..wh..opq', data: '' },
-      { name: 'opq/new', data: 'n' },
-      { name: 'd/.wh..wh..opq', data: '' },
-    ]);
-    expect(tree(root)).toEqual(['a/', 'a/b/', 'a/b/c', 'd/', 'etc/', 'etc/gone', 'opq/', 'opq/new']);
-    expect(isWhiteout('etc/gone')).toBe(true);
-    expect(isWhiteout('a/b/c')).toBe(true);
-    expect(opaque('opq')).toBe('y');
-    expect(opaque('d')).toBe('y');
-    expect(opaque('etc')).toBeNull();
-  });
+  it(
+    '".wh.NAME" becomes a 0/0 device at NAME (parents made), ' + 'an opaque marker the user.overlay.opaque attribute',
+    async () => {
+      await overlay([
+        { name: 'etc/.wh.gone', data: '' },
+        { name: 'a/b/.wh.c', data: '' },
+        { name: 'opq/.wh..wh..opq', data: '' },
+        { name: 'opq/new', data: 'n' },
+        { name: 'd/.wh..wh..opq', data: '' },
+      ]);
+      expect(tree(root)).toEqual(['a/', 'a/b/', 'a/b/c', 'd/', 'etc/', 'etc/gone', 'opq/', 'opq/new']);
+      expect(isWhiteout('etc/gone')).toBe(true);
+      expect(isWhiteout('a/b/c')).toBe(true);
+      expect(opaque('opq')).toBe('y');
+      expect(opaque('d')).toBe('y');
+      expect(opaque('etc')).toBeNull();
+    },
+  );
 
   it('a whiteout never hides an entry of its own layer, before or after it', async () => {
     await overlay([
@@ -333,33 +336,37 @@ describe('reading a file through the layers (layer-view.ts)', () => {
     return d;
   };
 
-  it('the topmost layer that has it; whiteouts, opaque directories, non-directories and symlinks hide what is below', async () => {
-    const low = layer('low');
-    const mid = layer('mid');
-    const top = layer('top');
-    for (const [d, files] of [
-      [low, ['etc/passwd', 'etc/group', 'etc/shadow', 'opq/f', 'file/x', 'lnk/y']],
-      [mid, ['etc/group']],
-    ] as const) {
-      for (const f of files) {
-        fs.mkdirSync(path.join(d, path.dirname(f)), { recursive: true });
-        fs.writeFileSync(path.join(d, f), `${path.basename(d)}:${f}`);
+  it(
+    'the topmost layer that has it; ' +
+      'whiteouts, opaque directories, non-directories and symlinks hide what is below',
+    async () => {
+      const low = layer('low');
+      const mid = layer('mid');
+      const top = layer('top');
+      for (const [d, files] of [
+        [low, ['etc/passwd', 'etc/group', 'etc/shadow', 'opq/f', 'file/x', 'lnk/y']],
+        [mid, ['etc/group']],
+      ] as const) {
+        for (const f of files) {
+          fs.mkdirSync(path.join(d, path.dirname(f)), { recursive: true });
+          fs.writeFileSync(path.join(d, f), `${path.basename(d)}:${f}`);
+        }
       }
-    }
-    fs.mkdirSync(path.join(top, 'etc'));
-    kernel.mknod(path.join(top, 'etc/shadow'), fs.constants.S_IFCHR, 0, 0);
-    fs.mkdirSync(path.join(top, 'opq'));
-    kernel.lsetxattr(path.join(top, 'opq'), OVERLAY_OPAQUE_XATTR, 'y');
-    fs.writeFileSync(path.join(top, 'file'), 'a file over a directory');
-    fs.symlinkSync('/etc', path.join(mid, 'lnk'));
-    const lowers = [top, mid, low];
-    expect(readImageFile(lowers, 'etc/passwd')).toBe('low:etc/passwd');
-    expect(readImageFile(lowers, 'etc/group')).toBe('mid:etc/group');
-    expect(readImageFile(lowers, 'etc/shadow')).toBeUndefined();
-    expect(readImageFile(lowers, 'opq/f')).toBeUndefined();
-    expect(readImageFile([mid, low], 'opq/f')).toBe('low:opq/f');
-    expect(readImageFile(lowers, 'file/x')).toBeUndefined();
-    expect(readImageFile(lowers, 'lnk/y')).toBeUndefined();
-    expect(readImageFile(lowers, 'etc/nothing')).toBeUndefined();
-  });
+      fs.mkdirSync(path.join(top, 'etc'));
+      kernel.mknod(path.join(top, 'etc/shadow'), fs.constants.S_IFCHR, 0, 0);
+      fs.mkdirSync(path.join(top, 'opq'));
+      kernel.lsetxattr(path.join(top, 'opq'), OVERLAY_OPAQUE_XATTR, 'y');
+      fs.writeFileSync(path.join(top, 'file'), 'a file over a directory');
+      fs.symlinkSync('/etc', path.join(mid, 'lnk'));
+      const lowers = [top, mid, low];
+      expect(readImageFile(lowers, 'etc/passwd')).toBe('low:etc/passwd');
+      expect(readImageFile(lowers, 'etc/group')).toBe('mid:etc/group');
+      expect(readImageFile(lowers, 'etc/shadow')).toBeUndefined();
+      expect(readImageFile(lowers, 'opq/f')).toBeUndefined();
+      expect(readImageFile([mid, low], 'opq/f')).toBe('low:opq/f');
+      expect(readImageFile(lowers, 'file/x')).toBeUndefined();
+      expect(readImageFile(lowers, 'lnk/y')).toBeUndefined();
+      expect(readImageFile(lowers, 'etc/nothing')).toBeUndefined();
+    },
+  );
 });
