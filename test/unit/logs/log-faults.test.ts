@@ -24,31 +24,35 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(dir, { recursive: true }));
 
 describe('log write faults', () => {
-  test('a short write (the limit reached mid-record) is cut back; lines dropped and counted; writing resumes after rotation', async () => {
-    const file = path.join(dir, '0.log');
-    // Two records fit under 4096 bytes; the third fits the 4600 of the rotation size but stops
-    // short at the limit: cut back, dropped. The fourth (2000 bytes) would pass 4600: the file
-    // rotates and the new one takes it.
-    const m = new PacedMonitor(file, { maxSize: 4600, maxFiles: 3, fsizeLimit: 4096 });
-    for (const [name, size] of [
-      ['one', 1500],
-      ['two', 1500],
-      ['lost', 1500],
-      ['three', 2000],
-      ['four', 1500],
-    ] as const)
-      await m.write(line(name, size));
-    expect(await m.end()).toBe(0);
-    const [rotated] = rotatedFiles(file);
-    expect(fs.statSync(rotated).size).toBe(3000);
-    expect(contents(rotated)).toEqual(['one', 'two']);
-    expect(contents(file)).toEqual(['three', 'four']);
-    expect(m.told).toHaveLength(2);
-    expect(m.told[0]).toMatch(
-      /^writing .*0\.log failed \(EFBIG: file too large, write\): dropping log lines until it works again$/,
-    );
-    expect(m.told[1]).toBe(`1 log lines (1500 bytes) dropped from ${file} while writes failed (EFBIG)`);
-  });
+  test(
+    'a short write (the limit reached mid-record) is cut back; ' +
+      'lines dropped and counted; writing resumes after rotation',
+    async () => {
+      const file = path.join(dir, '0.log');
+      // Two records fit under 4096 bytes; the third fits the 4600 of the rotation size but stops
+      // short at the limit: cut back, dropped. The fourth (2000 bytes) would pass 4600: the file
+      // rotates and the new one takes it.
+      const m = new PacedMonitor(file, { maxSize: 4600, maxFiles: 3, fsizeLimit: 4096 });
+      for (const [name, size] of [
+        ['one', 1500],
+        ['two', 1500],
+        ['lost', 1500],
+        ['three', 2000],
+        ['four', 1500],
+      ] as const)
+        await m.write(line(name, size));
+      expect(await m.end()).toBe(0);
+      const [rotated] = rotatedFiles(file);
+      expect(fs.statSync(rotated).size).toBe(3000);
+      expect(contents(rotated)).toEqual(['one', 'two']);
+      expect(contents(file)).toEqual(['three', 'four']);
+      expect(m.told).toHaveLength(2);
+      expect(m.told[0]).toMatch(
+        /^writing .*0\.log failed \(EFBIG: file too large, write\): dropping log lines until it works again$/,
+      );
+      expect(m.told[1]).toBe(`1 log lines (1500 bytes) dropped from ${file} while writes failed (EFBIG)`);
+    },
+  );
 
   test('still failing at the end: the count is reported then', async () => {
     const file = path.join(dir, '0.log');
