@@ -55,51 +55,54 @@ describe('Secrets of the docker-config types', () => {
 });
 
 describe("the pod's credential sources", () => {
-  test("dockerconfigjson and the legacy dockercfg, in the pod's order; other types and other namespaces passed over", async () => {
-    const loaded = await load([
-      pod([
-        { name: 'legacy' },
-        { name: 'json' },
-        { name: 'opaque' },
-        { name: 'absent' },
-        { name: '' },
-        { name: 'elsewhere' },
-      ]),
-      secret('json', 'kubernetes.io/dockerconfigjson', {
-        '.dockerconfigjson': json({ auths: { 'r.example': { auth: b64('jsonuser:pw1') } } }),
-      }),
-      secret('legacy', 'kubernetes.io/dockercfg', {
-        '.dockercfg': json({ 'https://r.example': { username: 'cfguser', password: 'pw2', email: 'a@b' } }),
-      }),
-      secret('opaque', undefined, {
-        '.dockerconfigjson': json({ auths: { 'r.example': { username: 'no', password: 'no' } } }),
-      }),
-      secret(
-        'elsewhere',
-        'kubernetes.io/dockerconfigjson',
-        { '.dockerconfigjson': json({ auths: { 'r.example': { username: 'no', password: 'no' } } }) },
-        'default',
-      ),
-    ]);
-    const p = loaded.pods[0]!.pod;
-    // only what the pod names travels with it, with its type
-    const config = referencedConfig(p, loaded.config);
-    expect(Object.keys(config.secrets).sort()).toEqual(['team/json', 'team/legacy', 'team/opaque']);
-    expect(config.secretTypes).toEqual({
-      'team/json': 'kubernetes.io/dockerconfigjson',
-      'team/legacy': 'kubernetes.io/dockercfg',
-    });
-    const own = podCredentialSources(p, config);
-    expect(own.missing).toEqual(['absent', 'elsewhere']);
-    expect(credentialCandidates('r.example', 'app', own.sources)).toEqual([
-      { creds: { username: 'cfguser', password: 'pw2' }, from: 'secret "team/legacy"' },
-      { creds: { username: 'jsonuser', password: 'pw1' }, from: 'secret "team/json"' },
-    ]);
-    expect(credentialCandidates('other.example', 'app', own.sources)).toEqual([]);
-    expect(missingSecretsMessage(own.missing)).toBe(
-      'Unable to retrieve some image pull secrets (absent, elsewhere); attempting to pull the image may not succeed.',
-    );
-  });
+  test(
+    "dockerconfigjson and the legacy dockercfg, in the pod's order; " + 'other types and other namespaces passed over',
+    async () => {
+      const loaded = await load([
+        pod([
+          { name: 'legacy' },
+          { name: 'json' },
+          { name: 'opaque' },
+          { name: 'absent' },
+          { name: '' },
+          { name: 'elsewhere' },
+        ]),
+        secret('json', 'kubernetes.io/dockerconfigjson', {
+          '.dockerconfigjson': json({ auths: { 'r.example': { auth: b64('jsonuser:pw1') } } }),
+        }),
+        secret('legacy', 'kubernetes.io/dockercfg', {
+          '.dockercfg': json({ 'https://r.example': { username: 'cfguser', password: 'pw2', email: 'a@b' } }),
+        }),
+        secret('opaque', undefined, {
+          '.dockerconfigjson': json({ auths: { 'r.example': { username: 'no', password: 'no' } } }),
+        }),
+        secret(
+          'elsewhere',
+          'kubernetes.io/dockerconfigjson',
+          { '.dockerconfigjson': json({ auths: { 'r.example': { username: 'no', password: 'no' } } }) },
+          'default',
+        ),
+      ]);
+      const p = loaded.pods[0]!.pod;
+      // only what the pod names travels with it, with its type
+      const config = referencedConfig(p, loaded.config);
+      expect(Object.keys(config.secrets).sort()).toEqual(['team/json', 'team/legacy', 'team/opaque']);
+      expect(config.secretTypes).toEqual({
+        'team/json': 'kubernetes.io/dockerconfigjson',
+        'team/legacy': 'kubernetes.io/dockercfg',
+      });
+      const own = podCredentialSources(p, config);
+      expect(own.missing).toEqual(['absent', 'elsewhere']);
+      expect(credentialCandidates('r.example', 'app', own.sources)).toEqual([
+        { creds: { username: 'cfguser', password: 'pw2' }, from: 'secret "team/legacy"' },
+        { creds: { username: 'jsonuser', password: 'pw1' }, from: 'secret "team/json"' },
+      ]);
+      expect(credentialCandidates('other.example', 'app', own.sources)).toEqual([]);
+      expect(missingSecretsMessage(own.missing)).toBe(
+        'Unable to retrieve some image pull secrets (absent, elsewhere); attempting to pull the image may not succeed.',
+      );
+    },
+  );
 
   test('auths that is not an object is refused naming the secret', async () => {
     const loaded = await load([

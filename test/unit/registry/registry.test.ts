@@ -58,26 +58,29 @@ describe('credentials from docker config.json', () => {
     expect(credentialsFor('other.example', [{ config: cfg, from: 'c' }])).toBeUndefined();
   });
 
-  it('matches keys as the kubelet keyring does: globs per host label, exact port, path prefix, most specific first', () => {
-    const auths = {
-      'quay.example': { username: 'host', password: '1' },
-      'quay.example/team': { username: 'team', password: '2' },
-      'https://quay.example/v2/': { username: 'v2', password: '3' },
-      '*.mirror.example': { username: 'glob', password: '4' },
-      'r.example:5000': { username: 'port', password: '5' },
-    };
-    const src = [{ config: parseDockerConfig(JSON.stringify({ auths }), 'c'), from: 'c' }];
-    const users = (registry: string, repo: string) =>
-      credentialCandidates(registry, repo, src).map((c) => c.creds.username);
-    expect(users('quay.example', 'team/app')).toEqual(['team', 'host', 'v2']);
-    expect(users('quay.example', 'other/app')).toEqual(['host', 'v2']);
-    expect(users('eu.mirror.example', 'a')).toEqual(['glob']);
-    expect(users('a.b.mirror.example', 'a')).toEqual([]); // a glob label is one label
-    expect(users('mirror.example', 'a')).toEqual([]);
-    expect(users('r.example:5000', 'a')).toEqual(['port']);
-    expect(users('r.example', 'a')).toEqual([]);
-    expect(users('r.example:5001', 'a')).toEqual([]);
-  });
+  it(
+    'matches keys as the kubelet keyring does: ' + 'globs per host label, exact port, path prefix, most specific first',
+    () => {
+      const auths = {
+        'quay.example': { username: 'host', password: '1' },
+        'quay.example/team': { username: 'team', password: '2' },
+        'https://quay.example/v2/': { username: 'v2', password: '3' },
+        '*.mirror.example': { username: 'glob', password: '4' },
+        'r.example:5000': { username: 'port', password: '5' },
+      };
+      const src = [{ config: parseDockerConfig(JSON.stringify({ auths }), 'c'), from: 'c' }];
+      const users = (registry: string, repo: string) =>
+        credentialCandidates(registry, repo, src).map((c) => c.creds.username);
+      expect(users('quay.example', 'team/app')).toEqual(['team', 'host', 'v2']);
+      expect(users('quay.example', 'other/app')).toEqual(['host', 'v2']);
+      expect(users('eu.mirror.example', 'a')).toEqual(['glob']);
+      expect(users('a.b.mirror.example', 'a')).toEqual([]); // a glob label is one label
+      expect(users('mirror.example', 'a')).toEqual([]);
+      expect(users('r.example:5000', 'a')).toEqual(['port']);
+      expect(users('r.example', 'a')).toEqual([]);
+      expect(users('r.example:5001', 'a')).toEqual([]);
+    },
+  );
 
   it('tries every source in order, each match a candidate; a bad auth field names its key', () => {
     const a = { config: { auths: { 'r.example': { username: 'pod', password: 'x' } } }, from: 'secret "default/a"' };
