@@ -36,25 +36,28 @@ function underMonitor(script: string, exits = dir): { status: number | null; rec
 }
 
 describe('tspod-monitor host', () => {
-  test('an orphan that exits is recorded with its code, one killed with its signal; the monitor ends with its child', () => {
-    // Two grandchildren outlive their parent (the shell): they become the monitor's.
-    const { status, records, out } = underMonitor(
-      "(sleep 0.2; exit 7) & echo $!; sh -c 'echo $$; sleep 0.3; kill -9 $$' & sleep 0.1; exit 3",
-    );
-    expect(status).toBe(3);
-    const [coded, killed] = out.trim().split('\n').map(Number);
-    const byPid = new Map(records.map((r) => [r.pid, r]));
-    expect(byPid.get(coded)).toMatchObject({ code: 7, signal: null });
-    expect(byPid.get(killed)).toMatchObject({ code: null, signal: 9 });
-    for (const r of records) {
-      expect(r.startTime).toBeGreaterThan(0);
-      expect(r.finishedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
-      // Named by pid and start time, read back by the same, and no temporary file left.
-      expect(readExitRecord(dir, { pid: r.pid, startTime: r.startTime })).toEqual(r);
-      expect(readExitRecord(dir, { pid: r.pid, startTime: r.startTime + 1 })).toBeUndefined();
-    }
-    expect(fs.readdirSync(dir).every((f) => /^\d+-\d+\.json$/.test(f))).toBe(true);
-  });
+  test(
+    'an orphan that exits is recorded with its code, one killed with its signal; ' + 'the monitor ends with its child',
+    () => {
+      // Two grandchildren outlive their parent (the shell): they become the monitor's.
+      const { status, records, out } = underMonitor(
+        "(sleep 0.2; exit 7) & echo $!; sh -c 'echo $$; sleep 0.3; kill -9 $$' & sleep 0.1; exit 3",
+      );
+      expect(status).toBe(3);
+      const [coded, killed] = out.trim().split('\n').map(Number);
+      const byPid = new Map(records.map((r) => [r.pid, r]));
+      expect(byPid.get(coded)).toMatchObject({ code: 7, signal: null });
+      expect(byPid.get(killed)).toMatchObject({ code: null, signal: 9 });
+      for (const r of records) {
+        expect(r.startTime).toBeGreaterThan(0);
+        expect(r.finishedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+        // Named by pid and start time, read back by the same, and no temporary file left.
+        expect(readExitRecord(dir, { pid: r.pid, startTime: r.startTime })).toEqual(r);
+        expect(readExitRecord(dir, { pid: r.pid, startTime: r.startTime + 1 })).toBeUndefined();
+      }
+      expect(fs.readdirSync(dir).every((f) => /^\d+-\d+\.json$/.test(f))).toBe(true);
+    },
+  );
 
   test('a signal ending its child is its status as 128+N; no exits directory: nothing recorded, nothing made', () => {
     const missing = path.join(dir, 'not-yet');

@@ -71,7 +71,11 @@ describe('claimRange', () => {
       script,
       `const m = await import('./ranges.mjs');
 const r = [];
-for (let i = 0; i < 5; i++) r.push(m.claimRange(JSON.parse(process.argv[2]), { pod: 'p' + process.pid, uid: String(process.pid) + i }).hostId);
+const roots = JSON.parse(process.argv[2]);
+for (let i = 0; i < 5; i++) {
+  r.push(m.claimRange(roots, { pod: 'p' + process.pid, uid: String(process.pid) + i }).hostId);
+}
+
 process.send(r);`,
     );
     const run = () =>
