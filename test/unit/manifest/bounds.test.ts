@@ -45,7 +45,8 @@ describe('nesting depth', () => {
     // The document's first line counts as a level too (the measure never counts fewer): the 99th [ is refused.
     const text = `{"a": ${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
     expect(refusal(() => parseManifest(text, 'deep.json'))).toBe(
-      `deep.json:1:${6 + MAX_NESTING_DEPTH - 1}: nests more than ${MAX_NESTING_DEPTH} levels deep (tspod's limit; a Pod is about ten)`,
+      `deep.json:1:${6 + MAX_NESTING_DEPTH - 1}: nests more than ${MAX_NESTING_DEPTH} levels deep ` +
+        `(tspod's limit; a Pod is about ten)`,
     );
   });
 
@@ -103,7 +104,10 @@ describe('what execve can take', () => {
     const pod = basePod();
     pod.spec.containers[1].env = many;
     expect(refusal(() => validatePod(pod))).toMatch(
-      /^spec\.containers\[1\]\.env: command, args and environment take \d+ bytes: more than execve's 2097152 \(ARG_MAX\) \(container "writer"\)/,
+      new RegExp(
+        String.raw`^spec\.containers\[1\]\.env: command, args and environment take \d+ bytes: ` +
+          String.raw`more than execve's 2097152 \(ARG_MAX\) \(container "writer"\)`,
+      ),
     );
   });
 });

@@ -31,7 +31,17 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 describe('files of objects', () => {
   test('several documents and a kind: List, pods and config objects', async () => {
-    const text = `${pod('a')}---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: cm}, data: {k: v}, binaryData: {b: ${b64('\x00\x01')}}}\n- ${pod('b').replace(/\n/g, ' ').replace('apiVersion: v1 kind: Pod metadata: {name: b} spec:', '{apiVersion: v1, kind: Pod, metadata: {name: b}, spec:')}}\n---\n`;
+    const text =
+      `${pod('a')}---\napiVersion: v1\nkind: List\nitems:\n` +
+      `- {apiVersion: v1, kind: ConfigMap, metadata: {name: cm}, data: {k: v}, ` +
+      `binaryData: {b: ${b64('\x00\x01')}}}\n- ` +
+      `${pod('b')
+        .replace(/\n/g, ' ')
+        .replace(
+          'apiVersion: v1 kind: Pod metadata: {name: b} spec:',
+          '{apiVersion: v1, kind: Pod, metadata: {name: b}, spec:',
+        )}}\n---\n`;
+
     const got = await load(text);
     expect(got.pods.map((p) => p.pod.metadata.name)).toEqual(['a', 'b']);
     expect(got.config.configMaps['default/cm']).toEqual({ b: b64('\x00\x01'), k: b64('v') });
@@ -39,14 +49,16 @@ describe('files of objects', () => {
 
   test('a Secret: data is base64, stringData wins for the same key', async () => {
     const got = await load(
-      `apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: prod}\ndata: {user: ${b64('admin')}, pass: ${b64('old')}}\nstringData: {pass: new}\n---\n${pod('a')}`,
+      `apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: prod}\n` +
+        `data: {user: ${b64('admin')}, pass: ${b64('old')}}\nstringData: {pass: new}\n---\n${pod('a')}`,
     );
     expect(got.config.secrets['prod/s']).toEqual({ user: b64('admin'), pass: b64('new') });
   });
 
   test('every issue of every object, with the file and object number', async () => {
     const err = await load(
-      'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {k: "not base64!"}\n---\napiVersion: apps/v1\nkind: Frobnicator\nmetadata: {name: x}\n',
+      'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {k: "not base64!"}\n---\napiVersion: apps/v1\n' +
+        'kind: Frobnicator\nmetadata: {name: x}\n',
     ).catch((e) => e);
     expect(err.message).toMatch(/#1: data\[k\]: is not valid base64/);
     expect(err.message).toMatch(/#2: kind: kind "Frobnicator" is not supported/);
@@ -148,7 +160,8 @@ describe('env from ConfigMaps and Secrets', () => {
       spec: { initContainers: [], containers: [container({ envFrom: [{ configMapRef: { name: 'cm' } }] })] },
     };
     expect(checkEnvRefs(pod, config)).toEqual([
-      'container "c": keys [1st] from the EnvFrom configmap default/cm were skipped since they are considered invalid environment variable names',
+      'container "c": keys [1st] from the EnvFrom configmap default/cm were skipped since they are considered ' +
+        'invalid environment variable names',
     ]);
   });
 
@@ -170,54 +183,61 @@ describe('env from ConfigMaps and Secrets', () => {
     );
   });
 
-  test('a value with a NUL (a binary Secret key) cannot be made a variable or, through $(VAR), an argument: execve would cut it short', () => {
-    const binary: ConfigObjects = {
-      configMaps: {},
-      secrets: { 'default/bin': { key: b64('abc\0; rm -rf /'), ok: b64('fine') } },
-    };
-    const run = (more: object) => resolveProcess(container(more), {}, facts, binary);
-    const refused = (more: object) => {
-      try {
-        run(more);
-      } catch (err) {
-        return err instanceof ConfigRefError ? err.detail : String(err);
-      }
-      return 'made';
-    };
-    expect(refused({ env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 'bin', key: 'key' } } }] })).toBe(
-      'environment variable K contains a NUL character, which execve cannot pass',
-    );
-    expect(refused({ envFrom: [{ secretRef: { name: 'bin' } }] })).toBe(
-      'environment variable key contains a NUL character, which execve cannot pass',
-    );
-    expect(
-      refused({
-        command: ['echo', '$(K)'],
-        env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 'bin', key: 'key' } } }],
-      }),
-    ).toBe('argument 1 of the command contains a NUL character, which execve cannot pass');
-    expect(run({ env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 'bin', key: 'ok' } } }] }).env).toContain(
-      'K=fine',
-    );
-  });
+  test(
+    'a value with a NUL (a binary Secret key) cannot be made a variable or, through $(VAR), an argument: ' +
+      'execve would cut it short',
+    () => {
+      const binary: ConfigObjects = {
+        configMaps: {},
+        secrets: { 'default/bin': { key: b64('abc\0; rm -rf /'), ok: b64('fine') } },
+      };
+      const run = (more: object) => resolveProcess(container(more), {}, facts, binary);
+      const refused = (more: object) => {
+        try {
+          run(more);
+        } catch (err) {
+          return err instanceof ConfigRefError ? err.detail : String(err);
+        }
+        return 'made';
+      };
+      expect(refused({ env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 'bin', key: 'key' } } }] })).toBe(
+        'environment variable K contains a NUL character, which execve cannot pass',
+      );
+      expect(refused({ envFrom: [{ secretRef: { name: 'bin' } }] })).toBe(
+        'environment variable key contains a NUL character, which execve cannot pass',
+      );
+      expect(
+        refused({
+          command: ['echo', '$(K)'],
+          env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 'bin', key: 'key' } } }],
+        }),
+      ).toBe('argument 1 of the command contains a NUL character, which execve cannot pass');
+      expect(run({ env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 'bin', key: 'ok' } } }] }).env).toContain(
+        'K=fine',
+      );
+    },
+  );
 });
 
-test('the atomic writer: a timestamped directory, ..data pointing at it, each top-level name through ..data', async () => {
-  const vol = mkdtempSync(path.join(dir, 'vol-'));
-  const ts = await writeAtomic(
-    vol,
-    [
-      { path: 'a', content: Buffer.from('A'), mode: 0o400 },
-      { path: 'sub/b', content: Buffer.from('B'), mode: 0o644 },
-    ],
-    {},
-    new Date(Date.UTC(2026, 11, 1, 22, 30, 46)),
-  );
-  expect(ts).toMatch(/^\.\.2026_12_01_22_30_46\./);
-  expect(readdirSync(vol).sort()).toEqual(['..data', ts, 'a', 'sub'].sort());
-  expect(readlinkSync(path.join(vol, '..data'))).toBe(ts);
-  expect(readlinkSync(path.join(vol, 'a'))).toBe('..data/a');
-  expect(readlinkSync(path.join(vol, 'sub'))).toBe('..data/sub');
-  expect(readFileSync(path.join(vol, 'sub/b'), 'utf8')).toBe('B');
-  expect(statSync(path.join(vol, 'a')).mode & 0o777).toBe(0o400);
-});
+test(
+  'the atomic writer: ' + 'a timestamped directory, ..data pointing at it, each top-level name through ..data',
+  async () => {
+    const vol = mkdtempSync(path.join(dir, 'vol-'));
+    const ts = await writeAtomic(
+      vol,
+      [
+        { path: 'a', content: Buffer.from('A'), mode: 0o400 },
+        { path: 'sub/b', content: Buffer.from('B'), mode: 0o644 },
+      ],
+      {},
+      new Date(Date.UTC(2026, 11, 1, 22, 30, 46)),
+    );
+    expect(ts).toMatch(/^\.\.2026_12_01_22_30_46\./);
+    expect(readdirSync(vol).sort()).toEqual(['..data', ts, 'a', 'sub'].sort());
+    expect(readlinkSync(path.join(vol, '..data'))).toBe(ts);
+    expect(readlinkSync(path.join(vol, 'a'))).toBe('..data/a');
+    expect(readlinkSync(path.join(vol, 'sub'))).toBe('..data/sub');
+    expect(readFileSync(path.join(vol, 'sub/b'), 'utf8')).toBe('B');
+    expect(statSync(path.join(vol, 'a')).mode & 0o777).toBe(0o400);
+  },
+);

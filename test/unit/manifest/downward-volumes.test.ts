@@ -81,7 +81,8 @@ describe('downwardAPI volumes', () => {
         { path: 'x', fieldRef: { fieldPath: 'metadata.uid' } },
       ]),
     ).toEqual([
-      'spec.volumes[0].downwardAPI.items[1].path: conflicting duplicate paths: "x" is also given by spec.volumes[0].downwardAPI.items[0]',
+      'spec.volumes[0].downwardAPI.items[1].path: conflicting duplicate paths: ' +
+        '"x" is also given by spec.volumes[0].downwardAPI.items[0]',
     ]);
     expect(d([{ path: '../x', fieldRef: { fieldPath: 'metadata.name' } }])[0]).toContain("may not contain '..'");
     expect(d([{ path: 'x' }])[0]).toContain('must specify a source (fieldRef or resourceFieldRef)');
@@ -125,26 +126,33 @@ describe('projected volumes', () => {
     );
   });
 
-  test('sources that need an API server are refused by name with the reason, or left out under --ignore-unsupported', () => {
-    const m = podWith([
-      {
-        name: 'v',
-        projected: {
-          sources: [
-            { serviceAccountToken: { path: 'token', audience: 'api' } },
-            { clusterTrustBundle: { name: 'b', path: 'ca' } },
-          ],
+  test(
+    'sources that need an API server are refused by name with the reason, ' + 'or left out under --ignore-unsupported',
+    () => {
+      const m = podWith([
+        {
+          name: 'v',
+          projected: {
+            sources: [
+              { serviceAccountToken: { path: 'token', audience: 'api' } },
+              { clusterTrustBundle: { name: 'b', path: 'ca' } },
+            ],
+          },
         },
-      },
-    ]);
-    expect(issuesOf(m)).toEqual([
-      'spec.volumes[0].projected.sources[0].serviceAccountToken: not supported by tspod: needs an API server to issue a service account token (TokenRequest), and tspod has none (--ignore-unsupported runs the pod without it)',
-      'spec.volumes[0].projected.sources[1].clusterTrustBundle: not supported by tspod: needs an API server to read ClusterTrustBundle objects, and tspod has none (--ignore-unsupported runs the pod without it)',
-    ]);
-    expect(issuesOf(m, true)).toHaveLength(2);
-    const { pod } = validatePod(m, { ignoreUnsupported: true });
-    expect(volumePayload(pod, pod.spec.volumes[0]!, config, facts(pod))).toEqual([]);
-  });
+      ]);
+      expect(issuesOf(m)).toEqual([
+        'spec.volumes[0].projected.sources[0].serviceAccountToken: not supported by tspod: ' +
+          'needs an API server to issue a service account token (TokenRequest), ' +
+          'and tspod has none (--ignore-unsupported runs the pod without it)',
+        'spec.volumes[0].projected.sources[1].clusterTrustBundle: not supported by tspod: ' +
+          'needs an API server to read ClusterTrustBundle objects, ' +
+          'and tspod has none (--ignore-unsupported runs the pod without it)',
+      ]);
+      expect(issuesOf(m, true)).toHaveLength(2);
+      const { pod } = validatePod(m, { ignoreUnsupported: true });
+      expect(volumePayload(pod, pod.spec.volumes[0]!, config, facts(pod))).toEqual([]);
+    },
+  );
 
   test('duplicate item paths across sources are refused; defaults are written', () => {
     const m = podWith([
@@ -159,7 +167,8 @@ describe('projected volumes', () => {
       },
     ]);
     expect(issuesOf(m)).toEqual([
-      'spec.volumes[0].projected.sources[1].downwardAPI.items[0].path: conflicting duplicate paths: "u" is also given by spec.volumes[0].projected.sources[0].secret.items[0]',
+      'spec.volumes[0].projected.sources[1].downwardAPI.items[0].path: conflicting duplicate paths: ' +
+        '"u" is also given by spec.volumes[0].projected.sources[0].secret.items[0]',
     ]);
     const v = validatePod(
       podWith([

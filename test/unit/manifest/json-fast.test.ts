@@ -22,33 +22,37 @@ describe('a JSON manifest read by JSON.parse means what the YAML reading means',
     );
   });
 
-  test('generated documents with any unicode and JSON white space (CR, LF, CR LF, tab) between tokens: the same value both ways', () => {
-    const space = fc.constantFrom('', ' ', '\t', '\n', '\r', '\r\n', ' \r ');
-    // JSON.stringify, with white space of the generator's choosing after every structural character.
-    const spaced = (v: unknown, ws: () => string): string => {
-      if (Array.isArray(v)) return `[${ws()}${v.map((x) => spaced(x, ws)).join(`,${ws()}`)}${ws()}]`;
-      if (v !== null && typeof v === 'object') {
-        return `{${ws()}${Object.entries(v)
-          .map(([k, x]) => `${JSON.stringify(k)}${ws()}:${ws()}${spaced(x, ws)}`)
-          .join(`,${ws()}`)}${ws()}}`;
-      }
-      return JSON.stringify(v);
-    };
-    const doc = fc.oneof(
-      fc.dictionary(fc.string({ unit: 'binary' }), fc.jsonValue({ stringUnit: 'binary' })),
-      fc.array(fc.jsonValue({ stringUnit: 'binary' })),
-    );
-    fc.assert(
-      fc.property(doc, fc.array(space, { minLength: 1 }), (value, spaces) => {
-        let n = 0;
-        const t = spaced(value, () => spaces[n++ % spaces.length] ?? '');
-        const want = JSON.parse(t) as unknown;
-        expect(parseDocuments(t, 'x.json')[0]?.value).toEqual(want);
-        expect(viaYaml(t)[0]?.value).toEqual(want);
-      }),
-      { numRuns: 400 },
-    );
-  });
+  test(
+    'generated documents with any unicode and JSON white space (CR, LF, CR LF, tab) between tokens: ' +
+      'the same value both ways',
+    () => {
+      const space = fc.constantFrom('', ' ', '\t', '\n', '\r', '\r\n', ' \r ');
+      // JSON.stringify, with white space of the generator's choosing after every structural character.
+      const spaced = (v: unknown, ws: () => string): string => {
+        if (Array.isArray(v)) return `[${ws()}${v.map((x) => spaced(x, ws)).join(`,${ws()}`)}${ws()}]`;
+        if (v !== null && typeof v === 'object') {
+          return `{${ws()}${Object.entries(v)
+            .map(([k, x]) => `${JSON.stringify(k)}${ws()}:${ws()}${spaced(x, ws)}`)
+            .join(`,${ws()}`)}${ws()}}`;
+        }
+        return JSON.stringify(v);
+      };
+      const doc = fc.oneof(
+        fc.dictionary(fc.string({ unit: 'binary' }), fc.jsonValue({ stringUnit: 'binary' })),
+        fc.array(fc.jsonValue({ stringUnit: 'binary' })),
+      );
+      fc.assert(
+        fc.property(doc, fc.array(space, { minLength: 1 }), (value, spaces) => {
+          let n = 0;
+          const t = spaced(value, () => spaces[n++ % spaces.length] ?? '');
+          const want = JSON.parse(t) as unknown;
+          expect(parseDocuments(t, 'x.json')[0]?.value).toEqual(want);
+          expect(viaYaml(t)[0]?.value).toEqual(want);
+        }),
+        { numRuns: 400 },
+      );
+    },
+  );
 
   test('a carriage return alone is a line break (JSON: white space), as go-yaml reads it', () => {
     expect(parseJsonManifest('{"a":\r1}')).toEqual({ a: 1 });

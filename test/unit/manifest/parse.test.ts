@@ -36,7 +36,8 @@ describe('parseManifest', () => {
 
   test('reads YAML', () => {
     const yaml =
-      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: busybox\n    args: ["a", b]\n';
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: busybox\n' +
+      '    args: ["a", b]\n';
     expect(parseManifest(yaml, 'pod.yaml')).toEqual({
       apiVersion: 'v1',
       kind: 'Pod',

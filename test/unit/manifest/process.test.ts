@@ -83,7 +83,8 @@ describe('command and args against ENTRYPOINT and CMD', () => {
 
   test('nothing to run is an error naming the container', () => {
     expect(() => resolveProcess(container({}), {}, facts)).toThrow(
-      'container "c" has no command: the manifest sets neither command nor args, and the image has no Entrypoint or Cmd',
+      'container "c" has no command: the manifest sets neither command nor args, ' +
+        'and the image has no Entrypoint or Cmd',
     );
   });
 });

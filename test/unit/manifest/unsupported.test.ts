@@ -56,7 +56,9 @@ describe('unsupported fields', () => {
       },
     );
     expect(lines).toEqual([
-      'spec.containers[0].securityContext.windowsOptions: not supported by tspod (--ignore-unsupported does not apply: running without it could change what the pod may do)',
+      'spec.containers[0].securityContext.windowsOptions: ' +
+        'not supported by tspod (--ignore-unsupported does not apply: ' +
+        'running without it could change what the pod may do)',
     ]);
   });
 
@@ -87,10 +89,12 @@ describe('unknown fields', () => {
       'spec.containers: required',
     ]);
     expect(linesAfter((p) => (p.spec.containers[0].ImagePullPolicy = 'Always'))).toEqual([
-      'spec.containers[0].ImagePullPolicy: unknown field, not in the Kubernetes v1 Pod schema (did you mean "imagePullPolicy"?)',
+      'spec.containers[0].ImagePullPolicy: unknown field, ' +
+        'not in the Kubernetes v1 Pod schema (did you mean "imagePullPolicy"?)',
     ]);
     expect(linesAfter((p) => (p.spec.containers[0].volumeMounts[0].mountpath = '/x'))).toContain(
-      'spec.containers[0].volumeMounts[0].mountpath: unknown field, not in the Kubernetes v1 Pod schema (did you mean "mountPath"?)',
+      'spec.containers[0].volumeMounts[0].mountpath: unknown field, ' +
+        'not in the Kubernetes v1 Pod schema (did you mean "mountPath"?)',
     );
     expect(linesAfter((p) => (p.spec.volumes[0].emptydir = {}))).toContain(
       'spec.volumes[0].emptydir: unknown field, not in the Kubernetes v1 Pod schema (did you mean "emptyDir"?)',
@@ -105,7 +109,8 @@ describe('unknown fields', () => {
 
   test('are errors even with --ignore-unsupported', () => {
     expect(linesAfter((p) => (p.spec.containers[0].imagePullPolcy = 'Never'), { ignoreUnsupported: true })).toEqual([
-      'spec.containers[0].imagePullPolcy: unknown field, not in the Kubernetes v1 Pod schema (did you mean "imagePullPolicy"?)',
+      'spec.containers[0].imagePullPolcy: unknown field, ' +
+        'not in the Kubernetes v1 Pod schema (did you mean "imagePullPolicy"?)',
     ]);
   });
 });

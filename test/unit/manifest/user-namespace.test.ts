@@ -37,7 +37,8 @@ describe('hostUsers', () => {
 describe('procMount', () => {
   test('Unmasked without hostUsers: false is refused as the API server words it', () => {
     expect(linesAfter((p) => (p.spec.containers[1].securityContext = { procMount: 'Unmasked' }))).toEqual([
-      'spec.containers[1].securityContext.procMount: Invalid value: "Unmasked": `hostUsers` must be false to use `Unmasked`',
+      'spec.containers[1].securityContext.procMount: Invalid value: "Unmasked": ' +
+        '`hostUsers` must be false to use `Unmasked`',
     ]);
     expect(
       linesAfter((p) => {
@@ -45,7 +46,8 @@ describe('procMount', () => {
         p.spec.initContainers = [{ name: 'init', image: 'busybox', securityContext: { procMount: 'Unmasked' } }];
       }),
     ).toEqual([
-      'spec.initContainers[0].securityContext.procMount: Invalid value: "Unmasked": `hostUsers` must be false to use `Unmasked`',
+      'spec.initContainers[0].securityContext.procMount: Invalid value: "Unmasked": ' +
+        '`hostUsers` must be false to use `Unmasked`',
     ]);
   });
 

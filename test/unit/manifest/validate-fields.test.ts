@@ -74,13 +74,15 @@ describe('enumerations', () => {
 
   test('dnsPolicy, protocol, terminationMessagePolicy', () => {
     expect(linesAfter((p) => (p.spec.dnsPolicy = 'Host'))).toEqual([
-      'spec.dnsPolicy: invalid value "Host": must be one of "ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"',
+      'spec.dnsPolicy: invalid value "Host": must be one of "ClusterFirst", "ClusterFirstWithHostNet", ' +
+        '"Default", "None"',
     ]);
     expect(linesAfter((p) => (p.spec.containers[0].ports[0].protocol = 'tcp'))).toEqual([
       'spec.containers[0].ports[0].protocol: invalid value "tcp": must be one of "TCP", "UDP", "SCTP"',
     ]);
     expect(linesAfter((p) => (p.spec.containers[0].terminationMessagePolicy = 'Logs'))).toEqual([
-      'spec.containers[0].terminationMessagePolicy: invalid value "Logs": must be one of "File", "FallbackToLogsOnError"',
+      'spec.containers[0].terminationMessagePolicy: invalid value "Logs": must be one of "File", ' +
+        '"FallbackToLogsOnError"',
     ]);
   });
 });
@@ -90,7 +92,8 @@ describe('quantities', () => {
     const res = (resources: unknown) => linesAfter((p) => (p.spec.containers[0].resources = resources));
     expect(res({ limits: { cpu: '500m', memory: '64Mi' }, requests: { cpu: 0.25, memory: '1e6' } })).toEqual([]);
     expect(res({ limits: { memory: '64MB' } })).toEqual([
-      'spec.containers[0].resources.limits[memory]: invalid quantity "64MB": expected a number with an optional suffix (64Mi, 1G, 500m, 1e3)',
+      'spec.containers[0].resources.limits[memory]: invalid quantity "64MB": ' +
+        'expected a number with an optional suffix (64Mi, 1G, 500m, 1e3)',
     ]);
     expect(res({ limits: { cpu: '-1' } })).toEqual([
       'spec.containers[0].resources.limits[cpu]: invalid quantity "-1": must not be negative',
@@ -112,9 +115,13 @@ describe('quantities', () => {
           (p.spec.containers[0].resources = { limits: { 'hugepages-2Mi': '2Mi', gpu: '1', 'kubernetes.io/x': '1' } }),
       ),
     ).toEqual([
-      'spec.containers[0].resources.limits[hugepages-2Mi]: resource "hugepages-2Mi" is not supported by tspod (cpu, memory, ephemeral-storage and extended resources are)',
-      'spec.containers[0].resources.limits[gpu]: resource "gpu" must be a standard resource for containers (cpu, memory, ephemeral-storage) or an extended resource named domain/name',
-      'spec.containers[0].resources.limits[kubernetes.io/x]: resource "kubernetes.io/x" must be a standard resource for containers (cpu, memory, ephemeral-storage) or an extended resource named domain/name',
+      'spec.containers[0].resources.limits[hugepages-2Mi]: resource "hugepages-2Mi" is not supported by tspod ' +
+        '(cpu, memory, ephemeral-storage and extended resources are)',
+      'spec.containers[0].resources.limits[gpu]: resource "gpu" must be a standard resource for containers ' +
+        '(cpu, memory, ephemeral-storage) or an extended resource named domain/name',
+      'spec.containers[0].resources.limits[kubernetes.io/x]: ' +
+        'resource "kubernetes.io/x" must be a standard resource for containers ' +
+        '(cpu, memory, ephemeral-storage) or an extended resource named domain/name',
     ]);
   });
 
@@ -123,7 +130,8 @@ describe('quantities', () => {
       'spec.containers[0].resources.limits[example.com/dongle]: must be an integer, got "500m"',
     ]);
     expect(linesAfter((p) => (p.spec.containers[0].resources = { requests: { 'example.com/dongle': '1' } }))).toEqual([
-      'spec.containers[0].resources.limits[example.com/dongle]: must be set for the extended resource example.com/dongle (it cannot be overcommitted)',
+      'spec.containers[0].resources.limits[example.com/dongle]: ' +
+        'must be set for the extended resource example.com/dongle (it cannot be overcommitted)',
     ]);
     expect(
       linesAfter(

@@ -49,7 +49,8 @@ describe('scheduling fields', () => {
 
   test('operators and their values', () => {
     const at =
-      'spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0]';
+      'spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.' +
+      'nodeSelectorTerms[0].matchExpressions[0]';
     expect(linesAfter((p) => (p.spec.affinity = term({ key: 'a', operator: 'In' })))).toEqual([
       `${at}.values: must be specified when \`operator\` is 'In' or 'NotIn'`,
     ]);
@@ -74,7 +75,9 @@ describe('scheduling fields', () => {
           }),
       ),
     ).toEqual([
-      "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields[0].values: must be only one value when `operator` is 'In' or 'NotIn' for node field selector",
+      'spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.' +
+        'nodeSelectorTerms[0].matchFields[0].values: ' +
+        "must be only one value when `operator` is 'In' or 'NotIn' for node field selector",
     ]);
     expect(
       linesAfter(
@@ -135,7 +138,8 @@ describe('scheduling fields', () => {
       ),
     ).toEqual([]);
     expect(withPod({ limits: { 'ephemeral-storage': '1Gi' } })).toEqual([
-      'spec.resources.limits[ephemeral-storage]: resource "ephemeral-storage" is not supported at the pod level (cpu and memory are)',
+      'spec.resources.limits[ephemeral-storage]: resource "ephemeral-storage" is not supported at the pod level ' +
+        '(cpu and memory are)',
     ]);
     expect(withPod({ requests: { cpu: '2' }, limits: { cpu: '1' } })).toEqual([
       'spec.resources.requests[cpu]: request 2 is more than the limit 1',

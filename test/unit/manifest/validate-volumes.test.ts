@@ -23,7 +23,8 @@ describe('volumes and mounts', () => {
         p.spec.containers.forEach((c: { volumeMounts: { name: string }[] }) => (c.volumeMounts[0]!.name = 'Data'));
       }),
     ).toEqual([
-      'spec.volumes[0].name: invalid name "Data": must be a DNS label (lower-case letters, digits and \'-\', starting and ending with a letter or digit)',
+      'spec.volumes[0].name: invalid name "Data": must be a DNS label (lower-case letters, digits and \'-\', ' +
+        'starting and ending with a letter or digit)',
     ]);
   });
 
@@ -62,7 +63,8 @@ describe('volumes and mounts', () => {
       `spec.volumes[0]: must specify a volume type (${VOLUME_TYPES.join(', ')})`,
     ]);
     expect(linesAfter((p) => (p.spec.volumes[0].hostPath = { path: '/srv' }))).toEqual([
-      `spec.volumes[0].hostPath: may not be set together with emptyDir: specify only one volume type (${VOLUME_TYPES.join(', ')})`,
+      `spec.volumes[0].hostPath: may not be set together with emptyDir: ` +
+        `specify only one volume type (${VOLUME_TYPES.join(', ')})`,
     ]);
   });
 
@@ -74,7 +76,8 @@ describe('volumes and mounts', () => {
       'spec.volumes[0].hostPath.path: "srv" is not an absolute path',
     ]);
     expect(linesAfter((p) => (p.spec.volumes[0] = { name: 'data', hostPath: { path: '/srv', type: 'Dir' } }))).toEqual([
-      'spec.volumes[0].hostPath.type: invalid value "Dir": must be one of "", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"',
+      'spec.volumes[0].hostPath.type: invalid value "Dir": must be one of "", "DirectoryOrCreate", "Directory", ' +
+        '"FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"',
     ]);
     expect(linesAfter((p) => (p.spec.volumes[0] = { name: 'data', hostPath: {} }))).toEqual([
       'spec.volumes[0].hostPath.path: required',
@@ -92,7 +95,8 @@ describe('volumes and mounts', () => {
       'spec.volumes[0].emptyDir.medium: medium "HugePages-2Mi" is not supported by tspod',
     ]);
     expect(dir({ sizeLimit: 'lots' })).toEqual([
-      'spec.volumes[0].emptyDir.sizeLimit: invalid quantity "lots": expected a number with an optional suffix (64Mi, 1G, 500m, 1e3)',
+      'spec.volumes[0].emptyDir.sizeLimit: invalid quantity "lots": ' +
+        'expected a number with an optional suffix (64Mi, 1G, 500m, 1e3)',
     ]);
     expect(dir({ sizeLimit: '0' })).toEqual([
       'spec.volumes[0].emptyDir.sizeLimit: invalid quantity "0": must be greater than zero',
@@ -103,10 +107,12 @@ describe('volumes and mounts', () => {
     const at = (v: string) => linesAfter((p) => (p.spec.containers[1].volumeMounts[0].mountPropagation = v));
     expect(at('None')).toEqual([]);
     expect(at('Bidirectional')).toEqual([
-      'spec.containers[1].volumeMounts[0].mountPropagation: mount propagation "Bidirectional" is not supported by tspod (only "None")',
+      'spec.containers[1].volumeMounts[0].mountPropagation: ' +
+        'mount propagation "Bidirectional" is not supported by tspod (only "None")',
     ]);
     expect(at('Shared')).toEqual([
-      'spec.containers[1].volumeMounts[0].mountPropagation: invalid value "Shared": must be one of "None", "HostToContainer", "Bidirectional"',
+      'spec.containers[1].volumeMounts[0].mountPropagation: invalid value "Shared": must be one of "None", ' +
+        '"HostToContainer", "Bidirectional"',
     ]);
   });
 });

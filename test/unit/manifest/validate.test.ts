@@ -50,7 +50,8 @@ describe('names', () => {
   test('the pod name is a DNS subdomain', () => {
     expect(linesAfter((p) => (p.metadata.name = 'web.example-1'))).toEqual([]);
     expect(linesAfter((p) => (p.metadata.name = 'Web'))).toEqual([
-      "metadata.name: invalid name \"Web\": must be a DNS subdomain (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)",
+      "metadata.name: invalid name \"Web\": must be a DNS subdomain (lower-case letters, digits, '-' and '.', " +
+        'starting and ending with a letter or digit)',
     ]);
     expect(linesAfter((p) => (p.metadata.name = 'a'.repeat(254)))).toEqual([
       `metadata.name: "${'a'.repeat(254)}" is longer than 253 characters`,
@@ -60,7 +61,8 @@ describe('names', () => {
 
   test('container names are DNS labels', () => {
     expect(linesAfter((p) => (p.spec.containers[1].name = 'my.writer'))).toEqual([
-      'spec.containers[1].name: invalid name "my.writer": must be a DNS label (lower-case letters, digits and \'-\', starting and ending with a letter or digit)',
+      'spec.containers[1].name: invalid name "my.writer": must be a DNS label (lower-case letters, ' +
+        "digits and '-', starting and ending with a letter or digit)",
     ]);
     expect(linesAfter((p) => (p.spec.containers[1].name = 'w'.repeat(64)))).toEqual([
       `spec.containers[1].name: "${'w'.repeat(64)}" is longer than 63 characters`,
@@ -69,7 +71,8 @@ describe('names', () => {
 
   test('volume names are DNS labels', () => {
     expect(linesAfter((p) => (p.spec.volumes[0].name = 'Data'))).toContain(
-      'spec.volumes[0].name: invalid name "Data": must be a DNS label (lower-case letters, digits and \'-\', starting and ending with a letter or digit)',
+      'spec.volumes[0].name: invalid name "Data": must be a DNS label (lower-case letters, digits and \'-\', ' +
+        'starting and ending with a letter or digit)',
     );
   });
 
@@ -99,13 +102,15 @@ describe('names', () => {
   test('label keys and values', () => {
     expect(linesAfter((p) => (p.metadata.labels = { 'example.com/tier': 'front_end.1', empty: '' }))).toEqual([]);
     expect(linesAfter((p) => (p.metadata.labels = { 'bad key': 'x' }))).toEqual([
-      "metadata.labels[bad key]: invalid key \"bad key\": the name must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+      'metadata.labels[bad key]: invalid key "bad key": the name must be at most 63 letters, digits, \'-\', ' +
+        "'_' or '.', starting and ending with a letter or digit",
     ]);
     expect(linesAfter((p) => (p.metadata.labels = { 'Example.com/x': 'y' }))).toEqual([
       'metadata.labels[Example.com/x]: invalid key "Example.com/x": the prefix before \'/\' must be a DNS subdomain',
     ]);
     expect(linesAfter((p) => (p.metadata.labels = { app: 'no spaces' }))).toEqual([
-      "metadata.labels[app]: invalid label value \"no spaces\": must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+      'metadata.labels[app]: invalid label value "no spaces": must be at most 63 letters, digits, \'-\', ' +
+        "'_' or '.', starting and ending with a letter or digit",
     ]);
     expect(linesAfter((p) => (p.metadata.labels = { app: 5 }))).toEqual([
       'metadata.labels[app]: expected a string, got a number (5)',

@@ -36,14 +36,16 @@ async function issues(text: string): Promise<string> {
 }
 
 const template = (labels = '{app: web}', extra = '') =>
-  `  template:\n    metadata: {labels: ${labels}}\n    spec:\n      ${extra}containers: [{name: c, image: busybox, command: [sleep, "1000"]}]\n`;
+  `  template:\n    metadata: {labels: ${labels}}\n    spec:\n` +
+  `      ${extra}containers: [{name: c, image: busybox, command: [sleep, "1000"]}]\n`;
 const apps = (kind: string, spec = '  replicas: 2\n  selector: {matchLabels: {app: web}}\n', tmpl = template()) =>
   `apiVersion: apps/v1\nkind: ${kind}\nmetadata: {name: web}\nspec:\n${spec}${tmpl}`;
 const job = (
   spec = '  completions: 3\n  parallelism: 2\n',
   tmpl = template('{app: pi}', 'restartPolicy: Never\n      '),
 ) =>
-  `apiVersion: batch/v1\nkind: Job\nmetadata: {name: pi, uid: 0f0e0d0c-aaaa-bbbb-cccc-000000000001}\nspec:\n${spec}${tmpl}`;
+  `apiVersion: batch/v1\nkind: Job\nmetadata: {name: pi, uid: 0f0e0d0c-aaaa-bbbb-cccc-000000000001}\nspec:\n` +
+  `${spec}${tmpl}`;
 
 const pods = (w: Workload, rand?: (n: number) => number) =>
   workloadPods(w, { uid: 'u-1', rand }).map((p) => validatePod(p).pod);
@@ -129,7 +131,10 @@ describe('the pods of each kind', () => {
 
   test('a StatefulSet: NAME-0..N-1, its hostname and subdomain, identity labels, a claim per pod', async () => {
     const spec =
-      '  replicas: 2\n  serviceName: nginx\n  selector: {matchLabels: {app: web}}\n  volumeClaimTemplates:\n  - metadata: {name: www}\n    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n';
+      '  replicas: 2\n  serviceName: nginx\n  selector: {matchLabels: {app: web}}\n' +
+      '  volumeClaimTemplates:\n  - metadata: {name: www}\n' +
+      '    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n';
+
     const w = (await load(apps('StatefulSet', spec))).workloads[0]!.workload;
     const got = pods(w);
     expect(got.map((p) => p.metadata.name)).toEqual(['web-0', 'web-1']);
@@ -206,7 +211,10 @@ describe("the API server's checks", () => {
   test('the selector must choose the template labels', async () => {
     const msg = await issues(apps('Deployment', '  selector: {matchLabels: {app: db}}\n'));
     expect(msg).toMatch(
-      /#?: spec\.template\.metadata\.labels: Invalid value: \{"app":"web"\}: `selector` does not match template `labels`/,
+      new RegExp(
+        String.raw`#?: spec\.template\.metadata\.labels: Invalid value: \{"app":"web"\}: ` +
+          '`selector` does not match template `labels`',
+      ),
     );
   });
 
